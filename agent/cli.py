@@ -1,0 +1,195 @@
+"""``dokiem measure``: one run against one server, printed as a table or as the Result's JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import TextIO
+
+import click
+
+from agent.measure import MeasureRequest, measure
+from agent.probes.http import SpeedSettings
+from agent.probes.ookla import best_ookla_server
+from agent.probes.wire import HttpFailure
+from agent.servers import BadServerURL, Server, librespeed_server
+from dokiem.contract import ErrorInfo, Method, Result, utcnow
+from dokiem.i18n import Translator
+
+
+class ProgressLine:
+    """A one-line progress display on stderr: redrawn in place on a terminal, a line per stage otherwise."""
+
+    def __init__(self, tr: Translator, stream: TextIO | None = None, enabled: bool = True) -> None:
+        self.tr = tr
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.tty = self.stream.isatty()
+        self._stage: str | None = None
+        self._last_draw = 0.0
+
+    def __call__(self, stage: str, value: float | None) -> None:
+        if not self.enabled:
+            return
+        label = self.tr(f"stage_{stage}")
+        if value is None or not self.tty:
+            if stage != self._stage:
+                self._write(label if self.tty else label + "\n")
+            self._stage = stage
+            return
+        now = time.monotonic()
+        if stage == self._stage and now - self._last_draw < 0.2:
+            return
+        self._stage, self._last_draw = stage, now
+        bar = "█" * min(30, int(value / 1000 * 30) or 1)
+        self._write(f"{label}: {self.tr.number(value)} Mbit/s {bar}")
+
+    def _write(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[2K" + text)
+        else:
+            self.stream.write(text)
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.tty and self._stage is not None:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+
+
+def render_table(result: Result, tr: Translator) -> str:
+    """The Result as a two-column table a technician reads."""
+
+    def mbps(value: float | None) -> str:
+        return tr("not_measured") if value is None else f"{tr.number(value)} Mbit/s"
+
+    def ms(value: float | None) -> str:
+        return tr("not_measured") if value is None else f"{tr.number(value, 2)} ms"
+
+    m = result.method
+    rows: list[tuple[str, str]] = []
+    if result.server is not None:
+        rows.append((tr("server"), result.server.name or result.server.url))
+    rows.append((tr("started"), result.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S %z")))
+    down = mbps(result.download_mbps)
+    if result.download_mbps is not None and m.measured_down_s:
+        down += "  (" + tr("streams_measured", streams=m.streams_down, seconds=tr.number(m.measured_down_s)) + ")"
+    up = mbps(result.upload_mbps)
+    if result.upload_mbps is not None and m.measured_up_s:
+        up += "  (" + tr("streams_measured", streams=m.streams_up, seconds=tr.number(m.measured_up_s)) + ")"
+    rows += [(tr("download"), down), (tr("upload"), up)]
+    rows += [(tr("latency"), ms(result.latency_ms)), (tr("jitter"), ms(result.jitter_ms))]
+    if result.loaded_latency_ms is not None:
+        detail = tr("loaded_detail", down=ms(result.loaded_latency_down_ms), up=ms(result.loaded_latency_up_ms))
+        rows.append((tr("loaded_latency"), f"{ms(result.loaded_latency_ms)}  ({detail})"))
+    if result.ping is not None:
+        p = result.ping
+        detail = tr("loss_detail", method=p.method, received=p.received, sent=p.sent)
+        rows.append((tr("loss"), f"{tr.number(p.loss_pct)} %  ({detail})"))
+    else:
+        rows.append((tr("loss"), tr("not_measured")))
+    if result.dns_ms is not None:
+        rows.append((tr("dns"), ms(result.dns_ms)))
+    if result.agent_load is not None:
+        load = result.agent_load
+        rows.append(
+            (tr("agent_cpu"), tr("cpu_detail", seconds=tr.number(load.cpu_seconds), pct=tr.number(load.cpu_pct_of_core, 0)))
+        )
+    for flag in result.flags:
+        rows.append((tr("flags"), tr(f"flag_{flag.value}")))
+    if result.error is not None:
+        rows.append((tr("error"), tr.error(result.error.code, result.error.message)))
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
+
+
+def failed_result(agent_id: str, code: str, message: str) -> Result:
+    """A Result for a run that could not even start (bad URL, no Ookla list): still counted."""
+    now = utcnow()
+    return Result(
+        agent_id=agent_id,
+        started_at=now,
+        finished_at=now,
+        method=Method(name="dokiem-http", version="1"),
+        error=ErrorInfo(code=code, message=message),
+    )
+
+
+async def _measure(server_url: str | None, ookla: bool, request: MeasureRequest, progress: ProgressLine) -> Result:
+    server: Server
+    if ookla:
+        progress("ookla", None)
+        try:
+            server = await best_ookla_server()
+        except HttpFailure as failure:
+            return failed_result(request.agent_id, failure.code, failure.message)
+    else:
+        assert server_url is not None
+        server = librespeed_server(server_url)
+    request.server = server
+    request.progress = progress
+    return await measure(request)
+
+
+@click.command("measure")
+@click.option("--server", "server_url", metavar="URL", help="Base URL of a LibreSpeed/i-Speed-style server, e.g. http://host:8080/")
+@click.option("--ookla", is_flag=True, help="Measure against the Ookla server speedtest.net would choose instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print the Result as JSON on stdout.")
+@click.option("--agent-id", envvar="DOKIEM_AGENT_ID", default="local", show_default=True, help="Agent id written into the Result.")
+@click.option("--no-download", is_flag=True, help="Skip the download test.")
+@click.option("--no-upload", is_flag=True, help="Skip the upload test.")
+@click.option("--ping-count", type=click.IntRange(0, 100), default=10, show_default=True, help="ICMP/TCP pings (0 = none).")
+@click.option("--dns-name", "dns_names", multiple=True, metavar="NAME", help="Time resolving NAME (repeatable).")
+@click.option("--resolver", "resolvers", multiple=True, metavar="IP[:PORT]", help="Also ask this DNS resolver (repeatable).")
+@click.option("--max-seconds", type=click.FloatRange(3, 60), default=9.0, show_default=True, help="Longest measured time per direction.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@click.pass_obj
+def measure_command(
+    tr: Translator,
+    server_url: str | None,
+    ookla: bool,
+    as_json: bool,
+    agent_id: str,
+    no_download: bool,
+    no_upload: bool,
+    ping_count: int,
+    dns_names: tuple[str, ...],
+    resolvers: tuple[str, ...],
+    max_seconds: float,
+    quiet: bool,
+) -> None:
+    """Measure download, upload, latency, jitter and loss once against one server."""
+    if ookla == (server_url is not None):
+        raise click.UsageError(tr("bad_option", reason="give exactly one of --server URL or --ookla"))
+    if server_url is not None:
+        try:
+            librespeed_server(server_url)
+        except BadServerURL as exc:
+            raise click.BadParameter(str(exc), param_hint="--server") from exc
+    settings = SpeedSettings(measure_max_s=max_seconds, measure_min_s=min(5.0, max_seconds))
+    placeholder = librespeed_server("http://placeholder.invalid/")
+    request = MeasureRequest(
+        server=placeholder,
+        agent_id=agent_id,
+        settings=settings,
+        download=not no_download,
+        upload=not no_upload,
+        ping_count=ping_count,
+        dns_names=list(dns_names),
+        resolvers=list(resolvers),
+    )
+    progress = ProgressLine(tr, enabled=not quiet)
+    try:
+        result = asyncio.run(_measure(server_url, ookla, request, progress))
+    except KeyboardInterrupt:
+        progress.done()
+        raise SystemExit(130) from None
+    progress.done()
+    click.echo(result.to_json() if as_json else render_table(result, tr))
+    if result.error is not None:
+        click.echo(tr("run_failed", reason=tr.error(result.error.code, result.error.message)), err=True)
+        raise SystemExit(1)
+
+
+

@@ -1,0 +1,159 @@
+"""One measurement run: the probes, in order, turned into one Result (the "probes ─► Result" arrow).
+
+A failed run is a Result too: ``error`` is set, and only figures actually measured are filled.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from agent.probes import dns, ping
+from agent.probes.http import (
+    METHOD_NAME,
+    METHOD_VERSION,
+    LatencyResult,
+    PhaseResult,
+    SpeedSettings,
+    measure_latency,
+    run_speed_phase,
+)
+from agent.probes.system import LoadMeter
+from agent.probes.wire import HttpFailure
+from agent.servers import Server
+from dokiem import __version__
+from dokiem.contract import DnsTiming, ErrorInfo, Flag, Method, PingStats, Result, Site, utcnow
+
+# Progress events: (stage, value) — stage is latency|ping|download|upload|dns, value Mbit/s or None.
+Progress = Callable[[str, float | None], None]
+
+
+def _no_progress(stage: str, value: float | None) -> None:
+    return None
+
+
+@dataclass
+class MeasureRequest:
+    server: Server
+    agent_id: str = "local"
+    site: Site = field(default_factory=Site)
+    settings: SpeedSettings = field(default_factory=SpeedSettings)
+    download: bool = True
+    upload: bool = True
+    ping_count: int = 10
+    dns_names: list[str] = field(default_factory=list)
+    resolvers: list[str] = field(default_factory=list)
+    progress: Progress = _no_progress
+
+
+@dataclass
+class _Collected:
+    latency: LatencyResult | None = None
+    ping: PingStats | None = None
+    download: PhaseResult | None = None
+    upload: PhaseResult | None = None
+    dns: list[DnsTiming] = field(default_factory=list)
+    error: HttpFailure | None = None
+
+
+async def measure(request: MeasureRequest) -> Result:
+    started = utcnow()
+    meter = LoadMeter()
+    got = _Collected()
+    try:
+        await _run_probes(request, got)
+    except HttpFailure as failure:
+        got.error = failure
+    load = meter.load()
+    own_bytes = (got.download.bytes if got.download else 0) + (got.upload.bytes if got.upload else 0)
+    flags = meter.flags(load, own_bytes)
+    if got.error is not None and got.error.code == "server_busy":
+        flags.append(Flag.SERVER_BUSY)
+    return _result(request, got, started, load, flags)
+
+
+async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
+    server, settings, progress = request.server, request.settings, request.progress
+    if request.dns_names:
+        progress("dns", None)
+        got.dns = await dns.measure_dns(request.dns_names, request.resolvers)
+    progress("latency", None)
+    got.latency = await measure_latency(server, settings)
+    if request.ping_count > 0:
+        progress("ping", None)
+        try:
+            got.ping = await ping.ping(server.host, server.port, count=request.ping_count)
+        except socket.gaierror as exc:
+            raise HttpFailure("dns_failed", str(exc)) from exc
+    if request.download:
+        got.download = await run_speed_phase(server, "download", settings, lambda r: progress("download", r))
+    if request.upload:
+        got.upload = await run_speed_phase(server, "upload", settings, lambda r: progress("upload", r))
+
+
+def _system_dns_ms(timings: list[DnsTiming]) -> float | None:
+    for timing in timings:
+        if timing.resolver == dns.SYSTEM and timing.ms is not None:
+            return timing.ms
+    return None
+
+
+def _loaded_latency(got: _Collected) -> float | None:
+    import statistics
+
+    rtts = (got.download.loaded_rtts_ms if got.download else []) + (got.upload.loaded_rtts_ms if got.upload else [])
+    return statistics.median(rtts) if rtts else None
+
+
+def _result(
+    request: MeasureRequest, got: _Collected, started: object, load: object, flags: list[Flag]
+) -> Result:
+    settings = request.settings
+    down, up, lat = got.download, got.upload, got.latency
+    method = Method(
+        name=METHOD_NAME,
+        version=METHOD_VERSION,
+        streams_down=down.streams if down else None,
+        streams_up=up.streams if up else None,
+        warmup_s=round(max((p.warmup_s for p in (down, up) if p), default=0.0), 2) if (down or up) else None,
+        measured_down_s=round(down.measured_s, 2) if down else None,
+        measured_up_s=round(up.measured_s, 2) if up else None,
+        sample_interval_s=settings.sample_s,
+        latency_count=len(lat.rtts_ms) if lat else None,
+        counting="kernel tcp_info: bytes_received (down), bytes_acked (up)",
+    )
+    error = ErrorInfo(code=got.error.code, message=got.error.message) if got.error else None
+    return Result.model_validate(
+        {
+            "agent_id": request.agent_id,
+            "agent_version": __version__,
+            "started_at": started,
+            "finished_at": utcnow(),
+            "site": request.site,
+            "server": request.server.ref(),
+            "download_mbps": _round(down.mbps) if down else None,
+            "upload_mbps": _round(up.mbps) if up else None,
+            "latency_ms": _round(lat.median_ms) if lat else None,
+            "jitter_ms": _round(lat.jitter_ms) if lat else None,
+            "loss_pct": got.ping.loss_pct if got.ping else None,
+            "loaded_latency_ms": _round(_loaded_latency(got)),
+            "loaded_latency_down_ms": _round(down.loaded_latency_ms) if down else None,
+            "loaded_latency_up_ms": _round(up.loaded_latency_ms) if up else None,
+            "dns_ms": _round(_system_dns_ms(got.dns)),
+            "bytes_down": down.bytes if down else None,
+            "bytes_up": up.bytes if up else None,
+            "samples_down_mbps": [_round(x) for x in down.samples_mbps] if down else [],
+            "samples_up_mbps": [_round(x) for x in up.samples_mbps] if up else [],
+            "ping": got.ping,
+            "dns": got.dns,
+            "method": method,
+            "flags": sorted(set(flags), key=lambda f: f.value),
+            "agent_load": load,
+            "error": error,
+        }
+    )
+
+
+def _round(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)

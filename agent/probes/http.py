@@ -1,0 +1,443 @@
+"""The i-Speed/LibreSpeed-style test: latency and jitter, then download and upload.
+
+Latency: repeated small GETs of ``empty`` on one kept-alive connection, the first excluded.
+Throughput: several parallel HTTP streams; the byte counts come from the kernel (see
+``tcpinfo``), sampled on a fixed tick; a warm-up is excluded; the stream count and the measured
+time adapt to the line. Latency is sampled on a separate connection during the load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from agent.probes.wire import Head, HttpConnection, HttpFailure, open_connection
+from agent.servers import Endpoint, Server
+from dokiem.contract import ServerKind
+
+METHOD_NAME = "dokiem-http"
+METHOD_VERSION = "1"
+UPLOAD_BLOCK = memoryview(os.urandom(1 << 20))
+
+
+@dataclass(frozen=True)
+class SpeedSettings:
+    """Knobs of the throughput phases; the defaults keep each direction under 15 s."""
+
+    tick_s: float = 0.1
+    sample_s: float = 0.5
+    initial_streams: int = 2
+    max_streams: int = 8
+    warmup_min_s: float = 1.0
+    warmup_max_s: float = 3.5
+    measure_min_s: float = 5.0
+    measure_max_s: float = 9.0
+    target_rse: float = 0.005
+    connect_timeout_s: float = 3.0
+    phase_budget_s: float = 15.0
+    latency_count: int = 20
+    latency_timeout_s: float = 5.0
+    loaded_latency_every_s: float = 0.2
+    download_chunk_mib: int = 100
+    upload_blob_max: int = 8 << 20
+    upload_blob_min: int = 64 << 10
+
+
+def streams_for(rate_mbps: float, settings: SpeedSettings) -> int:
+    """How many parallel streams a line of this speed needs to be filled (and no more)."""
+    if rate_mbps < 25:
+        wanted = 2
+    elif rate_mbps < 250:
+        wanted = 4
+    else:
+        wanted = 6
+    return max(settings.initial_streams, min(settings.max_streams, wanted))
+
+
+# --- figures -----------------------------------------------------------------------------
+
+
+def jitter(rtts_ms: list[float]) -> float | None:
+    """Mean absolute difference of consecutive round trips (the variation i-Speed reports)."""
+    if len(rtts_ms) < 2:
+        return None
+    return statistics.fmean(abs(b - a) for a, b in zip(rtts_ms, rtts_ms[1:]))
+
+
+def goodput_mbps(byte_count: int, seconds: float) -> float:
+    if seconds <= 0:
+        raise ValueError("the measured time must be positive")
+    return byte_count * 8 / seconds / 1e6
+
+
+def interval_rates(points: list[tuple[float, int]], interval_s: float) -> list[float]:
+    """Throughput (Mbit/s) over consecutive fixed intervals of (time, cumulative bytes) points."""
+    if len(points) < 2:
+        return []
+    rates: list[float] = []
+    t_start, b_start = points[0]
+    for t, b in points[1:]:
+        if t - t_start >= interval_s - 1e-6:
+            rates.append(goodput_mbps(b - b_start, t - t_start))
+            t_start, b_start = t, b
+    return rates
+
+
+def relative_standard_error(samples: list[float]) -> float:
+    if len(samples) < 3 or statistics.fmean(samples) <= 0:
+        return float("inf")
+    return statistics.stdev(samples) / statistics.fmean(samples) / len(samples) ** 0.5
+
+
+# --- latency -----------------------------------------------------------------------------
+
+
+@dataclass
+class LatencyResult:
+    rtts_ms: list[float]
+
+    @property
+    def median_ms(self) -> float | None:
+        return statistics.median(self.rtts_ms) if self.rtts_ms else None
+
+    @property
+    def min_ms(self) -> float | None:
+        return min(self.rtts_ms) if self.rtts_ms else None
+
+    @property
+    def jitter_ms(self) -> float | None:
+        return jitter(self.rtts_ms)
+
+
+def check_ping_response(head: Head) -> None:
+    check_status(head, "ping")
+
+
+def check_status(head: Head, what: str) -> None:
+    if head.status == 503:
+        retry = _retry_after(head.header("retry-after"))
+        raise HttpFailure(
+            "server_busy",
+            f"the server is busy (503) on {what}" + (f"; retry after {retry:.0f} s" if retry else ""),
+            retry_after=retry,
+        )
+    if 300 <= head.status < 400:
+        location = head.header("location") or "(no Location header)"
+        raise HttpFailure("redirect", f"the server redirects {what} to {location}; use that URL instead")
+    if head.status != 200:
+        raise HttpFailure("http_status", f"the server answered {head.status} {head.reason} on {what}")
+
+
+def check_download_response(head: Head) -> None:
+    check_status(head, "download")
+    ctype = head.header("content-type").lower()
+    if "html" in ctype or "json" in ctype:
+        raise HttpFailure(
+            "not_a_speedtest_server",
+            f"the download endpoint returned {ctype}, not test data: is this a LibreSpeed/i-Speed server?",
+        )
+    if head.header("content-encoding").lower() not in ("", "identity"):
+        raise HttpFailure("compressed", "the server compressed the test data; the figure would be false")
+
+
+def _retry_after(value: str) -> float | None:
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _cache_buster() -> str:
+    return f"r={random.random():.12f}"
+
+
+def ping_target(server: Server) -> str:
+    query = f"x={time.time_ns()}" if server.kind is ServerKind.OOKLA else _cache_buster()
+    return server.ping.with_query(query).target
+
+
+async def timed_get(conn: HttpConnection, target: str) -> float:
+    """One request/response on a warm connection, in milliseconds."""
+    t0 = time.perf_counter()
+    reader = await conn.request("GET", target, check=check_ping_response)
+    await conn.finish(reader)
+    return (time.perf_counter() - t0) * 1000
+
+
+async def measure_latency(server: Server, settings: SpeedSettings) -> LatencyResult:
+    conn = await open_connection(server.ping, settings.connect_timeout_s)
+    rtts: list[float] = []
+    try:
+        async with asyncio.timeout(settings.latency_timeout_s):
+            await timed_get(conn, ping_target(server))  # warms the server's path; not counted
+            for _ in range(settings.latency_count):
+                if conn.closed:
+                    conn.close()
+                    conn = await open_connection(server.ping, settings.connect_timeout_s)
+                    await timed_get(conn, ping_target(server))
+                rtts.append(await timed_get(conn, ping_target(server)))
+    except TimeoutError as exc:
+        if not rtts:
+            raise HttpFailure("timeout", f"no answer to ping requests in {settings.latency_timeout_s:.0f} s") from exc
+    finally:
+        conn.close()
+    return LatencyResult(rtts)
+
+
+# --- throughput --------------------------------------------------------------------------
+
+
+@dataclass
+class PhaseResult:
+    direction: str
+    mbps: float
+    bytes: int
+    measured_s: float
+    warmup_s: float
+    streams: int
+    samples_mbps: list[float]
+    loaded_rtts_ms: list[float]
+    server_busy_retries: int = 0
+
+    @property
+    def loaded_latency_ms(self) -> float | None:
+        return statistics.median(self.loaded_rtts_ms) if self.loaded_rtts_ms else None
+
+
+@dataclass
+class _Stream:
+    """One parallel stream: a task moving data and the counters of every connection it used."""
+
+    direction: str
+    done_bytes: int = 0
+    conn: HttpConnection | None = None
+    task: asyncio.Task[None] | None = None
+
+    def bytes(self) -> int:
+        if self.conn is None:
+            return self.done_bytes
+        sent, received = self.conn.counters()
+        return self.done_bytes + (received if self.direction == "download" else sent)
+
+    def retire(self) -> None:
+        if self.conn is not None:
+            self.done_bytes = self.bytes()
+            self.conn.abort()
+            self.conn = None
+
+
+StreamBody = Callable[[_Stream], Awaitable[None]]
+
+
+class SpeedPhase:
+    """One direction of the throughput test, from the first connection to the last sample."""
+
+    def __init__(self, server: Server, direction: str, settings: SpeedSettings, progress: Callable[[float], None]) -> None:
+        self.server = server
+        self.direction = direction
+        self.settings = settings
+        self.progress = progress
+        self.streams: list[_Stream] = []
+        self.loaded_rtts: list[float] = []
+        self._stop = asyncio.Event()
+        self._measuring = False
+        self._next_tick = time.monotonic()
+
+    async def run(self) -> PhaseResult:
+        try:
+            async with asyncio.timeout(self.settings.phase_budget_s):
+                return await self._run()
+        except TimeoutError as exc:
+            raise HttpFailure(
+                "timeout", f"the {self.direction} test did not finish in {self.settings.phase_budget_s:.0f} s"
+            ) from exc
+        finally:
+            self._stop.set()
+            for stream in self.streams:
+                stream.retire()
+                if stream.task is not None:
+                    stream.task.cancel()
+
+    async def _run(self) -> PhaseResult:
+        s = self.settings
+        self._add_streams(s.initial_streams)
+        pinger = asyncio.create_task(self._loaded_pings())
+        try:
+            start, warmup = await self._warm_up()
+            points = await self._measure(start)
+        finally:
+            pinger.cancel()
+        t_end, b_end = points[-1]
+        t0, b0 = points[0]
+        if b_end - b0 <= 0:
+            raise HttpFailure("no_data", f"no data moved during the {self.direction} test")
+        return PhaseResult(
+            direction=self.direction,
+            mbps=goodput_mbps(b_end - b0, t_end - t0),
+            bytes=b_end - b0,
+            measured_s=t_end - t0,
+            warmup_s=warmup,
+            streams=len(self.streams),
+            samples_mbps=interval_rates(points, s.sample_s),
+            loaded_rtts_ms=self.loaded_rtts,
+        )
+
+    def _add_streams(self, count: int) -> None:
+        body: StreamBody = self._download if self.direction == "download" else self._upload
+        for _ in range(count):
+            stream = _Stream(self.direction)
+            stream.task = asyncio.create_task(body(stream))
+            self.streams.append(stream)
+
+    def _total(self) -> int:
+        for stream in self.streams:
+            task = stream.task
+            if task is not None and task.done() and not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        return sum(stream.bytes() for stream in self.streams)
+
+    async def _ticks(self) -> tuple[float, int]:
+        """Sleep to the next tick of a fixed grid and read the counters.
+
+        The time is read with the counters, so a late wake-up (a throttled CPU) shifts the
+        sample but does not distort it.
+        """
+        now = time.monotonic()
+        self._next_tick = max(self._next_tick + self.settings.tick_s, now)
+        await asyncio.sleep(self._next_tick - now)
+        return time.monotonic(), self._total()
+
+    async def _warm_up(self) -> tuple[tuple[float, int], float]:
+        """Run until the rate settles (streams added once the line's speed is known)."""
+        s = self.settings
+        t0 = time.monotonic()
+        history: list[tuple[float, int]] = [(t0, 0)]
+        adjusted_at: float | None = None
+        while True:
+            t, total = await self._ticks()
+            history.append((t, total))
+            elapsed = t - t0
+            self.progress(_rate_since(history, t - 0.5))
+            if adjusted_at is None and elapsed >= 0.5:
+                rate = _rate_since(history, t - 0.5)
+                wanted = streams_for(rate, s)
+                self._add_streams(wanted - len(self.streams))
+                adjusted_at = t
+            settled = adjusted_at is not None and t - adjusted_at >= s.warmup_min_s and _stable(history, t)
+            if settled or elapsed >= s.warmup_max_s:
+                return (t, total), elapsed
+
+    async def _measure(self, start: tuple[float, int]) -> list[tuple[float, int]]:
+        """Sample until the figure is steady (or the time is up); returns the counter points."""
+        s = self.settings
+        self._measuring = True
+        points = [start]
+        t0 = start[0]
+        while True:
+            t, total = await self._ticks()
+            points.append((t, total))
+            self.progress(_rate_since(points, t - 0.5))
+            elapsed = t - t0
+            if elapsed >= s.measure_max_s:
+                return points
+            if elapsed >= s.measure_min_s and relative_standard_error(interval_rates(points, s.sample_s)) < s.target_rse:
+                return points
+
+    async def _download(self, stream: _Stream) -> None:
+        endpoint = self.server.download
+        while not self._stop.is_set():
+            stream.conn = await open_connection(endpoint, self.settings.connect_timeout_s)
+            while not stream.conn.closed:
+                reader = await stream.conn.request(
+                    "GET", self._download_target(endpoint), check=check_download_response
+                )
+                await stream.conn.finish(reader)
+                if reader.body_bytes == 0:
+                    raise HttpFailure("no_data", "the download endpoint returned an empty body")
+            stream.retire()
+
+    def _download_target(self, endpoint: Endpoint) -> str:
+        if self.server.kind is ServerKind.OOKLA:
+            return endpoint.with_query(f"x={time.time_ns()}").target
+        return endpoint.with_query(f"{_cache_buster()}&ckSize={self.settings.download_chunk_mib}").target
+
+    async def _upload(self, stream: _Stream) -> None:
+        endpoint = self.server.upload
+        blob = self.settings.upload_blob_min * 4
+        while not self._stop.is_set():
+            stream.conn = await open_connection(endpoint, self.settings.connect_timeout_s)
+            while not stream.conn.closed:
+                t0 = time.monotonic()
+                target = endpoint.with_query(_cache_buster()).target
+                reader = await stream.conn.request(
+                    "POST", target, body=UPLOAD_BLOCK, body_size=blob, check=lambda h: check_status(h, "upload")
+                )
+                await stream.conn.finish(reader)
+                blob = _next_blob(blob, time.monotonic() - t0, self.settings)
+            stream.retire()
+
+    async def _loaded_pings(self) -> None:
+        """Latency under load, on its own connection; losing it costs the figure, not the run."""
+        try:
+            conn = await open_connection(self.server.ping, self.settings.connect_timeout_s)
+        except HttpFailure:
+            return
+        try:
+            while not self._stop.is_set() and not conn.closed:
+                rtt = await timed_get(conn, ping_target(self.server))
+                if self._measuring:
+                    self.loaded_rtts.append(rtt)
+                await asyncio.sleep(self.settings.loaded_latency_every_s)
+        except HttpFailure:
+            return
+        finally:
+            conn.close()
+
+
+def _next_blob(current: int, took_s: float, settings: SpeedSettings) -> int:
+    """Size the next POST to take about a second, so request gaps stay a small share of time."""
+    if took_s <= 0:
+        return settings.upload_blob_max
+    wanted = int(current / took_s)
+    return max(settings.upload_blob_min, min(settings.upload_blob_max, wanted))
+
+
+def _rate_since(history: list[tuple[float, int]], since: float) -> float:
+    t1, b1 = history[-1]
+    for t, b in history:
+        if t >= since - 1e-9:
+            return goodput_mbps(b1 - b, t1 - t) if t1 > t else 0.0
+    return 0.0
+
+
+def _stable(history: list[tuple[float, int]], now: float) -> bool:
+    """The last half second ran within 10% of the half second before it."""
+    recent = _rate_between(history, now - 0.5, now)
+    before = _rate_between(history, now - 1.0, now - 0.5)
+    return before > 0 and abs(recent - before) <= 0.1 * before
+
+
+def _rate_between(history: list[tuple[float, int]], start: float, end: float) -> float:
+    inside = [(t, b) for t, b in history if start - 1e-9 <= t <= end + 1e-9]
+    if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
+        return 0.0
+    return goodput_mbps(inside[-1][1] - inside[0][1], inside[-1][0] - inside[0][0])
+
+
+@dataclass
+class HttpTestResult:
+    latency: LatencyResult
+    download: PhaseResult | None = None
+    upload: PhaseResult | None = None
+    errors: list[HttpFailure] = field(default_factory=list)
+
+
+async def run_speed_phase(
+    server: Server, direction: str, settings: SpeedSettings, progress: Callable[[float], None]
+) -> PhaseResult:
+    return await SpeedPhase(server, direction, settings, progress).run()

@@ -1,0 +1,147 @@
+"""The agent's own health and load (psutil), so a result taken on a starved Pi can be told apart."""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from dokiem.contract import AgentLoad, Flag
+
+SATURATED_PCT_OF_CORE = 90.0
+SATURATED_SYSTEM_PCT = 95.0
+THROTTLED_SHARE = 0.10
+CROSS_TRAFFIC_SHARE = 0.10
+
+
+def default_interface() -> str | None:
+    """The interface of the IPv4 default route, from /proc/net/route."""
+    try:
+        with open("/proc/net/route") as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if len(fields) > 2 and fields[1] == "00000000":
+                    return fields[0]
+    except OSError:
+        return None
+    return None
+
+
+def is_wireless(interface: str) -> bool:
+    base = Path("/sys/class/net") / interface
+    return (base / "wireless").exists() or (base / "phy80211").exists()
+
+
+def _cgroup_cpu_stat() -> Path | None:
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        rel = path.lstrip("/")
+        if controllers == "":
+            candidate = Path("/sys/fs/cgroup") / rel / "cpu.stat"
+        elif "cpu" in controllers.split(","):
+            candidate = Path("/sys/fs/cgroup") / controllers / rel / "cpu.stat"
+            if not candidate.exists():
+                candidate = Path("/sys/fs/cgroup/cpu") / rel / "cpu.stat"
+        else:
+            continue
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def throttled_seconds() -> float | None:
+    """CPU time this process's cgroup was held back by its quota (None where unreadable)."""
+    stat = _cgroup_cpu_stat()
+    if stat is None:
+        return None
+    values = dict(line.split() for line in stat.read_text().splitlines() if " " in line)
+    if "throttled_usec" in values:
+        return int(values["throttled_usec"]) / 1e6
+    if "throttled_time" in values:
+        return int(values["throttled_time"]) / 1e9
+    return None
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _interface_bytes(interface: str | None) -> int | None:
+    if interface is None:
+        return None
+    counters = psutil.net_io_counters(pernic=True).get(interface)
+    return None if counters is None else counters.bytes_sent + counters.bytes_recv
+
+
+@dataclass
+class LoadMeter:
+    """Reads the agent's CPU, the system's CPU, cgroup throttling and interface bytes over a run."""
+
+    interface: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.interface is None:
+            self.interface = default_interface()
+        self._t0 = time.monotonic()
+        self._cpu0 = _own_cpu_seconds()
+        self._throttled0 = throttled_seconds()
+        self._if0 = _interface_bytes(self.interface)
+        psutil.cpu_percent(interval=None)
+
+    def load(self) -> AgentLoad:
+        elapsed = max(1e-6, time.monotonic() - self._t0)
+        cpu = _own_cpu_seconds() - self._cpu0
+        throttled_now = throttled_seconds()
+        throttled = None
+        if throttled_now is not None and self._throttled0 is not None:
+            throttled = max(0.0, throttled_now - self._throttled0)
+        return AgentLoad(
+            cpu_seconds=round(cpu, 3),
+            cpu_pct_of_core=round(100 * cpu / elapsed, 1),
+            system_cpu_pct=psutil.cpu_percent(interval=None),
+            throttled_s=None if throttled is None else round(throttled, 3),
+            rss_mb=round(psutil.Process().memory_info().rss / 2**20, 1),
+        )
+
+    def flags(self, load: AgentLoad, own_bytes: int) -> list[Flag]:
+        elapsed = max(1e-6, time.monotonic() - self._t0)
+        flags: list[Flag] = []
+        if load.cpu_pct_of_core >= SATURATED_PCT_OF_CORE or (load.system_cpu_pct or 0) >= SATURATED_SYSTEM_PCT:
+            flags.append(Flag.CPU_SATURATED)
+        if load.throttled_s is not None and load.throttled_s >= THROTTLED_SHARE * elapsed:
+            flags.append(Flag.CPU_THROTTLED)
+        if self.interface is not None and is_wireless(self.interface):
+            flags.append(Flag.WIFI)
+        if_now = _interface_bytes(self.interface)
+        if if_now is not None and self._if0 is not None and own_bytes > 0:
+            extra = (if_now - self._if0) - own_bytes
+            if extra > CROSS_TRAFFIC_SHARE * own_bytes + (1 << 20):
+                flags.append(Flag.CROSS_TRAFFIC)
+        return flags
+
+
+def health() -> dict[str, float | int | None]:
+    """A snapshot for the heartbeat: CPU, memory, temperature, disk, uptime."""
+    temps = psutil.sensors_temperatures() if hasattr(psutil, "sensors_temperatures") else {}
+    temperature = None
+    for entries in temps.values():
+        if entries:
+            temperature = entries[0].current
+            break
+    return {
+        "cpu_pct": psutil.cpu_percent(interval=None),
+        "memory_pct": psutil.virtual_memory().percent,
+        "temperature_c": temperature,
+        "disk_pct": psutil.disk_usage(os.getcwd()).percent,
+        "uptime_s": int(time.time() - psutil.boot_time()),
+        "load1": os.getloadavg()[0],
+    }

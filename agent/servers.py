@@ -1,0 +1,118 @@
+"""Test servers as LibreSpeed's server lists name them: a base URL plus endpoint paths."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from dokiem.contract import ServerKind, ServerRef
+
+
+class BadServerURL(ValueError):
+    """The server URL cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One absolute http(s) URL split the way a socket needs it."""
+
+    scheme: str
+    host: str
+    port: int
+    target: str  # path?query, as sent on the request line
+
+    @property
+    def tls(self) -> bool:
+        return self.scheme == "https"
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.tls else 80
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == default else f"{host}:{self.port}"
+
+    @classmethod
+    def parse(cls, url: str) -> Endpoint:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise BadServerURL(f"{url!r}: only http:// and https:// servers are supported")
+        if not parts.hostname:
+            raise BadServerURL(f"{url!r}: no host name")
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as exc:
+            raise BadServerURL(f"{url!r}: {exc}") from exc
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        return cls(parts.scheme, parts.hostname, port, target)
+
+    def with_query(self, query: str) -> Endpoint:
+        sep = "&" if "?" in self.target else "?"
+        return Endpoint(self.scheme, self.host, self.port, f"{self.target}{sep}{query}")
+
+
+@dataclass(frozen=True)
+class Server:
+    """A test server: where to download from, upload to, and ping."""
+
+    base_url: str
+    kind: ServerKind
+    download: Endpoint
+    upload: Endpoint
+    ping: Endpoint
+    name: str | None = None
+
+    @property
+    def id(self) -> str:
+        return hashlib.sha1(self.base_url.encode()).hexdigest()[:12]
+
+    @property
+    def host(self) -> str:
+        return self.download.host
+
+    @property
+    def port(self) -> int:
+        return self.download.port
+
+    def ref(self) -> ServerRef:
+        return ServerRef(id=self.id, url=self.base_url, kind=self.kind, name=self.name)
+
+
+def librespeed_server(
+    base_url: str,
+    *,
+    dl_path: str = "backend/garbage.php",
+    ul_path: str = "backend/empty.php",
+    ping_path: str = "backend/empty.php",
+    name: str | None = None,
+) -> Server:
+    """A LibreSpeed/i-Speed-style server from its base URL (``//host/`` means http)."""
+    if base_url.startswith("//"):
+        base_url = "http:" + base_url
+    if "://" not in base_url:
+        raise BadServerURL(f"{base_url!r}: give a full URL such as http://{base_url}/")
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    Endpoint.parse(base)
+    return Server(
+        base_url=base,
+        kind=ServerKind.LIBRESPEED,
+        download=Endpoint.parse(urljoin(base, dl_path)),
+        upload=Endpoint.parse(urljoin(base, ul_path)),
+        ping=Endpoint.parse(urljoin(base, ping_path)),
+        name=name,
+    )
+
+
+def ookla_server(upload_url: str, *, name: str | None = None) -> Server:
+    """An Ookla (Speedtest Mini / legacy HTTP) server from its ``.../upload.php`` URL."""
+    folder = upload_url.rsplit("/", 1)[0] + "/"
+    return Server(
+        base_url=upload_url,
+        kind=ServerKind.OOKLA,
+        download=Endpoint.parse(urljoin(folder, "random4000x4000.jpg")),
+        upload=Endpoint.parse(upload_url),
+        ping=Endpoint.parse(urljoin(folder, "latency.txt")),
+        name=name,
+    )

@@ -1,0 +1,227 @@
+"""The test server: LibreSpeed/i-Speed endpoints (and Speedtest Mini's) on aiohttp.
+
+Serves incompressible bytes with no caching and no compression, swallows uploads, and caps
+the number of concurrent tests so that many agents testing at once measure their lines and
+not this server: a client over the cap gets 503 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from dokiem import __version__
+
+CHUNK = 1 << 20
+MAX_CK_SIZE = 1024
+DEFAULT_CK_SIZE = 4
+NO_CACHE = {
+    "Cache-Control": "no-store, no-cache, must-revalidate, max-age=0, s-maxage=0",
+    "Pragma": "no-cache",
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Encoding, Content-Type",
+}
+
+
+@dataclass
+class TestSlots:
+    """Concurrent tests, one per client address, held while it moves data and a grace after.
+
+    The grace spans the short gaps between a test's phases (latency, download, upload), so a
+    test that has started is not cut off half-way by a newcomer.
+    """
+
+    capacity: int
+    grace_s: float = 5.0
+    retry_after_s: int = 30
+    _active: dict[str, int] = field(default_factory=dict)
+    _last_seen: dict[str, float] = field(default_factory=dict)
+
+    def _expire(self, now: float) -> None:
+        for client, seen in list(self._last_seen.items()):
+            if self._active.get(client, 0) == 0 and now - seen > self.grace_s:
+                del self._last_seen[client]
+                self._active.pop(client, None)
+
+    def acquire(self, client: str) -> bool:
+        now = time.monotonic()
+        self._expire(now)
+        if client not in self._last_seen and len(self._last_seen) >= self.capacity:
+            return False
+        self._active[client] = self._active.get(client, 0) + 1
+        self._last_seen[client] = now
+        return True
+
+    def release(self, client: str) -> None:
+        self._active[client] = max(0, self._active.get(client, 1) - 1)
+        self._last_seen[client] = time.monotonic()
+
+    @property
+    def in_use(self) -> int:
+        self._expire(time.monotonic())
+        return len(self._last_seen)
+
+
+SLOTS = web.AppKey("slots", TestSlots)
+GARBAGE = web.AppKey("garbage", bytes)
+STARTED = web.AppKey("started", float)
+
+
+def _client(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def _busy(slots: TestSlots) -> web.Response:
+    return web.Response(
+        status=503,
+        text="server busy: too many concurrent tests\n",
+        headers={**NO_CACHE, "Retry-After": str(slots.retry_after_s)},
+    )
+
+
+def _ck_size(request: web.Request) -> int:
+    raw = request.query.get("ckSize", str(DEFAULT_CK_SIZE))
+    try:
+        size = int(raw)
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=f"ckSize must be a whole number of MiB, not {raw!r}\n") from exc
+    return max(1, min(MAX_CK_SIZE, size))
+
+
+async def _stream_bytes(request: web.Request, total: int, content_type: str) -> web.StreamResponse:
+    slots = request.app[SLOTS]
+    client = _client(request)
+    if not slots.acquire(client):
+        return _busy(slots)
+    try:
+        response = web.StreamResponse(
+            headers={
+                **NO_CACHE,
+                "Content-Type": content_type,
+                "Content-Description": "File Transfer",
+                "Content-Transfer-Encoding": "binary",
+            }
+        )
+        response.content_length = total
+        garbage = request.app[GARBAGE]
+        view = memoryview(garbage)
+        remaining = total
+        try:
+            await response.prepare(request)
+            while remaining > 0:
+                n = min(remaining, len(garbage))
+                await response.write(view[:n])
+                remaining -= n
+        except ConnectionError:
+            pass  # clients end a test by closing mid-body: that is normal, not an error
+        return response
+    finally:
+        slots.release(client)
+
+
+async def garbage(request: web.Request) -> web.StreamResponse:
+    return await _stream_bytes(request, _ck_size(request) * CHUNK, "application/octet-stream")
+
+
+async def empty(request: web.Request) -> web.StreamResponse:
+    if request.method == "POST" and request.can_read_body:
+        return await _swallow(request, b"")
+    return web.Response(body=b"", headers={**NO_CACHE, "Connection": "keep-alive"})
+
+
+async def _swallow(request: web.Request, answer: bytes) -> web.StreamResponse:
+    slots = request.app[SLOTS]
+    client = _client(request)
+    if not slots.acquire(client):
+        return _busy(slots)
+    received = 0
+    try:
+        while chunk := await request.content.readany():
+            received += len(chunk)
+    except ConnectionError:
+        return web.Response(status=499)  # the client ended its test mid-upload; nobody reads this
+    finally:
+        slots.release(client)
+    body = answer.replace(b"{size}", str(received).encode())
+    return web.Response(body=body, headers={**NO_CACHE, "Connection": "keep-alive"})
+
+
+async def get_ip(request: web.Request) -> web.Response:
+    return web.json_response({"processedString": _client(request), "rawIspInfo": ""}, headers=NO_CACHE)
+
+
+async def health(request: web.Request) -> web.Response:
+    slots = request.app[SLOTS]
+    return web.json_response(
+        {
+            "status": "ok",
+            "version": __version__,
+            "tests_in_progress": slots.in_use,
+            "capacity": slots.capacity,
+            "uptime_s": round(time.monotonic() - request.app[STARTED], 1),
+        },
+        headers=NO_CACHE,
+    )
+
+
+_MINI_IMAGE = re.compile(r"^random(\d{2,4})x(\d{2,4})\.jpg$")
+
+
+async def mini_random(request: web.Request) -> web.StreamResponse:
+    """Speedtest Mini's ``randomNxN.jpg``: about 2·N² bytes, as Ookla's legacy files are."""
+    match = _MINI_IMAGE.match(request.match_info["name"])
+    if match is None or match.group(1) != match.group(2):
+        raise web.HTTPNotFound()
+    side = int(match.group(1))
+    return await _stream_bytes(request, 2 * side * side, "image/jpeg")
+
+
+async def mini_upload(request: web.Request) -> web.StreamResponse:
+    return await _swallow(request, b"size={size}")
+
+
+async def mini_latency(request: web.Request) -> web.Response:
+    return web.Response(text="test=test", headers=NO_CACHE)
+
+
+def create_app(capacity: int = 20, grace_s: float = 5.0, retry_after_s: int = 30) -> web.Application:
+    app = web.Application(client_max_size=MAX_CK_SIZE * CHUNK)
+    app[SLOTS] = TestSlots(capacity=capacity, grace_s=grace_s, retry_after_s=retry_after_s)
+    app[GARBAGE] = os.urandom(CHUNK)
+    app[STARTED] = time.monotonic()
+    for prefix in ("/backend/", "/"):
+        for suffix in (".php", ""):
+            app.router.add_get(f"{prefix}garbage{suffix}", garbage)
+            app.router.add_route("*", f"{prefix}empty{suffix}", empty)
+            app.router.add_get(f"{prefix}getIP{suffix}", get_ip)
+    app.router.add_get("/healthz", health)
+    app.router.add_get("/speedtest/latency.txt", mini_latency)
+    app.router.add_post("/speedtest/upload.php", mini_upload)
+    app.router.add_get("/speedtest/{name}", mini_random)
+    return app
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8080`` for IPv6) into its parts; raises ValueError with the reason."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{listen!r} is not HOST:PORT (e.g. 0.0.0.0:8080)")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+async def start(host: str, port: int, capacity: int = 20) -> tuple[web.AppRunner, int]:
+    """Start serving; returns the runner (to clean up) and the bound port (useful with port 0)."""
+    runner = web.AppRunner(create_app(capacity), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    server = site._server
+    assert isinstance(server, asyncio.base_events.Server)
+    bound = server.sockets[0].getsockname()[1]
+    return runner, int(bound)

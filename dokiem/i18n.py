@@ -1,0 +1,117 @@
+"""What users read, in Vietnamese by default and English with ``--lang en``.
+
+Code, identifiers and logs stay English; every string a technician sees comes from here.
+"""
+
+from __future__ import annotations
+
+import os
+
+LANGS = ("vi", "en")
+
+_MESSAGES: dict[str, tuple[str, str]] = {
+    # measure: table labels
+    "server": ("Máy chủ đo", "Test server"),
+    "download": ("Tải xuống", "Download"),
+    "upload": ("Tải lên", "Upload"),
+    "latency": ("Độ trễ", "Latency"),
+    "jitter": ("Độ biến thiên trễ", "Jitter"),
+    "loaded_latency": ("Độ trễ khi có tải", "Latency under load"),
+    "loss": ("Mất gói", "Packet loss"),
+    "dns": ("Phân giải DNS", "DNS lookup"),
+    "agent_cpu": ("CPU của máy đo", "Agent CPU"),
+    "flags": ("Cảnh báo", "Warnings"),
+    "error": ("Lỗi", "Error"),
+    "started": ("Bắt đầu", "Started"),
+    "streams_measured": ("{streams} luồng, đo {seconds} s", "{streams} streams, measured {seconds} s"),
+    "loaded_detail": ("khi tải xuống {down} · khi tải lên {up}", "while downloading {down} · while uploading {up}"),
+    "loss_detail": ("{method}, {received}/{sent} gói trả lời", "{method}, {received}/{sent} replies"),
+    "cpu_detail": ("{seconds} s CPU ({pct}% một lõi)", "{seconds} s CPU ({pct}% of one core)"),
+    "not_measured": ("không đo", "not measured"),
+    # progress
+    "stage_dns": ("Đang đo thời gian phân giải DNS…", "Timing DNS lookups…"),
+    "stage_latency": ("Đang đo độ trễ…", "Measuring latency…"),
+    "stage_ping": ("Đang ping máy chủ…", "Pinging the server…"),
+    "stage_download": ("Đang đo tải xuống", "Measuring download"),
+    "stage_upload": ("Đang đo tải lên", "Measuring upload"),
+    "stage_ookla": ("Đang chọn máy chủ Ookla gần nhất…", "Choosing the nearest Ookla server…"),
+    # outcomes
+    "run_failed": ("Phép đo thất bại: {reason}", "The measurement failed: {reason}"),
+    "bad_option": ("Tham số không hợp lệ: {reason}", "Invalid option: {reason}"),
+    "need_collector_extra": (
+        "Lệnh này cần gói phía máy chủ: pip install 'dokiem[collector]'",
+        "This command needs the server-side extra: pip install 'dokiem[collector]'",
+    ),
+    "testserver_running": (
+        "Máy chủ đo đang chạy tại {url} (tối đa {capacity} phép đo đồng thời). Nhấn Ctrl+C để dừng.",
+        "Test server listening on {url} (at most {capacity} concurrent tests). Press Ctrl+C to stop.",
+    ),
+    "listen_failed": ("Không mở được cổng {listen}: {reason}", "Cannot listen on {listen}: {reason}"),
+    "up_started": (
+        "dokiem đang chạy: máy chủ đo {url}, đo mỗi {minutes} phút. Nhấn Ctrl+C để dừng.",
+        "dokiem is running: test server {url}, measuring every {minutes} min. Press Ctrl+C to stop.",
+    ),
+    "up_next": ("Lần đo tiếp theo lúc {time}.", "Next measurement at {time}."),
+    "stopped": ("Đã dừng.", "Stopped."),
+    "col_time": ("Thời điểm", "Time"),
+    "col_status": ("Trạng thái", "Status"),
+    "ok": ("đạt", "ok"),
+    # flags
+    "flag_cpu_saturated": ("CPU máy đo quá tải: kết quả có thể thấp hơn thực tế", "agent CPU saturated: figures may read low"),
+    "flag_cpu_throttled": ("CPU máy đo bị giới hạn trong lúc đo", "agent CPU was throttled during the run"),
+    "flag_wifi": ("đo qua Wi-Fi, không phải cáp mạng", "measured over Wi-Fi, not a cable"),
+    "flag_server_busy": ("máy chủ đo đang bận", "the test server was busy"),
+    "flag_cross_traffic": ("có lưu lượng khác trên đường truyền khi đo", "other traffic on the line during the run"),
+    # error codes (Result.error.code)
+    "err_dns_failed": ("Không phân giải được tên máy chủ", "The server's name does not resolve"),
+    "err_connect_failed": ("Không kết nối được tới máy chủ đo", "Cannot connect to the test server"),
+    "err_connect_timeout": ("Máy chủ đo không trả lời kết nối", "The test server does not accept connections in time"),
+    "err_tls_failed": ("Lỗi TLS với máy chủ đo", "TLS with the test server failed"),
+    "err_server_busy": ("Máy chủ đo đang bận (503), hãy thử lại sau", "The test server is busy (503); try again later"),
+    "err_redirect": ("Máy chủ chuyển hướng sang địa chỉ khác, hãy dùng địa chỉ đó", "The server redirects elsewhere; use that URL"),
+    "err_http_status": ("Máy chủ trả lời lỗi HTTP", "The server answered with an HTTP error"),
+    "err_not_a_speedtest_server": (
+        "Địa chỉ này không phải máy chủ đo tốc độ",
+        "This address is not a speed-test server",
+    ),
+    "err_compressed": ("Máy chủ nén dữ liệu đo nên kết quả sẽ sai", "The server compresses test data; figures would be false"),
+    "err_closed_mid_stream": ("Máy chủ đóng kết nối giữa chừng", "The server closed the connection mid-stream"),
+    "err_protocol_error": ("Máy chủ trả lời sai giao thức HTTP", "The server broke the HTTP protocol"),
+    "err_timeout": ("Quá thời gian cho phép", "Out of time"),
+    "err_no_data": ("Không nhận được dữ liệu đo", "No test data moved"),
+    "err_ookla_unreachable": ("Không lấy được danh sách máy chủ Ookla", "Ookla's server list is unreachable"),
+    "err_bad_server_url": ("Địa chỉ máy chủ không hợp lệ", "Invalid server URL"),
+}
+
+
+def default_lang() -> str:
+    lang = os.environ.get("DOKIEM_LANG", "vi").lower()
+    return lang if lang in LANGS else "vi"
+
+
+class Translator:
+    def __init__(self, lang: str = "vi") -> None:
+        if lang not in LANGS:
+            raise ValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGS)}")
+        self.lang = lang
+        self._index = LANGS.index(lang)
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = _MESSAGES[key][self._index] if key in _MESSAGES else key
+        return text.format(**values) if values else text
+
+    def has(self, key: str) -> bool:
+        return key in _MESSAGES
+
+    def number(self, value: float, digits: int = 1) -> str:
+        """A decimal number as readers of this language write it (Vietnamese: 941,2)."""
+        text = f"{value:,.{digits}f}"
+        if self.lang == "vi":
+            text = text.replace(",", " ").replace(".", ",").replace(" ", ".")
+        return text
+
+    def error(self, code: str, detail: str) -> str:
+        key = f"err_{code}"
+        if not self.has(key):
+            return detail
+        return f"{self(key)} ({detail})"
