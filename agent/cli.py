@@ -94,7 +94,10 @@ def render_table(result: Result, tr: Translator) -> str:
     if result.agent_load is not None:
         load = result.agent_load
         rows.append(
-            (tr("agent_cpu"), tr("cpu_detail", seconds=tr.number(load.cpu_seconds), pct=tr.number(load.cpu_pct_of_core, 0)))
+            (
+                tr("agent_cpu"),
+                tr("cpu_detail", seconds=tr.number(load.cpu_seconds), pct=tr.number(load.cpu_pct_of_core, 0)),
+            )
         )
     for flag in result.flags:
         rows.append((tr("flags"), tr(f"flag_{flag.value}")))
@@ -133,16 +136,33 @@ async def _measure(server_url: str | None, ookla: bool, request: MeasureRequest,
 
 
 @click.command("measure")
-@click.option("--server", "server_url", metavar="URL", help="Base URL of a LibreSpeed/i-Speed-style server, e.g. http://host:8080/")
+@click.option(
+    "--server",
+    "server_url",
+    metavar="URL",
+    help="Base URL of a LibreSpeed/i-Speed-style server, e.g. http://host:8080/",
+)
 @click.option("--ookla", is_flag=True, help="Measure against the Ookla server speedtest.net would choose instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the Result as JSON on stdout.")
-@click.option("--agent-id", envvar="DOKIEM_AGENT_ID", default="local", show_default=True, help="Agent id written into the Result.")
+@click.option(
+    "--agent-id", envvar="DOKIEM_AGENT_ID", default="local", show_default=True, help="Agent id written into the Result."
+)
 @click.option("--no-download", is_flag=True, help="Skip the download test.")
 @click.option("--no-upload", is_flag=True, help="Skip the upload test.")
-@click.option("--ping-count", type=click.IntRange(0, 100), default=10, show_default=True, help="ICMP/TCP pings (0 = none).")
+@click.option(
+    "--ping-count", type=click.IntRange(0, 100), default=10, show_default=True, help="ICMP/TCP pings (0 = none)."
+)
 @click.option("--dns-name", "dns_names", multiple=True, metavar="NAME", help="Time resolving NAME (repeatable).")
-@click.option("--resolver", "resolvers", multiple=True, metavar="IP[:PORT]", help="Also ask this DNS resolver (repeatable).")
-@click.option("--max-seconds", type=click.FloatRange(3, 60), default=9.0, show_default=True, help="Longest measured time per direction.")
+@click.option(
+    "--resolver", "resolvers", multiple=True, metavar="IP[:PORT]", help="Also ask this DNS resolver (repeatable)."
+)
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(3, 60),
+    default=9.0,
+    show_default=True,
+    help="Longest measured time per direction.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @click.pass_obj
 def measure_command(
@@ -190,6 +210,3 @@ def measure_command(
     if result.error is not None:
         click.echo(tr("run_failed", reason=tr.error(result.error.code, result.error.message)), err=True)
         raise SystemExit(1)
-
-
-

@@ -6,8 +6,10 @@ A failed run is a Result too: ``error`` is set, and only figures actually measur
 from __future__ import annotations
 
 import socket
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from agent.probes import dns, ping
 from agent.probes.http import (
@@ -23,7 +25,7 @@ from agent.probes.system import LoadMeter
 from agent.probes.wire import HttpFailure
 from agent.servers import Server
 from dokiem import __version__
-from dokiem.contract import DnsTiming, ErrorInfo, Flag, Method, PingStats, Result, Site, utcnow
+from dokiem.contract import AgentLoad, DnsTiming, ErrorInfo, Flag, Method, PingStats, Result, Site, utcnow
 
 # Progress events: (stage, value) — stage is latency|ping|download|upload|dns, value Mbit/s or None.
 Progress = Callable[[str, float | None], None]
@@ -100,15 +102,11 @@ def _system_dns_ms(timings: list[DnsTiming]) -> float | None:
 
 
 def _loaded_latency(got: _Collected) -> float | None:
-    import statistics
-
     rtts = (got.download.loaded_rtts_ms if got.download else []) + (got.upload.loaded_rtts_ms if got.upload else [])
     return statistics.median(rtts) if rtts else None
 
 
-def _result(
-    request: MeasureRequest, got: _Collected, started: object, load: object, flags: list[Flag]
-) -> Result:
+def _result(request: MeasureRequest, got: _Collected, started: datetime, load: AgentLoad, flags: list[Flag]) -> Result:
     settings = request.settings
     down, up, lat = got.download, got.upload, got.latency
     method = Method(

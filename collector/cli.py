@@ -21,8 +21,21 @@ async def _serve_forever(host: str, port: int, capacity: int, tr: Translator) ->
 
 
 @click.command("testserver")
-@click.option("--listen", default="0.0.0.0:8080", show_default=True, envvar="DOKIEM_TESTSERVER_LISTEN", help="HOST:PORT to serve on.")
-@click.option("--max-tests", type=click.IntRange(1, 10_000), default=20, show_default=True, envvar="DOKIEM_TESTSERVER_MAX_TESTS", help="Concurrent tests before answering 503.")
+@click.option(
+    "--listen",
+    default="0.0.0.0:8080",
+    show_default=True,
+    envvar="DOKIEM_TESTSERVER_LISTEN",
+    help="HOST:PORT to serve on.",
+)
+@click.option(
+    "--max-tests",
+    type=click.IntRange(1, 10_000),
+    default=20,
+    show_default=True,
+    envvar="DOKIEM_TESTSERVER_MAX_TESTS",
+    help="Concurrent tests before answering 503.",
+)
 @click.pass_obj
 def testserver_command(tr: Translator, listen: str, max_tests: int) -> None:
     """Serve the LibreSpeed/i-Speed test endpoints (and Speedtest Mini's) for agents to measure against."""

@@ -11,6 +11,7 @@ import asyncio
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -30,7 +31,7 @@ NO_CACHE = {
 
 
 @dataclass
-class TestSlots:
+class ConcurrencyCap:
     """Concurrent tests, one per client address, held while it moves data and a grace after.
 
     The grace spans the short gaps between a test's phases (latency, download, upload), so a
@@ -40,6 +41,7 @@ class TestSlots:
     capacity: int
     grace_s: float = 5.0
     retry_after_s: int = 30
+    clock: Callable[[], float] = time.monotonic
     _active: dict[str, int] = field(default_factory=dict)
     _last_seen: dict[str, float] = field(default_factory=dict)
 
@@ -50,7 +52,7 @@ class TestSlots:
                 self._active.pop(client, None)
 
     def acquire(self, client: str) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         self._expire(now)
         if client not in self._last_seen and len(self._last_seen) >= self.capacity:
             return False
@@ -60,15 +62,15 @@ class TestSlots:
 
     def release(self, client: str) -> None:
         self._active[client] = max(0, self._active.get(client, 1) - 1)
-        self._last_seen[client] = time.monotonic()
+        self._last_seen[client] = self.clock()
 
     @property
     def in_use(self) -> int:
-        self._expire(time.monotonic())
+        self._expire(self.clock())
         return len(self._last_seen)
 
 
-SLOTS = web.AppKey("slots", TestSlots)
+SLOTS = web.AppKey("slots", ConcurrencyCap)
 GARBAGE = web.AppKey("garbage", bytes)
 STARTED = web.AppKey("started", float)
 
@@ -77,7 +79,7 @@ def _client(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
-def _busy(slots: TestSlots) -> web.Response:
+def _busy(slots: ConcurrencyCap) -> web.Response:
     return web.Response(
         status=503,
         text="server busy: too many concurrent tests\n",
@@ -192,7 +194,7 @@ async def mini_latency(request: web.Request) -> web.Response:
 
 def create_app(capacity: int = 20, grace_s: float = 5.0, retry_after_s: int = 30) -> web.Application:
     app = web.Application(client_max_size=MAX_CK_SIZE * CHUNK)
-    app[SLOTS] = TestSlots(capacity=capacity, grace_s=grace_s, retry_after_s=retry_after_s)
+    app[SLOTS] = ConcurrencyCap(capacity=capacity, grace_s=grace_s, retry_after_s=retry_after_s)
     app[GARBAGE] = os.urandom(CHUNK)
     app[STARTED] = time.monotonic()
     for prefix in ("/backend/", "/"):

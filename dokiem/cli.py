@@ -14,13 +14,21 @@ from dokiem.i18n import LANGS, Translator, default_lang
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--lang", type=click.Choice(LANGS), default=default_lang, show_default="vi (or $DOKIEM_LANG)", help="Language of messages and tables.")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGS),
+    default=default_lang,
+    show_default="vi (or $DOKIEM_LANG)",
+    help="Language of messages and tables.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Log what happens (for troubleshooting).")
 @click.version_option(__version__, prog_name="dokiem")
 @click.pass_context
 def main(ctx: click.Context, lang: str, verbose: bool) -> None:
     """dokiem (đo kiểm): broadband quality measurement, i-Speed style."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     ctx.obj = Translator(lang)
 
 

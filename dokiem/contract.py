@@ -7,8 +7,8 @@ collector libraries. Bump ``SCHEMA`` (and the topic version) on any incompatible
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -41,7 +41,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Access(str, Enum):
+class Access(StrEnum):
     FIXED = "fixed"
     MOBILE = "mobile"
 
@@ -63,7 +63,7 @@ class Site(_Model):
     plan_up_mbps: Mbps | None = None
 
 
-class ServerKind(str, Enum):
+class ServerKind(StrEnum):
     LIBRESPEED = "librespeed"
     OOKLA = "ookla"
 
@@ -90,7 +90,7 @@ class Method(_Model):
     counting: str | None = None
 
 
-class Flag(str, Enum):
+class Flag(StrEnum):
     CPU_SATURATED = "cpu_saturated"
     CPU_THROTTLED = "cpu_throttled"
     WIFI = "wifi"
@@ -137,7 +137,7 @@ class ErrorInfo(_Model):
 class Result(_Model):
     """One measurement run, as sent on ``dokiem/v1/{agent_id}/result``."""
 
-    schema_: Literal["dokiem.result/1"] = Field(default=SCHEMA, alias="schema")
+    schema_: Literal["dokiem.result/1"] = Field(default="dokiem.result/1", alias="schema")
     result_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     agent_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     agent_version: str | None = None
@@ -190,7 +190,7 @@ class Result(_Model):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def json_schema() -> dict[str, object]:

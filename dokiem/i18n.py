@@ -57,7 +57,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "col_status": ("Trạng thái", "Status"),
     "ok": ("đạt", "ok"),
     # flags
-    "flag_cpu_saturated": ("CPU máy đo quá tải: kết quả có thể thấp hơn thực tế", "agent CPU saturated: figures may read low"),
+    "flag_cpu_saturated": (
+        "CPU máy đo quá tải: kết quả có thể thấp hơn thực tế",
+        "agent CPU saturated: figures may read low",
+    ),
     "flag_cpu_throttled": ("CPU máy đo bị giới hạn trong lúc đo", "agent CPU was throttled during the run"),
     "flag_wifi": ("đo qua Wi-Fi, không phải cáp mạng", "measured over Wi-Fi, not a cable"),
     "flag_server_busy": ("máy chủ đo đang bận", "the test server was busy"),
@@ -68,13 +71,19 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "err_connect_timeout": ("Máy chủ đo không trả lời kết nối", "The test server does not accept connections in time"),
     "err_tls_failed": ("Lỗi TLS với máy chủ đo", "TLS with the test server failed"),
     "err_server_busy": ("Máy chủ đo đang bận (503), hãy thử lại sau", "The test server is busy (503); try again later"),
-    "err_redirect": ("Máy chủ chuyển hướng sang địa chỉ khác, hãy dùng địa chỉ đó", "The server redirects elsewhere; use that URL"),
+    "err_redirect": (
+        "Máy chủ chuyển hướng sang địa chỉ khác, hãy dùng địa chỉ đó",
+        "The server redirects elsewhere; use that URL",
+    ),
     "err_http_status": ("Máy chủ trả lời lỗi HTTP", "The server answered with an HTTP error"),
     "err_not_a_speedtest_server": (
         "Địa chỉ này không phải máy chủ đo tốc độ",
         "This address is not a speed-test server",
     ),
-    "err_compressed": ("Máy chủ nén dữ liệu đo nên kết quả sẽ sai", "The server compresses test data; figures would be false"),
+    "err_compressed": (
+        "Máy chủ nén dữ liệu đo nên kết quả sẽ sai",
+        "The server compresses test data; figures would be false",
+    ),
     "err_closed_mid_stream": ("Máy chủ đóng kết nối giữa chừng", "The server closed the connection mid-stream"),
     "err_protocol_error": ("Máy chủ trả lời sai giao thức HTTP", "The server broke the HTTP protocol"),
     "err_timeout": ("Quá thời gian cho phép", "Out of time"),

@@ -14,6 +14,7 @@ import click
 
 from agent.cli import ProgressLine
 from agent.measure import MeasureRequest, measure
+from agent.probes.http import SpeedSettings
 from agent.servers import librespeed_server
 from collector import testserver
 from dokiem.contract import Result
@@ -43,7 +44,9 @@ def table_row(result: Result, tr: Translator) -> str:
     return " | ".join(cells)
 
 
-async def run_up(tr: Translator, interval_min: float, runs: int | None, host: str, port: int) -> int:
+async def run_up(
+    tr: Translator, interval_min: float, runs: int | None, host: str, port: int, settings: SpeedSettings
+) -> int:
     runner, bound = await testserver.start(host, port)
     url = f"http://{host}:{bound}/"
     failures = 0
@@ -53,7 +56,7 @@ async def run_up(tr: Translator, interval_min: float, runs: int | None, host: st
         done = 0
         while runs is None or done < runs:
             progress = ProgressLine(tr)
-            result = await measure(MeasureRequest(server=librespeed_server(url), progress=progress))
+            result = await measure(MeasureRequest(server=librespeed_server(url), settings=settings, progress=progress))
             progress.done()
             click.echo(table_row(result, tr))
             failures += result.error is not None
@@ -69,18 +72,40 @@ async def run_up(tr: Translator, interval_min: float, runs: int | None, host: st
 
 
 @click.command("up")
-@click.option("--interval", "interval_min", type=click.FloatRange(0.1, 1440), default=5.0, show_default=True, help="Minutes between measurements.")
-@click.option("--runs", type=click.IntRange(1), default=None, help="Stop after this many runs (default: run until Ctrl+C).")
-@click.option("--listen", default="127.0.0.1:0", show_default=True, help="Where the embedded test server listens (port 0 = any free port).")
+@click.option(
+    "--interval",
+    "interval_min",
+    type=click.FloatRange(0.1, 1440),
+    default=5.0,
+    show_default=True,
+    help="Minutes between measurements.",
+)
+@click.option(
+    "--runs", type=click.IntRange(1), default=None, help="Stop after this many runs (default: run until Ctrl+C)."
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1:0",
+    show_default=True,
+    help="Where the embedded test server listens (port 0 = any free port).",
+)
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(3, 60),
+    default=9.0,
+    show_default=True,
+    help="Longest measured time per direction.",
+)
 @click.pass_obj
-def up_command(tr: Translator, interval_min: float, runs: int | None, listen: str) -> None:
+def up_command(tr: Translator, interval_min: float, runs: int | None, listen: str, max_seconds: float) -> None:
     """Run dokiem all-in-one on this machine: a test server and an agent measuring it."""
     try:
         host, port = testserver.parse_listen(listen)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--listen") from exc
     try:
-        failures = asyncio.run(run_up(tr, interval_min, runs, host, port))
+        settings = SpeedSettings(measure_max_s=max_seconds, measure_min_s=min(5.0, max_seconds))
+        failures = asyncio.run(run_up(tr, interval_min, runs, host, port, settings))
     except KeyboardInterrupt:
         click.echo(tr("stopped"), err=True)
         return

@@ -13,9 +13,11 @@ import os
 import random
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
+from agent.probes.figures import goodput_mbps, interval_rates, jitter, relative_standard_error
 from agent.probes.wire import Head, HttpConnection, HttpFailure, open_connection
 from agent.servers import Endpoint, Server
 from dokiem.contract import ServerKind
@@ -57,41 +59,6 @@ def streams_for(rate_mbps: float, settings: SpeedSettings) -> int:
     else:
         wanted = 6
     return max(settings.initial_streams, min(settings.max_streams, wanted))
-
-
-# --- figures -----------------------------------------------------------------------------
-
-
-def jitter(rtts_ms: list[float]) -> float | None:
-    """Mean absolute difference of consecutive round trips (the variation i-Speed reports)."""
-    if len(rtts_ms) < 2:
-        return None
-    return statistics.fmean(abs(b - a) for a, b in zip(rtts_ms, rtts_ms[1:]))
-
-
-def goodput_mbps(byte_count: int, seconds: float) -> float:
-    if seconds <= 0:
-        raise ValueError("the measured time must be positive")
-    return byte_count * 8 / seconds / 1e6
-
-
-def interval_rates(points: list[tuple[float, int]], interval_s: float) -> list[float]:
-    """Throughput (Mbit/s) over consecutive fixed intervals of (time, cumulative bytes) points."""
-    if len(points) < 2:
-        return []
-    rates: list[float] = []
-    t_start, b_start = points[0]
-    for t, b in points[1:]:
-        if t - t_start >= interval_s - 1e-6:
-            rates.append(goodput_mbps(b - b_start, t - t_start))
-            t_start, b_start = t, b
-    return rates
-
-
-def relative_standard_error(samples: list[float]) -> float:
-    if len(samples) < 3 or statistics.fmean(samples) <= 0:
-        return float("inf")
-    return statistics.stdev(samples) / statistics.fmean(samples) / len(samples) ** 0.5
 
 
 # --- latency -----------------------------------------------------------------------------
@@ -231,13 +198,15 @@ class _Stream:
             self.conn = None
 
 
-StreamBody = Callable[[_Stream], Awaitable[None]]
+StreamBody = Callable[[_Stream], Coroutine[Any, Any, None]]
 
 
 class SpeedPhase:
     """One direction of the throughput test, from the first connection to the last sample."""
 
-    def __init__(self, server: Server, direction: str, settings: SpeedSettings, progress: Callable[[float], None]) -> None:
+    def __init__(
+        self, server: Server, direction: str, settings: SpeedSettings, progress: Callable[[float], None]
+    ) -> None:
         self.server = server
         self.direction = direction
         self.settings = settings
@@ -345,7 +314,10 @@ class SpeedPhase:
             elapsed = t - t0
             if elapsed >= s.measure_max_s:
                 return points
-            if elapsed >= s.measure_min_s and relative_standard_error(interval_rates(points, s.sample_s)) < s.target_rse:
+            if (
+                elapsed >= s.measure_min_s
+                and relative_standard_error(interval_rates(points, s.sample_s)) < s.target_rse
+            ):
                 return points
 
     async def _download(self, stream: _Stream) -> None:

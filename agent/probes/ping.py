@@ -11,6 +11,7 @@ import time
 
 import icmplib
 
+from agent.probes.figures import jitter
 from dokiem.contract import PingStats
 
 
@@ -37,7 +38,7 @@ def _stats(method: str, target: str, sent: int, rtts: list[float]) -> PingStats:
         min_ms=min(rtts) if rtts else None,
         avg_ms=statistics.fmean(rtts) if rtts else None,
         max_ms=max(rtts) if rtts else None,
-        jitter_ms=statistics.fmean(abs(b - a) for a, b in zip(rtts, rtts[1:])) if len(rtts) > 1 else None,
+        jitter_ms=jitter(rtts),
         loss_pct=100.0 * (sent - len(rtts)) / sent if sent else 100.0,
     )
 

@@ -155,7 +155,7 @@ class ResponseReader:
 
     def _feed_line(self, data: memoryview) -> memoryview:
         start = max(0, len(self._linebuf) - 1)
-        self._linebuf += data[: 4096]
+        self._linebuf += data[:4096]
         end = self._linebuf.find(b"\r\n", start)
         if end < 0:
             if len(self._linebuf) > 4096:
@@ -263,7 +263,7 @@ async def open_connection(endpoint: Endpoint, timeout: float) -> HttpConnection:
         async with asyncio.timeout(timeout):
             transport, proto = await loop.create_connection(
                 lambda: _Protocol(loop),
-                host=address[0],
+                host=str(address[0]),
                 port=endpoint.port,
                 ssl=context,
                 server_hostname=endpoint.host if context else None,

@@ -1,0 +1,39 @@
+"""The figures, computed from raw samples: pure functions, unit-tested on known series."""
+
+from __future__ import annotations
+
+import statistics
+from itertools import pairwise
+
+
+def jitter(rtts_ms: list[float]) -> float | None:
+    """Mean absolute difference of consecutive round trips (the variation i-Speed reports)."""
+    if len(rtts_ms) < 2:
+        return None
+    return statistics.fmean(abs(b - a) for a, b in pairwise(rtts_ms))
+
+
+def goodput_mbps(byte_count: int, seconds: float) -> float:
+    if seconds <= 0:
+        raise ValueError("the measured time must be positive")
+    return byte_count * 8 / seconds / 1e6
+
+
+def interval_rates(points: list[tuple[float, int]], interval_s: float) -> list[float]:
+    """Throughput (Mbit/s) over consecutive fixed intervals of (time, cumulative bytes) points."""
+    if len(points) < 2:
+        return []
+    rates: list[float] = []
+    t_start, b_start = points[0]
+    for t, b in points[1:]:
+        if t - t_start >= interval_s - 1e-6:
+            rates.append(goodput_mbps(b - b_start, t - t_start))
+            t_start, b_start = t, b
+    return rates
+
+
+def relative_standard_error(samples: list[float]) -> float:
+    if len(samples) < 3 or statistics.fmean(samples) <= 0:
+        return float("inf")
+    rse: float = statistics.stdev(samples) / statistics.fmean(samples) / len(samples) ** 0.5
+    return rse

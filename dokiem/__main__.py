@@ -1,0 +1,3 @@
+from dokiem.cli import main
+
+main()
