@@ -5,13 +5,13 @@ A failed run is a Result too: ``error`` is set, and only figures actually measur
 
 from __future__ import annotations
 
+import logging
 import socket
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from agent.probes import dns, ping
 from agent.probes.http import (
     METHOD_NAME,
     METHOD_VERSION,
@@ -26,6 +26,9 @@ from agent.probes.wire import HttpFailure
 from agent.servers import Server
 from dokiem import __version__
 from dokiem.contract import AgentLoad, DnsTiming, ErrorInfo, Flag, Method, PingStats, Result, Site, utcnow
+
+log = logging.getLogger(__name__)
+SYSTEM_RESOLVER = "system"
 
 # Progress events: (stage, value) — stage is latency|ping|download|upload|dns, value Mbit/s or None.
 Progress = Callable[[str, float | None], None]
@@ -67,6 +70,9 @@ async def measure(request: MeasureRequest) -> Result:
         await _run_probes(request, got)
     except HttpFailure as failure:
         got.error = failure
+    except Exception as exc:  # a bug must still end as a counted, failed Result
+        log.exception("measurement crashed")
+        got.error = HttpFailure("internal_error", f"{type(exc).__name__}: {exc}")
     load = meter.load()
     own_bytes = (got.download.bytes if got.download else 0) + (got.upload.bytes if got.upload else 0)
     flags = meter.flags(load, own_bytes)
@@ -78,11 +84,15 @@ async def measure(request: MeasureRequest) -> Result:
 async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
     server, settings, progress = request.server, request.settings, request.progress
     if request.dns_names:
+        from agent.probes.dns import measure_dns  # dnspython loads only when DNS is timed
+
         progress("dns", None)
-        got.dns = await dns.measure_dns(request.dns_names, request.resolvers)
+        got.dns = await measure_dns(request.dns_names, request.resolvers)
     progress("latency", None)
     got.latency = await measure_latency(server, settings)
     if request.ping_count > 0:
+        from agent.probes import ping  # icmplib loads only when pinging
+
         progress("ping", None)
         try:
             got.ping = await ping.ping(server.host, server.port, count=request.ping_count)
@@ -96,7 +106,7 @@ async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
 
 def _system_dns_ms(timings: list[DnsTiming]) -> float | None:
     for timing in timings:
-        if timing.resolver == dns.SYSTEM and timing.ms is not None:
+        if timing.resolver == SYSTEM_RESOLVER and timing.ms is not None:
             return timing.ms
     return None
 

@@ -1,24 +1,63 @@
-"""The ``dokiem`` command: one entry point for the agent's and the collector's commands."""
+"""The ``dokiem`` command: one entry point for the agent's and the collector's commands.
+
+Subcommands are imported when used, so ``dokiem measure`` on a Pi does not pay for loading
+the collector's libraries (or need them installed at all).
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 
 import click
 
-from agent.cli import measure_command
 from dokiem import __version__
-from dokiem.contract import json_schema
 from dokiem.i18n import LANGS, Translator, default_lang
 
+# name -> (module, attribute, needs the collector extra)
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "measure": ("agent.cli", "measure_command", False),
+    "testserver": ("collector.cli", "testserver_command", True),
+    "up": ("dokiem.up", "up_command", True),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module_name, attribute, needs_collector = COMMANDS[cmd_name]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as missing:
+            if not needs_collector:
+                raise
+            return _needs_collector(cmd_name, str(missing))
+        command = getattr(module, attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+def _needs_collector(name: str, reason: str) -> click.Command:
+    @click.command(name, context_settings={"ignore_unknown_options": True}, add_help_option=False)
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    @click.pass_obj
+    def stub(tr: Translator, args: tuple[str, ...]) -> None:
+        raise click.ClickException(f"{tr('need_collector_extra')} [{reason}]")
+
+    return stub
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--lang",
     type=click.Choice(LANGS),
     default=default_lang,
-    show_default="vi (or $DOKIEM_LANG)",
+    show_default="vi, or $DOKIEM_LANG",
     help="Language of messages and tables.",
 )
 @click.option("--verbose", "-v", is_flag=True, help="Log what happens (for troubleshooting).")
@@ -35,31 +74,6 @@ def main(ctx: click.Context, lang: str, verbose: bool) -> None:
 @main.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of the Result message (the wire contract)."""
+    from dokiem.contract import json_schema
+
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
-
-
-main.add_command(measure_command)
-
-try:
-    from collector.cli import testserver_command
-    from dokiem.up import up_command
-except ImportError as missing:  # the agent-only install has no aiohttp
-    _reason = str(missing)
-
-    @main.command("testserver", context_settings={"ignore_unknown_options": True})
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    @click.pass_obj
-    def testserver_command(tr: Translator, args: tuple[str, ...]) -> None:
-        """(needs dokiem[collector]) Serve the test endpoints."""
-        raise click.ClickException(tr("need_collector_extra") + f" [{_reason}]")
-
-    @main.command("up", context_settings={"ignore_unknown_options": True})
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    @click.pass_obj
-    def up_command(tr: Translator, args: tuple[str, ...]) -> None:
-        """(needs dokiem[collector]) Run dokiem all-in-one."""
-        raise click.ClickException(tr("need_collector_extra") + f" [{_reason}]")
-
-else:
-    main.add_command(testserver_command)
-    main.add_command(up_command)

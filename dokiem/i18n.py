@@ -89,6 +89,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "err_timeout": ("Quá thời gian cho phép", "Out of time"),
     "err_no_data": ("Không nhận được dữ liệu đo", "No test data moved"),
     "err_ookla_unreachable": ("Không lấy được danh sách máy chủ Ookla", "Ookla's server list is unreachable"),
+    "err_internal_error": (
+        "Lỗi nội bộ của dokiem; hãy chạy lại với --verbose và báo lỗi",
+        "dokiem internal error; run again with --verbose and report it",
+    ),
     "err_bad_server_url": ("Địa chỉ máy chủ không hợp lệ", "Invalid server URL"),
 }
 

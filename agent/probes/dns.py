@@ -12,7 +12,7 @@ import dns.resolver
 
 from dokiem.contract import DnsTiming
 
-SYSTEM = "system"
+SYSTEM = "system"  # the resolver name agent.measure looks for
 
 
 async def time_system(name: str, timeout_s: float) -> DnsTiming:

@@ -9,22 +9,20 @@ time adapt to the line. Latency is sampled on a separate connection during the l
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import statistics
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+from agent.probes.bulk import BulkStream
 from agent.probes.figures import goodput_mbps, interval_rates, jitter, relative_standard_error
-from agent.probes.wire import Head, HttpConnection, HttpFailure, open_connection
-from agent.servers import Endpoint, Server
+from agent.probes.wire import Address, Head, HttpConnection, HttpFailure, open_connection, resolve
+from agent.servers import Server
 from dokiem.contract import ServerKind
 
 METHOD_NAME = "dokiem-http"
 METHOD_VERSION = "1"
-UPLOAD_BLOCK = memoryview(os.urandom(1 << 20))
 
 
 @dataclass(frozen=True)
@@ -98,6 +96,10 @@ def check_status(head: Head, what: str) -> None:
         raise HttpFailure("redirect", f"the server redirects {what} to {location}; use that URL instead")
     if head.status != 200:
         raise HttpFailure("http_status", f"the server answered {head.status} {head.reason} on {what}")
+
+
+def check_upload_response(head: Head) -> None:
+    check_status(head, "upload")
 
 
 def check_download_response(head: Head) -> None:
@@ -176,31 +178,6 @@ class PhaseResult:
         return statistics.median(self.loaded_rtts_ms) if self.loaded_rtts_ms else None
 
 
-@dataclass
-class _Stream:
-    """One parallel stream: a task moving data and the counters of every connection it used."""
-
-    direction: str
-    done_bytes: int = 0
-    conn: HttpConnection | None = None
-    task: asyncio.Task[None] | None = None
-
-    def bytes(self) -> int:
-        if self.conn is None:
-            return self.done_bytes
-        sent, received = self.conn.counters()
-        return self.done_bytes + (received if self.direction == "download" else sent)
-
-    def retire(self) -> None:
-        if self.conn is not None:
-            self.done_bytes = self.bytes()
-            self.conn.abort()
-            self.conn = None
-
-
-StreamBody = Callable[[_Stream], Coroutine[Any, Any, None]]
-
-
 class SpeedPhase:
     """One direction of the throughput test, from the first connection to the last sample."""
 
@@ -211,8 +188,9 @@ class SpeedPhase:
         self.direction = direction
         self.settings = settings
         self.progress = progress
-        self.streams: list[_Stream] = []
+        self.streams: list[BulkStream] = []
         self.loaded_rtts: list[float] = []
+        self._address: Address | None = None
         self._stop = asyncio.Event()
         self._measuring = False
         self._next_tick = time.monotonic()
@@ -228,12 +206,17 @@ class SpeedPhase:
         finally:
             self._stop.set()
             for stream in self.streams:
-                stream.retire()
-                if stream.task is not None:
-                    stream.task.cancel()
+                stream.stop()
+            await asyncio.to_thread(self._join_streams)
+
+    def _join_streams(self) -> None:
+        for stream in self.streams:
+            stream.join(timeout=self.settings.connect_timeout_s)
 
     async def _run(self) -> PhaseResult:
         s = self.settings
+        endpoint = self.server.download if self.direction == "download" else self.server.upload
+        self._address = await resolve(endpoint, s.connect_timeout_s)
         self._add_streams(s.initial_streams)
         pinger = asyncio.create_task(self._loaded_pings())
         try:
@@ -257,18 +240,27 @@ class SpeedPhase:
         )
 
     def _add_streams(self, count: int) -> None:
-        body: StreamBody = self._download if self.direction == "download" else self._upload
+        assert self._address is not None
+        download = self.direction == "download"
         for _ in range(count):
-            stream = _Stream(self.direction)
-            stream.task = asyncio.create_task(body(stream))
+            stream = BulkStream(
+                self.direction,
+                self.server.download if download else self.server.upload,
+                self._address,
+                self._download_target if download else self._upload_target,
+                check_download_response if download else check_upload_response,
+                self.settings.connect_timeout_s,
+                upload_blob=None if download else lambda size, took: _next_blob(size, took, self.settings),
+            )
+            stream.start()
             self.streams.append(stream)
 
     def _total(self) -> int:
+        """Bytes moved by all streams so far; raises the first stream failure."""
         for stream in self.streams:
-            task = stream.task
-            if task is not None and task.done() and not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-        return sum(stream.bytes() for stream in self.streams)
+            if stream.failure is not None:
+                raise stream.failure
+        return sum(stream.moved() for stream in self.streams)
 
     async def _ticks(self) -> tuple[float, int]:
         """Sleep to the next tick of a fixed grid and read the counters.
@@ -320,38 +312,14 @@ class SpeedPhase:
             ):
                 return points
 
-    async def _download(self, stream: _Stream) -> None:
+    def _download_target(self) -> str:
         endpoint = self.server.download
-        while not self._stop.is_set():
-            stream.conn = await open_connection(endpoint, self.settings.connect_timeout_s)
-            while not stream.conn.closed:
-                reader = await stream.conn.request(
-                    "GET", self._download_target(endpoint), check=check_download_response
-                )
-                await stream.conn.finish(reader)
-                if reader.body_bytes == 0:
-                    raise HttpFailure("no_data", "the download endpoint returned an empty body")
-            stream.retire()
-
-    def _download_target(self, endpoint: Endpoint) -> str:
         if self.server.kind is ServerKind.OOKLA:
             return endpoint.with_query(f"x={time.time_ns()}").target
         return endpoint.with_query(f"{_cache_buster()}&ckSize={self.settings.download_chunk_mib}").target
 
-    async def _upload(self, stream: _Stream) -> None:
-        endpoint = self.server.upload
-        blob = self.settings.upload_blob_min * 4
-        while not self._stop.is_set():
-            stream.conn = await open_connection(endpoint, self.settings.connect_timeout_s)
-            while not stream.conn.closed:
-                t0 = time.monotonic()
-                target = endpoint.with_query(_cache_buster()).target
-                reader = await stream.conn.request(
-                    "POST", target, body=UPLOAD_BLOCK, body_size=blob, check=lambda h: check_status(h, "upload")
-                )
-                await stream.conn.finish(reader)
-                blob = _next_blob(blob, time.monotonic() - t0, self.settings)
-            stream.retire()
+    def _upload_target(self) -> str:
+        return self.server.upload.with_query(_cache_buster()).target
 
     async def _loaded_pings(self) -> None:
         """Latency under load, on its own connection; losing it costs the figure, not the run."""
