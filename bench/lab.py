@@ -185,6 +185,12 @@ def run_cases(cases: list[tuple[int, int]], budgets: list[int | None], tools: li
     return rows
 
 
+def same_case(rows: list[Row], row: Row, tool: str) -> Row | None:
+    """The row of ``tool`` on the same link and budget as ``row``."""
+    key = (row.down_rate, row.up_rate, row.budget)
+    return next((r for r in rows if (r.down_rate, r.up_rate, r.budget) == key and r.tool == tool), None)
+
+
 def table(rows: list[Row]) -> str:
     lines = [
         "| link down/up (Mbit/s) | client CPU budget | tool | download | upload | ratio to iperf3 (down / up) "

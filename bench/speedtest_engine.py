@@ -23,7 +23,7 @@ RATIO, MAX_CHUNKS = 5, 50
 
 def default_config() -> dict[str, Any]:
     upload_sizes = UP_SIZES[RATIO - 1 :]
-    upload_count = int(math.ceil(MAX_CHUNKS / len(upload_sizes)))
+    upload_count = math.ceil(MAX_CHUNKS / len(upload_sizes))
     return {
         "client": {"ip": "198.18.0.2", "isp": "lab", "lat": "0", "lon": "0"},
         "ignore_servers": [],

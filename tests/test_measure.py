@@ -97,7 +97,7 @@ def test_misbehaving_servers(run_dokiem: Run, mode: str, code: str) -> None:
 
 def test_redirect_names_the_target(run_dokiem: Run) -> None:
     with bad_server("redirect") as url:
-        proc, payload = measured(run_dokiem, url)
+        _, payload = measured(run_dokiem, url)
     assert "https://speedtest.example.vn/" in payload["error"]["message"]
 
 
