@@ -17,6 +17,19 @@ from agent.servers import BadServerURL, Server, librespeed_server
 from dokiem.contract import ErrorInfo, Method, Result, utcnow
 from dokiem.i18n import Translator
 
+max_seconds_option = click.option(
+    "--max-seconds",
+    type=click.FloatRange(3, 60),
+    default=9.0,
+    show_default=True,
+    help="Longest measured time per direction.",
+)
+
+
+def settings_for(max_seconds: float) -> SpeedSettings:
+    """Speed-test settings whose measured time per direction stays under ``max_seconds``."""
+    return SpeedSettings(measure_max_s=max_seconds, measure_min_s=min(5.0, max_seconds))
+
 
 class ProgressLine:
     """A one-line progress display on stderr: redrawn in place on a terminal, a line per stage otherwise."""
@@ -156,13 +169,7 @@ async def _measure(server_url: str | None, ookla: bool, request: MeasureRequest,
 @click.option(
     "--resolver", "resolvers", multiple=True, metavar="IP[:PORT]", help="Also ask this DNS resolver (repeatable)."
 )
-@click.option(
-    "--max-seconds",
-    type=click.FloatRange(3, 60),
-    default=9.0,
-    show_default=True,
-    help="Longest measured time per direction.",
-)
+@max_seconds_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @click.pass_obj
 def measure_command(
@@ -187,7 +194,7 @@ def measure_command(
             librespeed_server(server_url)
         except BadServerURL as exc:
             raise click.BadParameter(str(exc), param_hint="--server") from exc
-    settings = SpeedSettings(measure_max_s=max_seconds, measure_min_s=min(5.0, max_seconds))
+    settings = settings_for(max_seconds)
     placeholder = librespeed_server("http://placeholder.invalid/")
     request = MeasureRequest(
         server=placeholder,

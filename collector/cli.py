@@ -3,11 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import click
 
 from collector import testserver
 from dokiem.i18n import Translator
+
+T = TypeVar("T")
+
+
+class ListenAddress(click.ParamType[tuple[str, int]]):
+    """``HOST:PORT`` on the command line, as (host, port)."""
+
+    name = "HOST:PORT"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, int]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return testserver.parse_listen(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def run_server(main: Coroutine[Any, Any, T], listen: tuple[str, int], tr: Translator) -> T | None:
+    """Run a serving coroutine; a port in use or Ctrl+C end it with a message, not a traceback."""
+    try:
+        return asyncio.run(main)
+    except OSError as exc:
+        where = f"{listen[0]}:{listen[1]}"
+        raise click.ClickException(tr("listen_failed", listen=where, reason=exc.strerror or exc)) from exc
+    except KeyboardInterrupt:
+        click.echo(tr("stopped"), err=True)
+        return None
 
 
 async def _serve_forever(host: str, port: int, capacity: int, tr: Translator) -> None:
@@ -23,6 +53,7 @@ async def _serve_forever(host: str, port: int, capacity: int, tr: Translator) ->
 @click.command("testserver")
 @click.option(
     "--listen",
+    type=ListenAddress(),
     default="0.0.0.0:8080",
     show_default=True,
     envvar="DOKIEM_TESTSERVER_LISTEN",
@@ -37,15 +68,6 @@ async def _serve_forever(host: str, port: int, capacity: int, tr: Translator) ->
     help="Concurrent tests before answering 503.",
 )
 @click.pass_obj
-def testserver_command(tr: Translator, listen: str, max_tests: int) -> None:
+def testserver_command(tr: Translator, listen: tuple[str, int], max_tests: int) -> None:
     """Serve the LibreSpeed/i-Speed test endpoints (and Speedtest Mini's) for agents to measure against."""
-    try:
-        host, port = testserver.parse_listen(listen)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--listen") from exc
-    try:
-        asyncio.run(_serve_forever(host, port, max_tests, tr))
-    except OSError as exc:
-        raise click.ClickException(tr("listen_failed", listen=listen, reason=exc.strerror or exc)) from exc
-    except KeyboardInterrupt:
-        click.echo(tr("stopped"), err=True)
+    run_server(_serve_forever(*listen, max_tests, tr), listen, tr)

@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 
 import click
 
-from agent.cli import ProgressLine
+from agent.cli import ProgressLine, max_seconds_option, settings_for
 from agent.measure import MeasureRequest, measure
 from agent.probes.http import SpeedSettings
 from agent.servers import librespeed_server
 from collector import testserver
+from collector.cli import ListenAddress, run_server
 from dokiem.contract import Result
 from dokiem.i18n import Translator
 
@@ -85,31 +86,17 @@ async def run_up(
 )
 @click.option(
     "--listen",
+    type=ListenAddress(),
     default="127.0.0.1:0",
     show_default=True,
     help="Where the embedded test server listens (port 0 = any free port).",
 )
-@click.option(
-    "--max-seconds",
-    type=click.FloatRange(3, 60),
-    default=9.0,
-    show_default=True,
-    help="Longest measured time per direction.",
-)
+@max_seconds_option
 @click.pass_obj
-def up_command(tr: Translator, interval_min: float, runs: int | None, listen: str, max_seconds: float) -> None:
+def up_command(
+    tr: Translator, interval_min: float, runs: int | None, listen: tuple[str, int], max_seconds: float
+) -> None:
     """Run dokiem all-in-one on this machine: a test server and an agent measuring it."""
-    try:
-        host, port = testserver.parse_listen(listen)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--listen") from exc
-    try:
-        settings = SpeedSettings(measure_max_s=max_seconds, measure_min_s=min(5.0, max_seconds))
-        failures = asyncio.run(run_up(tr, interval_min, runs, host, port, settings))
-    except KeyboardInterrupt:
-        click.echo(tr("stopped"), err=True)
-        return
-    except OSError as exc:
-        raise click.ClickException(tr("listen_failed", listen=listen, reason=exc.strerror or exc)) from exc
+    failures = run_server(run_up(tr, interval_min, runs, *listen, settings_for(max_seconds)), listen, tr)
     if failures:
         raise SystemExit(1)

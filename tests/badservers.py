@@ -10,8 +10,8 @@ from typing import Any
 
 EMPTY_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Type: text/html\r\n\r\n"
 HTML = b"<html><body>Welcome to nginx!</body></html>"
-BIG_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 104857600\r\n\r\n"
 REDIRECT = b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://speedtest.example.vn/\r\nContent-Length: 0\r\n\r\n"
+BIG_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 104857600\r\n\r\n"
 
 
 async def _read_head(reader: asyncio.StreamReader) -> bytes:
@@ -31,9 +31,7 @@ async def _handle(mode: str, reader: asyncio.StreamReader, writer: asyncio.Strea
                     b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s" % (len(HTML), HTML)
                 )
             elif mode == "redirect":
-                writer.write(
-                    b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://speedtest.example.vn/\r\nContent-Length: 0\r\n\r\n"
-                )
+                writer.write(REDIRECT)
             elif mode == "midstream" and is_download:
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 104857600\r\n\r\n"
