@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import time
 from typing import TextIO
@@ -14,7 +15,7 @@ from agent.probes.http import SpeedSettings
 from agent.probes.ookla import best_ookla_server
 from agent.probes.wire import HttpFailure
 from agent.servers import BadServerURL, Server, librespeed_server
-from dokiem.contract import ErrorInfo, Method, Result, utcnow
+from dokiem.contract import AGENT_ID_PATTERN, ErrorInfo, Method, Result, utcnow
 from dokiem.i18n import Translator
 
 max_seconds_option = click.option(
@@ -24,6 +25,14 @@ max_seconds_option = click.option(
     show_default=True,
     help="Longest measured time per direction.",
 )
+
+
+def check_agent_id(value: str) -> str:
+    if not re.fullmatch(AGENT_ID_PATTERN, value):
+        raise click.BadParameter(
+            f"{value!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return value
 
 
 def settings_for(max_seconds: float) -> SpeedSettings:
@@ -158,7 +167,12 @@ async def _measure(server_url: str | None, ookla: bool, request: MeasureRequest,
 @click.option("--ookla", is_flag=True, help="Measure against the Ookla server speedtest.net would choose instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the Result as JSON on stdout.")
 @click.option(
-    "--agent-id", envvar="DOKIEM_AGENT_ID", default="local", show_default=True, help="Agent id written into the Result."
+    "--agent-id",
+    callback=lambda ctx, param, value: check_agent_id(value),
+    envvar="DOKIEM_AGENT_ID",
+    default="local",
+    show_default=True,
+    help="Agent id written into the Result.",
 )
 @click.option("--no-download", is_flag=True, help="Skip the download test.")
 @click.option("--no-upload", is_flag=True, help="Skip the upload test.")

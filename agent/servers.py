@@ -116,3 +116,25 @@ def ookla_server(upload_url: str, *, name: str | None = None) -> Server:
         ping=Endpoint.parse(urljoin(folder, "latency.txt")),
         name=name,
     )
+
+
+def from_librespeed_list(entry: dict[str, object]) -> Server:
+    """A server from an entry of a LibreSpeed server list (``server``, ``dlURL``, ``ulURL``, ``pingURL``)."""
+    base = entry.get("server")
+    if not isinstance(base, str) or not base:
+        raise BadServerURL(f"server list entry {entry.get('name', '?')!r} has no 'server' URL")
+
+    def path(key: str, default: str) -> str:
+        value = entry.get(key, default)
+        if not isinstance(value, str) or not value:
+            raise BadServerURL(f"server list entry {entry.get('name', base)!r}: {key!r} must be a path")
+        return value
+
+    name = entry.get("name")
+    return librespeed_server(
+        base,
+        dl_path=path("dlURL", "backend/garbage.php"),
+        ul_path=path("ulURL", "backend/empty.php"),
+        ping_path=path("pingURL", "backend/empty.php"),
+        name=name if isinstance(name, str) else None,
+    )

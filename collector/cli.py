@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -40,10 +42,11 @@ def run_server(main: Coroutine[Any, Any, T], listen: tuple[str, int], tr: Transl
         return None
 
 
-async def _serve_forever(host: str, port: int, capacity: int, tr: Translator) -> None:
-    runner, bound = await testserver.start(host, port, capacity)
+async def _serve_forever(host: str, port: int, capacity: int, tls: ssl.SSLContext | None, tr: Translator) -> None:
+    runner, bound = await testserver.start(host, port, capacity, tls)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(tr("testserver_running", url=f"http://{shown}:{bound}/", capacity=capacity), err=True)
+    scheme = "https" if tls else "http"
+    click.echo(tr("testserver_running", url=f"{scheme}://{shown}:{bound}/", capacity=capacity), err=True)
     try:
         await asyncio.Event().wait()
     finally:
@@ -67,7 +70,29 @@ async def _serve_forever(host: str, port: int, capacity: int, tr: Translator) ->
     envvar="DOKIEM_TESTSERVER_MAX_TESTS",
     help="Concurrent tests before answering 503.",
 )
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="DOKIEM_TESTSERVER_TLS_CERT",
+    help="Serve HTTPS with this certificate (PEM, chain included).",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="DOKIEM_TESTSERVER_TLS_KEY",
+    help="The certificate's private key (PEM).",
+)
 @click.pass_obj
-def testserver_command(tr: Translator, listen: tuple[str, int], max_tests: int) -> None:
+def testserver_command(
+    tr: Translator, listen: tuple[str, int], max_tests: int, tls_cert: Path | None, tls_key: Path | None
+) -> None:
     """Serve the LibreSpeed/i-Speed test endpoints (and Speedtest Mini's) for agents to measure against."""
-    run_server(_serve_forever(*listen, max_tests, tr), listen, tr)
+    tls = None
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError(tr("bad_option", reason="--tls-cert and --tls-key go together"))
+    if tls_cert is not None and tls_key is not None:
+        try:
+            tls = testserver.tls_context(tls_cert, tls_key)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--tls-cert") from exc
+    run_server(_serve_forever(*listen, max_tests, tls, tr), listen, tr)

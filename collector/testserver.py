@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import web
 
@@ -217,11 +219,23 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
-async def start(host: str, port: int, capacity: int = 20) -> tuple[web.AppRunner, int]:
+def tls_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:
+    """A server TLS context; raises ValueError naming the file when the certificate or key is unusable."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert_file, key_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"cannot load the certificate {cert_file} with the key {key_file}: {exc}") from exc
+    return context
+
+
+async def start(
+    host: str, port: int, capacity: int = 20, tls: ssl.SSLContext | None = None
+) -> tuple[web.AppRunner, int]:
     """Start serving; returns the runner (to clean up) and the bound port (useful with port 0)."""
     runner = web.AppRunner(create_app(capacity), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
+    site = web.TCPSite(runner, host, port, reuse_address=True, ssl_context=tls)
     await site.start()
     server = site._server
     assert isinstance(server, asyncio.base_events.Server)

@@ -20,6 +20,9 @@ TOPIC_PREFIX = "dokiem/v1"
 MAX_MBPS = 100_000.0
 MAX_MS = 600_000.0
 
+# An agent id is also its MQTT username and a topic level: no '/', '+', '#' or spaces.
+AGENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
 Mbps = Annotated[float, Field(ge=0, le=MAX_MBPS)]
 Millis = Annotated[float, Field(ge=0, le=MAX_MS)]
 Percent = Annotated[float, Field(ge=0, le=100)]
@@ -139,7 +142,7 @@ class Result(_Model):
 
     schema_: Literal["dokiem.result/1"] = Field(default="dokiem.result/1", alias="schema")
     result_id: uuid.UUID = Field(default_factory=uuid.uuid4)
-    agent_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    agent_id: str = Field(min_length=1, max_length=64, pattern=AGENT_ID_PATTERN)
     agent_version: str | None = None
     started_at: AwareDatetime
     finished_at: AwareDatetime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -29,7 +30,7 @@ def wait_until_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float
         if proc.poll() is not None:
             raise RuntimeError(f"test server exited with {proc.returncode}")
         try:
-            with urllib.request.urlopen(url + "healthz", timeout=1) as response:
+            with urllib.request.urlopen(url + "healthz", timeout=1, context=_unverified()) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -37,14 +38,22 @@ def wait_until_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float
     raise RuntimeError(f"{url} did not become healthy in {timeout_s} s")
 
 
-def start_testserver(*args: str) -> tuple[subprocess.Popen[bytes], str]:
+def _unverified() -> ssl.SSLContext:
+    """Readiness polling only: the tests that matter verify the certificate."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def start_testserver(*args: str, scheme: str = "http", host: str = "127.0.0.1") -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
         [*DOKIEM, "testserver", "--listen", f"127.0.0.1:{port}", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    url = f"http://127.0.0.1:{port}/"
+    url = f"{scheme}://{host}:{port}/"
     wait_until_healthy(url, proc)
     return proc, url
 
@@ -59,8 +68,8 @@ def testserver_url() -> Iterator[str]:
 
 @pytest.fixture
 def run_dokiem() -> object:
-    def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    def run(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         return subprocess.run([*DOKIEM, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
     return run

@@ -6,6 +6,7 @@ import json
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -146,3 +147,41 @@ def test_up_runs_the_test_server_and_a_measurement(run_dokiem: Run) -> None:
     header, row = proc.stdout.strip().splitlines()
     assert header.startswith("Thời điểm | Tải xuống | Tải lên")
     assert row.endswith("| đạt") and "Mbit/s" in row
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_measure_over_https(run_dokiem: Run, tls_files: tuple[Path, Path]) -> None:
+    cert, key = tls_files
+    proc, url = start_testserver("--tls-cert", str(cert), "--tls-key", str(key), scheme="https", host="localhost")
+    try:
+        done = run_dokiem("measure", "--server", url, "--json", *QUICK, env={"SSL_CERT_FILE": str(cert)})
+        untrusted = run_dokiem("measure", "--server", url, "--json", *QUICK)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    result = Result.model_validate_json(done.stdout)
+    assert done.returncode == 0 and result.error is None, done.stderr
+    assert result.download_mbps and result.upload_mbps and result.latency_ms
+    assert json.loads(untrusted.stdout)["error"]["code"] == "tls_failed"
+
+
+def test_testserver_refuses_a_key_without_a_certificate(run_dokiem: Run, tls_files: tuple[Path, Path]) -> None:
+    proc = run_dokiem("testserver", "--tls-key", str(tls_files[1]))
+    assert proc.returncode == 2 and "--tls-cert" in proc.stderr
+
+
+@pytest.mark.parametrize("agent_id", ["a/b", "#", "x" * 65, "-lead"])
+def test_bad_agent_id_is_a_usage_error(run_dokiem: Run, agent_id: str) -> None:
+    proc = run_dokiem("measure", "--server", "http://127.0.0.1:1/", "--agent-id", agent_id)
+    assert proc.returncode == 2 and "--agent-id" in proc.stderr and "Traceback" not in proc.stderr

@@ -62,7 +62,12 @@ def throttled_seconds() -> float | None:
     stat = _cgroup_cpu_stat()
     if stat is None:
         return None
-    values = dict(line.split() for line in stat.read_text().splitlines() if " " in line)
+    return parse_throttled(stat.read_text())
+
+
+def parse_throttled(cpu_stat: str) -> float | None:
+    """Throttled seconds from a cgroup ``cpu.stat`` (v2: throttled_usec, v1: throttled_time in ns)."""
+    values = dict(line.split(maxsplit=1) for line in cpu_stat.splitlines() if " " in line)
     if "throttled_usec" in values:
         return int(values["throttled_usec"]) / 1e6
     if "throttled_time" in values:
@@ -129,8 +134,8 @@ class LoadMeter:
         return flags
 
 
-def health() -> dict[str, float | int | None]:
-    """A snapshot for the heartbeat: CPU, memory, temperature, disk, uptime."""
+def health(data_dir: str = ".") -> dict[str, float | int | None]:
+    """A snapshot for the heartbeat: CPU, memory, temperature, disk, uptime, the uplink's counters."""
     temps = psutil.sensors_temperatures() if hasattr(psutil, "sensors_temperatures") else {}
     temperature = None
     for entries in temps.values():
@@ -141,7 +146,20 @@ def health() -> dict[str, float | int | None]:
         "cpu_pct": psutil.cpu_percent(interval=None),
         "memory_pct": psutil.virtual_memory().percent,
         "temperature_c": temperature,
-        "disk_pct": psutil.disk_usage(os.getcwd()).percent,
+        "disk_pct": psutil.disk_usage(data_dir).percent,
         "uptime_s": int(time.time() - psutil.boot_time()),
         "load1": os.getloadavg()[0],
+        **_interface_counters(default_interface()),
+    }
+
+
+def _interface_counters(interface: str | None) -> dict[str, float | int | None]:
+    counters = psutil.net_io_counters(pernic=True).get(interface) if interface else None
+    if counters is None:
+        return {"if_bytes_sent": None, "if_bytes_recv": None, "if_errors": None, "if_drops": None}
+    return {
+        "if_bytes_sent": counters.bytes_sent,
+        "if_bytes_recv": counters.bytes_recv,
+        "if_errors": counters.errin + counters.errout,
+        "if_drops": counters.dropin + counters.dropout,
     }
