@@ -37,7 +37,13 @@ def check_agent_id(value: str) -> str:
 
 def settings_for(max_seconds: float) -> SpeedSettings:
     """Speed-test settings whose measured time per direction stays under ``max_seconds``."""
-    return SpeedSettings(measure_max_s=max_seconds, measure_min_s=min(5.0, max_seconds))
+    defaults = SpeedSettings()
+    budget = defaults.warmup_max_s + max_seconds + 2.5  # 2.5 s for connecting and the last tick
+    return SpeedSettings(
+        measure_max_s=max_seconds,
+        measure_min_s=min(defaults.measure_min_s, max_seconds),
+        phase_budget_s=max(defaults.phase_budget_s, budget),
+    )
 
 
 class ProgressLine:

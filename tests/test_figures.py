@@ -56,3 +56,12 @@ def test_streams_adapt_to_the_line(rate: float, expected: int) -> None:
 def test_streams_stay_within_settings() -> None:
     assert streams_for(950, SpeedSettings(max_streams=3)) == 3
     assert streams_for(1, SpeedSettings(initial_streams=4)) == 4
+
+
+def test_longer_measurements_get_a_longer_phase_budget() -> None:
+    from agent.cli import settings_for
+
+    assert settings_for(9).phase_budget_s == SpeedSettings().phase_budget_s
+    long = settings_for(60)
+    assert long.measure_max_s == 60 and long.phase_budget_s > long.warmup_max_s + 60
+    assert settings_for(3).measure_min_s == 3

@@ -13,7 +13,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from agent.probes.bulk import BulkStream
 from agent.probes.figures import goodput_mbps, interval_rates, jitter, relative_standard_error
@@ -367,14 +367,6 @@ def _rate_between(history: list[tuple[float, int]], start: float, end: float) ->
     if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
         return 0.0
     return goodput_mbps(inside[-1][1] - inside[0][1], inside[-1][0] - inside[0][0])
-
-
-@dataclass
-class HttpTestResult:
-    latency: LatencyResult
-    download: PhaseResult | None = None
-    upload: PhaseResult | None = None
-    errors: list[HttpFailure] = field(default_factory=list)
 
 
 async def run_speed_phase(
