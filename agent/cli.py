@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import sys
 import time
@@ -70,7 +71,7 @@ class ProgressLine:
         if stage == self._stage and now - self._last_draw < 0.2:
             return
         self._stage, self._last_draw = stage, now
-        bar = "█" * min(30, int(value / 1000 * 30) or 1)
+        bar = "█" * max(1, min(30, round(30 * math.log10(max(value, 1.0)) / 4)))  # log scale: 10 Gbit/s fills it
         self._write(f"{label}: {self.tr.number(value)} Mbit/s {bar}")
 
     def _write(self, text: str) -> None:
