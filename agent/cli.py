@@ -36,17 +36,6 @@ def check_agent_id(value: str) -> str:
     return value
 
 
-def settings_for(max_seconds: float) -> SpeedSettings:
-    """Speed-test settings whose measured time per direction stays under ``max_seconds``."""
-    defaults = SpeedSettings()
-    budget = defaults.warmup_max_s + max_seconds + 2.5  # 2.5 s for connecting and the last tick
-    return SpeedSettings(
-        measure_max_s=max_seconds,
-        measure_min_s=min(defaults.measure_min_s, max_seconds),
-        phase_budget_s=max(defaults.phase_budget_s, budget),
-    )
-
-
 class ProgressLine:
     """A one-line progress display on stderr: redrawn in place on a terminal, a line per stage otherwise."""
 
@@ -215,7 +204,7 @@ def measure_command(
             librespeed_server(server_url)
         except BadServerURL as exc:
             raise click.BadParameter(str(exc), param_hint="--server") from exc
-    settings = settings_for(max_seconds)
+    settings = SpeedSettings.for_max_seconds(max_seconds)
     placeholder = librespeed_server("http://placeholder.invalid/")
     request = MeasureRequest(
         server=placeholder,

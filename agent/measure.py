@@ -151,6 +151,7 @@ def _result(request: MeasureRequest, got: _Collected, started: datetime, load: A
             "dns_ms": _round(_system_dns_ms(got.dns)),
             "bytes_down": down.bytes if down else None,
             "bytes_up": up.bytes if up else None,
+            "data_used_bytes": sum(p.total_bytes for p in (down, up) if p) if (down or up) else None,
             "samples_down_mbps": [_round(x) for x in down.samples_mbps] if down else [],
             "samples_up_mbps": [_round(x) for x in up.samples_mbps] if up else [],
             "ping": got.ping,

@@ -18,6 +18,7 @@ from dokiem.i18n import LANGS, Translator, default_lang
 # name -> (module, attribute, needs the collector extra)
 COMMANDS: dict[str, tuple[str, str, bool]] = {
     "measure": ("agent.cli", "measure_command", False),
+    "agent": ("agent.service_cli", "agent_group", False),
     "testserver": ("collector.cli", "testserver_command", True),
     "up": ("dokiem.up", "up_command", True),
 }

@@ -161,6 +161,7 @@ class Result(_Model):
 
     bytes_down: int | None = Field(default=None, ge=0)
     bytes_up: int | None = Field(default=None, ge=0)
+    data_used_bytes: int | None = Field(default=None, ge=0, description="all bytes the run moved, warm-up included")
     samples_down_mbps: list[Mbps] = Field(default_factory=list, max_length=1000)
     samples_up_mbps: list[Mbps] = Field(default_factory=list, max_length=1000)
 

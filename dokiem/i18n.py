@@ -56,6 +56,32 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "col_time": ("Thời điểm", "Time"),
     "col_status": ("Trạng thái", "Status"),
     "ok": ("đạt", "ok"),
+    # agent service
+    "config_error": ("Lỗi cấu hình ({where}): {problem}", "Configuration error ({where}): {problem}"),
+    "agent_started": (
+        "Máy đo {agent} đang chạy, gửi kết quả tới {broker}.",
+        "Agent {agent} running, sending to {broker}.",
+    ),
+    "once_sent": ("Đã gửi kết quả tới máy chủ trung tâm.", "The result reached the broker."),
+    "once_queued": (
+        "Chưa gửi được: kết quả nằm trong hàng đợi và sẽ được gửi khi có kết nối.",
+        "Not sent yet: the result is queued and will be sent when the broker is reachable.",
+    ),
+    "agent": ("Máy đo", "Agent"),
+    "broker": ("Máy chủ MQTT", "MQTT broker"),
+    "connection": ("Kết nối", "Connection"),
+    "online": ("đang kết nối", "online"),
+    "offline": ("mất kết nối", "offline"),
+    "never_ran": ("chưa chạy lần nào", "has not run yet"),
+    "queued": ("Hàng đợi", "Queued"),
+    "queued_detail": ("{depth} kết quả (cũ nhất: {oldest})", "{depth} results (oldest: {oldest})"),
+    "sent": ("Đã gửi", "Sent"),
+    "dropped": ("Đã bỏ", "Dropped"),
+    "dropped_detail": ("{age} do quá hạn, {size} do đầy hàng đợi", "{age} too old, {size} over the size limit"),
+    "next_run": ("Lần đo tiếp theo", "Next run"),
+    "last_error": ("Lỗi kết nối gần nhất", "Last connection error"),
+    "last_run_error": ("Lỗi đo gần nhất", "Last run error"),
+    "fleet_refused": ("Cấu hình từ trung tâm bị từ chối", "Fleet config refused"),
     # flags
     "flag_cpu_saturated": (
         "CPU máy đo quá tải: kết quả có thể thấp hơn thực tế",
@@ -92,6 +118,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "err_internal_error": (
         "Lỗi nội bộ của dokiem; hãy chạy lại với --verbose và báo lỗi",
         "dokiem internal error; run again with --verbose and report it",
+    ),
+    "err_budget_exhausted": (
+        "Bỏ qua phép đo: sẽ vượt hạn mức dữ liệu tháng của đường truyền",
+        "Run skipped: it would exceed the line's monthly data budget",
     ),
     "err_bad_server_url": ("Địa chỉ máy chủ không hợp lệ", "Invalid server URL"),
 }

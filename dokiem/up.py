@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import click
 
-from agent.cli import ProgressLine, max_seconds_option, settings_for
+from agent.cli import ProgressLine, max_seconds_option
 from agent.measure import MeasureRequest, measure
 from agent.probes.http import SpeedSettings
 from agent.servers import librespeed_server
@@ -97,6 +97,8 @@ def up_command(
     tr: Translator, interval_min: float, runs: int | None, listen: tuple[str, int], max_seconds: float
 ) -> None:
     """Run dokiem all-in-one on this machine: a test server and an agent measuring it."""
-    failures = run_server(run_up(tr, interval_min, runs, *listen, settings_for(max_seconds)), listen, tr)
+    failures = run_server(
+        run_up(tr, interval_min, runs, *listen, SpeedSettings.for_max_seconds(max_seconds)), listen, tr
+    )
     if failures:
         raise SystemExit(1)

@@ -59,9 +59,7 @@ def test_streams_stay_within_settings() -> None:
 
 
 def test_longer_measurements_get_a_longer_phase_budget() -> None:
-    from agent.cli import settings_for
-
-    assert settings_for(9).phase_budget_s == SpeedSettings().phase_budget_s
-    long = settings_for(60)
+    assert SpeedSettings.for_max_seconds(9).phase_budget_s == SpeedSettings().phase_budget_s
+    long = SpeedSettings.for_max_seconds(60)
     assert long.measure_max_s == 60 and long.phase_budget_s > long.warmup_max_s + 60
-    assert settings_for(3).measure_min_s == 3
+    assert SpeedSettings.for_max_seconds(3).measure_min_s == 3

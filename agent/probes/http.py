@@ -47,6 +47,17 @@ class SpeedSettings:
     upload_blob_max: int = 8 << 20
     upload_blob_min: int = 64 << 10
 
+    @classmethod
+    def for_max_seconds(cls, max_seconds: float) -> SpeedSettings:
+        """Settings whose measured time per direction stays under ``max_seconds``."""
+        defaults = cls()
+        budget = defaults.warmup_max_s + max_seconds + 2.5  # 2.5 s for connecting and the last tick
+        return cls(
+            measure_max_s=max_seconds,
+            measure_min_s=min(defaults.measure_min_s, max_seconds),
+            phase_budget_s=max(defaults.phase_budget_s, budget),
+        )
+
 
 def streams_for(rate_mbps: float, settings: SpeedSettings) -> int:
     """How many parallel streams a line of this speed needs to be filled (and no more)."""
@@ -171,7 +182,7 @@ class PhaseResult:
     streams: int
     samples_mbps: list[float]
     loaded_rtts_ms: list[float]
-    server_busy_retries: int = 0
+    total_bytes: int = 0  # everything moved, warm-up included (what a metered line pays for)
 
     @property
     def loaded_latency_ms(self) -> float | None:
@@ -198,7 +209,7 @@ class SpeedPhase:
     async def run(self) -> PhaseResult:
         try:
             async with asyncio.timeout(self.settings.phase_budget_s):
-                return await self._run()
+                result = await self._run()
         except TimeoutError as exc:
             raise HttpFailure(
                 "timeout", f"the {self.direction} test did not finish in {self.settings.phase_budget_s:.0f} s"
@@ -208,6 +219,8 @@ class SpeedPhase:
             for stream in self.streams:
                 stream.stop()
             await asyncio.to_thread(self._join_streams)
+        result.total_bytes = sum(stream.moved() for stream in self.streams)
+        return result
 
     def _join_streams(self) -> None:
         for stream in self.streams:

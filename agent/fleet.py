@@ -1,0 +1,46 @@
+"""Fleet config: what the collector publishes, retained, on ``dokiem/v1/{id}/config``.
+
+A valid config is kept on disk and takes effect at the next period; an invalid one is refused
+(the reason goes into the status heartbeat) and the config in force stays. An empty retained
+message withdraws the fleet config: the agent's own file applies again from the next period.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from agent.config import FleetConfig
+from agent.state import write_atomically
+
+MAX_CONFIG_BYTES = 64 << 10
+
+
+class FleetStore:
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "fleet-config.json"
+
+    def load(self) -> FleetConfig | None:
+        try:
+            return FleetConfig.model_validate_json(self.path.read_bytes())
+        except (OSError, ValidationError):
+            return None
+
+    def accept(self, payload: bytes) -> tuple[FleetConfig | None, str | None]:
+        """(new config or None to withdraw, refusal reason or None)."""
+        if not payload.strip():
+            self.path.unlink(missing_ok=True)
+            return None, None
+        if len(payload) > MAX_CONFIG_BYTES:
+            return None, f"the config is {len(payload)} bytes, over the {MAX_CONFIG_BYTES} limit"
+        try:
+            fleet = FleetConfig.model_validate_json(payload)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(document)"
+            return None, f"{where}: {first['msg']}"
+        if fleet.schedule.interval_minutes > 0 and not fleet.measure.servers:
+            return None, "measure.servers is empty"
+        write_atomically(self.path, fleet.model_dump_json(indent=1))
+        return fleet, None

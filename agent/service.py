@@ -1,0 +1,182 @@
+"""The agent as a service: schedule ─► probes ─► Result ─► outbox, with the publisher beside it.
+
+Speed tests run once per period at a random offset (heavy, limited to chosen hours, skipped
+and reported when they would exceed a metered line's monthly budget); ping + DNS + HTTP
+latency run more often (light). Runs never overlap. A 503 is retried later in the same period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from datetime import datetime
+
+from agent.config import AgentConfig, FleetConfig
+from agent.fleet import FleetStore
+from agent.measure import MeasureRequest, measure
+from agent.outbox import Outbox
+from agent.probes.http import SpeedSettings
+from agent.publisher import Publisher
+from agent.schedule import estimate_run_bytes, month_key, over_budget, period_bounds, pick_slot
+from agent.servers import librespeed_server
+from agent.state import AgentState
+from dokiem.contract import ErrorInfo, Flag, Method, Result, utcnow
+
+log = logging.getLogger(__name__)
+HEAVY_RUN_S = 45.0
+LIGHT_RUN_S = 10.0
+IDLE_RECHECK_S = 60.0
+
+
+def open_outbox(config: AgentConfig) -> Outbox:
+    return Outbox(
+        config.agent.data_dir / "outbox.db",
+        max_age_s=config.outbox.max_age_days * 86_400,
+        max_results=config.outbox.max_results,
+    )
+
+
+class Agent:
+    def __init__(self, config: AgentConfig, rng: random.Random | None = None) -> None:
+        self.base = config
+        self.rng = rng or random.Random()
+        data_dir = config.agent.data_dir
+        self.outbox = open_outbox(config)
+        self.state = AgentState.load(data_dir / "state.json") or AgentState(path=data_dir / "state.json")
+        self.state.path = data_dir / "state.json"
+        self.fleet = FleetStore(data_dir)
+        self._fleet: FleetConfig | None = self.fleet.load()
+        self.config = config.with_fleet(self._fleet) if self._fleet else config
+        self.lock = asyncio.Lock()
+        self.publisher = Publisher(config, self.outbox, self.state, self.on_fleet_config)
+        self._last_heavy_bytes: int | None = None
+
+    # --- fleet config ------------------------------------------------------------------
+
+    def on_fleet_config(self, payload: bytes) -> str | None:
+        fleet, refusal = self.fleet.accept(payload)
+        if refusal is not None:
+            self.state.config_error = refusal
+        else:
+            self._fleet = fleet
+            self.state.config_error = None
+            self.state.fleet_version = fleet.version if fleet else None
+        self.state.save()
+        self.publisher.status_changed.set()
+        return refusal
+
+    def _take_new_period_config(self) -> AgentConfig:
+        """The fleet config received since the last period takes effect now."""
+        self.config = self.base.with_fleet(self._fleet) if self._fleet else self.base
+        return self.config
+
+    # --- running -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self.state.save()
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self.publisher.run())
+            tasks.create_task(self._heavy_loop())
+            tasks.create_task(self._light_loop())
+
+    async def _heavy_loop(self) -> None:
+        while True:
+            config = self._take_new_period_config()
+            period = config.schedule.interval_minutes * 60
+            if period <= 0:
+                await asyncio.sleep(IDLE_RECHECK_S)
+                continue
+            slot = pick_slot(time.time(), period, HEAVY_RUN_S, self.rng)
+            self.state.next_run_at = slot
+            self.state.save()
+            await _sleep_until(slot)
+            _, period_end = period_bounds(slot, period)
+            if config.schedule.heavy_allowed(datetime.now().hour):
+                await self.run_heavy(config, period_end)
+            await _sleep_until(period_end)
+
+    async def _light_loop(self) -> None:
+        while True:
+            period = self.config.schedule.light_interval_minutes * 60
+            if period <= 0 or not self.config.measure.servers:
+                await asyncio.sleep(IDLE_RECHECK_S)
+                continue
+            slot = pick_slot(time.time(), period, LIGHT_RUN_S, self.rng)
+            await _sleep_until(slot)
+            async with self.lock:
+                self.queue(await measure(self._request(self.config, heavy=False)))
+            await _sleep_until(period_bounds(slot, period)[1])
+
+    async def run_heavy(self, config: AgentConfig, period_end: float) -> Result:
+        """One speed test: skipped (and reported) over budget, retried later in the period on 503."""
+        estimate = estimate_run_bytes(
+            self._last_heavy_bytes, config.site.plan_down_mbps, config.site.plan_up_mbps, config.measure.max_seconds + 4
+        )
+        month = month_key(time.time())
+        if over_budget(self.outbox.usage(month), estimate, config.schedule.monthly_budget_mb):
+            self.state.skipped_runs += 1
+            result = self._skipped(config, month, estimate)
+            self.queue(result)
+            return result
+        busy = False
+        while True:
+            async with self.lock:
+                result = await measure(self._request(config, heavy=True))
+            retry_at = time.time() + config.schedule.busy_retry_minutes * 60
+            if result.error is None or result.error.code != "server_busy" or retry_at + HEAVY_RUN_S > period_end:
+                break
+            busy = True
+            log.info("test server busy; retrying at %s", time.strftime("%H:%M", time.localtime(retry_at)))
+            await _sleep_until(retry_at)
+        if busy and Flag.SERVER_BUSY not in result.flags:
+            result = result.model_copy(update={"flags": [*result.flags, Flag.SERVER_BUSY]})
+        self._last_heavy_bytes = result.data_used_bytes or self._last_heavy_bytes
+        self.queue(result)
+        return result
+
+    def queue(self, result: Result) -> None:
+        """Commit the result (and its data usage) before anything tries to send it."""
+        self.outbox.put(result)
+        if result.data_used_bytes:
+            self.outbox.add_usage(month_key(time.time()), result.data_used_bytes)
+        self.state.record_result(result)
+        self.publisher.queued.set()
+        self.publisher.status_changed.set()
+
+    def _request(self, config: AgentConfig, heavy: bool) -> MeasureRequest:
+        server = librespeed_server(config.measure.servers[0])
+        return MeasureRequest(
+            server=server,
+            agent_id=config.agent.id,
+            site=config.site,
+            settings=SpeedSettings.for_max_seconds(config.measure.max_seconds),
+            download=heavy,
+            upload=heavy,
+            ping_count=config.measure.ping_count,
+            dns_names=config.measure.dns_names,
+            resolvers=config.measure.resolvers,
+        )
+
+    def _skipped(self, config: AgentConfig, month: str, estimate: int) -> Result:
+        now = utcnow()
+        used = self.outbox.usage(month)
+        message = (
+            f"skipped: the month's usage {used / 1e6:.0f} MB plus this run's ~{estimate / 1e6:.0f} MB "
+            f"would exceed the {config.schedule.monthly_budget_mb:.0f} MB budget"
+        )
+        return Result(
+            agent_id=config.agent.id,
+            started_at=now,
+            finished_at=now,
+            site=config.site,
+            method=Method(name="dokiem-http", version="1"),
+            error=ErrorInfo(code="budget_exhausted", message=message),
+        )
+
+
+async def _sleep_until(when: float) -> None:
+    delay = when - time.time()
+    if delay > 0:
+        await asyncio.sleep(delay)

@@ -1,0 +1,148 @@
+"""``dokiem agent run|once|status``: the agent as a service, one run by hand, and what it is doing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from agent.config import AgentConfig, ConfigError, load
+from agent.state import AgentState
+from dokiem.i18n import Translator
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="DOKIEM_CONFIG",
+    help="agent.toml (optional: the DOKIEM_* environment alone can configure the agent).",
+)
+
+
+def load_or_exit(path: Path | None, tr: Translator) -> AgentConfig:
+    """The configuration, or a one-line error naming the file, line and key (exit 2)."""
+    try:
+        return load(path)
+    except ConfigError as exc:
+        click.echo(tr("config_error", where=exc.where, problem=exc.problem), err=True)
+        raise SystemExit(2) from None
+
+
+@click.group("agent")
+def agent_group() -> None:
+    """The agent as a service: measure on a schedule, queue, publish over MQTT."""
+
+
+@agent_group.command("run")
+@config_option
+@click.pass_obj
+def run_command(tr: Translator, config_path: Path | None) -> None:
+    """Run the agent until stopped (this is what the systemd unit starts)."""
+    from agent.service import Agent
+
+    config = load_or_exit(config_path, tr)
+
+    async def main() -> None:
+        await Agent(config).run()
+
+    click.echo(tr("agent_started", agent=config.agent.id, broker=config.broker.url), err=True)
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        click.echo(tr("stopped"), err=True)
+
+
+@agent_group.command("once")
+@config_option
+@click.option(
+    "--send-timeout", type=click.FloatRange(1, 600), default=30, show_default=True, help="Seconds to try the broker."
+)
+@click.pass_obj
+def once_command(tr: Translator, config_path: Path | None, send_timeout: float) -> None:
+    """Measure once now; the result is queued and sent like any other."""
+    from agent.service import Agent
+
+    config = load_or_exit(config_path, tr)
+    if not config.measure.servers:
+        raise click.UsageError(tr("bad_option", reason="measure.servers is empty (or set DOKIEM_SERVERS)"))
+
+    async def main() -> tuple[Any, bool]:
+        agent = Agent(config)
+        result = await agent.run_heavy(config, period_end=time.time())
+        sent = await agent.publisher.drain_once(send_timeout)
+        return result, sent
+
+    result, sent = asyncio.run(main())
+    from agent.cli import render_table
+
+    click.echo(render_table(result, tr))
+    click.echo(tr("once_sent") if sent else tr("once_queued"), err=True)
+    if result.error is not None:
+        raise SystemExit(1)
+
+
+@agent_group.command("status")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_obj
+def status_command(tr: Translator, config_path: Path | None, as_json: bool) -> None:
+    """What is queued, the last results, the last error, the connection state."""
+    from agent.service import open_outbox
+
+    config = load_or_exit(config_path, tr)
+    state = AgentState.load(config.agent.data_dir / "state.json")
+    outbox = open_outbox(config)
+    stats = outbox.stats()
+    outbox.close()
+    status = {
+        "agent_id": config.agent.id,
+        "broker": config.broker.url,
+        "connected": state.connected if state else None,
+        "last_error": state.last_error if state else None,
+        "last_run_error": state.last_run_error if state else None,
+        "config_error": state.config_error if state else None,
+        "next_run_at": state.next_run_at if state else None,
+        "skipped_runs": state.skipped_runs if state else 0,
+        "outbox": {"depth": stats.depth, "sent": stats.sent, "dropped_age": stats.dropped_age,
+                   "dropped_size": stats.dropped_size, "oldest_queued_at": stats.oldest_queued_at},
+        "last_results": state.last_results if state else [],
+    }  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(status, ensure_ascii=False, indent=1))
+        return
+    click.echo(render_status(status, tr))
+
+
+def _when(ts: float | None) -> str:
+    return "—" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def render_status(status: dict[str, Any], tr: Translator) -> str:
+    outbox = status["outbox"]
+    connected = status["connected"]
+    rows = [
+        (tr("agent"), status["agent_id"]),
+        (tr("broker"), status["broker"]),
+        (tr("connection"), tr("never_ran") if connected is None else tr("online" if connected else "offline")),
+        (tr("queued"), tr("queued_detail", depth=outbox["depth"], oldest=_when(outbox["oldest_queued_at"]))),
+        (tr("sent"), str(outbox["sent"])),
+        (tr("dropped"), tr("dropped_detail", age=outbox["dropped_age"], size=outbox["dropped_size"])),
+        (tr("next_run"), _when(status["next_run_at"])),
+    ]
+    for key, label in (
+        ("last_error", "last_error"),
+        ("last_run_error", "last_run_error"),
+        ("config_error", "fleet_refused"),
+    ):
+        if status[key]:
+            rows.append((tr(label), status[key]))
+    for result in status["last_results"]:
+        down, up, latency = (result[k] or "—" for k in ("download_mbps", "upload_mbps", "latency_ms"))
+        figures = f"↓ {down} · ↑ {up} Mbit/s · {latency} ms"
+        rows.append((result["started_at"][:19].replace("T", " "), result["error"] or figures))
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
