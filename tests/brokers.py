@@ -1,0 +1,147 @@
+"""A real Mosquitto (Debian's) on a free loopback port, stoppable and restartable by the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import json
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiomqtt
+
+from tests.conftest import free_port
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def port_open(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+        return True
+    return False
+
+
+@dataclass
+class Broker:
+    folder: Path
+    port: int = field(default_factory=free_port)
+    password_file: Path | None = None
+    tls: tuple[Path, Path, Path] | None = None  # ca, cert, key
+    proc: subprocess.Popen[bytes] | None = None
+
+    def config_text(self) -> str:
+        # run as whoever runs the tests (as root, mosquitto would switch to a user who cannot read tmp files)
+        lines = [f"listener {self.port} 127.0.0.1", "persistence false", "log_dest stderr", f"user {getpass.getuser()}"]
+        if self.password_file is None:
+            lines.append("allow_anonymous true")
+        else:
+            lines += ["allow_anonymous false", f"password_file {self.password_file}"]
+        if self.tls is not None:
+            ca, cert, key = self.tls
+            lines += [f"cafile {ca}", f"certfile {cert}", f"keyfile {key}"]
+        return "\n".join(lines) + "\n"
+
+    def start(self) -> None:
+        conf = self.folder / "mosquitto.conf"
+        conf.write_text(self.config_text())
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while not port_open(self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                raise RuntimeError(f"mosquitto did not start: {err}")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
+
+
+@contextlib.contextmanager
+def running_broker(folder: Path, **kwargs: object) -> Iterator[Broker]:
+    broker = Broker(folder, **kwargs)  # type: ignore[arg-type]
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+def add_password(password_file: Path, user: str, password: str) -> None:
+    args = ["mosquitto_passwd", "-b", str(password_file), user, password]
+    if not password_file.exists():
+        args.insert(1, "-c")
+    subprocess.run(args, check=True, capture_output=True)
+
+
+def make_ca(folder: Path) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for 127.0.0.1/localhost signed by it: (ca, cert, key)."""
+    ca_key, ca, key, csr, cert = (folder / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
+    ext = folder / "san.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True)  # noqa: E731
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=dokiem test CA",
+        "-keyout", str(ca_key), "-out", str(ca))  # fmt: skip
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(csr))
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
+        "-days", "2", "-extfile", str(ext), "-out", str(cert))  # fmt: skip
+    return ca, cert, key
+
+
+class Collector:
+    """A subscriber that records every message on dokiem/v1/# (what a collector would see)."""
+
+    def __init__(self, broker: Broker, **client_kwargs: object) -> None:
+        self.broker = broker
+        self.client_kwargs = client_kwargs
+        self.results: list[dict[str, object]] = []
+        self.status: list[dict[str, object]] = []
+        self.changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+
+    async def __aenter__(self) -> Collector:
+        self._task = asyncio.create_task(self._run())
+        await asyncio.wait_for(self._subscribed.wait(), 10)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                async with aiomqtt.Client("127.0.0.1", self.broker.port, **self.client_kwargs) as client:  # type: ignore[arg-type]
+                    await client.subscribe("dokiem/v1/#", qos=1)
+                    self._subscribed.set()
+                    async for message in client.messages:
+                        payload = json.loads(bytes(message.payload))  # type: ignore[arg-type]
+                        bucket = self.results if str(message.topic).endswith("/result") else self.status
+                        bucket.append(payload)
+                        self.changed.set()
+            except aiomqtt.MqttError:
+                await asyncio.sleep(0.05)  # the broker is being restarted by the test: reconnect
+
+    async def wait_for(self, predicate: object, timeout: float = 30) -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate():  # type: ignore[operator]
+                self.changed.clear()
+                await self.changed.wait()
+
+    def result_ids(self) -> list[str]:
+        return [str(r["result_id"]) for r in self.results]

@@ -1,0 +1,134 @@
+"""The agent's configuration: TOML, DOKIEM_ overrides, and errors that say where."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.config import ConfigError, env_names, load
+from dokiem.contract import Access
+
+GOOD = """\
+[agent]
+id = "th-380-001"
+data_dir = "/tmp/x"
+
+[site]
+province_code = "38"
+district_code = "380"
+access = "fixed"
+plan_down_mbps = 300
+
+[broker]
+url = "mqtts://broker.thanhhoa.vn:8883"
+password = "s3cret"
+
+[measure]
+servers = ["http://speedtest.thanhhoa.vn:8080/"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "agent.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_good_file(tmp_path: Path) -> None:
+    config = load(write(tmp_path, GOOD), environ={})
+    assert config.agent.id == "th-380-001" and config.site.access is Access.FIXED
+    assert config.broker.tls and config.broker.port == 8883 and config.mqtt_username == "th-380-001"
+    assert config.schedule.interval_minutes == 60  # the default
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    env = {
+        "DOKIEM_BROKER_URL": "mqtt://10.0.0.5:1883",
+        "DOKIEM_SERVERS": "http://a.vn/, http://b.vn/",
+        "DOKIEM_INTERVAL_MINUTES": "30",
+        "DOKIEM_SITE_DISTRICT": "381",
+        "DOKIEM_OUTBOX_MAX_RESULTS": "500",
+    }
+    config = load(write(tmp_path, GOOD), environ=env)
+    assert config.broker.port == 1883 and not config.broker.tls
+    assert config.measure.servers == ["http://a.vn/", "http://b.vn/"]
+    assert config.schedule.interval_minutes == 30 and config.site.district_code == "381"
+    assert config.outbox.max_results == 500
+
+
+def test_environment_alone_is_enough() -> None:
+    config = load(None, environ={"DOKIEM_AGENT_ID": "pi-1", "DOKIEM_SERVERS": "http://a.vn/"})
+    assert config.agent.id == "pi-1"
+
+
+def test_every_key_has_a_variable() -> None:
+    names = env_names()
+    assert names["DOKIEM_SCHEDULE_MONTHLY_BUDGET_MB"] == ("schedule", "monthly_budget_mb")
+    assert names["DOKIEM_MQTT_CA_FILE"] == ("broker", "ca_file")
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "line", "key"),
+    [
+        ('url = "mqtts://broker.thanhhoa.vn:8883"', 'url = "http://broker"', 12, "broker.url"),
+        ('access = "fixed"', 'access = "cable"', 8, "site.access"),
+        ("plan_down_mbps = 300", "plan_down_mbps = -3", 9, "site.plan_down_mbps"),
+        ('password = "s3cret"', 'pasword = "s3cret"', 13, "broker.pasword"),
+        ('servers = ["http://speedtest.thanhhoa.vn:8080/"]', 'servers = ["ftp://x/"]', 16, "measure.servers"),
+    ],
+)
+def test_errors_name_file_line_and_key(tmp_path: Path, replace: str, by: str, line: int, key: str) -> None:
+    path = write(tmp_path, GOOD.replace(replace, by))
+    with pytest.raises(ConfigError) as info:
+        load(path, environ={})
+    assert info.value.where == f"{path}, line {line}, key {key}"
+
+
+def test_broken_toml_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace('id = "th-380-001"', "id = th-380-001"))
+    with pytest.raises(ConfigError, match="line 2"):
+        load(path, environ={})
+
+
+def test_missing_agent_id(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load(write(tmp_path, GOOD.replace('id = "th-380-001"\n', "")), environ={})
+    assert "agent.id" in info.value.where and "required" in info.value.problem
+
+
+def test_a_bad_variable_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load(write(tmp_path, GOOD), environ={"DOKIEM_INTERVAL_MINUTES": "soon"})
+    assert "DOKIEM_INTERVAL_MINUTES" in info.value.where
+
+
+def test_no_server_with_a_schedule_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="measure.servers"):
+        load(
+            write(tmp_path, GOOD.replace('servers = ["http://speedtest.thanhhoa.vn:8080/"]', "servers = []")),
+            environ={},
+        )
+
+
+def test_hour_windows(tmp_path: Path) -> None:
+    config = load(write(tmp_path, GOOD + '\n[schedule]\nheavy_hours = ["0-6", "22-24"]\n'), environ={})
+    assert config.schedule.heavy_allowed(3) and config.schedule.heavy_allowed(23)
+    assert not config.schedule.heavy_allowed(12)
+    with pytest.raises(ConfigError, match="hour window"):
+        load(write(tmp_path, GOOD + '\n[schedule]\nheavy_hours = ["6-3"]\n'), environ={})
+
+
+def test_agent_run_stops_before_starting_on_a_bad_config(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace('access = "fixed"', 'access = "cable"'))
+    proc = subprocess.run(
+        [sys.executable, "-m", "dokiem", "agent", "run", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2
+    assert f"{path}, line 8, key site.access" in proc.stderr and "Lỗi cấu hình" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,213 @@
+"""The agent against a real Mosquitto: publish, outage and drain, credentials, TLS, fleet config,
+last will, kill -9 — every committed result arrives (duplicates carry the same result_id)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent.service import Agent
+from dokiem.contract import config_topic
+from tests.agentkit import config_for, make_result, write_config
+from tests.brokers import Broker, Collector, add_password, make_ca, running_broker
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    with running_broker(tmp_path) as b:
+        yield b
+
+
+async def test_queued_results_are_published_and_leave_the_outbox(tmp_path: Path, broker: Broker) -> None:
+    agent = Agent(config_for(tmp_path, broker.url))
+    results = [make_result(i) for i in range(5)]
+    async with Collector(broker) as collector:
+        for r in results:
+            agent.queue(r)
+        assert await agent.publisher.drain_once(10)
+        await collector.wait_for(lambda: len(collector.results) >= 5)
+    assert collector.result_ids() == [str(r.result_id) for r in results]  # oldest first
+    assert agent.outbox.depth() == 0 and agent.outbox.stats().sent == 5
+
+
+async def test_outage_then_drain_oldest_first(tmp_path: Path, broker: Broker) -> None:
+    agent = Agent(config_for(tmp_path, broker.url))
+    broker.stop()
+    task = asyncio.create_task(agent.publisher.run())
+    results = [make_result(i) for i in range(20)]
+    for r in results:
+        agent.queue(r)
+    assert agent.outbox.depth() == 20 and not agent.state.connected
+    broker.start()
+    async with Collector(broker) as collector:
+        await collector.wait_for(lambda: len(set(collector.result_ids())) >= 20, timeout=60)
+    task.cancel()
+    ids = list(dict.fromkeys(collector.result_ids()))
+    assert ids == [str(r.result_id) for r in results]
+    assert agent.outbox.depth() == 0
+
+
+async def test_wrong_password_is_refused_and_nothing_is_lost(tmp_path: Path) -> None:
+    passwords = tmp_path / "passwd"
+    add_password(passwords, "th-380-001", "right")
+    add_password(passwords, "collector", "c")
+    with running_broker(tmp_path, password_file=passwords) as broker:
+        wrong = Agent(config_for(tmp_path / "w", broker.url, broker={"password": "wrong"}))
+        wrong.queue(make_result())
+        assert not await wrong.publisher.drain_once(10)
+        assert wrong.outbox.depth() == 1
+        assert wrong.state.last_error and "credentials" in wrong.state.last_error
+        right = Agent(config_for(tmp_path / "r", broker.url, broker={"password": "right"}))
+        right.queue(make_result())
+        async with Collector(broker, username="collector", password="c") as collector:
+            assert await right.publisher.drain_once(10)
+            await collector.wait_for(lambda: collector.results)
+
+
+async def test_tls_with_the_provinces_ca(tmp_path: Path) -> None:
+    ca, cert, key = make_ca(tmp_path)
+    with running_broker(tmp_path, tls=(ca, cert, key)) as broker:
+        trusted = Agent(config_for(tmp_path / "t", broker.url, broker={"ca_file": str(ca)}))
+        trusted.queue(make_result())
+        assert await trusted.publisher.drain_once(10)
+        untrusted = Agent(config_for(tmp_path / "u", broker.url))
+        untrusted.queue(make_result())
+        assert not await untrusted.publisher.drain_once(10)
+        assert untrusted.state.last_error and "certificate" in untrusted.state.last_error
+        assert untrusted.outbox.depth() == 1
+
+
+async def test_status_heartbeat_carries_health_and_outbox(tmp_path: Path, broker: Broker) -> None:
+    agent = Agent(config_for(tmp_path, broker.url))
+    async with Collector(broker) as collector:
+        agent.queue(make_result())
+        await agent.publisher.drain_once(10)
+        await collector.wait_for(lambda: collector.status)
+    status = collector.status[0]
+    assert status["state"] == "online" and status["agent_id"] == "th-380-001"
+    assert {"cpu_pct", "memory_pct", "disk_pct", "uptime_s"} <= set(status["health"])  # type: ignore[arg-type]
+    assert "depth" in status["outbox"]  # type: ignore[operator]
+
+
+async def publish_retained(broker: Broker, topic: str, payload: str) -> None:
+    import aiomqtt
+
+    async with aiomqtt.Client("127.0.0.1", broker.port) as client:
+        await client.publish(topic, payload, qos=1, retain=True)
+
+
+async def test_fleet_config_applies_next_period_and_a_bad_one_is_refused(tmp_path: Path, broker: Broker) -> None:
+    agent = Agent(config_for(tmp_path, broker.url))
+    good = {"version": "2026-11-a", "schedule": {"interval_minutes": 30, "heavy_hours": ["0-6"]},
+            "measure": {"servers": ["http://speedtest.thanhhoa.vn/"]}}  # fmt: skip
+    await publish_retained(broker, config_topic("th-380-001"), json.dumps(good))
+    async with Collector(broker) as collector:
+        task = asyncio.create_task(agent.publisher.run())
+        await collector.wait_for(
+            lambda: any(s.get("config", {}).get("fleet_version") == "2026-11-a" for s in collector.status)
+        )  # type: ignore[union-attr]
+        assert agent.config.schedule.interval_minutes == 0  # not before the next period
+        assert agent._take_new_period_config().schedule.interval_minutes == 30
+        assert (tmp_path / "data" / "fleet-config.json").exists()
+
+        bad = {"schedule": {"interval_minutes": -5}}
+        await publish_retained(broker, config_topic("th-380-001"), json.dumps(bad))
+        await collector.wait_for(lambda: any(s.get("config", {}).get("error") for s in collector.status))  # type: ignore[union-attr]
+        task.cancel()
+    refused = [s for s in collector.status if s.get("config", {}).get("error")][-1]  # type: ignore[union-attr]
+    assert "interval_minutes" in refused["config"]["error"]  # type: ignore[index]
+    assert agent._take_new_period_config().schedule.interval_minutes == 30  # the old one stays
+    # a restart keeps the accepted config
+    assert Agent(config_for(tmp_path, broker.url)).config.schedule.interval_minutes == 30
+
+
+async def test_run_over_the_monthly_budget_is_skipped_and_reported(tmp_path: Path, broker: Broker) -> None:
+    config = config_for(
+        tmp_path, broker.url, schedule={"monthly_budget_mb": 100}, site={"plan_down_mbps": 50, "plan_up_mbps": 10}
+    )
+    agent = Agent(config)
+    agent.outbox.add_usage(time.strftime("%Y-%m"), 95_000_000)
+    result = await agent.run_heavy(config, period_end=time.time() + 3600)
+    assert result.error is not None and result.error.code == "budget_exhausted"
+    assert agent.outbox.depth() == 1 and agent.state.skipped_runs == 1
+
+
+def start_agent(config: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dokiem", "agent", "run", "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def test_last_will_says_offline_when_the_agent_dies(tmp_path: Path, broker: Broker) -> None:
+    path = write_config(tmp_path, broker.url)
+    async with Collector(broker) as collector:
+        proc = start_agent(path)
+        await collector.wait_for(lambda: any(s["state"] == "online" for s in collector.status))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        await collector.wait_for(lambda: collector.status[-1]["state"] == "offline")
+
+
+async def test_nothing_lost_through_kill_9_and_broker_restarts(tmp_path: Path, broker: Broker) -> None:
+    """N committed results; the agent is SIGKILLed and the broker restarted at random moments."""
+    n = 300
+    path = write_config(tmp_path, broker.url)
+    agent = Agent(config_for(tmp_path, broker.url))
+    results = [make_result(i) for i in range(n)]
+    expected = [str(r.result_id) for r in results]
+    for r in results:
+        agent.queue(r)
+    agent.outbox.close()
+    rng = random.Random(int(os.environ.get("DOKIEM_TEST_SEED", "3")))
+    async with Collector(broker) as collector:
+        for _ in range(6):
+            proc = start_agent(path)
+            target = min(n, len(set(collector.result_ids())) + rng.randint(10, 60))
+            await collector.wait_for(lambda t=target: len(set(collector.result_ids())) >= t, timeout=60)
+            if rng.random() < 0.5:
+                broker.stop()
+                broker.start()
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        proc = start_agent(path)
+        await collector.wait_for(lambda: len(set(collector.result_ids())) >= n, timeout=120)
+        proc.terminate()
+        proc.wait()
+    received = collector.result_ids()
+    assert set(received) == set(expected)
+    assert len(received) >= n  # QoS 1 may deliver twice; the id is the same, so a collector dedups
+
+
+def test_once_with_the_broker_down_queues_and_status_shows_it(
+    tmp_path: Path, broker: Broker, testserver_url: str
+) -> None:
+    path = write_config(tmp_path, broker.url, measure={"servers": [testserver_url]})
+    broker.stop()
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "dokiem", *a, "--config", str(path)], capture_output=True, text=True, timeout=120
+    )
+    once = run("agent", "once", "--send-timeout", "3")
+    assert once.returncode == 0, once.stderr
+    assert "Tải xuống" in once.stdout and "hàng đợi" in once.stderr
+    status = json.loads(run("agent", "status", "--json").stdout)
+    assert status["outbox"]["depth"] == 1 and status["last_results"][0]["download_mbps"] > 0
+    assert status["connected"] is False and status["last_error"]
+    broker.start()
+    assert run("agent", "once", "--send-timeout", "20").returncode == 0
+    assert json.loads(run("agent", "status", "--json").stdout)["outbox"] == {
+        "depth": 0, "sent": 2, "dropped_age": 0, "dropped_size": 0, "oldest_queued_at": None,
+    }  # fmt: skip
+    human = run("agent", "status")
+    assert "Hàng đợi" in human.stdout and "0 kết quả" in human.stdout
