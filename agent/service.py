@@ -18,6 +18,7 @@ from agent.fleet import FleetStore
 from agent.measure import MeasureRequest, measure
 from agent.outbox import Outbox
 from agent.probes.http import SpeedSettings
+from agent.probes.system import release_memory
 from agent.publisher import Publisher
 from agent.schedule import estimate_run_bytes, month_key, over_budget, period_bounds, pick_slot
 from agent.servers import librespeed_server
@@ -82,20 +83,28 @@ class Agent:
             tasks.create_task(self._light_loop())
 
     async def _heavy_loop(self) -> None:
+        planned: tuple[float, float] | None = None  # (period, slot) picked ahead, for status
         while True:
             config = self._take_new_period_config()
             period = config.schedule.interval_minutes * 60
             if period <= 0:
                 await asyncio.sleep(IDLE_RECHECK_S)
                 continue
-            slot = pick_slot(time.time(), period, HEAVY_RUN_S, self.rng)
-            self.state.next_run_at = slot
-            self.state.save()
+            now = time.time()
+            slot = planned[1] if planned and planned[0] == period and planned[1] >= now else None
+            slot = slot or pick_slot(now, period, HEAVY_RUN_S, self.rng)
+            self._announce_next_run(slot)
             await _sleep_until(slot)
             _, period_end = period_bounds(slot, period)
             if config.schedule.heavy_allowed(datetime.now().hour):
                 await self.run_heavy(config, period_end)
-            await _sleep_until(period_end)
+            planned = (period, pick_slot(period_end, period, HEAVY_RUN_S, self.rng))
+            self._announce_next_run(planned[1])
+            await _sleep_until(period_end)  # a fleet config received meanwhile applies from here
+
+    def _announce_next_run(self, when: float) -> None:
+        self.state.next_run_at = when
+        self.state.save()
 
     async def _light_loop(self) -> None:
         while True:
@@ -142,6 +151,7 @@ class Agent:
         if result.data_used_bytes:
             self.outbox.add_usage(month_key(time.time()), result.data_used_bytes)
         self.state.record_result(result)
+        release_memory()
         self.publisher.queued.set()
         self.publisher.status_changed.set()
 

@@ -85,6 +85,23 @@ def once_command(tr: Translator, config_path: Path | None, send_timeout: float) 
         raise SystemExit(1)
 
 
+@agent_group.command("check")
+@config_option
+@click.pass_obj
+def check_command(tr: Translator, config_path: Path | None) -> None:
+    """Check the configuration and say what the agent would do (changes nothing)."""
+    config = load_or_exit(config_path, tr)
+    click.echo(
+        tr(
+            "config_ok",
+            agent=config.agent.id,
+            broker=config.broker.url,
+            servers=", ".join(config.measure.servers) or "—",
+            minutes=tr.number(config.schedule.interval_minutes, 0),
+        )
+    )
+
+
 @agent_group.command("status")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")

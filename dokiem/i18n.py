@@ -67,6 +67,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Chưa gửi được: kết quả nằm trong hàng đợi và sẽ được gửi khi có kết nối.",
         "Not sent yet: the result is queued and will be sent when the broker is reachable.",
     ),
+    "config_ok": (
+        "Cấu hình hợp lệ: máy đo {agent}, gửi tới {broker}, đo với {servers}, mỗi {minutes} phút.",
+        "Configuration OK: agent {agent}, sending to {broker}, measuring against {servers} every {minutes} min.",
+    ),
     "agent": ("Máy đo", "Agent"),
     "broker": ("Máy chủ MQTT", "MQTT broker"),
     "connection": ("Kết nối", "Connection"),

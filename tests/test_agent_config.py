@@ -106,7 +106,7 @@ def test_a_bad_variable_is_named(tmp_path: Path) -> None:
 
 
 def test_no_server_with_a_schedule_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="measure.servers"):
+    with pytest.raises(ConfigError, match=r"measure\.servers"):
         load(
             write(tmp_path, GOOD.replace('servers = ["http://speedtest.thanhhoa.vn:8080/"]', "servers = []")),
             environ={},

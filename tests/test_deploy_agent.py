@@ -1,0 +1,51 @@
+"""The Pi installer and the systemd unit: the config they write loads, the unit says what it must."""
+
+from __future__ import annotations
+
+import configparser
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.config import load
+from tests.conftest import REPO
+
+INSTALL = REPO / "deploy" / "agent" / "install.sh"
+ARGS = ["--id", "th-380-001", "--broker", "mqtts://broker.example.vn:8883", "--password", 'p"w\\d',
+        "--server", "http://speedtest.example.vn:8080/", "--district", "380", "--commune", "14755",
+        "--isp", "Viettel", "--access", "mobile", "--plan-down", "150", "--plan-up", "50",
+        "--monthly-budget-mb", "30000"]  # fmt: skip
+
+
+def test_installer_writes_a_config_the_agent_accepts(tmp_path: Path) -> None:
+    out = subprocess.run(["bash", str(INSTALL), *ARGS, "--print-config"], capture_output=True, text=True, check=True)
+    path = tmp_path / "agent.toml"
+    path.write_text(out.stdout)
+    config = load(path, environ={})
+    assert config.agent.id == "th-380-001" and config.broker.password == 'p"w\\d'
+    assert config.site.access.value == "mobile" and config.site.plan_down_mbps == 150  # type: ignore[union-attr]
+    assert config.schedule.monthly_budget_mb == 30000
+    assert config.measure.servers == ["http://speedtest.example.vn:8080/"]
+    check = subprocess.run(
+        [sys.executable, "-m", "dokiem", "agent", "check", "--config", str(path)], capture_output=True, text=True
+    )
+    assert check.returncode == 0 and "Cấu hình hợp lệ" in check.stdout and "th-380-001" in check.stdout
+
+
+@pytest.mark.parametrize(("drop", "message"), [("--id", "--id is required"), ("--server", "--server is required")])
+def test_installer_says_what_is_missing(drop: str, message: str) -> None:
+    i = ARGS.index(drop)
+    args = ARGS[:i] + ARGS[i + 2 :]
+    proc = subprocess.run(["bash", str(INSTALL), *args, "--print-config"], capture_output=True, text=True)
+    assert proc.returncode == 1 and message in proc.stderr
+
+
+def test_unit_runs_unprivileged_with_only_the_icmp_capability() -> None:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(REPO / "deploy" / "agent" / "dokiem-agent.service")
+    service = unit["Service"]
+    assert service["User"] == "dokiem" and service["Restart"] == "on-failure"
+    assert service["AmbientCapabilities"] == "CAP_NET_RAW" == service["CapabilityBoundingSet"]
+    assert "dokiem agent run --config /etc/dokiem/agent.toml" in service["ExecStart"]
