@@ -46,6 +46,15 @@ def sample(proc: psutil.Process, seconds: float) -> tuple[float, float]:
     return proc.memory_info().rss / 2**20, cpu
 
 
+def wait_for_port(port: int) -> None:
+    for _ in range(200):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"nothing listens on port {port}")
+
+
 def next_run(state: Path) -> float:
     """When the agent will next measure, from its state file (waits until the file says)."""
     for _ in range(100):
@@ -80,9 +89,9 @@ def main() -> None:
             "[schedule]\ninterval_minutes = 4\nlight_interval_minutes = 0\n"
             f'[measure]\nservers = ["http://127.0.0.1:{web}/"]\nmax_seconds = 5\n'
         )
-        time.sleep(0.5)
-        agent = subprocess.Popen([sys.executable, "-m", "dokiem", "agent", "run", "--config", str(folder / "agent.toml")],
-                                 stderr=subprocess.DEVNULL, cwd=REPO)  # fmt: skip
+        wait_for_port(port)
+        agent_cmd = [sys.executable, "-m", "dokiem", "agent", "run", "--config", str(folder / "agent.toml")]
+        agent = subprocess.Popen(agent_cmd, stderr=subprocess.DEVNULL, cwd=REPO)
         baseline = subprocess.Popen([sys.executable, "-c", BASELINE])
         try:
             sub = subprocess.run(["mosquitto_sub", "-p", str(port), "-t", "dokiem/v1/bench-1/status", "-C", "1",
