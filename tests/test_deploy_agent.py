@@ -49,3 +49,8 @@ def test_unit_runs_unprivileged_with_only_the_icmp_capability() -> None:
     assert service["User"] == "dokiem" and service["Restart"] == "on-failure"
     assert service["AmbientCapabilities"] == "CAP_NET_RAW" == service["CapabilityBoundingSet"]
     assert "dokiem agent run --config /etc/dokiem/agent.toml" in service["ExecStart"]
+
+
+def test_the_example_config_is_valid() -> None:
+    config = load(REPO / "deploy" / "agent" / "agent.example.toml", environ={})
+    assert config.site.district_name == "Thành phố Thanh Hóa" and config.schedule.heavy_allowed(12)
