@@ -14,6 +14,9 @@ REDIRECT = b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://speedtest.examp
 BIG_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 104857600\r\n\r\n"
 
 
+HITS: dict[str, int] = {}  # download requests seen, by mode
+
+
 async def _read_head(reader: asyncio.StreamReader) -> bytes:
     return await reader.readuntil(b"\r\n\r\n")
 
@@ -26,6 +29,8 @@ async def _handle(mode: str, reader: asyncio.StreamReader, writer: asyncio.Strea
                 await asyncio.Event().wait()
             path = head.split(b" ", 2)[1]
             is_download = b"garbage" in path
+            if is_download:
+                HITS[mode] = HITS.get(mode, 0) + 1
             if mode == "html":
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s" % (len(HTML), HTML)
@@ -40,6 +45,8 @@ async def _handle(mode: str, reader: asyncio.StreamReader, writer: asyncio.Strea
                 await writer.drain()
                 writer.transport.abort()
                 return
+            elif mode == "busy" and is_download:
+                writer.write(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n")
             elif mode == "notfound":
                 writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
             else:
