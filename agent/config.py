@@ -7,29 +7,17 @@ from the centre through the retained ``config`` topic; see ``agent.fleet``.
 
 from __future__ import annotations
 
-import os
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agent.servers import BadServerURL, librespeed_server
-from dokiem.contract import AGENT_ID_PATTERN, Access, Site
+from dokiem.contract import AGENT_ID_PATTERN, Site
+from dokiem.settings import BrokerSection, Settings
 
 DEFAULT_DATA_DIR = "/var/lib/dokiem"
-
-
-class ConfigError(Exception):
-    """A configuration problem a technician can fix: where it is and what is wrong."""
-
-    def __init__(self, where: str, problem: str) -> None:
-        super().__init__(f"{where}: {problem}")
-        self.where = where
-        self.problem = problem
 
 
 class _Section(BaseModel):
@@ -39,39 +27,6 @@ class _Section(BaseModel):
 class AgentSection(_Section):
     id: str = Field(pattern=AGENT_ID_PATTERN)
     data_dir: Path = Path(DEFAULT_DATA_DIR)
-
-
-class BrokerSection(_Section):
-    url: str = "mqtt://localhost:1883"
-    username: str | None = None
-    password: str | None = None
-    ca_file: Path | None = None
-    keepalive_s: int = Field(default=60, ge=5, le=3600)
-    heartbeat_s: int = Field(default=300, ge=10, le=86_400)
-
-    @field_validator("url")
-    @classmethod
-    def _broker_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ValueError("use mqtt://host:1883 or mqtts://host:8883")
-        try:
-            _ = parts.port
-        except ValueError as exc:
-            raise ValueError(str(exc)) from exc
-        return value
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.url).hostname or "localhost"
-
-    @property
-    def tls(self) -> bool:
-        return urlsplit(self.url).scheme == "mqtts"
-
-    @property
-    def port(self) -> int:
-        return urlsplit(self.url).port or (8883 if self.tls else 1883)
 
 
 _HOURS = re.compile(r"^(\d{1,2})-(\d{1,2})$")
@@ -183,86 +138,14 @@ _SECTIONS: dict[str, type[BaseModel]] = {
 }
 
 
+_SETTINGS = Settings(AgentConfig, _SECTIONS, ENV_ALIASES, required_sections=("agent",))
+
+
 def env_names() -> dict[str, tuple[str, str]]:
     """Every environment variable the agent reads, and the key it overrides."""
-    names = {
-        f"DOKIEM_{section.upper()}_{key.upper()}": (section, key)
-        for section, model in _SECTIONS.items()
-        for key in model.model_fields
-    }
-    names.update(ENV_ALIASES)
-    return names
-
-
-def _env_value(section: str, key: str, raw: str) -> Any:
-    field = _SECTIONS[section].model_fields[key]
-    if "list" in str(field.annotation):
-        return [item.strip() for item in raw.split(",") if item.strip()]
-    return raw
-
-
-def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
-    """Overlay environment variables; returns {dotted key: variable} for error messages."""
-    origin: dict[str, str] = {}
-    for name, (section, key) in env_names().items():
-        if name in environ:
-            data.setdefault(section, {})[key] = _env_value(section, key, environ[name])
-            origin[f"{section}.{key}"] = name
-    return origin
-
-
-def key_line(text: str, section: str, key: str) -> int | None:
-    """The 1-based line of ``key`` inside ``[section]`` of a TOML text (None if absent)."""
-    current = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if stripped.startswith("[") and stripped.endswith("]"):
-            current = stripped.strip("[]").strip()
-        elif current == section and re.match(rf"^{re.escape(key)}\s*=", stripped):
-            return number
-    return None
+    return _SETTINGS.env_names()
 
 
 def load(path: Path | None, environ: Mapping[str, str] | None = None) -> AgentConfig:
     """Read ``path`` (optional) and the environment into a validated AgentConfig."""
-    environ = os.environ if environ is None else environ
-    text = ""
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(str(path), f"cannot read the file: {exc.strerror}") from exc
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(str(path), f"not valid TOML: {exc}") from exc
-    origin = _apply_env(data, environ)
-    data.setdefault("agent", {})
-    try:
-        return AgentConfig.model_validate(data)
-    except ValidationError as exc:
-        raise _explain(exc, path, text, origin) from None
-
-
-def _explain(exc: ValidationError, path: Path | None, text: str, origin: dict[str, str]) -> ConfigError:
-    error = exc.errors()[0]
-    loc = [str(part) for part in error["loc"]]
-    dotted = ".".join(loc[:2]) if loc else "(top level)"
-    problem = error["msg"]
-    if error["type"] == "missing":
-        problem = "is required"
-    elif error["type"] == "extra_forbidden":
-        problem = "is not a known key (check its spelling and section)"
-    if "input" in error and error["type"] not in ("missing", "extra_forbidden"):
-        problem += f" (got {error['input']!r})"
-    if dotted in origin:
-        return ConfigError(f"environment variable {origin[dotted]} (key {dotted})", problem)
-    where = f"key {dotted}"
-    if path is not None:
-        line = key_line(text, loc[0], loc[1]) if len(loc) >= 2 else None
-        where = f"{path}, line {line}, key {dotted}" if line else f"{path}, key {dotted}"
-    return ConfigError(where, problem)
-
-
-__all__ = ["Access", "AgentConfig", "ConfigError", "FleetConfig", "Measure", "Schedule", "env_names", "load"]
+    return _SETTINGS.load(path, environ)

@@ -24,6 +24,7 @@ from agent.probes.system import health
 from agent.state import AgentState
 from dokiem import __version__
 from dokiem.contract import config_topic, result_topic, status_topic
+from dokiem.settings import broker_tls_context
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +37,6 @@ def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
     """Exponential backoff with full jitter: a fleet that lost its broker does not return in step."""
     ceiling = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2**attempt)
     return (rng or random).uniform(ceiling / 2, ceiling)
-
-
-def tls_context(config: AgentConfig) -> ssl.SSLContext | None:
-    if not config.broker.tls:
-        return None
-    cafile = str(config.broker.ca_file) if config.broker.ca_file else None
-    return ssl.create_default_context(cafile=cafile)
 
 
 def describe_mqtt_error(exc: Exception) -> str:
@@ -104,7 +98,7 @@ class Publisher:
             password=broker.password,
             identifier=f"dokiem-{agent_id}",
             will=aiomqtt.Will(status_topic(agent_id), offline, qos=1, retain=True),
-            tls_context=tls_context(self.config),
+            tls_context=broker_tls_context(self.config.broker),
             keepalive=broker.keepalive_s,
             timeout=PUBLISH_TIMEOUT_S,
         )

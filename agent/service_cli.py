@@ -10,9 +10,10 @@ from typing import Any
 
 import click
 
-from agent.config import AgentConfig, ConfigError, load
+from agent.config import AgentConfig, load
 from agent.state import AgentState
 from dokiem.i18n import Translator
+from dokiem.settings import ConfigError
 
 config_option = click.option(
     "--config",

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import ConfigError, env_names, load
+from agent.config import env_names, load
 from dokiem.contract import Access
+from dokiem.settings import ConfigError
 
 GOOD = """\
 [agent]

@@ -1,0 +1,169 @@
+"""Configuration files for every dokiem program: TOML, overridden by ``DOKIEM_`` variables.
+
+Every key of every section can be set as ``DOKIEM_<SECTION>_<KEY>``; each program adds the
+names ARCHITECTURE.md fixes as aliases. A problem is reported with the file, the line and the
+key (or the variable) so a technician can fix it, before anything starts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import ssl
+import tomllib
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(Exception):
+    """A configuration problem a technician can fix: where it is and what is wrong."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
+class BrokerSection(BaseModel):
+    """Where the MQTT broker is and how to log in (agent and collector alike)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = "mqtt://localhost:1883"
+    username: str | None = None
+    password: str | None = None
+    ca_file: Path | None = None
+    keepalive_s: int = Field(default=60, ge=5, le=3600)
+    heartbeat_s: int = Field(default=300, ge=10, le=86_400)
+
+    @field_validator("url")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError("use mqtt://host:1883 or mqtts://host:8883")
+        try:
+            _ = parts.port
+        except ValueError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or "localhost"
+
+    @property
+    def tls(self) -> bool:
+        return urlsplit(self.url).scheme == "mqtts"
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or (8883 if self.tls else 1883)
+
+
+def broker_tls_context(broker: BrokerSection) -> ssl.SSLContext | None:
+    if not broker.tls:
+        return None
+    return ssl.create_default_context(cafile=str(broker.ca_file) if broker.ca_file else None)
+
+
+class Settings(Generic[M]):
+    """How one program's configuration is read: its model, sections and environment aliases."""
+
+    def __init__(
+        self,
+        model: type[M],
+        sections: Mapping[str, type[BaseModel]],
+        aliases: Mapping[str, tuple[str, str]],
+        required_sections: tuple[str, ...] = (),
+    ) -> None:
+        self.model = model
+        self.sections = sections
+        self.aliases = aliases
+        self.required_sections = required_sections
+
+    def env_names(self) -> dict[str, tuple[str, str]]:
+        names = {
+            f"DOKIEM_{section.upper()}_{key.upper()}": (section, key)
+            for section, model in self.sections.items()
+            for key in model.model_fields
+        }
+        names.update(self.aliases)
+        return names
+
+    def _env_value(self, section: str, key: str, raw: str) -> Any:
+        annotation = self.sections[section].model_fields[key].annotation
+        if typing.get_origin(annotation) is list:
+            return [item.strip() for item in raw.split(",") if item.strip()]
+        return raw
+
+    def _apply_env(self, data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+        """Overlay environment variables; returns {dotted key: variable} for error messages."""
+        origin: dict[str, str] = {}
+        for name, (section, key) in self.env_names().items():
+            if name in environ:
+                data.setdefault(section, {})[key] = self._env_value(section, key, environ[name])
+                origin[f"{section}.{key}"] = name
+        return origin
+
+    def load(self, path: Path | None, environ: Mapping[str, str] | None = None) -> M:
+        """Read ``path`` (optional) and the environment into a validated model."""
+        environ = os.environ if environ is None else environ
+        text = ""
+        data: dict[str, Any] = {}
+        if path is not None:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(str(path), f"cannot read the file: {exc.strerror}") from exc
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(str(path), f"not valid TOML: {exc}") from exc
+        origin = self._apply_env(data, environ)
+        for section in self.required_sections:
+            data.setdefault(section, {})
+        try:
+            return self.model.model_validate(data)
+        except ValidationError as exc:
+            raise explain(exc, path, text, origin) from None
+
+
+def key_line(text: str, section: str, key: str) -> int | None:
+    """The 1-based line of ``key`` inside ``[section]`` of a TOML text (None if absent)."""
+    current = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            current = stripped.strip("[]").strip()
+        elif current == section and re.match(rf"^{re.escape(key)}\s*=", stripped):
+            return number
+    return None
+
+
+def explain(exc: ValidationError, path: Path | None, text: str, origin: dict[str, str]) -> ConfigError:
+    """The first validation error, located in the file (or the environment)."""
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"]]
+    dotted = ".".join(loc[:2]) if loc else "(top level)"
+    problem = error["msg"]
+    if error["type"] == "missing":
+        problem = "is required"
+    elif error["type"] == "extra_forbidden":
+        problem = "is not a known key (check its spelling and section)"
+    if "input" in error and error["type"] not in ("missing", "extra_forbidden"):
+        problem += f" (got {error['input']!r})"
+    if dotted in origin:
+        return ConfigError(f"environment variable {origin[dotted]} (key {dotted})", problem)
+    where = f"key {dotted}"
+    if path is not None:
+        line = key_line(text, loc[0], loc[1]) if len(loc) >= 2 else None
+        where = f"{path}, line {line}, key {dotted}" if line else f"{path}, key {dotted}"
+    return ConfigError(where, problem)
