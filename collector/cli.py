@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import sys
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -96,3 +98,101 @@ def testserver_command(
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--tls-cert") from exc
     run_server(_serve_forever(*listen, max_tests, tls, tr), listen, tr)
+
+
+DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]
+collector_config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="DOKIEM_CONFIG",
+    help="collector.toml (optional: the DOKIEM_* environment alone can configure the collector).",
+)
+
+
+def load_collector_config(path: Path | None, tr: Translator) -> Any:
+    from collector.config import load
+    from dokiem.settings import ConfigError
+
+    try:
+        return load(path)
+    except ConfigError as exc:
+        click.echo(tr("config_error", where=exc.where, problem=exc.problem), err=True)
+        raise SystemExit(2) from None
+
+
+@click.group("collector")
+def collector_group() -> None:
+    """The receiving side: MQTT ingest, validation, archive, InfluxDB, fleet registry, HTTP API."""
+
+
+@collector_group.command("run")
+@collector_config_option
+@click.pass_obj
+def collector_run(tr: Translator, config_path: Path | None) -> None:
+    """Run the collector until stopped."""
+    from collector.service import Collector
+
+    config = load_collector_config(config_path, tr)
+    listen = parse_listen_or_exit(config.http.listen, tr)
+    click.echo(tr("collector_started", broker=config.broker.url, archive=config.archive_url,
+                  influx=config.influx.url or "—", api=config.http.listen), err=True)  # fmt: skip
+
+    async def main() -> None:
+        await Collector(config).run()
+
+    run_server(main(), listen, tr)
+
+
+def parse_listen_or_exit(listen: str, tr: Translator) -> tuple[str, int]:
+    try:
+        return testserver.parse_listen(listen)
+    except ValueError as exc:
+        click.echo(tr("config_error", where="http.listen", problem=str(exc)), err=True)
+        raise SystemExit(2) from None
+
+
+@collector_group.command("reindex")
+@collector_config_option
+@click.option(
+    "--since", required=True, type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="From this date (UTC)."
+)
+@click.option("--until", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Up to this date (UTC).")
+@click.pass_obj
+def collector_reindex(tr: Translator, config_path: Path | None, since: datetime, until: datetime | None) -> None:
+    """Rebuild InfluxDB from the archive (results started since DATE)."""
+    from collector.service import Collector
+
+    config = load_collector_config(config_path, tr)
+    if not config.influx.url:
+        raise click.UsageError(tr("bad_option", reason="influx.url (DOKIEM_INFLUX_URL) is not set"))
+    since, until = since.replace(tzinfo=UTC), until.replace(tzinfo=UTC) if until else None
+
+    async def main() -> int:
+        import aiohttp
+
+        from collector.influx import InfluxWriter
+
+        collector = Collector(config)
+        queued = collector.archive.mark_for_reindex(since, until)
+        async with aiohttp.ClientSession() as session:
+            target = config.influx.target()
+            assert target is not None
+            collector.influx = InfluxWriter(target, session)
+            await collector.influx.ensure_database()
+            with click.progressbar(length=queued, label=tr("reindexing"), file=sys.stderr) as bar:
+                while True:
+                    before = collector.archive.pending_count()
+                    more = await collector.flush_influx()
+                    bar.update(before - collector.archive.pending_count())
+                    if not more:
+                        break
+        return queued
+
+    from collector.influx import InfluxUnavailable
+
+    try:
+        count = asyncio.run(main())
+    except InfluxUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(tr("reindexed", count=count))

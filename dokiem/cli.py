@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "measure": ("agent.cli", "measure_command", False),
     "agent": ("agent.service_cli", "agent_group", False),
     "testserver": ("collector.cli", "testserver_command", True),
+    "collector": ("collector.cli", "collector_group", True),
     "up": ("dokiem.up", "up_command", True),
 }
 

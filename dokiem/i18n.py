@@ -86,6 +86,13 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "last_error": ("Lỗi kết nối gần nhất", "Last connection error"),
     "last_run_error": ("Lỗi đo gần nhất", "Last run error"),
     "fleet_refused": ("Cấu hình từ trung tâm bị từ chối", "Fleet config refused"),
+    # collector
+    "collector_started": (
+        "Bộ thu đang chạy: MQTT {broker}, lưu trữ {archive}, InfluxDB {influx}, API {api}.",
+        "Collector running: MQTT {broker}, archive {archive}, InfluxDB {influx}, API {api}.",
+    ),
+    "reindexing": ("Đang ghi lại vào InfluxDB", "Rewriting InfluxDB"),
+    "reindexed": ("Đã ghi lại {count} kết quả vào InfluxDB.", "Rewrote {count} results into InfluxDB."),
     # flags
     "flag_cpu_saturated": (
         "CPU máy đo quá tải: kết quả có thể thấp hơn thực tế",

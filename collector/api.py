@@ -1,0 +1,96 @@
+"""The HTTP API: /healthz (open), and behind the token /metrics, /api/agents, /api/results."""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from collector.service import Collector
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+COLLECTOR = web.AppKey("collector", object)
+CSV_COLUMNS = ("result_id", "agent_id", "started_at", "download_mbps", "upload_mbps", "latency_ms", "jitter_ms",
+               "loss_pct", "loaded_latency_ms", "dns_ms", "error")  # fmt: skip
+
+
+def _collector(request: web.Request) -> Collector:
+    return request.app[COLLECTOR]  # type: ignore[return-value]
+
+
+@web.middleware
+async def require_token(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    if request.path == "/healthz":
+        return await handler(request)
+    token = _collector(request).config.http.api_token
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not token:
+        return web.json_response({"error": "the API is disabled: set http.api_token (DOKIEM_API_TOKEN)"}, status=401)
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        return web.json_response({"error": "missing or wrong token: send 'Authorization: Bearer TOKEN'"}, status=401)
+    return await handler(request)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    c = _collector(request)
+    return web.json_response({"status": "ok", "broker_connected": c.broker_connected})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(text=_collector(request).metrics_text(), content_type="text/plain")
+
+
+async def agents(request: web.Request) -> web.Response:
+    return web.json_response(_collector(request).archive.agents())
+
+
+def _when(request: web.Request, name: str) -> datetime | None:
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise web.HTTPBadRequest(
+            text=f"{name}={raw!r} is not a date (use 2026-07-01 or 2026-07-01T00:00:00+07:00)\n"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def results(request: web.Request) -> web.Response:
+    rows = _collector(request).archive.query(
+        district=request.query.get("district") or None, since=_when(request, "since"), until=_when(request, "until")
+    )
+    if request.query.get("format", "json") == "csv":
+        return web.Response(text=_csv(rows), content_type="text/csv")
+    return web.json_response(rows)
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*CSV_COLUMNS, "district", "commune", "isp", "access"])
+    for row in rows:
+        site = row.get("site") or {}
+        error = (row.get("error") or {}).get("code")
+        writer.writerow([*(row.get(c) for c in CSV_COLUMNS[:-1]), error, site.get("district_code"),
+                         site.get("commune_code"), site.get("isp"), site.get("access")])  # fmt: skip
+    return out.getvalue()
+
+
+def create_app(collector: Collector) -> web.Application:
+    app = web.Application(middlewares=[require_token])
+    app[COLLECTOR] = collector
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/agents", agents)
+    app.router.add_get("/api/results", results)
+    return app

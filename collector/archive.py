@@ -1,0 +1,190 @@
+"""The archive: every accepted Result, keyed by result_id — the system of record.
+
+A duplicate delivery is a no-op (``INSERT OR IGNORE`` on the key). Each row remembers whether
+InfluxDB has it yet (``influx_pending``), so an InfluxDB outage leaves a backlog here that the
+writer replays, and ``reindex`` can rebuild InfluxDB from the archive. The fleet registry
+(agents seen, their health) lives in the same database. SQLite by default.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dokiem.contract import Result
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    result_id TEXT PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    started_ms INTEGER NOT NULL,
+    province_code TEXT, district_code TEXT, commune_code TEXT, isp TEXT, access TEXT,
+    failed INTEGER NOT NULL,
+    received_at REAL NOT NULL,
+    influx_pending INTEGER NOT NULL DEFAULT 1,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS results_started ON results (started_ms);
+CREATE INDEX IF NOT EXISTS results_district ON results (district_code, started_ms);
+CREATE INDEX IF NOT EXISTS results_pending ON results (influx_pending) WHERE influx_pending = 1;
+CREATE TABLE IF NOT EXISTS agents (
+    agent_id TEXT PRIMARY KEY,
+    first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    last_result_at REAL,
+    results INTEGER NOT NULL DEFAULT 0,
+    site TEXT,
+    version TEXT,
+    online INTEGER,
+    status TEXT,
+    interval_minutes REAL
+);
+"""
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@dataclass(frozen=True)
+class Stored:
+    result_id: str
+    payload: str
+
+
+class Archive:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    @classmethod
+    def from_url(cls, url: str) -> Archive:
+        if url.startswith("sqlite:///"):
+            return cls(Path(url.removeprefix("sqlite://")))
+        raise ValueError(f"{url!r}: only sqlite:///path/archive.db is supported in this version")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- results -----------------------------------------------------------------------
+
+    def add(self, results: Sequence[Result], received_at: float | None = None) -> int:
+        """Store a batch in one transaction; returns how many were new (duplicates are no-ops)."""
+        now = time.time() if received_at is None else received_at
+        rows = [
+            (
+                str(r.result_id), r.agent_id, _ms(r.started_at), r.site.province_code, r.site.district_code,
+                r.site.commune_code, r.site.isp, r.site.access.value if r.site.access else None,
+                int(r.error is not None), now, r.to_json(),
+            )
+            for r in results
+        ]  # fmt: skip
+        before = self._db.total_changes
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO results (result_id, agent_id, started_ms, province_code, district_code,"
+                " commune_code, isp, access, failed, received_at, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            new = self._db.total_changes - before
+            self._count_agent_results(results, now)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return new
+
+    def _count_agent_results(self, results: Sequence[Result], now: float) -> None:
+        for r in results:
+            self._db.execute(
+                "INSERT INTO agents (agent_id, first_seen, last_seen, last_result_at, results, site, version)"
+                " VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT(agent_id) DO UPDATE SET last_seen = excluded.last_seen,"
+                " last_result_at = excluded.last_result_at, results = results + 1, site = excluded.site,"
+                " version = COALESCE(excluded.version, version)",
+                (r.agent_id, now, now, now, r.site.model_dump_json(exclude_none=True), r.agent_version),
+            )
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+
+    def pending(self, limit: int) -> list[Stored]:
+        rows = self._db.execute(
+            "SELECT result_id, payload FROM results WHERE influx_pending = 1 ORDER BY started_ms LIMIT ?", (limit,)
+        ).fetchall()
+        return [Stored(*row) for row in rows]
+
+    def pending_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM results WHERE influx_pending = 1").fetchone()[0])
+
+    def mark_written(self, result_ids: Iterable[str]) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+        self._db.executemany("UPDATE results SET influx_pending = 0 WHERE result_id = ?", [(i,) for i in result_ids])
+        self._db.execute("COMMIT")
+
+    def mark_for_reindex(self, since: datetime, until: datetime | None = None) -> int:
+        """Queue results started in [since, until) to be written to InfluxDB again."""
+        until_ms = _ms(until) if until else 2**62
+        cur = self._db.execute(
+            "UPDATE results SET influx_pending = 1 WHERE started_ms >= ? AND started_ms < ?", (_ms(since), until_ms)
+        )
+        return cur.rowcount
+
+    def query(
+        self,
+        district: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100_000,
+    ) -> list[dict[str, Any]]:
+        sql = "SELECT payload FROM results WHERE started_ms >= ? AND started_ms < ?"
+        args: list[Any] = [_ms(since) if since else 0, _ms(until) if until else 2**62]
+        if district:
+            sql += " AND district_code = ?"
+            args.append(district)
+        sql += " ORDER BY started_ms LIMIT ?"
+        args.append(limit)
+        return [json.loads(row[0]) for row in self._db.execute(sql, args)]
+
+    # --- agents ------------------------------------------------------------------------
+
+    def record_status(self, agent_id: str, status: dict[str, Any], now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        online = 1 if status.get("state") == "online" else 0
+        self._db.execute(
+            "INSERT INTO agents (agent_id, first_seen, last_seen, online, status, version) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(agent_id) DO UPDATE SET last_seen = excluded.last_seen, online = excluded.online,"
+            " status = excluded.status, version = COALESCE(excluded.version, version)",
+            (agent_id, now, now, online, json.dumps(status, ensure_ascii=False)[:65536], status.get("version")),
+        )
+
+    def set_interval(self, agent_id: str, minutes: float) -> None:
+        self._db.execute("UPDATE agents SET interval_minutes = ? WHERE agent_id = ?", (minutes, agent_id))
+
+    def agents(self, now: float | None = None) -> list[dict[str, Any]]:
+        now = time.time() if now is None else now
+        rows = self._db.execute(
+            "SELECT agent_id, first_seen, last_seen, last_result_at, results, site, version, online, status,"
+            " interval_minutes FROM agents ORDER BY agent_id"
+        ).fetchall()
+        out = []
+        for agent_id, first, last, last_result, results, site, version, online, status, interval in rows:
+            expected = int((now - first) / 60 / interval) + 1 if interval else None
+            out.append({
+                "agent_id": agent_id, "first_seen": first, "last_seen": last, "last_result_at": last_result,
+                "results": results, "expected_runs": expected,
+                "missed_runs": max(0, expected - results) if expected is not None else None,
+                "site": json.loads(site) if site else None, "version": version,
+                "online": None if online is None else bool(online), "status": json.loads(status) if status else None,
+            })  # fmt: skip
+        return out

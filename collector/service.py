@@ -1,0 +1,202 @@
+"""The collector: ingest ─► validate ─► archive ─► InfluxDB, with the fleet registry and the API.
+
+Each step is its own task, joined by a queue (ingest → store) and by the archive's
+``influx_pending`` flag (store → InfluxDB), so an InfluxDB outage never stops the archive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import Counter
+
+import aiohttp
+from aiohttp import web
+
+from collector import api
+from collector.archive import Archive
+from collector.config import CollectorConfig
+from collector.influx import InfluxUnavailable, InfluxWriter, health_line, result_line
+from collector.ingest import Message, receive
+from collector.testserver import parse_listen
+from collector.validate import Refusal, RefusalLog, parse_topic, validate_result
+from dokiem.contract import Result
+
+log = logging.getLogger(__name__)
+MAX_HEALTH_BACKLOG = 100_000
+
+
+class Collector:
+    def __init__(self, config: CollectorConfig) -> None:
+        self.config = config
+        self.archive = Archive.from_url(config.archive_url)
+        self.limits = config.limits.limits()
+        self.refusals = RefusalLog(config.collector.refusal_log_interval_s)
+        self.queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=100_000)
+        self.stats: Counter[str] = Counter()
+        self.broker_connected = False
+        self.influx: InfluxWriter | None = None
+        self.influx_error: str | None = None
+        self.health_lines: list[str] = []
+        self._influx_wake = asyncio.Event()
+        self.started_at = time.monotonic()
+        self.stored = asyncio.Event()  # set after each stored batch (tests and `dokiem up` wait on it)
+
+    # --- the pipeline ------------------------------------------------------------------
+
+    async def run(self, started: asyncio.Event | None = None) -> None:
+        async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as tasks:
+            target = self.config.influx.target()
+            if target is not None:
+                self.influx = InfluxWriter(target, session)
+                tasks.create_task(self._write_influx())
+            tasks.create_task(self._store())
+            tasks.create_task(
+                receive(
+                    self.config.broker,
+                    self.config.collector.client_id,
+                    self.config.collector.shared_group,
+                    self.queue,
+                    self._on_broker,
+                )
+            )
+            runner = await self._start_api()
+            try:
+                if started is not None:
+                    started.set()
+                await asyncio.Event().wait()
+            finally:
+                await runner.cleanup()
+
+    async def _start_api(self) -> web.AppRunner:
+        host, port = parse_listen(self.config.http.listen)
+        runner = web.AppRunner(api.create_app(self), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        return runner
+
+    def _on_broker(self, connected: bool, error: str | None) -> None:
+        if connected != self.broker_connected:
+            (log.info if connected else log.warning)("broker %s: %s", self.config.broker.url, error or "connected")
+        self.broker_connected = connected
+
+    async def _store(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < self.config.collector.batch_size and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            self.handle(batch)
+
+    def handle(self, batch: list[Message]) -> None:
+        """Validate a batch of messages; archive what is accepted in one transaction."""
+        accepted: list[Result] = []
+        for topic, payload in batch:
+            agent = "?"
+            try:
+                agent, kind = parse_topic(topic)
+                if kind == "result":
+                    accepted.append(validate_result(agent, payload, self.limits))
+                else:
+                    self._status(agent, payload)
+            except Refusal as refusal:
+                self.refusals.record(refusal, agent, topic)
+        if accepted:
+            new = self.archive.add(accepted)
+            self.stats["accepted"] += new
+            self.stats["duplicates"] += len(accepted) - new
+            self._influx_wake.set()
+        self.stored.set()
+
+    def _status(self, agent: str, payload: bytes) -> None:
+        if len(payload) > self.limits.max_bytes:
+            raise Refusal("too_large", f"status of {len(payload)} bytes")
+        if not payload:
+            return  # a retained status being cleared
+        try:
+            status = json.loads(payload)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise Refusal("not_json", str(exc)[:200]) from None
+        if not isinstance(status, dict) or status.get("agent_id") != agent:
+            raise Refusal("topic_mismatch", "the status names another agent (or none)")
+        self.archive.record_status(agent, status)
+        self.stats["statuses"] += 1
+        if self.influx is not None and len(self.health_lines) < MAX_HEALTH_BACKLOG:
+            site = next((a["site"] for a in self.archive.agents() if a["agent_id"] == agent), None)
+            self.health_lines.append(health_line(agent, status, site))
+            self._influx_wake.set()
+
+    async def _write_influx(self) -> None:
+        assert self.influx is not None
+        failures = 0
+        while True:
+            try:
+                await self.influx.ensure_database()
+                while await self.flush_influx():
+                    pass
+                failures = 0
+                if self.influx_error is not None:
+                    log.info("InfluxDB is back; the backlog is written")
+                self.influx_error = None
+            except InfluxUnavailable as exc:
+                if self.influx_error is None:
+                    log.warning("%s; results stay in the archive and will be replayed", exc)
+                self.influx_error = str(exc)
+                failures += 1
+                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+                continue
+            self._influx_wake.clear()
+            try:
+                async with asyncio.timeout(1.0):
+                    await self._influx_wake.wait()
+            except TimeoutError:
+                pass
+
+    async def flush_influx(self) -> bool:
+        """Write one batch of the backlog; True if there may be more."""
+        assert self.influx is not None
+        pending = self.archive.pending(self.config.influx.batch_size)
+        health, self.health_lines = self.health_lines, []
+        try:
+            lines = [result_line(Result.from_json(row.payload)) for row in pending]
+            await self.influx.write(lines + health)
+        except InfluxUnavailable:
+            self.health_lines = health + self.health_lines
+            raise
+        self.archive.mark_written(row.result_id for row in pending)
+        self.stats["influx_written"] += len(pending)
+        return len(pending) == self.config.influx.batch_size
+
+    # --- what it says about itself -----------------------------------------------------
+
+    def metrics_text(self) -> str:
+        agents = self.archive.agents()
+        lines = [
+            "# HELP dokiem_results_accepted_total Results archived (duplicates excluded).",
+            "# TYPE dokiem_results_accepted_total counter",
+            f"dokiem_results_accepted_total {self.stats['accepted']}",
+            "# TYPE dokiem_results_duplicate_total counter",
+            f"dokiem_results_duplicate_total {self.stats['duplicates']}",
+            "# HELP dokiem_messages_refused_total Messages refused, by reason.",
+            "# TYPE dokiem_messages_refused_total counter",
+        ]
+        refused = sorted(self.refusals.counts.items())
+        lines += [f'dokiem_messages_refused_total{{reason="{r}"}} {n}' for r, n in refused]
+        lines += [
+            "# TYPE dokiem_archive_results gauge",
+            f"dokiem_archive_results {self.archive.count()}",
+            "# TYPE dokiem_influx_backlog gauge",
+            f"dokiem_influx_backlog {self.archive.pending_count() if self.influx else 0}",
+            "# TYPE dokiem_influx_write_seconds gauge",
+            f"dokiem_influx_write_seconds {(self.influx.last_write_s if self.influx else None) or 0}",
+            "# TYPE dokiem_agents_online gauge",
+            f"dokiem_agents_online {sum(1 for a in agents if a['online'])}",
+            "# TYPE dokiem_agents_known gauge",
+            f"dokiem_agents_known {len(agents)}",
+            "# TYPE dokiem_broker_connected gauge",
+            f"dokiem_broker_connected {int(self.broker_connected)}",
+            "# TYPE dokiem_uptime_seconds gauge",
+            f"dokiem_uptime_seconds {time.monotonic() - self.started_at:.0f}",
+        ]
+        return "\n".join(lines) + "\n"

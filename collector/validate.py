@@ -1,0 +1,112 @@
+"""Validation: what comes off the broker becomes a Result, or a counted refusal with a reason.
+
+A refused message is never stored and never crashes the collector; each reason is counted, and
+logged once per reason and agent per interval so a broken agent cannot flood the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from pydantic import ValidationError
+
+from dokiem.contract import TOPIC_PREFIX, Result
+
+log = logging.getLogger(__name__)
+
+REASONS = (
+    "bad_topic",
+    "too_large",
+    "not_json",
+    "schema",
+    "topic_mismatch",
+    "in_future",
+    "too_old",
+    "out_of_bounds",
+)
+
+
+class Refusal(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 64 << 10
+    max_future_s: float = 300
+    retention_days: float = 800
+    max_mbps: float = 20_000  # a 10 Gbit/s line with room to spare; more is a bug or a forgery
+    max_ms: float = 60_000
+
+
+def parse_topic(topic: str) -> tuple[str, str]:
+    """(agent id, kind) of ``dokiem/v1/{id}/{kind}``."""
+    parts = topic.split("/")
+    if len(parts) != 4 or "/".join(parts[:2]) != TOPIC_PREFIX or not parts[2] or parts[3] not in ("result", "status"):
+        raise Refusal("bad_topic", f"not a dokiem/v1 result or status topic: {topic[:200]!r}")
+    return parts[2], parts[3]
+
+
+def validate_result(topic_agent: str, payload: bytes, limits: Limits, now: datetime | None = None) -> Result:
+    if len(payload) > limits.max_bytes:
+        raise Refusal("too_large", f"{len(payload)} bytes, over the {limits.max_bytes} limit")
+    try:
+        json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refusal("not_json", str(exc)[:200]) from None
+    try:
+        result = Result.model_validate_json(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise Refusal("schema", f"{where}: {first['msg']}"[:300]) from None
+    if result.agent_id != topic_agent:
+        raise Refusal("topic_mismatch", f"payload agent_id {result.agent_id!r} on agent {topic_agent!r}'s topic")
+    _check_time(result, limits, now or datetime.now(UTC))
+    _check_bounds(result, limits)
+    return result
+
+
+def _check_time(result: Result, limits: Limits, now: datetime) -> None:
+    if result.started_at > now + timedelta(seconds=limits.max_future_s):
+        raise Refusal("in_future", f"started_at {result.started_at.isoformat()} is ahead of the collector's clock")
+    if result.started_at < now - timedelta(days=limits.retention_days):
+        raise Refusal("too_old", f"started_at {result.started_at.isoformat()} is older than the retention")
+
+
+def _check_bounds(result: Result, limits: Limits) -> None:
+    speeds = [result.download_mbps, result.upload_mbps, *result.samples_down_mbps, *result.samples_up_mbps]
+    for value in speeds:
+        if value is not None and value > limits.max_mbps:
+            raise Refusal("out_of_bounds", f"{value} Mbit/s is over {limits.max_mbps}")
+    for value in (result.latency_ms, result.jitter_ms, result.loaded_latency_ms, result.dns_ms):
+        if value is not None and value > limits.max_ms:
+            raise Refusal("out_of_bounds", f"{value} ms is over {limits.max_ms}")
+
+
+@dataclass
+class RefusalLog:
+    """Counts refusals by reason; logs each (reason, agent) at most once per interval."""
+
+    interval_s: float = 300
+    counts: Counter[str] = field(default_factory=Counter)
+    _last_logged: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def record(self, refusal: Refusal, agent: str, topic: str) -> bool:
+        """Count it; True when it was logged (the first of its kind in the interval)."""
+        self.counts[refusal.reason] += 1
+        key = (refusal.reason, agent)
+        now = time.monotonic()
+        if now - self._last_logged.get(key, -self.interval_s - 1) < self.interval_s:
+            return False
+        self._last_logged[key] = now
+        log.warning("refused a message on %s (agent %s): %s", topic[:200], agent[:64], refusal)
+        return True
