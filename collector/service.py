@@ -43,6 +43,7 @@ class Collector:
         self._influx_wake = asyncio.Event()
         self.started_at = time.monotonic()
         self.stored = asyncio.Event()  # set after each stored batch (tests and `dokiem up` wait on it)
+        self.flushed = asyncio.Event()  # set after each batch InfluxDB took
 
     # --- the pipeline ------------------------------------------------------------------
 
@@ -166,6 +167,7 @@ class Collector:
             raise
         self.archive.mark_written(row.result_id for row in pending)
         self.stats["influx_written"] += len(pending)
+        self.flushed.set()
         return len(pending) == self.config.influx.batch_size
 
     # --- what it says about itself -----------------------------------------------------

@@ -46,7 +46,7 @@ def config_for(folder: Path, broker_url: str, **sections: dict[str, object]) -> 
 
 
 def make_result(n: int = 0, agent_id: str = "th-380-001") -> Result:
-    start = utcnow() - timedelta(minutes=1)
+    start = utcnow() - timedelta(minutes=1, seconds=n)  # distinct start times: distinct InfluxDB points
     return Result(
         agent_id=agent_id,
         started_at=start,

@@ -1,0 +1,239 @@
+"""The collector against real Mosquitto and real InfluxDB: round trip, duplicates, outages,
+every refusal reason, and hostile input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiomqtt
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agent.service import Agent
+from collector.config import CollectorConfig, load
+from collector.influx import result_line
+from collector.service import Collector
+from collector.validate import REASONS, Limits, Refusal, validate_result
+from dokiem.contract import ErrorInfo, Site, result_topic
+from tests.agentkit import config_for, make_result
+from tests.brokers import Broker, running_broker
+from tests.conftest import free_port
+from tests.influx import Influx
+
+TOKEN = "test-token"
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    with running_broker(tmp_path) as b:
+        yield b
+
+
+@pytest.fixture
+def influx(tmp_path: Path) -> Iterator[Influx]:
+    db = Influx(tmp_path / "influx")
+    db.folder.mkdir()
+    db.start()
+    yield db
+    db.stop()
+
+
+def collector_config(tmp_path: Path, broker: Broker, influx: Influx | None) -> CollectorConfig:
+    env = {
+        "DOKIEM_BROKER_URL": broker.url,
+        "DOKIEM_DATA_DIR": str(tmp_path / "collector"),
+        "DOKIEM_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
+        "DOKIEM_API_TOKEN": TOKEN,
+    }
+    if influx is not None:
+        env["DOKIEM_INFLUX_URL"] = influx.url
+    return load(None, environ=env)
+
+
+@pytest.fixture
+async def running(tmp_path: Path, broker: Broker, influx: Influx) -> AsyncIterator[Collector]:
+    collector = Collector(collector_config(tmp_path, broker, influx))
+    started = asyncio.Event()
+    task = asyncio.create_task(collector.run(started))
+    await asyncio.wait_for(started.wait(), 10)
+    async with asyncio.timeout(10):
+        while not collector.broker_connected:
+            collector.stored.clear()
+            await asyncio.sleep(0.02)
+    yield collector
+    task.cancel()
+
+
+async def wait_stored(collector: Collector, predicate: object, timeout: float = 20) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():  # type: ignore[operator]
+            collector.stored.clear()
+            await collector.stored.wait()
+
+
+async def wait_influx(influx: Influx, query: str, expected: object, timeout: float = 20) -> None:
+    async with asyncio.timeout(timeout):
+        while influx.scalar(query) != expected:
+            await asyncio.sleep(0.05)
+
+
+async def wait_backlog_written(collector: Collector, timeout: float = 20) -> None:
+    async with asyncio.timeout(timeout):
+        while collector.archive.pending_count():
+            collector.flushed.clear()
+            await collector.flushed.wait()
+
+
+def thanh_hoa_site(district: str = "380") -> Site:
+    return Site(province_code="38", district_code=district, isp="VNPT", access="fixed")  # type: ignore[arg-type]
+
+
+async def test_round_trip_agent_to_influxdb(tmp_path: Path, broker: Broker, influx: Influx, running: Collector) -> None:
+    agent = Agent(config_for(tmp_path / "agent", broker.url))
+    results = [make_result(i).model_copy(update={"site": thanh_hoa_site()}) for i in range(10)]
+    for r in results:
+        agent.queue(r)
+    assert await agent.publisher.drain_once(10)
+    await wait_stored(running, lambda: running.archive.count() == 10)
+    await wait_influx(influx, "SELECT count(download_mbps) FROM speedtest", 10)
+    series = influx.query("SELECT mean(download_mbps) FROM speedtest WHERE district = '380' GROUP BY isp")
+    assert series[0]["tags"] == {"isp": "VNPT"}
+    assert series[0]["values"][0][1] == pytest.approx(sum(r.download_mbps or 0 for r in results) / 10)
+
+
+async def test_duplicates_are_stored_once(broker: Broker, influx: Influx, running: Collector) -> None:
+    r = make_result()
+    async with aiomqtt.Client("127.0.0.1", broker.port) as client:
+        for _ in range(3):
+            await client.publish(result_topic(r.agent_id), r.to_json(), qos=1)
+    await wait_stored(running, lambda: running.stats["accepted"] + running.stats["duplicates"] == 3)
+    assert running.archive.count() == 1 and running.stats["duplicates"] == 2
+    await wait_influx(influx, "SELECT count(download_mbps) FROM speedtest", 1)
+
+
+async def test_influxdb_outage_is_replayed_with_nothing_lost_or_doubled(
+    broker: Broker, influx: Influx, running: Collector
+) -> None:
+    await wait_influx(influx, "SHOW DATABASES", "dokiem")  # the writer has created its database
+    influx.stop()
+    results = [make_result(i) for i in range(50)]
+    async with aiomqtt.Client("127.0.0.1", broker.port) as client:
+        for r in results:
+            await client.publish(result_topic(r.agent_id), r.to_json(), qos=1)
+        await wait_stored(running, lambda: running.archive.count() == 50)
+        assert running.archive.pending_count() == 50
+        influx.start()
+        await wait_backlog_written(running, timeout=60)
+        assert influx.scalar("SELECT count(download_mbps) FROM speedtest") == 50
+        for r in results[:10]:  # replays of results InfluxDB already has overwrite themselves
+            await client.publish(result_topic(r.agent_id), r.to_json(), qos=1)
+    await wait_stored(running, lambda: running.stats["duplicates"] == 10)
+    assert running.archive.mark_for_reindex(datetime.now(UTC) - timedelta(days=1)) == 50
+    await wait_backlog_written(running)
+    assert influx.scalar("SELECT count(download_mbps) FROM speedtest") == 50
+
+
+def test_every_refusal_reason() -> None:
+    good = make_result()
+    now = datetime.now(UTC)
+    limits = Limits(max_bytes=4096, max_mbps=20_000)
+    cases = {
+        "too_large": ("th-380-001", b"{" + b" " * 5000 + b"}"),
+        "not_json": ("th-380-001", b"\xff\xfe not json"),
+        "schema": ("th-380-001", json.dumps({"agent_id": "th-380-001"}).encode()),
+        "topic_mismatch": ("someone-else", good.to_json().encode()),
+        "in_future": ("th-380-001", good.model_copy(update={"started_at": now + timedelta(hours=2),
+                                                            "finished_at": now + timedelta(hours=3)}).to_json().encode()),
+        "too_old": ("th-380-001", good.model_copy(update={"started_at": now - timedelta(days=5000),
+                                                          "finished_at": now - timedelta(days=5000)}).to_json().encode()),
+        "out_of_bounds": ("th-380-001", good.model_copy(update={"download_mbps": 50_000.0}).to_json().encode()),
+    }  # fmt: skip
+    for reason, (agent, payload) in cases.items():
+        with pytest.raises(Refusal) as info:
+            validate_result(agent, payload, limits, now)
+        assert info.value.reason == reason
+    assert set(cases) | {"bad_topic"} == set(REASONS)
+
+
+async def test_refusals_are_counted_by_reason_and_never_stored(broker: Broker, running: Collector) -> None:
+    good = make_result()
+    async with aiomqtt.Client("127.0.0.1", broker.port) as client:
+        await client.publish("dokiem/v1/th-380-001/result", b"not json", qos=1)
+        await client.publish("dokiem/v1/intruder/result", good.to_json(), qos=1)
+        await client.publish("dokiem/v1/th-380-001/status", b'{"agent_id": "intruder"}', qos=1)
+        await client.publish(result_topic(good.agent_id), good.to_json(), qos=1)
+    await wait_stored(running, lambda: running.archive.count() == 1 and sum(running.refusals.counts.values()) == 3)
+    assert running.refusals.counts == {"not_json": 1, "topic_mismatch": 2}
+    metrics = (await api_get(running, "/metrics")).decode()
+    assert 'dokiem_messages_refused_total{reason="topic_mismatch"} 2' in metrics
+    assert "dokiem_archive_results 1" in metrics
+
+
+async def api_get(collector: Collector, path: str, token: str | None = TOKEN) -> bytes:
+    """GET from the collector's API (from a thread: the API runs on this test's event loop)."""
+    return await asyncio.to_thread(_get, collector, path, token)
+
+
+def _get(collector: Collector, path: str, token: str | None) -> bytes:
+    request = urllib.request.Request(f"http://{collector.config.http.listen}{path}")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return bytes(response.read())
+
+
+async def test_api_results_agents_and_token(tmp_path: Path, broker: Broker, running: Collector) -> None:
+    agent = Agent(config_for(tmp_path / "agent", broker.url))
+    agent.queue(make_result(1).model_copy(update={"site": thanh_hoa_site("380")}))
+    agent.queue(make_result(2).model_copy(update={"site": thanh_hoa_site("381")}))
+    assert await agent.publisher.drain_once(10)
+    await wait_stored(running, lambda: running.archive.count() == 2 and running.stats["statuses"] >= 1)
+    rows = json.loads(await api_get(running, "/api/results?district=381"))
+    assert [r["site"]["district_code"] for r in rows] == ["381"]
+    csv_text = (await api_get(running, "/api/results?format=csv")).decode()
+    assert csv_text.splitlines()[0].startswith("result_id,agent_id") and len(csv_text.splitlines()) == 3
+    agents = json.loads(await api_get(running, "/api/agents"))
+    assert agents[0]["agent_id"] == "th-380-001" and agents[0]["results"] == 2
+    assert json.loads(await api_get(running, "/healthz", token=None))["status"] == "ok"
+    for token in (None, "wrong"):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            await api_get(running, "/api/agents", token=token)
+        assert info.value.code == 401
+    with pytest.raises(urllib.error.HTTPError) as bad:
+        await api_get(running, "/api/results?since=yesterday")
+    assert bad.value.code == 400
+
+
+def test_line_protocol_escapes_tags_and_keeps_failed_runs() -> None:
+    site = Site(district_code="38 0,x=y", isp="Viettel Telecom")
+    failed = make_result().model_copy(update={"site": site, "download_mbps": None,
+                                              "error": ErrorInfo(code="server_busy", message="503")})  # fmt: skip
+    line = result_line(failed)
+    assert "district=38\\ 0\\,x\\=y" in line and "isp=Viettel\\ Telecom" in line
+    assert "failed=1i" in line and 'error="server_busy"' in line and "download_mbps" not in line
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(topic=st.text(max_size=80), payload=st.binary(max_size=2000))
+def test_random_bytes_never_crash_the_ingest(tmp_path: Path, topic: str, payload: bytes) -> None:
+    collector = Collector(collector_config(tmp_path, Broker(tmp_path), None))
+    collector.handle([(topic, payload), (f"dokiem/v1/x/{topic}", payload)])
+    assert collector.archive.count() == 0
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_results_are_stored_or_refused_never_crash(tmp_path: Path, data: st.DataObject) -> None:
+    base = json.loads(make_result().to_json())
+    key = data.draw(st.sampled_from(sorted(base)))
+    base[key] = data.draw(st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20),
+                                    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2)))  # fmt: skip
+    collector = Collector(collector_config(tmp_path, Broker(tmp_path), None))
+    collector.handle([(result_topic("th-380-001"), json.dumps(base).encode())])
+    assert collector.archive.count() + sum(collector.refusals.counts.values()) >= 1
