@@ -184,4 +184,5 @@ class Publisher:
             "last_run_error": self.state.last_run_error,
             "config": {"fleet_version": self.state.fleet_version, "error": self.state.config_error},
             "skipped_runs": self.state.skipped_runs,
+            "schedule": {"interval_minutes": self.state.interval_minutes},
         }

@@ -50,6 +50,7 @@ class Agent:
         self.fleet = FleetStore(data_dir)
         self._fleet: FleetConfig | None = self.fleet.load()
         self.config = config.with_fleet(self._fleet) if self._fleet else config
+        self.state.interval_minutes = self.config.schedule.interval_minutes
         self.lock = asyncio.Lock()
         self.publisher = Publisher(config, self.outbox, self.state, self.on_fleet_config)
         self._last_heavy_bytes: int | None = None
@@ -71,6 +72,7 @@ class Agent:
     def _take_new_period_config(self) -> AgentConfig:
         """The fleet config received since the last period takes effect now."""
         self.config = self.base.with_fleet(self._fleet) if self._fleet else self.base
+        self.state.interval_minutes = self.config.schedule.interval_minutes
         return self.config
 
     # --- running -----------------------------------------------------------------------

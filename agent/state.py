@@ -41,6 +41,7 @@ class AgentState:
     fleet_version: str | None = None
     next_run_at: float | None = None
     skipped_runs: int = 0
+    interval_minutes: float | None = None  # the schedule in force, so the collector can count missed runs
     pid: int = field(default_factory=os.getpid)
     last_results: list[dict[str, Any]] = field(default_factory=list)
 

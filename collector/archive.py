@@ -115,6 +115,9 @@ class Archive:
                 (r.agent_id, now, now, now, r.site.model_dump_json(exclude_none=True), r.agent_version),
             )
 
+    def has(self, result_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM results WHERE result_id = ?", (result_id,)).fetchone() is not None
+
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
 

@@ -122,6 +122,9 @@ class Collector:
         if not isinstance(status, dict) or status.get("agent_id") != agent:
             raise Refusal("topic_mismatch", "the status names another agent (or none)")
         self.archive.record_status(agent, status)
+        interval = (status.get("schedule") or {}).get("interval_minutes")
+        if isinstance(interval, int | float) and interval > 0:
+            self.archive.set_interval(agent, float(interval))
         self.stats["statuses"] += 1
         if self.influx is not None and len(self.health_lines) < MAX_HEALTH_BACKLOG:
             site = next((a["site"] for a in self.archive.agents() if a["agent_id"] == agent), None)

@@ -48,8 +48,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "listen_failed": ("Không mở được cổng {listen}: {reason}", "Cannot listen on {listen}: {reason}"),
     "up_started": (
-        "dokiem đang chạy: máy chủ đo {url}, đo mỗi {minutes} phút. Nhấn Ctrl+C để dừng.",
-        "dokiem is running: test server {url}, measuring every {minutes} min. Press Ctrl+C to stop.",
+        "dokiem đang chạy: máy chủ đo {url}, đo mỗi {minutes} phút, dữ liệu trong {data}.\n"
+        "API: {api} (Authorization: Bearer {token}). Nhấn Ctrl+C để dừng.",
+        "dokiem is running: test server {url}, measuring every {minutes} min, data in {data}.\n"
+        "API: {api} (Authorization: Bearer {token}). Press Ctrl+C to stop.",
     ),
     "up_next": ("Lần đo tiếp theo lúc {time}.", "Next measurement at {time}."),
     "stopped": ("Đã dừng.", "Stopped."),

@@ -1,23 +1,31 @@
-"""``dokiem up``: dokiem on one machine with nothing else installed.
+"""``dokiem up``: the whole flow on one machine with nothing else installed.
 
-For now: the test server on loopback and a local agent measuring it on a schedule, with a live
-table of results. The embedded broker, the collector and its archive join with the collector
-issue, behind the same command.
+An embedded MQTT broker (amqtt), the collector with its SQLite archive (and InfluxDB with
+``--influx``), the test server, and a local agent measuring it every few minutes. Each
+result is printed once the collector has archived it, so the table shows the full path:
+agent → outbox → MQTT → collector → archive.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import secrets
+import socket
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import click
 
-from agent.cli import ProgressLine, max_seconds_option
-from agent.measure import MeasureRequest, measure
-from agent.probes.http import SpeedSettings
-from agent.servers import librespeed_server
+from agent.cli import max_seconds_option
+from agent.config import AgentConfig
+from agent.service import Agent
 from collector import testserver
 from collector.cli import ListenAddress, run_server
+from collector.config import load as load_collector
+from collector.service import Collector
 from dokiem.contract import Result
 from dokiem.i18n import Translator
 
@@ -45,60 +53,108 @@ def table_row(result: Result, tr: Translator) -> str:
     return " | ".join(cells)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def start_broker(port: int) -> Any:
+    from amqtt.broker import Broker
+
+    config = {
+        "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
+        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+    }
+    logging.getLogger("amqtt").setLevel(logging.ERROR)
+    broker = Broker(config)
+    await broker.start()
+    return broker
+
+
 async def run_up(
-    tr: Translator, interval_min: float, runs: int | None, host: str, port: int, settings: SpeedSettings
-) -> int:
-    runner, bound = await testserver.start(host, port)
-    url = f"http://{host}:{bound}/"
+    tr: Translator, interval_min: float, runs: int | None, listen: tuple[str, int], data_dir: Path,
+    influx: str | None, max_seconds: float,
+) -> int:  # fmt: skip
+    mqtt_port = free_port()
+    broker = await start_broker(mqtt_port)
+    web, web_port = await testserver.start(*listen)
+    token = secrets.token_urlsafe(16)
+    api = f"127.0.0.1:{free_port()}"
+    env = {
+        "DOKIEM_BROKER_URL": f"mqtt://127.0.0.1:{mqtt_port}",
+        "DOKIEM_DATA_DIR": str(data_dir / "collector"),
+        "DOKIEM_HTTP_LISTEN": api,
+        "DOKIEM_API_TOKEN": token,
+        "DOKIEM_LIMITS_MAX_MBPS": "100000",  # loopback runs at tens of Gbit/s: not a line, but not a forgery
+    } | ({"DOKIEM_INFLUX_URL": influx} if influx else {})
+    collector = Collector(load_collector(None, environ=env))
+    agent = Agent(_agent_config(data_dir, mqtt_port, f"http://{listen[0]}:{web_port}/", max_seconds))
     failures = 0
-    try:
-        click.echo(tr("up_started", url=url, minutes=tr.number(interval_min, 0)), err=True)
+    async with asyncio.TaskGroup() as tasks:
+        started = asyncio.Event()
+        collector_task = tasks.create_task(collector.run(started))
+        await started.wait()
+        publisher = tasks.create_task(agent.publisher.run())
+        click.echo(tr("up_started", url=f"http://{listen[0]}:{web_port}/", minutes=tr.number(interval_min, 0),
+                      api=f"http://{api}/api/results", token=token, data=data_dir), err=True)  # fmt: skip
         click.echo(table_header(tr))
         done = 0
-        while runs is None or done < runs:
-            progress = ProgressLine(tr)
-            result = await measure(MeasureRequest(server=librespeed_server(url), settings=settings, progress=progress))
-            progress.done()
-            click.echo(table_row(result, tr))
-            failures += result.error is not None
-            done += 1
-            if runs is not None and done >= runs:
-                break
-            next_at = datetime.now() + timedelta(minutes=interval_min)
-            click.echo(tr("up_next", time=next_at.strftime("%H:%M")), err=True)
-            await asyncio.sleep(interval_min * 60)
-    finally:
-        await runner.cleanup()
+        try:
+            while runs is None or done < runs:
+                result = await agent.run_heavy(agent.config, period_end=0)
+                await _until_archived(collector, str(result.result_id))
+                click.echo(table_row(result, tr))
+                failures += result.error is not None
+                done += 1
+                if runs is not None and done >= runs:
+                    break
+                next_at = datetime.now() + timedelta(minutes=interval_min)
+                click.echo(tr("up_next", time=next_at.strftime("%H:%M")), err=True)
+                await asyncio.sleep(interval_min * 60)
+        finally:
+            for task in (collector_task, publisher):
+                task.cancel()
+            await web.cleanup()
+            with contextlib.suppress(Exception):
+                await broker.shutdown()
     return failures
 
 
+def _agent_config(data_dir: Path, mqtt_port: int, server: str, max_seconds: float) -> AgentConfig:
+    return AgentConfig.model_validate({
+        "agent": {"id": "local", "data_dir": str(data_dir / "agent")},
+        "broker": {"url": f"mqtt://127.0.0.1:{mqtt_port}"},
+        "schedule": {"interval_minutes": 0, "light_interval_minutes": 0},
+        "measure": {"servers": [server], "max_seconds": max_seconds, "ping_count": 5},
+    })  # fmt: skip
+
+
+async def _until_archived(collector: Collector, result_id: str) -> None:
+    """Wait (up to a minute) until the collector has archived this result."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(60):
+            while not collector.archive.has(result_id):
+                collector.stored.clear()
+                await collector.stored.wait()
+
+
 @click.command("up")
-@click.option(
-    "--interval",
-    "interval_min",
-    type=click.FloatRange(0.1, 1440),
-    default=5.0,
-    show_default=True,
-    help="Minutes between measurements.",
-)
-@click.option(
-    "--runs", type=click.IntRange(1), default=None, help="Stop after this many runs (default: run until Ctrl+C)."
-)
-@click.option(
-    "--listen",
-    type=ListenAddress(),
-    default="127.0.0.1:0",
-    show_default=True,
-    help="Where the embedded test server listens (port 0 = any free port).",
-)
+@click.option("--interval", "interval_min", type=click.FloatRange(0.1, 1440), default=5.0, show_default=True,
+              help="Minutes between measurements.")  # fmt: skip
+@click.option("--runs", type=click.IntRange(1), default=None, help="Stop after this many runs (default: until Ctrl+C).")
+@click.option("--listen", type=ListenAddress(), default="127.0.0.1:0", show_default=True,
+              help="Where the test server listens (port 0 = any free port).")  # fmt: skip
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dokiem-data"),
+              show_default=True, help="Where the agent's outbox and the collector's archive live.")  # fmt: skip
+@click.option("--influx", metavar="URL", help="Also write to this InfluxDB (e.g. http://127.0.0.1:8086).")
 @max_seconds_option
 @click.pass_obj
 def up_command(
-    tr: Translator, interval_min: float, runs: int | None, listen: tuple[str, int], max_seconds: float
-) -> None:
-    """Run dokiem all-in-one on this machine: a test server and an agent measuring it."""
-    failures = run_server(
-        run_up(tr, interval_min, runs, *listen, SpeedSettings.for_max_seconds(max_seconds)), listen, tr
-    )
+    tr: Translator, interval_min: float, runs: int | None, listen: tuple[str, int], data_dir: Path,
+    influx: str | None, max_seconds: float,
+) -> None:  # fmt: skip
+    """Run dokiem all-in-one: broker, collector, test server and an agent measuring it."""
+    failures = run_server(run_up(tr, interval_min, runs, listen, data_dir, influx, max_seconds), listen, tr)
     if failures:
         raise SystemExit(1)

@@ -41,9 +41,8 @@ class Influx:
         deadline = time.monotonic() + 30
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"influxd exited: {self.proc.stderr.read().decode()[-2000:] if self.proc.stderr else ''}"
-                )
+                err = self.proc.stderr.read().decode()[-2000:] if self.proc.stderr else ""
+                raise RuntimeError(f"influxd exited: {err}")
             try:
                 with urllib.request.urlopen(f"{self.url}/ping", timeout=1) as r:
                     if r.status == 204:

@@ -20,7 +20,7 @@ from collector.config import CollectorConfig, load
 from collector.influx import result_line
 from collector.service import Collector
 from collector.validate import REASONS, Limits, Refusal, validate_result
-from dokiem.contract import ErrorInfo, Site, result_topic
+from dokiem.contract import ErrorInfo, Result, Site, result_topic
 from tests.agentkit import config_for, make_result
 from tests.brokers import Broker, running_broker
 from tests.conftest import free_port
@@ -139,6 +139,11 @@ async def test_influxdb_outage_is_replayed_with_nothing_lost_or_doubled(
     assert influx.scalar("SELECT count(download_mbps) FROM speedtest") == 50
 
 
+def shifted(result: Result, by: timedelta) -> bytes:
+    moved = {"started_at": result.started_at + by, "finished_at": result.finished_at + by}
+    return result.model_copy(update=moved).to_json().encode()
+
+
 def test_every_refusal_reason() -> None:
     good = make_result()
     now = datetime.now(UTC)
@@ -148,10 +153,8 @@ def test_every_refusal_reason() -> None:
         "not_json": ("th-380-001", b"\xff\xfe not json"),
         "schema": ("th-380-001", json.dumps({"agent_id": "th-380-001"}).encode()),
         "topic_mismatch": ("someone-else", good.to_json().encode()),
-        "in_future": ("th-380-001", good.model_copy(update={"started_at": now + timedelta(hours=2),
-                                                            "finished_at": now + timedelta(hours=3)}).to_json().encode()),
-        "too_old": ("th-380-001", good.model_copy(update={"started_at": now - timedelta(days=5000),
-                                                          "finished_at": now - timedelta(days=5000)}).to_json().encode()),
+        "in_future": ("th-380-001", shifted(good, timedelta(hours=2))),
+        "too_old": ("th-380-001", shifted(good, -timedelta(days=5000))),
         "out_of_bounds": ("th-380-001", good.model_copy(update={"download_mbps": 50_000.0}).to_json().encode()),
     }  # fmt: skip
     for reason, (agent, payload) in cases.items():
@@ -232,8 +235,11 @@ def test_random_bytes_never_crash_the_ingest(tmp_path: Path, topic: str, payload
 def test_mutated_results_are_stored_or_refused_never_crash(tmp_path: Path, data: st.DataObject) -> None:
     base = json.loads(make_result().to_json())
     key = data.draw(st.sampled_from(sorted(base)))
-    base[key] = data.draw(st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20),
-                                    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2)))  # fmt: skip
+    values = st.one_of(
+        st.none(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20), st.lists(st.integers(), max_size=3),
+        st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+    )  # fmt: skip
+    base[key] = data.draw(values)
     collector = Collector(collector_config(tmp_path, Broker(tmp_path), None))
     collector.handle([(result_topic("th-380-001"), json.dumps(base).encode())])
     assert collector.archive.count() + sum(collector.refusals.counts.values()) >= 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -141,12 +142,14 @@ def test_server_or_ookla_is_required(run_dokiem: Run) -> None:
     assert proc.returncode == 2 and "--ookla" in proc.stderr
 
 
-def test_up_runs_the_test_server_and_a_measurement(run_dokiem: Run) -> None:
-    proc = run_dokiem("up", "--runs", "1", "--max-seconds", "3")
+def test_up_runs_the_whole_flow(run_dokiem: Run, tmp_path: Path) -> None:
+    proc = run_dokiem("up", "--runs", "1", "--max-seconds", "3", "--data-dir", str(tmp_path / "data"))
     assert proc.returncode == 0, proc.stderr
     header, row = proc.stdout.strip().splitlines()
     assert header.startswith("Thời điểm | Tải xuống | Tải lên")
     assert row.endswith("| đạt") and "Mbit/s" in row
+    archive = sqlite3.connect(tmp_path / "data" / "collector" / "archive.db")
+    assert archive.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 1  # it went through MQTT
 
 
 @pytest.fixture(scope="module")
