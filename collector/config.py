@@ -22,6 +22,7 @@ class CollectorSection(_Section):
     shared_group: str | None = Field(default=None, description="MQTT 5 shared subscription group")
     client_id: str = "dokiem-collector"
     batch_size: int = Field(default=2000, ge=1, le=100_000)
+    linger_s: float = Field(default=0.02, ge=0, le=5, description="wait to fill a batch before committing")
     refusal_log_interval_s: float = Field(default=300, ge=1)
 
 

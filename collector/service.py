@@ -86,6 +86,8 @@ class Collector:
     async def _store(self) -> None:
         while True:
             batch = [await self.queue.get()]
+            # Linger a moment so one fsync'ed transaction carries many messages, not one each.
+            await asyncio.sleep(self.config.collector.linger_s)
             while len(batch) < self.config.collector.batch_size and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             self.handle(batch)

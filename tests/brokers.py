@@ -34,6 +34,7 @@ class Broker:
     password_file: Path | None = None
     tls: tuple[Path, Path, Path] | None = None  # ca, cert, key
     proc: subprocess.Popen[bytes] | None = None
+    extra: tuple[str, ...] = ()
 
     def config_text(self) -> str:
         # run as whoever runs the tests (as root, mosquitto would switch to a user who cannot read tmp files)
@@ -45,7 +46,7 @@ class Broker:
         if self.tls is not None:
             ca, cert, key = self.tls
             lines += [f"cafile {ca}", f"certfile {cert}", f"keyfile {key}"]
-        return "\n".join(lines) + "\n"
+        return "\n".join([*lines, *self.extra]) + "\n"
 
     def start(self) -> None:
         conf = self.folder / "mosquitto.conf"
