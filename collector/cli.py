@@ -196,3 +196,23 @@ def collector_reindex(tr: Translator, config_path: Path | None, since: datetime,
     except InfluxUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(tr("reindexed", count=count))
+
+
+@collector_group.command("push-config")
+@collector_config_option
+@click.option("--agent", "agent_id", required=True, help="The agent to steer.")
+@click.option("--file", "config_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Fleet config JSON: version, schedule, measure (see README).")  # fmt: skip
+@click.option("--clear", is_flag=True, help="Withdraw the fleet config instead (the agent's own file applies again).")
+@click.pass_obj
+def push_config(tr: Translator, config_path: Path | None, agent_id: str, config_file: Path, clear: bool) -> None:
+    """Publish a fleet config, retained, on the agent's config topic (it applies from its next period)."""
+    from collector.fleet import FleetPublishError, publish_fleet_config
+
+    config = load_collector_config(config_path, tr)
+    try:
+        payload = b"" if clear else config_file.read_bytes()
+        asyncio.run(publish_fleet_config(config.broker, agent_id, payload))
+    except FleetPublishError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(tr("config_pushed", agent=agent_id))

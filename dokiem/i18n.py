@@ -93,6 +93,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Bộ thu đang chạy: MQTT {broker}, lưu trữ {archive}, InfluxDB {influx}, API {api}.",
         "Collector running: MQTT {broker}, archive {archive}, InfluxDB {influx}, API {api}.",
     ),
+    "config_pushed": (
+        "Đã gửi cấu hình tới máy đo {agent}; áp dụng từ chu kỳ đo tiếp theo.",
+        "Config published for agent {agent}; it applies from its next period.",
+    ),
     "reindexing": ("Đang ghi lại vào InfluxDB", "Rewriting InfluxDB"),
     "reindexed": ("Đã ghi lại {count} kết quả vào InfluxDB.", "Rewrote {count} results into InfluxDB."),
     # flags

@@ -243,3 +243,62 @@ def test_mutated_results_are_stored_or_refused_never_crash(tmp_path: Path, data:
     collector = Collector(collector_config(tmp_path, Broker(tmp_path), None))
     collector.handle([(result_topic("th-380-001"), json.dumps(base).encode())])
     assert collector.archive.count() + sum(collector.refusals.counts.values()) >= 1
+
+
+async def test_push_config_reaches_the_agent_and_a_bad_one_never_leaves_the_desk(
+    tmp_path: Path, broker: Broker
+) -> None:
+    import subprocess
+    import sys
+
+    good = tmp_path / "fleet.json"
+    good.write_text(json.dumps({"version": "q3", "schedule": {"interval_minutes": 20},
+                                "measure": {"servers": ["http://st.example.vn/"]}}))  # fmt: skip
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"schedule": {"interval_minutes": "often"}}))
+    env = {"DOKIEM_BROKER_URL": broker.url, "PATH": "/usr/bin:/bin"}
+    push = lambda f: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "dokiem", "collector", "push-config", "--agent", "th-380-001", "--file", str(f)],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    refused = push(bad)
+    assert refused.returncode == 1 and "schedule.interval_minutes" in refused.stderr
+    assert push(good).returncode == 0
+    agent = Agent(config_for(tmp_path / "agent", broker.url))
+    task = asyncio.create_task(agent.publisher.run())
+    try:
+        async with asyncio.timeout(20):
+            while agent.state.fleet_version != "q3":
+                agent.publisher.status_changed.clear()
+                await agent.publisher.status_changed.wait()
+    finally:
+        task.cancel()
+    assert agent._take_new_period_config().schedule.interval_minutes == 20
+
+
+async def test_shared_subscription_splits_the_stream(tmp_path: Path, broker: Broker) -> None:
+    collectors = []
+    tasks = []
+    for i in range(2):
+        env = {"DOKIEM_BROKER_URL": broker.url, "DOKIEM_DATA_DIR": str(tmp_path / f"c{i}"),
+               "DOKIEM_HTTP_LISTEN": f"127.0.0.1:{free_port()}", "DOKIEM_COLLECTOR_SHARED_GROUP": "dokiem",
+               "DOKIEM_COLLECTOR_CLIENT_ID": f"collector-{i}"}  # fmt: skip
+        c = Collector(load(None, environ=env))
+        started = asyncio.Event()
+        tasks.append(asyncio.create_task(c.run(started)))
+        await started.wait()
+        collectors.append(c)
+    async with asyncio.timeout(10):
+        while not all(c.broker_connected for c in collectors):
+            await asyncio.sleep(0.02)
+    results = [make_result(i) for i in range(40)]
+    async with aiomqtt.Client("127.0.0.1", broker.port) as client:
+        for r in results:
+            await client.publish(result_topic(r.agent_id), r.to_json(), qos=1)
+    async with asyncio.timeout(20):
+        while sum(c.archive.count() for c in collectors) < 40:
+            await asyncio.sleep(0.05)
+    for t in tasks:
+        t.cancel()
+    counts = [c.archive.count() for c in collectors]
+    assert sum(counts) == 40 and all(n > 0 for n in counts)  # each result once, both collectors working
