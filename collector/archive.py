@@ -1,9 +1,10 @@
 """The archive: every accepted Result, keyed by result_id — the system of record.
 
-A duplicate delivery is a no-op (``INSERT OR IGNORE`` on the key). Each row remembers whether
+A duplicate delivery is a no-op (``ON CONFLICT DO NOTHING`` on the key). Each row remembers whether
 InfluxDB has it yet (``influx_pending``), so an InfluxDB outage leaves a backlog here that the
 writer replays, and ``reindex`` can rebuild InfluxDB from the archive. The fleet registry
-(agents seen, their health) lives in the same database. SQLite by default.
+(agents seen, their health) lives in the same database. SQLite by default; PostgreSQL by URL
+(``postgresql://…``) for deployments that outgrow one machine: the SQL is the same for both.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from dokiem.contract import Result
 
@@ -23,10 +24,10 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
     result_id TEXT PRIMARY KEY,
     agent_id TEXT NOT NULL,
-    started_ms INTEGER NOT NULL,
+    started_ms BIGINT NOT NULL,
     province_code TEXT, district_code TEXT, commune_code TEXT, isp TEXT, access TEXT,
     failed INTEGER NOT NULL,
-    received_at REAL NOT NULL,
+    received_at DOUBLE PRECISION NOT NULL,
     influx_pending INTEGER NOT NULL DEFAULT 1,
     payload TEXT NOT NULL
 );
@@ -35,15 +36,15 @@ CREATE INDEX IF NOT EXISTS results_district ON results (district_code, started_m
 CREATE INDEX IF NOT EXISTS results_pending ON results (influx_pending) WHERE influx_pending = 1;
 CREATE TABLE IF NOT EXISTS agents (
     agent_id TEXT PRIMARY KEY,
-    first_seen REAL NOT NULL,
-    last_seen REAL NOT NULL,
-    last_result_at REAL,
+    first_seen DOUBLE PRECISION NOT NULL,
+    last_seen DOUBLE PRECISION NOT NULL,
+    last_result_at DOUBLE PRECISION,
     results INTEGER NOT NULL DEFAULT 0,
     site TEXT,
     version TEXT,
     online INTEGER,
     status TEXT,
-    interval_minutes REAL
+    interval_minutes DOUBLE PRECISION
 );
 """
 
@@ -58,20 +59,67 @@ class Stored:
     payload: str
 
 
-class Archive:
+class _Db(Protocol):
+    """The little the archive needs of a database connection in autocommit mode."""
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Any: ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class _Sqlite:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
         self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        self._db.execute("PRAGMA synchronous=FULL")  # a commit is on disk when it returns
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        return self._db.execute("BEGIN IMMEDIATE" if sql == "BEGIN" else sql, args)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        return self._db.executemany(sql, rows).rowcount
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class _Postgres:
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self._db = psycopg.connect(url, autocommit=True)
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        return self._db.execute(sql.replace("?", "%s"), args)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        with self._db.cursor() as cursor:
+            cursor.executemany(sql.replace("?", "%s"), rows)
+            return cursor.rowcount
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class Archive:
+    def __init__(self, db: _Db, where: str) -> None:
+        self._db = db
+        self.where = where
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
 
     @classmethod
     def from_url(cls, url: str) -> Archive:
         if url.startswith("sqlite:///"):
-            return cls(Path(url.removeprefix("sqlite://")))
-        raise ValueError(f"{url!r}: only sqlite:///path/archive.db is supported in this version")
+            path = Path(url.removeprefix("sqlite://"))
+            return cls(_Sqlite(path), str(path))
+        if url.startswith(("postgresql://", "postgres://")):
+            return cls(_Postgres(url), url.split("@")[-1])
+        raise ValueError(f"{url!r}: use sqlite:///path/archive.db or postgresql://user:password@host/db")
 
     def close(self) -> None:
         self._db.close()
@@ -89,15 +137,14 @@ class Archive:
             )
             for r in results
         ]  # fmt: skip
-        before = self._db.total_changes
-        self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute("BEGIN")
         try:
-            self._db.executemany(
-                "INSERT OR IGNORE INTO results (result_id, agent_id, started_ms, province_code, district_code,"
-                " commune_code, isp, access, failed, received_at, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            new = self._db.executemany(
+                "INSERT INTO results (result_id, agent_id, started_ms, province_code, district_code, commune_code,"
+                " isp, access, failed, received_at, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (result_id) DO NOTHING",
                 rows,
             )
-            new = self._db.total_changes - before
             self._count_agent_results(results, now)
             self._db.execute("COMMIT")
         except BaseException:
@@ -110,8 +157,8 @@ class Archive:
             self._db.execute(
                 "INSERT INTO agents (agent_id, first_seen, last_seen, last_result_at, results, site, version)"
                 " VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT(agent_id) DO UPDATE SET last_seen = excluded.last_seen,"
-                " last_result_at = excluded.last_result_at, results = results + 1, site = excluded.site,"
-                " version = COALESCE(excluded.version, version)",
+                " last_result_at = excluded.last_result_at, results = agents.results + 1, site = excluded.site,"
+                " version = COALESCE(excluded.version, agents.version)",
                 (r.agent_id, now, now, now, r.site.model_dump_json(exclude_none=True), r.agent_version),
             )
 
@@ -131,7 +178,7 @@ class Archive:
         return int(self._db.execute("SELECT COUNT(*) FROM results WHERE influx_pending = 1").fetchone()[0])
 
     def mark_written(self, result_ids: Iterable[str]) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute("BEGIN")
         self._db.executemany("UPDATE results SET influx_pending = 0 WHERE result_id = ?", [(i,) for i in result_ids])
         self._db.execute("COMMIT")
 
@@ -141,7 +188,7 @@ class Archive:
         cur = self._db.execute(
             "UPDATE results SET influx_pending = 1 WHERE started_ms >= ? AND started_ms < ?", (_ms(since), until_ms)
         )
-        return cur.rowcount
+        return int(cur.rowcount)
 
     def query(
         self,
@@ -167,7 +214,7 @@ class Archive:
         self._db.execute(
             "INSERT INTO agents (agent_id, first_seen, last_seen, online, status, version) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(agent_id) DO UPDATE SET last_seen = excluded.last_seen, online = excluded.online,"
-            " status = excluded.status, version = COALESCE(excluded.version, version)",
+            " status = excluded.status, version = COALESCE(excluded.version, agents.version)",
             (agent_id, now, now, online, json.dumps(status, ensure_ascii=False)[:65536], status.get("version")),
         )
 

@@ -302,3 +302,10 @@ async def test_shared_subscription_splits_the_stream(tmp_path: Path, broker: Bro
         t.cancel()
     counts = [c.archive.count() for c in collectors]
     assert sum(counts) == 40 and all(n > 0 for n in counts)  # each result once, both collectors working
+
+
+def test_the_example_collector_config_is_valid() -> None:
+    from tests.conftest import REPO
+
+    config = load(REPO / "deploy" / "collector" / "collector.example.toml", environ={})
+    assert config.influx.target() is not None and config.broker.tls
