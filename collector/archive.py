@@ -218,6 +218,10 @@ class Archive:
             (agent_id, now, now, online, json.dumps(status, ensure_ascii=False)[:65536], status.get("version")),
         )
 
+    def site_of(self, agent_id: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT site FROM agents WHERE agent_id = ?", (agent_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
     def set_interval(self, agent_id: str, minutes: float) -> None:
         self._db.execute("UPDATE agents SET interval_minutes = ? WHERE agent_id = ?", (minutes, agent_id))
 

@@ -129,8 +129,7 @@ class Collector:
             self.archive.set_interval(agent, float(interval))
         self.stats["statuses"] += 1
         if self.influx is not None and len(self.health_lines) < MAX_HEALTH_BACKLOG:
-            site = next((a["site"] for a in self.archive.agents() if a["agent_id"] == agent), None)
-            self.health_lines.append(health_line(agent, status, site))
+            self.health_lines.append(health_line(agent, status, self.archive.site_of(agent)))
             self._influx_wake.set()
 
     async def _write_influx(self) -> None:

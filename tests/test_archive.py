@@ -74,3 +74,10 @@ def test_agents_registry_counts_missed_runs(archive: Archive) -> None:
     (agent,) = archive.agents(now=now + 10 * 3600)
     assert agent["online"] is True and agent["results"] == 3
     assert agent["expected_runs"] == 11 and agent["missed_runs"] == 8
+
+
+def test_site_of_an_agent(archive: Archive) -> None:
+    site = Site(province_code="38", district_code="381", isp="FPT")
+    archive.add([make_result(1).model_copy(update={"site": site})])
+    assert archive.site_of("th-380-001") == {"province_code": "38", "district_code": "381", "isp": "FPT"}
+    assert archive.site_of("nobody") is None
