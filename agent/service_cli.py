@@ -12,25 +12,15 @@ import click
 
 from agent.config import AgentConfig, load
 from agent.state import AgentState
+from dokiem.cli_config import config_option as config_option_for
+from dokiem.cli_config import load_or_exit as load_config_or_exit
 from dokiem.i18n import Translator
-from dokiem.settings import ConfigError
 
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="DOKIEM_CONFIG",
-    help="agent.toml (optional: the DOKIEM_* environment alone can configure the agent).",
-)
+config_option = config_option_for("agent.toml")
 
 
 def load_or_exit(path: Path | None, tr: Translator) -> AgentConfig:
-    """The configuration, or a one-line error naming the file, line and key (exit 2)."""
-    try:
-        return load(path)
-    except ConfigError as exc:
-        click.echo(tr("config_error", where=exc.where, problem=exc.problem), err=True)
-        raise SystemExit(2) from None
+    return load_config_or_exit(load, path, tr)
 
 
 @click.group("agent")

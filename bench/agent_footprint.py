@@ -16,7 +16,6 @@ import getpass
 import json
 import os
 import platform
-import re
 import shutil
 import socket
 import subprocess
@@ -26,6 +25,9 @@ import time
 from pathlib import Path
 
 import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.docs import write_section
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = "import asyncio; asyncio.run(asyncio.sleep(10**6))"
@@ -124,12 +126,7 @@ def main() -> None:
     )
     print(text)
     if not args.no_write:
-        doc = args.out.read_text()
-        start, end = "<!-- footprint:start -->", "<!-- footprint:end -->"
-        if start not in doc:
-            doc += f"\n{start}\n{end}\n"
-        doc = re.sub(f"{re.escape(start)}.*?{re.escape(end)}", lambda _: f"{start}\n{text}\n{end}", doc, flags=re.S)
-        args.out.write_text(doc)
+        write_section(args.out, "footprint", text)
 
 
 if __name__ == "__main__":

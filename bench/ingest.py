@@ -21,7 +21,6 @@ import contextlib
 import json
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.docs import write_section  # noqa: E402
 from collector.config import load  # noqa: E402
 from collector.service import Collector  # noqa: E402
 from dokiem.contract import Method, Result, Site  # noqa: E402
@@ -201,12 +201,7 @@ def main() -> None:
         text = asyncio.run(main_async(args, Path(tmp)))
     print(text)
     if not args.no_write:
-        doc = args.out.read_text()
-        start, end = "<!-- ingest:start -->", "<!-- ingest:end -->"
-        if start not in doc:
-            doc += f"\n{start}\n{end}\n"
-        doc = re.sub(f"{re.escape(start)}.*?{re.escape(end)}", lambda _: f"{start}\n{text}\n{end}", doc, flags=re.S)
-        args.out.write_text(doc)
+        write_section(args.out, "ingest", text)
 
 
 if __name__ == "__main__":

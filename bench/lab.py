@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import shutil
 import subprocess
@@ -29,6 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from bench.docs import write_section  # noqa: E402
+
 SRV, CLI = "dkb-srv", "dkb-cli"
 SRV_IF, CLI_IF = "dkb-s", "dkb-c"
 # RFC 2544's benchmarking range: addresses of the lab's own hosts, inside its namespaces only.
@@ -239,15 +241,6 @@ def within(rows: list[Row], tolerance: float = 0.03) -> list[str]:
     return misses
 
 
-def write_section(text: str, path: Path) -> None:
-    start, end = "<!-- lab:start -->", "<!-- lab:end -->"
-    doc = path.read_text() if path.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
-    if start not in doc:
-        doc += f"\n{start}\n{end}\n"
-    doc = re.sub(f"{re.escape(start)}.*?{re.escape(end)}", lambda _: f"{start}\n{text}\n{end}", doc, flags=re.S)
-    path.write_text(doc)
-
-
 def parse_cases(text: str) -> list[tuple[int, int]]:
     return [(int(d), int(u)) for d, u in (case.split("/") for case in text.split(","))]
 
@@ -278,7 +271,7 @@ def main() -> None:
     )
     print(text)
     if not args.no_write:
-        write_section(text, args.out)
+        write_section(args.out, "lab", text)
 
 
 if __name__ == "__main__":

@@ -8,14 +8,18 @@ import sys
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from collector import testserver
+from dokiem.cli_config import config_option, load_or_exit
 from dokiem.i18n import Translator
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from collector.config import CollectorConfig
 
 
 class ListenAddress(click.ParamType[tuple[str, int]]):
@@ -101,24 +105,13 @@ def testserver_command(
 
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]
-collector_config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="DOKIEM_CONFIG",
-    help="collector.toml (optional: the DOKIEM_* environment alone can configure the collector).",
-)
+collector_config_option = config_option("collector.toml")
 
 
-def load_collector_config(path: Path | None, tr: Translator) -> Any:
+def load_collector_config(path: Path | None, tr: Translator) -> CollectorConfig:
     from collector.config import load
-    from dokiem.settings import ConfigError
 
-    try:
-        return load(path)
-    except ConfigError as exc:
-        click.echo(tr("config_error", where=exc.where, problem=exc.problem), err=True)
-        raise SystemExit(2) from None
+    return load_or_exit(load, path, tr)
 
 
 @click.group("collector")
