@@ -5,6 +5,7 @@ A failed run is a Result too: ``error`` is set, and only figures actually measur
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 import statistics
@@ -47,7 +48,7 @@ class MeasureRequest:
     download: bool = True
     upload: bool = True
     ping_count: int = 10
-    dns_names: list[str] = field(default_factory=list)
+    dns_names: list[str] = field(default_factory=list)  # empty: the server's own name, if it has one
     resolvers: list[str] = field(default_factory=list)
     progress: Progress = _no_progress
 
@@ -83,11 +84,12 @@ async def measure(request: MeasureRequest) -> Result:
 
 async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
     server, settings, progress = request.server, request.settings, request.progress
-    if request.dns_names:
+    names = request.dns_names or ([] if _is_ip(server.host) else [server.host])
+    if names:
         from agent.probes.dns import measure_dns  # dnspython loads only when DNS is timed
 
         progress("dns", None)
-        got.dns = await measure_dns(request.dns_names, request.resolvers)
+        got.dns = await measure_dns(names, request.resolvers)
     progress("latency", None)
     got.latency = await measure_latency(server, settings)
     if request.ping_count > 0:
@@ -102,6 +104,14 @@ async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
         got.download = await run_speed_phase(server, "download", settings, lambda r: progress("download", r))
     if request.upload:
         got.upload = await run_speed_phase(server, "upload", settings, lambda r: progress("upload", r))
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _system_dns_ms(timings: list[DnsTiming]) -> float | None:

@@ -70,6 +70,13 @@ def test_measure_in_english(run_dokiem: Run, testserver_url: str) -> None:
     assert "Latency" in proc.stdout and "not measured" in proc.stdout
 
 
+def test_the_servers_name_is_timed_by_default(run_dokiem: Run, testserver_url: str) -> None:
+    named = testserver_url.replace("127.0.0.1", "localhost")
+    proc, payload = measured(run_dokiem, named, "--no-download", "--no-upload")
+    assert proc.returncode == 0, proc.stderr
+    assert [d["name"] for d in payload["dns"]] == ["localhost"] and payload["dns_ms"] >= 0
+
+
 def test_server_down(run_dokiem: Run) -> None:
     proc, payload = measured(run_dokiem, f"http://127.0.0.1:{free_port()}/")
     assert_clean_failure(proc, payload, "connect_failed")
