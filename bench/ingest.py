@@ -35,12 +35,14 @@ sys.path.insert(0, str(REPO))
 
 from bench.docs import write_section  # noqa: E402
 from collector.config import load  # noqa: E402
+from collector.regions import Regions  # noqa: E402
 from collector.service import Collector  # noqa: E402
 from dokiem.contract import Method, Result, Site  # noqa: E402
 from tests.brokers import Broker  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.influx import Influx  # noqa: E402
 
+DISTRICTS = sorted(Regions.load().provinces["38"].districts)
 PACED = """
 import json, sys, time, uuid
 import paho.mqtt.client as mqtt
@@ -66,7 +68,7 @@ json.dump(sent, open(out, "w"))
 
 
 def sample_result(i: int, at: datetime) -> Result:
-    site = Site(province_code="38", district_code=str(380 + i % 27), isp=("VNPT", "Viettel", "FPT")[i % 3],
+    site = Site(province_code="38", district_code=DISTRICTS[i % len(DISTRICTS)], isp=("VNPT", "Viettel", "FPT")[i % 3],
                 access="fixed")  # type: ignore[arg-type]  # fmt: skip
     return Result(
         agent_id="bench-1", started_at=at, finished_at=at + timedelta(seconds=25), site=site,

@@ -24,6 +24,7 @@ class CollectorSection(_Section):
     batch_size: int = Field(default=2000, ge=1, le=100_000)
     linger_s: float = Field(default=0.02, ge=0, le=5, description="wait to fill a batch before committing")
     refusal_log_interval_s: float = Field(default=300, ge=1)
+    regions_dir: Path | None = Field(default=None, description="more province folders, beside the shipped ones")
 
 
 class InfluxSection(_Section):

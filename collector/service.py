@@ -20,6 +20,7 @@ from collector.archive import Archive
 from collector.config import CollectorConfig
 from collector.influx import InfluxUnavailable, InfluxWriter, health_line, result_line
 from collector.ingest import Message, receive
+from collector.regions import Regions
 from collector.testserver import parse_listen
 from collector.validate import Refusal, RefusalLog, parse_topic, validate_result
 from dokiem.contract import Result
@@ -33,6 +34,8 @@ class Collector:
         self.config = config
         self.archive = Archive.from_url(config.archive_url)
         self.limits = config.limits.limits()
+        extra = [config.collector.regions_dir] if config.collector.regions_dir else []
+        self.regions = Regions.load(*extra)
         self.refusals = RefusalLog(config.collector.refusal_log_interval_s)
         self.queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=100_000)
         self.stats: Counter[str] = Counter()
@@ -100,7 +103,7 @@ class Collector:
             try:
                 agent, kind = parse_topic(topic)
                 if kind == "result":
-                    accepted.append(validate_result(agent, payload, self.limits))
+                    accepted.append(validate_result(agent, payload, self.limits, regions=self.regions))
                 else:
                     self._status(agent, payload)
             except Refusal as refusal:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
+from collector.regions import Regions, UnknownRegion
 from dokiem.contract import TOPIC_PREFIX, Result
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ REASONS = (
     "in_future",
     "too_old",
     "out_of_bounds",
+    "unknown_region",
 )
 
 
@@ -55,7 +57,9 @@ def parse_topic(topic: str) -> tuple[str, str]:
     return parts[2], parts[3]
 
 
-def validate_result(topic_agent: str, payload: bytes, limits: Limits, now: datetime | None = None) -> Result:
+def validate_result(
+    topic_agent: str, payload: bytes, limits: Limits, now: datetime | None = None, regions: Regions | None = None
+) -> Result:
     if len(payload) > limits.max_bytes:
         raise Refusal("too_large", f"{len(payload)} bytes, over the {limits.max_bytes} limit")
     try:
@@ -72,6 +76,11 @@ def validate_result(topic_agent: str, payload: bytes, limits: Limits, now: datet
         raise Refusal("topic_mismatch", f"payload agent_id {result.agent_id!r} on agent {topic_agent!r}'s topic")
     _check_time(result, limits, now or datetime.now(UTC))
     _check_bounds(result, limits)
+    if regions is not None:
+        try:
+            regions.check(result.site.province_code, result.site.district_code, result.site.commune_code)
+        except UnknownRegion as exc:
+            raise Refusal("unknown_region", str(exc)) from None
     return result
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from agent.service import Agent
 from collector.config import CollectorConfig, load
 from collector.influx import result_line
+from collector.regions import Regions
 from collector.service import Collector
 from collector.validate import REASONS, Limits, Refusal, validate_result
 from dokiem.contract import ErrorInfo, Result, Site, result_topic
@@ -156,10 +157,11 @@ def test_every_refusal_reason() -> None:
         "in_future": ("th-380-001", shifted(good, timedelta(hours=2))),
         "too_old": ("th-380-001", shifted(good, -timedelta(days=5000))),
         "out_of_bounds": ("th-380-001", good.model_copy(update={"download_mbps": 50_000.0}).to_json().encode()),
+        "unknown_region": ("th-380-001", good.model_copy(update={"site": Site(province_code="99")}).to_json().encode()),
     }  # fmt: skip
     for reason, (agent, payload) in cases.items():
         with pytest.raises(Refusal) as info:
-            validate_result(agent, payload, limits, now)
+            validate_result(agent, payload, limits, now, regions=Regions.load())
         assert info.value.reason == reason
     assert set(cases) | {"bad_topic"} == set(REASONS)
 
