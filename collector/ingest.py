@@ -1,6 +1,11 @@
 """Ingest: broker ─► queue. Subscribes to every agent's result and status topics (a MQTT 5 shared
 subscription when configured, so several collectors can split one stream) and hands each
-message on untouched; validation is the next step's job."""
+message on untouched; validation is the next step's job.
+
+Nothing is lost across a collector restart: the session is persistent (the broker keeps QoS 1
+messages for this client id while it is away) and a message is acknowledged only after the
+archive committed it (``ack``), so a crash before the commit means the broker sends it again.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,18 @@ import random
 from collections.abc import Callable
 
 import aiomqtt
+from paho.mqtt.client import MQTT_CLEAN_START_FIRST_ONLY
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from dokiem.contract import TOPIC_PREFIX
 from dokiem.settings import BrokerSection, broker_tls_context
 
 log = logging.getLogger(__name__)
 
-Message = tuple[str, bytes]
+Ack = Callable[[], None]
+Message = tuple[str, bytes, Ack]
+SESSION_EXPIRY_S = 7 * 86_400
 
 
 def subscriptions(shared_group: str | None) -> list[str]:
@@ -35,21 +45,43 @@ async def receive(
     attempt = 0
     while True:
         try:
-            async with aiomqtt.Client(
-                broker.host, broker.port, username=broker.username, password=broker.password,
-                identifier=client_id, tls_context=broker_tls_context(broker), keepalive=broker.keepalive_s,
-                protocol=aiomqtt.ProtocolVersion.V5 if shared_group else aiomqtt.ProtocolVersion.V311,
-                max_queued_incoming_messages=0,
-            ) as client:  # fmt: skip
+            client = _client(broker, client_id, shared_group)
+            async with client:
                 for topic in subscriptions(shared_group):
                     await client.subscribe(topic, qos=1)
                 attempt = 0
                 on_state(True, None)
                 async for message in client.messages:
                     payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
-                    await queue.put((str(message.topic), bytes(payload)))
+                    await queue.put((str(message.topic), bytes(payload), _acker(client, message)))
         except aiomqtt.MqttError as exc:
             on_state(False, str(exc))
         delay = random.uniform(0.5, 1.0) * min(60.0, 2.0**attempt)
         attempt += 1
         await asyncio.sleep(delay)
+
+
+def _client(broker: BrokerSection, client_id: str, shared_group: str | None) -> aiomqtt.Client:
+    v5 = bool(shared_group)
+    properties = None
+    if v5:
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = SESSION_EXPIRY_S
+    client = aiomqtt.Client(
+        broker.host, broker.port, username=broker.username, password=broker.password, identifier=client_id,
+        tls_context=broker_tls_context(broker), keepalive=broker.keepalive_s,
+        protocol=aiomqtt.ProtocolVersion.V5 if v5 else aiomqtt.ProtocolVersion.V311,
+        clean_session=None if v5 else False, clean_start=False if v5 else MQTT_CLEAN_START_FIRST_ONLY,
+        properties=properties, max_queued_incoming_messages=0,
+    )  # fmt: skip
+    # aiomqtt has no switch for this: acknowledge only after the archive commit (paho's manual ack).
+    client._client.manual_ack_set(True)
+    return client
+
+
+def _acker(client: aiomqtt.Client, message: aiomqtt.Message) -> Ack:
+    def ack() -> None:
+        if message.qos > 0:
+            client._client.ack(message.mid, message.qos)
+
+    return ack

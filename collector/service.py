@@ -98,7 +98,7 @@ class Collector:
     def handle(self, batch: list[Message]) -> None:
         """Validate a batch of messages; archive what is accepted in one transaction."""
         accepted: list[Result] = []
-        for topic, payload in batch:
+        for topic, payload, _ in batch:
             agent = "?"
             try:
                 agent, kind = parse_topic(topic)
@@ -113,6 +113,8 @@ class Collector:
             self.stats["accepted"] += new
             self.stats["duplicates"] += len(accepted) - new
             self._influx_wake.set()
+        for *_, ack in batch:  # only now, with the batch committed, may the broker forget it
+            ack()
         self.stored.set()
 
     def _status(self, agent: str, payload: bytes) -> None:

@@ -4,6 +4,7 @@ every refusal reason, and hostile input."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
@@ -224,11 +225,15 @@ def test_line_protocol_escapes_tags_and_keeps_failed_runs() -> None:
     assert "failed=1i" in line and 'error="server_busy"' in line and "download_mbps" not in line
 
 
+def no_ack() -> None:
+    return None
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(topic=st.text(max_size=80), payload=st.binary(max_size=2000))
 def test_random_bytes_never_crash_the_ingest(tmp_path: Path, topic: str, payload: bytes) -> None:
     collector = Collector(collector_config(tmp_path, Broker(tmp_path), None))
-    collector.handle([(topic, payload), (f"dokiem/v1/x/{topic}", payload)])
+    collector.handle([(topic, payload, no_ack), (f"dokiem/v1/x/{topic}", payload, no_ack)])
     assert collector.archive.count() == 0
 
 
@@ -243,7 +248,7 @@ def test_mutated_results_are_stored_or_refused_never_crash(tmp_path: Path, data:
     )  # fmt: skip
     base[key] = data.draw(values)
     collector = Collector(collector_config(tmp_path, Broker(tmp_path), None))
-    collector.handle([(result_topic("th-380-001"), json.dumps(base).encode())])
+    collector.handle([(result_topic("th-380-001"), json.dumps(base).encode(), no_ack)])
     assert collector.archive.count() + sum(collector.refusals.counts.values()) >= 1
 
 
@@ -311,3 +316,32 @@ def test_the_example_collector_config_is_valid() -> None:
 
     config = load(REPO / "deploy" / "collector" / "collector.example.toml", environ={})
     assert config.influx.target() is not None and config.broker.tls
+
+
+async def test_results_published_while_the_collector_is_down_arrive_when_it_returns(
+    tmp_path: Path, broker: Broker
+) -> None:
+    config = collector_config(tmp_path, broker, None)
+
+    async def start() -> tuple[Collector, asyncio.Task[None]]:
+        collector = Collector(config)
+        started = asyncio.Event()
+        task = asyncio.create_task(collector.run(started))
+        await started.wait()
+        async with asyncio.timeout(10):
+            while not collector.broker_connected:
+                await asyncio.sleep(0.02)
+        return collector, task
+
+    first, task = await start()
+    task.cancel()  # the collector goes away; its persistent session stays at the broker
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    first.archive.close()
+    results = [make_result(i) for i in range(20)]
+    async with aiomqtt.Client("127.0.0.1", broker.port) as client:
+        for r in results:
+            await client.publish(result_topic(r.agent_id), r.to_json(), qos=1)
+    second, task = await start()
+    await wait_stored(second, lambda: second.archive.count() == 20)
+    task.cancel()
