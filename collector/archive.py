@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS results (
 );
 CREATE INDEX IF NOT EXISTS results_started ON results (started_ms);
 CREATE INDEX IF NOT EXISTS results_district ON results (district_code, started_ms);
+CREATE INDEX IF NOT EXISTS results_agent ON results (agent_id);
 CREATE INDEX IF NOT EXISTS results_pending ON results (influx_pending) WHERE influx_pending = 1;
 CREATE TABLE IF NOT EXISTS agents (
     agent_id TEXT PRIMARY KEY,
@@ -153,14 +154,22 @@ class Archive:
         return new
 
     def _count_agent_results(self, results: Sequence[Result], now: float) -> None:
+        """One upsert per agent in the batch (not per result): last seen, site, version."""
+        latest: dict[str, Result] = {}
+        counts: dict[str, int] = {}
         for r in results:
-            self._db.execute(
-                "INSERT INTO agents (agent_id, first_seen, last_seen, last_result_at, results, site, version)"
-                " VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT(agent_id) DO UPDATE SET last_seen = excluded.last_seen,"
-                " last_result_at = excluded.last_result_at, results = agents.results + 1, site = excluded.site,"
-                " version = COALESCE(excluded.version, agents.version)",
-                (r.agent_id, now, now, now, r.site.model_dump_json(exclude_none=True), r.agent_version),
-            )
+            latest[r.agent_id] = r
+            counts[r.agent_id] = counts.get(r.agent_id, 0) + 1
+        self._db.executemany(
+            "INSERT INTO agents (agent_id, first_seen, last_seen, last_result_at, results, site, version)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(agent_id) DO UPDATE SET last_seen = excluded.last_seen,"
+            " last_result_at = excluded.last_result_at, results = agents.results + excluded.results,"
+            " site = excluded.site, version = COALESCE(excluded.version, agents.version)",
+            [
+                (agent, now, now, now, counts[agent], r.site.model_dump_json(exclude_none=True), r.agent_version)
+                for agent, r in latest.items()
+            ],
+        )
 
     def has(self, result_id: str) -> bool:
         return self._db.execute("SELECT 1 FROM results WHERE result_id = ?", (result_id,)).fetchone() is not None
@@ -228,7 +237,8 @@ class Archive:
     def agents(self, now: float | None = None) -> list[dict[str, Any]]:
         now = time.time() if now is None else now
         rows = self._db.execute(
-            "SELECT agent_id, first_seen, last_seen, last_result_at, results, site, version, online, status,"
+            "SELECT agent_id, first_seen, last_seen, last_result_at,"
+            " (SELECT COUNT(*) FROM results r WHERE r.agent_id = agents.agent_id), site, version, online, status,"
             " interval_minutes FROM agents ORDER BY agent_id"
         ).fetchall()
         out = []

@@ -81,3 +81,10 @@ def test_site_of_an_agent(archive: Archive) -> None:
     archive.add([make_result(1).model_copy(update={"site": site})])
     assert archive.site_of("th-380-001") == {"province_code": "38", "district_code": "381", "isp": "FPT"}
     assert archive.site_of("nobody") is None
+
+
+def test_duplicates_do_not_count_as_runs_received(archive: Archive) -> None:
+    results = [make_result(i) for i in range(3)]
+    archive.add(results)
+    archive.add(results)
+    assert archive.agents()[0]["results"] == 3
