@@ -43,6 +43,7 @@ class Collector:
         self.influx: InfluxWriter | None = None
         self.influx_error: str | None = None
         self.health_lines: list[str] = []
+        self._lines: dict[str, str] = {}  # line protocol of results not yet in InfluxDB (saves a re-parse)
         self._influx_wake = asyncio.Event()
         self.started_at = time.monotonic()
         self.stored = asyncio.Event()  # set after each stored batch (tests and `dokiem up` wait on it)
@@ -110,6 +111,8 @@ class Collector:
                 self.refusals.record(refusal, agent, topic)
         if accepted:
             new = self.archive.add(accepted)
+            if self.influx is not None and len(self._lines) < MAX_HEALTH_BACKLOG:
+                self._lines.update((str(r.result_id), result_line(r)) for r in accepted)
             self.stats["accepted"] += new
             self.stats["duplicates"] += len(accepted) - new
             self._influx_wake.set()
@@ -169,12 +172,14 @@ class Collector:
         pending = self.archive.pending(self.config.influx.batch_size)
         health, self.health_lines = self.health_lines, []
         try:
-            lines = [result_line(Result.from_json(row.payload)) for row in pending]
+            lines = [self._lines.get(row.result_id) or result_line(Result.from_json(row.payload)) for row in pending]
             await self.influx.write(lines + health)
         except InfluxUnavailable:
             self.health_lines = health + self.health_lines
             raise
         self.archive.mark_written(row.result_id for row in pending)
+        for row in pending:
+            self._lines.pop(row.result_id, None)
         self.stats["influx_written"] += len(pending)
         self.flushed.set()
         return len(pending) == self.config.influx.batch_size
