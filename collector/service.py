@@ -40,6 +40,7 @@ class Collector:
         self.queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=100_000)
         self.stats: Counter[str] = Counter()
         self.broker_connected = False
+        self.subscribed = asyncio.Event()  # set while subscribed to the broker (tests and `dokiem up` wait on it)
         self.influx: InfluxWriter | None = None
         self.influx_error: str | None = None
         self.health_lines: list[str] = []
@@ -86,6 +87,10 @@ class Collector:
         if connected != self.broker_connected:
             (log.info if connected else log.warning)("broker %s: %s", self.config.broker.url, error or "connected")
         self.broker_connected = connected
+        if connected:
+            self.subscribed.set()
+        else:
+            self.subscribed.clear()
 
     async def _store(self) -> None:
         while True:

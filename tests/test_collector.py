@@ -64,10 +64,7 @@ async def running(tmp_path: Path, broker: Broker, influx: Influx) -> AsyncIterat
     started = asyncio.Event()
     task = asyncio.create_task(collector.run(started))
     await asyncio.wait_for(started.wait(), 10)
-    async with asyncio.timeout(10):
-        while not collector.broker_connected:
-            collector.stored.clear()
-            await asyncio.sleep(0.02)
+    await asyncio.wait_for(collector.subscribed.wait(), 10)
     yield collector
     task.cancel()
 
@@ -295,16 +292,19 @@ async def test_shared_subscription_splits_the_stream(tmp_path: Path, broker: Bro
         tasks.append(asyncio.create_task(c.run(started)))
         await started.wait()
         collectors.append(c)
-    async with asyncio.timeout(10):
-        while not all(c.broker_connected for c in collectors):
-            await asyncio.sleep(0.02)
+    for c in collectors:
+        await asyncio.wait_for(c.subscribed.wait(), 10)
     results = [make_result(i) for i in range(40)]
     async with aiomqtt.Client("127.0.0.1", broker.port) as client:
         for r in results:
             await client.publish(result_topic(r.agent_id), r.to_json(), qos=1)
     async with asyncio.timeout(20):
         while sum(c.archive.count() for c in collectors) < 40:
-            await asyncio.sleep(0.05)
+            stored = [asyncio.create_task(c.stored.wait()) for c in collectors]
+            await asyncio.wait(stored, return_when=asyncio.FIRST_COMPLETED)
+            for c, t in zip(collectors, stored, strict=True):
+                t.cancel()
+                c.stored.clear()
     for t in tasks:
         t.cancel()
     counts = [c.archive.count() for c in collectors]
@@ -328,9 +328,7 @@ async def test_results_published_while_the_collector_is_down_arrive_when_it_retu
         started = asyncio.Event()
         task = asyncio.create_task(collector.run(started))
         await started.wait()
-        async with asyncio.timeout(10):
-            while not collector.broker_connected:
-                await asyncio.sleep(0.02)
+        await asyncio.wait_for(collector.subscribed.wait(), 10)
         return collector, task
 
     first, task = await start()
