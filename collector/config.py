@@ -66,7 +66,8 @@ class CollectorConfig(_Section):
 
     @property
     def archive_url(self) -> str:
-        return self.collector.archive_url or f"sqlite:///{self.collector.data_dir / 'archive.db'}"
+        # sqlite:///abs/path, as ARCHITECTURE.md writes it: a relative data_dir is taken from here
+        return self.collector.archive_url or f"sqlite://{(self.collector.data_dir / 'archive.db').resolve()}"
 
 
 ENV_ALIASES = {

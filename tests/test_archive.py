@@ -31,7 +31,7 @@ def postgres() -> Iterator[Postgres]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Archive]:
     if request.param == "sqlite":
-        db = Archive.from_url(f"sqlite:///{tmp_path / 'archive.db'}")
+        db = Archive.from_url(f"sqlite://{tmp_path / 'archive.db'}")
     else:
         server: Postgres = request.getfixturevalue("postgres")
         db = Archive.from_url(server.url)
@@ -88,3 +88,14 @@ def test_duplicates_do_not_count_as_runs_received(archive: Archive) -> None:
     archive.add(results)
     archive.add(results)
     assert archive.agents()[0]["results"] == 3
+
+
+def test_the_default_archive_sits_under_a_relative_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from collector.config import load
+
+    monkeypatch.chdir(tmp_path)
+    config = load(None, environ={"DOKIEM_DATA_DIR": "dokiem-data/collector"})
+    assert config.archive_url == f"sqlite://{tmp_path}/dokiem-data/collector/archive.db"
+    archive = Archive.from_url(config.archive_url)
+    archive.close()
+    assert (tmp_path / "dokiem-data" / "collector" / "archive.db").exists()
