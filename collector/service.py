@@ -7,7 +7,6 @@ Each step is its own task, joined by a queue (ingest → store) and by the archi
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import Counter
@@ -22,7 +21,7 @@ from collector.influx import InfluxUnavailable, InfluxWriter, health_line, resul
 from collector.ingest import Message, receive
 from collector.regions import Regions
 from collector.testserver import parse_listen
-from collector.validate import Refusal, RefusalLog, parse_topic, validate_result
+from collector.validate import Refusal, RefusalLog, parse_topic, validate_result, validate_status
 from dokiem.contract import Result
 
 log = logging.getLogger(__name__)
@@ -126,16 +125,9 @@ class Collector:
         self.stored.set()
 
     def _status(self, agent: str, payload: bytes) -> None:
-        if len(payload) > self.limits.max_bytes:
-            raise Refusal("too_large", f"status of {len(payload)} bytes")
-        if not payload:
-            return  # a retained status being cleared
-        try:
-            status = json.loads(payload)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise Refusal("not_json", str(exc)[:200]) from None
-        if not isinstance(status, dict) or status.get("agent_id") != agent:
-            raise Refusal("topic_mismatch", "the status names another agent (or none)")
+        status = validate_status(agent, payload, self.limits)
+        if status is None:
+            return
         self.archive.record_status(agent, status)
         interval = (status.get("schedule") or {}).get("interval_minutes")
         if isinstance(interval, int | float) and interval > 0:

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -63,13 +64,11 @@ def validate_result(
     if len(payload) > limits.max_bytes:
         raise Refusal("too_large", f"{len(payload)} bytes, over the {limits.max_bytes} limit")
     try:
-        json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Refusal("not_json", str(exc)[:200]) from None
-    try:
-        result = Result.model_validate_json(payload)
+        result = Result.model_validate_json(payload)  # one parse: pydantic tells bad JSON from a bad schema
     except ValidationError as exc:
         first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            raise Refusal("not_json", first["msg"][:200]) from None
         where = ".".join(str(p) for p in first["loc"])
         raise Refusal("schema", f"{where}: {first['msg']}"[:300]) from None
     if result.agent_id != topic_agent:
@@ -82,6 +81,21 @@ def validate_result(
         except UnknownRegion as exc:
             raise Refusal("unknown_region", str(exc)) from None
     return result
+
+
+def validate_status(topic_agent: str, payload: bytes, limits: Limits) -> dict[str, Any] | None:
+    """A heartbeat as a dict (None for an empty payload: a retained status being cleared)."""
+    if len(payload) > limits.max_bytes:
+        raise Refusal("too_large", f"status of {len(payload)} bytes, over the {limits.max_bytes} limit")
+    if not payload:
+        return None
+    try:
+        status = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refusal("not_json", str(exc)[:200]) from None
+    if not isinstance(status, dict) or status.get("agent_id") != topic_agent:
+        raise Refusal("topic_mismatch", "the status names another agent (or none)")
+    return status
 
 
 def _check_time(result: Result, limits: Limits, now: datetime) -> None:
