@@ -79,12 +79,22 @@ class OutboxSection(_Section):
     max_results: int = Field(default=20_000, ge=10, le=10_000_000)
 
 
+def require_servers(schedule: Schedule, measure: Measure) -> None:
+    if schedule.interval_minutes > 0 and not measure.servers:
+        raise ValueError("measure.servers is empty: give at least one test server URL")
+
+
 class FleetConfig(_Section):
     """What the collector may set through the retained config topic."""
 
     version: str | None = None
     schedule: Schedule = Field(default_factory=Schedule)
     measure: Measure = Field(default_factory=Measure)
+
+    @model_validator(mode="after")
+    def _needs_a_server(self) -> FleetConfig:
+        require_servers(self.schedule, self.measure)
+        return self
 
 
 class AgentConfig(_Section):
@@ -97,8 +107,7 @@ class AgentConfig(_Section):
 
     @model_validator(mode="after")
     def _needs_a_server(self) -> AgentConfig:
-        if self.schedule.interval_minutes > 0 and not self.measure.servers:
-            raise ValueError("measure.servers is empty: give at least one test server URL")
+        require_servers(self.schedule, self.measure)
         return self
 
     @property

@@ -17,6 +17,18 @@ from agent.state import write_atomically
 MAX_CONFIG_BYTES = 64 << 10
 
 
+def parse_fleet_config(payload: bytes) -> FleetConfig:
+    """The fleet config in ``payload``; ValueError saying where it is wrong (agent and collector alike)."""
+    if len(payload) > MAX_CONFIG_BYTES:
+        raise ValueError(f"the config is {len(payload)} bytes, over the {MAX_CONFIG_BYTES} limit")
+    try:
+        return FleetConfig.model_validate_json(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(document)"
+        raise ValueError(f"{where}: {first['msg']}") from None
+
+
 class FleetStore:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / "fleet-config.json"
@@ -32,15 +44,9 @@ class FleetStore:
         if not payload.strip():
             self.path.unlink(missing_ok=True)
             return None, None
-        if len(payload) > MAX_CONFIG_BYTES:
-            return None, f"the config is {len(payload)} bytes, over the {MAX_CONFIG_BYTES} limit"
         try:
-            fleet = FleetConfig.model_validate_json(payload)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "(document)"
-            return None, f"{where}: {first['msg']}"
-        if fleet.schedule.interval_minutes > 0 and not fleet.measure.servers:
-            return None, "measure.servers is empty"
+            fleet = parse_fleet_config(payload)
+        except ValueError as exc:
+            return None, str(exc)
         write_atomically(self.path, fleet.model_dump_json(indent=1))
         return fleet, None

@@ -6,10 +6,11 @@ here first means a typo is caught at the desk, not an hour later in the field.
 
 from __future__ import annotations
 
-import aiomqtt
-from pydantic import ValidationError
+import re
 
-from agent.config import FleetConfig
+import aiomqtt
+
+from agent.fleet import parse_fleet_config
 from dokiem.contract import AGENT_ID_PATTERN, config_topic
 from dokiem.settings import BrokerSection, broker_tls_context
 
@@ -18,25 +19,15 @@ class FleetPublishError(Exception):
     pass
 
 
-def check_fleet_config(payload: bytes) -> None:
-    try:
-        fleet = FleetConfig.model_validate_json(payload)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(document)"
-        raise FleetPublishError(f"the fleet config is invalid at {where}: {first['msg']}") from None
-    if fleet.schedule.interval_minutes > 0 and not fleet.measure.servers:
-        raise FleetPublishError("the fleet config schedules speed tests but measure.servers is empty")
-
-
 async def publish_fleet_config(broker: BrokerSection, agent_id: str, payload: bytes) -> None:
     """Publish (retained, QoS 1); an empty payload withdraws the fleet config."""
-    import re
-
     if not re.fullmatch(AGENT_ID_PATTERN, agent_id):
         raise FleetPublishError(f"{agent_id!r} is not an agent id")
     if payload:
-        check_fleet_config(payload)
+        try:
+            parse_fleet_config(payload)
+        except ValueError as exc:
+            raise FleetPublishError(f"the fleet config is invalid at {exc}") from None
     try:
         async with aiomqtt.Client(
             broker.host, broker.port, username=broker.username, password=broker.password,

@@ -133,3 +133,13 @@ def test_agent_run_stops_before_starting_on_a_bad_config(tmp_path: Path) -> None
     assert proc.returncode == 2
     assert f"{path}, line 8, key site.access" in proc.stderr and "Lỗi cấu hình" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_fleet_config_needs_servers_and_says_where_it_is_wrong() -> None:
+    from agent.fleet import parse_fleet_config
+
+    with pytest.raises(ValueError, match=r"measure\.servers is empty"):
+        parse_fleet_config(b'{"schedule": {"interval_minutes": 30}}')
+    with pytest.raises(ValueError, match=r"^schedule\.interval_minutes"):
+        parse_fleet_config(b'{"schedule": {"interval_minutes": -1}}')
+    assert parse_fleet_config(b'{"schedule": {"interval_minutes": 0}}').measure.servers == []
