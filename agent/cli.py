@@ -11,12 +11,12 @@ from typing import TextIO
 
 import click
 
-from agent.measure import MeasureRequest, measure
+from agent.measure import MeasureRequest, failed_result, measure
 from agent.probes.http import SpeedSettings
 from agent.probes.ookla import best_ookla_server
 from agent.probes.wire import HttpFailure
 from agent.servers import BadServerURL, Server, librespeed_server
-from dokiem.contract import AGENT_ID_PATTERN, ErrorInfo, Method, Result, utcnow
+from dokiem.contract import AGENT_ID_PATTERN, Result
 from dokiem.i18n import Translator
 
 max_seconds_option = click.option(
@@ -123,18 +123,6 @@ def render_table(result: Result, tr: Translator) -> str:
         rows.append((tr("error"), tr.error(result.error.code, result.error.message)))
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
-
-
-def failed_result(agent_id: str, code: str, message: str) -> Result:
-    """A Result for a run that could not even start (bad URL, no Ookla list): still counted."""
-    now = utcnow()
-    return Result(
-        agent_id=agent_id,
-        started_at=now,
-        finished_at=now,
-        method=Method(name="dokiem-http", version="1"),
-        error=ErrorInfo(code=code, message=message),
-    )
 
 
 async def _measure(server_url: str | None, ookla: bool, request: MeasureRequest, progress: ProgressLine) -> Result:

@@ -106,6 +106,19 @@ async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
         got.upload = await run_speed_phase(server, "upload", settings, lambda r: progress("upload", r))
 
 
+def failed_result(agent_id: str, code: str, message: str, site: Site | None = None) -> Result:
+    """A Result for a run that could not start (no Ookla list, over the data budget): still counted."""
+    now = utcnow()
+    return Result(
+        agent_id=agent_id,
+        started_at=now,
+        finished_at=now,
+        site=site or Site(),
+        method=Method(name=METHOD_NAME, version=METHOD_VERSION),
+        error=ErrorInfo(code=code, message=message),
+    )
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)

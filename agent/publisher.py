@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import ssl
 import time
 from collections.abc import Callable
@@ -24,19 +23,12 @@ from agent.probes.system import health
 from agent.state import AgentState
 from dokiem import __version__
 from dokiem.contract import config_topic, result_topic, status_topic
-from dokiem.settings import broker_tls_context
+from dokiem.settings import backoff_delay, broker_tls_context
 
 log = logging.getLogger(__name__)
 
 PUBLISH_TIMEOUT_S = 15.0
-BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 120.0
-
-
-def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
-    """Exponential backoff with full jitter: a fleet that lost its broker does not return in step."""
-    ceiling = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2**attempt)
-    return (rng or random).uniform(ceiling / 2, ceiling)
 
 
 def describe_mqtt_error(exc: Exception) -> str:
@@ -71,7 +63,7 @@ class Publisher:
                 await self.session()
             except (aiomqtt.MqttError, OSError, ssl.SSLError) as exc:
                 self._connection_lost(describe_mqtt_error(exc))
-            delay = backoff_delay(self._attempt)
+            delay = backoff_delay(self._attempt, BACKOFF_MAX_S)
             self._attempt += 1
             await asyncio.sleep(delay)
 

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from agent.config import AgentConfig, FleetConfig
 from agent.fleet import FleetStore
-from agent.measure import MeasureRequest, measure
+from agent.measure import MeasureRequest, failed_result, measure
 from agent.outbox import Outbox
 from agent.probes.http import SpeedSettings
 from agent.probes.system import release_memory
@@ -23,7 +23,7 @@ from agent.publisher import Publisher
 from agent.schedule import estimate_run_bytes, month_key, over_budget, period_bounds, pick_slot
 from agent.servers import librespeed_server
 from agent.state import AgentState
-from dokiem.contract import ErrorInfo, Flag, Method, Result, utcnow
+from dokiem.contract import Flag, Result
 
 log = logging.getLogger(__name__)
 HEAVY_RUN_S = 45.0
@@ -172,20 +172,12 @@ class Agent:
         )
 
     def _skipped(self, config: AgentConfig, month: str, estimate: int) -> Result:
-        now = utcnow()
         used = self.outbox.usage(month)
         message = (
             f"skipped: the month's usage {used / 1e6:.0f} MB plus this run's ~{estimate / 1e6:.0f} MB "
             f"would exceed the {config.schedule.monthly_budget_mb:.0f} MB budget"
         )
-        return Result(
-            agent_id=config.agent.id,
-            started_at=now,
-            finished_at=now,
-            site=config.site,
-            method=Method(name="dokiem-http", version="1"),
-            error=ErrorInfo(code="budget_exhausted", message=message),
-        )
+        return failed_result(config.agent.id, "budget_exhausted", message, config.site)
 
 
 async def _sleep_until(when: float) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable
 
 import aiomqtt
@@ -20,13 +19,14 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from dokiem.contract import TOPIC_PREFIX
-from dokiem.settings import BrokerSection, broker_tls_context
+from dokiem.settings import BrokerSection, backoff_delay, broker_tls_context
 
 log = logging.getLogger(__name__)
 
 Ack = Callable[[], None]
 Message = tuple[str, bytes, Ack]
 SESSION_EXPIRY_S = 7 * 86_400
+RECONNECT_MAX_S = 60.0
 
 
 def subscriptions(shared_group: str | None) -> list[str]:
@@ -56,7 +56,7 @@ async def receive(
                     await queue.put((str(message.topic), bytes(payload), _acker(client, message)))
         except aiomqtt.MqttError as exc:
             on_state(False, str(exc))
-        delay = random.uniform(0.5, 1.0) * min(60.0, 2.0**attempt)
+        delay = backoff_delay(attempt, RECONNECT_MAX_S)
         attempt += 1
         await asyncio.sleep(delay)
 

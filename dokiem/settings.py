@@ -8,6 +8,7 @@ key (or the variable) so a technician can fix it, before anything starts.
 from __future__ import annotations
 
 import os
+import random
 import re
 import ssl
 import tomllib
@@ -66,6 +67,13 @@ class BrokerSection(BaseModel):
     @property
     def port(self) -> int:
         return urlsplit(self.url).port or (8883 if self.tls else 1883)
+
+
+def backoff_delay(attempt: int, cap_s: float, rng: random.Random | None = None) -> float:
+    """Exponential backoff with jitter (half to all of the ceiling): a fleet that lost its broker
+    does not come back in step."""
+    ceiling = min(cap_s, 2.0**attempt)
+    return (rng or random).uniform(ceiling / 2, ceiling)
 
 
 def broker_tls_context(broker: BrokerSection) -> ssl.SSLContext | None:

@@ -143,3 +143,15 @@ def test_fleet_config_needs_servers_and_says_where_it_is_wrong() -> None:
     with pytest.raises(ValueError, match=r"^schedule\.interval_minutes"):
         parse_fleet_config(b'{"schedule": {"interval_minutes": -1}}')
     assert parse_fleet_config(b'{"schedule": {"interval_minutes": 0}}').measure.servers == []
+
+
+def test_backoff_grows_jitters_and_stops_at_its_cap() -> None:
+    import random
+
+    from dokiem.settings import backoff_delay
+
+    rng = random.Random(1)
+    assert 0.5 <= backoff_delay(0, 60, rng) <= 1
+    assert 4 <= backoff_delay(3, 60, rng) <= 8
+    delays = {backoff_delay(20, 60, rng) for _ in range(20)}
+    assert all(30 <= d <= 60 for d in delays) and len(delays) > 1
