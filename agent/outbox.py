@@ -97,10 +97,7 @@ class Outbox:
 
     def add_usage(self, month: str, n_bytes: int) -> None:
         with self._transaction():
-            self._db.execute(
-                "INSERT INTO usage (month, bytes) VALUES (?, ?) ON CONFLICT(month) DO UPDATE SET bytes = bytes + ?",
-                (month, n_bytes, n_bytes),
-            )
+            self._add("usage", "month", month, "bytes", n_bytes)
 
     def usage(self, month: str) -> int:
         row = self._db.execute("SELECT bytes FROM usage WHERE month = ?", (month,)).fetchone()
@@ -119,9 +116,14 @@ class Outbox:
             self._bump("dropped_size", excess)
 
     def _bump(self, name: str, by: int) -> None:
+        self._add("counters", "name", name, "value", by)
+
+    def _add(self, table: str, key_column: str, key: str, value_column: str, by: int) -> None:
+        """Add ``by`` to a keyed counter row (created at ``by``); names are this module's constants."""
         self._db.execute(
-            "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + ?",
-            (name, by, by),
+            f"INSERT INTO {table} ({key_column}, {value_column}) VALUES (?, ?)"
+            f" ON CONFLICT({key_column}) DO UPDATE SET {value_column} = {value_column} + ?",
+            (key, by, by),
         )
 
     def _counter(self, name: str) -> int:

@@ -83,14 +83,15 @@ class BulkStream(threading.Thread):
     def moved(self) -> int:
         """Bytes that reached the far side (upload) or this host (download) so far."""
         with self._lock:
-            sock = self._sock
-            if sock is None:
-                return self._done_bytes
-            counters = kernel_counters(sock)
-            if counters is None:
-                return self._done_bytes + self._app_bytes
-            acked, received = counters
-            return self._done_bytes + (received if self.direction == "download" else acked)
+            return self._done_bytes + (self._socket_bytes(self._sock) if self._sock is not None else 0)
+
+    def _socket_bytes(self, sock: socket.socket) -> int:
+        """This connection's bytes in our direction: the kernel's count, or what we moved ourselves."""
+        counters = kernel_counters(sock)
+        if counters is None:
+            return self._app_bytes
+        acked, received = counters
+        return received if self.direction == "download" else acked
 
     def stop(self) -> None:
         self._halt.set()
@@ -139,11 +140,7 @@ class BulkStream(threading.Thread):
 
     def _retire(self, sock: socket.socket) -> None:
         with self._lock:
-            counters = kernel_counters(sock)
-            if counters is None:
-                self._done_bytes += self._app_bytes
-            else:
-                self._done_bytes += counters[1] if self.direction == "download" else counters[0]
+            self._done_bytes += self._socket_bytes(sock)
             self._sock = None
         sock.close()
 
@@ -159,9 +156,6 @@ class BulkStream(threading.Thread):
                 blob = self.upload_blob(blob, time.monotonic() - t0)
             if not parser.reusable:
                 return
-
-    def _send(self, sock: socket.socket, data: bytes) -> None:
-        sock.sendall(data)
 
     def _read_response(self, sock: socket.socket, parser: ResponseParser, bulk: bool) -> None:
         """Feed the parser until the response is complete; whole MiBs at a time for a bulk body."""
@@ -186,7 +180,7 @@ class BulkStream(threading.Thread):
         self.check(parser.head)
 
     def _download_one(self, sock: socket.socket) -> ResponseParser:
-        self._send(sock, request_head(self.endpoint, "GET", self.next_target()))
+        sock.sendall(request_head(self.endpoint, "GET", self.next_target()))
         parser = ResponseParser()
         self._read_response(sock, parser, bulk=True)
         if parser.body_bytes == 0:
@@ -194,7 +188,7 @@ class BulkStream(threading.Thread):
         return parser
 
     def _upload_one(self, sock: socket.socket, size: int) -> ResponseParser:
-        self._send(sock, request_head(self.endpoint, "POST", self.next_target(), size))
+        sock.sendall(request_head(self.endpoint, "POST", self.next_target(), size))
         remaining = size
         fd = upload_source()
         while remaining > 0 and not self._halt.is_set():
