@@ -9,14 +9,13 @@ import json
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiomqtt
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until_ready
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
@@ -52,12 +51,7 @@ class Broker:
         conf = self.folder / "mosquitto.conf"
         conf.write_text(self.config_text())
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        while not port_open(self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                raise RuntimeError(f"mosquitto did not start: {err}")
-            time.sleep(0.02)
+        wait_until_ready(lambda: port_open(self.port), self.proc, "mosquitto", 10)
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,19 +23,29 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 20.0) -> None:
-    """Poll the health endpoint until it answers; fail early if the process died."""
+def wait_until_ready(ready: Callable[[], bool], proc: subprocess.Popen[bytes], what: str, timeout_s: float) -> None:
+    """Poll ``ready`` until it holds; fail at once, with the process's stderr, if the process died."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while not ready():
         if proc.poll() is not None:
-            raise RuntimeError(f"test server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "healthz", timeout=1, context=_unverified()) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not become healthy in {timeout_s} s")
+            err = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+            raise RuntimeError(f"{what} exited with {proc.returncode}: {err}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} was not ready in {timeout_s} s")
+        time.sleep(0.02)
+
+
+def answers(url: str, status: int) -> bool:
+    """Does ``url`` answer with ``status`` (certificate not checked: readiness only)?"""
+    try:
+        with urllib.request.urlopen(url, timeout=1, context=_unverified()) as response:
+            return bool(response.status == status)
+    except OSError:
+        return False
+
+
+def wait_until_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 20.0) -> None:
+    wait_until_ready(lambda: answers(url + "healthz", 200), proc, f"the test server at {url}", timeout_s)
 
 
 def _unverified() -> ssl.SSLContext:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import free_port
+from tests.conftest import answers, free_port, wait_until_ready
 
 INFLUXD = shutil.which("influxd") or "/usr/bin/influxd"
 
@@ -38,19 +37,7 @@ class Influx:
             "[monitor]\n  store-enabled = false\n"
         )
         self.proc = subprocess.Popen([INFLUXD, "-config", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        while True:
-            if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode()[-2000:] if self.proc.stderr else ""
-                raise RuntimeError(f"influxd exited: {err}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/ping", timeout=1) as r:
-                    if r.status == 204:
-                        return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        wait_until_ready(lambda: answers(f"{self.url}/ping", 204), self.proc, "influxd", 30)
 
     def stop(self) -> None:
         if self.proc is not None:
