@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,15 +27,11 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.docs import write_section
+from tests.brokers import port_open
+from tests.conftest import free_port, wait_until_ready
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = "import asyncio; asyncio.run(asyncio.sleep(10**6))"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def sample(proc: psutil.Process, seconds: float) -> tuple[float, float]:
@@ -46,15 +41,6 @@ def sample(proc: psutil.Process, seconds: float) -> tuple[float, float]:
     after = proc.cpu_times()
     cpu = (after.user - before.user) + (after.system - before.system)
     return proc.memory_info().rss / 2**20, cpu
-
-
-def wait_for_port(port: int) -> None:
-    for _ in range(200):
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise SystemExit(f"nothing listens on port {port}")
 
 
 def next_run(state: Path) -> float:
@@ -91,7 +77,7 @@ def main() -> None:
             "[schedule]\ninterval_minutes = 4\nlight_interval_minutes = 0\n"
             f'[measure]\nservers = ["http://127.0.0.1:{web}/"]\nmax_seconds = 5\n'
         )
-        wait_for_port(port)
+        wait_until_ready(lambda: port_open(port), broker, "mosquitto", 10)
         agent_cmd = [sys.executable, "-m", "dokiem", "agent", "run", "--config", str(folder / "agent.toml")]
         agent = subprocess.Popen(agent_cmd, stderr=subprocess.DEVNULL, cwd=REPO)
         baseline = subprocess.Popen([sys.executable, "-c", BASELINE])

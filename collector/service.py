@@ -26,6 +26,7 @@ from dokiem.contract import Result
 
 log = logging.getLogger(__name__)
 MAX_HEALTH_BACKLOG = 100_000
+MAX_CACHED_LINES = 100_000  # line protocol kept for pending results; beyond it, re-parse from the archive
 
 
 class Collector:
@@ -115,7 +116,7 @@ class Collector:
                 self.refusals.record(refusal, agent, topic)
         if accepted:
             new = self.archive.add(accepted)
-            if self.influx is not None and len(self._lines) < MAX_HEALTH_BACKLOG:
+            if self.influx is not None and len(self._lines) < MAX_CACHED_LINES:
                 self._lines.update((str(r.result_id), result_line(r)) for r in accepted)
             self.stats["accepted"] += new
             self.stats["duplicates"] += len(accepted) - new
