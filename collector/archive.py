@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS results (
     started_ms BIGINT NOT NULL,
     province_code TEXT, district_code TEXT, commune_code TEXT, isp TEXT, access TEXT,
     failed INTEGER NOT NULL,
+    download_mbps DOUBLE PRECISION, upload_mbps DOUBLE PRECISION, latency_ms DOUBLE PRECISION,
+    jitter_ms DOUBLE PRECISION, loss_pct DOUBLE PRECISION, plan_down_mbps DOUBLE PRECISION,
     received_at DOUBLE PRECISION NOT NULL,
     influx_pending INTEGER NOT NULL DEFAULT 1,
     payload TEXT NOT NULL
@@ -50,6 +52,23 @@ CREATE TABLE IF NOT EXISTS agents (
 """
 
 
+# Copied out of the payload so that a quarterly report over a million results reads columns, not JSON.
+FIGURE_COLUMNS = ("download_mbps", "upload_mbps", "latency_ms", "jitter_ms", "loss_pct")
+REPORT_COLUMNS = (
+    "agent_id", "started_ms", "province_code", "district_code", "commune_code", "isp", "access", "failed",
+    *FIGURE_COLUMNS,
+    "plan_down_mbps",
+)  # fmt: skip
+
+
+def _figures(result: Result) -> tuple[float | None, ...]:
+    return (*(getattr(result, name) for name in FIGURE_COLUMNS), result.site.plan_down_mbps)
+
+
+def _expected_runs(first_seen: float, interval_minutes: float | None, now: float) -> int | None:
+    return int((now - first_seen) / 60 / interval_minutes) + 1 if interval_minutes else None
+
+
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -67,6 +86,10 @@ class _Db(Protocol):
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int: ...
 
+    def stream(self, sql: str, args: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """Rows one batch at a time, never the whole answer in memory."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -82,6 +105,9 @@ class _Sqlite:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         return self._db.executemany(sql, rows).rowcount
+
+    def stream(self, sql: str, args: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        yield from self._db.execute(sql, args)
 
     def close(self) -> None:
         self._db.close()
@@ -101,6 +127,12 @@ class _Postgres:
             cursor.executemany(sql.replace("?", "%s"), rows)
             return cursor.rowcount
 
+    def stream(self, sql: str, args: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        with self._db.transaction(), self._db.cursor(name="dokiem_stream") as cursor:
+            cursor.itersize = 20_000
+            cursor.execute(sql.replace("?", "%s"), args)
+            yield from cursor
+
     def close(self) -> None:
         self._db.close()
 
@@ -112,11 +144,28 @@ class Archive:
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self._db.execute(statement)
+        self._add_figure_columns()
+
+    def _add_figure_columns(self) -> None:
+        """Archives made before the figure columns existed get them, filled from the payloads."""
+        try:
+            self._db.execute("SELECT plan_down_mbps FROM results LIMIT 0")
+            return
+        except Exception:  # sqlite3.OperationalError or psycopg's UndefinedColumn: the column is missing
+            pass
+        for name in (*FIGURE_COLUMNS, "plan_down_mbps"):
+            self._db.execute(f"ALTER TABLE results ADD COLUMN {name} DOUBLE PRECISION")
+        rows = [(*_figures(Result.from_json(payload)), result_id) for result_id, payload in
+                self._db.stream("SELECT result_id, payload FROM results")]  # fmt: skip
+        assignments = ", ".join(f"{name} = ?" for name in (*FIGURE_COLUMNS, "plan_down_mbps"))
+        self._db.execute("BEGIN")
+        self._db.executemany(f"UPDATE results SET {assignments} WHERE result_id = ?", rows)
+        self._db.execute("COMMIT")
 
     @classmethod
     def from_url(cls, url: str) -> Archive:
         if url.startswith("sqlite:///"):
-            path = Path(url.removeprefix("sqlite://"))
+            path = Path("/" + url.removeprefix("sqlite:///").lstrip("/"))  # sqlite:///a and sqlite:////a alike
             return cls(_Sqlite(path), str(path))
         if url.startswith(("postgresql://", "postgres://")):
             return cls(_Postgres(url), url.split("@")[-1])
@@ -134,7 +183,7 @@ class Archive:
             (
                 str(r.result_id), r.agent_id, _ms(r.started_at), r.site.province_code, r.site.district_code,
                 r.site.commune_code, r.site.isp, r.site.access.value if r.site.access else None,
-                int(r.error is not None), now, r.to_json(),
+                int(r.error is not None), *_figures(r), now, r.to_json(),
             )
             for r in results
         ]  # fmt: skip
@@ -142,7 +191,8 @@ class Archive:
         try:
             new = self._db.executemany(
                 "INSERT INTO results (result_id, agent_id, started_ms, province_code, district_code, commune_code,"
-                " isp, access, failed, received_at, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                " isp, access, failed, download_mbps, upload_mbps, latency_ms, jitter_ms, loss_pct, plan_down_mbps,"
+                " received_at, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (result_id) DO NOTHING",
                 rows,
             )
@@ -215,6 +265,13 @@ class Archive:
         args.append(limit)
         return [json.loads(row[0]) for row in self._db.execute(sql, args)]
 
+    def report_rows(self, since: datetime, until: datetime) -> Iterator[tuple[Any, ...]]:
+        """REPORT_COLUMNS of every result started in [since, until), streamed."""
+        yield from self._db.stream(
+            f"SELECT {', '.join(REPORT_COLUMNS)} FROM results WHERE started_ms >= ? AND started_ms < ?",
+            (_ms(since), _ms(until)),
+        )
+
     # --- agents ------------------------------------------------------------------------
 
     def record_status(self, agent_id: str, status: dict[str, Any], now: float | None = None) -> None:
@@ -234,6 +291,20 @@ class Archive:
     def set_interval(self, agent_id: str, minutes: float) -> None:
         self._db.execute("UPDATE agents SET interval_minutes = ? WHERE agent_id = ?", (minutes, agent_id))
 
+    def runs_of(self, agent_id: str, now: float | None = None) -> tuple[int | None, int]:
+        """(runs expected since the agent was first seen, results received); expected is None until the
+        agent has told its interval."""
+        now = time.time() if now is None else now
+        row = self._db.execute(
+            "SELECT first_seen, interval_minutes, (SELECT COUNT(*) FROM results r WHERE r.agent_id = agents.agent_id)"
+            " FROM agents WHERE agent_id = ?",
+            (agent_id,),
+        ).fetchone()
+        if row is None:
+            return None, 0
+        first, interval, received = row
+        return _expected_runs(first, interval, now), int(received)
+
     def agents(self, now: float | None = None) -> list[dict[str, Any]]:
         now = time.time() if now is None else now
         rows = self._db.execute(
@@ -243,7 +314,7 @@ class Archive:
         ).fetchall()
         out = []
         for agent_id, first, last, last_result, results, site, version, online, status, interval in rows:
-            expected = int((now - first) / 60 / interval) + 1 if interval else None
+            expected = _expected_runs(first, interval, now)
             out.append({
                 "agent_id": agent_id, "first_seen": first, "last_seen": last, "last_result_at": last_result,
                 "results": results, "expected_runs": expected,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from collector import testserver
-from dokiem.cli_config import config_option, load_or_exit
+from dokiem.cli_config import ParsedParam, config_option, load_or_exit
 from dokiem.i18n import Translator
 
 T = TypeVar("T")
@@ -22,18 +22,8 @@ if TYPE_CHECKING:
     from collector.config import CollectorConfig
 
 
-class ListenAddress(click.ParamType[tuple[str, int]]):
-    """``HOST:PORT`` on the command line, as (host, port)."""
-
-    name = "HOST:PORT"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, int]:
-        if isinstance(value, tuple):
-            return value
-        try:
-            return testserver.parse_listen(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+# ``HOST:PORT`` on the command line, as (host, port)
+LISTEN_ADDRESS: ParsedParam[tuple[str, int]] = ParsedParam("HOST:PORT", testserver.parse_listen, tuple)
 
 
 def run_server(main: Coroutine[Any, Any, T], listen: tuple[str, int], tr: Translator) -> T | None:
@@ -62,7 +52,7 @@ async def _serve_forever(host: str, port: int, capacity: int, tls: ssl.SSLContex
 @click.command("testserver")
 @click.option(
     "--listen",
-    type=ListenAddress(),
+    type=LISTEN_ADDRESS,
     default="0.0.0.0:8080",
     show_default=True,
     envvar="DOKIEM_TESTSERVER_LISTEN",

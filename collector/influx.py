@@ -1,7 +1,9 @@
 """The InfluxDB writer: Results as line protocol, batched, to the 1.x-compatible ``/write``.
 
-Measurement ``speedtest`` (tags province, district, commune, isp, access, agent, server; the
-figures as fields) and ``agent_health`` for heartbeats. The point time is the measurement's
+Measurement ``speedtest`` (tags province, district, commune, isp, access, agent, server, and for
+Grafana's sake district_name, commune_name, the local hour of the run and the error code of a failed
+run; the figures as fields) and ``agent_health`` for heartbeats (with the runs expected and
+received, so the fleet dashboard can show missed runs). The point time is the measurement's
 start (ms), so a replayed result overwrites itself instead of doubling. InfluxDB 1.x takes a
 user/password, 2.x/3.x a token (the DBRP mapping gives InfluxQL the bucket).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta, timezone
 from typing import Any
 
 import aiohttp
@@ -22,6 +25,7 @@ FIGURES = (
     "loaded_latency_down_ms", "loaded_latency_up_ms", "dns_ms",
 )  # fmt: skip
 COUNTS = ("bytes_down", "bytes_up", "data_used_bytes")
+LOCAL_TIME = timezone(timedelta(hours=7), "ICT")  # Vietnam keeps UTC+7 all year: the `hour` tag is local time
 
 
 class InfluxUnavailable(Exception):
@@ -40,28 +44,36 @@ def _tags(pairs: dict[str, str | None]) -> str:
     return "".join(f",{k}={_tag(v)}" for k, v in sorted(pairs.items()) if v)
 
 
-def result_line(result: Result) -> str:
+def result_line(result: Result, district_name: str | None = None, commune_name: str | None = None) -> str:
+    """One ``speedtest`` point; the names default to the ones the agent sent (the collector passes the
+    region files' own spelling)."""
     site = result.site
     tags = _tags({
         "province": site.province_code, "district": site.district_code, "commune": site.commune_code,
+        "district_name": district_name or site.district_name, "commune_name": commune_name or site.commune_name,
         "isp": site.isp, "access": site.access.value if site.access else None, "agent": result.agent_id,
-        "server": result.server.id if result.server else None,
+        "server": result.server.id if result.server else None, "hour": f"{result.started_at.astimezone(LOCAL_TIME):%H}",
+        "error": result.error.code if result.error else None,
     })  # fmt: skip
     fields = [f"{name}={float(v)!r}" for name in FIGURES if (v := getattr(result, name)) is not None]
     fields += [f"{name}={v}i" for name in COUNTS if (v := getattr(result, name)) is not None]
     fields.append(f"failed={1 if result.error else 0}i")
-    if result.error is not None:
-        fields.append(f"error={_field_string(result.error.code)}")
+    if site.plan_down_mbps is not None:
+        fields.append(f"plan_down_mbps={float(site.plan_down_mbps)!r}")
     if result.method.streams_down is not None:
         fields.append(f"streams_down={result.method.streams_down}i")
     stamp = int(result.started_at.timestamp() * 1000)
     return f"speedtest{tags} {','.join(fields)} {stamp}"
 
 
-def health_line(agent_id: str, status: dict[str, Any], site: dict[str, Any] | None, at_ms: int | None = None) -> str:
+def health_line(
+    agent_id: str, status: dict[str, Any], site: dict[str, Any] | None, runs: RunCount | None = None,
+    at_ms: int | None = None,
+) -> str:  # fmt: skip
     site = site or {}
     tags = _tags({"agent": agent_id, "province": site.get("province_code"), "district": site.get("district_code"),
-                  "commune": site.get("commune_code"), "isp": site.get("isp")})  # fmt: skip
+                  "district_name": site.get("district_name"), "commune": site.get("commune_code"),
+                  "isp": site.get("isp")})  # fmt: skip
     fields = [f"online={1 if status.get('state') == 'online' else 0}i"]
     health = status.get("health") or {}
     for key in ("cpu_pct", "memory_pct", "temperature_c", "disk_pct", "load1"):
@@ -74,7 +86,19 @@ def health_line(agent_id: str, status: dict[str, Any], site: dict[str, Any] | No
     for key in ("depth", "dropped_age", "dropped_size"):
         if isinstance(outbox.get(key), int):
             fields.append(f"outbox_{key}={outbox[key]}i")
+    if runs is not None:
+        fields.append(f"runs_received={runs.received}i")
+        if runs.expected is not None:
+            fields.append(f"runs_expected={runs.expected}i,runs_missed={max(0, runs.expected - runs.received)}i")
     return f"agent_health{tags} {','.join(fields)} {at_ms or int(time.time() * 1000)}"
+
+
+@dataclass(frozen=True)
+class RunCount:
+    """Runs an agent was expected to make since it was first seen, and how many arrived."""
+
+    expected: int | None
+    received: int
 
 
 @dataclass

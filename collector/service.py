@@ -17,7 +17,7 @@ from aiohttp import web
 from collector import api
 from collector.archive import Archive
 from collector.config import CollectorConfig
-from collector.influx import InfluxUnavailable, InfluxWriter, health_line, result_line
+from collector.influx import InfluxUnavailable, InfluxWriter, RunCount, health_line, result_line
 from collector.ingest import Message, receive
 from collector.regions import Regions
 from collector.testserver import parse_listen
@@ -117,7 +117,7 @@ class Collector:
         if accepted:
             new = self.archive.add(accepted)
             if self.influx is not None and len(self._lines) < MAX_CACHED_LINES:
-                self._lines.update((str(r.result_id), result_line(r)) for r in accepted)
+                self._lines.update((str(r.result_id), self._line(r)) for r in accepted)
             self.stats["accepted"] += new
             self.stats["duplicates"] += len(accepted) - new
             self._influx_wake.set()
@@ -135,8 +135,13 @@ class Collector:
             self.archive.set_interval(agent, float(interval))
         self.stats["statuses"] += 1
         if self.influx is not None and len(self.health_lines) < MAX_HEALTH_BACKLOG:
-            self.health_lines.append(health_line(agent, status, self.archive.site_of(agent)))
+            runs = RunCount(*self.archive.runs_of(agent))
+            self.health_lines.append(health_line(agent, status, self.archive.site_of(agent), runs))
             self._influx_wake.set()
+
+    def _line(self, result: Result) -> str:
+        site = result.site
+        return result_line(result, *self.regions.names(site.province_code, site.district_code, site.commune_code))
 
     async def _write_influx(self) -> None:
         assert self.influx is not None
@@ -170,7 +175,7 @@ class Collector:
         pending = self.archive.pending(self.config.influx.batch_size)
         health, self.health_lines = self.health_lines, []
         try:
-            lines = [self._lines.get(row.result_id) or result_line(Result.from_json(row.payload)) for row in pending]
+            lines = [self._lines.get(row.result_id) or self._line(Result.from_json(row.payload)) for row in pending]
             await self.influx.write(lines + health)
         except InfluxUnavailable:
             self.health_lines = health + self.health_lines

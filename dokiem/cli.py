@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "testserver": ("collector.cli", "testserver_command", True),
     "collector": ("collector.cli", "collector_group", True),
     "up": ("dokiem.up", "up_command", True),
+    "report": ("collector.reports.cli", "report_group", True),
+    "grafana": ("grafana.cli", "grafana_group", True),
 }
 
 

@@ -14,6 +14,21 @@ from dokiem.settings import ConfigError
 T = TypeVar("T")
 
 
+class ParsedParam(click.ParamType[T]):
+    """An option value read by ``parse``, whose ValueError becomes click's usage error."""
+
+    def __init__(self, name: str, parse: Callable[[str], T], kind: type[T]) -> None:
+        self.name, self.parse, self.kind = name, parse, kind
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> T:
+        if isinstance(value, self.kind):
+            return value
+        try:
+            return self.parse(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 def config_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(
         "--config",

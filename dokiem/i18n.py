@@ -141,6 +141,92 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Run skipped: it would exceed the line's monthly data budget",
     ),
     "err_bad_server_url": ("Địa chỉ máy chủ không hợp lệ", "Invalid server URL"),
+    # quarterly report
+    "rpt_title": ("Báo cáo chất lượng băng rộng {quarter}", "Broadband quality report, {quarter}"),
+    "rpt_quarter": ("Quý {roman}/{year}", "Q{number} {year}"),
+    "rpt_subtitle": (
+        "{province} · {start} – {end} · lập lúc {generated}",
+        "{province} · {start} – {end} · generated {generated}",
+    ),
+    "rpt_summary": (
+        "{tests} lượt đo từ {agents} thiết bị đo ({failed} lượt lỗi); quý trước: {previous} lượt đo.",
+        "{tests} tests from {agents} agents ({failed} failed); previous quarter: {previous} tests.",
+    ),
+    "rpt_method": (
+        "Tốc độ tính trên các lượt đo thành công; trung vị, p10, p90 nội suy tuyến tính. "
+        "Tốc độ 80/80: tốc độ mà 80% thiết bị đo đạt được ít nhất 80% thời gian. "
+        "So với gói cước: tỷ lệ lượt đo đạt ≥ {good}%, {low}–{good}% và < {low}% tốc độ gói cước "
+        "(QCVN 34:2022/BTTTT: tốc độ tải xuống trung bình ≥ 0,8 lần gói cước). "
+        "Nhóm có ít hơn {minimum} lượt đo thành công được đánh dấu * và cần đọc thận trọng.",
+        "Speeds over successful tests; median, p10, p90 interpolate linearly. "
+        "80/80 speed: the speed 80% of agents get at least 80% of the time. "
+        "Against the plan: shares of tests at ≥ {good}%, {low}–{good}% and < {low}% of the subscribed speed "
+        "(QCVN 34:2022/BTTTT: average download at least 0.8 × the plan). "
+        "Groups with fewer than {minimum} successful tests are marked * and should be read with care.",
+    ),
+    "rpt_table_province": ("Toàn tỉnh", "Whole province"),
+    "rpt_table_districts": ("Theo huyện", "By district"),
+    "rpt_table_communes": ("Theo xã", "By commune"),
+    "rpt_table_isps": ("Theo nhà mạng", "By ISP"),
+    "rpt_table_access": ("Theo loại truy nhập", "By access type"),
+    "rpt_table_thresholds": ("Ngưỡng chất lượng và nguồn", "Quality thresholds and sources"),
+    "rpt_part_speed": ("tốc độ", "speeds"),
+    "rpt_part_quality": ("so với gói cước, ngưỡng và quý trước", "against plan, thresholds and last quarter"),
+    "rpt_chart_districts": (
+        "Tốc độ tải xuống trung vị theo huyện (Mbit/s)",
+        "Median download by district (Mbit/s)",
+    ),
+    "rpt_chart_isp_trend": (
+        "Tốc độ tải xuống trung vị theo tuần, từng nhà mạng (Mbit/s)",
+        "Weekly median download by ISP (Mbit/s)",
+    ),
+    "rpt_by_province": ("Tỉnh", "Province"),
+    "rpt_by_district": ("Huyện", "District"),
+    "rpt_by_commune": ("Xã", "Commune"),
+    "rpt_by_isp": ("Nhà mạng", "ISP"),
+    "rpt_by_access": ("Loại truy nhập", "Access"),
+    "rpt_code": ("Mã", "Code"),
+    "rpt_agents": ("Thiết bị đo", "Agents"),
+    "rpt_tests": ("Lượt đo", "Tests"),
+    "rpt_failed": ("Lượt lỗi", "Failed"),
+    "rpt_down_median": ("Tải xuống trung vị (Mbit/s)", "Download median (Mbit/s)"),
+    "rpt_down_mean": ("Tải xuống trung bình (Mbit/s)", "Download mean (Mbit/s)"),
+    "rpt_down_p10": ("Tải xuống p10 (Mbit/s)", "Download p10 (Mbit/s)"),
+    "rpt_down_p90": ("Tải xuống p90 (Mbit/s)", "Download p90 (Mbit/s)"),
+    "rpt_up_median": ("Tải lên trung vị (Mbit/s)", "Upload median (Mbit/s)"),
+    "rpt_up_mean": ("Tải lên trung bình (Mbit/s)", "Upload mean (Mbit/s)"),
+    "rpt_up_p10": ("Tải lên p10 (Mbit/s)", "Upload p10 (Mbit/s)"),
+    "rpt_up_p90": ("Tải lên p90 (Mbit/s)", "Upload p90 (Mbit/s)"),
+    "rpt_latency_median": ("Độ trễ trung vị (ms)", "Latency median (ms)"),
+    "rpt_jitter_median": ("Jitter trung vị (ms)", "Jitter median (ms)"),
+    "rpt_loss_mean": ("Mất gói TB (%)", "Loss mean (%)"),
+    "rpt_plan_good": ("≥ 95% gói cước", "≥ 95% of plan"),
+    "rpt_plan_mid": ("80–95% gói cước", "80–95% of plan"),
+    "rpt_plan_low": ("< 80% gói cước", "< 80% of plan"),
+    "rpt_plan_mean_ratio": ("TB tải xuống / gói cước", "Mean download / plan"),
+    "rpt_speed_80_80": ("Tốc độ 80/80 (Mbit/s)", "80/80 speed (Mbit/s)"),
+    "rpt_threshold_share": ("Đạt: {name}", "Meets: {name}"),
+    "rpt_change_down_median": ("Δ tải xuống trung vị so với quý trước", "Δ download median vs last quarter"),
+    "rpt_change_up_median": ("Δ tải lên trung vị so với quý trước", "Δ upload median vs last quarter"),
+    "rpt_change_tests": ("Δ lượt đo so với quý trước", "Δ tests vs last quarter"),
+    "rpt_few_samples": ("Ghi chú", "Note"),
+    "rpt_flag_few": ("ít hơn {minimum} lượt đo", "fewer than {minimum} tests"),
+    "rpt_threshold": ("Ngưỡng", "Threshold"),
+    "rpt_any_access": ("mọi loại", "any"),
+    "rpt_min_download": ("Tải xuống tối thiểu (Mbit/s)", "Minimum download (Mbit/s)"),
+    "rpt_min_upload": ("Tải lên tối thiểu (Mbit/s)", "Minimum upload (Mbit/s)"),
+    "rpt_max_latency": ("Độ trễ tối đa (ms)", "Maximum latency (ms)"),
+    "rpt_source": ("Nguồn", "Source"),
+    "rpt_page": ("Trang {page}", "Page {page}"),
+    "rpt_no_results": (
+        "Kho lưu trữ không có kết quả nào trong quý {quarter} ({where}). Kiểm tra --quarter và --archive.",
+        "The archive holds no results in {quarter} ({where}). Check --quarter and --archive.",
+    ),
+    "rpt_written": ("Đã ghi {path}", "Wrote {path}"),
+    "rpt_reading": ("Đang đọc kho lưu trữ {where}…", "Reading the archive {where}…"),
+    "rpt_read": ("Đã đọc {count} kết quả của quý {quarter}.", "Read {count} results of {quarter}."),
+    "access_fixed": ("Cố định", "Fixed"),
+    "access_mobile": ("Di động", "Mobile"),
 }
 
 

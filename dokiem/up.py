@@ -23,7 +23,7 @@ from agent.cli import max_seconds_option
 from agent.config import AgentConfig
 from agent.service import Agent
 from collector import testserver
-from collector.cli import ListenAddress, run_server
+from collector.cli import LISTEN_ADDRESS, run_server
 from collector.config import load as load_collector
 from collector.service import Collector
 from dokiem.contract import Result
@@ -143,7 +143,7 @@ async def _until_archived(collector: Collector, result_id: str) -> None:
 @click.option("--interval", "interval_min", type=click.FloatRange(0.1, 1440), default=5.0, show_default=True,
               help="Minutes between measurements.")  # fmt: skip
 @click.option("--runs", type=click.IntRange(1), default=None, help="Stop after this many runs (default: until Ctrl+C).")
-@click.option("--listen", type=ListenAddress(), default="127.0.0.1:0", show_default=True,
+@click.option("--listen", type=LISTEN_ADDRESS, default="127.0.0.1:0", show_default=True,
               help="Where the test server listens (port 0 = any free port).")  # fmt: skip
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dokiem-data"),
               show_default=True, help="Where the agent's outbox and the collector's archive live.")  # fmt: skip

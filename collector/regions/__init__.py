@@ -72,6 +72,15 @@ class Regions:
             if district is not None and place[0] != district:
                 raise UnknownRegion(f"commune {commune!r} lies in district {place[0]}, not {district}")
 
+    def names(self, province: str | None, district: str | None, commune: str | None) -> tuple[str | None, str | None]:
+        """The region files' names of a (checked) district and commune, None where unknown."""
+        known = self.provinces.get(province or "")
+        if known is None:
+            return None, None
+        place = known.districts.get(district or "")
+        commune_place = known.communes.get(commune or "")
+        return (place.name if place else None), (commune_place[1] if commune_place else None)
+
 
 def _rows(path: Path) -> list[dict[str, str]]:
     if not path.exists():

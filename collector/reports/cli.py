@@ -1,0 +1,94 @@
+"""``dokiem report quarterly``: the report the department sends up, from the archive."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from collector.cli import collector_config_option, load_collector_config
+from collector.reports.quarterly import Quarter
+from dokiem.cli_config import ParsedParam, load_or_exit
+from dokiem.i18n import Translator
+
+
+def _formats(value: str) -> list[str]:
+    from collector.reports.build import FORMATS
+
+    chosen = [f.strip().lower() for f in value.split(",") if f.strip()]
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"{', '.join(unknown) or '(none)'}: choose from {', '.join(FORMATS)}",
+                                 param_hint="--format")  # fmt: skip
+    return list(dict.fromkeys(chosen))
+
+
+@click.group("report")
+def report_group() -> None:
+    """Reports from the archive."""
+
+
+@report_group.command("quarterly")
+@click.option(
+    "--quarter",
+    type=ParsedParam("YEARQn", Quarter.parse, Quarter),
+    help="The quarter, e.g. 2026Q3 (default: the last complete one).",
+)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Folder to write into (created if missing).")  # fmt: skip
+@click.option("--format", "formats", default="xlsx,pdf,csv", show_default=True, help="Comma-separated: xlsx,pdf,csv.")
+@click.option(
+    "--thresholds", "thresholds_path", type=click.Path(dir_okay=False, path_type=Path),
+    help="Thresholds file the department edits (default: the national ones shipped with dokiem).",
+)  # fmt: skip
+@click.option("--archive", "archive_url", help="Archive URL (default: the collector config's archive_url).")
+@collector_config_option
+@click.pass_obj
+def quarterly_command(
+    tr: Translator, quarter: Quarter | None, out_dir: Path, formats: str, thresholds_path: Path | None,
+    archive_url: str | None, config_path: Path | None,
+) -> None:  # fmt: skip
+    """Write the quarterly report: per province, district, commune, ISP and access type."""
+    from collector.archive import Archive
+    from collector.regions import Regions
+    from collector.reports.build import read_figures, write_report
+    from collector.reports.pdf import FontMissing
+    from collector.thresholds import load_thresholds
+
+    chosen = _formats(formats)
+    if quarter is None:
+        quarter = Quarter.containing(datetime.now(UTC)).previous()
+    rules = load_or_exit(load_thresholds, thresholds_path, tr)
+    config = load_collector_config(config_path, tr)
+    url = archive_url or config.archive_url
+    try:
+        archive = Archive.from_url(url)
+    except Exception as exc:  # a bad URL, a missing file's folder, PostgreSQL refusing us
+        raise click.ClickException(tr("bad_option", reason=f"--archive {url}: {exc}")) from None
+    extra = [config.collector.regions_dir] if config.collector.regions_dir else []
+    regions = Regions.load(*extra)
+    click.echo(tr("rpt_reading", where=archive.where), err=True)
+
+    def progress(n: int) -> None:
+        click.echo(f"\r  {tr.number(n, 0)}", nl=False, err=True)
+
+    try:
+        figures = read_figures(archive, quarter, rules, progress)
+    finally:
+        archive.close()
+    total = figures.total
+    click.echo("", err=True)
+    if not figures.groups.get("province") and total is None:
+        raise click.ClickException(tr("rpt_no_results", quarter=str(quarter), where=archive.where))
+    tests = sum(g.tests for g in figures.groups["province"])
+    click.echo(tr("rpt_read", count=tr.number(tests, 0), quarter=str(quarter)), err=True)
+    try:
+        for path in write_report(figures, chosen, out_dir, tr, regions):
+            click.echo(tr("rpt_written", path=path))
+    except FontMissing as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"{out_dir}: {exc.strerror or exc}") from None
+    sys.stdout.flush()

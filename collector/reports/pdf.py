@@ -1,0 +1,233 @@
+"""The PDF a person reads: summary, two charts (districts, ISPs over the quarter), then the tables.
+
+Set in DejaVu Sans, which carries every Vietnamese letter; it comes from the system (Debian's
+``fonts-dejavu-core``) or the directory named by ``DOKIEM_REPORT_FONT_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.lineplots import LinePlot
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+from reportlab.platypus.flowables import Flowable
+
+from collector.reports.tables import Table, Value
+from dokiem.i18n import Translator
+
+FONT_DIRS = (
+    "/usr/share/fonts/truetype/dejavu",
+    "/usr/share/fonts/dejavu",
+    "/usr/share/fonts/TTF",
+    "/usr/local/share/fonts",
+)
+PALETTE = [colors.HexColor(c) for c in ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")]
+PAGE = landscape(A4)
+
+# The columns of each table's two parts in the PDF (the XLSX and CSV carry all of them).
+SPEED_PART = ("down_median", "down_mean", "down_p10", "down_p90", "up_median", "up_mean", "up_p10", "up_p90",
+              "latency_median", "jitter_median", "loss_mean")  # fmt: skip
+QUALITY_PART = ("plan_good", "plan_mid", "plan_low", "plan_mean_ratio", "speed_80_80", "change_down_median",
+                "change_up_median", "change_tests")  # fmt: skip
+COUNT_COLUMNS = ("agents", "tests", "failed")
+
+
+class FontMissing(RuntimeError):
+    pass
+
+
+def register_fonts() -> tuple[str, str]:
+    """Register DejaVu Sans (regular, bold) and return their names."""
+    dirs = [os.environ["DOKIEM_REPORT_FONT_DIR"]] if os.environ.get("DOKIEM_REPORT_FONT_DIR") else list(FONT_DIRS)
+    for folder in dirs:
+        regular, bold = Path(folder, "DejaVuSans.ttf"), Path(folder, "DejaVuSans-Bold.ttf")
+        if regular.exists() and bold.exists():
+            pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
+            pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
+            pdfmetrics.registerFontFamily("DejaVuSans", normal="DejaVuSans", bold="DejaVuSans-Bold")
+            return "DejaVuSans", "DejaVuSans-Bold"
+    raise FontMissing(
+        f"DejaVuSans.ttf and DejaVuSans-Bold.ttf are not in {', '.join(dirs)}: install Debian's fonts-dejavu-core "
+        "or set DOKIEM_REPORT_FONT_DIR to a folder holding them"
+    )
+
+
+def format_value(value: Value, kind: str, tr: Translator) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, str):
+        return value
+    if kind in ("int", "delta_int"):
+        text = f"{int(value):,}".replace(",", "." if tr.lang == "vi" else ",")
+        return f"+{text}" if kind == "delta_int" and value > 0 else text
+    if kind == "share":
+        return tr.number(100 * value, 1) + "%"
+    if kind == "ratio":
+        return tr.number(value, 2)
+    if kind == "pct":
+        return tr.number(value, 2)
+    text = tr.number(value, 1)
+    return f"+{text}" if kind == "delta_mbps" and value > 0 else text
+
+
+class _Styles:
+    def __init__(self, regular: str, bold: str) -> None:
+        self.title = ParagraphStyle("title", fontName=bold, fontSize=16, leading=20, spaceAfter=4)
+        self.heading = ParagraphStyle("heading", fontName=bold, fontSize=11, leading=14, spaceBefore=6, spaceAfter=4)
+        self.body = ParagraphStyle("body", fontName=regular, fontSize=8.5, leading=11, spaceAfter=4)
+        self.cell = ParagraphStyle("cell", fontName=regular, fontSize=6.5, leading=8)
+        self.head_cell = ParagraphStyle("head", fontName=bold, fontSize=6.3, leading=7.5)
+        self.regular, self.bold = regular, bold
+
+
+def _pdf_table(table: Table, keys: Sequence[str], tr: Translator, styles: _Styles) -> LongTable:
+    name_columns = [c for c in table.columns if c.kind == "text"]
+    chosen = name_columns + [c for c in table.columns if c.key in keys or (c.key.startswith("threshold_") and
+                             "threshold_" in keys)]  # fmt: skip
+    index = {c.key: i for i, c in enumerate(table.columns)}
+    header = [Paragraph(escape(c.title), styles.head_cell) for c in chosen]
+    body = []
+    for row, flagged in zip(table.rows, table.flagged, strict=True):
+        cells = [format_value(row[index[c.key]], c.kind, tr) for c in chosen]
+        if flagged:
+            cells[0] = f"{cells[0]} *"
+        body.append(cells)
+    width = PAGE[0] - 24 * mm
+    text_width = 34 * mm
+    other = (width - text_width * len(name_columns)) / max(1, len(chosen) - len(name_columns))
+    widths = [text_width] * len(name_columns) + [other] * (len(chosen) - len(name_columns))
+    result = LongTable([header, *body], colWidths=widths, repeatRows=1)
+    style = [
+        ("FONT", (0, 1), (-1, -1), styles.regular, 6.5),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#999999")),
+        ("ALIGN", (len(name_columns), 1), (-1, -1), "RIGHT"),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+    ]
+    style += [("BACKGROUND", (0, r), (-1, r), colors.HexColor("#FFF2CC")) for r, f in
+              enumerate(table.flagged, start=1) if f]  # fmt: skip
+    result.setStyle(TableStyle(style))
+    return result
+
+
+def _style_axes(category: Any, value: Any, styles: _Styles, tr: Translator) -> None:
+    for axis in (category, value):
+        axis.labels.fontName = styles.regular
+        axis.labels.fontSize = 7
+    value.valueMin = 0
+    value.labelTextFormat = lambda v: tr.number(v, 0)
+
+
+def district_chart(names: list[str], values: list[float], title: str, tr: Translator, styles: _Styles) -> Drawing:
+    height = 40 + 13 * len(names)
+    drawing = Drawing(PAGE[0] - 24 * mm, height + 20)
+    chart = HorizontalBarChart()
+    chart.x, chart.y = 150, 20
+    chart.width, chart.height = drawing.width - 200, height - 20
+    chart.data = [list(reversed(values))]
+    chart.categoryAxis.categoryNames = list(reversed(names))
+    _style_axes(chart.categoryAxis, chart.valueAxis, styles, tr)
+    chart.bars[0].fillColor = PALETTE[0]
+    chart.barLabelFormat = lambda v: tr.number(v, 1)
+    chart.barLabels.fontName = styles.regular
+    chart.barLabels.fontSize = 6
+    chart.barLabels.boxAnchor = "w"
+    chart.barLabels.dx = 3
+    drawing.add(chart)
+    drawing.add(String(0, height + 6, title, fontName=styles.bold, fontSize=10))
+    return drawing
+
+
+def trend_chart(trend: dict[str, list[tuple[datetime, float]]], title: str, tr: Translator, styles: _Styles) -> Drawing:
+    drawing = Drawing(PAGE[0] - 24 * mm, 230)
+    plot = LinePlot()
+    plot.x, plot.y, plot.width, plot.height = 50, 30, drawing.width - 200, 170
+    isps = sorted(trend)
+    plot.data = [[(when.timestamp() / 86400, value) for when, value in trend[isp]] for isp in isps]
+    for i in range(len(isps)):
+        plot.lines[i].strokeColor = PALETTE[i % len(PALETTE)]
+        plot.lines[i].strokeWidth = 1.5
+    _style_axes(plot.xValueAxis, plot.yValueAxis, styles, tr)
+    plot.xValueAxis.labelTextFormat = lambda day: datetime.fromtimestamp(day * 86400).strftime("%d/%m")
+    drawing.add(plot)
+    legend = Legend()
+    legend.x, legend.y = drawing.width - 130, 190
+    legend.fontName, legend.fontSize = styles.regular, 8
+    legend.colorNamePairs = [(PALETTE[i % len(PALETTE)], isp) for i, isp in enumerate(isps)]
+    drawing.add(legend)
+    drawing.add(String(0, 215, title, fontName=styles.bold, fontSize=10))
+    return drawing
+
+
+class _Footer:
+    def __init__(self, text: str, tr: Translator, font: str) -> None:
+        self.text, self.tr, self.font = text, tr, font
+
+    def __call__(self, canvas: object, doc: SimpleDocTemplate) -> None:
+        canvas.saveState()  # type: ignore[attr-defined]
+        canvas.setFont(self.font, 7)  # type: ignore[attr-defined]
+        canvas.drawString(12 * mm, 7 * mm, self.text)  # type: ignore[attr-defined]
+        canvas.drawRightString(PAGE[0] - 12 * mm, 7 * mm, self.tr("rpt_page", page=doc.page))  # type: ignore[attr-defined]
+        canvas.restoreState()  # type: ignore[attr-defined]
+
+
+def write_pdf(
+    path: Path,
+    title: str,
+    intro: list[str],
+    tables: list[Table],
+    thresholds: Table,
+    trend: dict[str, list[tuple[datetime, float]]],
+    tr: Translator,
+) -> Path:
+    regular, bold = register_fonts()
+    styles = _Styles(regular, bold)
+    story: list[Flowable] = [Paragraph(escape(title), styles.title)]
+    story += [Paragraph(escape(line), styles.body) for line in intro]
+    by_id = {t.id: t for t in tables}
+    districts = by_id.get("districts")
+    if districts is not None and districts.rows:
+        pairs = [(str(n), float(v)) for n, v in zip(districts.column("name"), districts.column("down_median"),
+                 strict=True) if isinstance(v, float)]  # fmt: skip
+        pairs.sort(key=lambda pair: -pair[1])  # a ranking: fastest first
+        story.append(
+            district_chart([n for n, _ in pairs], [v for _, v in pairs], tr("rpt_chart_districts"), tr, styles)
+        )
+    if trend:
+        story.append(trend_chart(trend, tr("rpt_chart_isp_trend"), tr, styles))
+    for table in tables:
+        if not table.rows:
+            continue
+        story.append(PageBreak())
+        story.append(Paragraph(escape(f"{table.title} — {tr('rpt_part_speed')}"), styles.heading))
+        story.append(_pdf_table(table, (*COUNT_COLUMNS, *SPEED_PART), tr, styles))
+        story.append(Spacer(1, 6 * mm))
+        story.append(Paragraph(escape(f"{table.title} — {tr('rpt_part_quality')}"), styles.heading))
+        story.append(_pdf_table(table, ("tests", *QUALITY_PART, "threshold_"), tr, styles))
+    story.append(PageBreak())
+    story.append(Paragraph(escape(thresholds.title), styles.heading))
+    for row in thresholds.rows:
+        story.append(Paragraph(f"<b>{escape(str(row[1]))}</b> — {escape(str(row[6]))}", styles.body))
+    doc = SimpleDocTemplate(
+        str(path), pagesize=PAGE, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=14 * mm,
+        title=title, author="dokiem",
+    )  # fmt: skip
+    footer = _Footer(title, tr, regular)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return path

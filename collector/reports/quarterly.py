@@ -1,0 +1,341 @@
+"""The quarterly report's figures: the archive's results of one quarter, grouped and summarised.
+
+Groups are the province as a whole, each district, commune, ISP and access type. Speeds are taken
+over successful tests; failed tests are counted. Percentiles interpolate linearly between ranks
+(numpy's default). The "80/80" speed is the speed 80% of agents get at least 80% of the time: the
+20th percentile, across the group's agents, of each agent's own 20th percentile. A group with fewer
+successful tests than ``min_samples`` is flagged, not dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from collector.thresholds import Thresholds
+
+LOCAL_TIME = timezone(timedelta(hours=7), "ICT")  # quarters begin at local midnight in Vietnam
+WEEK_MS = 7 * 86_400_000
+BREAKDOWNS = ("province", "district", "commune", "isp", "access")
+_TEXT_COLUMNS = ("agent", "province", "district", "commune", "isp", "access")
+_NUMBER_COLUMNS = ("download", "upload", "latency", "jitter", "loss", "plan_down")
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, text: str) -> Quarter:
+        match = re.fullmatch(r"(\d{4})\s*-?\s*Q([1-4])", text.strip(), flags=re.IGNORECASE)
+        if match is None:
+            raise ValueError(f"{text!r} is not a quarter: write it as YEARQn, e.g. 2026Q3")
+        return cls(int(match[1]), int(match[2]))
+
+    @classmethod
+    def containing(cls, moment: datetime) -> Quarter:
+        local = moment.astimezone(LOCAL_TIME)
+        return cls(local.year, (local.month - 1) // 3 + 1)
+
+    @property
+    def start(self) -> datetime:
+        return datetime(self.year, 3 * self.number - 2, 1, tzinfo=LOCAL_TIME)
+
+    @property
+    def end(self) -> datetime:
+        return self.next().start
+
+    def next(self) -> Quarter:
+        return Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+
+    def previous(self) -> Quarter:
+        return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+
+    def __str__(self) -> str:
+        return f"{self.year}Q{self.number}"
+
+
+@dataclass
+class Frame:
+    """One quarter's results as columns: text columns as integer codes into ``labels`` (-1 = none)."""
+
+    codes: dict[str, Ints]
+    labels: dict[str, list[str]]
+    started_ms: Ints
+    failed: npt.NDArray[np.bool_]
+    numbers: dict[str, Floats]
+
+    def __len__(self) -> int:
+        return len(self.started_ms)
+
+
+class _Interner:
+    def __init__(self) -> None:
+        self.index: dict[str | None, int] = {None: -1}
+        self.labels: list[str] = []
+
+    def code(self, value: str | None) -> int:
+        found = self.index.get(value)
+        if found is None:
+            found = self.index[value] = len(self.labels)
+            self.labels.append(str(value))
+        return found
+
+
+def load_frame(rows: Iterable[tuple[Any, ...]], chunk: int = 65_536) -> Frame:
+    """Columns from rows of (agent, started_ms, province, district, commune, isp, access, failed,
+    download, upload, latency, jitter, loss, plan_down), read a chunk at a time."""
+    interners = {name: _Interner() for name in _TEXT_COLUMNS}
+    parts: dict[str, list[npt.NDArray[Any]]] = {
+        name: [] for name in (*_TEXT_COLUMNS, "started", "failed", *_NUMBER_COLUMNS)
+    }
+
+    def flush(batch: list[tuple[Any, ...]]) -> None:
+        columns = list(zip(*batch, strict=True))
+        agent, started, province, district, commune, isp, access, failed, *numbers = columns
+        for name, values in zip(_TEXT_COLUMNS, (agent, province, district, commune, isp, access), strict=True):
+            parts[name].append(np.fromiter(map(interners[name].code, values), np.int64, len(values)))
+        parts["started"].append(np.asarray(started, np.int64))
+        parts["failed"].append(np.asarray(failed, np.bool_))
+        for name, values in zip(_NUMBER_COLUMNS, numbers, strict=True):
+            parts[name].append(np.asarray(values, np.float64))  # None becomes nan
+
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == chunk:
+            flush(batch)
+            batch = []
+    if batch:
+        flush(batch)
+
+    def joined(name: str, dtype: type) -> npt.NDArray[Any]:
+        return np.concatenate(parts[name]) if parts[name] else np.empty(0, dtype)
+
+    return Frame(
+        codes={name: joined(name, np.int64) for name in _TEXT_COLUMNS},
+        labels={name: interners[name].labels for name in _TEXT_COLUMNS},
+        started_ms=joined("started", np.int64),
+        failed=joined("failed", np.bool_),
+        numbers={name: joined(name, np.float64) for name in _NUMBER_COLUMNS},
+    )
+
+
+@dataclass
+class Spread:
+    """Median, mean, 10th and 90th percentile of one figure (None when nothing was measured)."""
+
+    median: float | None = None
+    mean: float | None = None
+    p10: float | None = None
+    p90: float | None = None
+
+
+@dataclass
+class GroupStats:
+    key: str  # the group's code (district, commune), ISP name, access type, or the province code
+    agents: int
+    tests: int
+    failed: int
+    download: Spread
+    upload: Spread
+    latency_median: float | None
+    jitter_median: float | None
+    loss_mean: float | None
+    plan_tests: int  # successful tests whose site gave a subscribed plan
+    plan_good: float | None  # shares of plan_tests at >= good ratio, between, < min ratio
+    plan_mid: float | None
+    plan_low: float | None
+    plan_mean_ratio: float | None  # mean download / plan (QCVN 34: at least 0.8)
+    speed_80_80: float | None
+    thresholds: dict[str, float | None]
+    few_samples: bool
+    previous: GroupStats | None = None
+
+    def change(self, figure: str) -> float | None:
+        """This quarter's value minus the previous quarter's (None when either is missing)."""
+        if self.previous is None:
+            return None
+        now, before = _figure(self, figure), _figure(self.previous, figure)
+        return None if now is None or before is None else now - before
+
+
+def _figure(stats: GroupStats, figure: str) -> float | None:
+    if figure == "download_median":
+        return stats.download.median
+    if figure == "upload_median":
+        return stats.upload.median
+    if figure == "tests":
+        return float(stats.tests)
+    raise KeyError(figure)
+
+
+@dataclass
+class QuarterlyFigures:
+    quarter: Quarter
+    rules: Thresholds
+    groups: dict[str, list[GroupStats]]  # breakdown -> groups, largest first
+    isp_trend: dict[str, list[tuple[datetime, float]]]  # ISP -> (week start, median download)
+    previous_tests: int
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def total(self) -> GroupStats | None:
+        province = self.groups.get("province") or []
+        return province[0] if len(province) == 1 else None
+
+
+def _measured(values: Floats) -> Floats:
+    return values[~np.isnan(values)]
+
+
+def _spread(values: Floats) -> Spread:
+    if values.size == 0:
+        return Spread()
+    p10, median, p90 = np.percentile(values, [10, 50, 90])
+    return Spread(float(median), float(values.mean()), float(p10), float(p90))
+
+
+def _median(values: Floats) -> float | None:
+    return float(np.median(values)) if values.size else None
+
+
+def _share(hits: npt.NDArray[np.bool_]) -> float | None:
+    return float(hits.mean()) if hits.size else None
+
+
+class _Summariser:
+    def __init__(self, frame: Frame, rules: Thresholds) -> None:
+        self.frame = frame
+        self.rules = rules
+        self.ok = ~frame.failed
+        self.agent_p20 = self._agent_p20()
+        # access label by code; the trailing "" is what code -1 (no access type) indexes
+        self.access = np.array([*frame.labels["access"], ""])
+
+    def _agent_p20(self) -> Floats:
+        """Each agent's own 20th-percentile download (nan for an agent with no successful download)."""
+        codes = self.frame.codes["agent"]
+        down = self.frame.numbers["download"]
+        keep = self.ok & ~np.isnan(down) & (codes >= 0)
+        out = np.full(len(self.frame.labels["agent"]), np.nan)
+        for agent, rows in _groups(codes[keep]):
+            out[agent] = np.percentile(down[keep][rows], 20)
+        return out
+
+    def summarise(self, key: str, rows: Ints) -> GroupStats:
+        f = self.frame
+        ok = rows[self.ok[rows]]
+        n = f.numbers
+        plan_ratio = _measured(n["download"][ok] / n["plan_down"][ok])
+        rules = self.rules.report
+        agents = np.unique(f.codes["agent"][rows])
+        agent_speeds = _measured(self.agent_p20[agents[agents >= 0]])
+        return GroupStats(
+            key=key,
+            agents=int((agents >= 0).sum()),
+            tests=int(rows.size),
+            failed=int(rows.size - ok.size),
+            download=_spread(_measured(n["download"][ok])),
+            upload=_spread(_measured(n["upload"][ok])),
+            latency_median=_median(_measured(n["latency"][ok])),
+            jitter_median=_median(_measured(n["jitter"][ok])),
+            loss_mean=(float(v.mean()) if (v := _measured(n["loss"][ok])).size else None),
+            plan_tests=int(plan_ratio.size),
+            plan_good=_share(plan_ratio >= rules.plan_good_ratio),
+            plan_mid=_share((plan_ratio >= rules.plan_min_ratio) & (plan_ratio < rules.plan_good_ratio)),
+            plan_low=_share(plan_ratio < rules.plan_min_ratio),
+            plan_mean_ratio=float(plan_ratio.mean()) if plan_ratio.size else None,
+            speed_80_80=float(np.percentile(agent_speeds, 20)) if agent_speeds.size else None,
+            thresholds={t.id: self._threshold_share(ok, t) for t in self.rules.thresholds},
+            few_samples=int(ok.size) < rules.min_samples,
+        )
+
+    def _threshold_share(self, ok: Ints, threshold: Any) -> float | None:
+        n = self.frame.numbers
+        if threshold.access is not None:
+            ok = ok[self.access[self.frame.codes["access"][ok]] == threshold.access.value]
+        bounds = [
+            (n["download"][ok], threshold.download_mbps, np.greater_equal),
+            (n["upload"][ok], threshold.upload_mbps, np.greater_equal),
+            (n["latency"][ok], threshold.latency_ms, np.less_equal),
+        ]
+        measured = np.ones(ok.size, np.bool_)
+        met = np.ones(ok.size, np.bool_)
+        for values, bound, compare in bounds:
+            if bound is not None:
+                measured &= ~np.isnan(values)
+                met &= compare(values, bound)
+        return _share(met[measured])
+
+
+def _groups(codes: Ints) -> Iterator[tuple[int, Ints]]:
+    """(code, row indices) for each code present, in code order."""
+    if codes.size == 0:
+        return
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    for start, rows in zip(starts, np.split(order, starts[1:]), strict=True):
+        yield int(ordered[start]), rows
+
+
+def summarise(frame: Frame, rules: Thresholds) -> dict[str, list[GroupStats]]:
+    """Every breakdown's groups, most tests first (rows without a code form no group)."""
+    summariser = _Summariser(frame, rules)
+    out: dict[str, list[GroupStats]] = {}
+    for breakdown in BREAKDOWNS:
+        codes = frame.codes[breakdown]
+        labels = frame.labels[breakdown]
+        groups = [summariser.summarise(labels[code], rows) for code, rows in _groups(codes) if code >= 0]
+        out[breakdown] = sorted(groups, key=lambda g: (-g.tests, g.key))
+    return out
+
+
+def isp_trend(frame: Frame, since: datetime) -> dict[str, list[tuple[datetime, float]]]:
+    """Median download of each ISP's successful tests, week by week from ``since``."""
+    down = frame.numbers["download"]
+    keep = ~frame.failed & ~np.isnan(down)
+    week = (frame.started_ms - int(since.timestamp() * 1000)) // WEEK_MS
+    labels = frame.labels["isp"]
+    trend: dict[str, list[tuple[datetime, float]]] = {}
+    for isp, rows in _groups(frame.codes["isp"][keep]):
+        if isp < 0:
+            continue
+        weeks = week[keep][rows]
+        values = down[keep][rows]
+        trend[labels[isp]] = [
+            (since + timedelta(weeks=int(w)), float(np.median(values[in_week])))
+            for w, in_week in ((w, weeks == w) for w in np.unique(weeks))
+        ]
+    return trend
+
+
+def quarterly_figures(
+    current: Iterable[tuple[Any, ...]], previous: Iterable[tuple[Any, ...]], quarter: Quarter, rules: Thresholds
+) -> QuarterlyFigures:
+    frame = load_frame(current)
+    groups = summarise(frame, rules)
+    before_frame = load_frame(previous)
+    before = summarise(before_frame, rules)
+    for breakdown, stats in groups.items():
+        earlier = {g.key: g for g in before.get(breakdown, [])}
+        for group in stats:
+            group.previous = earlier.get(group.key)
+    return QuarterlyFigures(
+        quarter=quarter,
+        rules=rules,
+        groups=groups,
+        isp_trend=isp_trend(frame, quarter.start),
+        previous_tests=len(before_frame),
+    )

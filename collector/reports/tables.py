@@ -1,0 +1,159 @@
+"""The report's figures as named tables with translated headers: what every output format writes.
+
+CSV and XLSX write every column with raw numbers; the PDF picks columns by key and formats them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from collector.regions import Regions
+from collector.reports.quarterly import GroupStats, QuarterlyFigures
+from dokiem.i18n import Translator
+
+Kind = Literal["text", "int", "mbps", "ms", "pct", "share", "ratio", "delta_mbps", "delta_int", "flag"]
+Value = str | int | float | None
+
+# breakdown -> table id (file and sheet names stay English and stable)
+TABLE_IDS = {"province": "province", "district": "districts", "commune": "communes", "isp": "isps", "access": "access"}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    kind: Kind
+
+
+@dataclass
+class Table:
+    id: str
+    title: str
+    columns: list[Column]
+    rows: list[list[Value]]
+    flagged: list[bool]
+
+    def column(self, key: str) -> list[Value]:
+        index = [c.key for c in self.columns].index(key)
+        return [row[index] for row in self.rows]
+
+
+def _figure_columns(tr: Translator, figures: QuarterlyFigures) -> list[tuple[Column, Callable[[GroupStats], Value]]]:
+    def col(key: str, kind: Kind, get: Callable[[GroupStats], Value]) -> tuple[Column, Callable[[GroupStats], Value]]:
+        return Column(key, tr(f"rpt_{key}"), kind), get
+
+    columns = [
+        col("agents", "int", lambda g: g.agents),
+        col("tests", "int", lambda g: g.tests),
+        col("failed", "int", lambda g: g.failed),
+        col("down_median", "mbps", lambda g: g.download.median),
+        col("down_mean", "mbps", lambda g: g.download.mean),
+        col("down_p10", "mbps", lambda g: g.download.p10),
+        col("down_p90", "mbps", lambda g: g.download.p90),
+        col("up_median", "mbps", lambda g: g.upload.median),
+        col("up_mean", "mbps", lambda g: g.upload.mean),
+        col("up_p10", "mbps", lambda g: g.upload.p10),
+        col("up_p90", "mbps", lambda g: g.upload.p90),
+        col("latency_median", "ms", lambda g: g.latency_median),
+        col("jitter_median", "ms", lambda g: g.jitter_median),
+        col("loss_mean", "pct", lambda g: g.loss_mean),
+        col("plan_good", "share", lambda g: g.plan_good),
+        col("plan_mid", "share", lambda g: g.plan_mid),
+        col("plan_low", "share", lambda g: g.plan_low),
+        col("plan_mean_ratio", "ratio", lambda g: g.plan_mean_ratio),
+        col("speed_80_80", "mbps", lambda g: g.speed_80_80),
+    ]
+    for threshold in figures.rules.thresholds:
+        title = tr("rpt_threshold_share", name=threshold.name(tr.lang))
+        columns.append((Column(f"threshold_{threshold.id}", title, "share"), _threshold_share(threshold.id)))
+    columns += [
+        col("change_down_median", "delta_mbps", lambda g: g.change("download_median")),
+        col("change_up_median", "delta_mbps", lambda g: g.change("upload_median")),
+        col("change_tests", "delta_int", lambda g: None if (c := g.change("tests")) is None else int(c)),
+        col("few_samples", "flag", lambda g: tr("rpt_flag_few", minimum=figures.rules.report.min_samples)
+            if g.few_samples else ""),
+    ]  # fmt: skip
+    return columns
+
+
+def _threshold_share(threshold_id: str) -> Callable[[GroupStats], Value]:
+    return lambda group: group.thresholds.get(threshold_id)
+
+
+def _name_columns(breakdown: str, tr: Translator, regions: Regions) -> list[tuple[Column, Callable[[str], Value]]]:
+    def place(code: str) -> tuple[str, str]:
+        for province in regions.provinces.values():
+            if code in province.communes:
+                district, name = province.communes[code]
+                district_place = province.districts.get(district)
+                return name, district_place.name if district_place else district
+        return code, ""
+
+    def district_name(code: str) -> str:
+        for province in regions.provinces.values():
+            if code in province.districts:
+                return province.districts[code].name
+        return code
+
+    def province_name(code: str) -> str:
+        known = regions.provinces.get(code)
+        return known.name if known else code
+
+    name = Column("name", tr(f"rpt_by_{breakdown}"), "text")
+    code = Column("code", tr("rpt_code"), "text")
+    if breakdown == "commune":
+        return [(name, lambda c: place(c)[0]), (Column("district", tr("rpt_by_district"), "text"),
+                lambda c: place(c)[1]), (code, lambda c: c)]  # fmt: skip
+    if breakdown == "district":
+        return [(name, district_name), (code, lambda c: c)]
+    if breakdown == "province":
+        return [(name, province_name), (code, lambda c: c)]
+    if breakdown == "access":
+        return [(name, lambda c: tr(f"access_{c}") if tr.has(f"access_{c}") else c)]
+    return [(name, lambda c: c)]
+
+
+def report_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[Table]:
+    tables = []
+    figure_columns = _figure_columns(tr, figures)
+    for breakdown, table_id in TABLE_IDS.items():
+        names = _name_columns(breakdown, tr, regions)
+        groups = figures.groups.get(breakdown, [])
+        if breakdown in ("district", "commune"):
+            groups = sorted(groups, key=lambda g: g.key)  # official code order, as GSO lists them
+        tables.append(
+            Table(
+                id=table_id,
+                title=tr(f"rpt_table_{table_id}"),
+                columns=[c for c, _ in names] + [c for c, _ in figure_columns],
+                rows=[[get(g.key) for _, get in names] + [get(g) for _, get in figure_columns] for g in groups],
+                flagged=[g.few_samples for g in groups],
+            )
+        )
+    return tables
+
+
+def thresholds_table(figures: QuarterlyFigures, tr: Translator) -> Table:
+    rules = figures.rules
+    rows: list[list[Value]] = [
+        [t.id, t.name(tr.lang), tr(f"access_{t.access.value}") if t.access else tr("rpt_any_access"),
+         t.download_mbps, t.upload_mbps, t.latency_ms, t.source]
+        for t in rules.thresholds
+    ]  # fmt: skip
+    return Table(
+        id="thresholds",
+        title=tr("rpt_table_thresholds"),
+        columns=[
+            Column("id", "id", "text"),
+            Column("name", tr("rpt_threshold"), "text"),
+            Column("access", tr("rpt_by_access"), "text"),
+            Column("download", tr("rpt_min_download"), "mbps"),
+            Column("upload", tr("rpt_min_upload"), "mbps"),
+            Column("latency", tr("rpt_max_latency"), "ms"),
+            Column("source", tr("rpt_source"), "text"),
+        ],
+        rows=rows,
+        flagged=[False] * len(rows),
+    )

@@ -1,0 +1,90 @@
+"""A generated quarter of results for Thanh Hóa: every district, several ISPs, fixed and mobile.
+
+Deterministic for a seed. Tests compute what they expect from these Results themselves; the
+benchmark uses the same generator for a million.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from collector.regions import Regions
+from dokiem.contract import Access, ErrorInfo, Method, Result, Site
+
+FIXED_ISPS = ("VNPT", "Viettel", "FPT")
+MOBILE_ISPS = ("Viettel", "VinaPhone", "MobiFone")
+FIXED_PLANS = (100.0, 200.0, 300.0, 500.0, 1000.0)
+METHOD = Method(name="dokiem-http", version="1", streams_down=4, streams_up=4)
+
+
+@dataclass(frozen=True)
+class SyntheticAgent:
+    agent_id: str
+    site: Site
+    quality: float  # how much of the plan (fixed) or of 80 Mbit/s (mobile) this line gets, typically
+
+
+def synthetic_agents(regions: Regions, per_district: int = 3, seed: int = 1) -> list[SyntheticAgent]:
+    rng = random.Random(seed)
+    province = regions.provinces["38"]
+    communes: dict[str, list[tuple[str, str]]] = {}
+    for code, (district, name) in province.communes.items():
+        communes.setdefault(district, []).append((code, name))
+    agents = []
+    for d_index, district in enumerate(sorted(province.districts.values(), key=lambda d: d.code)):
+        district_quality = 0.55 + 0.4 * d_index / len(province.districts)  # districts differ, in code order
+        for n in range(per_district):
+            commune_code, commune_name = rng.choice(communes.get(district.code) or [("", "")])
+            access = Access.MOBILE if n % 3 == 2 else Access.FIXED
+            isp = (MOBILE_ISPS if access is Access.MOBILE else FIXED_ISPS)[(d_index + n) % 3]
+            site = Site(
+                province_code="38", province_name=province.name, district_code=district.code,
+                district_name=district.name, commune_code=commune_code or None, commune_name=commune_name or None,
+                lat=district.lat, lon=district.lon, isp=isp, access=access,
+                plan_down_mbps=rng.choice(FIXED_PLANS) if access is Access.FIXED else None,
+                plan_up_mbps=None,
+            )  # fmt: skip
+            agents.append(SyntheticAgent(f"th-{district.code}-{n:03d}", site, district_quality))
+    return agents
+
+
+def synthetic_results(
+    agents: list[SyntheticAgent], start: datetime, end: datetime, count: int, seed: int = 2, failed_share: float = 0.02
+) -> Iterator[Result]:
+    """``count`` results spread over [start, end), round-robin over the agents."""
+    rng = random.Random(seed)
+    span = (end - start).total_seconds()
+    template = Result(agent_id=agents[0].agent_id, started_at=start, finished_at=start, method=METHOD)
+    for i in range(count):
+        agent = agents[i % len(agents)]
+        started = start + timedelta(seconds=span * (i + rng.random()) / count)
+        base = dict(
+            result_id=uuid.UUID(int=rng.getrandbits(128), version=4), agent_id=agent.agent_id, started_at=started,
+            finished_at=started + timedelta(seconds=25), site=agent.site, method=METHOD,
+        )  # fmt: skip
+        if rng.random() < failed_share:
+            yield template.model_copy(update=base | {"error": ErrorInfo(code="server_busy", message="503")})
+            continue
+        if agent.site.access is Access.FIXED:
+            plan = agent.site.plan_down_mbps or 100.0
+            download = plan * min(1.05, max(0.05, rng.gauss(agent.quality + 0.1, 0.15)))
+            upload = download * rng.uniform(0.3, 0.9)
+        else:
+            download = max(1.0, rng.lognormvariate(0, 0.5) * 80 * agent.quality)
+            upload = download * rng.uniform(0.1, 0.4)
+        yield template.model_copy(
+            update=base
+            | {
+                "download_mbps": round(download, 2),
+                "upload_mbps": round(upload, 2),
+                "latency_ms": round(
+                    rng.uniform(4, 40) if agent.site.access is Access.FIXED else rng.uniform(20, 80), 2
+                ),
+                "jitter_ms": round(rng.uniform(0.2, 6), 2),
+                "loss_pct": round(max(0.0, rng.gauss(0.2, 0.3)), 2),
+            }
+        )
