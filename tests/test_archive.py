@@ -99,3 +99,37 @@ def test_the_default_archive_sits_under_a_relative_data_dir(tmp_path: Path, monk
     archive = Archive.from_url(config.archive_url)
     archive.close()
     assert (tmp_path / "dokiem-data" / "collector" / "archive.db").exists()
+
+
+def test_report_rows_stream_the_figure_columns(archive: Archive) -> None:
+    site = Site(province_code="38", district_code="380", isp="VNPT", plan_down_mbps=300)
+    results = [make_result(i).model_copy(update={"site": site, "upload_mbps": 10.0 + i}) for i in range(5)]
+    archive.add(results)
+    since = min(r.started_at for r in results)
+    rows = list(archive.report_rows(since, since + timedelta(hours=1)))
+    assert len(rows) == 5
+    by_download = {row[8]: row for row in rows}
+    first = by_download[results[0].download_mbps]
+    assert first[:3] == (results[0].agent_id, int(results[0].started_at.timestamp() * 1000), "38")
+    assert first[3] == "380" and first[5] == "VNPT" and first[7] == 0
+    assert first[9] == 10.0 and first[10] is None and first[13] == 300.0  # upload; latency not measured; plan
+    assert list(archive.report_rows(since - timedelta(days=2), since - timedelta(days=1))) == []
+
+
+def test_an_archive_from_before_the_figure_columns_gets_them_filled(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    old = Archive.from_url(f"sqlite://{path}")
+    result = make_result(7)
+    old.add([result])
+    old.close()
+    db = sqlite3.connect(path)
+    for column in ("download_mbps", "upload_mbps", "latency_ms", "jitter_ms", "loss_pct", "plan_down_mbps"):
+        db.execute(f"ALTER TABLE results DROP COLUMN {column}")
+    db.commit()
+    db.close()
+    reopened = Archive.from_url(f"sqlite://{path}")
+    (row,) = reopened.report_rows(result.started_at, result.started_at + timedelta(seconds=1))
+    assert row[8] == result.download_mbps
+    reopened.close()

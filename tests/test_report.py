@@ -1,0 +1,235 @@
+"""The quarterly report: figures checked against the generated results, then the files a person opens."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import statistics
+import subprocess
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collector.archive import Archive
+from collector.regions import Regions
+from collector.reports.build import read_figures
+from collector.reports.quarterly import GroupStats, Quarter, QuarterlyFigures
+from collector.thresholds import SHIPPED, load_thresholds
+from dokiem.contract import Access, Result
+from dokiem.settings import ConfigError
+from tests.synthetic import synthetic_agents, synthetic_results
+
+QUARTER = Quarter.parse("2026Q3")
+MIN_SAMPLES = 150
+REGIONS = Regions.load()
+
+
+def _p(values: list[float], percent: int) -> float:
+    """Linear interpolation between ranks (statistics' inclusive method), independent of numpy."""
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
+
+
+@pytest.fixture(scope="module")
+def thresholds_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("rules") / "thresholds.toml"
+    path.write_text(SHIPPED.read_text(encoding="utf-8").replace("min_samples = 300", f"min_samples = {MIN_SAMPLES}"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def quarter_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Result], list[Result]]:
+    """An archive with 3,000 results in 2026Q3 (plus 400 more for district 380) and 800 in 2026Q2."""
+    agents = synthetic_agents(REGIONS)
+    current = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 3000))
+    city = [a for a in agents if a.site.district_code == "380"]
+    current += list(synthetic_results(city, QUARTER.start, QUARTER.end, 400, seed=9))
+    previous = list(synthetic_results(agents, QUARTER.previous().start, QUARTER.previous().end, 800, seed=4))
+    path = tmp_path_factory.mktemp("archive") / "archive.db"
+    archive = Archive.from_url(f"sqlite://{path}")
+    archive.add(current + previous)
+    archive.close()
+    return path, current, previous
+
+
+@pytest.fixture(scope="module")
+def figures(quarter_data: tuple[Path, list[Result], list[Result]], thresholds_file: Path) -> QuarterlyFigures:
+    archive = Archive.from_url(f"sqlite://{quarter_data[0]}")
+    try:
+        return read_figures(archive, QUARTER, load_thresholds(thresholds_file))
+    finally:
+        archive.close()
+
+
+def _by(results: list[Result], key: Callable[[Result], str | None]) -> dict[str, list[Result]]:
+    groups: dict[str, list[Result]] = defaultdict(list)
+    for r in results:
+        if (k := key(r)) is not None:
+            groups[k].append(r)
+    return groups
+
+
+def _group(figures: QuarterlyFigures, breakdown: str, key: str) -> GroupStats:
+    (found,) = [g for g in figures.groups[breakdown] if g.key == key]
+    return found
+
+
+def test_quarters_parse_and_step_across_years() -> None:
+    assert Quarter.parse("2026q1").previous() == Quarter(2025, 4)
+    assert Quarter.parse("2025-Q4").next() == Quarter(2026, 1)
+    assert QUARTER.start.isoformat() == "2026-07-01T00:00:00+07:00" and QUARTER.end.month == 10
+    for bad in ("2026Q5", "Q3 2026", "2026"):
+        with pytest.raises(ValueError, match="YEARQn"):
+            Quarter.parse(bad)
+
+
+def test_district_figures_match_the_results(
+    figures: QuarterlyFigures, quarter_data: tuple[Path, list[Result], list[Result]]
+) -> None:
+    _, current, previous = quarter_data
+    districts = _by(current, lambda r: r.site.district_code)
+    assert {g.key for g in figures.groups["district"]} == set(districts) and len(districts) == 27
+    earlier = _by(previous, lambda r: r.site.district_code)
+    for code, results in districts.items():
+        group = _group(figures, "district", code)
+        ok = [r for r in results if r.error is None]
+        down = [r.download_mbps for r in ok if r.download_mbps is not None]
+        assert group.tests == len(results) and group.failed == len(results) - len(ok)
+        assert group.agents == len({r.agent_id for r in results})
+        assert group.download.median == pytest.approx(statistics.median(down))
+        assert group.download.mean == pytest.approx(statistics.fmean(down))
+        assert group.download.p10 == pytest.approx(_p(down, 10))
+        assert group.download.p90 == pytest.approx(_p(down, 90))
+        assert group.upload.median == pytest.approx(statistics.median(r.upload_mbps for r in ok))
+        assert group.latency_median == pytest.approx(statistics.median(r.latency_ms for r in ok))
+        assert group.loss_mean == pytest.approx(statistics.fmean(r.loss_pct for r in ok))
+        assert group.few_samples == (len(ok) < MIN_SAMPLES)
+        before = [r.download_mbps for r in earlier[code] if r.error is None]
+        assert group.change("download_median") == pytest.approx(statistics.median(down) - statistics.median(before))
+    assert _group(figures, "district", "380").few_samples is False
+    assert _group(figures, "district", "381").few_samples is True
+
+
+def test_plan_shares_80_80_and_thresholds(
+    figures: QuarterlyFigures, quarter_data: tuple[Path, list[Result], list[Result]]
+) -> None:
+    _, current, _ = quarter_data
+    ok = [r for r in current if r.error is None]
+    total = figures.total
+    assert total is not None and total.tests == len(current)
+    ratios = [r.download_mbps / r.site.plan_down_mbps for r in ok if r.site.plan_down_mbps]
+    assert total.plan_tests == len(ratios)
+    assert total.plan_good == pytest.approx(sum(x >= 0.95 for x in ratios) / len(ratios))
+    assert total.plan_mid == pytest.approx(sum(0.8 <= x < 0.95 for x in ratios) / len(ratios))
+    assert total.plan_low == pytest.approx(sum(x < 0.8 for x in ratios) / len(ratios))
+    assert total.plan_good + total.plan_mid + total.plan_low == pytest.approx(1)
+    per_agent = [_p(sorted(r.download_mbps for r in rs), 20) for rs in _by(ok, lambda r: r.agent_id).values()]
+    assert total.speed_80_80 == pytest.approx(_p(per_agent, 20))
+    fixed = [r for r in ok if r.site.access is Access.FIXED]
+    assert total.thresholds["fixed_2025"] == pytest.approx(sum(r.download_mbps >= 200 for r in fixed) / len(fixed))
+    mobile = [r for r in ok if r.site.access is Access.MOBILE]
+    qcvn = sum(r.download_mbps >= 100 and r.upload_mbps >= 30 and r.latency_ms <= 50 for r in mobile)
+    assert total.thresholds["qcvn_126_5g"] == pytest.approx(qcvn / len(mobile))
+    assert _group(figures, "access", "fixed").thresholds["mobile_4g"] is None  # no mobile test in a fixed group
+    assert {g.key for g in figures.groups["isp"]} == {"VNPT", "Viettel", "FPT", "VinaPhone", "MobiFone"}
+    assert set(figures.isp_trend) == {g.key for g in figures.groups["isp"]}
+    assert len(figures.isp_trend["VNPT"]) in (13, 14)  # weeks of the quarter
+
+
+def _report(
+    run_dokiem: Any, archive: Path, out: Path, *extra: str, lang: str = "vi"
+) -> subprocess.CompletedProcess[str]:
+    done: subprocess.CompletedProcess[str] = run_dokiem(
+        "--lang", lang, "report", "quarterly", "--quarter", str(QUARTER), "--archive", f"sqlite://{archive}",
+        "--out", str(out), *extra,
+    )  # fmt: skip
+    return done
+
+
+def test_csv_and_xlsx_hold_every_group(
+    run_dokiem: Any, tmp_path: Path, quarter_data: tuple[Path, list[Result], list[Result]], figures: QuarterlyFigures
+) -> None:
+    import openpyxl
+
+    done = _report(run_dokiem, quarter_data[0], tmp_path, lang="en")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "dokiem-quarterly-2026Q3-en.pdf").exists()
+    with (tmp_path / "dokiem-quarterly-2026Q3-en-districts.csv").open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 27 and rows[0]["District"] == "Thành phố Thanh Hóa"
+    by_code = {row["Code"]: row for row in rows}
+    for group in figures.groups["district"]:
+        assert float(by_code[group.key]["Download median (Mbit/s)"]) == pytest.approx(group.download.median, abs=1e-3)
+        assert int(by_code[group.key]["Tests"]) == group.tests
+    book = openpyxl.load_workbook(tmp_path / "dokiem-quarterly-2026Q3-en.xlsx", read_only=True)
+    assert {"By district", "By commune", "By ISP", "By access type", "Whole province"} <= set(book.sheetnames)
+    sheet = list(book["By commune"].iter_rows(values_only=True))
+    header, body = sheet[0], sheet[1:]
+    assert len(body) == len(figures.groups["commune"]) > 50  # 81 agents, in 75 communes
+    median = header.index("Download median (Mbit/s)")
+    communes = {g.key: g for g in figures.groups["commune"]}
+    for row in body:
+        assert row[median] == pytest.approx(communes[row[header.index("Code")]].download.median)
+
+
+def test_pdf_read_as_a_person_would(
+    run_dokiem: Any, tmp_path: Path, quarter_data: tuple[Path, list[Result], list[Result]], figures: QuarterlyFigures
+) -> None:
+    """Pages rendered to PNG (pdftoppm) and read back by OCR (tesseract, Vietnamese): the district
+    table shows the names with their diacritics and the medians from the archive."""
+    for tool in ("pdftoppm", "pdftotext", "tesseract"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: the README's test command installs poppler-utils and tesseract-ocr-vie")
+    done = _report(run_dokiem, quarter_data[0], tmp_path, "--format", "pdf")
+    assert done.returncode == 0, done.stderr
+    pdf = tmp_path / "dokiem-quarterly-2026Q3-vi.pdf"
+    page = _page_with(pdf, "Theo huyện — tốc độ")
+    subprocess.run(["pdftoppm", "-r", "300", "-png", "-f", str(page), "-l", str(page), str(pdf), str(tmp_path / "p")],
+                   check=True)  # fmt: skip
+    (png,) = tmp_path.glob("p-*.png")
+    text = subprocess.run(["tesseract", str(png), "-", "-l", "vie", "--psm", "6"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+    lines = text.splitlines()
+    districts = REGIONS.provinces["38"].districts
+    read = 0
+    for group in figures.groups["district"]:
+        name = districts[group.key].name
+        assert group.download.median is not None
+        median = f"{group.download.median:.1f}".replace(".", ",")
+        if any(line.startswith(name) and f" {group.key} " in line and f" {median} " in line for line in lines):
+            read += 1
+    # OCR may misread a letter here and there; a person reads nearly every row as printed
+    assert read >= 24, text
+
+
+def _page_with(pdf: Path, heading: str) -> int:
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                                                              check=True).stdout)[1])  # type: ignore[index]  # fmt: skip
+    for page in range(1, pages + 1):
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"], capture_output=True,
+                              text=True, check=True).stdout  # fmt: skip
+        if heading in text:
+            return page
+    raise AssertionError(f"no page of {pdf} has {heading!r}")
+
+
+def test_no_results_bad_quarter_and_bad_thresholds_are_explained(
+    run_dokiem: Any, tmp_path: Path, quarter_data: tuple[Path, list[Result], list[Result]]
+) -> None:
+    empty = run_dokiem("report", "quarterly", "--quarter", "2024Q1", "--archive", f"sqlite://{quarter_data[0]}",
+                       "--out", str(tmp_path))  # fmt: skip
+    assert empty.returncode == 1 and "không có kết quả nào trong quý 2024Q1" in empty.stderr
+    assert "Traceback" not in empty.stderr and not list(tmp_path.iterdir())
+    bad = tmp_path / "rules.toml"
+    bad.write_text(SHIPPED.read_text(encoding="utf-8").replace("download_mbps = 40", "download_mbps = -40"))
+    refused = run_dokiem("report", "quarterly", "--thresholds", str(bad), "--archive", f"sqlite://{quarter_data[0]}")
+    assert refused.returncode == 2
+    assert f"{bad}, [[thresholds]] number 3, key download_mbps" in refused.stderr
+    with pytest.raises(ConfigError, match="plan_min_ratio"):
+        bad.write_text("[report]\nplan_min_ratio = 0.99\nplan_good_ratio = 0.9\n")
+        load_thresholds(bad)
