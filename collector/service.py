@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -136,8 +137,17 @@ class Collector:
         self.stats["statuses"] += 1
         if self.influx is not None and len(self.health_lines) < MAX_HEALTH_BACKLOG:
             runs = RunCount(*self.archive.runs_of(agent))
-            self.health_lines.append(health_line(agent, status, self.archive.site_of(agent), runs))
+            self.health_lines.append(health_line(agent, status, self._site_named(agent), runs))
             self._influx_wake.set()
+
+    def _site_named(self, agent: str) -> dict[str, Any] | None:
+        """The agent's last site, with the region files' spelling of its district and commune."""
+        site = self.archive.site_of(agent)
+        if site is not None:
+            district, commune = self.regions.names(site.get("province_code"), site.get("district_code"),
+                                                   site.get("commune_code"))  # fmt: skip
+            site |= {k: v for k, v in (("district_name", district), ("commune_name", commune)) if v}
+        return site
 
     def _line(self, result: Result) -> str:
         site = result.site

@@ -1,0 +1,66 @@
+"""``dokiem grafana build|push``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from collector.regions import Regions
+from collector.thresholds import load_thresholds
+from dokiem.cli_config import load_or_exit
+from dokiem.i18n import Translator
+from grafana.provision import HERE, write_provisioning
+
+# In a source checkout, build into the repository's grafana/ folder (what the compose file mounts).
+DEFAULT_OUT = HERE if (HERE.parent / "pyproject.toml").exists() else Path("grafana")
+thresholds_option = click.option(
+    "--thresholds", "thresholds_path", type=click.Path(dir_okay=False, path_type=Path),
+    help="Thresholds file (default: the national ones shipped with dokiem).",
+)  # fmt: skip
+
+
+@click.group("grafana")
+def grafana_group() -> None:
+    """Dashboards as code: build the provisioning files, or push them to a running Grafana."""
+
+
+@grafana_group.command("build")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True,
+              help="Folder to write provisioning/ and gazetteer/ into.")  # fmt: skip
+@thresholds_option
+@click.pass_obj
+def build_command(tr: Translator, out: Path, thresholds_path: Path | None) -> None:
+    """Write the dashboards' JSON, the datasource and the district gazetteer."""
+    thresholds = load_or_exit(load_thresholds, thresholds_path, tr)
+    try:
+        written = write_provisioning(out, tr, thresholds, Regions.load())
+    except OSError as exc:
+        raise click.ClickException(f"{out}: {exc.strerror or exc}") from None
+    for path in written:
+        click.echo(tr("rpt_written", path=path))
+
+
+@grafana_group.command("push")
+@click.option("--url", required=True, envvar="GRAFANA_URL", help="Grafana's address, e.g. https://grafana.example.vn")
+@click.option("--token", required=True, envvar="GRAFANA_TOKEN", help="A service-account token with Editor rights.")
+@click.option("--influx-url", envvar="DOKIEM_INFLUX_URL", default="http://influxdb:8086", show_default=True,
+              help="InfluxDB as Grafana reaches it.")  # fmt: skip
+@click.option("--influx-db", envvar="DOKIEM_INFLUX_DB", default="dokiem", show_default=True)
+@click.option("--influx-token", envvar="DOKIEM_INFLUX_READ_TOKEN", help="Read-only InfluxDB token for Grafana.")
+@thresholds_option
+@click.pass_obj
+def push_command(
+    tr: Translator, url: str, token: str, influx_url: str, influx_db: str, influx_token: str | None,
+    thresholds_path: Path | None,
+) -> None:  # fmt: skip
+    """Upload the InfluxDB datasource and the dashboards (created, or updated in place)."""
+    from grafana.dashboards import build_all
+    from grafana.provision import datasource
+    from grafana.push import PushFailed, push
+
+    thresholds = load_or_exit(load_thresholds, thresholds_path, tr)
+    try:
+        push(url, token, datasource(influx_url, influx_db, influx_token), build_all(tr, thresholds), click.echo)
+    except PushFailed as exc:
+        raise click.ClickException(str(exc)) from None

@@ -1,0 +1,503 @@
+"""The three dashboards: province overview, district, fleet health.
+
+Labels come from the translator (Vietnamese by default), units are Mbit/s and ms, and the
+thresholds panels are generated from the same thresholds file the quarterly report reads.
+Tags written by the collector (``collector/influx.py``): province, district, district_name,
+commune, commune_name, isp, access, agent, server, hour (local), error.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from grafana_foundation_sdk.builders import barchart, geomap, histogram, stat, table, timeseries
+from grafana_foundation_sdk.builders import common as common_builders
+from grafana_foundation_sdk.builders import dashboard as db
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common
+from grafana_foundation_sdk.models import dashboard as model
+
+from collector.thresholds import Threshold, Thresholds
+from dokiem.i18n import Translator
+from grafana.influxql import DATASOURCE, InfluxQL
+
+GAZETTEER = "public/gazetteer/dokiem-districts.json"
+PEAK_HOURS = "19|20|21|22"  # 19:00–23:00 local time
+MBPS, MS = "Mbits", "ms"
+SPEED = '"speedtest"'
+HEALTH = '"agent_health"'
+ISP = '"isp" =~ /^$isp$/'
+ACCESS = '"access" =~ /^$access$/'
+DISTRICT = '"district_name" =~ /^$district$/'
+
+
+def where(*conditions: str) -> str:
+    return " AND ".join(("$timeFilter", *conditions))
+
+
+def _organize(rename: dict[str, str], hide: tuple[str, ...] = ("Time",)) -> model.DataTransformerConfig:
+    return model.DataTransformerConfig(
+        id_val="organize", options={"renameByName": rename, "excludeByName": dict.fromkeys(hide, True)}
+    )
+
+
+MERGE = model.DataTransformerConfig(id_val="merge", options={})
+
+
+def _steps(*steps: tuple[float | None, str]) -> db.ThresholdsConfig:
+    return (
+        db.ThresholdsConfig()
+        .mode(model.ThresholdsMode.ABSOLUTE)
+        .steps([model.Threshold(value=value, color=color) for value, color in steps])
+    )
+
+
+def _speed_steps(thresholds: Thresholds) -> db.ThresholdsConfig:
+    """Red below the lowest national target for fixed lines, green from the 2025 one."""
+    fixed = sorted(t.download_mbps for t in thresholds.thresholds if t.download_mbps and t.access != "mobile")
+    good = fixed[0] if fixed else 200.0
+    return _steps((None, "red"), (good / 2, "orange"), (good, "green"))
+
+
+def _legend() -> common_builders.VizLegendOptions:
+    return (
+        common_builders.VizLegendOptions()
+        .show_legend(True)
+        .display_mode(common.LegendDisplayMode.LIST)
+        .placement(common.LegendPlacement.BOTTOM)
+    )
+
+
+def _stat(title: str) -> stat.Panel:
+    """A stat panel showing each field's last value (the queries return one row)."""
+    reduce = common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False).fields("")
+    return stat.Panel().title(title).datasource(DATASOURCE).reduce_options(reduce)
+
+
+def _query_variable(name: str, label: str, query: str, *, multi: bool) -> db.QueryVariable:
+    variable = (
+        db.QueryVariable(name)
+        .label(label)
+        .datasource(DATASOURCE)
+        .query(query)
+        .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(model.VariableSort.ALPHABETICAL_ASC)
+    )
+    if multi:
+        variable = variable.multi(True).include_all(True).all_value(".*")
+    return variable
+
+
+def _dashboard(uid: str, title: str, tr: Translator) -> db.Dashboard:
+    return (
+        db.Dashboard(title)
+        .uid(uid)
+        .tags(["dokiem"])
+        .time("now-30d", "now")
+        .timezone("Asia/Ho_Chi_Minh")
+        .refresh("5m")
+        .editable()
+    )
+
+
+def _ranking_table(tr: Translator, group_by: str, label: str, *conditions: str) -> table.Panel:
+    figures = f"""SELECT median("download_mbps") AS "down_median", percentile("download_mbps", 10) AS "down_p10",
+        median("upload_mbps") AS "up_median", percentile("upload_mbps", 10) AS "up_p10",
+        median("latency_ms") AS "latency", mean("loss_pct") AS "loss", count("failed") AS "tests"
+        FROM {SPEED} WHERE {where(*conditions)} GROUP BY "{group_by}" """
+    agents = f"""SELECT count("n") AS "agents" FROM (SELECT last("failed") AS "n" FROM {SPEED}
+        WHERE {where(*conditions)} GROUP BY "agent", "{group_by}") GROUP BY "{group_by}" """
+    return (
+        table.Panel()
+        .title(tr("gf_ranking", by=label))
+        .show_header(True)
+        .datasource(DATASOURCE)
+        .with_target(InfluxQL(figures).ref("A").table())
+        .with_target(InfluxQL(agents).ref("B").table())
+        .transformations(
+            [
+                MERGE,
+                _organize(
+                    {
+                        group_by: label,
+                        "down_median": tr("gf_down_median"),
+                        "down_p10": tr("gf_down_p10"),
+                        "up_median": tr("gf_up_median"),
+                        "up_p10": tr("gf_up_p10"),
+                        "latency": tr("gf_latency_median"),
+                        "loss": tr("gf_loss_mean"),
+                        "tests": tr("gf_tests"),
+                        "agents": tr("gf_agents"),
+                    }
+                ),
+            ]
+        )
+        .override_by_regexp(".*Mbit/s.*", [model.DynamicConfigValue(id_val="unit", value=MBPS)])
+        .override_by_regexp(".*\\(ms\\).*", [model.DynamicConfigValue(id_val="unit", value=MS)])
+        .decimals(1)
+        .height(10)
+        .span(24)
+    )
+
+
+def _trend(tr: Translator, title: str, by: str, *conditions: str) -> timeseries.Panel:
+    query = f"""SELECT median("download_mbps") FROM {SPEED} WHERE {where(*conditions)}
+        GROUP BY time($__interval), "{by}" fill(none)"""
+    return (
+        timeseries.Panel()
+        .legend(_legend())
+        .title(title)
+        .datasource(DATASOURCE)
+        .with_target(InfluxQL(query).alias(f"$tag_{by}"))
+        .unit(MBPS)
+        .min(0)
+        .height(8)
+        .span(12)
+    )
+
+
+def threshold_queries(threshold: Threshold, *conditions: str) -> tuple[str, str]:
+    """(met, total): tests meeting every bound, and tests with every bounded figure measured."""
+    measured, met = list(conditions), list(conditions)
+    if threshold.access is not None:
+        measured.append(f"\"access\" = '{threshold.access.value}'")
+        met.append(f"\"access\" = '{threshold.access.value}'")
+    for field, bound, compare in (
+        ("download_mbps", threshold.download_mbps, ">="),
+        ("upload_mbps", threshold.upload_mbps, ">="),
+        ("latency_ms", threshold.latency_ms, "<="),
+    ):
+        if bound is not None:
+            measured.append(f'"{field}" >= 0')  # a point without the field never matches: "measured"
+            met.append(f'"{field}" {compare} {bound:g}')
+    return (
+        f'SELECT count("failed") AS "met" FROM {SPEED} WHERE {where(*met)}',
+        f'SELECT count("failed") AS "total" FROM {SPEED} WHERE {where(*measured)}',
+    )
+
+
+def _threshold_stat(threshold: Threshold, tr: Translator, *conditions: str) -> stat.Panel:
+    met, total = threshold_queries(threshold, *conditions)
+    share = model.DataTransformerConfig(
+        id_val="calculateField",
+        options={"mode": "binary", "binary": {"left": "met", "operator": "/", "right": "total"}, "alias": "share",
+                 "replaceFields": True},
+    )  # fmt: skip
+    return (
+        _stat(threshold.name(tr.lang))
+        .description(threshold.source)
+        .with_target(InfluxQL(met).ref("A").table())
+        .with_target(InfluxQL(total).ref("B").table())
+        .transformations([MERGE, share])
+        .unit("percentunit")
+        .decimals(1)
+        .thresholds(_steps((None, "red"), (0.5, "orange"), (0.8, "green")))
+        .height(5)
+        .span(6)
+    )
+
+
+def province_overview(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
+    filters = (ISP, ACCESS)
+    district_map = (
+        geomap.Panel()
+        .title(tr("gf_map"))
+        .datasource(DATASOURCE)
+        .with_target(
+            InfluxQL(f"""SELECT median("download_mbps") AS "download", count("failed") AS "tests"
+            FROM {SPEED} WHERE {where(*filters)} GROUP BY "district", "district_name" """).table()
+        )
+        # the SDK types the centre as int degrees; Grafana takes floats
+        .view(geomap.MapViewConfig().id("coords").lat(19.95).lon(105.4).zoom(8))  # type: ignore[arg-type]
+        .basemap(common_builders.MapLayerOptions().type("osm-standard").name("OpenStreetMap"))
+        .layers(
+            [
+                common_builders.MapLayerOptions()
+                .type("markers")
+                .name(tr("gf_districts"))
+                .location(
+                    common_builders.FrameGeometrySource()
+                    .mode(common.FrameGeometrySourceMode.LOOKUP)
+                    .lookup("district")
+                    .gazetteer(GAZETTEER)
+                )
+                .config(
+                    {
+                        "showLegend": True,
+                        "style": {
+                            "color": {"field": "download", "fixed": "dark-green"},
+                            "size": {"field": "tests", "fixed": 10, "min": 8, "max": 24},
+                            "text": {"field": "district_name", "mode": "field"},
+                            "textConfig": {"fontSize": 10, "offsetY": -16, "textAlign": "center"},
+                        },
+                    }
+                )
+            ]
+        )
+        .unit(MBPS)
+        .thresholds(_speed_steps(thresholds))
+        .color_scheme(db.FieldColor().mode(model.FieldColorModeId.THRESHOLDS))
+        .height(14)
+        .span(12)
+    )
+    board = (
+        _dashboard("dokiem-province", tr("gf_title_province"), tr)
+        .description(tr("gf_desc_province"))
+        .with_variable(
+            _query_variable("isp", tr("gf_isp"), f'SHOW TAG VALUES FROM {SPEED} WITH KEY = "isp"', multi=True)
+        )
+        .with_variable(
+            _query_variable("access", tr("gf_access"), f'SHOW TAG VALUES FROM {SPEED} WITH KEY = "access"', multi=True)
+        )
+        .with_panel(district_map)
+        .with_panel(
+            _stat(tr("gf_province_median"))
+            .with_target(
+                InfluxQL(f"""SELECT median("download_mbps") AS "download", median("upload_mbps") AS "upload"
+                FROM {SPEED} WHERE {where(*filters)}""").table()
+            )
+            .transformations([_organize({"download": tr("gf_download"), "upload": tr("gf_upload")})])
+            .unit(MBPS)
+            .decimals(1)
+            .height(14)
+            .span(12)
+        )
+        .with_panel(_ranking_table(tr, "district_name", tr("gf_district"), *filters))
+        .with_panel(_trend(tr, tr("gf_trend_isp"), "isp", *filters))
+        .with_panel(_trend(tr, tr("gf_trend_access"), "access", *filters))
+        .with_row(db.Row(tr("gf_thresholds_row")))
+    )
+    for threshold in thresholds.thresholds:
+        board = board.with_panel(_threshold_stat(threshold, tr, *filters))
+    return board
+
+
+def district_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
+    filters = (DISTRICT, ISP)
+    raw = f'SELECT "download_mbps" AS "download", "upload_mbps" AS "upload" FROM {SPEED} WHERE {where(*filters)}'
+    by_hour = f"""SELECT median("download_mbps") AS "download" FROM {SPEED} WHERE {where(*filters)} GROUP BY "hour" """
+
+    def period_median(title: str, condition: str) -> stat.Panel:
+        return (
+            _stat(title)
+            .with_target(
+                InfluxQL(f"""SELECT median("download_mbps") AS "download", median("latency_ms") AS "latency"
+                FROM {SPEED} WHERE {where(*filters, condition)}""").table()
+            )
+            .transformations([_organize({"download": tr("gf_down_median"), "latency": tr("gf_latency_median")})])
+            .override_by_name(tr("gf_down_median"), [model.DynamicConfigValue(id_val="unit", value=MBPS)])
+            .override_by_name(tr("gf_latency_median"), [model.DynamicConfigValue(id_val="unit", value=MS)])
+            .decimals(1)
+            .height(6)
+            .span(6)
+        )
+
+    agents = f"""SELECT last("download_mbps") AS "last_download", median("download_mbps") AS "down_median",
+        median("upload_mbps") AS "up_median", median("latency_ms") AS "latency", count("failed") AS "tests",
+        sum("failed") AS "failed" FROM {SPEED} WHERE {where(*filters)} GROUP BY "agent", "commune_name", "isp" """
+    return (
+        _dashboard("dokiem-district", tr("gf_title_district"), tr)
+        .description(tr("gf_desc_district"))
+        .with_variable(
+            _query_variable(
+                "district", tr("gf_district"), f'SHOW TAG VALUES FROM {SPEED} WITH KEY = "district_name"', multi=False
+            )
+        )
+        .with_variable(
+            _query_variable(
+                "isp", tr("gf_isp"), f'SHOW TAG VALUES FROM {SPEED} WITH KEY = "isp" WHERE {DISTRICT}', multi=True
+            )
+        )
+        .with_panel(_ranking_table(tr, "commune_name", tr("gf_commune"), *filters))
+        .with_panel(
+            table.Panel()
+            .title(tr("gf_agents_in_district"))
+            .show_header(True)
+            .datasource(DATASOURCE)
+            .with_target(InfluxQL(agents).table())
+            .transformations(
+                [
+                    _organize(
+                        {
+                            "agent": tr("gf_agent"),
+                            "commune_name": tr("gf_commune"),
+                            "isp": tr("gf_isp"),
+                            "last_download": tr("gf_last_download"),
+                            "down_median": tr("gf_down_median"),
+                            "up_median": tr("gf_up_median"),
+                            "latency": tr("gf_latency_median"),
+                            "tests": tr("gf_tests"),
+                            "failed": tr("gf_failed"),
+                        }
+                    )
+                ]
+            )
+            .override_by_regexp(".*Mbit/s.*", [model.DynamicConfigValue(id_val="unit", value=MBPS)])
+            .override_by_regexp(".*\\(ms\\).*", [model.DynamicConfigValue(id_val="unit", value=MS)])
+            .decimals(1)
+            .height(10)
+            .span(24)
+        )
+        .with_panel(
+            histogram.Panel()
+            .legend(_legend())
+            .title(tr("gf_histogram"))
+            .datasource(DATASOURCE)
+            .with_target(InfluxQL(raw).table())
+            .transformations([_organize({"download": tr("gf_download"), "upload": tr("gf_upload")})])
+            .unit(MBPS)
+            .height(9)
+            .span(12)
+        )
+        .with_panel(
+            barchart.Panel()
+            .legend(_legend())
+            .title(tr("gf_time_of_day"))
+            .description(tr("gf_time_of_day_desc"))
+            .datasource(DATASOURCE)
+            .with_target(InfluxQL(by_hour).table())
+            .transformations([_organize({"hour": tr("gf_hour"), "download": tr("gf_down_median")})])
+            .x_field(tr("gf_hour"))
+            .unit(MBPS)
+            .height(9)
+            .span(12)
+        )
+        .with_panel(period_median(tr("gf_peak"), f'"hour" =~ /^({PEAK_HOURS})$/'))
+        .with_panel(period_median(tr("gf_off_peak"), f'"hour" !~ /^({PEAK_HOURS})$/'))
+        .with_panel(_trend(tr, tr("gf_trend_isp"), "isp", *filters))
+    )
+
+
+def fleet_health(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
+    in_district = '"district_name" =~ /^$district$/'
+    latest = f"""SELECT last("online") AS "online" FROM {HEALTH} WHERE {where(in_district)} GROUP BY "agent",
+        "district_name" """
+    state = f"""SELECT last("runs_expected") AS "expected", last("runs_received") AS "received",
+        last("runs_missed") AS "missed", last("temperature_c") AS "temperature", last("cpu_pct") AS "cpu",
+        last("outbox_depth") AS "outbox" FROM {HEALTH} WHERE {where(in_district)} GROUP BY "agent" """
+    online_mapping = model.ValueMap(options={
+        "1": model.ValueMappingResult(text=tr("gf_online"), color="green", index=0),
+        "0": model.ValueMappingResult(text=tr("gf_offline"), color="red", index=1),
+    })  # fmt: skip
+    join = model.DataTransformerConfig(id_val="joinByField", options={"byField": "agent", "mode": "outer"})
+    return (
+        _dashboard("dokiem-fleet", tr("gf_title_fleet"), tr)
+        .description(tr("gf_desc_fleet"))
+        .time("now-24h", "now")
+        .with_variable(
+            _query_variable(
+                "district", tr("gf_district"), f'SHOW TAG VALUES FROM {HEALTH} WITH KEY = "district_name"', multi=True
+            )
+        )
+        .with_panel(
+            _stat(tr("gf_agents_online"))
+            .with_target(
+                InfluxQL(f"""SELECT sum("online") AS "online", count("online") - sum("online") AS "offline"
+                FROM ({latest})""").table()
+            )
+            .transformations([_organize({"online": tr("gf_online"), "offline": tr("gf_offline")})])
+            .height(6)
+            .span(8)
+        )
+        .with_panel(
+            _stat(tr("gf_missed_runs"))
+            .with_target(
+                InfluxQL(f'SELECT sum("missed") AS "missed", sum("expected") AS "expected" FROM ({state})').table()
+            )
+            .transformations([_organize({"missed": tr("gf_missed"), "expected": tr("gf_expected")})])
+            .height(6)
+            .span(8)
+        )
+        .with_panel(
+            barchart.Panel()
+            .legend(_legend())
+            .title(tr("gf_errors_by_reason"))
+            .datasource(DATASOURCE)
+            .with_target(
+                InfluxQL(f"""SELECT count("failed") AS "failed" FROM {SPEED} WHERE {where(in_district)}
+                AND "failed" = 1 GROUP BY "error" """).table()
+            )
+            .transformations([_organize({"error": tr("gf_error"), "failed": tr("gf_failed")})])
+            .x_field(tr("gf_error"))
+            .height(6)
+            .span(8)
+        )
+        .with_panel(
+            table.Panel()
+            .title(tr("gf_agents"))
+            .show_header(True)
+            .datasource(DATASOURCE)
+            .with_target(InfluxQL(latest).ref("A").table())
+            .with_target(InfluxQL(state).ref("B").table())
+            .transformations(
+                [
+                    join,
+                    _organize(
+                        {
+                            "Time 1": tr("gf_last_seen"),
+                            "agent": tr("gf_agent"),
+                            "district_name": tr("gf_district"),
+                            "online": tr("gf_state"),
+                            "expected": tr("gf_expected"),
+                            "received": tr("gf_received"),
+                            "missed": tr("gf_missed"),
+                            "temperature": tr("gf_temperature"),
+                            "cpu": tr("gf_cpu"),
+                            "outbox": tr("gf_outbox"),
+                        },
+                        hide=("Time 2",),
+                    ),
+                ]
+            )
+            .override_by_name(tr("gf_state"), [model.DynamicConfigValue(id_val="mappings", value=[online_mapping])])
+            .override_by_name(tr("gf_temperature"), [model.DynamicConfigValue(id_val="unit", value="celsius")])
+            .override_by_name(tr("gf_cpu"), [model.DynamicConfigValue(id_val="unit", value="percent")])
+            .height(12)
+            .span(24)
+        )
+        .with_panel(
+            timeseries.Panel()
+            .legend(_legend())
+            .title(tr("gf_temperature_trend"))
+            .datasource(DATASOURCE)
+            .with_target(
+                InfluxQL(f"""SELECT mean("temperature_c") FROM {HEALTH} WHERE {where(in_district)}
+                GROUP BY time($__interval), "agent" fill(none)""").alias("$tag_agent")
+            )
+            .unit("celsius")
+            .thresholds(_steps((None, "green"), (70, "orange"), (80, "red")))
+            .height(8)
+            .span(12)
+        )
+        .with_panel(
+            timeseries.Panel()
+            .legend(_legend())
+            .title(tr("gf_outbox_trend"))
+            .datasource(DATASOURCE)
+            .with_target(
+                InfluxQL(f"""SELECT max("outbox_depth") FROM {HEALTH} WHERE {where(in_district)}
+                GROUP BY time($__interval), "agent" fill(none)""").alias("$tag_agent")
+            )
+            .height(8)
+            .span(12)
+        )
+    )
+
+
+BUILDERS = {"province": province_overview, "district": district_view, "fleet": fleet_health}
+
+
+def build_all(tr: Translator, thresholds: Thresholds) -> dict[str, dict[str, Any]]:
+    """name -> dashboard JSON, as Grafana provisions it."""
+    encoder = JSONEncoder(sort_keys=True)
+    out: dict[str, dict[str, Any]] = {}
+    for name, build in BUILDERS.items():
+        board = json.loads(encoder.encode(build(tr, thresholds).build()))
+        for number, panel in enumerate(board["panels"], start=1):
+            panel["id"] = number  # stable ids: links and Grafana's panel state survive a rebuild
+        for variable in board.get("templating", {}).get("list", []):
+            if variable.get("includeAll"):
+                variable["current"] = {"selected": True, "text": ["All"], "value": ["$__all"]}
+        out[name] = board
+    return out

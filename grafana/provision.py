@@ -1,0 +1,101 @@
+"""What Grafana provisions from ``grafana/provisioning/``: the InfluxDB datasource, the dashboard
+provider, the dashboards' JSON, and the gazetteer that puts each district on the map.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from collector.regions import Regions
+from collector.thresholds import Thresholds
+from dokiem.i18n import Translator
+from grafana.dashboards import build_all
+from grafana.influxql import DATASOURCE_UID
+
+HERE = Path(__file__).resolve().parent
+PROVISIONING = HERE / "provisioning"
+GAZETTEER_FILE = HERE / "gazetteer" / "dokiem-districts.json"
+
+# Grafana reads ${VAR} from its own environment in provisioning files (set by the compose file).
+DATASOURCE_YAML = f"""# Provisioned by dokiem (`dokiem grafana build`).
+# InfluxQL over InfluxDB 1.x or 2.x (DBRP mapping);
+# Grafana authenticates with a read-only token ("Authorization: Token …").
+apiVersion: 1
+datasources:
+  - name: dokiem InfluxDB
+    uid: {DATASOURCE_UID}
+    type: influxdb
+    access: proxy
+    url: ${{DOKIEM_INFLUX_URL}}
+    isDefault: true
+    editable: false
+    jsonData:
+      dbName: ${{DOKIEM_INFLUX_DB}}
+      httpMode: GET
+      httpHeaderName1: Authorization
+    secureJsonData:
+      httpHeaderValue1: Token ${{DOKIEM_INFLUX_READ_TOKEN}}
+"""
+
+PROVIDER_YAML = """# Provisioned by dokiem: the dashboards in ./json, read-only in Grafana (edit the code, not the UI).
+apiVersion: 1
+providers:
+  - name: dokiem
+    folder: dokiem
+    type: file
+    disableDeletion: true
+    allowUiUpdates: false
+    updateIntervalSeconds: 60
+    options:
+      path: /etc/grafana/provisioning/dashboards/json
+"""
+
+
+def datasource(url: str, db: str, token: str | None) -> dict[str, Any]:
+    """The datasource as Grafana's HTTP API takes it (for ``dokiem grafana push``)."""
+    body: dict[str, Any] = {
+        "name": "dokiem InfluxDB", "uid": DATASOURCE_UID, "type": "influxdb", "access": "proxy", "url": url,
+        "isDefault": True, "jsonData": {"dbName": db, "httpMode": "GET"},
+    }  # fmt: skip
+    if token:
+        body["jsonData"]["httpHeaderName1"] = "Authorization"
+        body["secureJsonData"] = {"httpHeaderValue1": f"Token {token}"}
+    return body
+
+
+def gazetteer(regions: Regions) -> list[dict[str, Any]]:
+    """Grafana's gazetteer format (as its countries.json): one point per district code."""
+    return [
+        {"key": d.code, "name": d.name, "latitude": d.lat, "longitude": d.lon, "keywords": [p.code, p.name]}
+        for p in regions.provinces.values()
+        for d in p.districts.values()
+        if d.lat is not None and d.lon is not None
+    ]
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def provisioning_files(tr: Translator, thresholds: Thresholds, regions: Regions) -> dict[Path, str]:
+    """Path relative to ``grafana/`` -> content."""
+    files = {
+        Path("provisioning/datasources/dokiem.yaml"): DATASOURCE_YAML,
+        Path("provisioning/dashboards/dokiem.yaml"): PROVIDER_YAML,
+        Path("gazetteer/dokiem-districts.json"): _dump(gazetteer(regions)),
+    }
+    for name, board in build_all(tr, thresholds).items():
+        files[Path(f"provisioning/dashboards/json/dokiem-{name}.json")] = _dump(board)
+    return files
+
+
+def write_provisioning(out: Path, tr: Translator, thresholds: Thresholds, regions: Regions) -> list[Path]:
+    written = []
+    for relative, content in provisioning_files(tr, thresholds, regions).items():
+        path = out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    return written
