@@ -101,6 +101,27 @@ def _dashboard(uid: str, title: str, tr: Translator) -> db.Dashboard:
     )
 
 
+def _labels(tr: Translator, **keys: str) -> dict[str, str]:
+    """Field name -> its translated column title."""
+    return {field: tr(key) for field, key in keys.items()}
+
+
+def _figure_table(title: str, targets: list[InfluxQL], rename: dict[str, str]) -> table.Panel:
+    """A table of figures per group: targets merged on their tags, columns renamed, units by title."""
+    panel = table.Panel().title(title).show_header(True).datasource(DATASOURCE)
+    for target in targets:
+        panel = panel.with_target(target.table())
+    merge = [MERGE] if len(targets) > 1 else []
+    return (
+        panel.transformations([*merge, _organize(rename)])
+        .override_by_regexp(".*Mbit/s.*", [model.DynamicConfigValue(id_val="unit", value=MBPS)])
+        .override_by_regexp(".*\\(ms\\).*", [model.DynamicConfigValue(id_val="unit", value=MS)])
+        .decimals(1)
+        .height(10)
+        .span(24)
+    )
+
+
 def _ranking_table(tr: Translator, group_by: str, label: str, *conditions: str) -> table.Panel:
     figures = f"""SELECT median("download_mbps") AS "down_median", percentile("download_mbps", 10) AS "down_p10",
         median("upload_mbps") AS "up_median", percentile("upload_mbps", 10) AS "up_p10",
@@ -108,37 +129,10 @@ def _ranking_table(tr: Translator, group_by: str, label: str, *conditions: str) 
         FROM {SPEED} WHERE {where(*conditions)} GROUP BY "{group_by}" """
     agents = f"""SELECT count("n") AS "agents" FROM (SELECT last("failed") AS "n" FROM {SPEED}
         WHERE {where(*conditions)} GROUP BY "agent", "{group_by}") GROUP BY "{group_by}" """
-    return (
-        table.Panel()
-        .title(tr("gf_ranking", by=label))
-        .show_header(True)
-        .datasource(DATASOURCE)
-        .with_target(InfluxQL(figures).ref("A").table())
-        .with_target(InfluxQL(agents).ref("B").table())
-        .transformations(
-            [
-                MERGE,
-                _organize(
-                    {
-                        group_by: label,
-                        "down_median": tr("gf_down_median"),
-                        "down_p10": tr("gf_down_p10"),
-                        "up_median": tr("gf_up_median"),
-                        "up_p10": tr("gf_up_p10"),
-                        "latency": tr("gf_latency_median"),
-                        "loss": tr("gf_loss_mean"),
-                        "tests": tr("gf_tests"),
-                        "agents": tr("gf_agents"),
-                    }
-                ),
-            ]
-        )
-        .override_by_regexp(".*Mbit/s.*", [model.DynamicConfigValue(id_val="unit", value=MBPS)])
-        .override_by_regexp(".*\\(ms\\).*", [model.DynamicConfigValue(id_val="unit", value=MS)])
-        .decimals(1)
-        .height(10)
-        .span(24)
-    )
+    rename = {group_by: label} | _labels(tr, down_median="gf_down_median", down_p10="gf_down_p10",
+                                         up_median="gf_up_median", up_p10="gf_up_p10", latency="gf_latency_median",
+                                         loss="gf_loss_mean", tests="gf_tests", agents="gf_agents")  # fmt: skip
+    return _figure_table(tr("gf_ranking", by=label), [InfluxQL(figures).ref("A"), InfluxQL(agents).ref("B")], rename)
 
 
 def _trend(tr: Translator, title: str, by: str, *conditions: str) -> timeseries.Panel:
@@ -311,33 +305,22 @@ def district_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
         )
         .with_panel(_ranking_table(tr, "commune_name", tr("gf_commune"), *filters))
         .with_panel(
-            table.Panel()
-            .title(tr("gf_agents_in_district"))
-            .show_header(True)
-            .datasource(DATASOURCE)
-            .with_target(InfluxQL(agents).table())
-            .transformations(
-                [
-                    _organize(
-                        {
-                            "agent": tr("gf_agent"),
-                            "commune_name": tr("gf_commune"),
-                            "isp": tr("gf_isp"),
-                            "last_download": tr("gf_last_download"),
-                            "down_median": tr("gf_down_median"),
-                            "up_median": tr("gf_up_median"),
-                            "latency": tr("gf_latency_median"),
-                            "tests": tr("gf_tests"),
-                            "failed": tr("gf_failed"),
-                        }
-                    )
-                ]
+            _figure_table(
+                tr("gf_agents_in_district"),
+                [InfluxQL(agents)],
+                _labels(
+                    tr,
+                    agent="gf_agent",
+                    commune_name="gf_commune",
+                    isp="gf_isp",
+                    last_download="gf_last_download",
+                    down_median="gf_down_median",
+                    up_median="gf_up_median",
+                    latency="gf_latency_median",
+                    tests="gf_tests",
+                    failed="gf_failed",
+                ),
             )
-            .override_by_regexp(".*Mbit/s.*", [model.DynamicConfigValue(id_val="unit", value=MBPS)])
-            .override_by_regexp(".*\\(ms\\).*", [model.DynamicConfigValue(id_val="unit", value=MS)])
-            .decimals(1)
-            .height(10)
-            .span(24)
         )
         .with_panel(
             histogram.Panel()
