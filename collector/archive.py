@@ -284,6 +284,19 @@ class Archive:
             (agent_id, now, now, online, json.dumps(status, ensure_ascii=False)[:65536], status.get("version")),
         )
 
+    def register_agent(self, agent_id: str, site_json: str, now: float | None = None) -> None:
+        """An enrolled agent, known before it first reports (its expected runs count from now)."""
+        now = time.time() if now is None else now
+        self._db.execute(
+            "INSERT INTO agents (agent_id, first_seen, last_seen, site) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(agent_id) DO UPDATE SET site = excluded.site",
+            (agent_id, now, now, site_json),
+        )
+
+    def unregister_agent(self, agent_id: str) -> bool:
+        """Forget a revoked agent in the registry (its results stay in the archive)."""
+        return int(self._db.execute("DELETE FROM agents WHERE agent_id = ?", (agent_id,)).rowcount) > 0
+
     def site_of(self, agent_id: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT site FROM agents WHERE agent_id = ?", (agent_id,)).fetchone()
         return json.loads(row[0]) if row and row[0] else None

@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "up": ("dokiem.up", "up_command", True),
     "report": ("collector.reports.cli", "report_group", True),
     "grafana": ("grafana.cli", "grafana_group", True),
+    "pki": ("collector.deploy_cli", "pki_group", True),
+    "deploy": ("collector.deploy_cli", "deploy_group", True),
 }
 
 

@@ -225,6 +225,30 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "rpt_written": ("Đã ghi {path}", "Wrote {path}"),
     "rpt_reading": ("Đang đọc kho lưu trữ {where}…", "Reading the archive {where}…"),
     "rpt_read": ("Đã đọc {count} kết quả của quý {quarter}.", "Read {count} results of {quarter}."),
+    # enrolment, PKI, deployment
+    "enrolled": (
+        "Đã cấp quyền cho thiết bị đo {agent} ({site}). Chép {files} sang Pi (vào /etc/dokiem/).",
+        "Enrolled agent {agent} ({site}). Copy {files} to the Pi (into /etc/dokiem/).",
+    ),
+    "reload_broker": (
+        "Broker chỉ nhận thay đổi sau khi nạp lại: docker compose kill -s HUP mosquitto "
+        "(hoặc systemctl reload mosquitto).",
+        "The broker takes the change after a reload: docker compose kill -s HUP mosquitto "
+        "(or systemctl reload mosquitto).",
+    ),
+    "revoked": ("Đã thu hồi thiết bị đo {agent}.", "Revoked agent {agent}."),
+    "not_enrolled": (
+        "Không có thiết bị đo {agent} trong {passwd}: không có gì để thu hồi.",
+        "No agent {agent} in {passwd}: nothing to revoke.",
+    ),
+    "pki_written": (
+        "Đã tạo CA và chứng thư máy chủ cho {names} trong {folder} (khóa chỉ chủ sở hữu đọc được).",
+        "Created a CA and a server certificate for {names} in {folder} (keys readable by their owner only).",
+    ),
+    "deploy_ready": (
+        "Đã tạo {env} và {secrets}. Khởi động: cd {folder} && docker compose up -d",
+        "Wrote {env} and {secrets}. Start: cd {folder} && docker compose up -d",
+    ),
     # Grafana dashboards
     "gf_title_province": ("dokiem · Toàn tỉnh", "dokiem · Province overview"),
     "gf_title_district": ("dokiem · Huyện", "dokiem · District"),

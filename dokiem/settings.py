@@ -119,6 +119,9 @@ class Settings(Generic[M]):
             if name in environ:
                 data.setdefault(section, {})[key] = self._env_value(section, key, environ[name])
                 origin[f"{section}.{key}"] = name
+            elif f"{name}_FILE" in environ:  # a secret mounted as a file (Docker secrets, systemd credentials)
+                data.setdefault(section, {})[key] = self._env_value(section, key, _read_secret(f"{name}_FILE", environ))
+                origin[f"{section}.{key}"] = f"{name}_FILE"
         return origin
 
     def load(self, path: Path | None, environ: Mapping[str, str] | None = None) -> M:
@@ -142,6 +145,14 @@ class Settings(Generic[M]):
             return self.model.model_validate(data)
         except ValidationError as exc:
             raise explain(exc, path, text, origin) from None
+
+
+def _read_secret(variable: str, environ: Mapping[str, str]) -> str:
+    path = environ[variable]
+    try:
+        return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigError(f"environment variable {variable}", f"cannot read {path}: {exc.strerror}") from exc
 
 
 def key_line(text: str, section: str, key: str) -> int | None:

@@ -18,10 +18,11 @@ HERE = Path(__file__).resolve().parent
 PROVISIONING = HERE / "provisioning"
 GAZETTEER_FILE = HERE / "gazetteer" / "dokiem-districts.json"
 
-# Grafana reads ${VAR} from its own environment in provisioning files (set by the compose file).
+# Grafana expands ${VAR} (its environment, set by the compose file) and $__file{PATH} (a mounted
+# Docker secret) in provisioning files, so the read token never appears in the stack's config.
 DATASOURCE_YAML = f"""# Provisioned by dokiem (`dokiem grafana build`).
-# InfluxQL over InfluxDB 1.x or 2.x (DBRP mapping);
-# Grafana authenticates with a read-only token ("Authorization: Token …").
+# InfluxQL over InfluxDB 2.x (DBRP mapping made by deploy/influxdb/init-dokiem.sh); Grafana
+# authenticates as the read-only v1 user ("Authorization: Token user:password").
 apiVersion: 1
 datasources:
   - name: dokiem InfluxDB
@@ -36,7 +37,7 @@ datasources:
       httpMode: GET
       httpHeaderName1: Authorization
     secureJsonData:
-      httpHeaderValue1: Token ${{DOKIEM_INFLUX_READ_TOKEN}}
+      httpHeaderValue1: Token $__file{{/run/secrets/influx_read_token}}
 """
 
 PROVIDER_YAML = """# Provisioned by dokiem: the dashboards in ./json, read-only in Grafana (edit the code, not the UI).

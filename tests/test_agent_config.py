@@ -155,3 +155,14 @@ def test_backoff_grows_jitters_and_stops_at_its_cap() -> None:
     assert 4 <= backoff_delay(3, 60, rng) <= 8
     delays = {backoff_delay(20, 60, rng) for _ in range(20)}
     assert all(30 <= d <= 60 for d in delays) and len(delays) > 1
+
+
+def test_a_secret_can_come_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "mqtt_password"
+    secret.write_text("from-a-docker-secret\n")
+    config = load(write(tmp_path, GOOD), environ={"DOKIEM_MQTT_PASSWORD_FILE": str(secret)})
+    assert config.broker.password == "from-a-docker-secret"
+    direct = load(write(tmp_path, GOOD), environ={"DOKIEM_MQTT_PASSWORD": "direct", "DOKIEM_MQTT_PASSWORD_FILE": "x"})
+    assert direct.broker.password == "direct"  # the variable itself wins over its _FILE twin
+    with pytest.raises(ConfigError, match=r"DOKIEM_MQTT_PASSWORD_FILE.*cannot read /nonexistent"):
+        load(write(tmp_path, GOOD), environ={"DOKIEM_MQTT_PASSWORD_FILE": "/nonexistent"})

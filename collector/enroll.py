@@ -1,0 +1,125 @@
+"""Enrolling and revoking agents, on the server: broker credentials, the agent's config, the registry.
+
+An agent's MQTT username is its id; the pattern ACL in ``deploy/mosquitto/acl`` then confines it
+to its own topics, so enrolling needs no ACL edit. Mosquitto reads the password file again on
+SIGHUP (``docker compose kill -s HUP mosquitto``), after which a new agent can connect and a
+revoked one cannot.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from collector.archive import Archive
+from collector.mqtt_users import PasswordFile, new_password
+from collector.regions import Regions, UnknownRegion
+from dokiem.contract import Access, Site
+
+
+@dataclass(frozen=True)
+class SiteCodes:
+    province: str
+    district: str | None
+    commune: str | None
+
+    @classmethod
+    def parse(cls, text: str) -> SiteCodes:
+        """``PROVINCE/DISTRICT[/COMMUNE]`` codes, e.g. ``38/380/14755``."""
+        parts = [p.strip() for p in text.split("/")]
+        if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+            raise ValueError(f"{text!r}: write the site as PROVINCE/DISTRICT[/COMMUNE] codes, e.g. 38/380/14755")
+        return cls(parts[0], parts[1] if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None)
+
+
+@dataclass(frozen=True)
+class Line:
+    isp: str | None = None
+    access: Access | None = None
+    plan_down_mbps: float | None = None
+    plan_up_mbps: float | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    agent_id: str
+    password: str
+    site: Site
+    config_text: str
+
+
+def named_site(codes: SiteCodes, line: Line, regions: Regions) -> Site:
+    """The site with the region files' names and, without a point of its own, the district's."""
+    regions.check(codes.province, codes.district, codes.commune)
+    province = regions.provinces[codes.province]
+    district = province.districts.get(codes.district or "")
+    district_name, commune_name = regions.names(codes.province, codes.district, codes.commune)
+    return Site(
+        province_code=codes.province, province_name=province.name, district_code=codes.district,
+        district_name=district_name, commune_code=codes.commune, commune_name=commune_name,
+        lat=line.lat if line.lat is not None else (district.lat if district else None),
+        lon=line.lon if line.lon is not None else (district.lon if district else None),
+        isp=line.isp, access=line.access, plan_down_mbps=line.plan_down_mbps, plan_up_mbps=line.plan_up_mbps,
+    )  # fmt: skip
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value)
+
+
+def agent_config(agent_id: str, password: str, site: Site, broker_url: str, ca_path: str, servers: list[str]) -> str:
+    """The agent's agent.toml (the rest of its keys keep their defaults; see agent.example.toml)."""
+    site_keys = site.model_dump(mode="json", exclude_none=True)
+    lines = [
+        f"# dokiem agent {agent_id}, enrolled by `dokiem agent enroll`. Keep this file private (it holds",
+        "# the agent's broker password). Check it with: dokiem agent check --config agent.toml",
+        "", "[agent]", f"id = {_toml(agent_id)}", 'data_dir = "/var/lib/dokiem"',
+        "", "[site]", *(f"{key} = {_toml(value)}" for key, value in site_keys.items()),
+        "", "[broker]", f"url = {_toml(broker_url)}", f"password = {_toml(password)}", f"ca_file = {_toml(ca_path)}",
+        "", "[measure]", f"servers = {_toml(servers)}", "",
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+def enroll(
+    agent_id: str, codes: SiteCodes, line: Line, *, regions: Regions, passwd: PasswordFile, broker_url: str,
+    ca_path: str, servers: list[str], archive: Archive | None,
+) -> Enrolment:  # fmt: skip
+    """Check the site, give the agent a fresh password (replacing any old one), register its site."""
+    site = named_site(codes, line, regions)
+    password = new_password()
+    passwd.set(agent_id, password)
+    if archive is not None:
+        archive.register_agent(agent_id, site.model_dump_json(exclude_none=True))
+    return Enrolment(agent_id, password, site, agent_config(agent_id, password, site, broker_url, ca_path, servers))
+
+
+def write_bundle(enrolment: Enrolment, out: Path, ca_file: Path) -> list[Path]:
+    """``out/agent.toml`` (readable by its owner only) and ``out/ca.crt``, to copy onto the Pi."""
+    out.mkdir(parents=True, exist_ok=True)
+    config = out / "agent.toml"
+    fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(enrolment.config_text)
+    ca = out / "ca.crt"
+    shutil.copyfile(ca_file, ca)
+    return [config, ca]
+
+
+def revoke(agent_id: str, passwd: PasswordFile, archive: Archive | None) -> bool:
+    """Remove the agent's credentials (and its registry entry; its results stay). False if unknown."""
+    removed = passwd.remove(agent_id)
+    if archive is not None:
+        removed = archive.unregister_agent(agent_id) or removed
+    return removed
+
+
+__all__ = ["Enrolment", "Line", "SiteCodes", "UnknownRegion", "enroll", "revoke", "write_bundle"]

@@ -1,0 +1,135 @@
+"""The server stack's files: the compose file, the Dockerfile, the provisioning files.
+
+Docker's engine cannot run here; what can be checked is: the files parse, they reference only
+files that exist once `dokiem deploy init` ran, `docker-compose config` (Debian's) accepts the
+stack and prints no secret, and nothing offers plain-text MQTT. The Mosquitto config itself is
+started for real in test_broker_security.py.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import DOKIEM, REPO
+
+SECRET_NAMES = ("mqtt_collector_password", "influx_admin_password", "influx_admin_token", "influx_collector_token",
+                "influx_read_token", "grafana_admin_password", "api_token")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the repository's deploy/ and grafana/ files, after `dokiem deploy init`."""
+    root = tmp_path_factory.mktemp("stack")
+    shutil.copytree(REPO / "deploy", root / "deploy", ignore=shutil.ignore_patterns("secrets", ".env"))
+    shutil.copytree(REPO / "grafana", root / "grafana", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "Dockerfile", root / "Dockerfile")
+    done = subprocess.run([*DOKIEM, "deploy", "init", "--dir", str(root / "deploy"), "--domain",
+                           "dokiem.example.vn"], capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return root / "deploy"
+
+
+def _compose(stack: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((stack / "docker-compose.yml").read_text())
+    return loaded
+
+
+def test_deploy_init_writes_secrets_once_and_never_into_env(stack: Path) -> None:
+    env = (stack / ".env").read_text()
+    for name in SECRET_NAMES:
+        value = (stack / "secrets" / name).read_text().strip()
+        assert len(value) >= 24 and value not in env
+    assert (stack / "secrets").stat().st_mode & 0o077 == 0  # only its owner may enter secrets/
+    assert "dokiem-collector:$7$101$" in (stack / "secrets" / "mosquitto" / "passwd").read_text()
+    again = subprocess.run([*DOKIEM, "deploy", "init", "--dir", str(stack), "--domain", "x.vn"], capture_output=True,
+                           text=True)  # fmt: skip
+    assert again.returncode == 1 and "--force" in again.stderr  # an accidental re-run does not lock agents out
+
+
+def test_compose_references_only_files_that_exist(stack: Path) -> None:
+    compose = _compose(stack)
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (stack / source).exists(), f"{name}: {source} does not exist"
+            else:
+                assert source in compose["volumes"], f"{name}: named volume {source} is not declared"
+        for secret in service.get("secrets", []):
+            assert (stack / compose["secrets"][secret]["file"]).is_file(), f"{name}: secret {secret}"
+        build = service.get("build")
+        if build:
+            assert (stack / build["context"] / build["dockerfile"]).is_file()
+        assert service.get("restart") == "unless-stopped" and "healthcheck" in service, name
+    assert set(compose["secrets"]) == set(SECRET_NAMES)
+
+
+def test_no_plain_text_mqtt_and_the_api_is_not_public_by_default(stack: Path) -> None:
+    compose = _compose(stack)
+    published = {name: [str(p) for p in s.get("ports", [])] for name, s in compose["services"].items()}
+    assert published["mosquitto"] == ["8883:8883"]
+    assert not any("1883" in port for ports in published.values() for port in ports)
+    assert published["collector"] == ["${COLLECTOR_API_BIND:-127.0.0.1}:8081:8081"]
+    assert "influxdb" not in [name for name, ports in published.items() if ports]  # InfluxDB stays inside
+    conf = (stack / "mosquitto" / "mosquitto.conf").read_text()
+    listeners = re.findall(r"^listener\s+(\d+)", conf, flags=re.M)
+    assert listeners == ["8883"]
+    for key in ("certfile", "keyfile", "cafile"):
+        assert re.search(rf"^{key}\s+/mosquitto/certs/", conf, flags=re.M)
+    assert re.search(r"^allow_anonymous false$", conf, flags=re.M)
+    assert re.search(r"^max_queued_messages 0$", conf, flags=re.M)
+
+
+def test_docker_compose_config_accepts_the_stack_and_prints_no_secret(stack: Path) -> None:
+    tool = shutil.which("docker-compose")
+    if tool is None:
+        pytest.fail("docker-compose is missing: the README's test command installs Debian's docker-compose")
+    done = subprocess.run([tool, "config"], cwd=stack, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for name in SECRET_NAMES:
+        secret = (stack / "secrets" / name).read_text().strip()
+        assert secret not in done.stdout + done.stderr, f"{name} appears in docker-compose config"
+        assert secret.split(":")[-1] not in done.stdout
+    assert "DOKIEM_API_TOKEN_FILE: /run/secrets/api_token" in done.stdout
+
+
+def test_grafana_and_influxdb_provisioning_fit_the_compose_file(stack: Path) -> None:
+    compose = _compose(stack)
+    grafana = compose["services"]["grafana"]
+    source = yaml.safe_load((stack.parent / "grafana/provisioning/datasources/dokiem.yaml").read_text())
+    (datasource,) = source["datasources"]
+    secret = re.fullmatch(r"Token \$__file\{/run/secrets/(\w+)\}", datasource["secureJsonData"]["httpHeaderValue1"])
+    assert secret is not None and secret[1] in grafana["secrets"]
+    assert datasource["url"] == "${DOKIEM_INFLUX_URL}" and "DOKIEM_INFLUX_URL" in grafana["environment"]
+    provider = yaml.safe_load((stack.parent / "grafana/provisioning/dashboards/dokiem.yaml").read_text())
+    path = provider["providers"][0]["options"]["path"]
+    assert path.startswith("/etc/grafana/provisioning/")
+    mounted = {v.split(":")[1]: v.split(":")[0] for v in grafana["volumes"] if v.startswith(".")}
+    on_host = stack / mounted["/etc/grafana/provisioning"] / path.removeprefix("/etc/grafana/provisioning/")
+    assert sorted(p.name for p in on_host.glob("*.json")) == ["dokiem-district.json", "dokiem-fleet.json",
+                                                             "dokiem-province.json"]  # fmt: skip
+    assert grafana["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/run/secrets/grafana_admin_password"
+    script = stack / "influxdb" / "init-dokiem.sh"
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    influx = compose["services"]["influxdb"]
+    for used in re.findall(r"/run/secrets/(\w+)", script.read_text()):
+        assert used in influx["secrets"]
+
+
+def test_dockerfile_is_multi_stage_non_root_and_copies_what_exists() -> None:
+    text = (REPO / "Dockerfile").read_text()
+    assert len(re.findall(r"^FROM ", text, flags=re.M)) >= 2
+    users = re.findall(r"^USER (\S+)", text, flags=re.M)
+    assert users and users[-1] not in ("root", "0")
+    for source in re.findall(r"^COPY (?!--from)(.+) \S+$", text, flags=re.M):
+        for item in source.split():
+            assert (REPO / item).exists(), item
+    assert 'ENTRYPOINT ["dokiem"]' in text
