@@ -41,6 +41,7 @@ class Collector:
         self.queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=100_000)
         self.stats: Counter[str] = Counter()
         self.broker_connected = False
+        self._broker_error: str | None = None
         self.subscribed = asyncio.Event()  # set while subscribed to the broker (tests and `dokiem up` wait on it)
         self.influx: InfluxWriter | None = None
         self.influx_error: str | None = None
@@ -85,9 +86,11 @@ class Collector:
         return runner
 
     def _on_broker(self, connected: bool, error: str | None) -> None:
-        if connected != self.broker_connected:
+        # each change, and each new reason the broker cannot be reached, once (not every retry)
+        if connected != self.broker_connected or (not connected and error != self._broker_error):
             (log.info if connected else log.warning)("broker %s: %s", self.config.broker.url, error or "connected")
         self.broker_connected = connected
+        self._broker_error = None if connected else error
         if connected:
             self.subscribed.set()
         else:

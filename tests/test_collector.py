@@ -13,8 +13,6 @@ from pathlib import Path
 
 import aiomqtt
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from agent.service import Agent
 from collector.config import CollectorConfig, load
@@ -220,33 +218,6 @@ def test_line_protocol_escapes_tags_and_keeps_failed_runs() -> None:
     line = result_line(failed)
     assert "district=38\\ 0\\,x\\=y" in line and "isp=Viettel\\ Telecom" in line
     assert "failed=1i" in line and ",error=server_busy" in line and "download_mbps" not in line
-
-
-def no_ack() -> None:
-    return None
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(topic=st.text(max_size=80), payload=st.binary(max_size=2000))
-def test_random_bytes_never_crash_the_ingest(tmp_path: Path, topic: str, payload: bytes) -> None:
-    collector = Collector(collector_config(tmp_path, Broker(tmp_path), None))
-    collector.handle([(topic, payload, no_ack), (f"dokiem/v1/x/{topic}", payload, no_ack)])
-    assert collector.archive.count() == 0
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_mutated_results_are_stored_or_refused_never_crash(tmp_path: Path, data: st.DataObject) -> None:
-    base = json.loads(make_result().to_json())
-    key = data.draw(st.sampled_from(sorted(base)))
-    values = st.one_of(
-        st.none(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20), st.lists(st.integers(), max_size=3),
-        st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
-    )  # fmt: skip
-    base[key] = data.draw(values)
-    collector = Collector(collector_config(tmp_path, Broker(tmp_path), None))
-    collector.handle([(result_topic("th-380-001"), json.dumps(base).encode(), no_ack)])
-    assert collector.archive.count() + sum(collector.refusals.counts.values()) >= 1
 
 
 async def test_push_config_reaches_the_agent_and_a_bad_one_never_leaves_the_desk(

@@ -133,3 +133,42 @@ def test_dockerfile_is_multi_stage_non_root_and_copies_what_exists() -> None:
         for item in source.split():
             assert (REPO / item).exists(), item
     assert 'ENTRYPOINT ["dokiem"]' in text
+
+
+def test_the_collector_never_logs_its_secrets(tmp_path: Path) -> None:
+    """Started as the compose file starts it (secrets as *_FILE), verbose, with the broker and
+    InfluxDB unreachable so that it logs its retries: no secret shows in its output."""
+    import os
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import answers, free_port, wait_until_ready
+
+    values = {"mqtt": "mqtt-secret-value-123", "influx": "collector:influx-secret-456", "api": "api-secret-789"}
+    for name, value in values.items():
+        (tmp_path / name).write_text(value + "\n")
+    port = free_port()
+    env = {
+        **os.environ, "DOKIEM_BROKER_URL": f"mqtt://127.0.0.1:{free_port()}", "DOKIEM_MQTT_USERNAME": "collector",
+        "DOKIEM_MQTT_PASSWORD_FILE": str(tmp_path / "mqtt"), "DOKIEM_INFLUX_URL": f"http://127.0.0.1:{free_port()}",
+        "DOKIEM_INFLUX_TOKEN_FILE": str(tmp_path / "influx"), "DOKIEM_API_TOKEN_FILE": str(tmp_path / "api"),
+        "DOKIEM_HTTP_LISTEN": f"127.0.0.1:{port}", "DOKIEM_DATA_DIR": str(tmp_path / "data"),
+    }  # fmt: skip
+    proc = subprocess.Popen([*DOKIEM, "-v", "collector", "run"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        wait_until_ready(lambda: answers(f"http://127.0.0.1:{port}/healthz", 200), proc, "collector", 30)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/agents", headers={"Authorization": "Bearer no"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == 401
+        good = urllib.request.Request(f"http://127.0.0.1:{port}/api/agents",
+                                      headers={"Authorization": f"Bearer {values['api']}"})  # fmt: skip
+        with urllib.request.urlopen(good, timeout=5) as answer:
+            assert answer.status == 200
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0].decode(errors="replace")
+    assert "WARNING collector.service: broker mqtt://127.0.0.1" in output  # it logs, just not the secrets
+    for value in values.values():
+        assert value not in output and value.split(":")[-1] not in output
