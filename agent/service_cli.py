@@ -226,7 +226,7 @@ def enroll_command(
         archive = _archive_or_none(archive_url, tr)
         enrolment = enroll.enroll(
             agent_id, codes, line, regions=Regions.load(), passwd=PasswordFile(passwd_file), broker_url=broker_url,
-            ca_path="/etc/dokiem/ca.crt", servers=list(servers), archive=archive,
+            ca_path="/etc/dokiem/ca.pem", servers=list(servers), archive=archive,
         )  # fmt: skip
     except (ValueError, enroll.UnknownRegion) as exc:
         raise click.BadParameter(str(exc)) from None

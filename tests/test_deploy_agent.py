@@ -54,3 +54,25 @@ def test_unit_runs_unprivileged_with_only_the_icmp_capability() -> None:
 def test_the_example_config_is_valid() -> None:
     config = load(REPO / "deploy" / "agent" / "agent.example.toml", environ={})
     assert config.site.district_name == "Thành phố Thanh Hóa" and config.schedule.heavy_allowed(12)
+
+
+def test_installer_takes_the_bundle_enroll_made(tmp_path: Path) -> None:
+    """What the department sends (agent.toml + ca.crt from `dokiem agent enroll`) installs as is."""
+    from collector.pki import init_pki
+
+    pki = init_pki(tmp_path / "certs", ["dokiem.example.vn"])
+    enrolled = subprocess.run(
+        [sys.executable, "-m", "dokiem", "agent", "enroll", "--id", "th-390-007", "--site", "38/390", "--isp", "FPT",
+         "--access", "fixed", "--broker-url", "mqtts://dokiem.example.vn:8883", "--server",
+         "http://dokiem.example.vn:8080/", "--ca-file", str(pki.ca_cert), "--passwd-file", str(tmp_path / "passwd"),
+         "--out", str(tmp_path / "bundle")], capture_output=True, text=True,
+    )  # fmt: skip
+    assert enrolled.returncode == 0, enrolled.stderr
+    bundle = tmp_path / "bundle" / "agent.toml"
+    assert bundle.stat().st_mode & 0o077 == 0  # it holds the agent's password
+    out = subprocess.run(["bash", str(INSTALL), "--config", str(bundle), "--print-config"], capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    assert out.stdout == bundle.read_text()
+    config = load(bundle, environ={})
+    assert str(config.broker.ca_file) == "/etc/dokiem/ca.pem"  # where install.sh puts the bundle's ca.crt
+    assert config.site.district_name == "Huyện Cẩm Thủy" and config.site.lat is not None

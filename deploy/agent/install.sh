@@ -5,6 +5,10 @@
 #        --password 'from-the-department' --ca ca.pem --server http://speedtest.example.vn:8080/ \
 #        --province 38 --district 380 --commune 14755 --isp VNPT --access fixed --plan-down 300 --plan-up 300
 #
+# or, with the bundle `dokiem agent enroll` made on the server (agent.toml and ca.crt):
+#
+#   sudo deploy/agent/install.sh --config enrolled/th-380-001/agent.toml
+#
 # --print-config writes the agent.toml it would install to stdout and changes nothing.
 set -euo pipefail
 
@@ -12,9 +16,9 @@ PREFIX=/opt/dokiem
 ETC=/etc/dokiem
 SOURCE="$(cd "$(dirname "$0")/../.." && pwd)"
 ID="" BROKER="" USERNAME="" PASSWORD="" CA="" SERVER="" PROVINCE="38" DISTRICT="" COMMUNE=""
-ISP="" ACCESS="fixed" PLAN_DOWN="" PLAN_UP="" INTERVAL="60" BUDGET="0" PRINT_ONLY=0
+ISP="" ACCESS="fixed" PLAN_DOWN="" PLAN_UP="" INTERVAL="60" BUDGET="0" PRINT_ONLY=0 GIVEN_CONFIG=""
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 die() { echo "install.sh: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -35,20 +39,30 @@ while [ $# -gt 0 ]; do
         --interval) INTERVAL="$2"; shift 2 ;;
         --monthly-budget-mb) BUDGET="$2"; shift 2 ;;
         --source) SOURCE="$2"; shift 2 ;;
+        --config) GIVEN_CONFIG="$2"; shift 2 ;;
         --print-config) PRINT_ONLY=1; shift ;;
         -h|--help) usage 0 ;;
         *) echo "install.sh: unknown option $1" >&2; usage 2 ;;
     esac
 done
 
-[ -n "$ID" ] || die "--id is required (the agent id the department gave you, e.g. th-380-001)"
-[ -n "$BROKER" ] || die "--broker is required (e.g. mqtts://broker.example.vn:8883)"
-[ -n "$SERVER" ] || die "--server is required (the test server's URL)"
-case "$ACCESS" in fixed|mobile) ;; *) die "--access must be fixed or mobile, not '$ACCESS'" ;; esac
+if [ -n "$GIVEN_CONFIG" ]; then
+    [ -r "$GIVEN_CONFIG" ] || die "cannot read $GIVEN_CONFIG"
+    [ -n "$CA" ] || CA="$(dirname "$GIVEN_CONFIG")/ca.crt"  # enroll's bundle puts it beside agent.toml
+else
+    [ -n "$ID" ] || die "--id is required (the agent id the department gave you, e.g. th-380-001)"
+    [ -n "$BROKER" ] || die "--broker is required (e.g. mqtts://broker.example.vn:8883)"
+    [ -n "$SERVER" ] || die "--server is required (the test server's URL)"
+    case "$ACCESS" in fixed|mobile) ;; *) die "--access must be fixed or mobile, not '$ACCESS'" ;; esac
+fi
 
 toml_string() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
 
 config() {
+    if [ -n "$GIVEN_CONFIG" ]; then
+        cat "$GIVEN_CONFIG"
+        return
+    fi
     echo "# dokiem agent configuration, written by deploy/agent/install.sh on $(date -u +%Y-%m-%d)"
     echo "[agent]"
     echo "id = $(toml_string "$ID")"
