@@ -219,7 +219,7 @@ def enroll_command(
 
     enroll = _server_side(tr)
     if not broker_url.startswith("mqtts://"):
-        raise click.BadParameter("agents reach the broker over TLS: use mqtts://HOST:8883", param_hint="--broker-url")
+        raise click.BadParameter(tr("broker_needs_tls"), param_hint="--broker-url")
     try:
         codes = enroll.SiteCodes.parse(site_codes)
         line = enroll.Line(isp, Access(access) if access else None, plan_down, plan_up, lat, lon)

@@ -90,8 +90,8 @@ def pki_init_command(tr: Translator, out: Path, names: tuple[str, ...], organisa
     """Create a CA and a server certificate signed by it."""
     try:
         init_pki(out, list(names), organisation, days, force)
-    except (PkiExists, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
+    except PkiExists as exc:
+        raise click.ClickException(tr("pki_exists", path=exc.folder, files=", ".join(exc.files))) from None
     click.echo(tr("pki_written", names=", ".join(names), folder=out))
 
 
@@ -111,10 +111,10 @@ def deploy_init_command(tr: Translator, folder: Path, domain: str, own_certs: bo
     """Write .env, the secret files, the broker's password file and (unless --own-certs) TLS material."""
     compose = folder / "docker-compose.yml"
     if not compose.exists():
-        raise click.ClickException(f"{compose} is missing: run this from the repository root, or pass --dir")
+        raise click.ClickException(tr("no_compose", path=compose))
     secret_dir = folder / "secrets"
     if (secret_dir / "api_token").exists() and not force:
-        raise click.ClickException(f"{secret_dir} already holds secrets: keep them, or pass --force to replace them")
+        raise click.ClickException(tr("secrets_exist", path=secret_dir))
     secret_dir.mkdir(exist_ok=True)
     secret_dir.chmod(0o700)
     values = _secret_values()
@@ -135,7 +135,7 @@ def deploy_init_command(tr: Translator, folder: Path, domain: str, own_certs: bo
         try:
             init_pki(certs, [domain, "mosquitto", "localhost"], force=force)
         except PkiExists as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(tr("pki_exists", path=exc.folder, files=", ".join(exc.files))) from None
         _hand_over(certs / "server.key", MOSQUITTO_UID, MOSQUITTO_UID, 0o600)
     (folder / ".env").write_text(_env_text(domain), encoding="utf-8")
     click.echo(tr("deploy_ready", env=folder / ".env", secrets=secret_dir, folder=folder))

@@ -28,7 +28,9 @@ CA_USAGE = x509.KeyUsage(
 
 
 class PkiExists(FileExistsError):
-    pass
+    def __init__(self, folder: Path, files: list[str]) -> None:
+        super().__init__(f"{folder} already holds {', '.join(files)}: keep them, or pass --force to replace them")
+        self.folder, self.files = folder, files
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def init_pki(folder: Path, names: list[str], organisation: str = "dokiem", days:
     pki = Pki(folder)
     present = [f for f in FILES if (folder / f).exists()]
     if present and not force:
-        raise PkiExists(f"{folder} already holds {', '.join(present)}: keep them, or pass --force to replace them")
+        raise PkiExists(folder, present)
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC) - timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())

@@ -236,6 +236,28 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "The broker takes the change after a reload: docker compose kill -s HUP mosquitto "
         "(or systemctl reload mosquitto).",
     ),
+    "no_compose": (
+        "Không thấy {path}: hãy chạy lệnh từ thư mục gốc của dokiem, hoặc chỉ rõ --dir.",
+        "{path} is missing: run this from the repository root, or pass --dir.",
+    ),
+    "secrets_exist": (
+        "{path} đã có bí mật: giữ nguyên, hoặc thêm --force để tạo lại (khi đó mọi thiết bị đo phải đăng ký lại).",
+        "{path} already holds secrets: keep them, or pass --force to replace them (every agent must then be "
+        "enrolled again).",
+    ),
+    "pki_exists": (
+        "{path} đã có {files}: giữ nguyên, hoặc thêm --force để thay.",
+        "{path} already holds {files}: keep them, or pass --force to replace them.",
+    ),
+    "broker_needs_tls": (
+        "thiết bị đo kết nối broker qua TLS: dùng mqtts://TÊN-MÁY:8883",
+        "agents reach the broker over TLS: use mqtts://HOST:8883",
+    ),
+    "grafana_refused": ("Grafana tại {url} từ chối: {reason}", "Grafana at {url} refused: {reason}"),
+    "grafana_unreachable": (
+        "Không kết nối được Grafana tại {url}: {reason}",
+        "Grafana at {url} is unreachable: {reason}",
+    ),
     "revoked": ("Đã thu hồi thiết bị đo {agent}.", "Revoked agent {agent}."),
     "not_enrolled": (
         "Không có thiết bị đo {agent} trong {passwd}: không có gì để thu hồi.",

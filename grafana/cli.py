@@ -63,4 +63,5 @@ def push_command(
     try:
         push(url, token, datasource(influx_url, influx_db, influx_token), build_all(tr, thresholds), click.echo)
     except PushFailed as exc:
-        raise click.ClickException(str(exc)) from None
+        key = "grafana_refused" if exc.refused else "grafana_unreachable"
+        raise click.ClickException(tr(key, url=exc.url, reason=exc.reason)) from None

@@ -12,7 +12,9 @@ FOLDER_UID = "dokiem"
 
 
 class PushFailed(Exception):
-    pass
+    def __init__(self, url: str, reason: str, refused: bool) -> None:
+        super().__init__(f"Grafana at {url} {'refused' if refused else 'is unreachable'}: {reason}")
+        self.url, self.reason, self.refused = url, reason, refused
 
 
 def _client(url: str, token: str, timeout_s: float = 15.0) -> GrafanaApi:
@@ -60,6 +62,6 @@ def push(
             )
             report(f"dashboard {name}: {answer.get('status', 'ok')} {answer.get('url', '')}".rstrip())
     except GrafanaException as exc:
-        raise PushFailed(f"Grafana at {url} refused: {exc}") from exc
+        raise PushFailed(url, str(exc), refused=True) from exc
     except Exception as exc:  # network errors come from the HTTP library beneath grafana-client
-        raise PushFailed(f"Grafana at {url} is unreachable: {exc}") from exc
+        raise PushFailed(url, str(exc), refused=False) from exc

@@ -266,5 +266,5 @@ def test_enroll_refuses_unknown_sites_and_plain_brokers(broker: DeployedBroker) 
     assert unknown.returncode == 2 and "district '999' is not in province 38" in unknown.stderr
     plain = subprocess.run([*base, "--site", "38/380", "--broker-url", "mqtt://x:1883"], capture_output=True,
                            text=True)  # fmt: skip
-    assert plain.returncode == 2 and "mqtts://" in plain.stderr
+    assert plain.returncode == 2 and "mqtts://" in plain.stderr and "TLS" in plain.stderr
     assert "th-999-001" not in broker.passwd.read_text()

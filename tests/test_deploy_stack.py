@@ -50,7 +50,7 @@ def test_deploy_init_writes_secrets_once_and_never_into_env(stack: Path) -> None
     assert "dokiem-collector:$7$101$" in (stack / "secrets" / "mosquitto" / "passwd").read_text()
     again = subprocess.run([*DOKIEM, "deploy", "init", "--dir", str(stack), "--domain", "x.vn"], capture_output=True,
                            text=True)  # fmt: skip
-    assert again.returncode == 1 and "--force" in again.stderr  # an accidental re-run does not lock agents out
+    assert again.returncode == 1 and "--force" in again.stderr and "đã có bí mật" in again.stderr  # no lock-out
 
 
 def test_compose_references_only_files_that_exist(stack: Path) -> None:

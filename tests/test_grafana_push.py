@@ -104,9 +104,9 @@ def test_push_creates_then_updates_datasource_folder_and_dashboards(run_dokiem: 
 
 def test_push_with_a_wrong_token_or_no_grafana_says_so(run_dokiem: Any, grafana: FakeGrafana) -> None:
     refused = run_dokiem("grafana", "push", "--url", grafana.url, "--token", "wrong")
-    assert refused.returncode == 1 and f"Grafana at {grafana.url} refused" in refused.stderr
+    assert refused.returncode == 1 and f"Grafana tại {grafana.url} từ chối" in refused.stderr
     assert "Traceback" not in refused.stderr and not grafana.dashboards
     grafana.server.shutdown()
     grafana.server.server_close()
-    gone = run_dokiem("grafana", "push", "--url", grafana.url, "--token", TOKEN)
+    gone = run_dokiem("--lang", "en", "grafana", "push", "--url", grafana.url, "--token", TOKEN)
     assert gone.returncode == 1 and "unreachable" in gone.stderr and "Traceback" not in gone.stderr
