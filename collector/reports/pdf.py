@@ -26,6 +26,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus.flowables import Flowable
 
+from collector.reports.quarterly import LOCAL_TIME
 from collector.reports.tables import Table, Value
 from dokiem.i18n import Translator
 
@@ -164,7 +165,7 @@ def trend_chart(trend: dict[str, list[tuple[datetime, float]]], title: str, tr: 
         plot.lines[i].strokeColor = PALETTE[i % len(PALETTE)]
         plot.lines[i].strokeWidth = 1.5
     _style_axes(plot.xValueAxis, plot.yValueAxis, styles, tr)
-    plot.xValueAxis.labelTextFormat = lambda day: datetime.fromtimestamp(day * 86400).strftime("%d/%m")
+    plot.xValueAxis.labelTextFormat = lambda day: datetime.fromtimestamp(day * 86400, LOCAL_TIME).strftime("%d/%m")
     drawing.add(plot)
     legend = Legend()
     legend.x, legend.y = drawing.width - 130, 190
