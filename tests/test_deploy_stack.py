@@ -172,3 +172,28 @@ def test_the_collector_never_logs_its_secrets(tmp_path: Path) -> None:
     assert "WARNING collector.service: broker mqtt://127.0.0.1" in output  # it logs, just not the secrets
     for value in values.values():
         assert value not in output and value.split(":")[-1] not in output
+
+
+def test_influxdb_first_start_script_makes_the_mapping_and_two_users(stack: Path, tmp_path: Path) -> None:
+    """InfluxDB 2 is not in Debian: a stand-in `influx` CLI records what the script asks of it."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "calls"
+    bin_dir.mkdir()
+    fake = bin_dir / "influx"
+    fake.write_text(f'#!/bin/bash\nprintf "%s\\n" "$*" >> {log}\n'
+                    'if [ "$1 $2" = "bucket list" ]; then printf "0a1b2c3d\\tdokiem\\t0s\\n"; fi\n')  # fmt: skip
+    fake.chmod(0o755)
+    script = (stack / "influxdb" / "init-dokiem.sh").read_text().replace("/run/secrets/", f"{stack}/secrets/")
+    runnable = tmp_path / "init.sh"
+    runnable.write_text(script)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "DOCKER_INFLUXDB_INIT_BUCKET": "dokiem", "DOKIEM_INFLUX_DB": "dokiem"}
+    done = subprocess.run(["bash", str(runnable)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    calls = log.read_text().splitlines()
+    collector_user, collector_password = (stack / "secrets" / "influx_collector_token").read_text().strip().split(":")
+    reader_user, reader_password = (stack / "secrets" / "influx_read_token").read_text().strip().split(":")
+    assert calls[1] == "v1 dbrp create --db dokiem --rp autogen --bucket-id 0a1b2c3d --default"
+    assert calls[2] == (f"v1 auth create --username {collector_user} --password {collector_password} "
+                        "--write-bucket 0a1b2c3d --description dokiem collector (write)")  # fmt: skip
+    assert calls[3] == (f"v1 auth create --username {reader_user} --password {reader_password} "
+                        "--read-bucket 0a1b2c3d --description Grafana (read only)")  # fmt: skip
+    assert collector_password not in done.stdout + done.stderr and reader_password not in done.stdout
