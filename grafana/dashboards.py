@@ -135,15 +135,33 @@ def _ranking_table(tr: Translator, group_by: str, label: str, *conditions: str) 
     return _figure_table(tr("gf_ranking", by=label), [InfluxQL(figures).ref("A"), InfluxQL(agents).ref("B")], rename)
 
 
-def _trend(tr: Translator, title: str, by: str, *conditions: str) -> timeseries.Panel:
+def _access_names(tr: Translator, with_isp: bool) -> list[model.DataTransformerConfig]:
+    """Series named after the access tag read in the reader's language: "Viettel mobile" becomes
+    "Viettel (Di động)", and "mobile" alone "Di động"."""
+    return [
+        model.DataTransformerConfig(
+            id_val="renameByRegex",
+            options={"regex": f"^(.+) {access}$", "renamePattern": f"$1 ({tr(f'access_{access}')})"}
+            if with_isp
+            else {"regex": f"^{access}$", "renamePattern": tr(f"access_{access}")},
+        )
+        for access in ("fixed", "mobile")
+    ]
+
+
+def _trend(tr: Translator, title: str, by: tuple[str, ...], *conditions: str) -> timeseries.Panel:
+    """Median download over time, one series per value of the ``by`` tags (an ISP's fixed and
+    mobile networks are different services, so ISP trends split by access type too)."""
+    tags = ", ".join(f'"{tag}"' for tag in by)
     query = f"""SELECT median("download_mbps") FROM {SPEED} WHERE {where(*conditions)}
-        GROUP BY time($__interval), "{by}" fill(none)"""
+        GROUP BY time($__interval), {tags} fill(none)"""
     return (
         timeseries.Panel()
         .legend(_legend())
         .title(title)
         .datasource(DATASOURCE)
-        .with_target(InfluxQL(query).alias(f"$tag_{by}"))
+        .with_target(InfluxQL(query).alias(" ".join(f"$tag_{tag}" for tag in by)))
+        .transformations(_access_names(tr, with_isp=len(by) > 1))
         .unit(MBPS)
         .min(0)
         .height(8)
@@ -258,8 +276,8 @@ def province_overview(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
             .span(12)
         )
         .with_panel(_ranking_table(tr, "district_name", tr("gf_district"), *filters))
-        .with_panel(_trend(tr, tr("gf_trend_isp"), "isp", *filters))
-        .with_panel(_trend(tr, tr("gf_trend_access"), "access", *filters))
+        .with_panel(_trend(tr, tr("gf_trend_isp"), ("isp", "access"), *filters))
+        .with_panel(_trend(tr, tr("gf_trend_access"), ("access",), *filters))
         .with_row(db.Row(tr("gf_thresholds_row")))
     )
     for threshold in thresholds.thresholds:
@@ -348,7 +366,7 @@ def district_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
         )
         .with_panel(period_median(tr("gf_peak"), f'"hour" =~ /^({PEAK_HOURS})$/'))
         .with_panel(period_median(tr("gf_off_peak"), f'"hour" !~ /^({PEAK_HOURS})$/'))
-        .with_panel(_trend(tr, tr("gf_trend_isp"), "isp", *filters))
+        .with_panel(_trend(tr, tr("gf_trend_isp"), ("isp", "access"), *filters))
     )
 
 

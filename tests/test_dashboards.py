@@ -207,6 +207,32 @@ def test_fleet_health_counts_agents_missed_runs_and_errors(
     assert _rows(server, errors, **everywhere)[0]["failed"] == sum(r.error is not None for r in results)
 
 
+def _series_names(server: Influx, panel: dict[str, Any]) -> set[str]:
+    """Series names as Grafana shows them: the alias with $tag_X filled, then renameByRegex."""
+    (target,) = panel["targets"]
+    names = set()
+    for series in server.query(grafana_query(target["query"])):
+        name = target["alias"]
+        for tag, value in series["tags"].items():
+            name = name.replace(f"$tag_{tag}", value)
+        for step in panel["transformations"]:
+            if step["id"] == "renameByRegex":
+                pattern = step["options"]["renamePattern"].replace("$1", r"\1")
+                name = re.sub(step["options"]["regex"], pattern, name)
+        names.add(name)
+    return names
+
+
+def test_trends_split_an_isps_fixed_and_mobile_networks_and_name_them_in_vietnamese(
+    data: tuple[Influx, list[SyntheticAgent], list[Result]],
+) -> None:
+    server = data[0]
+    isps = _series_names(server, _panel("province", "Tải xuống trung vị theo nhà mạng"))
+    assert isps == {"VNPT (Cố định)", "Viettel (Cố định)", "FPT (Cố định)", "Viettel (Di động)",
+                    "VinaPhone (Di động)", "MobiFone (Di động)"}  # fmt: skip
+    assert _series_names(server, _panel("province", "Tải xuống trung vị theo loại truy nhập")) == {"Cố định", "Di động"}
+
+
 def test_dashboards_are_valid_and_the_checked_in_files_are_current() -> None:
     register_default_plugins()
     for name, board in BOARDS.items():

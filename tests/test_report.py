@@ -136,9 +136,15 @@ def test_plan_shares_80_80_and_thresholds(
     qcvn = sum(r.download_mbps >= 100 and r.upload_mbps >= 30 and r.latency_ms <= 50 for r in mobile)
     assert total.thresholds["qcvn_126_5g"] == pytest.approx(qcvn / len(mobile))
     assert _group(figures, "access", "fixed").thresholds["mobile_4g"] is None  # no mobile test in a fixed group
-    assert {g.key for g in figures.groups["isp"]} == {"VNPT", "Viettel", "FPT", "VinaPhone", "MobiFone"}
+    # an ISP's fixed and mobile networks are grouped apart
+    assert {g.key for g in figures.groups["isp"]} == {"VNPT|fixed", "Viettel|fixed", "FPT|fixed", "Viettel|mobile",
+                                                      "VinaPhone|mobile", "MobiFone|mobile"}  # fmt: skip
+    viettel_mobile = [r for r in ok if r.site.isp == "Viettel" and r.site.access is Access.MOBILE]
+    assert _group(figures, "isp", "Viettel|mobile").download.median == pytest.approx(
+        statistics.median(r.download_mbps for r in viettel_mobile)
+    )
     assert set(figures.isp_trend) == {g.key for g in figures.groups["isp"]}
-    assert len(figures.isp_trend["VNPT"]) in (13, 14)  # weeks of the quarter
+    assert len(figures.isp_trend["VNPT|fixed"]) in (13, 14)  # weeks of the quarter
 
 
 def _report(
@@ -168,6 +174,8 @@ def test_csv_and_xlsx_hold_every_group(
         assert int(by_code[group.key]["Tests"]) == group.tests
     book = openpyxl.load_workbook(tmp_path / "dokiem-quarterly-2026Q3-en.xlsx", read_only=True)
     assert {"By district", "By commune", "By ISP", "By access type", "Whole province"} <= set(book.sheetnames)
+    isps = [row[0] for row in book["By ISP"].iter_rows(min_row=2, values_only=True)]
+    assert "Viettel (Mobile)" in isps and "Viettel (Fixed)" in isps
     sheet = list(book["By commune"].iter_rows(values_only=True))
     header, body = sheet[0], sheet[1:]
     assert len(body) == len(figures.groups["commune"]) > 50  # 81 agents, in 75 communes

@@ -27,7 +27,7 @@ from reportlab.platypus import LongTable, PageBreak, Paragraph, SimpleDocTemplat
 from reportlab.platypus.flowables import Flowable
 
 from collector.reports.quarterly import LOCAL_TIME
-from collector.reports.tables import Table, Value
+from collector.reports.tables import Table, Value, isp_name
 from dokiem.i18n import Translator
 
 FONT_DIRS = (
@@ -170,7 +170,7 @@ def trend_chart(trend: dict[str, list[tuple[datetime, float]]], title: str, tr: 
     legend = Legend()
     legend.x, legend.y = drawing.width - 130, 190
     legend.fontName, legend.fontSize = styles.regular, 8
-    legend.colorNamePairs = [(PALETTE[i % len(PALETTE)], isp) for i, isp in enumerate(isps)]
+    legend.colorNamePairs = [(PALETTE[i % len(PALETTE)], isp_name(isp, tr)) for i, isp in enumerate(isps)]
     drawing.add(legend)
     drawing.add(String(0, 215, title, fontName=styles.bold, fontSize=10))
     return drawing

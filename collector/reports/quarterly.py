@@ -30,6 +30,16 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
 
+def isp_key(isp: str | None, access: str | None) -> str | None:
+    """An ISP's fixed and mobile networks are different services: they are grouped apart."""
+    return f"{isp}|{access}" if isp and access else isp
+
+
+def split_isp_key(key: str) -> tuple[str, str | None]:
+    isp, _, access = key.partition("|")
+    return isp, access or None
+
+
 @dataclass(frozen=True, order=True)
 class Quarter:
     year: int
@@ -103,6 +113,7 @@ def load_frame(rows: Iterable[tuple[Any, ...]], chunk: int = 65_536) -> Frame:
     def flush(batch: list[tuple[Any, ...]]) -> None:
         columns = list(zip(*batch, strict=True))
         agent, started, province, district, commune, isp, access, failed, *numbers = columns
+        isp = tuple(map(isp_key, isp, access))
         for name, values in zip(_TEXT_COLUMNS, (agent, province, district, commune, isp, access), strict=True):
             parts[name].append(np.fromiter(map(interners[name].code, values), np.int64, len(values)))
         parts["started"].append(np.asarray(started, np.int64))
@@ -185,7 +196,7 @@ class QuarterlyFigures:
     quarter: Quarter
     rules: Thresholds
     groups: dict[str, list[GroupStats]]  # breakdown -> groups, largest first
-    isp_trend: dict[str, list[tuple[datetime, float]]]  # ISP -> (week start, median download)
+    isp_trend: dict[str, list[tuple[datetime, float]]]  # ISP key -> (week start, median download)
     previous_tests: int
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 

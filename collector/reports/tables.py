@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from collector.regions import Regions
-from collector.reports.quarterly import GroupStats, QuarterlyFigures
+from collector.reports.quarterly import GroupStats, QuarterlyFigures, split_isp_key
 from dokiem.i18n import Translator
 
 Kind = Literal["text", "int", "mbps", "ms", "pct", "share", "ratio", "delta_mbps", "delta_int", "flag"]
@@ -111,8 +111,18 @@ def _name_columns(breakdown: str, tr: Translator, regions: Regions) -> list[tupl
     if breakdown == "province":
         return [(name, province_name), (code, lambda c: c)]
     if breakdown == "access":
-        return [(name, lambda c: tr(f"access_{c}") if tr.has(f"access_{c}") else c)]
-    return [(name, lambda c: c)]
+        return [(name, lambda c: access_name(c, tr))]
+    return [(name, lambda c: isp_name(c, tr))]
+
+
+def access_name(access: str, tr: Translator) -> str:
+    return tr(f"access_{access}") if tr.has(f"access_{access}") else access
+
+
+def isp_name(key: str, tr: Translator) -> str:
+    """``Viettel (Di động)`` for the ISP key ``Viettel|mobile``."""
+    isp, access = split_isp_key(key)
+    return f"{isp} ({access_name(access, tr)})" if access else isp
 
 
 def report_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[Table]:
