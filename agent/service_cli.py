@@ -171,7 +171,7 @@ def _archive_or_none(archive_url: str | None, tr: Translator) -> Any:
     from collector.archive import Archive
 
     try:
-        return Archive.from_url(archive_url)
+        return Archive.from_url(archive_url, create=False)
     except Exception as exc:  # a bad URL, an unreachable PostgreSQL
         raise click.ClickException(tr("bad_option", reason=f"--archive {archive_url}: {exc}")) from None
 

@@ -163,9 +163,13 @@ class Archive:
         self._db.execute("COMMIT")
 
     @classmethod
-    def from_url(cls, url: str) -> Archive:
+    def from_url(cls, url: str, create: bool = True) -> Archive:
+        """The archive at ``url``; ``create=False`` (reports, enrolment) refuses a SQLite file that
+        does not exist rather than start an empty archive in the wrong place."""
         if url.startswith("sqlite:///"):
             path = Path("/" + url.removeprefix("sqlite:///").lstrip("/"))  # sqlite:///a and sqlite:////a alike
+            if not create and not path.exists():
+                raise FileNotFoundError(f"no archive at {path}")
             return cls(_Sqlite(path), str(path))
         if url.startswith(("postgresql://", "postgres://")):
             return cls(_Postgres(url), url.split("@")[-1])

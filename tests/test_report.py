@@ -233,6 +233,8 @@ def test_no_results_bad_quarter_and_bad_thresholds_are_explained(
                        "--out", str(tmp_path))  # fmt: skip
     assert empty.returncode == 1 and "không có kết quả nào trong quý 2024Q1" in empty.stderr
     assert "Traceback" not in empty.stderr and not list(tmp_path.iterdir())
+    missing = run_dokiem("report", "quarterly", "--archive", f"sqlite://{tmp_path}/nowhere/archive.db")
+    assert missing.returncode == 1 and "no archive at" in missing.stderr and not (tmp_path / "nowhere").exists()
     bad = tmp_path / "rules.toml"
     bad.write_text(SHIPPED.read_text(encoding="utf-8").replace("download_mbps = 40", "download_mbps = -40"))
     refused = run_dokiem("report", "quarterly", "--thresholds", str(bad), "--archive", f"sqlite://{quarter_data[0]}")

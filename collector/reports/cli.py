@@ -64,7 +64,7 @@ def quarterly_command(
     config = load_collector_config(config_path, tr)
     url = archive_url or config.archive_url
     try:
-        archive = Archive.from_url(url)
+        archive = Archive.from_url(url, create=False)
     except Exception as exc:  # a bad URL, a missing file's folder, PostgreSQL refusing us
         raise click.ClickException(tr("bad_option", reason=f"--archive {url}: {exc}")) from None
     extra = [config.collector.regions_dir] if config.collector.regions_dir else []
