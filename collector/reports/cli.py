@@ -78,12 +78,10 @@ def quarterly_command(
         figures = read_figures(archive, quarter, rules, progress)
     finally:
         archive.close()
-    total = figures.total
     click.echo("", err=True)
-    if not figures.groups.get("province") and total is None:
+    if figures.tests == 0:
         raise click.ClickException(tr("rpt_no_results", quarter=str(quarter), where=archive.where))
-    tests = sum(g.tests for g in figures.groups["province"])
-    click.echo(tr("rpt_read", count=tr.number(tests, 0), quarter=str(quarter)), err=True)
+    click.echo(tr("rpt_read", count=tr.number(figures.tests, 0), quarter=str(quarter)), err=True)
     try:
         for path in write_report(figures, chosen, out_dir, tr, regions):
             click.echo(tr("rpt_written", path=path))

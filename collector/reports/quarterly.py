@@ -197,6 +197,7 @@ class QuarterlyFigures:
     rules: Thresholds
     groups: dict[str, list[GroupStats]]  # breakdown -> groups, largest first
     isp_trend: dict[str, list[tuple[datetime, float]]]  # ISP key -> (week start, median download)
+    tests: int  # every result of the quarter, with or without a site
     previous_tests: int
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -348,5 +349,6 @@ def quarterly_figures(
         rules=rules,
         groups=groups,
         isp_trend=isp_trend(frame, quarter.start),
+        tests=len(frame),
         previous_tests=len(before_frame),
     )
