@@ -89,7 +89,7 @@ def _query_variable(name: str, label: str, query: str, *, multi: bool) -> db.Que
     return variable
 
 
-def _dashboard(uid: str, title: str, tr: Translator) -> db.Dashboard:
+def _dashboard(uid: str, title: str) -> db.Dashboard:
     return (
         db.Dashboard(title)
         .uid(uid)
@@ -254,7 +254,7 @@ def province_overview(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
         .span(12)
     )
     board = (
-        _dashboard("dokiem-province", tr("gf_title_province"), tr)
+        _dashboard("dokiem-province", tr("gf_title_province"))
         .description(tr("gf_desc_province"))
         .with_variable(
             _query_variable("isp", tr("gf_isp"), f'SHOW TAG VALUES FROM {SPEED} WITH KEY = "isp"', multi=True)
@@ -309,7 +309,7 @@ def district_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
         median("upload_mbps") AS "up_median", median("latency_ms") AS "latency", count("failed") AS "tests",
         sum("failed") AS "failed" FROM {SPEED} WHERE {where(*filters)} GROUP BY "agent", "commune_name", "isp" """
     return (
-        _dashboard("dokiem-district", tr("gf_title_district"), tr)
+        _dashboard("dokiem-district", tr("gf_title_district"))
         .description(tr("gf_desc_district"))
         .with_variable(
             _query_variable(
@@ -383,7 +383,7 @@ def fleet_health(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
     })  # fmt: skip
     join = model.DataTransformerConfig(id_val="joinByField", options={"byField": "agent", "mode": "outer"})
     return (
-        _dashboard("dokiem-fleet", tr("gf_title_fleet"), tr)
+        _dashboard("dokiem-fleet", tr("gf_title_fleet"))
         .description(tr("gf_desc_fleet"))
         .time("now-24h", "now")
         .with_variable(
