@@ -102,6 +102,9 @@ async def test_round_trip_agent_to_influxdb(tmp_path: Path, broker: Broker, infl
     series = influx.query("SELECT mean(download_mbps) FROM speedtest WHERE district = '380' GROUP BY isp")
     assert series[0]["tags"] == {"isp": "VNPT"}
     assert series[0]["values"][0][1] == pytest.approx(sum(r.download_mbps or 0 for r in results) / 10)
+    # the dashboards' tags: names as the region files spell them, whatever the agent sent
+    names = influx.query('SHOW TAG VALUES FROM speedtest WITH KEY = "district_name"')
+    assert [value for _, value in names[0]["values"]] == ["Thành phố Thanh Hóa"]
 
 
 async def test_duplicates_are_stored_once(broker: Broker, influx: Influx, running: Collector) -> None:
