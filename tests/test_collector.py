@@ -107,6 +107,25 @@ async def test_round_trip_agent_to_influxdb(tmp_path: Path, broker: Broker, infl
     assert [value for _, value in names[0]["values"]] == ["Thành phố Thanh Hóa"]
 
 
+async def test_heartbeats_reach_influxdb_with_the_site_and_missed_runs(
+    tmp_path: Path, broker: Broker, influx: Influx, running: Collector
+) -> None:
+    agent = Agent(config_for(tmp_path / "agent", broker.url))
+    for i in range(3):
+        agent.queue(make_result(i).model_copy(update={"site": thanh_hoa_site("381")}))
+    assert await agent.publisher.drain_once(10)
+    await wait_stored(running, lambda: running.archive.count() == 3)
+    status = {"agent_id": "th-380-001", "state": "online", "health": {"temperature_c": 51.5},
+              "outbox": {"depth": 4}, "schedule": {"interval_minutes": 60}}  # fmt: skip
+    async with aiomqtt.Client("127.0.0.1", broker.port) as client:
+        await client.publish("dokiem/v1/th-380-001/status", json.dumps(status), qos=1)
+    await wait_influx(influx, "SELECT count(temperature_c) FROM agent_health", 1)  # (the agent's own heartbeats too)
+    (series,) = influx.query("SELECT * FROM agent_health WHERE temperature_c > 0")
+    row = dict(zip(series["columns"], series["values"][0], strict=True))
+    assert row["district_name"] == "Thị xã Bỉm Sơn" and row["temperature_c"] == 51.5 and row["outbox_depth"] == 4
+    assert row["runs_received"] == 3 and row["runs_expected"] >= 1
+
+
 async def test_duplicates_are_stored_once(broker: Broker, influx: Influx, running: Collector) -> None:
     r = make_result()
     async with aiomqtt.Client("127.0.0.1", broker.port) as client:
