@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from agent.config import FleetConfig
-from agent.state import write_atomically
+from dokiem.files import write_atomically
 
 MAX_CONFIG_BYTES = 64 << 10
 

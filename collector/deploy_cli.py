@@ -16,6 +16,7 @@ import click
 
 from collector.mqtt_users import PasswordFile, new_password
 from collector.pki import PkiExists, init_pki
+from dokiem.files import write_atomically
 from dokiem.i18n import Translator
 
 COLLECTOR_MQTT_USER = "dokiem-collector"
@@ -26,12 +27,6 @@ SECRET_FILES = (
     "mqtt_collector_password", "influx_admin_password", "influx_admin_token", "influx_collector_token",
     "influx_read_token", "grafana_admin_password", "api_token",
 )  # fmt: skip
-
-
-def _write_secret(path: Path, value: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others while written
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(value + "\n")
 
 
 def _secret_values() -> dict[str, str]:
@@ -119,10 +114,9 @@ def deploy_init_command(tr: Translator, folder: Path, domain: str, own_certs: bo
     secret_dir.chmod(0o700)
     values = _secret_values()
     for name in SECRET_FILES:
-        _write_secret(secret_dir / name, values[name])
         # Compose bind-mounts file secrets with their host mode, and each image runs as its own user:
         # the file is world-readable, but only root can reach it on the host (secrets/ is 0700).
-        (secret_dir / name).chmod(0o644)
+        write_atomically(secret_dir / name, values[name] + "\n", mode=0o644)
     mosquitto = secret_dir / "mosquitto"
     mosquitto.mkdir(exist_ok=True)
     passwd = PasswordFile(mosquitto / "passwd")

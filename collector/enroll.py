@@ -8,7 +8,6 @@ revoked one cannot.
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from collector.archive import Archive
 from collector.mqtt_users import PasswordFile, new_password
 from collector.regions import Regions, UnknownRegion
 from dokiem.contract import Access, Site
+from dokiem.files import write_atomically
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,7 @@ def write_bundle(enrolment: Enrolment, out: Path, ca_file: Path) -> list[Path]:
     """``out/agent.toml`` (readable by its owner only) and ``out/ca.crt``, to copy onto the Pi."""
     out.mkdir(parents=True, exist_ok=True)
     config = out / "agent.toml"
-    fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(enrolment.config_text)
+    write_atomically(config, enrolment.config_text, mode=0o600)
     ca = out / "ca.crt"
     shutil.copyfile(ca_file, ca)
     return [config, ca]

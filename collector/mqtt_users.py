@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dokiem.contract import AGENT_ID_PATTERN
+from dokiem.files import write_atomically
 
 ITERATIONS = 101  # mosquitto_passwd's own default for $7$
 USERNAME = re.compile(AGENT_ID_PATTERN)  # an agent id is its MQTT username
@@ -72,13 +73,8 @@ class PasswordFile:
             fcntl.flock(folder, fcntl.LOCK_EX)
             entries = self.entries()
             yield entries
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.writelines(f"{user}:{stored}\n" for user, stored in sorted(entries.items()))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            text = "".join(f"{user}:{stored}\n" for user, stored in sorted(entries.items()))
+            write_atomically(self.path, text, mode=0o640)  # readable by the broker's group
         finally:
             os.close(folder)  # releases the lock
 

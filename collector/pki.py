@@ -8,7 +8,6 @@ under the same names (docs/deploy.md). Agents get ``ca.crt`` only.
 from __future__ import annotations
 
 import ipaddress
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from dokiem.files import write_atomically
 
 FILES = ("ca.crt", "ca.key", "server.crt", "server.key")
 
@@ -65,14 +66,11 @@ def _name(common_name: str, organisation: str) -> x509.Name:
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())  # fmt: skip
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    write_atomically(path, data, mode=0o600)
 
 
 def _write_cert(path: Path, cert: x509.Certificate) -> None:
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    path.chmod(0o644)
+    write_atomically(path, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
 
 
 def _san(names: list[str]) -> x509.SubjectAlternativeName:
