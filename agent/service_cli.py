@@ -168,12 +168,9 @@ def _server_side(tr: Translator) -> Any:
 def _archive_or_none(archive_url: str | None, tr: Translator) -> Any:
     if not archive_url:
         return None
-    from collector.archive import Archive
+    from collector.cli import open_archive_or_exit
 
-    try:
-        return Archive.from_url(archive_url, create=False)
-    except Exception as exc:  # a bad URL, an unreachable PostgreSQL
-        raise click.ClickException(tr("bad_option", reason=f"--archive {archive_url}: {exc}")) from None
+    return open_archive_or_exit(archive_url, tr)
 
 
 passwd_option = click.option(

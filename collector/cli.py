@@ -19,6 +19,7 @@ from dokiem.i18n import Translator
 T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from collector.archive import Archive
     from collector.config import CollectorConfig
 
 
@@ -96,6 +97,16 @@ def testserver_command(
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]
 collector_config_option = config_option("collector.toml")
+
+
+def open_archive_or_exit(url: str, tr: Translator) -> Archive:
+    """An existing archive for a one-off command (a report, an enrolment), or a one-line error."""
+    from collector.archive import Archive
+
+    try:
+        return Archive.from_url(url, create=False)
+    except Exception as exc:  # a bad URL, a missing SQLite file, PostgreSQL refusing us
+        raise click.ClickException(tr("bad_option", reason=f"--archive {url}: {exc}")) from None
 
 
 def load_collector_config(path: Path | None, tr: Translator) -> CollectorConfig:

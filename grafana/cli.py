@@ -7,17 +7,13 @@ from pathlib import Path
 import click
 
 from collector.regions import Regions
-from collector.thresholds import load_thresholds
+from collector.thresholds import load_thresholds, thresholds_option
 from dokiem.cli_config import load_or_exit
 from dokiem.i18n import Translator
 from grafana.provision import HERE, write_provisioning
 
 # In a source checkout, build into the repository's grafana/ folder (what the compose file mounts).
 DEFAULT_OUT = HERE if (HERE.parent / "pyproject.toml").exists() else Path("grafana")
-thresholds_option = click.option(
-    "--thresholds", "thresholds_path", type=click.Path(dir_okay=False, path_type=Path),
-    help="Thresholds file (default: the national ones shipped with dokiem).",
-)  # fmt: skip
 
 
 @click.group("grafana")

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from collector.cli import collector_config_option, load_collector_config
+from collector.cli import collector_config_option, load_collector_config, open_archive_or_exit
 from collector.reports.quarterly import Quarter
+from collector.thresholds import load_thresholds, thresholds_option
 from dokiem.cli_config import ParsedParam, load_or_exit
 from dokiem.i18n import Translator
 
@@ -39,10 +40,7 @@ def report_group() -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Folder to write into (created if missing).")  # fmt: skip
 @click.option("--format", "formats", default="xlsx,pdf,csv", show_default=True, help="Comma-separated: xlsx,pdf,csv.")
-@click.option(
-    "--thresholds", "thresholds_path", type=click.Path(dir_okay=False, path_type=Path),
-    help="Thresholds file the department edits (default: the national ones shipped with dokiem).",
-)  # fmt: skip
+@thresholds_option
 @click.option("--archive", "archive_url", help="Archive URL (default: the collector config's archive_url).")
 @collector_config_option
 @click.pass_obj
@@ -51,11 +49,9 @@ def quarterly_command(
     archive_url: str | None, config_path: Path | None,
 ) -> None:  # fmt: skip
     """Write the quarterly report: per province, district, commune, ISP and access type."""
-    from collector.archive import Archive
     from collector.regions import Regions
     from collector.reports.build import read_figures, write_report
     from collector.reports.pdf import FontMissing
-    from collector.thresholds import load_thresholds
 
     chosen = _formats(formats)
     if quarter is None:
@@ -63,10 +59,7 @@ def quarterly_command(
     rules = load_or_exit(load_thresholds, thresholds_path, tr)
     config = load_collector_config(config_path, tr)
     url = archive_url or config.archive_url
-    try:
-        archive = Archive.from_url(url, create=False)
-    except Exception as exc:  # a bad URL, a missing file's folder, PostgreSQL refusing us
-        raise click.ClickException(tr("bad_option", reason=f"--archive {url}: {exc}")) from None
+    archive = open_archive_or_exit(url, tr)
     extra = [config.collector.regions_dir] if config.collector.regions_dir else []
     regions = Regions.load(*extra)
     click.echo(tr("rpt_reading", where=archive.where), err=True)
