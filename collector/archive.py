@@ -54,11 +54,19 @@ CREATE TABLE IF NOT EXISTS agents (
 
 # Copied out of the payload so that a quarterly report over a million results reads columns, not JSON.
 FIGURE_COLUMNS = ("download_mbps", "upload_mbps", "latency_ms", "jitter_ms", "loss_pct")
+STORED_FIGURES = (*FIGURE_COLUMNS, "plan_down_mbps")  # the columns _figures fills
 REPORT_COLUMNS = (
     "agent_id", "started_ms", "province_code", "district_code", "commune_code", "isp", "access", "failed",
-    *FIGURE_COLUMNS,
-    "plan_down_mbps",
+    *STORED_FIGURES,
 )  # fmt: skip
+
+
+_INSERTED = ("result_id", "agent_id", "started_ms", "province_code", "district_code", "commune_code", "isp",
+             "access", "failed", *STORED_FIGURES, "received_at", "payload")  # fmt: skip
+INSERT_RESULT = (
+    f"INSERT INTO results ({', '.join(_INSERTED)}) VALUES ({','.join('?' * len(_INSERTED))})"
+    " ON CONFLICT (result_id) DO NOTHING"
+)
 
 
 def _figures(result: Result) -> tuple[float | None, ...]:
@@ -153,11 +161,11 @@ class Archive:
             return
         except Exception:  # sqlite3.OperationalError or psycopg's UndefinedColumn: the column is missing
             pass
-        for name in (*FIGURE_COLUMNS, "plan_down_mbps"):
+        for name in STORED_FIGURES:
             self._db.execute(f"ALTER TABLE results ADD COLUMN {name} DOUBLE PRECISION")
         rows = [(*_figures(Result.from_json(payload)), result_id) for result_id, payload in
                 self._db.stream("SELECT result_id, payload FROM results")]  # fmt: skip
-        assignments = ", ".join(f"{name} = ?" for name in (*FIGURE_COLUMNS, "plan_down_mbps"))
+        assignments = ", ".join(f"{name} = ?" for name in STORED_FIGURES)
         self._db.execute("BEGIN")
         self._db.executemany(f"UPDATE results SET {assignments} WHERE result_id = ?", rows)
         self._db.execute("COMMIT")
@@ -193,13 +201,7 @@ class Archive:
         ]  # fmt: skip
         self._db.execute("BEGIN")
         try:
-            new = self._db.executemany(
-                "INSERT INTO results (result_id, agent_id, started_ms, province_code, district_code, commune_code,"
-                " isp, access, failed, download_mbps, upload_mbps, latency_ms, jitter_ms, loss_pct, plan_down_mbps,"
-                " received_at, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT (result_id) DO NOTHING",
-                rows,
-            )
+            new = self._db.executemany(INSERT_RESULT, rows)
             self._count_agent_results(results, now)
             self._db.execute("COMMIT")
         except BaseException:
