@@ -370,6 +370,21 @@ def district_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
     )
 
 
+def _per_agent(title: str, aggregate: str, *conditions: str) -> timeseries.Panel:
+    """One heartbeat figure over time, a series per agent."""
+    query = f"""SELECT {aggregate} FROM {HEALTH} WHERE {where(*conditions)}
+        GROUP BY time($__interval), "agent" fill(none)"""
+    return (
+        timeseries.Panel()
+        .legend(_legend())
+        .title(title)
+        .datasource(DATASOURCE)
+        .with_target(InfluxQL(query).alias("$tag_agent"))
+        .height(8)
+        .span(12)
+    )
+
+
 def fleet_health(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
     in_district = '"district_name" =~ /^$district$/'
     latest = f"""SELECT last("online") AS "online" FROM {HEALTH} WHERE {where(in_district)} GROUP BY "agent",
@@ -458,31 +473,11 @@ def fleet_health(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
             .span(24)
         )
         .with_panel(
-            timeseries.Panel()
-            .legend(_legend())
-            .title(tr("gf_temperature_trend"))
-            .datasource(DATASOURCE)
-            .with_target(
-                InfluxQL(f"""SELECT mean("temperature_c") FROM {HEALTH} WHERE {where(in_district)}
-                GROUP BY time($__interval), "agent" fill(none)""").alias("$tag_agent")
-            )
+            _per_agent(tr("gf_temperature_trend"), 'mean("temperature_c")', in_district)
             .unit("celsius")
             .thresholds(_steps((None, "green"), (70, "orange"), (80, "red")))
-            .height(8)
-            .span(12)
         )
-        .with_panel(
-            timeseries.Panel()
-            .legend(_legend())
-            .title(tr("gf_outbox_trend"))
-            .datasource(DATASOURCE)
-            .with_target(
-                InfluxQL(f"""SELECT max("outbox_depth") FROM {HEALTH} WHERE {where(in_district)}
-                GROUP BY time($__interval), "agent" fill(none)""").alias("$tag_agent")
-            )
-            .height(8)
-            .span(12)
-        )
+        .with_panel(_per_agent(tr("gf_outbox_trend"), 'max("outbox_depth")', in_district))
     )
 
 

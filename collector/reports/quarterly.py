@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from collector.thresholds import Thresholds
+from collector.thresholds import Threshold, Thresholds
 
 LOCAL_TIME = timezone(timedelta(hours=7), "ICT")  # quarters begin at local midnight in Vietnam
 WEEK_MS = 7 * 86_400_000
@@ -273,7 +273,7 @@ class _Summariser:
             few_samples=int(ok.size) < rules.min_samples,
         )
 
-    def _threshold_share(self, ok: Ints, threshold: Any) -> float | None:
+    def _threshold_share(self, ok: Ints, threshold: Threshold) -> float | None:
         n = self.frame.numbers
         if threshold.access is not None:
             ok = ok[self.access[self.frame.codes["access"][ok]] == threshold.access.value]
