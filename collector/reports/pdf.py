@@ -96,9 +96,10 @@ class _Styles:
 
 
 def _pdf_table(table: Table, keys: Sequence[str], tr: Translator, styles: _Styles) -> LongTable:
+    """The name columns and those named in ``keys`` (a key ending in "_" takes every column it begins)."""
     name_columns = [c for c in table.columns if c.kind == "text"]
-    chosen = name_columns + [c for c in table.columns if c.key in keys or (c.key.startswith("threshold_") and
-                             "threshold_" in keys)]  # fmt: skip
+    wanted = [c for c in table.columns if any(c.key == k or (k.endswith("_") and c.key.startswith(k)) for k in keys)]
+    chosen = name_columns + wanted
     index = {c.key: i for i, c in enumerate(table.columns)}
     header = [Paragraph(escape(c.title), styles.head_cell) for c in chosen]
     body = []
