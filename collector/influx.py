@@ -36,10 +36,6 @@ def _tag(value: str) -> str:
     return value.replace("\\", "\\\\").replace(",", "\\,").replace(" ", "\\ ").replace("=", "\\=").replace("\n", " ")
 
 
-def _field_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
-
-
 def _tags(pairs: dict[str, str | None]) -> str:
     return "".join(f",{k}={_tag(v)}" for k, v in sorted(pairs.items()) if v)
 
