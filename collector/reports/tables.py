@@ -83,33 +83,26 @@ def _threshold_share(threshold_id: str) -> Callable[[GroupStats], Value]:
 
 
 def _name_columns(breakdown: str, tr: Translator, regions: Regions) -> list[tuple[Column, Callable[[str], Value]]]:
-    def place(code: str) -> tuple[str, str]:
-        for province in regions.provinces.values():
-            if code in province.communes:
-                district, name = province.communes[code]
-                district_place = province.districts.get(district)
-                return name, district_place.name if district_place else district
-        return code, ""
+    provinces = {p.code: p.name for p in regions.provinces.values()}
+    districts = {code: d.name for p in regions.provinces.values() for code, d in p.districts.items()}
+    communes = {code: place for p in regions.provinces.values() for code, place in p.communes.items()}
 
-    def district_name(code: str) -> str:
-        for province in regions.provinces.values():
-            if code in province.districts:
-                return province.districts[code].name
-        return code
+    def commune_name(code: str) -> str:
+        return communes[code][1] if code in communes else code
 
-    def province_name(code: str) -> str:
-        known = regions.provinces.get(code)
-        return known.name if known else code
+    def commune_district(code: str) -> str:
+        district = communes[code][0] if code in communes else ""
+        return districts.get(district, district)
 
     name = Column("name", tr(f"rpt_by_{breakdown}"), "text")
     code = Column("code", tr("rpt_code"), "text")
     if breakdown == "commune":
-        return [(name, lambda c: place(c)[0]), (Column("district", tr("rpt_by_district"), "text"),
-                lambda c: place(c)[1]), (code, lambda c: c)]  # fmt: skip
+        district = Column("district", tr("rpt_by_district"), "text")
+        return [(name, commune_name), (district, commune_district), (code, lambda c: c)]
     if breakdown == "district":
-        return [(name, district_name), (code, lambda c: c)]
+        return [(name, lambda c: districts.get(c, c)), (code, lambda c: c)]
     if breakdown == "province":
-        return [(name, province_name), (code, lambda c: c)]
+        return [(name, lambda c: provinces.get(c, c)), (code, lambda c: c)]
     if breakdown == "access":
         return [(name, lambda c: access_name(c, tr))]
     return [(name, lambda c: isp_name(c, tr))]
