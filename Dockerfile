@@ -7,6 +7,9 @@ COPY pyproject.toml README.md ./
 COPY dokiem ./dokiem
 COPY agent ./agent
 COPY collector ./collector
+COPY testserver ./testserver
+COPY reports ./reports
+COPY admin ./admin
 COPY grafana ./grafana
 RUN python -m venv /opt/dokiem \
     && /opt/dokiem/bin/pip install --no-cache-dir --disable-pip-version-check '.[collector]' \

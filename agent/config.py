@@ -7,14 +7,13 @@ from the centre through the retained ``config`` topic; see ``agent.fleet``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agent.servers import BadServerURL, librespeed_server
 from dokiem.contract import AGENT_ID_PATTERN, Site
+from dokiem.fleet import FleetConfig, Measure, Schedule, require_servers
 from dokiem.settings import BrokerSection, Settings
 
 DEFAULT_DATA_DIR = "/var/lib/dokiem"
@@ -29,72 +28,9 @@ class AgentSection(_Section):
     data_dir: Path = Path(DEFAULT_DATA_DIR)
 
 
-_HOURS = re.compile(r"^(\d{1,2})-(\d{1,2})$")
-
-
-class Schedule(_Section):
-    """When to measure. Part of what the fleet config may change."""
-
-    interval_minutes: float = Field(default=60, ge=0, le=1440, description="0 = no scheduled speed tests")
-    light_interval_minutes: float = Field(default=15, ge=0, le=1440, description="ping + DNS; 0 = off")
-    heavy_hours: list[str] = Field(default_factory=lambda: ["0-24"], description="local hours for speed tests")
-    busy_retry_minutes: float = Field(default=5, ge=0.1, le=720)
-    monthly_budget_mb: float = Field(default=0, ge=0, description="0 = unmetered")
-
-    @field_validator("heavy_hours")
-    @classmethod
-    def _hours(cls, value: list[str]) -> list[str]:
-        for window in value:
-            match = _HOURS.match(window)
-            if not match or not (0 <= int(match[1]) < int(match[2]) <= 24):
-                raise ValueError(f"{window!r} is not an hour window such as '0-6' or '19-23'")
-        return value
-
-    def heavy_allowed(self, hour: int) -> bool:
-        return any(int(a) <= hour < int(b) for a, b in (w.split("-") for w in self.heavy_hours))
-
-
-class Measure(_Section):
-    """What to measure against. Part of what the fleet config may change."""
-
-    servers: list[str] = Field(default_factory=list)
-    max_seconds: float = Field(default=9, ge=3, le=60)
-    ping_count: int = Field(default=10, ge=0, le=100)
-    dns_names: list[str] = Field(default_factory=list)
-    resolvers: list[str] = Field(default_factory=list)
-
-    @field_validator("servers")
-    @classmethod
-    def _servers(cls, value: list[str]) -> list[str]:
-        for url in value:
-            try:
-                librespeed_server(url)
-            except BadServerURL as exc:
-                raise ValueError(str(exc)) from exc
-        return value
-
-
 class OutboxSection(_Section):
     max_age_days: float = Field(default=30, gt=0, le=3650)
     max_results: int = Field(default=20_000, ge=10, le=10_000_000)
-
-
-def require_servers(schedule: Schedule, measure: Measure) -> None:
-    if schedule.interval_minutes > 0 and not measure.servers:
-        raise ValueError("measure.servers is empty: give at least one test server URL")
-
-
-class FleetConfig(_Section):
-    """What the collector may set through the retained config topic."""
-
-    version: str | None = None
-    schedule: Schedule = Field(default_factory=Schedule)
-    measure: Measure = Field(default_factory=Measure)
-
-    @model_validator(mode="after")
-    def _needs_a_server(self) -> FleetConfig:
-        require_servers(self.schedule, self.measure)
-        return self
 
 
 class AgentConfig(_Section):

@@ -11,22 +11,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from agent.config import FleetConfig
 from dokiem.files import write_atomically
-
-MAX_CONFIG_BYTES = 64 << 10
-
-
-def parse_fleet_config(payload: bytes) -> FleetConfig:
-    """The fleet config in ``payload``; ValueError saying where it is wrong (agent and collector alike)."""
-    if len(payload) > MAX_CONFIG_BYTES:
-        raise ValueError(f"the config is {len(payload)} bytes, over the {MAX_CONFIG_BYTES} limit")
-    try:
-        return FleetConfig.model_validate_json(payload)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(document)"
-        raise ValueError(f"{where}: {first['msg']}") from None
+from dokiem.fleet import FleetConfig, parse_fleet_config
 
 
 class FleetStore:

@@ -23,7 +23,8 @@ from agent.probes.system import health
 from agent.state import AgentState
 from dokiem import __version__
 from dokiem.contract import config_topic, result_topic, status_topic
-from dokiem.settings import backoff_delay, broker_tls_context
+from dokiem.mqtt import mqtt_client
+from dokiem.settings import backoff_delay
 
 log = logging.getLogger(__name__)
 
@@ -81,17 +82,13 @@ class Publisher:
         return self.outbox.depth() == 0
 
     def _client(self) -> aiomqtt.Client:
-        broker, agent_id = self.config.broker, self.config.agent.id
+        agent_id = self.config.agent.id
         offline = json.dumps({"state": "offline", "agent_id": agent_id})
-        return aiomqtt.Client(
-            broker.host,
-            broker.port,
+        return mqtt_client(
+            self.config.broker,
             username=self.config.mqtt_username,
-            password=broker.password,
             identifier=f"dokiem-{agent_id}",
             will=aiomqtt.Will(status_topic(agent_id), offline, qos=1, retain=True),
-            tls_context=broker_tls_context(self.config.broker),
-            keepalive=broker.keepalive_s,
             timeout=PUBLISH_TIMEOUT_S,
         )
 

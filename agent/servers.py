@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from dokiem.contract import ServerKind, ServerRef
+from dokiem.fleet import check_server_url
 
 
 class BadServerURL(ValueError):
@@ -34,15 +35,12 @@ class Endpoint:
 
     @classmethod
     def parse(cls, url: str) -> Endpoint:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            raise BadServerURL(f"{url!r}: only http:// and https:// servers are supported")
-        if not parts.hostname:
-            raise BadServerURL(f"{url!r}: no host name")
         try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
+            parts = urlsplit(check_server_url(url))
         except ValueError as exc:
-            raise BadServerURL(f"{url!r}: {exc}") from exc
+            raise BadServerURL(str(exc)) from None
+        assert parts.hostname is not None  # checked above
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
@@ -89,10 +87,10 @@ def librespeed_server(
     name: str | None = None,
 ) -> Server:
     """A LibreSpeed/i-Speed-style server from its base URL (``//host/`` means http)."""
-    if base_url.startswith("//"):
-        base_url = "http:" + base_url
-    if "://" not in base_url:
-        raise BadServerURL(f"{base_url!r}: give a full URL such as http://{base_url}/")
+    try:
+        base_url = check_server_url(base_url)
+    except ValueError as exc:
+        raise BadServerURL(str(exc)) from None
     base = base_url if base_url.endswith("/") else base_url + "/"
     Endpoint.parse(base)
     return Server(

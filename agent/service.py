@@ -13,7 +13,7 @@ import random
 import time
 from datetime import datetime
 
-from agent.config import AgentConfig, FleetConfig
+from agent.config import AgentConfig
 from agent.fleet import FleetStore
 from agent.measure import MeasureRequest, failed_result, measure
 from agent.outbox import Outbox
@@ -24,6 +24,7 @@ from agent.schedule import estimate_run_bytes, month_key, over_budget, period_bo
 from agent.servers import librespeed_server
 from agent.state import AgentState
 from dokiem.contract import Flag, Result
+from dokiem.fleet import FleetConfig
 
 log = logging.getLogger(__name__)
 HEAVY_RUN_S = 45.0

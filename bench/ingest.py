@@ -35,9 +35,9 @@ sys.path.insert(0, str(REPO))
 
 from bench.docs import write_section  # noqa: E402
 from collector.config import load  # noqa: E402
-from collector.regions import Regions  # noqa: E402
 from collector.service import Collector  # noqa: E402
 from dokiem.contract import Method, Result, Site  # noqa: E402
+from dokiem.regions import Regions  # noqa: E402
 from tests.brokers import Broker  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.influx import Influx  # noqa: E402

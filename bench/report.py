@@ -30,8 +30,8 @@ sys.path.insert(0, str(REPO))
 
 from bench.docs import write_section  # noqa: E402
 from collector.archive import Archive  # noqa: E402
-from collector.regions import Regions  # noqa: E402
-from collector.reports.quarterly import Quarter  # noqa: E402
+from dokiem.regions import Regions  # noqa: E402
+from reports.quarterly import Quarter  # noqa: E402
 from tests.synthetic import synthetic_agents, synthetic_results  # noqa: E402
 
 QUARTER = Quarter.parse("2026Q3")
@@ -39,7 +39,7 @@ SCAN = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
 from collector.archive import Archive
-from collector.reports.quarterly import Quarter
+from reports.quarterly import Quarter
 q = Quarter.parse("2026Q3")
 archive = Archive.from_url("sqlite:///" + sys.argv[2])
 n = sum(1 for _ in archive.report_rows(q.start, q.end))

@@ -1,1 +1,1 @@
-"""The receiving side: the test server now; ingest, validation, archive, InfluxDB, fleet and reports next."""
+"""The receiving pipeline: ingest, validation, archive, InfluxDB writer, fleet registry and config, API."""

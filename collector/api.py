@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from dokiem.contract import FIGURES
+
 if TYPE_CHECKING:
     from collector.service import Collector
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 COLLECTOR = web.AppKey("collector", object)
-CSV_COLUMNS = ("result_id", "agent_id", "started_at", "download_mbps", "upload_mbps", "latency_ms", "jitter_ms",
-               "loss_pct", "loaded_latency_ms", "dns_ms", "error")  # fmt: skip
+CSV_FIGURES = tuple(f for f in FIGURES if not f.endswith(("_down_ms", "_up_ms")))  # per-direction ones: JSON only
+CSV_COLUMNS = ("result_id", "agent_id", "started_at", *CSV_FIGURES, "error")
 
 
 def _collector(request: web.Request) -> Collector:

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from dokiem.contract import Result
+from dokiem.contract import HEADLINE_FIGURES, Result
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -53,8 +53,7 @@ CREATE TABLE IF NOT EXISTS agents (
 
 
 # Copied out of the payload so that a quarterly report over a million results reads columns, not JSON.
-FIGURE_COLUMNS = ("download_mbps", "upload_mbps", "latency_ms", "jitter_ms", "loss_pct")
-STORED_FIGURES = (*FIGURE_COLUMNS, "plan_down_mbps")  # the columns _figures fills
+STORED_FIGURES = (*HEADLINE_FIGURES, "plan_down_mbps")  # the columns _figures fills
 REPORT_COLUMNS = (
     "agent_id", "started_ms", "province_code", "district_code", "commune_code", "isp", "access", "failed",
     *STORED_FIGURES,
@@ -70,7 +69,7 @@ INSERT_RESULT = (
 
 
 def _figures(result: Result) -> tuple[float | None, ...]:
-    return (*(getattr(result, name) for name in FIGURE_COLUMNS), result.site.plan_down_mbps)
+    return (*(getattr(result, name) for name in HEADLINE_FIGURES), result.site.plan_down_mbps)
 
 
 def _expected_runs(first_seen: float, interval_minutes: float | None, now: float) -> int | None:

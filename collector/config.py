@@ -1,15 +1,24 @@
-"""The collector's configuration: ``collector.toml`` and ``DOKIEM_`` variables (see dokiem.settings)."""
+"""The collector's configuration: ``collector.toml`` and ``DOKIEM_`` variables (see dokiem.settings).
+
+The report, enrolment and dashboard commands read the same file for the archive and the region
+folders they share with the collector, so the ``--config`` option and the archive opener live here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import click
 from pydantic import BaseModel, ConfigDict, Field
 
-from collector.influx import InfluxTarget
-from collector.validate import Limits
+from dokiem.cli_config import config_option, load_or_exit
+from dokiem.i18n import Translator
 from dokiem.settings import BrokerSection, Settings
+
+if TYPE_CHECKING:
+    from collector.archive import Archive
 
 
 class _Section(BaseModel):
@@ -28,6 +37,8 @@ class CollectorSection(_Section):
 
 
 class InfluxSection(_Section):
+    """Where InfluxDB is: 1.x takes a user/password, 2.x/3.x a token (the DBRP mapping gives InfluxQL the bucket)."""
+
     url: str | None = None
     db: str = "dokiem"
     token: str | None = None
@@ -35,26 +46,23 @@ class InfluxSection(_Section):
     password: str | None = None
     batch_size: int = Field(default=5000, ge=1, le=100_000)
 
-    def target(self) -> InfluxTarget | None:
-        if not self.url:
-            return None
-        return InfluxTarget(self.url, self.db, self.token, self.username, self.password)
-
 
 class HttpSection(_Section):
     listen: str = "127.0.0.1:8081"
     api_token: str | None = None
 
 
-class LimitsSection(_Section):
+class Limits(_Section):
+    """What the collector accepts: a message's size, how far its clock may be off, physical bounds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     max_bytes: int = Field(default=64 << 10, ge=1024)
     max_future_s: float = Field(default=300, ge=0)
     retention_days: float = Field(default=800, gt=0)
+    # a 10 Gbit/s line with room to spare; more is a bug or a forgery
     max_mbps: float = Field(default=20_000, gt=0)
     max_ms: float = Field(default=60_000, gt=0)
-
-    def limits(self) -> Limits:
-        return Limits(**self.model_dump())
 
 
 class CollectorConfig(_Section):
@@ -62,7 +70,7 @@ class CollectorConfig(_Section):
     broker: BrokerSection = Field(default_factory=BrokerSection)
     influx: InfluxSection = Field(default_factory=InfluxSection)
     http: HttpSection = Field(default_factory=HttpSection)
-    limits: LimitsSection = Field(default_factory=LimitsSection)
+    limits: Limits = Field(default_factory=Limits)
 
     @property
     def archive_url(self) -> str:
@@ -88,10 +96,27 @@ ENV_ALIASES = {
 _SETTINGS = Settings(
     CollectorConfig,
     {"collector": CollectorSection, "broker": BrokerSection, "influx": InfluxSection, "http": HttpSection,
-     "limits": LimitsSection},
+     "limits": Limits},
     ENV_ALIASES,
 )  # fmt: skip
 
 
 def load(path: Path | None, environ: Mapping[str, str] | None = None) -> CollectorConfig:
     return _SETTINGS.load(path, environ)
+
+
+collector_config_option = config_option("collector.toml")
+
+
+def load_collector_config(path: Path | None, tr: Translator) -> CollectorConfig:
+    return load_or_exit(load, path, tr)
+
+
+def open_archive_or_exit(url: str, tr: Translator) -> Archive:
+    """An existing archive for a one-off command (a report, an enrolment), or a one-line error."""
+    from collector.archive import Archive
+
+    try:
+        return Archive.from_url(url, create=False)
+    except Exception as exc:  # a bad URL, a missing SQLite file, PostgreSQL refusing us
+        raise click.ClickException(tr("bad_option", reason=f"--archive {url}: {exc}")) from None

@@ -13,19 +13,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta, timezone
 from typing import Any
 
 import aiohttp
 
-from dokiem.contract import Result
-
-FIGURES = (
-    "download_mbps", "upload_mbps", "latency_ms", "jitter_ms", "loss_pct", "loaded_latency_ms",
-    "loaded_latency_down_ms", "loaded_latency_up_ms", "dns_ms",
-)  # fmt: skip
-COUNTS = ("bytes_down", "bytes_up", "data_used_bytes")
-LOCAL_TIME = timezone(timedelta(hours=7), "ICT")  # Vietnam keeps UTC+7 all year: the `hour` tag is local time
+from collector.config import InfluxSection
+from dokiem.contract import COUNTS, FIGURES, LOCAL_TIME, Result
 
 
 class InfluxUnavailable(Exception):
@@ -97,17 +90,10 @@ class RunCount:
     received: int
 
 
-@dataclass
-class InfluxTarget:
-    url: str
-    db: str = "dokiem"
-    token: str | None = None
-    username: str | None = None
-    password: str | None = None
-
-
 class InfluxWriter:
-    def __init__(self, target: InfluxTarget, session: aiohttp.ClientSession) -> None:
+    def __init__(self, target: InfluxSection, session: aiohttp.ClientSession) -> None:
+        assert target.url, "InfluxDB is configured (influx.url)"
+        self.url = target.url.rstrip("/")
         self.target = target
         self.session = session
         self.last_write_s: float | None = None
@@ -128,7 +114,7 @@ class InfluxWriter:
         t0 = time.perf_counter()
         try:
             async with self.session.post(
-                self.target.url.rstrip("/") + "/write", params=params, data="\n".join(lines).encode(), headers=headers,
+                self.url + "/write", params=params, data="\n".join(lines).encode(), headers=headers,
                 timeout=aiohttp.ClientTimeout(total=30),
             ) as response:  # fmt: skip
                 if response.status >= 300:
@@ -149,7 +135,7 @@ class InfluxWriter:
         params = {k: v for k, v in params.items() if k != "precision"} | {"q": influxql, "epoch": "ms"}
         try:
             async with self.session.request(
-                method, self.target.url.rstrip("/") + "/query", params=params, headers=headers,
+                method, self.url + "/query", params=params, headers=headers,
                 timeout=aiohttp.ClientTimeout(total=30),
             ) as response:  # fmt: skip
                 data: dict[str, Any] = await response.json(content_type=None)

@@ -19,7 +19,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from dokiem.contract import TOPIC_PREFIX
-from dokiem.settings import BrokerSection, backoff_delay, broker_tls_context
+from dokiem.mqtt import mqtt_client
+from dokiem.settings import BrokerSection, backoff_delay
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +68,8 @@ def _client(broker: BrokerSection, client_id: str, shared_group: str | None) -> 
     if v5:
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = SESSION_EXPIRY_S
-    client = aiomqtt.Client(
-        broker.host, broker.port, username=broker.username, password=broker.password, identifier=client_id,
-        tls_context=broker_tls_context(broker), keepalive=broker.keepalive_s,
-        protocol=aiomqtt.ProtocolVersion.V5 if v5 else aiomqtt.ProtocolVersion.V311,
+    client = mqtt_client(
+        broker, identifier=client_id, protocol=aiomqtt.ProtocolVersion.V5 if v5 else aiomqtt.ProtocolVersion.V311,
         clean_session=None if v5 else False, clean_start=False if v5 else MQTT_CLEAN_START_FIRST_ONLY,
         properties=properties, max_queued_incoming_messages=0,
     )  # fmt: skip

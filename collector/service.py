@@ -20,10 +20,10 @@ from collector.archive import Archive
 from collector.config import CollectorConfig
 from collector.influx import InfluxUnavailable, InfluxWriter, RunCount, health_line, result_line
 from collector.ingest import Message, receive
-from collector.regions import Regions
-from collector.testserver import parse_listen
 from collector.validate import Refusal, RefusalLog, parse_topic, validate_result, validate_status
 from dokiem.contract import Result
+from dokiem.regions import Regions
+from dokiem.settings import parse_listen
 
 log = logging.getLogger(__name__)
 MAX_HEALTH_BACKLOG = 100_000
@@ -34,9 +34,8 @@ class Collector:
     def __init__(self, config: CollectorConfig) -> None:
         self.config = config
         self.archive = Archive.from_url(config.archive_url)
-        self.limits = config.limits.limits()
-        extra = [config.collector.regions_dir] if config.collector.regions_dir else []
-        self.regions = Regions.load(*extra)
+        self.limits = config.limits
+        self.regions = Regions.for_config(config.collector.regions_dir)
         self.refusals = RefusalLog(config.collector.refusal_log_interval_s)
         self.queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=100_000)
         self.stats: Counter[str] = Counter()
@@ -56,9 +55,8 @@ class Collector:
 
     async def run(self, started: asyncio.Event | None = None) -> None:
         async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as tasks:
-            target = self.config.influx.target()
-            if target is not None:
-                self.influx = InfluxWriter(target, session)
+            if self.config.influx.url:
+                self.influx = InfluxWriter(self.config.influx, session)
                 tasks.create_task(self._write_influx())
             tasks.create_task(self._store())
             tasks.create_task(

@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from collector.regions import Regions, UnknownRegion
+from collector.config import Limits
 from dokiem.contract import TOPIC_PREFIX, Result
+from dokiem.regions import Regions, UnknownRegion
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +40,6 @@ class Refusal(Exception):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_bytes: int = 64 << 10
-    max_future_s: float = 300
-    retention_days: float = 800
-    max_mbps: float = 20_000  # a 10 Gbit/s line with room to spare; more is a bug or a forgery
-    max_ms: float = 60_000
 
 
 def parse_topic(topic: str) -> tuple[str, str]:

@@ -1,64 +1,60 @@
-"""The ``dokiem`` command: one entry point for the agent's and the collector's commands.
+"""The ``dokiem`` command: every command attached here, from the package that owns it.
 
-Subcommands are imported when used, so ``dokiem measure`` on a Pi does not pay for loading
-the collector's libraries (or need them installed at all).
+Commands are imported when used (see ``LazyGroup``): the agent's on a Pi, the server's on the server.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 
 import click
 
 from dokiem import __version__
+from dokiem.cli_config import LazyCommand, LazyGroup
 from dokiem.i18n import LANGS, Translator, default_lang
 
-# name -> (module, attribute, needs the collector extra)
-COMMANDS: dict[str, tuple[str, str, bool]] = {
+COMMANDS: dict[str, LazyCommand] = {
     "measure": ("agent.cli", "measure_command", False),
     "agent": ("agent.service_cli", "agent_group", False),
-    "testserver": ("collector.cli", "testserver_command", True),
+    "testserver": ("testserver.cli", "testserver_command", True),
     "collector": ("collector.cli", "collector_group", True),
     "up": ("dokiem.up", "up_command", True),
-    "report": ("collector.reports.cli", "report_group", True),
+    "report": ("reports.cli", "report_group", True),
     "grafana": ("grafana.cli", "grafana_group", True),
-    "pki": ("collector.deploy_cli", "pki_group", True),
-    "deploy": ("collector.deploy_cli", "deploy_group", True),
+    "pki": ("admin.cli", "pki_group", True),
+    "deploy": ("admin.cli", "deploy_group", True),
+}
+PROJECT_PACKAGES = ("dokiem", "agent", "collector", "testserver", "reports", "admin", "grafana")
+# Commands under another package's group: enrolling an agent is the server's work, named after the agent.
+ATTACHED: dict[str, dict[str, LazyCommand]] = {
+    "agent": {
+        "enroll": ("admin.agents_cli", "enroll_command", True),
+        "revoke": ("admin.agents_cli", "revoke_command", True),
+    },
 }
 
 
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *COMMANDS])
-
+class Main(LazyGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in COMMANDS:
-            return super().get_command(ctx, cmd_name)
-        module_name, attribute, needs_collector = COMMANDS[cmd_name]
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as missing:
-            if not needs_collector:
-                raise
-            return _needs_collector(cmd_name, str(missing))
-        command = getattr(module, attribute)
-        assert isinstance(command, click.Command)
+        command = super().get_command(ctx, cmd_name)
+        if isinstance(command, LazyGroup):
+            command.lazy.update(ATTACHED.get(cmd_name, {}))
         return command
 
+    def invoke(self, ctx: click.Context) -> object:
+        # A command may import a server library only once it runs (``collector run`` loads the
+        # pipeline then): on an agent-only install, say which extra is missing, not a traceback.
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as missing:
+            if (missing.name or "").split(".")[0] in PROJECT_PACKAGES:
+                raise
+            tr = ctx.obj if isinstance(ctx.obj, Translator) else Translator(default_lang())
+            raise click.ClickException(f"{tr('need_collector_extra')} [{missing}]") from None
 
-def _needs_collector(name: str, reason: str) -> click.Command:
-    @click.command(name, context_settings={"ignore_unknown_options": True}, add_help_option=False)
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    @click.pass_obj
-    def stub(tr: Translator, args: tuple[str, ...]) -> None:
-        raise click.ClickException(f"{tr('need_collector_extra')} [{reason}]")
 
-    return stub
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Main, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--lang",
     type=click.Choice(LANGS),

@@ -7,7 +7,7 @@ collector libraries. Bump ``SCHEMA`` (and the topic version) on any incompatible
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -22,6 +22,17 @@ MAX_MS = 600_000.0
 
 # An agent id is also its MQTT username and a topic level: no '/', '+', '#' or spaces.
 AGENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+# Vietnam keeps UTC+7 all year: quarters begin at local midnight, the `hour` tag is local time.
+LOCAL_TIME = timezone(timedelta(hours=7), "ICT")
+
+# The figures of a Result, by field name: written once here, read by the archive, InfluxDB, the API.
+FIGURES = (
+    "download_mbps", "upload_mbps", "latency_ms", "jitter_ms", "loss_pct", "loaded_latency_ms",
+    "loaded_latency_down_ms", "loaded_latency_up_ms", "dns_ms",
+)  # fmt: skip
+HEADLINE_FIGURES = FIGURES[:5]  # the five every report and table shows
+COUNTS = ("bytes_down", "bytes_up", "data_used_bytes")
 
 Mbps = Annotated[float, Field(ge=0, le=MAX_MBPS)]
 Millis = Annotated[float, Field(ge=0, le=MAX_MS)]
@@ -180,10 +191,6 @@ class Result(_Model):
         if self.finished_at < self.started_at:
             raise ValueError("finished_at is before started_at")
         return self
-
-    @property
-    def failed(self) -> bool:
-        return self.error is not None
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, exclude_none=True)

@@ -76,6 +76,14 @@ def backoff_delay(attempt: int, cap_s: float, rng: random.Random | None = None) 
     return (rng or random).uniform(ceiling / 2, ceiling)
 
 
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8080`` for IPv6) into its parts; raises ValueError with the reason."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{listen!r} is not HOST:PORT (e.g. 0.0.0.0:8080)")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
 def broker_tls_context(broker: BrokerSection) -> ssl.SSLContext | None:
     if not broker.tls:
         return None

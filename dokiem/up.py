@@ -22,12 +22,12 @@ import click
 from agent.cli import max_seconds_option
 from agent.config import AgentConfig
 from agent.service import Agent
-from collector import testserver
-from collector.cli import LISTEN_ADDRESS, run_server
 from collector.config import load as load_collector
 from collector.service import Collector
+from dokiem.cli_config import LISTEN_ADDRESS, run_server
 from dokiem.contract import Result
 from dokiem.i18n import Translator
+from testserver import server as testserver
 
 COLUMNS = ("col_time", "download", "upload", "latency", "jitter", "loss", "col_status")
 

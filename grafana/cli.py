@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from collector.regions import Regions
-from collector.thresholds import load_thresholds, thresholds_option
-from dokiem.cli_config import load_or_exit
+from collector.config import collector_config_option, load_collector_config
+from dokiem.cli_config import load_or_exit, thresholds_option
 from dokiem.i18n import Translator
+from dokiem.regions import Regions
+from dokiem.thresholds import load_thresholds
 from grafana.provision import HERE, write_provisioning
 
 # In a source checkout, build into the repository's grafana/ folder (what the compose file mounts).
@@ -25,12 +26,15 @@ def grafana_group() -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True,
               help="Folder to write provisioning/ and gazetteer/ into.")  # fmt: skip
 @thresholds_option
+@collector_config_option
 @click.pass_obj
-def build_command(tr: Translator, out: Path, thresholds_path: Path | None) -> None:
-    """Write the dashboards' JSON, the datasource and the district gazetteer."""
+def build_command(tr: Translator, out: Path, thresholds_path: Path | None, config_path: Path | None) -> None:
+    """Write the dashboards' JSON, the datasource and the district gazetteer (the collector config's
+    ``regions_dir`` adds provinces to it)."""
     thresholds = load_or_exit(load_thresholds, thresholds_path, tr)
+    regions = Regions.for_config(load_collector_config(config_path, tr).collector.regions_dir)
     try:
-        written = write_provisioning(out, tr, thresholds, Regions.load())
+        written = write_provisioning(out, tr, thresholds, regions)
     except OSError as exc:
         raise click.ClickException(f"{out}: {exc.strerror or exc}") from None
     for path in written:

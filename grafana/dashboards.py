@@ -18,8 +18,8 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
-from collector.thresholds import Threshold, Thresholds
 from dokiem.i18n import Translator
+from dokiem.thresholds import Threshold, Thresholds
 from grafana.influxql import DATASOURCE, InfluxQL
 
 GAZETTEER = "public/gazetteer/dokiem-districts.json"

@@ -8,15 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from collector.regions import Regions
-from collector.thresholds import Thresholds
 from dokiem.i18n import Translator
+from dokiem.regions import Regions
+from dokiem.thresholds import Thresholds
 from grafana.dashboards import build_all
 from grafana.influxql import DATASOURCE_UID
 
 HERE = Path(__file__).resolve().parent
-PROVISIONING = HERE / "provisioning"
-GAZETTEER_FILE = HERE / "gazetteer" / "dokiem-districts.json"
 
 # Grafana expands ${VAR} (its environment, set by the compose file) and $__file{PATH} (a mounted
 # Docker secret) in provisioning files, so the read token never appears in the stack's config.

@@ -95,7 +95,7 @@ def make_ca(folder: Path) -> tuple[Path, Path, Path]:
     return ca, cert, key
 
 
-class Collector:
+class Recorder:
     """A subscriber that records every message on dokiem/v1/# (what a collector would see)."""
 
     def __init__(self, broker: Broker, **client_kwargs: object) -> None:
@@ -107,7 +107,7 @@ class Collector:
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
 
-    async def __aenter__(self) -> Collector:
+    async def __aenter__(self) -> Recorder:
         self._task = asyncio.create_task(self._run())
         await asyncio.wait_for(self._subscribed.wait(), 10)
         return self

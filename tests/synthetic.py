@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from collector.regions import Regions
 from dokiem.contract import Access, ErrorInfo, Method, Result, Site
+from dokiem.regions import Regions
 
 FIXED_ISPS = ("VNPT", "Viettel", "FPT")
 MOBILE_ISPS = ("Viettel", "VinaPhone", "MobiFone")

@@ -19,7 +19,7 @@ import pytest
 from agent.service import Agent
 from dokiem.contract import config_topic
 from tests.agentkit import config_for, make_result, write_config
-from tests.brokers import Broker, Collector, add_password, make_ca, running_broker
+from tests.brokers import Broker, Recorder, add_password, make_ca, running_broker
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
 async def test_queued_results_are_published_and_leave_the_outbox(tmp_path: Path, broker: Broker) -> None:
     agent = Agent(config_for(tmp_path, broker.url))
     results = [make_result(i) for i in range(5)]
-    async with Collector(broker) as collector:
+    async with Recorder(broker) as collector:
         for r in results:
             agent.queue(r)
         assert await agent.publisher.drain_once(10)
@@ -49,7 +49,7 @@ async def test_outage_then_drain_oldest_first(tmp_path: Path, broker: Broker) ->
         agent.queue(r)
     assert agent.outbox.depth() == 20 and not agent.state.connected
     broker.start()
-    async with Collector(broker) as collector:
+    async with Recorder(broker) as collector:
         await collector.wait_for(lambda: len(set(collector.result_ids())) >= 20, timeout=60)
     task.cancel()
     ids = list(dict.fromkeys(collector.result_ids()))
@@ -69,7 +69,7 @@ async def test_wrong_password_is_refused_and_nothing_is_lost(tmp_path: Path) -> 
         assert wrong.state.last_error and "credentials" in wrong.state.last_error
         right = Agent(config_for(tmp_path / "r", broker.url, broker={"password": "right"}))
         right.queue(make_result())
-        async with Collector(broker, username="collector", password="c") as collector:
+        async with Recorder(broker, username="collector", password="c") as collector:
             assert await right.publisher.drain_once(10)
             await collector.wait_for(lambda: collector.results)
 
@@ -89,7 +89,7 @@ async def test_tls_with_the_provinces_ca(tmp_path: Path) -> None:
 
 async def test_status_heartbeat_carries_health_and_outbox(tmp_path: Path, broker: Broker) -> None:
     agent = Agent(config_for(tmp_path, broker.url))
-    async with Collector(broker) as collector:
+    async with Recorder(broker) as collector:
         agent.queue(make_result())
         await agent.publisher.drain_once(10)
         await collector.wait_for(lambda: collector.status)
@@ -111,7 +111,7 @@ async def test_fleet_config_applies_next_period_and_a_bad_one_is_refused(tmp_pat
     good = {"version": "2026-11-a", "schedule": {"interval_minutes": 30, "heavy_hours": ["0-6"]},
             "measure": {"servers": ["http://speedtest.thanhhoa.vn/"]}}  # fmt: skip
     await publish_retained(broker, config_topic("th-380-001"), json.dumps(good))
-    async with Collector(broker) as collector:
+    async with Recorder(broker) as collector:
         task = asyncio.create_task(agent.publisher.run())
         await collector.wait_for(
             lambda: any(s.get("config", {}).get("fleet_version") == "2026-11-a" for s in collector.status)
@@ -152,7 +152,7 @@ def start_agent(config: Path) -> subprocess.Popen[bytes]:
 
 async def test_last_will_says_offline_when_the_agent_dies(tmp_path: Path, broker: Broker) -> None:
     path = write_config(tmp_path, broker.url)
-    async with Collector(broker) as collector:
+    async with Recorder(broker) as collector:
         proc = start_agent(path)
         await collector.wait_for(lambda: any(s["state"] == "online" for s in collector.status))
         proc.send_signal(signal.SIGKILL)
@@ -171,7 +171,7 @@ async def test_nothing_lost_through_kill_9_and_broker_restarts(tmp_path: Path, b
         agent.queue(r)
     agent.outbox.close()
     rng = random.Random(int(os.environ.get("DOKIEM_TEST_SEED", "3")))
-    async with Collector(broker) as collector:
+    async with Recorder(broker) as collector:
         for _ in range(6):
             proc = start_agent(path)
             target = min(n, len(set(collector.result_ids())) + rng.randint(10, 60))

@@ -17,10 +17,10 @@ import pytest
 from agent.service import Agent
 from collector.config import CollectorConfig, load
 from collector.influx import result_line
-from collector.regions import Regions
 from collector.service import Collector
 from collector.validate import REASONS, Limits, Refusal, validate_result
 from dokiem.contract import ErrorInfo, Result, Site, result_topic
+from dokiem.regions import Regions
 from tests.agentkit import config_for, make_result
 from tests.brokers import Broker, running_broker
 from tests.conftest import free_port
@@ -308,7 +308,7 @@ def test_the_example_collector_config_is_valid() -> None:
     from tests.conftest import REPO
 
     config = load(REPO / "deploy" / "collector" / "collector.example.toml", environ={})
-    assert config.influx.target() is not None and config.broker.tls
+    assert config.influx.url is not None and config.broker.tls
 
 
 async def test_results_published_while_the_collector_is_down_arrive_when_it_returns(

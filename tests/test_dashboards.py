@@ -21,14 +21,14 @@ from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from collector.influx import LOCAL_TIME, RunCount, health_line, result_line
-from collector.regions import Regions
-from collector.reports.quarterly import Quarter
-from collector.thresholds import load_thresholds
 from dokiem.contract import Result
 from dokiem.i18n import Translator
+from dokiem.regions import Regions
+from dokiem.thresholds import load_thresholds
 from grafana.dashboards import PEAK_HOURS, build_all, threshold_queries
 from grafana.influxql import DATASOURCE_UID
 from grafana.provision import HERE, provisioning_files
+from reports.quarterly import Quarter
 from tests.influx import Influx
 from tests.synthetic import SyntheticAgent, synthetic_agents, synthetic_results
 

@@ -58,7 +58,7 @@ def test_the_example_config_is_valid() -> None:
 
 def test_installer_takes_the_bundle_enroll_made(tmp_path: Path) -> None:
     """What the department sends (agent.toml + ca.crt from `dokiem agent enroll`) installs as is."""
-    from collector.pki import init_pki
+    from admin.pki import init_pki
 
     pki = init_pki(tmp_path / "certs", ["dokiem.example.vn"])
     enrolled = subprocess.run(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from collector.regions import Regions, UnknownRegion
 from collector.validate import Limits, Refusal, validate_result
 from dokiem.contract import Site
+from dokiem.regions import Regions, UnknownRegion
 from tests.agentkit import make_result
 
 

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from collector.archive import Archive
-from collector.regions import Regions
-from collector.reports.build import read_figures
-from collector.reports.quarterly import GroupStats, Quarter, QuarterlyFigures
-from collector.thresholds import SHIPPED, load_thresholds
 from dokiem.contract import Access, Result
+from dokiem.regions import Regions
 from dokiem.settings import ConfigError
+from dokiem.thresholds import SHIPPED, load_thresholds
+from reports.build import read_figures
+from reports.quarterly import GroupStats, Quarter, QuarterlyFigures
 from tests.synthetic import synthetic_agents, synthetic_results
 
 QUARTER = Quarter.parse("2026Q3")

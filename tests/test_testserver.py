@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from collector.testserver import ConcurrencyCap, parse_listen
+from dokiem.settings import parse_listen
 from tests.conftest import start_testserver
+from testserver.server import ConcurrencyCap
 
 
 def get(

@@ -1,6 +1,6 @@
 """Regions: province → district → commune, as data (one folder of CSV files per province).
 
-``collector/regions/38/`` ships Thanh Hóa: ``province.csv``, ``districts.csv`` (GSO codes, a
+``dokiem/regions/38/`` ships Thanh Hóa: ``province.csv``, ``districts.csv`` (GSO codes, a
 point for each district, which were merged or abolished and when), ``communes.csv`` (the 549
 communes under their districts before the 2025 reform) and ``communes-2025-07.csv`` (the 166
 after it, codes to be confirmed). Another province drops in as another folder (here or in
@@ -53,6 +53,12 @@ class Regions:
                 province = _load_province(folder)
                 found[province.code] = province
         return cls(found.values())
+
+    @classmethod
+    def for_config(cls, regions_dir: Path | None) -> Regions:
+        """The shipped provinces plus those in ``collector.regions_dir`` (DOKIEM_COLLECTOR_REGIONS_DIR): what
+        every command uses, so a province added there is ingested, enrolled, reported and mapped alike."""
+        return cls.load(regions_dir) if regions_dir else cls.load()
 
     def check(self, province: str | None, district: str | None, commune: str | None) -> None:
         """Raise UnknownRegion when a given code is not known (or not inside its parent)."""

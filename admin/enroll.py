@@ -12,11 +12,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from admin.mqtt_users import PasswordFile, new_password
 from collector.archive import Archive
-from collector.mqtt_users import PasswordFile, new_password
-from collector.regions import Regions, UnknownRegion
 from dokiem.contract import Access, Site
 from dokiem.files import write_atomically
+from dokiem.regions import Regions, UnknownRegion
 
 
 @dataclass(frozen=True)

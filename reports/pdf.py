@@ -26,9 +26,9 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from collector.reports.quarterly import LOCAL_TIME
-from collector.reports.tables import Table, Value, isp_name
+from dokiem.contract import LOCAL_TIME
 from dokiem.i18n import Translator
+from reports.tables import Table, Value, isp_name
 
 FONT_DIRS = (
     "/usr/share/fonts/truetype/dejavu",

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from collector.archive import Archive
-from collector.regions import Regions
-from collector.reports.pdf import write_pdf
-from collector.reports.quarterly import LOCAL_TIME, Quarter, QuarterlyFigures, quarterly_figures
-from collector.reports.sheets import write_csv, write_xlsx
-from collector.reports.tables import report_tables, thresholds_table
-from collector.thresholds import Thresholds
+from dokiem.contract import LOCAL_TIME
 from dokiem.i18n import Translator
+from dokiem.regions import Regions
+from dokiem.thresholds import Thresholds
+from reports.pdf import write_pdf
+from reports.quarterly import Quarter, QuarterlyFigures, quarterly_figures
+from reports.sheets import write_csv, write_xlsx
+from reports.tables import report_tables, thresholds_table
 
 FORMATS = ("xlsx", "pdf", "csv")
 ROMAN = ("I", "II", "III", "IV")

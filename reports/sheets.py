@@ -7,7 +7,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from collector.reports.tables import Kind, Table, Value
+from reports.tables import Kind, Table, Value
 
 _XLSX_FORMATS: dict[Kind, str] = {
     "int": "#,##0",

@@ -211,14 +211,6 @@ def create_app(capacity: int = 20, grace_s: float = 5.0, retry_after_s: int = 30
     return app
 
 
-def parse_listen(listen: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:8080`` for IPv6) into its parts; raises ValueError with the reason."""
-    host, sep, port = listen.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"{listen!r} is not HOST:PORT (e.g. 0.0.0.0:8080)")
-    return host.strip("[]") or "0.0.0.0", int(port)
-
-
 def tls_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:
     """A server TLS context; raises ValueError naming the file when the certificate or key is unusable."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import click
 
-from collector.cli import collector_config_option, load_collector_config, open_archive_or_exit
-from collector.reports.quarterly import Quarter
-from collector.thresholds import load_thresholds, thresholds_option
-from dokiem.cli_config import ParsedParam, load_or_exit
+from collector.config import collector_config_option, load_collector_config, open_archive_or_exit
+from dokiem.cli_config import ParsedParam, load_or_exit, thresholds_option
 from dokiem.i18n import Translator
+from dokiem.thresholds import load_thresholds
+from reports.quarterly import Quarter
 
 
 def _formats(value: str) -> list[str]:
-    from collector.reports.build import FORMATS
+    from reports.build import FORMATS
 
     chosen = [f.strip().lower() for f in value.split(",") if f.strip()]
     unknown = [f for f in chosen if f not in FORMATS]
@@ -49,9 +49,9 @@ def quarterly_command(
     archive_url: str | None, config_path: Path | None,
 ) -> None:  # fmt: skip
     """Write the quarterly report: per province, district, commune, ISP and access type."""
-    from collector.regions import Regions
-    from collector.reports.build import read_figures, write_report
-    from collector.reports.pdf import FontMissing
+    from dokiem.regions import Regions
+    from reports.build import read_figures, write_report
+    from reports.pdf import FontMissing
 
     chosen = _formats(formats)
     if quarter is None:
@@ -60,8 +60,7 @@ def quarterly_command(
     config = load_collector_config(config_path, tr)
     url = archive_url or config.archive_url
     archive = open_archive_or_exit(url, tr)
-    extra = [config.collector.regions_dir] if config.collector.regions_dir else []
-    regions = Regions.load(*extra)
+    regions = Regions.for_config(config.collector.regions_dir)
     click.echo(tr("rpt_reading", where=archive.where), err=True)
 
     def progress(n: int) -> None:

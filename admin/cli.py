@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from collector.mqtt_users import PasswordFile, new_password
-from collector.pki import PkiExists, init_pki
+from admin.mqtt_users import PasswordFile, new_password
+from admin.pki import PkiExists, init_pki
 from dokiem.files import write_atomically
 from dokiem.i18n import Translator
 

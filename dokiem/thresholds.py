@@ -10,7 +10,6 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-import click
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dokiem.contract import Access
@@ -88,10 +87,3 @@ def load_thresholds(path: Path | None = None) -> Thresholds:
         else:
             key = "key " + (".".join(str(part) for part in loc) or "(top level)")
         raise ConfigError(f"{path}, {key}", error["msg"]) from None
-
-
-# ``--thresholds`` wherever the thresholds are counted against: the report and the dashboards
-thresholds_option = click.option(
-    "--thresholds", "thresholds_path", type=click.Path(dir_okay=False, path_type=Path),
-    help="Thresholds file the department edits (default: the national ones shipped with dokiem).",
-)  # fmt: skip

@@ -12,19 +12,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from collector.thresholds import Threshold, Thresholds
+from collector.archive import REPORT_COLUMNS
+from dokiem.contract import LOCAL_TIME
+from dokiem.thresholds import Threshold, Thresholds
 
-LOCAL_TIME = timezone(timedelta(hours=7), "ICT")  # quarters begin at local midnight in Vietnam
 WEEK_MS = 7 * 86_400_000
 BREAKDOWNS = ("province", "district", "commune", "isp", "access")
-_TEXT_COLUMNS = ("agent", "province", "district", "commune", "isp", "access")
-_NUMBER_COLUMNS = ("download", "upload", "latency", "jitter", "loss", "plan_down")
+# the frame's column -> the archive's (REPORT_COLUMNS), so rows are read by name, never by position
+_TEXT_COLUMNS = {"agent": "agent_id", "province": "province_code", "district": "district_code",
+                 "commune": "commune_code", "isp": "isp", "access": "access"}  # fmt: skip
+_NUMBER_COLUMNS = {"download": "download_mbps", "upload": "upload_mbps", "latency": "latency_ms",
+                   "jitter": "jitter_ms", "loss": "loss_pct", "plan_down": "plan_down_mbps"}  # fmt: skip
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -103,23 +107,22 @@ class _Interner:
 
 
 def load_frame(rows: Iterable[tuple[Any, ...]], chunk: int = 65_536) -> Frame:
-    """Columns from rows of (agent, started_ms, province, district, commune, isp, access, failed,
-    download, upload, latency, jitter, loss, plan_down), read a chunk at a time."""
+    """Columns from rows of the archive's REPORT_COLUMNS, read a chunk at a time."""
     interners = {name: _Interner() for name in _TEXT_COLUMNS}
     parts: dict[str, list[npt.NDArray[Any]]] = {
         name: [] for name in (*_TEXT_COLUMNS, "started", "failed", *_NUMBER_COLUMNS)
     }
 
     def flush(batch: list[tuple[Any, ...]]) -> None:
-        columns = list(zip(*batch, strict=True))
-        agent, started, province, district, commune, isp, access, failed, *numbers = columns
-        isp = tuple(map(isp_key, isp, access))
-        for name, values in zip(_TEXT_COLUMNS, (agent, province, district, commune, isp, access), strict=True):
+        column = dict(zip(REPORT_COLUMNS, zip(*batch, strict=True), strict=True))
+        column["isp"] = tuple(map(isp_key, column["isp"], column["access"]))
+        for name, source in _TEXT_COLUMNS.items():
+            values = column[source]
             parts[name].append(np.fromiter(map(interners[name].code, values), np.int64, len(values)))
-        parts["started"].append(np.asarray(started, np.int64))
-        parts["failed"].append(np.asarray(failed, np.bool_))
-        for name, values in zip(_NUMBER_COLUMNS, numbers, strict=True):
-            parts[name].append(np.asarray(values, np.float64))  # None becomes nan
+        parts["started"].append(np.asarray(column["started_ms"], np.int64))
+        parts["failed"].append(np.asarray(column["failed"], np.bool_))
+        for name, source in _NUMBER_COLUMNS.items():
+            parts[name].append(np.asarray(column[source], np.float64))  # None becomes nan
 
     batch: list[tuple[Any, ...]] = []
     for row in rows:

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from collector.regions import Regions
-from collector.reports.quarterly import GroupStats, QuarterlyFigures, split_isp_key
 from dokiem.i18n import Translator
+from dokiem.regions import Regions
+from reports.quarterly import GroupStats, QuarterlyFigures, split_isp_key
 
 Kind = Literal["text", "int", "mbps", "ms", "pct", "share", "ratio", "delta_mbps", "delta_int", "flag"]
 Value = str | int | float | None

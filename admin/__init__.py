@@ -1,0 +1,1 @@
+"""Server administration: enrolment, Mosquitto's password file, TLS material, ``deploy init``."""

@@ -1,0 +1,1 @@
+"""The test point: LibreSpeed/i-Speed endpoints agents measure against (``dokiem testserver``)."""
