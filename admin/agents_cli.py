@@ -62,7 +62,9 @@ def enroll_command(
     config_path: Path | None,
 ) -> None:  # fmt: skip
     """On the server: give an agent broker credentials, write its config, register its site."""
-    regions = Regions.for_config(load_collector_config(config_path, tr).collector.regions_dir)
+    collector = load_collector_config(config_path, tr)
+    regions = Regions.for_config(collector.collector.regions_dir)
+    reserved = frozenset(name for name in (collector.broker.username, collector.collector.client_id) if name)
     if not broker_url.startswith("mqtts://"):
         raise click.BadParameter(tr("broker_needs_tls"), param_hint="--broker-url")
     try:
@@ -71,7 +73,7 @@ def enroll_command(
         archive = _archive_or_none(archive_url, tr)
         enrolment = enroll.enroll(
             agent_id, codes, line, regions=regions, passwd=PasswordFile(passwd_file), broker_url=broker_url,
-            ca_path="/etc/dokiem/ca.pem", servers=list(servers), archive=archive,
+            ca_path="/etc/dokiem/ca.pem", servers=list(servers), archive=archive, reserved=reserved,
         )  # fmt: skip
     except (ValueError, enroll.UnknownRegion) as exc:
         raise click.BadParameter(str(exc)) from None

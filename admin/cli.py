@@ -14,12 +14,12 @@ from pathlib import Path
 
 import click
 
+from admin.enroll import COLLECTOR_MQTT_USER
 from admin.mqtt_users import PasswordFile, new_password
 from admin.pki import PkiExists, init_pki
 from dokiem.files import write_atomically
 from dokiem.i18n import Translator
 
-COLLECTOR_MQTT_USER = "dokiem-collector"
 MOSQUITTO_UID = 1883  # the eclipse-mosquitto image's user
 DOKIEM_UID = 10001  # the dokiem image's user (Dockerfile)
 # secret file -> how its value is made

@@ -8,13 +8,14 @@ revoked one cannot.
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from admin.mqtt_users import PasswordFile, new_password
 from collector.archive import Archive
-from dokiem.contract import Access, Site
+from dokiem.contract import AGENT_ID_PATTERN, Access, Site
 from dokiem.files import write_atomically
 from dokiem.regions import Regions, UnknownRegion
 
@@ -89,12 +90,27 @@ def agent_config(agent_id: str, password: str, site: Site, broker_url: str, ca_p
     return "\n".join(lines)
 
 
+# The collector logs in with this username unless its config names another: never an agent's id.
+COLLECTOR_MQTT_USER = "dokiem-collector"
+
+
+def check_agent_id(agent_id: str, reserved: frozenset[str]) -> None:
+    """ValueError unless ``agent_id`` can be an agent's (also its MQTT username and a topic level)."""
+    if not re.fullmatch(AGENT_ID_PATTERN, agent_id):
+        raise ValueError(f"{agent_id[:80]!r} is not an agent id: letters, digits, '.', '_', '-', at most 64")
+    if agent_id in reserved | {COLLECTOR_MQTT_USER}:
+        raise ValueError(f"{agent_id!r} is reserved for the collector's own broker login")
+
+
 def enroll(
     agent_id: str, codes: SiteCodes, line: Line, *, regions: Regions, passwd: PasswordFile, broker_url: str,
-    ca_path: str, servers: list[str], archive: Archive | None,
+    ca_path: str, servers: list[str], archive: Archive | None, reserved: frozenset[str] = frozenset(),
 ) -> Enrolment:  # fmt: skip
-    """Check the site, give the agent a fresh password (replacing any old one), register its site."""
+    """Check the id and the site, give the agent a fresh password (replacing any old one), register its site."""
+    check_agent_id(agent_id, reserved)
     site = named_site(codes, line, regions)
+    if not servers:
+        raise ValueError("give at least one --server: the agent has nothing to measure against otherwise")
     password = new_password()
     passwd.set(agent_id, password)
     if archive is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dokiem.contract import AGENT_ID_PATTERN, Site
-from dokiem.fleet import FleetConfig, Measure, Schedule, require_servers
+from dokiem.fleet import FleetConfig, Measure, Schedule, local_address, require_servers
 from dokiem.settings import BrokerSection, Settings
 
 DEFAULT_DATA_DIR = "/var/lib/dokiem"
@@ -26,6 +26,10 @@ class _Section(BaseModel):
 class AgentSection(_Section):
     id: str = Field(pattern=AGENT_ID_PATTERN)
     data_dir: Path = Path(DEFAULT_DATA_DIR)
+    allow_local_servers: bool = Field(
+        default=False, description="let the fleet config name loopback or link-local test servers (labs only)"
+    )
+    memory_hold: int = Field(default=50, ge=0, le=10_000, description="results held in memory while the disk is full")
 
 
 class OutboxSection(_Section):
@@ -51,7 +55,20 @@ class AgentConfig(_Section):
         return self.broker.username or self.agent.id
 
     def with_fleet(self, fleet: FleetConfig) -> AgentConfig:
-        return self.model_copy(update={"schedule": fleet.schedule, "measure": fleet.measure})
+        """This config with what the fleet config names; ValueError when the result is unusable (no
+        server left for a schedule, a loopback or link-local server the local file does not allow)."""
+        schedule_keys, measure_keys = fleet.named()
+        merged = self.model_copy(update={
+            "schedule": self.schedule.model_copy(update=schedule_keys),
+            "measure": self.measure.model_copy(update=measure_keys),
+        })  # fmt: skip
+        require_servers(merged.schedule, merged.measure)
+        if not self.agent.allow_local_servers:
+            for url in fleet.measure.servers:
+                if host := local_address(url):
+                    raise ValueError(f"measure.servers: {host} is a loopback or link-local address"
+                                     " (agent.allow_local_servers is off)")  # fmt: skip
+        return merged
 
 
 # The names ARCHITECTURE.md fixes; every other key is DOKIEM_<SECTION>_<KEY>.

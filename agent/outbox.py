@@ -5,16 +5,30 @@ SQLite in WAL mode with ``synchronous=FULL``: a commit is on disk when ``put`` r
 file. A result leaves only when the broker acknowledged it (``remove`` after PUBACK). The
 outbox is bounded by age and count; what is dropped is dropped oldest first and counted.
 It also keeps the month's data usage, for metered lines.
+
+Two faults never stop the agent. A corrupt file (``file is not a database``, a malformed image) is
+moved aside as ``outbox.db.corrupt-<time>`` for inspection and a new outbox opened. A full disk
+keeps up to ``memory_hold`` results (and their data usage) in memory, sent from there like any
+other, and written when space returns. Both are reported (``faults``) in the heartbeat.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from dokiem.contract import Result
+from dokiem.status import Fault
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -43,65 +57,197 @@ class OutboxStats:
     dropped_age: int
     dropped_size: int
     sent: int
+    held_in_memory: int = 0
+
+
+def _is_full(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def _is_corrupt(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.DatabaseError) and getattr(exc, "sqlite_errorcode", None) in _CORRUPT
 
 
 class Outbox:
-    def __init__(self, path: Path, max_age_s: float = 30 * 86_400, max_results: int = 20_000) -> None:
+    def __init__(
+        self, path: Path, max_age_s: float = 30 * 86_400, max_results: int = 20_000, memory_hold: int = 50
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.max_age_s = max_age_s
         self.max_results = max_results
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        self.memory_hold = memory_hold
+        self.faults: set[Fault] = set()
+        self._held: list[Queued] = []  # results the full disk could not take, oldest first
+        self._held_usage: dict[str, int] = {}
+        self._held_dropped = 0
+        self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            return self._connect()
+        except sqlite3.DatabaseError as exc:
+            if not _is_corrupt(exc):
+                raise
+            self._move_aside(exc)
+            return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(SCHEMA)
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise _corrupt_error()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _move_aside(self, exc: BaseException) -> None:
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+        log.error("the outbox %s is unreadable (%s): moved aside as %s, a new one opened", self.path, exc, aside)
+        for suffix in ("", "-wal", "-shm"):
+            source = self.path.with_name(self.path.name + suffix)
+            if source.exists():
+                source.replace(aside.with_name(aside.name + suffix))
+        self.faults.add(Fault.OUTBOX_CORRUPT)
+
+    def _guarded(self, operation: Callable[[], T]) -> T:
+        """Run a database operation; a corrupt file is moved aside and the operation tried once on a new one."""
+        try:
+            return operation()
+        except sqlite3.DatabaseError as exc:
+            if not _is_corrupt(exc):
+                raise
+            self._db.close()
+            self._move_aside(exc)
+            self._db = self._connect()
+            return operation()
 
     def close(self) -> None:
         self._db.close()
 
     def put(self, result: Result, now: float | None = None) -> None:
-        """Commit one result (a duplicate result_id is a no-op), then enforce the bounds."""
+        """Commit one result (a duplicate result_id is a no-op), then enforce the bounds. On a full disk
+        the result is held in memory (the oldest held dropped, and counted, past ``memory_hold``)."""
         now = time.time() if now is None else now
+        self._flush_held()
+        item = Queued(-1, str(result.result_id), now, result.to_json())
+        if self._held:  # keep the order: nothing jumps ahead of what is already waiting in memory
+            self._hold(item)
+            return
+        try:
+            self._guarded(lambda: self._insert(item, now))
+        except (sqlite3.Error, OSError) as exc:
+            if not _is_full(exc):
+                raise
+            self._hold(item)
+
+    def _insert(self, item: Queued, now: float) -> None:
         with self._transaction():
             self._db.execute(
                 "INSERT OR IGNORE INTO outbox (result_id, queued_at, payload) VALUES (?, ?, ?)",
-                (str(result.result_id), now, result.to_json()),
+                (item.result_id, item.queued_at, item.payload),
             )
             self._enforce_bounds(now)
 
+    def _hold(self, item: Queued) -> None:
+        if Fault.DISK_FULL not in self.faults:
+            log.error("the disk under %s is full: results are held in memory (up to %d)", self.path, self.memory_hold)
+        self.faults.add(Fault.DISK_FULL)
+        self._held.append(item)
+        if len(self._held) > self.memory_hold:
+            self._held.pop(0)
+            self._held_dropped += 1
+
+    def _flush_held(self) -> None:
+        """Write what the full disk could not take, now that it may have room again."""
+        if not self._held and not self._held_usage:
+            return
+        try:
+            for item in list(self._held):
+                self._guarded(lambda item=item: self._insert(item, time.time()))  # type: ignore[misc]
+                self._held.remove(item)
+            for month, n_bytes in list(self._held_usage.items()):
+                self._guarded(lambda m=month, n=n_bytes: self._add_usage(m, n))  # type: ignore[misc]
+                del self._held_usage[month]
+            if self._held_dropped:
+                dropped, self._held_dropped = self._held_dropped, 0
+                self._guarded(lambda: self._bump_committed("dropped_size", dropped))
+        except (sqlite3.Error, OSError) as exc:
+            if not _is_full(exc):
+                raise
+            return
+        self.faults.discard(Fault.DISK_FULL)
+        log.info("the disk has room again: results held in memory are written to the outbox")
+
     def oldest(self, limit: int = 50) -> list[Queued]:
-        rows = self._db.execute(
+        """The oldest queued results: the outbox's first, then those held in memory."""
+        self._flush_held()
+        rows = self._guarded(lambda: self._db.execute(
             "SELECT seq, result_id, queued_at, payload FROM outbox ORDER BY seq LIMIT ?", (limit,)
-        ).fetchall()
-        return [Queued(*row) for row in rows]
+        ).fetchall())  # fmt: skip
+        return [Queued(*row) for row in rows] + self._held[: max(0, limit - len(rows))]
 
     def remove(self, result_id: str) -> None:
         """Forget a result the broker acknowledged."""
+        for item in self._held:
+            if item.result_id == result_id:
+                self._held.remove(item)
+                return
+        try:
+            self._guarded(lambda: self._delete(result_id))
+        except (sqlite3.Error, OSError) as exc:
+            if not _is_full(exc):
+                raise
+            # it stays queued and is sent again later: the collector keeps the first copy of a result_id
+
+    def _delete(self, result_id: str) -> None:
         with self._transaction():
             deleted = self._db.execute("DELETE FROM outbox WHERE result_id = ?", (result_id,)).rowcount
             if deleted:
                 self._bump("sent", deleted)
 
     def depth(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        stored = self._guarded(lambda: self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        return int(stored) + len(self._held)
 
     def stats(self) -> OutboxStats:
-        depth, oldest = self._db.execute("SELECT COUNT(*), MIN(queued_at) FROM outbox").fetchone()
+        query = "SELECT COUNT(*), MIN(queued_at) FROM outbox"
+        depth, oldest = self._guarded(lambda: self._db.execute(query).fetchone())
+        held_oldest = self._held[0].queued_at if self._held else None
         return OutboxStats(
-            depth=int(depth),
-            oldest_queued_at=oldest,
+            depth=int(depth) + len(self._held),
+            oldest_queued_at=min((t for t in (oldest, held_oldest) if t is not None), default=None),
             dropped_age=self._counter("dropped_age"),
-            dropped_size=self._counter("dropped_size"),
+            dropped_size=self._counter("dropped_size") + self._held_dropped,
             sent=self._counter("sent"),
+            held_in_memory=len(self._held),
         )
 
     def add_usage(self, month: str, n_bytes: int) -> None:
+        """Count a run's bytes against the month; on a full disk, in memory until there is room."""
+        if not self._held_usage:
+            try:
+                self._guarded(lambda: self._add_usage(month, n_bytes))
+                return
+            except (sqlite3.Error, OSError) as exc:
+                if not _is_full(exc):
+                    raise
+        self._held_usage[month] = self._held_usage.get(month, 0) + n_bytes
+        self.faults.add(Fault.DISK_FULL)
+
+    def _add_usage(self, month: str, n_bytes: int) -> None:
         with self._transaction():
             self._add("usage", "month", month, "bytes", n_bytes)
 
     def usage(self, month: str) -> int:
-        row = self._db.execute("SELECT bytes FROM usage WHERE month = ?", (month,)).fetchone()
-        return int(row[0]) if row else 0
+        row = self._guarded(lambda: self._db.execute("SELECT bytes FROM usage WHERE month = ?", (month,)).fetchone())
+        return (int(row[0]) if row else 0) + self._held_usage.get(month, 0)
 
     def integrity_ok(self) -> bool:
         return bool(self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
@@ -115,6 +261,10 @@ class Outbox:
             self._db.execute("DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?)", (excess,))
             self._bump("dropped_size", excess)
 
+    def _bump_committed(self, name: str, by: int) -> None:
+        with self._transaction():
+            self._bump(name, by)
+
     def _bump(self, name: str, by: int) -> None:
         self._add("counters", "name", name, "value", by)
 
@@ -127,7 +277,7 @@ class Outbox:
         )
 
     def _counter(self, name: str) -> int:
-        row = self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        row = self._guarded(lambda: self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone())
         return int(row[0]) if row else 0
 
     def _transaction(self) -> _Transaction:
@@ -145,3 +295,9 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _corrupt_error() -> sqlite3.DatabaseError:
+    error = sqlite3.DatabaseError("the integrity check failed")
+    error.sqlite_errorcode = sqlite3.SQLITE_CORRUPT
+    return error

@@ -8,14 +8,14 @@ vanishes, and the agent keeps a retained ``online`` heartbeat with its health on
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import ssl
 import time
 from collections.abc import Callable
-from typing import Any
+from datetime import UTC, datetime
 
 import aiomqtt
+from pydantic import ValidationError
 
 from agent.config import AgentConfig
 from agent.outbox import Outbox
@@ -25,6 +25,7 @@ from dokiem import __version__
 from dokiem.contract import config_topic, result_topic, status_topic
 from dokiem.mqtt import mqtt_client
 from dokiem.settings import backoff_delay
+from dokiem.status import ConfigState, Health, OutboxHealth, ScheduleState, Status, offline_status
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,16 @@ def describe_mqtt_error(exc: Exception) -> str:
     if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
         return f"the broker's TLS certificate is not trusted ({text}): check broker.ca_file"
     return text or type(exc).__name__
+
+
+def describe_session_error(exc: BaseException) -> str:
+    """The first cause of a session's end, in words: a TaskGroup wraps its tasks' errors in a group."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    if isinstance(exc, aiomqtt.MqttError | OSError | ssl.SSLError):
+        return describe_mqtt_error(exc)
+    log.exception("the publisher's session failed", exc_info=exc)
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 class Publisher:
@@ -58,12 +69,14 @@ class Publisher:
         self._attempt = 0
 
     async def run(self) -> None:
-        """Stay connected for ever, draining the outbox whenever it holds something."""
+        """Stay connected for ever, draining the outbox whenever it holds something. A broker that drops
+        at any moment (connecting, draining, listening) is reconnected to with backoff; nothing but a
+        cancellation ends this loop."""
         while True:
             try:
                 await self.session()
-            except (aiomqtt.MqttError, OSError, ssl.SSLError) as exc:
-                self._connection_lost(describe_mqtt_error(exc))
+            except Exception as exc:
+                self._connection_lost(describe_session_error(exc))
             delay = backoff_delay(self._attempt, BACKOFF_MAX_S)
             self._attempt += 1
             await asyncio.sleep(delay)
@@ -83,7 +96,7 @@ class Publisher:
 
     def _client(self) -> aiomqtt.Client:
         agent_id = self.config.agent.id
-        offline = json.dumps({"state": "offline", "agent_id": agent_id})
+        offline = offline_status(agent_id).to_json()
         return mqtt_client(
             self.config.broker,
             username=self.config.mqtt_username,
@@ -148,30 +161,48 @@ class Publisher:
 
     async def _publish_status(self, client: aiomqtt.Client) -> None:
         await client.publish(
-            status_topic(self.config.agent.id),
-            json.dumps(self.status_payload(), ensure_ascii=False),
-            qos=1,
-            retain=True,
-            timeout=PUBLISH_TIMEOUT_S,
+            status_topic(self.config.agent.id), self.status().to_json(), qos=1, retain=True, timeout=PUBLISH_TIMEOUT_S
         )
 
-    def status_payload(self) -> dict[str, Any]:
+    def status(self) -> Status:
         stats = self.outbox.stats()
-        return {
-            "state": "online",
-            "agent_id": self.config.agent.id,
-            "version": __version__,
-            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "health": health(str(self.config.agent.data_dir)),
-            "outbox": {
-                "depth": stats.depth,
-                "oldest_age_s": None if stats.oldest_queued_at is None else round(time.time() - stats.oldest_queued_at),
-                "dropped_age": stats.dropped_age,
-                "dropped_size": stats.dropped_size,
-            },
-            "last_error": self.state.last_error,
-            "last_run_error": self.state.last_run_error,
-            "config": {"fleet_version": self.state.fleet_version, "error": self.state.config_error},
-            "skipped_runs": self.state.skipped_runs,
-            "schedule": {"interval_minutes": self.state.interval_minutes},
-        }
+        oldest_age = None if stats.oldest_queued_at is None else max(0, round(time.time() - stats.oldest_queued_at))
+        return Status(
+            state="online",
+            agent_id=self.config.agent.id,
+            version=__version__,
+            at=datetime.now(UTC).replace(microsecond=0),
+            health=_health(health(str(self.config.agent.data_dir))),
+            outbox=OutboxHealth(
+                depth=stats.depth,
+                oldest_age_s=oldest_age,
+                dropped_age=stats.dropped_age,
+                dropped_size=stats.dropped_size,
+                held_in_memory=stats.held_in_memory,
+            ),
+            last_error=_message(self.state.last_error),
+            last_run_error=_message(self.state.last_run_error),
+            config=ConfigState(fleet_version=self.state.fleet_version, error=_message(self.state.config_error)),
+            skipped_runs=self.state.skipped_runs,
+            schedule=ScheduleState(interval_minutes=self.state.interval_minutes),
+            faults=sorted(self.outbox.faults),
+        )
+
+
+def _health(readings: dict[str, float | int | None]) -> Health:
+    """The readings the Status can carry: one a broken sensor makes impossible is left out, not the heartbeat."""
+    while True:
+        try:
+            return Health(**readings)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+            if not bad & readings.keys():
+                return Health()
+            readings = {k: v for k, v in readings.items() if k not in bad}
+
+
+def _message(text: str | None) -> str | None:
+    """A message as the Status takes it: printable, at most 1000 characters."""
+    if text is None:
+        return None
+    return "".join(c if c.isprintable() else " " for c in text)[:1000]

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from agent.config import AgentConfig
@@ -37,6 +38,7 @@ def open_outbox(config: AgentConfig) -> Outbox:
         config.agent.data_dir / "outbox.db",
         max_age_s=config.outbox.max_age_days * 86_400,
         max_results=config.outbox.max_results,
+        memory_hold=config.agent.memory_hold,
     )
 
 
@@ -50,7 +52,7 @@ class Agent:
         self.state.path = data_dir / "state.json"
         self.fleet = FleetStore(data_dir)
         self._fleet: FleetConfig | None = self.fleet.load()
-        self.config = config.with_fleet(self._fleet) if self._fleet else config
+        self.config = self._with_fleet()
         self.state.interval_minutes = self.config.schedule.interval_minutes
         self.lock = asyncio.Lock()
         self.publisher = Publisher(config, self.outbox, self.state, self.on_fleet_config)
@@ -59,7 +61,7 @@ class Agent:
     # --- fleet config ------------------------------------------------------------------
 
     def on_fleet_config(self, payload: bytes) -> str | None:
-        fleet, refusal = self.fleet.accept(payload)
+        fleet, refusal = self.fleet.accept(payload, self.base.with_fleet)
         if refusal is not None:
             self.state.config_error = refusal
         else:
@@ -70,20 +72,31 @@ class Agent:
         self.publisher.status_changed.set()
         return refusal
 
+    def _with_fleet(self) -> AgentConfig:
+        """The local config with the fleet config in force; the local one alone if they no longer fit."""
+        if self._fleet is None:
+            return self.base
+        try:
+            return self.base.with_fleet(self._fleet)
+        except ValueError as exc:
+            self.state.config_error = str(exc)
+            return self.base
+
     def _take_new_period_config(self) -> AgentConfig:
         """The fleet config received since the last period takes effect now."""
-        self.config = self.base.with_fleet(self._fleet) if self._fleet else self.base
+        self.config = self._with_fleet()
         self.state.interval_minutes = self.config.schedule.interval_minutes
         return self.config
 
     # --- running -----------------------------------------------------------------------
 
     async def run(self) -> None:
+        """Until a signal: no broker drop, failed run or disk fault ends the agent."""
         self.state.save()
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self.publisher.run())
-            tasks.create_task(self._heavy_loop())
-            tasks.create_task(self._light_loop())
+            tasks.create_task(_keep_running("speed tests", self._heavy_loop))
+            tasks.create_task(_keep_running("light runs", self._light_loop))
 
     async def _heavy_loop(self) -> None:
         planned: tuple[float, float] | None = None  # (period, slot) picked ahead, for status
@@ -118,7 +131,7 @@ class Agent:
             slot = pick_slot(time.time(), period, LIGHT_RUN_S, self.rng)
             await _sleep_until(slot)
             async with self.lock:
-                self.queue(await measure(self._request(self.config, heavy=False)))
+                self.queue(await _measure(self._request(self.config, heavy=False)))
             await _sleep_until(period_bounds(slot, period)[1])
 
     async def run_heavy(self, config: AgentConfig, period_end: float) -> Result:
@@ -135,7 +148,7 @@ class Agent:
         busy = False
         while True:
             async with self.lock:
-                result = await measure(self._request(config, heavy=True))
+                result = await _measure(self._request(config, heavy=True))
             retry_at = time.time() + config.schedule.busy_retry_minutes * 60
             if result.error is None or result.error.code != "server_busy" or retry_at + HEAVY_RUN_S > period_end:
                 break
@@ -179,6 +192,27 @@ class Agent:
             f"would exceed the {config.schedule.monthly_budget_mb:.0f} MB budget"
         )
         return failed_result(config.agent.id, "budget_exhausted", message, config.site)
+
+
+async def _measure(request: MeasureRequest) -> Result:
+    """One run; a bug in a probe becomes a failed Result (counted like any other), not a dead agent."""
+    try:
+        return await measure(request)
+    except Exception as exc:
+        log.exception("the run failed unexpectedly")
+        return failed_result(request.agent_id, "internal_error", f"{type(exc).__name__}: {exc}"[:300], request.site)
+
+
+async def _keep_running(name: str, loop: Callable[[], Awaitable[None]]) -> None:
+    """Run ``loop`` for ever: an unexpected error is logged and the loop starts again after a pause."""
+    failures = 0
+    while True:
+        try:
+            await loop()
+        except Exception:
+            failures += 1
+            log.exception("the agent's %s stopped unexpectedly; starting them again", name)
+            await asyncio.sleep(min(IDLE_RECHECK_S, 2.0**failures))
 
 
 async def _sleep_until(when: float) -> None:

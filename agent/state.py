@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -13,6 +14,7 @@ from dokiem.contract import Result
 from dokiem.files import write_atomically
 
 KEEP_LAST_RESULTS = 5
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -52,11 +54,15 @@ class AgentState:
         self.save()
 
     def save(self) -> None:
+        """Kept for ``dokiem agent status``; on a full disk the last copy stays and the agent goes on."""
         if self.path is None:
             return
         data = asdict(self)
         data.pop("path")
-        write_atomically(self.path, json.dumps(data, ensure_ascii=False, indent=1))
+        try:
+            write_atomically(self.path, json.dumps(data, ensure_ascii=False, indent=1))
+        except OSError as exc:
+            log.debug("cannot write %s: %s", self.path, exc.strerror or exc)
 
     @classmethod
     def load(cls, path: Path) -> AgentState | None:

@@ -1,4 +1,4 @@
-"""The HTTP API: /healthz (open), and behind the token /metrics, /api/agents, /api/results."""
+"""The HTTP API: /healthz (open), and behind the token /metrics, /api/agents, /api/results, /api/quarantine."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from dokiem.contract import FIGURES
+from dokiem.files import csv_cell
 
 if TYPE_CHECKING:
     from collector.service import Collector
@@ -35,7 +36,8 @@ async def require_token(
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not token:
         return web.json_response({"error": "the API is disabled: set http.api_token (DOKIEM_API_TOKEN)"}, status=401)
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    # a header with bytes that are not UTF-8 is simply a wrong token (never a 500)
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
         return web.json_response({"error": "missing or wrong token: send 'Authorization: Bearer TOKEN'"}, status=401)
     return await handler(request)
 
@@ -82,9 +84,22 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         site = row.get("site") or {}
         error = (row.get("error") or {}).get("code")
-        writer.writerow([*(row.get(c) for c in CSV_COLUMNS[:-1]), error, site.get("district_code"),
-                         site.get("commune_code"), site.get("isp"), site.get("access")])  # fmt: skip
+        cells = [*(row.get(c) for c in CSV_COLUMNS[:-1]), error, site.get("district_code"), site.get("commune_code"),
+                 site.get("isp"), site.get("access")]  # fmt: skip
+        writer.writerow([csv_cell(cell) for cell in cells])
     return out.getvalue()
+
+
+async def quarantine(request: web.Request) -> web.Response:
+    """Kept messages, oldest first: ``?reason=schema&since=2026-07-01&limit=100``."""
+    try:
+        limit = int(request.query.get("limit", "1000"))
+    except ValueError:
+        raise web.HTTPBadRequest(text="limit must be a whole number\n") from None
+    if not 1 <= limit <= 100_000:
+        raise web.HTTPBadRequest(text="limit must be between 1 and 100000\n")
+    kept = _collector(request).archive.quarantined(request.query.get("reason") or None, _when(request, "since"), limit)
+    return web.json_response([item.as_json() for item in kept])
 
 
 def create_app(collector: Collector) -> web.Application:
@@ -94,4 +109,5 @@ def create_app(collector: Collector) -> web.Application:
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/agents", agents)
     app.router.add_get("/api/results", results)
+    app.router.add_get("/api/quarantine", quarantine)
     return app

@@ -1,17 +1,21 @@
-"""The archive: every accepted Result, keyed by result_id — the system of record.
+"""The archive: every accepted Result, keyed by result_id — the system of record — and the quarantine.
 
 A duplicate delivery is a no-op (``ON CONFLICT DO NOTHING`` on the key). Each row remembers whether
 InfluxDB has it yet (``influx_pending``), so an InfluxDB outage leaves a backlog here that the
 writer replays, and ``reindex`` can rebuild InfluxDB from the archive. The fleet registry
-(agents seen, their health) lives in the same database. SQLite by default; PostgreSQL by URL
-(``postgresql://…``) for deployments that outgrow one machine: the SQL is the same for both.
+(agents seen, their health) lives in the same database, and so does the quarantine: every message
+the collector refused or failed to handle (topic, payload up to the size cap, reason, time, agent),
+listed by the API and re-admitted by ``dokiem collector requeue``. SQLite by default; PostgreSQL by
+URL (``postgresql://…``) for deployments that outgrow one machine: the SQL is the same for both.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dokiem.contract import HEADLINE_FIGURES, Result
+from dokiem.status import Status
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -49,6 +54,17 @@ CREATE TABLE IF NOT EXISTS agents (
     status TEXT,
     interval_minutes DOUBLE PRECISION
 );
+CREATE TABLE IF NOT EXISTS quarantine (
+    id TEXT PRIMARY KEY,
+    received_at DOUBLE PRECISION NOT NULL,
+    topic TEXT NOT NULL,
+    agent_id TEXT,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    payload_b64 TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quarantine_received ON quarantine (received_at);
 """
 
 
@@ -73,7 +89,9 @@ def _figures(result: Result) -> tuple[float | None, ...]:
 
 
 def _expected_runs(first_seen: float, interval_minutes: float | None, now: float) -> int | None:
-    return int((now - first_seen) / 60 / interval_minutes) + 1 if interval_minutes else None
+    if not interval_minutes or interval_minutes <= 0:
+        return None
+    return int(min(max(0.0, now - first_seen) / 60 / interval_minutes, 1e12)) + 1
 
 
 def _ms(moment: datetime) -> int:
@@ -84,6 +102,29 @@ def _ms(moment: datetime) -> int:
 class Stored:
     result_id: str
     payload: str
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A message the collector refused or failed to handle, as kept (the payload cut at the size cap)."""
+
+    id: str
+    received_at: float
+    topic: str
+    agent_id: str | None
+    reason: str
+    detail: str
+    size: int
+    payload: bytes
+
+    def as_json(self) -> dict[str, Any]:
+        """For the API: the payload as text where it is UTF-8, else base64."""
+        try:
+            shown: dict[str, Any] = {"payload": self.payload.decode("utf-8")}
+        except UnicodeDecodeError:
+            shown = {"payload_base64": base64.b64encode(self.payload).decode()}
+        return {"id": self.id, "received_at": self.received_at, "topic": self.topic, "agent_id": self.agent_id,
+                "reason": self.reason, "detail": self.detail, "size": self.size, **shown}  # fmt: skip
 
 
 class _Db(Protocol):
@@ -187,8 +228,9 @@ class Archive:
 
     # --- results -----------------------------------------------------------------------
 
-    def add(self, results: Sequence[Result], received_at: float | None = None) -> int:
-        """Store a batch in one transaction; returns how many were new (duplicates are no-ops)."""
+    def add(self, results: Sequence[Result], received_at: float | None = None) -> list[Result]:
+        """Store a batch in one transaction; returns the results that were new. The first copy of a
+        result_id wins: a later one (here or in the same batch) is a no-op everywhere."""
         now = time.time() if received_at is None else received_at
         rows = [
             (
@@ -200,13 +242,28 @@ class Archive:
         ]  # fmt: skip
         self._db.execute("BEGIN")
         try:
-            new = self._db.executemany(INSERT_RESULT, rows)
+            known = self._known({str(r.result_id) for r in results})
+            self._db.executemany(INSERT_RESULT, rows)
             self._count_agent_results(results, now)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        new = []
+        for result in results:
+            if (key := str(result.result_id)) not in known:
+                known.add(key)
+                new.append(result)
         return new
+
+    def _known(self, result_ids: set[str]) -> set[str]:
+        found: set[str] = set()
+        ids = sorted(result_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = f"SELECT result_id FROM results WHERE result_id IN ({','.join('?' * len(chunk))})"
+            found.update(row[0] for row in self._db.execute(sql, chunk).fetchall())
+        return found
 
     def _count_agent_results(self, results: Sequence[Result], now: float) -> None:
         """One upsert per agent in the batch (not per result): last seen, site, version."""
@@ -246,6 +303,16 @@ class Archive:
         self._db.executemany("UPDATE results SET influx_pending = 0 WHERE result_id = ?", [(i,) for i in result_ids])
         self._db.execute("COMMIT")
 
+    def mark_pending(self, result_ids: Iterable[str]) -> None:
+        """Queue these results for InfluxDB again (a re-admitted one that InfluxDB had refused)."""
+        self._db.execute("BEGIN")
+        self._db.executemany("UPDATE results SET influx_pending = 1 WHERE result_id = ?", [(i,) for i in result_ids])
+        self._db.execute("COMMIT")
+
+    def payload_of(self, result_id: str) -> str | None:
+        row = self._db.execute("SELECT payload FROM results WHERE result_id = ?", (result_id,)).fetchone()
+        return str(row[0]) if row else None
+
     def mark_for_reindex(self, since: datetime, until: datetime | None = None) -> int:
         """Queue results started in [since, until) to be written to InfluxDB again."""
         until_ms = _ms(until) if until else 2**62
@@ -279,14 +346,17 @@ class Archive:
 
     # --- agents ------------------------------------------------------------------------
 
-    def record_status(self, agent_id: str, status: dict[str, Any], now: float | None = None) -> None:
+    def record_status(self, status: Status, now: float | None = None) -> None:
+        """The agent's last heartbeat (and its schedule, so missed runs can be counted)."""
         now = time.time() if now is None else now
-        online = 1 if status.get("state") == "online" else 0
+        online = 1 if status.state == "online" else 0
         self._db.execute(
-            "INSERT INTO agents (agent_id, first_seen, last_seen, online, status, version) VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO agents (agent_id, first_seen, last_seen, online, status, version, interval_minutes)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(agent_id) DO UPDATE SET last_seen = excluded.last_seen, online = excluded.online,"
-            " status = excluded.status, version = COALESCE(excluded.version, agents.version)",
-            (agent_id, now, now, online, json.dumps(status, ensure_ascii=False)[:65536], status.get("version")),
+            " status = excluded.status, version = COALESCE(excluded.version, agents.version),"
+            " interval_minutes = COALESCE(excluded.interval_minutes, agents.interval_minutes)",
+            (status.agent_id, now, now, online, status.to_json(), status.version, status.interval_minutes or None),
         )
 
     def register_agent(self, agent_id: str, site_json: str, now: float | None = None) -> None:
@@ -305,9 +375,6 @@ class Archive:
     def site_of(self, agent_id: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT site FROM agents WHERE agent_id = ?", (agent_id,)).fetchone()
         return json.loads(row[0]) if row and row[0] else None
-
-    def set_interval(self, agent_id: str, minutes: float) -> None:
-        self._db.execute("UPDATE agents SET interval_minutes = ? WHERE agent_id = ?", (minutes, agent_id))
 
     def runs_of(self, agent_id: str, now: float | None = None) -> tuple[int | None, int]:
         """(runs expected since the agent was first seen, results received); expected is None until the
@@ -341,3 +408,55 @@ class Archive:
                 "online": None if online is None else bool(online), "status": json.loads(status) if status else None,
             })  # fmt: skip
         return out
+
+    # --- quarantine --------------------------------------------------------------------
+
+    def quarantine(self, topic: str, agent_id: str | None, reason: str, detail: str, payload: bytes,
+                   cap: int, now: float | None = None) -> str:  # fmt: skip
+        """Keep a refused message (its payload cut at ``cap`` bytes); returns its quarantine id."""
+        key = uuid.uuid4().hex
+        self._db.execute(
+            "INSERT INTO quarantine (id, received_at, topic, agent_id, reason, detail, size, payload_b64)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, time.time() if now is None else now, _printable(topic[:300]), agent_id, reason,
+             _printable(detail[:1000]), len(payload), base64.b64encode(payload[:cap]).decode()),
+        )  # fmt: skip
+        return key
+
+    def quarantined(self, reason: str | None = None, since: datetime | None = None,
+                    limit: int = 1000) -> list[Quarantined]:  # fmt: skip
+        """Kept messages, oldest first, optionally of one reason and since a time."""
+        sql = "SELECT id, received_at, topic, agent_id, reason, detail, size, payload_b64 FROM quarantine"
+        sql += " WHERE received_at >= ?"
+        args: list[Any] = [since.timestamp() if since else 0.0]
+        if reason:
+            sql += " AND reason = ?"
+            args.append(reason)
+        sql += " ORDER BY received_at LIMIT ?"
+        args.append(limit)
+        return [
+            Quarantined(
+                id=key,
+                received_at=at,
+                topic=topic,
+                agent_id=agent,
+                reason=why,
+                detail=detail,
+                size=size,
+                payload=base64.b64decode(payload),
+            )
+            for key, at, topic, agent, why, detail, size, payload in self._db.execute(sql, args).fetchall()
+        ]
+
+    def quarantine_counts(self) -> dict[str, int]:
+        rows = self._db.execute("SELECT reason, COUNT(*) FROM quarantine GROUP BY reason").fetchall()
+        return {str(reason): int(n) for reason, n in rows}
+
+    def release(self, quarantine_id: str) -> None:
+        """Forget a kept message (it was re-admitted, or refused again under a new entry)."""
+        self._db.execute("DELETE FROM quarantine WHERE id = ?", (quarantine_id,))
+
+
+def _printable(text: str) -> str:
+    """Text PostgreSQL and SQLite both take: no NUL, no lone surrogate."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")

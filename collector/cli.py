@@ -99,3 +99,23 @@ def push_config(tr: Translator, config_path: Path | None, agent_id: str, config_
     except FleetPublishError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(tr("config_pushed", agent=agent_id))
+
+
+@collector_group.command("requeue")
+@collector_config_option
+@click.option("--reason", help="Only messages kept for this reason (see /api/quarantine or /metrics).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Only those kept since (UTC).")
+@click.pass_obj
+def collector_requeue(tr: Translator, config_path: Path | None, reason: str | None, since: datetime | None) -> None:
+    """Re-admit quarantined messages after a fix: each is validated and archived again as if just received."""
+    from collector.service import Collector
+    from collector.validate import REASONS
+
+    if reason is not None and reason not in REASONS:
+        raise click.BadParameter(tr("bad_reason", reasons=", ".join(REASONS)), param_hint="--reason")
+    config = load_collector_config(config_path, tr)
+    outcome = Collector(config).requeue(reason, since.replace(tzinfo=UTC) if since else None)
+    admitted = outcome.pop("admitted", 0)
+    click.echo(tr("requeued", admitted=admitted, kept=sum(outcome.values())))
+    for why, count in sorted(outcome.items()):
+        click.echo(f"  {why}: {count}")

@@ -1,5 +1,10 @@
 """The InfluxDB writer: Results as line protocol, batched, to the 1.x-compatible ``/write``.
 
+Line protocol is made by influxdb-client's ``Point``, which escapes per InfluxDB's spec. A batch
+InfluxDB refuses as bad data (400) is halved until the bad points are found: those are quarantined,
+the rest written, so one bad point never stalls the writer. Only 5xx, timeouts and lost connections
+count as InfluxDB being unavailable.
+
 Measurement ``speedtest`` (tags province, district, commune, isp, access, agent, server, and for
 Grafana's sake district_name, commune_name, the local hour of the run and the error code of a failed
 run; the figures as fields) and ``agent_health`` for heartbeats (with the runs expected and
@@ -16,70 +21,97 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from influxdb_client import Point, WritePrecision
 
 from collector.config import InfluxSection
 from dokiem.contract import COUNTS, FIGURES, LOCAL_TIME, Result
+from dokiem.status import Status
+
+SPEEDTEST = "speedtest"
+AGENT_HEALTH = "agent_health"
+QUARANTINE = "collector_quarantine"
 
 
 class InfluxUnavailable(Exception):
-    """InfluxDB did not take the batch; the caller keeps it and tries again later."""
+    """InfluxDB did not take the batch (5xx, a timeout, no connection, no access); the caller keeps it
+    and tries again later."""
 
 
-def _tag(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(",", "\\,").replace(" ", "\\ ").replace("=", "\\=").replace("\n", " ")
+class InfluxRefused(Exception):
+    """InfluxDB refused the batch as bad data (400): some point in it can never be written."""
 
 
-def _tags(pairs: dict[str, str | None]) -> str:
-    return "".join(f",{k}={_tag(v)}" for k, v in sorted(pairs.items()) if v)
+def _line(point: Point) -> str | None:
+    """The point as line protocol (influxdb-client escapes names, tags and strings per InfluxDB's spec,
+    types integers and booleans, drops NaN and Infinity); None for a point left with no field."""
+    line = point.to_line_protocol()
+    return line or None
 
 
-def result_line(result: Result, district_name: str | None = None, commune_name: str | None = None) -> str:
+def result_line(result: Result, district_name: str | None = None, commune_name: str | None = None) -> str | None:
     """One ``speedtest`` point; the names default to the ones the agent sent (the collector passes the
     region files' own spelling)."""
     site = result.site
-    tags = _tags({
+    point = Point(SPEEDTEST)
+    tags = {
         "province": site.province_code, "district": site.district_code, "commune": site.commune_code,
         "district_name": district_name or site.district_name, "commune_name": commune_name or site.commune_name,
         "isp": site.isp, "access": site.access.value if site.access else None, "agent": result.agent_id,
         "server": result.server.id if result.server else None, "hour": f"{result.started_at.astimezone(LOCAL_TIME):%H}",
         "error": result.error.code if result.error else None,
-    })  # fmt: skip
-    fields = [f"{name}={float(v)!r}" for name in FIGURES if (v := getattr(result, name)) is not None]
-    fields += [f"{name}={v}i" for name in COUNTS if (v := getattr(result, name)) is not None]
-    fields.append(f"failed={1 if result.error else 0}i")
+    }  # fmt: skip
+    for key, value in tags.items():
+        if value:
+            point.tag(key, value)
+    for name in FIGURES:
+        if (figure := getattr(result, name)) is not None:
+            point.field(name, float(figure))
+    for name in COUNTS:
+        if (count := getattr(result, name)) is not None:
+            point.field(name, int(count))
+    point.field("failed", 1 if result.error else 0)
     if site.plan_down_mbps is not None:
-        fields.append(f"plan_down_mbps={float(site.plan_down_mbps)!r}")
+        point.field("plan_down_mbps", float(site.plan_down_mbps))
     if result.method.streams_down is not None:
-        fields.append(f"streams_down={result.method.streams_down}i")
-    stamp = int(result.started_at.timestamp() * 1000)
-    return f"speedtest{tags} {','.join(fields)} {stamp}"
+        point.field("streams_down", int(result.method.streams_down))
+    return _line(point.time(int(result.started_at.timestamp() * 1000), WritePrecision.MS))
 
 
 def health_line(
-    agent_id: str, status: dict[str, Any], site: dict[str, Any] | None, runs: RunCount | None = None,
-    at_ms: int | None = None,
-) -> str:  # fmt: skip
+    status: Status, site: dict[str, Any] | None, runs: RunCount | None = None, at_ms: int | None = None
+) -> str | None:
+    """One ``agent_health`` point from a validated heartbeat."""
     site = site or {}
-    tags = _tags({"agent": agent_id, "province": site.get("province_code"), "district": site.get("district_code"),
-                  "district_name": site.get("district_name"), "commune": site.get("commune_code"),
-                  "isp": site.get("isp")})  # fmt: skip
-    fields = [f"online={1 if status.get('state') == 'online' else 0}i"]
-    health = status.get("health") or {}
-    for key in ("cpu_pct", "memory_pct", "temperature_c", "disk_pct", "load1"):
-        value = health.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            fields.append(f"{key}={float(value)!r}")
-    if isinstance(health.get("uptime_s"), int):
-        fields.append(f"uptime_s={health['uptime_s']}i")
-    outbox = status.get("outbox") or {}
-    for key in ("depth", "dropped_age", "dropped_size"):
-        if isinstance(outbox.get(key), int):
-            fields.append(f"outbox_{key}={outbox[key]}i")
+    point = Point(AGENT_HEALTH).tag("agent", status.agent_id)
+    for key, value in (("province", site.get("province_code")), ("district", site.get("district_code")),
+                       ("district_name", site.get("district_name")), ("commune", site.get("commune_code")),
+                       ("isp", site.get("isp"))):  # fmt: skip
+        if isinstance(value, str) and value:
+            point.tag(key, value)
+    point.field("online", 1 if status.state == "online" else 0)
+    health = status.health
+    if health is not None:
+        for key in ("cpu_pct", "memory_pct", "temperature_c", "disk_pct", "load1"):
+            if (value := getattr(health, key)) is not None:
+                point.field(key, float(value))
+        if health.uptime_s is not None:
+            point.field("uptime_s", int(health.uptime_s))
+    if status.outbox is not None:
+        for key in ("depth", "dropped_age", "dropped_size"):
+            point.field(f"outbox_{key}", int(getattr(status.outbox, key)))
     if runs is not None:
-        fields.append(f"runs_received={runs.received}i")
+        point.field("runs_received", runs.received)
         if runs.expected is not None:
-            fields.append(f"runs_expected={runs.expected}i,runs_missed={max(0, runs.expected - runs.received)}i")
-    return f"agent_health{tags} {','.join(fields)} {at_ms or int(time.time() * 1000)}"
+            point.field("runs_expected", runs.expected).field("runs_missed", max(0, runs.expected - runs.received))
+    return _line(point.time(at_ms or int(time.time() * 1000), WritePrecision.MS))
+
+
+def quarantine_line(reason: str, agent_id: str | None, at_ms: int | None = None) -> str | None:
+    """One ``collector_quarantine`` point: a message kept instead of archived, by reason (fleet dashboard)."""
+    point = Point(QUARANTINE).tag("reason", reason).field("count", 1)
+    if agent_id:
+        point.tag("agent", agent_id)
+    return _line(point.time(at_ms or int(time.time() * 1000), WritePrecision.MS))
 
 
 @dataclass(frozen=True)
@@ -88,6 +120,10 @@ class RunCount:
 
     expected: int | None
     received: int
+
+
+# 400 (a bad point, a partial write, a field type conflict), 413 (too large: split), 422 (unprocessable)
+BAD_DATA = {400, 413, 422}
 
 
 class InfluxWriter:
@@ -119,10 +155,27 @@ class InfluxWriter:
             ) as response:  # fmt: skip
                 if response.status >= 300:
                     body = (await response.text())[:300]
+                    if response.status in BAD_DATA:
+                        raise InfluxRefused(f"InfluxDB refused the data ({response.status}): {body}")
                     raise InfluxUnavailable(f"InfluxDB answered {response.status}: {body}")
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise InfluxUnavailable(f"InfluxDB at {self.target.url} is unreachable: {exc}") from exc
         self.last_write_s = time.perf_counter() - t0
+
+    async def write_isolating(self, lines: Sequence[str]) -> list[int]:
+        """Write ``lines``; the indices of those InfluxDB refuses as bad data (found by halving the batch:
+        a refused half is split again, a taken one is written). Points InfluxDB took from a partial write
+        are written again, which overwrites them with themselves."""
+        try:
+            await self.write(lines)
+            return []
+        except InfluxRefused:
+            if len(lines) == 1:
+                return [0]
+        middle = len(lines) // 2
+        left = await self.write_isolating(lines[:middle])
+        right = await self.write_isolating(lines[middle:])
+        return left + [middle + i for i in right]
 
     async def ensure_database(self) -> None:
         """InfluxDB 1.x: create the database if missing (2.x/3.x: the bucket and DBRP exist already)."""

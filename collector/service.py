@@ -7,21 +7,23 @@ Each step is its own task, joined by a queue (ingest → store) and by the archi
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from collector import api
-from collector.archive import Archive
+from collector.archive import Archive, Stored
 from collector.config import CollectorConfig
-from collector.influx import InfluxUnavailable, InfluxWriter, RunCount, health_line, result_line
+from collector.influx import InfluxUnavailable, InfluxWriter, RunCount, health_line, quarantine_line, result_line
 from collector.ingest import Message, receive
 from collector.validate import Refusal, RefusalLog, parse_topic, validate_result, validate_status
-from dokiem.contract import Result
+from dokiem.contract import TOPIC_PREFIX, Result
 from dokiem.regions import Regions
 from dokiem.settings import parse_listen
 
@@ -104,42 +106,99 @@ class Collector:
             self.handle(batch)
 
     def handle(self, batch: list[Message]) -> None:
-        """Validate a batch of messages; archive what is accepted in one transaction."""
-        accepted: list[Result] = []
-        for topic, payload, _ in batch:
-            agent = "?"
-            try:
-                agent, kind = parse_topic(topic)
-                if kind == "result":
-                    accepted.append(validate_result(agent, payload, self.limits, regions=self.regions))
-                else:
-                    self._status(agent, payload)
-            except Refusal as refusal:
-                self.refusals.record(refusal, agent, topic)
+        """Validate a batch of messages; archive what is accepted in one transaction. Whatever is refused,
+        or raises while handled, goes to the quarantine: one message never stops the others."""
+        accepted: list[tuple[Result, Message]] = []
+        for message in batch:
+            result = self._admit(message)
+            if result is not None:
+                accepted.append((result, message))
         if accepted:
-            new = self.archive.add(accepted)
-            if self.influx is not None and len(self._lines) < MAX_CACHED_LINES:
-                self._lines.update((str(r.result_id), self._line(r)) for r in accepted)
-            self.stats["accepted"] += new
-            self.stats["duplicates"] += len(accepted) - new
-            self._influx_wake.set()
+            self._archive(accepted)
         for *_, ack in batch:  # only now, with the batch committed, may the broker forget it
             ack()
         self.stored.set()
+
+    def _admit(self, message: Message) -> Result | None:
+        """A validated result to archive, or None (a status handled here, or a message quarantined)."""
+        topic, payload, _ = message
+        agent = None
+        try:
+            agent, kind = parse_topic(topic)
+            if kind == "result":
+                return validate_result(agent, payload, self.limits, regions=self.regions)
+            self._status(agent, payload)
+        except Refusal as refusal:
+            self.keep(topic, agent, refusal, payload)
+        except Exception as exc:
+            log.exception("handling a message on %s failed; it is kept in the quarantine", topic[:200])
+            self.keep(topic, agent, Refusal("internal_error", f"{type(exc).__name__}: {exc}"), payload)
+        return None
+
+    def _archive(self, accepted: list[tuple[Result, Message]]) -> None:
+        results = [result for result, _ in accepted]
+        try:
+            new = self.archive.add(results)
+        except Exception:
+            if len(accepted) == 1:
+                raise
+            # one result the database will not take must not hold back the others: one at a time
+            new = []
+            for result, (topic, payload, _) in accepted:
+                try:
+                    new += self.archive.add([result])
+                except Exception as exc:
+                    log.exception("archiving result %s failed; it is kept in the quarantine", result.result_id)
+                    self.keep(topic, result.agent_id, Refusal("internal_error", f"{type(exc).__name__}: {exc}"),
+                              payload)  # fmt: skip
+        if self.influx is not None and len(self._lines) < MAX_CACHED_LINES:
+            self._lines.update((str(r.result_id), self._line(r) or "") for r in new)  # the first copy only
+        self.stats["accepted"] += len(new)
+        self.stats["duplicates"] += len(results) - len(new)
+        self._influx_wake.set()
+
+    def keep(self, topic: str, agent: str | None, refusal: Refusal, payload: bytes) -> None:
+        """Count the refusal, keep the message in the quarantine, and tell the fleet dashboard."""
+        self.refusals.record(refusal, agent or "?", topic)
+        self.archive.quarantine(topic, agent, refusal.reason, refusal.detail, payload, self.limits.max_bytes)
+        self.stats["quarantined"] += 1
+        if self.influx is not None and len(self.health_lines) < MAX_HEALTH_BACKLOG:
+            line = quarantine_line(refusal.reason, agent)
+            if line:
+                self.health_lines.append(line)
+                self._influx_wake.set()
+
+    def requeue(self, reason: str | None = None, since: datetime | None = None) -> Counter[str]:
+        """Re-admit kept messages (after a fix): each is handled again as if it had just arrived. One that
+        passes leaves the quarantine; one refused again is kept under its new reason. Returns the outcome
+        by reason ("admitted" for those that passed)."""
+        outcome: Counter[str] = Counter()
+        for kept in self.archive.quarantined(reason, since, limit=1_000_000):
+            self.archive.release(kept.id)
+            before = self.stats["quarantined"]
+            if kept.reason == "influx_refused":
+                # archived already: InfluxDB refused its point; queue it for InfluxDB again
+                self.archive.mark_pending(i for i in [_result_id(kept.payload)] if i)
+            else:
+                self.handle([(kept.topic, kept.payload, _no_ack)])
+            if self.stats["quarantined"] > before:
+                outcome[self.archive.quarantined(limit=1_000_000)[-1].reason] += 1
+            else:
+                outcome["admitted"] += 1
+        return outcome
 
     def _status(self, agent: str, payload: bytes) -> None:
         status = validate_status(agent, payload, self.limits)
         if status is None:
             return
-        self.archive.record_status(agent, status)
-        interval = (status.get("schedule") or {}).get("interval_minutes")
-        if isinstance(interval, int | float) and interval > 0:
-            self.archive.set_interval(agent, float(interval))
+        self.archive.record_status(status)
         self.stats["statuses"] += 1
         if self.influx is not None and len(self.health_lines) < MAX_HEALTH_BACKLOG:
             runs = RunCount(*self.archive.runs_of(agent))
-            self.health_lines.append(health_line(agent, status, self._site_named(agent), runs))
-            self._influx_wake.set()
+            line = health_line(status, self._site_named(agent), runs)
+            if line:
+                self.health_lines.append(line)
+                self._influx_wake.set()
 
     def _site_named(self, agent: str) -> dict[str, Any] | None:
         """The agent's last site, with the region files' spelling of its district and commune."""
@@ -150,7 +209,7 @@ class Collector:
             site |= {k: v for k, v in (("district_name", district), ("commune_name", commune)) if v}
         return site
 
-    def _line(self, result: Result) -> str:
+    def _line(self, result: Result) -> str | None:
         site = result.site
         return result_line(result, *self.regions.names(site.province_code, site.district_code, site.commune_code))
 
@@ -181,22 +240,50 @@ class Collector:
                 pass
 
     async def flush_influx(self) -> bool:
-        """Write one batch of the backlog; True if there may be more."""
+        """Write one batch of the backlog; True if there may be more. Points InfluxDB refuses as bad data
+        are quarantined (results) or dropped and counted (heartbeats); the rest are written."""
         assert self.influx is not None
         pending = self.archive.pending(self.config.influx.batch_size)
         health, self.health_lines = self.health_lines, []
+        lines: list[tuple[str, str | None]] = []  # (line, result_id or None for a heartbeat)
+        for row in pending:
+            line = self._lines[row.result_id] if row.result_id in self._lines else self._stored_line(row)
+            if line:
+                lines.append((line, row.result_id))
+        lines += [(line, None) for line in health]
         try:
-            lines = [self._lines.get(row.result_id) or self._line(Result.from_json(row.payload)) for row in pending]
-            await self.influx.write(lines + health)
+            refused = await self.influx.write_isolating([line for line, _ in lines])
         except InfluxUnavailable:
             self.health_lines = health + self.health_lines
             raise
+        for index in refused:
+            self._refused_by_influx(*lines[index])
         self.archive.mark_written(row.result_id for row in pending)
         for row in pending:
             self._lines.pop(row.result_id, None)
         self.stats["influx_written"] += len(pending)
         self.flushed.set()
         return len(pending) == self.config.influx.batch_size
+
+    def _stored_line(self, row: Stored) -> str | None:
+        """An archived result's line, re-read from its payload; a payload that no longer parses (archived by
+        an older, laxer collector) is quarantined instead of stopping the writer."""
+        try:
+            return self._line(Result.from_json(row.payload))
+        except ValueError as exc:
+            self.keep(f"archive/{row.result_id}", None, Refusal("schema", f"archived payload: {exc}"[:300]),
+                      row.payload.encode())  # fmt: skip
+            return None
+
+    def _refused_by_influx(self, line: str, result_id: str | None) -> None:
+        self.stats["influx_refused"] += 1
+        if result_id is None:
+            log.warning("InfluxDB refused a heartbeat point; dropped: %s", line[:300])
+            return
+        payload = self.archive.payload_of(result_id) or ""
+        agent = _agent_of(payload)
+        refusal = Refusal("influx_refused", line[:300])
+        self.keep(f"{TOPIC_PREFIX}/{agent or '?'}/result", agent, refusal, payload.encode())
 
     # --- what it says about itself -----------------------------------------------------
 
@@ -213,6 +300,10 @@ class Collector:
         ]
         refused = sorted(self.refusals.counts.items())
         lines += [f'dokiem_messages_refused_total{{reason="{r}"}} {n}' for r, n in refused]
+        lines += ["# HELP dokiem_quarantine_messages Messages kept in the quarantine, by reason.",
+                  "# TYPE dokiem_quarantine_messages gauge"]  # fmt: skip
+        kept = sorted(self.archive.quarantine_counts().items())
+        lines += [f'dokiem_quarantine_messages{{reason="{r}"}} {n}' for r, n in kept]
         lines += [
             "# TYPE dokiem_archive_results gauge",
             f"dokiem_archive_results {self.archive.count()}",
@@ -230,3 +321,23 @@ class Collector:
             f"dokiem_uptime_seconds {time.monotonic() - self.started_at:.0f}",
         ]
         return "\n".join(lines) + "\n"
+
+
+def _no_ack() -> None:
+    return None
+
+
+def _result_id(payload: bytes) -> str | None:
+    try:
+        value = json.loads(payload).get("result_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _agent_of(payload: str) -> str | None:
+    try:
+        value = json.loads(payload).get("agent_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None

@@ -1,24 +1,25 @@
-"""Validation: what comes off the broker becomes a Result, or a counted refusal with a reason.
+"""Validation: what comes off the broker becomes a Result or a Status, or a counted refusal with a reason.
 
-A refused message is never stored and never crashes the collector; each reason is counted, and
-logged once per reason and agent per interval so a broken agent cannot flood the log.
+A refused message never reaches the archive's results or InfluxDB and never crashes the collector:
+the service keeps it in the quarantine with its reason. Each reason is counted, and logged once per
+reason and agent per interval so a broken agent cannot flood the log.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from collector.config import Limits
 from dokiem.contract import TOPIC_PREFIX, Result
 from dokiem.regions import Regions, UnknownRegion
+from dokiem.status import Status
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,10 @@ REASONS = (
     "too_old",
     "out_of_bounds",
     "unknown_region",
+    "internal_error",  # handling the message raised: a bug, kept so the message can be re-admitted after a fix
+    "influx_refused",  # InfluxDB refused the point (a 400): archived, kept out of InfluxDB
 )
+M = TypeVar("M", bound=BaseModel)
 
 
 class Refusal(Exception):
@@ -50,19 +54,24 @@ def parse_topic(topic: str) -> tuple[str, str]:
     return parts[2], parts[3]
 
 
-def validate_result(
-    topic_agent: str, payload: bytes, limits: Limits, now: datetime | None = None, regions: Regions | None = None
-) -> Result:
+def _parse(model: type[M], payload: bytes, limits: Limits) -> M:
+    """One strict parse: pydantic tells bad JSON from a bad schema."""
     if len(payload) > limits.max_bytes:
         raise Refusal("too_large", f"{len(payload)} bytes, over the {limits.max_bytes} limit")
     try:
-        result = Result.model_validate_json(payload)  # one parse: pydantic tells bad JSON from a bad schema
+        return model.model_validate_json(payload, strict=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":
             raise Refusal("not_json", first["msg"][:200]) from None
         where = ".".join(str(p) for p in first["loc"])
         raise Refusal("schema", f"{where}: {first['msg']}"[:300]) from None
+
+
+def validate_result(
+    topic_agent: str, payload: bytes, limits: Limits, now: datetime | None = None, regions: Regions | None = None
+) -> Result:
+    result = _parse(Result, payload, limits)
     if result.agent_id != topic_agent:
         raise Refusal("topic_mismatch", f"payload agent_id {result.agent_id!r} on agent {topic_agent!r}'s topic")
     _check_time(result, limits, now or datetime.now(UTC))
@@ -75,18 +84,13 @@ def validate_result(
     return result
 
 
-def validate_status(topic_agent: str, payload: bytes, limits: Limits) -> dict[str, Any] | None:
-    """A heartbeat as a dict (None for an empty payload: a retained status being cleared)."""
-    if len(payload) > limits.max_bytes:
-        raise Refusal("too_large", f"status of {len(payload)} bytes, over the {limits.max_bytes} limit")
+def validate_status(topic_agent: str, payload: bytes, limits: Limits) -> Status | None:
+    """A heartbeat, validated as strictly as a Result (None for an empty payload: a retained status cleared)."""
     if not payload:
         return None
-    try:
-        status = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Refusal("not_json", str(exc)[:200]) from None
-    if not isinstance(status, dict) or status.get("agent_id") != topic_agent:
-        raise Refusal("topic_mismatch", "the status names another agent (or none)")
+    status = _parse(Status, payload, limits)
+    if status.agent_id != topic_agent:
+        raise Refusal("topic_mismatch", f"payload agent_id {status.agent_id!r} on agent {topic_agent!r}'s topic")
     return status
 
 

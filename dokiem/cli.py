@@ -74,8 +74,9 @@ def main(ctx: click.Context, lang: str, verbose: bool) -> None:
 
 
 @main.command("schema")
-def schema_command() -> None:
-    """Print the JSON Schema of the Result message (the wire contract)."""
+@click.argument("message", type=click.Choice(["result", "status", "config"]), default="result")
+def schema_command(message: str) -> None:
+    """Print the JSON Schema of a wire message: the Result (default), the Status or the FleetConfig."""
     from dokiem.contract import json_schema
 
-    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(json_schema(message), indent=2, ensure_ascii=False))

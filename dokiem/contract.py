@@ -1,7 +1,11 @@
-"""The wire contract: the Result message and the MQTT topics, shared by agent and collector.
+"""The wire contract: the Result message, the MQTT topics and the field types every message shares.
 
 This module depends on pydantic only, so the agent can import it without pulling in
 collector libraries. Bump ``SCHEMA`` (and the topic version) on any incompatible change.
+
+Every field is bounded: strings by length and characters (no control characters, no lone
+surrogates: a stored or tagged string must survive SQLite, JSON and InfluxDB), integers by int64,
+floats finite. A message is refused whole rather than half-stored.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA = "dokiem.result/1"
 TOPIC_PREFIX = "dokiem/v1"
@@ -34,9 +38,33 @@ FIGURES = (
 HEADLINE_FIGURES = FIGURES[:5]  # the five every report and table shows
 COUNTS = ("bytes_down", "bytes_up", "data_used_bytes")
 
+INT64_MAX = 2**63 - 1
+MAX_BYTES_COUNT = 10**15  # a petabyte: no run or interface counter comes near, and InfluxDB's int64 holds it
+
+
+def _printable(value: str) -> str:
+    for char in value:
+        code = ord(char)
+        if code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000:
+            raise ValueError(f"control character or lone surrogate U+{code:04X} is not allowed")
+    return value
+
+
+# Tag-like strings (ISP, server id, region codes): InfluxDB tags, CSV cells and file names take them.
+TAG_PATTERN = r"^[\w .,&()+/:-]{1,64}$"
+Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=TAG_PATTERN), AfterValidator(_printable)]
+Code = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z]{1,16}$")]
+Name = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_printable)]
+Message = Annotated[str, Field(max_length=1000), AfterValidator(_printable)]
+Url = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_printable)]
+Version = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z][0-9A-Za-z.+_~-]{0,63}$")]
+AgentId = Annotated[str, Field(min_length=1, max_length=64, pattern=AGENT_ID_PATTERN)]
+Count = Annotated[int, Field(ge=0, le=MAX_BYTES_COUNT)]
+
 Mbps = Annotated[float, Field(ge=0, le=MAX_MBPS)]
 Millis = Annotated[float, Field(ge=0, le=MAX_MS)]
 Percent = Annotated[float, Field(ge=0, le=100)]
+Seconds = Annotated[float, Field(ge=0, le=10 * 365 * 86_400)]
 
 
 def result_topic(agent_id: str) -> str:
@@ -51,8 +79,10 @@ def config_topic(agent_id: str) -> str:
     return f"{TOPIC_PREFIX}/{agent_id}/config"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class WireModel(BaseModel):
+    """Every wire message and its parts: unknown keys refused, no NaN or Infinity, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Access(StrEnum):
@@ -60,18 +90,18 @@ class Access(StrEnum):
     MOBILE = "mobile"
 
 
-class Site(_Model):
+class Site(WireModel):
     """Where the agent stands and which line it measures."""
 
-    province_code: str | None = None
-    province_name: str | None = None
-    district_code: str | None = None
-    district_name: str | None = None
-    commune_code: str | None = None
-    commune_name: str | None = None
+    province_code: Code | None = None
+    province_name: Name | None = None
+    district_code: Code | None = None
+    district_name: Name | None = None
+    commune_code: Code | None = None
+    commune_name: Name | None = None
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    isp: str | None = None
+    isp: Tag | None = None
     access: Access | None = None
     plan_down_mbps: Mbps | None = None
     plan_up_mbps: Mbps | None = None
@@ -82,18 +112,18 @@ class ServerKind(StrEnum):
     OOKLA = "ookla"
 
 
-class ServerRef(_Model):
-    id: str
-    url: str
+class ServerRef(WireModel):
+    id: Tag
+    url: Url
     kind: ServerKind = ServerKind.LIBRESPEED
-    name: str | None = None
+    name: Name | None = None
 
 
-class Method(_Model):
+class Method(WireModel):
     """How the figures were taken: figures from different methods are never mixed silently."""
 
-    name: str
-    version: str
+    name: Tag
+    version: Version
     streams_down: int | None = Field(default=None, ge=0, le=64)
     streams_up: int | None = Field(default=None, ge=0, le=64)
     warmup_s: float | None = Field(default=None, ge=0, le=60)
@@ -101,7 +131,7 @@ class Method(_Model):
     measured_up_s: float | None = Field(default=None, ge=0, le=120)
     sample_interval_s: float | None = Field(default=None, gt=0, le=10)
     latency_count: int | None = Field(default=None, ge=0, le=1000)
-    counting: str | None = None
+    counting: Tag | None = None
 
 
 class Flag(StrEnum):
@@ -112,23 +142,23 @@ class Flag(StrEnum):
     CROSS_TRAFFIC = "cross_traffic"
 
 
-class AgentLoad(_Model):
+class AgentLoad(WireModel):
     """The agent's own load during the run, so a result taken on a starved Pi can be told apart."""
 
-    cpu_seconds: float = Field(ge=0)
-    cpu_pct_of_core: float = Field(ge=0)
-    system_cpu_pct: float | None = Field(default=None, ge=0, le=100)
-    throttled_s: float | None = Field(default=None, ge=0)
-    rss_mb: float | None = Field(default=None, ge=0)
+    cpu_seconds: Seconds
+    cpu_pct_of_core: float = Field(ge=0, le=100_000)
+    system_cpu_pct: Percent | None = None
+    throttled_s: Seconds | None = None
+    rss_mb: float | None = Field(default=None, ge=0, le=10_000_000)
 
 
-class PingStats(_Model):
+class PingStats(WireModel):
     """ICMP (or TCP connect) round trips to the server's host."""
 
     method: Literal["icmp", "icmp-raw", "tcp-connect"]
-    target: str
-    sent: int = Field(ge=0)
-    received: int = Field(ge=0)
+    target: Tag
+    sent: int = Field(ge=0, le=100_000)
+    received: int = Field(ge=0, le=100_000)
     min_ms: Millis | None = None
     avg_ms: Millis | None = None
     max_ms: Millis | None = None
@@ -136,25 +166,25 @@ class PingStats(_Model):
     loss_pct: Percent
 
 
-class DnsTiming(_Model):
-    resolver: str
-    name: str
+class DnsTiming(WireModel):
+    resolver: Tag
+    name: Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_printable)]
     ms: Millis | None = None
-    error: str | None = None
+    error: Message | None = None
 
 
-class ErrorInfo(_Model):
+class ErrorInfo(WireModel):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
-    message: str = Field(max_length=1000)
+    message: Message
 
 
-class Result(_Model):
+class Result(WireModel):
     """One measurement run, as sent on ``dokiem/v1/{agent_id}/result``."""
 
     schema_: Literal["dokiem.result/1"] = Field(default="dokiem.result/1", alias="schema")
     result_id: uuid.UUID = Field(default_factory=uuid.uuid4)
-    agent_id: str = Field(min_length=1, max_length=64, pattern=AGENT_ID_PATTERN)
-    agent_version: str | None = None
+    agent_id: AgentId
+    agent_version: Version | None = None
     started_at: AwareDatetime
     finished_at: AwareDatetime
     site: Site = Field(default_factory=Site)
@@ -170,9 +200,9 @@ class Result(_Model):
     loaded_latency_up_ms: Millis | None = None
     dns_ms: Millis | None = None
 
-    bytes_down: int | None = Field(default=None, ge=0)
-    bytes_up: int | None = Field(default=None, ge=0)
-    data_used_bytes: int | None = Field(default=None, ge=0, description="all bytes the run moved, warm-up included")
+    bytes_down: Count | None = None
+    bytes_up: Count | None = None
+    data_used_bytes: Count | None = Field(default=None, description="all bytes the run moved, warm-up included")
     samples_down_mbps: list[Mbps] = Field(default_factory=list, max_length=1000)
     samples_up_mbps: list[Mbps] = Field(default_factory=list, max_length=1000)
 
@@ -180,11 +210,11 @@ class Result(_Model):
     dns: list[DnsTiming] = Field(default_factory=list, max_length=50)
 
     method: Method
-    flags: list[Flag] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list, max_length=len(Flag))
     agent_load: AgentLoad | None = None
     error: ErrorInfo | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
 
     @model_validator(mode="after")
     def _times_in_order(self) -> Result:
@@ -197,16 +227,35 @@ class Result(_Model):
 
     @classmethod
     def from_json(cls, data: str | bytes) -> Result:
-        return cls.model_validate_json(data)
+        """Strictly, as it comes off the wire: JSON ``true`` is not a count, ``"5"`` is not a number."""
+        return cls.model_validate_json(data, strict=True)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def json_schema() -> dict[str, object]:
-    """The JSON Schema of the Result, as checked in under ``dokiem/schema/``."""
-    schema = Result.model_json_schema(by_alias=True)
-    schema["$id"] = "urn:dokiem:schema:result:1"
-    schema["title"] = "dokiem Result (dokiem.result/1)"
+def model_schema(model: type[BaseModel], name: str, title: str) -> dict[str, object]:
+    """A wire message's JSON Schema, as checked in under ``dokiem/schema/``."""
+    schema = model.model_json_schema(by_alias=True)
+    schema["$id"] = f"urn:dokiem:schema:{name}:1"
+    schema["title"] = title
     return schema
+
+
+def json_schema(message: str = "result") -> dict[str, object]:
+    """The JSON Schema of a wire message (``result``, ``status`` or ``config``), as checked in under
+    ``dokiem/schema/``."""
+    from dokiem.fleet import FleetConfig
+    from dokiem.status import Status
+
+    models: dict[str, tuple[type[BaseModel], str]] = {
+        "result": (Result, "dokiem Result (dokiem.result/1)"),
+        "status": (Status, "dokiem Status (dokiem.status/1)"),
+        "config": (FleetConfig, "dokiem FleetConfig (dokiem.config/1)"),
+    }
+    model, title = models[message]
+    return model_schema(model, message, title)
+
+
+WIRE_MESSAGES = ("result", "status", "config")

@@ -2,14 +2,32 @@
 
 The agent applies it from its next period; the collector checks it before publishing, so a typo is
 caught at the desk, not an hour later in the field. Both sides validate with this one model.
+
+A fleet config changes only what it names: a key it leaves out keeps the agent's local value (a
+config that says nothing of the budget never makes a metered line unmetered). It may not schedule
+tests more often than every ``MIN_FLEET_INTERVAL_MINUTES``, nor point an agent at a loopback or
+link-local address unless the agent's own file allows it (``agent.allow_local_servers``).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from dokiem.contract import Tag, Url
+
+CONFIG_SCHEMA = "dokiem.config/1"
+MAX_SERVERS = 10
+MAX_DNS_NAMES = 10
+MAX_RESOLVERS = 5
+MIN_FLEET_INTERVAL_MINUTES = 5.0  # speed tests: fewer would be a load test of the province's lines
+MIN_FLEET_LIGHT_MINUTES = 1.0
+MAX_CONFIG_BYTES = 64 << 10
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 
 
 class _Section(BaseModel):
@@ -33,6 +51,40 @@ def check_server_url(url: str) -> str:
     return url
 
 
+def local_address(url: str) -> str | None:
+    """The host of ``url`` when it is loopback, link-local or unspecified (``localhost``, 127.0.0.0/8,
+    ::1, 169.254.0.0/16, fe80::/10, 0.0.0.0), else None. Names are judged as written, not resolved."""
+    host = (urlsplit(check_server_url(url)).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return host if address.is_loopback or address.is_link_local or address.is_unspecified else None
+
+
+def _hostname(value: str) -> str:
+    if not _HOSTNAME.match(value):
+        raise ValueError(f"{value[:80]!r} is not a host name")
+    return value
+
+
+def _resolver(value: str) -> str:
+    host, _, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        raise ValueError(f"{value[:80]!r} is not a resolver address (IP or IP:PORT)") from None
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        raise ValueError(f"{value[:80]!r}: the port must be 1-65535")
+    return value
+
+
+HostName = Annotated[str, Field(max_length=253), AfterValidator(_hostname)]
+Resolver = Annotated[str, Field(max_length=60), AfterValidator(_resolver)]
+
+
 _HOURS = re.compile(r"^(\d{1,2})-(\d{1,2})$")
 
 
@@ -41,7 +93,9 @@ class Schedule(_Section):
 
     interval_minutes: float = Field(default=60, ge=0, le=1440, description="0 = no scheduled speed tests")
     light_interval_minutes: float = Field(default=15, ge=0, le=1440, description="ping + DNS; 0 = off")
-    heavy_hours: list[str] = Field(default_factory=lambda: ["0-24"], description="local hours for speed tests")
+    heavy_hours: list[str] = Field(
+        default_factory=lambda: ["0-24"], max_length=24, description="local hours for speed tests"
+    )
     busy_retry_minutes: float = Field(default=5, ge=0.1, le=720)
     monthly_budget_mb: float = Field(default=0, ge=0, description="0 = unmetered")
 
@@ -61,11 +115,11 @@ class Schedule(_Section):
 class Measure(_Section):
     """What to measure against. Part of what the fleet config may change."""
 
-    servers: list[str] = Field(default_factory=list)
+    servers: list[Url] = Field(default_factory=list, max_length=MAX_SERVERS)
     max_seconds: float = Field(default=9, ge=3, le=60)
     ping_count: int = Field(default=10, ge=0, le=100)
-    dns_names: list[str] = Field(default_factory=list)
-    resolvers: list[str] = Field(default_factory=list)
+    dns_names: list[HostName] = Field(default_factory=list, max_length=MAX_DNS_NAMES)
+    resolvers: list[Resolver] = Field(default_factory=list, max_length=MAX_RESOLVERS)
 
     @field_validator("servers")
     @classmethod
@@ -81,19 +135,33 @@ def require_servers(schedule: Schedule, measure: Measure) -> None:
 
 
 class FleetConfig(_Section):
-    """What the collector may set through the retained config topic."""
+    """What the collector may set through the retained config topic: only the keys it names apply."""
 
-    version: str | None = None
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+    schema_: Literal["dokiem.config/1"] = Field(default="dokiem.config/1", alias="schema")
+    version: Tag | None = None
     schedule: Schedule = Field(default_factory=Schedule)
     measure: Measure = Field(default_factory=Measure)
 
-    @model_validator(mode="after")
-    def _needs_a_server(self) -> FleetConfig:
-        require_servers(self.schedule, self.measure)
-        return self
+    @field_validator("schedule")
+    @classmethod
+    def _not_too_often(cls, schedule: Schedule) -> Schedule:
+        for key, least in (("interval_minutes", MIN_FLEET_INTERVAL_MINUTES), ("light_interval_minutes",
+                                                                              MIN_FLEET_LIGHT_MINUTES)):  # fmt: skip
+            value = getattr(schedule, key)
+            if key in schedule.model_fields_set and 0 < value < least:
+                raise ValueError(f"{key} is 0 (off) or at least {least:g} from the fleet config (got {value:g})")
+        return schedule
 
+    def named(self) -> tuple[dict[str, object], dict[str, object]]:
+        """(schedule keys, measure keys) this config names: the only ones it changes."""
+        return (self.schedule.model_dump(include=self.schedule.model_fields_set),
+                self.measure.model_dump(include=self.measure.model_fields_set))  # fmt: skip
 
-MAX_CONFIG_BYTES = 64 << 10
+    def to_json(self) -> str:
+        """What the agent keeps on disk: the named keys only, so a reload changes no more than this did."""
+        return self.model_dump_json(by_alias=True, exclude_unset=True, indent=1)
 
 
 def parse_fleet_config(payload: bytes) -> FleetConfig:
@@ -101,7 +169,7 @@ def parse_fleet_config(payload: bytes) -> FleetConfig:
     if len(payload) > MAX_CONFIG_BYTES:
         raise ValueError(f"the config is {len(payload)} bytes, over the {MAX_CONFIG_BYTES} limit")
     try:
-        return FleetConfig.model_validate_json(payload)
+        return FleetConfig.model_validate_json(payload, strict=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(document)"

@@ -38,6 +38,11 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     # outcomes
     "run_failed": ("Phép đo thất bại: {reason}", "The measurement failed: {reason}"),
     "bad_option": ("Tham số không hợp lệ: {reason}", "Invalid option: {reason}"),
+    "requeued": (
+        "Đã nhận lại {admitted} tin nhắn; {kept} tin vẫn bị giữ lại (lý do bên dưới).",
+        "Re-admitted {admitted} messages; {kept} are still kept (reasons below).",
+    ),
+    "bad_reason": ("lý do phải là một trong: {reasons}", "the reason must be one of: {reasons}"),
     "need_collector_extra": (
         "Lệnh này cần gói phía máy chủ: pip install 'dokiem[collector]'",
         "This command needs the server-side extra: pip install 'dokiem[collector]'",

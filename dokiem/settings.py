@@ -152,7 +152,7 @@ class Settings(Generic[M]):
         try:
             return self.model.model_validate(data)
         except ValidationError as exc:
-            raise explain(exc, path, text, origin) from None
+            raise redacted(explain(exc, path, text, origin), _secret_values(data)) from None
 
 
 def _read_secret(variable: str, environ: Mapping[str, str]) -> str:
@@ -161,6 +161,36 @@ def _read_secret(variable: str, environ: Mapping[str, str]) -> str:
         return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as exc:
         raise ConfigError(f"environment variable {variable}", f"cannot read {path}: {exc.strerror}") from exc
+
+
+SECRET_WORDS = ("password", "token", "secret", "key")
+
+
+def _showable(loc: list[str], value: object) -> bool:
+    """Whether an offending value may be echoed: a short scalar under a key that holds no secret (a
+    section, a list or a whole file may hold the broker password)."""
+    if any(word in part.lower() for part in loc for word in SECRET_WORDS):
+        return False
+    return isinstance(value, str | int | float | bool) and len(str(value)) <= 200
+
+
+def _secret_values(data: Mapping[str, Any]) -> set[str]:
+    """Every string under a key that names a secret, at any depth (to keep them out of messages)."""
+    found: set[str] = set()
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            found |= _secret_values(value)
+        elif any(word in str(key).lower() for word in SECRET_WORDS):
+            found |= {str(v) for v in (value if isinstance(value, list) else [value]) if str(v)}
+    return found
+
+
+def redacted(error: ConfigError, secrets: set[str]) -> ConfigError:
+    """The error with any secret's value blanked out (one typed into the wrong key is still a secret)."""
+    where, problem = error.where, error.problem
+    for secret in sorted(secrets, key=len, reverse=True):
+        where, problem = where.replace(secret, "***"), problem.replace(secret, "***")
+    return ConfigError(where, problem)
 
 
 def key_line(text: str, section: str, key: str) -> int | None:
@@ -185,7 +215,7 @@ def explain(exc: ValidationError, path: Path | None, text: str, origin: dict[str
         problem = "is required"
     elif error["type"] == "extra_forbidden":
         problem = "is not a known key (check its spelling and section)"
-    if "input" in error and error["type"] not in ("missing", "extra_forbidden"):
+    if "input" in error and error["type"] not in ("missing", "extra_forbidden") and _showable(loc, error["input"]):
         problem += f" (got {error['input']!r})"
     if dotted in origin:
         return ConfigError(f"environment variable {origin[dotted]} (key {dotted})", problem)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from dokiem.files import csv_cell
 from reports.tables import Kind, Table, Value
 
 _XLSX_FORMATS: dict[Kind, str] = {
@@ -21,12 +22,13 @@ _XLSX_FORMATS: dict[Kind, str] = {
 }
 
 
-def _csv_value(value: Value) -> str | int | float:
+def _csv_value(value: Value) -> object:
+    """A cell as the CSV holds it; text from agents (an ISP's name) can never start a formula."""
     if value is None:
         return ""
     if isinstance(value, float):
         return round(value, 4)
-    return value
+    return csv_cell(value)
 
 
 def write_csv(tables: list[Table], out_dir: Path, stem: str) -> list[Path]:

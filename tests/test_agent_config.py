@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -135,14 +136,64 @@ def test_agent_run_stops_before_starting_on_a_bad_config(tmp_path: Path) -> None
     assert "Traceback" not in proc.stderr
 
 
-def test_fleet_config_needs_servers_and_says_where_it_is_wrong() -> None:
-    from agent.fleet import parse_fleet_config
+def test_fleet_config_says_where_it_is_wrong() -> None:
+    from dokiem.fleet import parse_fleet_config
 
-    with pytest.raises(ValueError, match=r"measure\.servers is empty"):
-        parse_fleet_config(b'{"schedule": {"interval_minutes": 30}}')
     with pytest.raises(ValueError, match=r"^schedule\.interval_minutes"):
         parse_fleet_config(b'{"schedule": {"interval_minutes": -1}}')
+    with pytest.raises(ValueError, match=r"^schedule: .*interval_minutes is 0 \(off\) or at least 5"):
+        parse_fleet_config(b'{"schedule": {"interval_minutes": 0.001}}')
+    with pytest.raises(ValueError, match=r"^measure\.servers: .*at most 10"):
+        parse_fleet_config(json.dumps({"measure": {"servers": [f"http://s{i}.vn/" for i in range(11)]}}).encode())
+    with pytest.raises(ValueError, match=r"^measure\.dns_names\.0"):
+        parse_fleet_config(json.dumps({"measure": {"dns_names": ["a" * 64 + ".vn"]}}).encode())
+    with pytest.raises(ValueError, match=r"^schedule\.monthly_budget_mb"):
+        parse_fleet_config(b'{"schedule": {"monthly_budget_mb": true}}')  # strict: a boolean is not a number
     assert parse_fleet_config(b'{"schedule": {"interval_minutes": 0}}').measure.servers == []
+
+
+def test_a_fleet_config_changes_only_what_it_names(tmp_path: Path) -> None:
+    from dokiem.fleet import parse_fleet_config
+
+    local = load(write(tmp_path, GOOD + "\n[schedule]\nmonthly_budget_mb = 5000\nlight_interval_minutes = 10\n"),
+                 environ={})  # fmt: skip
+    merged = local.with_fleet(parse_fleet_config(b'{"version": "q4", "schedule": {"interval_minutes": 30}}'))
+    assert merged.schedule.interval_minutes == 30
+    assert merged.schedule.monthly_budget_mb == 5000 and merged.schedule.light_interval_minutes == 10  # kept
+    assert merged.measure.servers == local.measure.servers
+    with pytest.raises(ValueError, match=r"measure\.servers is empty"):
+        local.with_fleet(parse_fleet_config(b'{"measure": {"servers": []}}'))
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/", "http://[::1]/", "http://169.254.10.1/",
+                                 "http://localhost/", "https://0.0.0.0/"])  # fmt: skip
+def test_a_fleet_config_never_points_at_loopback_unless_allowed(tmp_path: Path, url: str) -> None:
+    from dokiem.fleet import parse_fleet_config
+
+    fleet = parse_fleet_config(json.dumps({"measure": {"servers": [url]}}).encode())
+    with pytest.raises(ValueError, match="loopback or link-local"):
+        load(write(tmp_path, GOOD), environ={}).with_fleet(fleet)
+    lab = GOOD.replace('data_dir = "/tmp/x"', 'data_dir = "/tmp/x"\nallow_local_servers = true')
+    allowed = load(write(tmp_path, lab), environ={})
+    assert allowed.with_fleet(fleet).measure.servers == [url]
+
+
+def test_a_config_error_never_shows_a_secret(tmp_path: Path) -> None:
+    planted = "planted-Secret-9f3b"
+    texts = [
+        GOOD.replace('servers = ["http://speedtest.thanhhoa.vn:8080/"]', "servers = []").replace("s3cret", planted),
+        GOOD.replace("s3cret", planted) + "\n[schedule]\ninterval_minutes = 'often'\n",
+        GOOD.replace('password = "s3cret"', f"password = {{ value = '{planted}' }}"),
+        GOOD.replace('password = "s3cret"', f"password = ['{planted}']"),
+        GOOD.replace("s3cret", planted).replace("[broker]", "[broker]\nkeepalive_s = -1"),
+    ]
+    for text in texts:
+        with pytest.raises(ConfigError) as info:
+            load(write(tmp_path, text), environ={})
+        assert planted not in str(info.value) and planted not in info.value.where
+    with pytest.raises(ConfigError) as info:
+        load(write(tmp_path, GOOD), environ={"DOKIEM_MQTT_PASSWORD": planted, "DOKIEM_BROKER_KEEPALIVE_S": planted})
+    assert planted not in str(info.value)
 
 
 def test_backoff_grows_jitters_and_stops_at_its_cap() -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from collector.archive import Archive
 from dokiem.contract import Site
+from dokiem.status import ScheduleState, Status
 from tests.agentkit import make_result
 from tests.postgres import Postgres, _bin
 
@@ -42,8 +43,8 @@ def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Archive]
 
 def test_duplicates_are_no_ops(archive: Archive) -> None:
     results = [make_result(i) for i in range(5)]
-    assert archive.add(results) == 5
-    assert archive.add(results[:3]) == 0
+    assert archive.add(results) == results
+    assert archive.add(results[:3]) == []
     assert archive.count() == 5 and archive.has(str(results[0].result_id))
 
 
@@ -69,8 +70,8 @@ def test_query_by_district_and_time(archive: Archive) -> None:
 def test_agents_registry_counts_missed_runs(archive: Archive) -> None:
     now = 1_800_000_000.0
     archive.add([make_result(i) for i in range(3)], received_at=now)
-    archive.record_status("th-380-001", {"state": "online", "agent_id": "th-380-001", "version": "0.1.0"}, now=now)
-    archive.set_interval("th-380-001", 60)
+    status = Status(state="online", agent_id="th-380-001", version="0.1.0", schedule=ScheduleState(interval_minutes=60))
+    archive.record_status(status, now=now)
     (agent,) = archive.agents(now=now + 10 * 3600)
     assert agent["online"] is True and agent["results"] == 3
     assert agent["expected_runs"] == 11 and agent["missed_runs"] == 8

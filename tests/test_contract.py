@@ -71,9 +71,10 @@ def test_invalid_results_are_refused(bad: dict[str, Any]) -> None:
         Result.model_validate(minimal(**bad))
 
 
-def test_checked_in_schema_matches_the_model() -> None:
-    on_disk = json.loads(SCHEMA_FILE.read_text())
-    assert on_disk == json_schema(), "regenerate with: dokiem schema > dokiem/schema/result.schema.json"
+@pytest.mark.parametrize("message", ["result", "status", "config"])
+def test_checked_in_schema_matches_the_model(message: str) -> None:
+    on_disk = json.loads((REPO / "dokiem" / "schema" / f"{message}.schema.json").read_text())
+    assert on_disk == json_schema(message), f"regenerate: dokiem schema {message} > dokiem/schema/{message}.schema.json"
 
 
 def test_schema_accepts_a_result_and_rejects_a_bad_one() -> None:

@@ -20,10 +20,11 @@ import pytest
 from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
-from collector.influx import LOCAL_TIME, RunCount, health_line, result_line
-from dokiem.contract import Result
+from collector.influx import RunCount, health_line, result_line
+from dokiem.contract import LOCAL_TIME, Result
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
+from dokiem.status import Health, OutboxHealth, Status
 from dokiem.thresholds import load_thresholds
 from grafana.dashboards import PEAK_HOURS, build_all, threshold_queries
 from grafana.influxql import DATASOURCE_UID
@@ -64,13 +65,12 @@ def data() -> Iterator[tuple[Influx, list[SyntheticAgent], list[Result]]]:
         lines = [result_line(r, *REGIONS.names("38", r.site.district_code, r.site.commune_code)) for r in results]
         at = _ms(QUARTER.end) - 3_600_000
         for n, agent in enumerate(agents):
-            status = {
-                "state": "offline" if agent.agent_id in OFFLINE else "online",
-                "health": {"temperature_c": 40.0 + n % 30, "cpu_pct": 5.0},
-                "outbox": {"depth": n % 4},
-            }
+            status = Status(
+                state="offline" if agent.agent_id in OFFLINE else "online", agent_id=agent.agent_id,
+                health=Health(temperature_c=40.0 + n % 30, cpu_pct=5.0), outbox=OutboxHealth(depth=n % 4),
+            )  # fmt: skip
             site = agent.site.model_dump(exclude_none=True)
-            lines.append(health_line(agent.agent_id, status, site, RunCount(expected=40, received=37), at_ms=at))
+            lines.append(health_line(status, site, RunCount(expected=40, received=37), at_ms=at))
         body = "\n".join(lines).encode()
         request = urllib.request.Request(f"{server.url}/write?db=dokiem&precision=ms", data=body, method="POST")
         with urllib.request.urlopen(request, timeout=30) as answer:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
 import venv
 from pathlib import Path
@@ -87,9 +88,12 @@ def test_only_the_composition_root_imports_the_agent() -> None:
 def agent_alone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """dokiem installed as a Pi installs it: `pip install .`, no extras, in a fresh virtualenv."""
     home = tmp_path_factory.mktemp("agent-alone")
+    # a copy, so that setuptools' build/ folder neither lands in the work tree nor brings stale modules
+    source = home / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__", "bench"))
     venv.create(home / "venv", with_pip=True)
     pip = [str(home / "venv/bin/python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, str(ROOT)], check=True, timeout=900, cwd=home)
+    subprocess.run([*pip, str(source)], check=True, timeout=900, cwd=home)
     return home / "venv/bin/dokiem"
 
 
