@@ -123,7 +123,7 @@ async def test_a_retained_bad_status_does_not_crash_loop_the_collector(
     async with aiomqtt.Client("127.0.0.1", broker.port) as client:
         await client.publish(status_topic(AGENT), status_with(schedule=1), qos=1, retain=True)
     config = collector_config(tmp_path, broker, influx)
-    for restart in range(2):
+    for _ in range(2):
         collector = Collector(config)
         started = asyncio.Event()
         task = asyncio.create_task(collector.run(started))
