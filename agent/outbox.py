@@ -83,6 +83,7 @@ class Outbox:
         self._held: list[Queued] = []  # results the full disk could not take, oldest first
         self._held_usage: dict[str, int] = {}
         self._held_dropped = 0
+        self._sent_unremoved: set[str] = set()  # acknowledged, but the full disk would not take the delete
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -166,9 +167,12 @@ class Outbox:
 
     def _flush_held(self) -> None:
         """Write what the full disk could not take, now that it may have room again."""
-        if not self._held and not self._held_usage:
+        if not self._held and not self._held_usage and not self._sent_unremoved:
             return
         try:
+            for result_id in sorted(self._sent_unremoved):
+                self._guarded(lambda i=result_id: self._delete(i))  # type: ignore[misc]
+                self._sent_unremoved.discard(result_id)
             for item in list(self._held):
                 self._guarded(lambda item=item: self._insert(item, time.time()))  # type: ignore[misc]
                 self._held.remove(item)
@@ -189,9 +193,11 @@ class Outbox:
         """The oldest queued results: the outbox's first, then those held in memory."""
         self._flush_held()
         rows = self._guarded(lambda: self._db.execute(
-            "SELECT seq, result_id, queued_at, payload FROM outbox ORDER BY seq LIMIT ?", (limit,)
+            "SELECT seq, result_id, queued_at, payload FROM outbox ORDER BY seq LIMIT ?",
+            (limit + len(self._sent_unremoved),),
         ).fetchall())  # fmt: skip
-        return [Queued(*row) for row in rows] + self._held[: max(0, limit - len(rows))]
+        stored = [Queued(*row) for row in rows if row[1] not in self._sent_unremoved][:limit]
+        return stored + self._held[: max(0, limit - len(stored))]
 
     def remove(self, result_id: str) -> None:
         """Forget a result the broker acknowledged."""
@@ -204,7 +210,7 @@ class Outbox:
         except (sqlite3.Error, OSError) as exc:
             if not _is_full(exc):
                 raise
-            # it stays queued and is sent again later: the collector keeps the first copy of a result_id
+            self._sent_unremoved.add(result_id)  # deleted once there is room; never sent again meanwhile
 
     def _delete(self, result_id: str) -> None:
         with self._transaction():
@@ -214,14 +220,14 @@ class Outbox:
 
     def depth(self) -> int:
         stored = self._guarded(lambda: self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
-        return int(stored) + len(self._held)
+        return int(stored) - len(self._sent_unremoved) + len(self._held)
 
     def stats(self) -> OutboxStats:
         query = "SELECT COUNT(*), MIN(queued_at) FROM outbox"
         depth, oldest = self._guarded(lambda: self._db.execute(query).fetchone())
         held_oldest = self._held[0].queued_at if self._held else None
         return OutboxStats(
-            depth=int(depth) + len(self._held),
+            depth=int(depth) - len(self._sent_unremoved) + len(self._held),
             oldest_queued_at=min((t for t in (oldest, held_oldest) if t is not None), default=None),
             dropped_age=self._counter("dropped_age"),
             dropped_size=self._counter("dropped_size") + self._held_dropped,
