@@ -24,12 +24,16 @@ import aiohttp
 from influxdb_client import Point, WritePrecision
 
 from collector.config import InfluxSection
-from dokiem.contract import COUNTS, FIGURES, LOCAL_TIME, Result
+from dokiem.contract import (
+    COUNTS,
+    FIGURES,
+    HEALTH_MEASUREMENT,
+    LOCAL_TIME,
+    QUARANTINE_MEASUREMENT,
+    SPEEDTEST_MEASUREMENT,
+    Result,
+)
 from dokiem.status import Status
-
-SPEEDTEST = "speedtest"
-AGENT_HEALTH = "agent_health"
-QUARANTINE = "collector_quarantine"
 
 
 class InfluxUnavailable(Exception):
@@ -52,7 +56,7 @@ def result_line(result: Result, district_name: str | None = None, commune_name: 
     """One ``speedtest`` point; the names default to the ones the agent sent (the collector passes the
     region files' own spelling)."""
     site = result.site
-    point = Point(SPEEDTEST)
+    point = Point(SPEEDTEST_MEASUREMENT)
     tags = {
         "province": site.province_code, "district": site.district_code, "commune": site.commune_code,
         "district_name": district_name or site.district_name, "commune_name": commune_name or site.commune_name,
@@ -82,7 +86,7 @@ def health_line(
 ) -> str | None:
     """One ``agent_health`` point from a validated heartbeat."""
     site = site or {}
-    point = Point(AGENT_HEALTH).tag("agent", status.agent_id)
+    point = Point(HEALTH_MEASUREMENT).tag("agent", status.agent_id)
     for key, value in (("province", site.get("province_code")), ("district", site.get("district_code")),
                        ("district_name", site.get("district_name")), ("commune", site.get("commune_code")),
                        ("isp", site.get("isp"))):  # fmt: skip
@@ -108,7 +112,7 @@ def health_line(
 
 def quarantine_line(reason: str, agent_id: str | None, at_ms: int | None = None) -> str | None:
     """One ``collector_quarantine`` point: a message kept instead of archived, by reason (fleet dashboard)."""
-    point = Point(QUARANTINE).tag("reason", reason).field("count", 1)
+    point = Point(QUARANTINE_MEASUREMENT).tag("reason", reason).field("count", 1)
     if agent_id:
         point.tag("agent", agent_id)
     return _line(point.time(at_ms or int(time.time() * 1000), WritePrecision.MS))

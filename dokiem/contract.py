@@ -35,6 +35,10 @@ FIGURES = (
     "download_mbps", "upload_mbps", "latency_ms", "jitter_ms", "loss_pct", "loaded_latency_ms",
     "loaded_latency_down_ms", "loaded_latency_up_ms", "dns_ms",
 )  # fmt: skip
+# InfluxDB's measurements (ARCHITECTURE.md's schema): the collector writes them, the dashboards read them.
+SPEEDTEST_MEASUREMENT = "speedtest"
+HEALTH_MEASUREMENT = "agent_health"
+QUARANTINE_MEASUREMENT = "collector_quarantine"
 HEADLINE_FIGURES = FIGURES[:5]  # the five every report and table shows
 COUNTS = ("bytes_down", "bytes_up", "data_used_bytes")
 

@@ -331,6 +331,15 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "gf_expected": ("Dự kiến", "Expected"),
     "gf_received": ("Đã nhận", "Received"),
     "gf_errors_by_reason": ("Lượt đo lỗi theo nguyên nhân", "Failed runs by reason"),
+    "gf_quarantined_by_reason": ("Tin nhắn bị giữ lại theo lý do", "Quarantined messages by reason"),
+    "gf_quarantined_desc": (
+        "Tin nhắn bộ thu từ chối hoặc không xử lý được, được giữ lại để xem và nhận lại sau khi sửa"
+        " (dokiem collector requeue).",
+        "Messages the collector refused or failed to handle, kept to inspect and re-admit after a fix"
+        " (dokiem collector requeue).",
+    ),
+    "gf_reason": ("Lý do", "Reason"),
+    "gf_messages": ("Tin nhắn", "Messages"),
     "gf_error": ("Nguyên nhân", "Reason"),
     "gf_last_seen": ("Liên lạc lần cuối", "Last seen"),
     "gf_state": ("Trạng thái", "State"),

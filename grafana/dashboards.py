@@ -18,6 +18,7 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
+from dokiem.contract import HEALTH_MEASUREMENT, QUARANTINE_MEASUREMENT, SPEEDTEST_MEASUREMENT
 from dokiem.i18n import Translator
 from dokiem.thresholds import Threshold, Thresholds
 from grafana.influxql import DATASOURCE, InfluxQL
@@ -25,8 +26,9 @@ from grafana.influxql import DATASOURCE, InfluxQL
 GAZETTEER = "public/gazetteer/dokiem-districts.json"
 PEAK_HOURS = "19|20|21|22"  # 19:00–23:00 local time
 MBPS, MS = "Mbits", "ms"
-SPEED = '"speedtest"'
-HEALTH = '"agent_health"'
+SPEED = f'"{SPEEDTEST_MEASUREMENT}"'
+HEALTH = f'"{HEALTH_MEASUREMENT}"'
+QUARANTINE = f'"{QUARANTINE_MEASUREMENT}"'
 ISP = '"isp" =~ /^$isp$/'
 ACCESS = '"access" =~ /^$access$/'
 DISTRICT = '"district_name" =~ /^$district$/'
@@ -438,6 +440,21 @@ def fleet_health(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
             .x_field(tr("gf_error"))
             .height(6)
             .span(8)
+        )
+        .with_panel(
+            barchart.Panel()
+            .legend(_legend())
+            .title(tr("gf_quarantined_by_reason"))
+            .description(tr("gf_quarantined_desc"))
+            .datasource(DATASOURCE)
+            .with_target(
+                InfluxQL(f"""SELECT sum("count") AS "messages" FROM {QUARANTINE} WHERE {where()}
+                GROUP BY "reason" """).table()
+            )
+            .transformations([_organize({"reason": tr("gf_reason"), "messages": tr("gf_messages")})])
+            .x_field(tr("gf_reason"))
+            .height(6)
+            .span(24)
         )
         .with_panel(
             table.Panel()

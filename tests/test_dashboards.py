@@ -20,7 +20,7 @@ import pytest
 from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
-from collector.influx import RunCount, health_line, result_line
+from collector.influx import RunCount, health_line, quarantine_line, result_line
 from dokiem.contract import LOCAL_TIME, Result
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
@@ -71,6 +71,8 @@ def data() -> Iterator[tuple[Influx, list[SyntheticAgent], list[Result]]]:
             )  # fmt: skip
             site = agent.site.model_dump(exclude_none=True)
             lines.append(health_line(status, site, RunCount(expected=40, received=37), at_ms=at))
+        for n, (reason, agent_id) in enumerate(QUARANTINED):
+            lines.append(quarantine_line(reason, agent_id, at_ms=at + n))
         body = "\n".join(lines).encode()
         request = urllib.request.Request(f"{server.url}/write?db=dokiem&precision=ms", data=body, method="POST")
         with urllib.request.urlopen(request, timeout=30) as answer:
@@ -187,6 +189,15 @@ def test_district_view_communes_histogram_and_peak_hours(
     assert _rows(server, off_peak)[0]["download"] == pytest.approx(statistics.median(outside))
     (profile,) = (t["query"] for t in _panel("district", "Tải xuống trung vị theo giờ trong ngày")["targets"])
     assert {row["hour"] for row in _rows(server, profile)} == {f"{h:02d}" for h in range(24)}
+
+
+QUARANTINED = [("schema", "th-380-001")] * 5 + [("out_of_bounds", "th-381-002")] * 2 + [("bad_topic", None)]
+
+
+def test_fleet_health_shows_quarantined_messages_by_reason(data: tuple[Influx, Any, Any]) -> None:
+    (query,) = (t["query"] for t in _panel("fleet", "Tin nhắn bị giữ lại theo lý do")["targets"])
+    rows = _rows(data[0], query)
+    assert {row["reason"]: row["messages"] for row in rows} == Counter(reason for reason, _ in QUARANTINED)
 
 
 def test_fleet_health_counts_agents_missed_runs_and_errors(
