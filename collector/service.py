@@ -178,7 +178,7 @@ class Collector:
             before = self.stats["quarantined"]
             if kept.reason == "influx_refused":
                 # archived already: InfluxDB refused its point; queue it for InfluxDB again
-                self.archive.mark_pending(i for i in [_result_id(kept.payload)] if i)
+                self.archive.mark_pending(i for i in [_text_in(kept.payload, "result_id")] if i)
             else:
                 self.handle([(kept.topic, kept.payload, _no_ack)])
             if self.stats["quarantined"] > before:
@@ -281,7 +281,7 @@ class Collector:
             log.warning("InfluxDB refused a heartbeat point; dropped: %s", line[:300])
             return
         payload = self.archive.payload_of(result_id) or ""
-        agent = _agent_of(payload)
+        agent = _text_in(payload, "agent_id")
         refusal = Refusal("influx_refused", line[:300])
         self.keep(f"{TOPIC_PREFIX}/{agent or '?'}/result", agent, refusal, payload.encode())
 
@@ -327,17 +327,10 @@ def _no_ack() -> None:
     return None
 
 
-def _result_id(payload: bytes) -> str | None:
+def _text_in(payload: str | bytes, key: str) -> str | None:
+    """A top-level text value of a JSON payload, or None (not JSON, not an object, not text)."""
     try:
-        value = json.loads(payload).get("result_id")
-    except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) else None
-
-
-def _agent_of(payload: str) -> str | None:
-    try:
-        value = json.loads(payload).get("agent_id")
+        value = json.loads(payload).get(key)
     except (ValueError, AttributeError):
         return None
     return value if isinstance(value, str) else None

@@ -387,6 +387,20 @@ def _per_agent(title: str, aggregate: str, *conditions: str) -> timeseries.Panel
     )
 
 
+def _counts_by(title: str, query: str, group: tuple[str, str], count: tuple[str, str]) -> barchart.Panel:
+    """A bar per group (an error code, a quarantine reason): (column, label) of the group and the count."""
+    return (
+        barchart.Panel()
+        .legend(_legend())
+        .title(title)
+        .datasource(DATASOURCE)
+        .with_target(InfluxQL(query).table())
+        .transformations([_organize(dict([group, count]))])
+        .x_field(group[1])
+        .height(6)
+    )
+
+
 def fleet_health(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
     in_district = '"district_name" =~ /^$district$/'
     latest = f"""SELECT last("online") AS "online" FROM {HEALTH} WHERE {where(in_district)} GROUP BY "agent",
@@ -428,32 +442,22 @@ def fleet_health(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
             .span(8)
         )
         .with_panel(
-            barchart.Panel()
-            .legend(_legend())
-            .title(tr("gf_errors_by_reason"))
-            .datasource(DATASOURCE)
-            .with_target(
-                InfluxQL(f"""SELECT count("failed") AS "failed" FROM {SPEED} WHERE {where(in_district)}
-                AND "failed" = 1 GROUP BY "error" """).table()
-            )
-            .transformations([_organize({"error": tr("gf_error"), "failed": tr("gf_failed")})])
-            .x_field(tr("gf_error"))
-            .height(6)
-            .span(8)
+            _counts_by(
+                tr("gf_errors_by_reason"),
+                f"""SELECT count("failed") AS "failed" FROM {SPEED} WHERE {where(in_district)}
+                AND "failed" = 1 GROUP BY "error" """,
+                ("error", tr("gf_error")),
+                ("failed", tr("gf_failed")),
+            ).span(8)
         )
         .with_panel(
-            barchart.Panel()
-            .legend(_legend())
-            .title(tr("gf_quarantined_by_reason"))
-            .description(tr("gf_quarantined_desc"))
-            .datasource(DATASOURCE)
-            .with_target(
-                InfluxQL(f"""SELECT sum("count") AS "messages" FROM {QUARANTINE} WHERE {where()}
-                GROUP BY "reason" """).table()
+            _counts_by(
+                tr("gf_quarantined_by_reason"),
+                f'SELECT sum("count") AS "messages" FROM {QUARANTINE} WHERE {where()} GROUP BY "reason"',
+                ("reason", tr("gf_reason")),
+                ("messages", tr("gf_messages")),
             )
-            .transformations([_organize({"reason": tr("gf_reason"), "messages": tr("gf_messages")})])
-            .x_field(tr("gf_reason"))
-            .height(6)
+            .description(tr("gf_quarantined_desc"))
             .span(24)
         )
         .with_panel(
