@@ -47,6 +47,9 @@ def main() -> None:
                               cwd=REPO, env=env, capture_output=True, text=True)  # fmt: skip
         summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-300:]
         print(f"round {seed}: {summary}")
+        for line in done.stdout.splitlines():
+            if line.startswith(("FAILED", "ERROR")):
+                print("   ", line)
         if done.returncode == 0 and re.search(r"\d+ passed", summary) and "failed" not in summary:
             passed += 1
     seconds = time.monotonic() - started
