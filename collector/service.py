@@ -41,6 +41,7 @@ class Collector:
         self.refusals = RefusalLog(config.collector.refusal_log_interval_s)
         self.queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=100_000)
         self.stats: Counter[str] = Counter()
+        self.last_kept: str | None = None  # the reason the last message was quarantined for (requeue reports it)
         self.broker_connected = False
         self._broker_error: str | None = None
         self.subscribed = asyncio.Event()  # set while subscribed to the broker (tests and `dokiem up` wait on it)
@@ -162,6 +163,7 @@ class Collector:
         self.refusals.record(refusal, agent or "?", topic)
         self.archive.quarantine(topic, agent, refusal.reason, refusal.detail, payload, self.limits.max_bytes)
         self.stats["quarantined"] += 1
+        self.last_kept = refusal.reason
         if self.influx is not None and len(self.health_lines) < MAX_HEALTH_BACKLOG:
             line = quarantine_line(refusal.reason, agent)
             if line:
@@ -175,16 +177,13 @@ class Collector:
         outcome: Counter[str] = Counter()
         for kept in self.archive.quarantined(reason, since, limit=1_000_000):
             self.archive.release(kept.id)
-            before = self.stats["quarantined"]
+            self.last_kept = None
             if kept.reason == "influx_refused":
                 # archived already: InfluxDB refused its point; queue it for InfluxDB again
                 self.archive.mark_pending(i for i in [_text_in(kept.payload, "result_id")] if i)
             else:
                 self.handle([(kept.topic, kept.payload, _no_ack)])
-            if self.stats["quarantined"] > before:
-                outcome[self.archive.quarantined(limit=1_000_000)[-1].reason] += 1
-            else:
-                outcome["admitted"] += 1
+            outcome[self.last_kept or "admitted"] += 1
         return outcome
 
     def _status(self, agent: str, payload: bytes) -> None:
