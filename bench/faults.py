@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.docs import write_section  # noqa: E402
+from bench.docs import run_line, show_and_record  # noqa: E402
 
 TESTS = ["tests/test_agent_faults.py", "tests/test_agent_mqtt.py::test_nothing_lost_through_kill_9_and_broker_restarts"]
 # what one round injects, by test: (faults, results that must arrive)
@@ -57,9 +56,8 @@ def main() -> None:
     if passed != args.rounds:
         outcome = "FAILED — see the rounds above."
     lines = [
-        f"Command: `.venv/bin/python bench/faults.py --rounds {args.rounds}` on {os.cpu_count()} cores "
-        f"({platform.machine()}, Python {platform.python_version()}), {time.strftime('%Y-%m-%d')}, "
-        f"{seconds:.0f} s in all; rounds passed: {passed} of {args.rounds}.",
+        run_line(f".venv/bin/python bench/faults.py --rounds {args.rounds}", seconds)
+        + f"; rounds passed: {passed} of {args.rounds}.",
         "",
         "| fault | injected | results that had to arrive |",
         "|---|---|---|",
@@ -67,10 +65,7 @@ def main() -> None:
         "",
         f"Outcome: {outcome}",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_docs:
-        write_section(REPO / "docs" / "security.md", "faults", text)
+    show_and_record(lines, REPO / "docs" / "security.md", "faults", write=not args.no_docs)
     raise SystemExit(0 if passed == args.rounds else 1)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.docs import write_section  # noqa: E402
+from bench.docs import run_line, show_and_record  # noqa: E402
 
 
 def main() -> None:
@@ -41,9 +40,7 @@ def main() -> None:
     if done.returncode != 0:
         outcome = "FAILED — see the pytest output of the run"
     lines = [
-        f"Command: `.venv/bin/python bench/fuzz.py --examples {args.examples}` on {os.cpu_count()} cores "
-        f"({platform.machine()}, Python {platform.python_version()}), {time.strftime('%Y-%m-%d')}, "
-        f"{seconds:.0f} s in all.",
+        run_line(f".venv/bin/python bench/fuzz.py --examples {args.examples}", seconds) + ".",
         "",
         "| door | inputs tried |",
         "|---|---|",
@@ -52,10 +49,7 @@ def main() -> None:
         "",
         f"Outcome: {outcome}.",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_docs:
-        write_section(REPO / "docs" / "security.md", "fuzz", text)
+    show_and_record(lines, REPO / "docs" / "security.md", "fuzz", write=not args.no_docs)
     raise SystemExit(done.returncode)
 
 
