@@ -35,13 +35,15 @@ archive_option = click.option(
 
 @click.command("enroll")
 @click.option("--id", "agent_id", required=True, help="The new agent's id (also its MQTT username), e.g. th-380-001.")
-@click.option("--site", "site_codes", required=True, help="PROVINCE/DISTRICT[/COMMUNE] codes, e.g. 38/380/14755.")
+@click.option("--site", "site_codes", required=True,
+              help="PROVINCE/COMMUNE codes (the 2025 commune), e.g. 38/14797; the older "
+              "PROVINCE/DISTRICT/COMMUNE form (38/380/14755) is mapped to the 2025 commune.")  # fmt: skip
 @click.option("--isp", help="The ISP of the line measured, e.g. VNPT.")
 @click.option("--access", type=click.Choice(["fixed", "mobile"]), help="Fixed or mobile line.")
 @click.option("--plan-down", type=click.FloatRange(0, min_open=True), help="Subscribed download, Mbit/s.")
 @click.option("--plan-up", type=click.FloatRange(0, min_open=True), help="Subscribed upload, Mbit/s.")
-@click.option("--lat", type=click.FloatRange(-90, 90), help="Latitude (default: the district's point).")
-@click.option("--lon", type=click.FloatRange(-180, 180), help="Longitude (default: the district's point).")
+@click.option("--lat", type=click.FloatRange(-90, 90), help="Latitude (default: the commune's point).")
+@click.option("--lon", type=click.FloatRange(-180, 180), help="Longitude (default: the commune's point).")
 @click.option("--broker-url", required=True, envvar="DOKIEM_PUBLIC_BROKER_URL",
               help="The broker as the agent reaches it, e.g. mqtts://mqtt.thanhhoa.gov.vn:8883.")  # fmt: skip
 @click.option("--server", "servers", multiple=True, envvar="DOKIEM_PUBLIC_TEST_SERVERS",

@@ -17,7 +17,7 @@ from admin.mqtt_users import PasswordFile, new_password
 from collector.archive import Archive
 from dokiem.contract import AGENT_ID_PATTERN, Access, Site
 from dokiem.files import write_atomically
-from dokiem.regions import Regions, UnknownRegion
+from dokiem.regions import Province, Regions, UnknownRegion
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,14 @@ class SiteCodes:
 
     @classmethod
     def parse(cls, text: str) -> SiteCodes:
-        """``PROVINCE/DISTRICT[/COMMUNE]`` codes, e.g. ``38/380/14755``."""
+        """``PROVINCE/COMMUNE`` (since the 2025 reform, e.g. ``38/14797``) or the older
+        ``PROVINCE/DISTRICT[/COMMUNE]`` (e.g. ``38/380/14755``). GSO codes tell the levels apart:
+        a district's has 3 digits, a commune's 5."""
         parts = [p.strip() for p in text.split("/")]
         if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
-            raise ValueError(f"{text!r}: write the site as PROVINCE/DISTRICT[/COMMUNE] codes, e.g. 38/380/14755")
+            raise ValueError(f"{text!r}: write the site as PROVINCE/COMMUNE codes, e.g. 38/14797")
+        if len(parts) == 2 and len(parts[1]) == 5:
+            return cls(parts[0], None, parts[1])
         return cls(parts[0], parts[1] if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None)
 
 
@@ -54,18 +58,31 @@ class Enrolment:
 
 
 def named_site(codes: SiteCodes, line: Line, regions: Regions) -> Site:
-    """The site with the region files' names and, without a point of its own, the district's."""
-    regions.check(codes.province, codes.district, codes.commune)
+    """The site as the collector will file it today (the 2025 commune, a pre-reform code mapped, its
+    former district) with the region files' names and, without a point of its own, the commune's
+    (else the former district's)."""
+    place = regions.place(codes.province, codes.district, codes.commune)
     province = regions.provinces[codes.province]
-    district = province.districts.get(codes.district or "")
-    district_name, commune_name = regions.names(codes.province, codes.district, codes.commune)
+    if place.declared is not None and place.commune is None:
+        raise UnknownRegion(_unmapped(province, place.declared, place.candidates))
+    unit = province.communes.get(place.commune or "")
+    district = province.districts.get(place.district or "")
+    point = next(((p.lat, p.lon) for p in (unit, district) if p is not None and p.lat is not None), (None, None))
     return Site(
-        province_code=codes.province, province_name=province.name, district_code=codes.district,
-        district_name=district_name, commune_code=codes.commune, commune_name=commune_name,
-        lat=line.lat if line.lat is not None else (district.lat if district else None),
-        lon=line.lon if line.lon is not None else (district.lon if district else None),
+        province_code=place.province, province_name=place.province_name, district_code=place.district,
+        district_name=place.district_name, commune_code=place.commune, commune_name=place.commune_name,
+        lat=line.lat if line.lat is not None else point[0], lon=line.lon if line.lon is not None else point[1],
         isp=line.isp, access=line.access, plan_down_mbps=line.plan_down_mbps, plan_up_mbps=line.plan_up_mbps,
     )  # fmt: skip
+
+
+def _unmapped(province: Province, code: str, candidates: tuple[str, ...]) -> str:
+    old = province.old_communes[code]
+    if not candidates:
+        return f"commune {code} ({old.name}) is not in the 2025 list and the conversion table names no successor"
+    units = ", ".join(f"{c} ({province.communes[c].name})" for c in candidates)
+    return (f"commune {code} ({old.name}) was split between {units} in 2025: enrol with the 2025 code of the"
+            f" place the agent stands, e.g. --site {province.code}/{candidates[0]}")  # fmt: skip
 
 
 def _toml(value: object) -> str:

@@ -16,14 +16,17 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from dokiem.contract import HEADLINE_FIGURES, Result
+from dokiem.regions import Place
 from dokiem.status import Status
+
+Placing = Callable[[Result], Place]  # how the collector reads a result's site
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -228,18 +231,22 @@ class Archive:
 
     # --- results -----------------------------------------------------------------------
 
-    def add(self, results: Sequence[Result], received_at: float | None = None) -> list[Result]:
+    def add(
+        self, results: Sequence[Result], received_at: float | None = None, place: Placing = Place.as_sent_by
+    ) -> list[Result]:
         """Store a batch in one transaction; returns the results that were new. The first copy of a
-        result_id wins: a later one (here or in the same batch) is a no-op everywhere."""
+        result_id wins: a later one (here or in the same batch) is a no-op everywhere. The region
+        columns hold ``place``'s reading of each site (the collector's: 2025 commune, former
+        district); the payload keeps what the agent sent, so a later reading can be re-done."""
         now = time.time() if received_at is None else received_at
-        rows = [
-            (
-                str(r.result_id), r.agent_id, _ms(r.started_at), r.site.province_code, r.site.district_code,
-                r.site.commune_code, r.site.isp, r.site.access.value if r.site.access else None,
-                int(r.error is not None), *_figures(r), now, r.to_json(),
-            )
-            for r in results
-        ]  # fmt: skip
+        rows = []
+        for r in results:
+            where = place(r)
+            rows.append((
+                str(r.result_id), r.agent_id, _ms(r.started_at), where.province, where.district, where.commune,
+                r.site.isp, r.site.access.value if r.site.access else None, int(r.error is not None), *_figures(r),
+                now, r.to_json(),
+            ))  # fmt: skip
         self._db.execute("BEGIN")
         try:
             known = self._known({str(r.result_id) for r in results})
@@ -320,6 +327,33 @@ class Archive:
             "UPDATE results SET influx_pending = 1 WHERE started_ms >= ? AND started_ms < ?", (_ms(since), until_ms)
         )
         return int(cur.rowcount)
+
+    def replace(self, place: Placing, since: datetime, until: datetime | None = None) -> int:
+        """Re-read the site of every result started in [since, until) from its payload (archived under a
+        pre-reform code, or before the region files changed) and refile its region columns; returns
+        how many moved. Batches of 2,000, never the whole range in memory."""
+        until_ms, moved, after = _ms(until) if until else 2**62, 0, ""
+        while True:
+            rows = self._db.execute(
+                "SELECT result_id, payload, province_code, district_code, commune_code FROM results"
+                " WHERE started_ms >= ? AND started_ms < ? AND result_id > ? ORDER BY result_id LIMIT 2000",
+                (_ms(since), until_ms, after),
+            ).fetchall()
+            if not rows:
+                return moved
+            after = rows[-1][0]
+            changes = []
+            for result_id, payload, *codes in rows:
+                where = place(Result.from_json(payload))
+                if (where.province, where.district, where.commune) != tuple(codes):
+                    changes.append((where.province, where.district, where.commune, result_id))
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "UPDATE results SET province_code = ?, district_code = ?, commune_code = ? WHERE result_id = ?",
+                changes,
+            )
+            self._db.execute("COMMIT")
+            moved += len(changes)
 
     def query(
         self,

@@ -45,7 +45,8 @@ def collector_run(tr: Translator, config_path: Path | None) -> None:
 @click.option("--until", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Up to this date (UTC).")
 @click.pass_obj
 def collector_reindex(tr: Translator, config_path: Path | None, since: datetime, until: datetime | None) -> None:
-    """Rebuild InfluxDB from the archive (results started since DATE)."""
+    """Rebuild InfluxDB from the archive (results started since DATE), each result filed again by the
+    region files: a result archived under a pre-reform commune code moves to its 2025 commune."""
     from collector.service import Collector
 
     config = load_collector_config(config_path, tr)
@@ -59,10 +60,15 @@ def collector_reindex(tr: Translator, config_path: Path | None, since: datetime,
         from collector.influx import InfluxWriter
 
         collector = Collector(config)
+        moved = collector.archive.replace(collector.place, since, until)
+        click.echo(tr("refiled", count=moved), err=True)
         queued = collector.archive.mark_for_reindex(since, until)
         async with aiohttp.ClientSession() as session:
             collector.influx = InfluxWriter(config.influx, session)
             await collector.influx.ensure_database()
+            if moved:
+                until_ms = int(until.timestamp() * 1000) if until else None
+                await collector.influx.delete_results(int(since.timestamp() * 1000), until_ms)
             with click.progressbar(length=queued, label=tr("reindexing"), file=sys.stderr) as bar:
                 while True:
                     before = collector.archive.pending_count()

@@ -5,9 +5,10 @@ InfluxDB refuses as bad data (400) is halved until the bad points are found: tho
 the rest written, so one bad point never stalls the writer. Only 5xx, timeouts and lost connections
 count as InfluxDB being unavailable.
 
-Measurement ``speedtest`` (tags province, district, commune, isp, access, agent, server, and for
-Grafana's sake district_name, commune_name, the local hour of the run and the error code of a failed
-run; the figures as fields) and ``agent_health`` for heartbeats (with the runs expected and
+Measurement ``speedtest`` (tags province, district (former), commune (2025), isp, access, agent,
+server, and for Grafana's sake district_name, commune_name, the local hour of the run and the error
+code of a failed run; commune_declared when the site gave a pre-reform code that was mapped; the
+figures as fields) and ``agent_health`` for heartbeats (with the runs expected and
 received, so the fleet dashboard can show missed runs). The point time is the measurement's
 start (ms), so a replayed result overwrites itself instead of doubling. InfluxDB 1.x takes a
 user/password, 2.x/3.x a token (the DBRP mapping gives InfluxQL the bucket).
@@ -33,6 +34,7 @@ from dokiem.contract import (
     SPEEDTEST_MEASUREMENT,
     Result,
 )
+from dokiem.regions import Place
 from dokiem.status import Status
 
 
@@ -52,14 +54,15 @@ def _line(point: Point) -> str | None:
     return line or None
 
 
-def result_line(result: Result, district_name: str | None = None, commune_name: str | None = None) -> str | None:
-    """One ``speedtest`` point; the names default to the ones the agent sent (the collector passes the
-    region files' own spelling)."""
+def result_line(result: Result, place: Place | None = None) -> str | None:
+    """One ``speedtest`` point filed where ``place`` says (the collector's reading of the site: the 2025
+    commune, its former district, the region files' names); without one, the codes as sent."""
     site = result.site
+    place = place or Place.as_sent(site)
     point = Point(SPEEDTEST_MEASUREMENT)
     tags = {
-        "province": site.province_code, "district": site.district_code, "commune": site.commune_code,
-        "district_name": district_name or site.district_name, "commune_name": commune_name or site.commune_name,
+        "province": place.province, "district": place.district, "district_name": place.district_name,
+        "commune": place.commune, "commune_name": place.commune_name, "commune_declared": place.declared,
         "isp": site.isp, "access": site.access.value if site.access else None, "agent": result.agent_id,
         "server": result.server.id if result.server else None, "hour": f"{result.started_at.astimezone(LOCAL_TIME):%H}",
         "error": result.error.code if result.error else None,
@@ -89,7 +92,7 @@ def health_line(
     point = Point(HEALTH_MEASUREMENT).tag("agent", status.agent_id)
     for key, value in (("province", site.get("province_code")), ("district", site.get("district_code")),
                        ("district_name", site.get("district_name")), ("commune", site.get("commune_code")),
-                       ("isp", site.get("isp"))):  # fmt: skip
+                       ("commune_name", site.get("commune_name")), ("isp", site.get("isp"))):  # fmt: skip
         if isinstance(value, str) and value:
             point.tag(key, value)
     point.field("online", 1 if status.state == "online" else 0)
@@ -186,6 +189,15 @@ class InfluxWriter:
         if self.target.token:
             return
         await self.query(f'CREATE DATABASE "{self.target.db}"', method="POST")
+
+    async def delete_results(self, since_ms: int, until_ms: int | None) -> None:
+        """Drop the ``speedtest`` points of a time range (before results filed elsewhere are rewritten:
+        a point under new tags is a new series, it would not replace the old one)."""
+        before = f" AND time < {until_ms}ms" if until_ms is not None else ""
+        data = await self.query(f'DELETE FROM "{SPEEDTEST_MEASUREMENT}" WHERE time >= {since_ms}ms{before}', "POST")
+        errors = [r["error"] for r in data.get("results", []) if "error" in r]
+        if errors:
+            raise InfluxUnavailable(f"InfluxDB would not delete the old points: {errors[0][:200]}")
 
     async def query(self, influxql: str, method: str = "GET") -> dict[str, Any]:
         headers, params = self._auth()

@@ -24,7 +24,7 @@ from collector.influx import InfluxUnavailable, InfluxWriter, RunCount, health_l
 from collector.ingest import Message, receive
 from collector.validate import Refusal, RefusalLog, parse_topic, validate_result, validate_status
 from dokiem.contract import TOPIC_PREFIX, Result
-from dokiem.regions import Regions
+from dokiem.regions import Place, Regions, UnknownRegion
 from dokiem.settings import parse_listen
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ class Collector:
     def _archive(self, accepted: list[tuple[Result, Message]]) -> None:
         results = [result for result, _ in accepted]
         try:
-            new = self.archive.add(results)
+            new = self.archive.add(results, place=self.place)
         except Exception:
             if len(accepted) == 1:
                 raise
@@ -147,7 +147,7 @@ class Collector:
             new = []
             for result, (topic, payload, _) in accepted:
                 try:
-                    new += self.archive.add([result])
+                    new += self.archive.add([result], place=self.place)
                 except Exception as exc:
                     log.exception("archiving result %s failed; it is kept in the quarantine", result.result_id)
                     self.keep(topic, result.agent_id, Refusal("internal_error", f"{type(exc).__name__}: {exc}"),
@@ -199,18 +199,29 @@ class Collector:
                 self.health_lines.append(line)
                 self._influx_wake.set()
 
+    def place(self, result: Result) -> Place:
+        """Where a result is filed: its site read in the era of its start (2025 commune, former district);
+        the codes as sent if the region files no longer know them (it was accepted under older files)."""
+        try:
+            return self.regions.place_site(result.site, result.started_at)
+        except UnknownRegion:
+            return Place.as_sent(result.site)
+
     def _site_named(self, agent: str) -> dict[str, Any] | None:
-        """The agent's last site, with the region files' spelling of its district and commune."""
+        """The agent's last site as filed today: 2025 commune and former district, with their names."""
         site = self.archive.site_of(agent)
-        if site is not None:
-            district, commune = self.regions.names(site.get("province_code"), site.get("district_code"),
-                                                   site.get("commune_code"))  # fmt: skip
-            site |= {k: v for k, v in (("district_name", district), ("commune_name", commune)) if v}
-        return site
+        if site is None:
+            return None
+        try:
+            place = self.regions.place(site.get("province_code"), site.get("district_code"), site.get("commune_code"))
+        except UnknownRegion:
+            return site
+        return site | {"province_code": place.province, "district_code": place.district,
+                       "district_name": place.district_name, "commune_code": place.commune,
+                       "commune_name": place.commune_name}  # fmt: skip
 
     def _line(self, result: Result) -> str | None:
-        site = result.site
-        return result_line(result, *self.regions.names(site.province_code, site.district_code, site.commune_code))
+        return result_line(result, self.place(result))
 
     async def _write_influx(self) -> None:
         assert self.influx is not None

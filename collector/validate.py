@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from collector.config import Limits
 from dokiem.contract import TOPIC_PREFIX, Result
-from dokiem.regions import Regions, UnknownRegion
+from dokiem.regions import Place, Regions, UnknownRegion
 from dokiem.status import Status
 
 log = logging.getLogger(__name__)
@@ -77,11 +77,16 @@ def validate_result(
     _check_time(result, limits, now or datetime.now(UTC))
     _check_bounds(result, limits)
     if regions is not None:
-        try:
-            regions.check(result.site.province_code, result.site.district_code, result.site.commune_code)
-        except UnknownRegion as exc:
-            raise Refusal("unknown_region", str(exc)) from None
+        place_of(result, regions)
     return result
+
+
+def place_of(result: Result, regions: Regions) -> Place:
+    """Where the result is filed: its site's codes read in the era of its start time."""
+    try:
+        return regions.place_site(result.site, result.started_at)
+    except UnknownRegion as exc:
+        raise Refusal("unknown_region", str(exc)) from None
 
 
 def validate_status(topic_agent: str, payload: bytes, limits: Limits) -> Status | None:

@@ -58,7 +58,16 @@ def _printable(value: str) -> str:
 TAG_PATTERN = r"^[\w .,&()+/:-]{1,64}$"
 Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=TAG_PATTERN), AfterValidator(_printable)]
 Code = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z]{1,16}$")]
-Name = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_printable)]
+
+
+def _no_trailing_backslash(value: str) -> str:
+    if value.endswith("\\"):
+        raise ValueError("must not end with a backslash (InfluxDB's line protocol cannot carry one there)")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_printable),
+                 AfterValidator(_no_trailing_backslash)]  # fmt: skip
 Message = Annotated[str, Field(max_length=1000), AfterValidator(_printable)]
 Url = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_printable)]
 Version = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z][0-9A-Za-z.+_~-]{0,63}$")]

@@ -102,6 +102,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Đã gửi cấu hình tới máy đo {agent}; áp dụng từ chu kỳ đo tiếp theo.",
         "Config published for agent {agent}; it applies from its next period.",
     ),
+    "refiled": (
+        "Đã xếp lại {count} kết quả theo xã mới / huyện cũ (theo danh mục hành chính).",
+        "Refiled {count} results under their 2025 commune / former district (from the region files).",
+    ),
     "reindexing": ("Đang ghi lại vào InfluxDB", "Rewriting InfluxDB"),
     "reindexed": ("Đã ghi lại {count} kết quả vào InfluxDB.", "Rewrote {count} results into InfluxDB."),
     # flags

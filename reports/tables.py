@@ -85,14 +85,16 @@ def _threshold_share(threshold_id: str) -> Callable[[GroupStats], Value]:
 def _name_columns(breakdown: str, tr: Translator, regions: Regions) -> list[tuple[Column, Callable[[str], Value]]]:
     provinces = {p.code: p.name for p in regions.provinces.values()}
     districts = {code: d.name for p in regions.provinces.values() for code, d in p.districts.items()}
-    communes = {code: place for p in regions.provinces.values() for code, place in p.communes.items()}
+    # 2025 communes (what the collector files); a pre-reform code only in rows archived before it did
+    communes = {code: (c.name, c.districts) for p in regions.provinces.values() for code, c in p.communes.items()}
+    old = {code: (c.name, (c.district,)) for p in regions.provinces.values() for code, c in p.old_communes.items()}
 
     def commune_name(code: str) -> str:
-        return communes[code][1] if code in communes else code
+        return (communes.get(code) or old.get(code) or (code,))[0]
 
     def commune_district(code: str) -> str:
-        district = communes[code][0] if code in communes else ""
-        return districts.get(district, district)
+        _, former = communes.get(code) or old.get(code) or ("", ())
+        return ", ".join(districts.get(d, d) for d in former)
 
     name = Column("name", tr(f"rpt_by_{breakdown}"), "text")
     code = Column("code", tr("rpt_code"), "text")

@@ -32,8 +32,8 @@ def synthetic_agents(regions: Regions, per_district: int = 3, seed: int = 1) -> 
     rng = random.Random(seed)
     province = regions.provinces["38"]
     communes: dict[str, list[tuple[str, str]]] = {}
-    for code, (district, name) in province.communes.items():
-        communes.setdefault(district, []).append((code, name))
+    for code, commune in province.communes.items():  # 2025 communes, under their (majority) former district
+        communes.setdefault(commune.districts[0], []).append((code, commune.name))
     agents = []
     for d_index, district in enumerate(sorted(province.districts.values(), key=lambda d: d.code)):
         district_quality = 0.55 + 0.4 * d_index / len(province.districts)  # districts differ, in code order

@@ -62,7 +62,7 @@ def data() -> Iterator[tuple[Influx, list[SyntheticAgent], list[Result]]]:
     server.start()
     try:
         server.query('CREATE DATABASE "dokiem"')
-        lines = [result_line(r, *REGIONS.names("38", r.site.district_code, r.site.commune_code)) for r in results]
+        lines = [result_line(r, REGIONS.place_site(r.site, r.started_at)) for r in results]
         at = _ms(QUARTER.end) - 3_600_000
         for n, agent in enumerate(agents):
             status = Status(

@@ -1,39 +1,124 @@
-"""Regions: province → district → commune, as data (one folder of CSV files per province).
+"""Regions: the province, its communes since the 2025 reform, and the former districts, as data.
 
-``dokiem/regions/38/`` ships Thanh Hóa: ``province.csv``, ``districts.csv`` (GSO codes, a
-point for each district, which were merged or abolished and when), ``communes.csv`` (the 549
-communes under their districts before the 2025 reform) and ``communes-2025-07.csv`` (the 166
-after it, codes to be confirmed). Another province drops in as another folder (here or in
-``collector.regions_dir``) with no change to the code. The collector refuses a Result whose
-site names a code that is not in these files.
+One folder of files per province (``dokiem/regions/38/`` ships Thanh Hóa; more in
+``collector.regions_dir``): ``province.csv``; ``districts.csv`` (the former district-level units,
+with a point each); ``communes-2025-03.csv`` (the communes under their districts before the
+reform); ``communes-2025-07.csv`` (the units since 2025-07-01: code, name, type, a point inside,
+area); ``merger-2025-07.csv`` (which old units formed each new one); ``communes-2025-07.geojson``
+(their boundaries, simplified by ``scripts/regions_import.py``). A province folder without the
+2025 files keeps its pre-reform list and districts.
+
+Placing a site (``Regions.place``) reads its commune code in the era of the result's time: from
+the reform date a code in the 2025 list is that unit and a code only in the old list is mapped
+through the merger table; before it the old list applies (codes overlap: a new unit kept the code
+of one unit merged into it). The former district of a 2025 unit that spans two is the one the
+site declares, else the one that contributed most of its old units.
 """
 
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from dokiem.contract import LOCAL_TIME, Result, Site
+
 SHIPPED = Path(__file__).resolve().parent
+REFORM = datetime(2025, 7, 1, tzinfo=LOCAL_TIME)  # Resolution 202/2025/QH15: no district level from this day
+WHOLE = frozenset({"Nhập toàn bộ", "Giữ nguyên", "Đổi loại hình"})  # the conversion table's "taken whole" notes
+BOUNDARIES = "communes-2025-07.geojson"
 
 
 @dataclass(frozen=True)
 class District:
+    """A former district-level unit (huyện, thị xã, thành phố), kept for comparison with the plans."""
+
     code: str
     name: str
     kind: str
     lat: float | None
     lon: float | None
-    merged_into: str | None = None
+
+
+@dataclass(frozen=True)
+class Commune:
+    """A commune-level unit since the reform; ``districts`` are its former districts, the one that
+    contributed most of its old units first."""
+
+    code: str
+    name: str
+    kind: str
+    lat: float | None
+    lon: float | None
+    area_km2: float | None
+    districts: tuple[str, ...]
+    merged: tuple[str, ...]  # the old units' codes that formed it
+
+
+@dataclass(frozen=True)
+class OldCommune:
+    """A commune-level unit before the reform and the unit(s) it went into."""
+
+    code: str
+    name: str
+    kind: str
+    district: str
+    successors: tuple[str, ...] = ()
+    whole_into: str | None = None  # the successor the conversion table says took it whole
+
+
+@dataclass(frozen=True)
+class Place:
+    """A site as the collector files it: the 2025 commune and its former district, with names.
+    ``declared`` is the pre-reform code the site gave when it was mapped; ``candidates`` the
+    units a split old commune went into when none took it whole (then ``commune`` is None)."""
+
+    province: str | None = None
+    province_name: str | None = None
+    district: str | None = None
+    district_name: str | None = None
+    commune: str | None = None
+    commune_name: str | None = None
+    declared: str | None = None
+    candidates: tuple[str, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.declared is not None and self.commune is None
+
+    @classmethod
+    def as_sent(cls, site: Site) -> Place:
+        """The site's codes and names as the agent sent them, unchecked (when the region files no
+        longer know a code that was accepted once)."""
+        return cls(site.province_code, site.province_name, site.district_code, site.district_name,
+                   site.commune_code, site.commune_name)  # fmt: skip
+
+    @classmethod
+    def as_sent_by(cls, result: Result) -> Place:
+        return cls.as_sent(result.site)
 
 
 @dataclass
 class Province:
     code: str
     name: str
+    folder: Path
     districts: dict[str, District] = field(default_factory=dict)
-    communes: dict[str, tuple[str, str]] = field(default_factory=dict)  # commune code -> (district code, name)
+    communes: dict[str, Commune] = field(default_factory=dict)  # since the reform
+    old_communes: dict[str, OldCommune] = field(default_factory=dict)  # before it
+
+    @property
+    def reformed(self) -> bool:
+        return bool(self.communes)
+
+    @property
+    def boundaries(self) -> Path | None:
+        """The simplified commune boundaries (GeoJSON, feature id = commune code), if the folder has them."""
+        path = self.folder / BOUNDARIES
+        return path if path.exists() else None
 
 
 class UnknownRegion(ValueError):
@@ -50,7 +135,7 @@ class Regions:
         found: dict[str, Province] = {}
         for root in (SHIPPED, *folders):
             for folder in sorted(p for p in root.iterdir() if (p / "province.csv").exists()):
-                province = _load_province(folder)
+                province = load_province(folder)
                 found[province.code] = province
         return cls(found.values())
 
@@ -60,32 +145,60 @@ class Regions:
         every command uses, so a province added there is ingested, enrolled, reported and mapped alike."""
         return cls.load(regions_dir) if regions_dir else cls.load()
 
-    def check(self, province: str | None, district: str | None, commune: str | None) -> None:
-        """Raise UnknownRegion when a given code is not known (or not inside its parent)."""
+    def place_site(self, site: Site, at: datetime | None = None) -> Place:
+        return self.place(site.province_code, site.district_code, site.commune_code, at)
+
+    def place(
+        self, province: str | None, district: str | None, commune: str | None, at: datetime | None = None
+    ) -> Place:
+        """Where a site's codes put it at ``at`` (now if None); UnknownRegion when they name nothing."""
         if province is None:
             if district or commune:
                 raise UnknownRegion("a district or commune code without a province code")
-            return
+            return Place()
         known = self.provinces.get(province)
         if known is None:
             raise UnknownRegion(f"province {province!r} is not in the region files")
         if district is not None and district not in known.districts:
-            raise UnknownRegion(f"district {district!r} is not in province {province} ({known.name})")
-        if commune is not None:
-            place = known.communes.get(commune)
-            if place is None:
-                raise UnknownRegion(f"commune {commune!r} is not in province {province} ({known.name})")
-            if district is not None and place[0] != district:
-                raise UnknownRegion(f"commune {commune!r} lies in district {place[0]}, not {district}")
+            raise UnknownRegion(f"former district {district!r} is not in province {province} ({known.name})")
+        base = Place(province=province, province_name=known.name)
+        if commune is None:
+            return _with_district(base, known, district)
+        after_reform = (at or datetime.now(LOCAL_TIME)) >= REFORM
+        if commune in known.communes and (after_reform or commune not in known.old_communes):
+            return _new_unit(base, known, known.communes[commune], district)
+        if commune in known.old_communes:
+            return _old_unit(base, known, known.old_communes[commune], district)
+        raise UnknownRegion(f"commune {commune!r} is in neither list of province {province} ({known.name})")
 
-    def names(self, province: str | None, district: str | None, commune: str | None) -> tuple[str | None, str | None]:
-        """The region files' names of a (checked) district and commune, None where unknown."""
-        known = self.provinces.get(province or "")
-        if known is None:
-            return None, None
-        place = known.districts.get(district or "")
-        commune_place = known.communes.get(commune or "")
-        return (place.name if place else None), (commune_place[1] if commune_place else None)
+
+def _with_district(place: Place, province: Province, district: str | None) -> Place:
+    name = province.districts[district].name if district else None
+    return Place(place.province, place.province_name, district, name)
+
+
+def _new_unit(place: Place, province: Province, unit: Commune, declared_district: str | None) -> Place:
+    if declared_district is not None and unit.districts and declared_district not in unit.districts:
+        raise UnknownRegion(
+            f"commune {unit.code} ({unit.name}) lies in former district {', '.join(unit.districts)},"
+            f" not {declared_district}"
+        )
+    district = declared_district or (unit.districts[0] if unit.districts else None)
+    return Place(**{**_with_district(place, province, district).__dict__, "commune": unit.code,
+                    "commune_name": unit.name})  # fmt: skip
+
+
+def _old_unit(place: Place, province: Province, old: OldCommune, declared_district: str | None) -> Place:
+    if declared_district is not None and declared_district != old.district:
+        raise UnknownRegion(f"commune {old.code} ({old.name}) lay in district {old.district}, not {declared_district}")
+    located = _with_district(place, province, old.district)
+    if not province.reformed:  # no 2025 list for this province: the old unit is the unit
+        return Place(**{**located.__dict__, "commune": old.code, "commune_name": old.name})
+    successor = old.successors[0] if len(old.successors) == 1 else old.whole_into
+    if successor is None:
+        return Place(**{**located.__dict__, "declared": old.code, "candidates": old.successors})
+    unit = province.communes[successor]
+    return Place(**{**located.__dict__, "commune": unit.code, "commune_name": unit.name, "declared": old.code})
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -95,21 +208,42 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def _float(value: str) -> float | None:
-    return float(value) if value.strip() else None
+def _float(value: str | None) -> float | None:
+    return float(value) if value and value.strip() else None
 
 
-def _load_province(folder: Path) -> Province:
+def load_province(folder: Path) -> Province:
     (head,) = _rows(folder / "province.csv")
-    province = Province(code=head["province_code"], name=head["name"])
+    province = Province(code=head["province_code"], name=head["name"], folder=folder)
     for row in _rows(folder / "districts.csv"):
         province.districts[row["district_code"]] = District(
-            code=row["district_code"], name=row["name"], kind=row["type"], lat=_float(row["lat"]),
-            lon=_float(row["lon"]), merged_into=row.get("merged_into") or None,
+            code=row["district_code"], name=row["name"], kind=row["type"], lat=_float(row.get("lat")),
+            lon=_float(row.get("lon")),
         )  # fmt: skip
-    for row in _rows(folder / "communes.csv"):
-        province.communes[row["commune_code"]] = (row["district_code"], row["name"])
+    merger = _rows(folder / "merger-2025-07.csv")
+    successors: dict[str, list[str]] = {}
+    whole: dict[str, str] = {}
+    shares: dict[str, Counter[str]] = {}
+    merged: dict[str, list[str]] = {}
+    for row in merger:
+        successors.setdefault(row["old_code"], []).append(row["new_code"])
+        if row["note"] in WHOLE:
+            whole[row["old_code"]] = row["new_code"]
+        shares.setdefault(row["new_code"], Counter())[row["old_district_code"]] += 1
+        merged.setdefault(row["new_code"], []).append(row["old_code"])
+    for row in _rows(folder / "communes-2025-03.csv"):
+        code = row["commune_code"]
+        province.old_communes[code] = OldCommune(
+            code=code, name=row["name"], kind=row["type"], district=row["district_code"],
+            successors=tuple(successors.get(code, ())), whole_into=whole.get(code),
+        )  # fmt: skip
     for row in _rows(folder / "communes-2025-07.csv"):
-        if row.get("commune_code"):
-            province.communes[row["commune_code"]] = (row.get("former_district_code") or "", row["name"])
+        code = row["commune_code"]
+        # ties (none in Thanh Hóa) go to the lower code, so the rule gives one answer
+        ranked = sorted(shares.get(code, Counter()).items(), key=lambda kv: (-kv[1], kv[0]))
+        province.communes[code] = Commune(
+            code=code, name=row["name"], kind=row["type"], lat=_float(row.get("lat")), lon=_float(row.get("lon")),
+            area_km2=_float(row.get("area_km2")), districts=tuple(d for d, _ in ranked),
+            merged=tuple(merged.get(code, ())),
+        )  # fmt: skip
     return province
