@@ -25,7 +25,7 @@ DOKIEM_UID = 10001  # the dokiem image's user (Dockerfile)
 # secret file -> how its value is made
 SECRET_FILES = (
     "mqtt_collector_password", "influx_admin_password", "influx_admin_token", "influx_collector_token",
-    "influx_read_token", "grafana_admin_password", "api_token",
+    "influx_read_token", "grafana_admin_password", "api_token", "alert_telegram_token", "smtp_password",
 )  # fmt: skip
 
 
@@ -40,6 +40,9 @@ def _secret_values() -> dict[str, str]:
         "influx_read_token": f"grafana:{new_password()}",
         "grafana_admin_password": new_password(),
         "api_token": secrets.token_urlsafe(32),
+        # the department's own, for alerts: left empty until it has a Telegram bot or an SMTP account
+        "alert_telegram_token": "",
+        "smtp_password": "",
     }
 
 
@@ -55,6 +58,15 @@ def _env_text(domain: str) -> str:
         "INFLUX_RETENTION=0",
         "GRAFANA_PORT=3000",
         "COLLECTOR_API_BIND=127.0.0.1",
+        "# Alerts (Grafana): set a channel, then run `dokiem grafana build` with these in its environment;",
+        "# the Telegram bot token goes in secrets/alert_telegram_token, the SMTP password in secrets/smtp_password.",
+        "DOKIEM_ALERT_EMAIL=",
+        "DOKIEM_ALERT_TELEGRAM_CHAT_ID=",
+        "DOKIEM_ALERT_WEBHOOK_URL=",
+        "DOKIEM_SMTP_ENABLED=false",
+        "DOKIEM_SMTP_HOST=",
+        "DOKIEM_SMTP_USER=",
+        "DOKIEM_SMTP_FROM=",
         "",
     ])  # fmt: skip
 

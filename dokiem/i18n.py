@@ -282,29 +282,50 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # Grafana dashboards
     "gf_title_province": ("dokiem · Toàn tỉnh", "dokiem · Province overview"),
-    "gf_title_district": ("dokiem · Huyện", "dokiem · District"),
+    "gf_title_district": ("dokiem · Huyện cũ", "dokiem · Former district"),
+    "gf_title_commune": ("dokiem · Xã", "dokiem · Commune"),
     "gf_title_fleet": ("dokiem · Thiết bị đo", "dokiem · Fleet health"),
     "gf_desc_province": (
-        "Tốc độ băng rộng theo huyện, nhà mạng và loại truy nhập; tỷ lệ lượt đo đạt các ngưỡng quốc gia.",
-        "Broadband speeds by district, ISP and access type; share of tests meeting the national thresholds.",
+        "Tốc độ băng rộng theo xã (từ 01/7/2025), huyện cũ, nhà mạng; cố định và di động tách riêng; tỷ lệ lượt"
+        " đo đạt các ngưỡng quốc gia.",
+        "Broadband speeds by commune (since 2025-07-01), former district and ISP; fixed and mobile apart; share"
+        " of tests meeting the national thresholds.",
     ),
     "gf_desc_district": (
-        "Các xã và thiết bị đo trong huyện, phân bố tốc độ, giờ cao điểm (19–23 h) so với các giờ khác.",
-        "Communes and agents in the district, speed distribution, peak hours (19–23 h) against the rest.",
+        "Huyện cũ (trước 01/7/2025) và các xã mới thuộc huyện: thiết bị đo, phân bố tốc độ, giờ cao điểm"
+        " (19–23 h) so với các giờ khác.",
+        "A former district (before 2025-07-01) and its 2025 communes: agents, speed distribution, peak hours"
+        " (19–23 h) against the rest.",
+    ),
+    "gf_desc_commune": (
+        "Một xã (từ 01/7/2025): thiết bị đo, nhà mạng, phân bố tốc độ, theo giờ trong ngày.",
+        "One commune (since 2025-07-01): its agents, ISPs, speed distribution, hour of day.",
     ),
     "gf_desc_fleet": (
         "Thiết bị đo trực tuyến, lần cuối liên lạc, lượt đo bị lỡ, nhiệt độ CPU, hàng đợi gửi và lỗi.",
         "Agents online, last seen, missed runs, CPU temperature, outbox depth and errors.",
     ),
-    "gf_map": ("Tốc độ tải xuống trung vị theo huyện", "Median download by district"),
-    "gf_districts": ("Huyện", "Districts"),
-    "gf_district": ("Huyện", "District"),
+    "gf_map": ("Tốc độ tải xuống trung vị theo xã", "Median download by commune"),
+    "gf_map_desc": (
+        "Tô màu theo trung vị tải xuống của loại truy nhập đã chọn (mặc định: cố định); chấm tròn: huyện cũ.",
+        "Shaded by the median download of the access type chosen (default: fixed); circles: former districts.",
+    ),
+    "gf_map_access": ("Bản đồ: loại truy nhập", "Map: access type"),
+    "gf_communes": ("Xã (2025)", "Communes (2025)"),
+    "gf_districts": ("Huyện cũ", "Former districts"),
+    "gf_district": ("Huyện cũ", "Former district"),
     "gf_commune": ("Xã", "Commune"),
+    "gf_medians_by_access": ("Trung vị theo loại truy nhập", "Medians by access type"),
+    "gf_agents_in_commune": ("Thiết bị đo trong xã", "Agents in the commune"),
     "gf_isp": ("Nhà mạng", "ISP"),
     "gf_access": ("Loại truy nhập", "Access type"),
     "gf_agent": ("Thiết bị đo", "Agent"),
     "gf_agents": ("Thiết bị đo", "Agents"),
     "gf_province_median": ("Trung vị toàn tỉnh", "Province median"),
+    "gf_fixed_down": ("Cố định · tải xuống", "Fixed · download"),
+    "gf_fixed_up": ("Cố định · tải lên", "Fixed · upload"),
+    "gf_mobile_down": ("Di động · tải xuống", "Mobile · download"),
+    "gf_mobile_up": ("Di động · tải lên", "Mobile · upload"),
     "gf_download": ("Tải xuống (Mbit/s)", "Download (Mbit/s)"),
     "gf_upload": ("Tải lên (Mbit/s)", "Upload (Mbit/s)"),
     "gf_ranking": ("Xếp hạng theo {by}", "Ranking by {by}"),
@@ -320,7 +341,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "gf_trend_isp": ("Tải xuống trung vị theo nhà mạng", "Median download by ISP"),
     "gf_trend_access": ("Tải xuống trung vị theo loại truy nhập", "Median download by access type"),
     "gf_thresholds_row": ("Tỷ lệ lượt đo đạt ngưỡng", "Share of tests meeting the thresholds"),
-    "gf_agents_in_district": ("Thiết bị đo trong huyện", "Agents in the district"),
+    "gf_agents_in_district": ("Thiết bị đo trong huyện cũ", "Agents in the former district"),
+    "gf_open_commune": ("Xem xã {name}", "Open commune {name}"),
     "gf_histogram": ("Phân bố tốc độ", "Speed distribution"),
     "gf_time_of_day": ("Tải xuống trung vị theo giờ trong ngày", "Median download by hour of day"),
     "gf_time_of_day_desc": ("Giờ địa phương (UTC+7); giờ cao điểm 19–23 h.", "Local time (UTC+7); peak 19–23 h."),
@@ -352,6 +374,37 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "gf_outbox": ("Hàng đợi gửi", "Outbox"),
     "gf_temperature_trend": ("Nhiệt độ CPU", "CPU temperature"),
     "gf_outbox_trend": ("Kết quả chờ gửi (hàng đợi)", "Results waiting to be sent (outbox)"),
+    # Grafana alert rules ({{ $labels.x }} is Grafana's template: the series' tag)
+    "al_offline_title": ("Thiết bị đo mất kết nối quá 2 giờ", "Agent offline for more than 2 h"),
+    "al_offline_summary": (
+        "Thiết bị đo {{ $labels.agent }} ({{ $labels.district_name }}) mất kết nối hơn 2 giờ: kiểm tra nguồn"
+        " điện và đường truyền tại điểm đặt.",
+        "Agent {{ $labels.agent }} ({{ $labels.district_name }}) has been offline for more than 2 h: check"
+        " its power and line on site.",
+    ),
+    "al_missed_title": ("Thiết bị đo bỏ lỡ trên 30% lượt đo trong 24 giờ", "Agent missed over 30% of its runs in 24 h"),
+    "al_missed_summary": (
+        "Thiết bị đo {{ $labels.agent }} bỏ lỡ trên 30% số lượt đo dự kiến trong 24 giờ qua: xem bảng"
+        ' "Thiết bị đo" (lỗi, hàng đợi gửi, nhiệt độ).',
+        "Agent {{ $labels.agent }} missed over 30% of its expected runs in the last 24 h: see the fleet"
+        " dashboard (errors, outbox, temperature).",
+    ),
+    "al_drop_title": (
+        "Tốc độ cố định của xã giảm quá 30% so với 4 tuần",
+        "Commune's fixed download down over 30% on its 4 weeks",
+    ),
+    "al_drop_summary": (
+        "Trung vị tải xuống cố định 24 giờ qua của {{ $labels.commune_name }} thấp hơn 30% so với trung vị 4"
+        " tuần của chính xã.",
+        "The last 24 h median fixed download of {{ $labels.commune_name }} is over 30% below its own 4-week median.",
+    ),
+    "al_quarantine_title": ("Nhiều tin nhắn bị giữ lại", "Many messages quarantined"),
+    "al_quarantine_summary": (
+        'Hơn 10 tin nhắn bị từ chối hoặc lỗi xử lý trong một giờ: xem "Tin nhắn bị giữ lại theo lý do" và'
+        " dokiem collector requeue sau khi sửa.",
+        'Over 10 messages refused or failed in an hour: see "Quarantined messages by reason" and run'
+        " dokiem collector requeue after the fix.",
+    ),
     "access_fixed": ("Cố định", "Fixed"),
     "access_mobile": ("Di động", "Mobile"),
 }

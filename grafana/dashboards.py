@@ -1,9 +1,13 @@
-"""The three dashboards: province overview, district, fleet health.
+"""The four dashboards: province overview, former district → its communes, commune, fleet health.
 
 Labels come from the translator (Vietnamese by default), units are Mbit/s and ms, and the
 thresholds panels are generated from the same thresholds file the quarterly report reads.
-Tags written by the collector (``collector/influx.py``): province, district, district_name,
-commune, commune_name, isp, access, agent, server, hour (local), error.
+Tags written by the collector (``collector/influx.py``): province, district (former), district_name,
+commune (2025), commune_name, isp, access, agent, server, hour (local), error.
+
+Fixed and mobile lines are never pooled in one figure: every median is grouped by access type
+(the ``access`` variable defaults to fixed; "All" shows both side by side), and the map shows one
+access type at a time (``map_access``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from dokiem.thresholds import Threshold, Thresholds
 from grafana.influxql import DATASOURCE, InfluxQL
 
 GAZETTEER = "public/gazetteer/dokiem-districts.json"
+COMMUNE_SHAPES = "public/maps/dokiem-communes.geojson"  # the simplified boundaries, feature id = commune code
 PEAK_HOURS = "19|20|21|22"  # 19:00–23:00 local time
 MBPS, MS = "Mbits", "ms"
 SPEED = f'"{SPEEDTEST_MEASUREMENT}"'
@@ -32,6 +37,9 @@ QUARANTINE = f'"{QUARANTINE_MEASUREMENT}"'
 ISP = '"isp" =~ /^$isp$/'
 ACCESS = '"access" =~ /^$access$/'
 DISTRICT = '"district_name" =~ /^$district$/'
+COMMUNE = '"commune_name" =~ /^$commune$/'
+MAP_ACCESS = "\"access\" = '$map_access'"
+ACCESS_TYPES = ("fixed", "mobile")
 
 
 def where(*conditions: str) -> str:
@@ -91,6 +99,25 @@ def _query_variable(name: str, label: str, query: str, *, multi: bool) -> db.Que
     return variable
 
 
+def _access_variable(tr: Translator, name: str, label: str, *, multi: bool) -> db.CustomVariable:
+    """Fixed or mobile (fixed first and by default); with ``multi``, "All" shows both side by side."""
+    variable = db.CustomVariable(name).label(label).values(",".join(f"{tr(f'access_{a}')} : {a}" for a in ACCESS_TYPES))
+    if not multi:
+        return variable.current(model.VariableOption(text=tr("access_fixed"), value="fixed", selected=True))
+    fixed = model.VariableOption(text=[tr("access_fixed")], value=["fixed"], selected=True)
+    return variable.multi(True).include_all(True).all_value(".*").current(fixed)
+
+
+def _access_is(access: str) -> str:
+    return f"\"access\" = '{access}'"
+
+
+def _access_mapping(tr: Translator) -> model.DynamicConfigValue:
+    """The access tag's values shown in the reader's language."""
+    options = {a: model.ValueMappingResult(text=tr(f"access_{a}"), index=n) for n, a in enumerate(ACCESS_TYPES)}
+    return model.DynamicConfigValue(id_val="mappings", value=[model.ValueMap(options=options)])
+
+
 def _dashboard(uid: str, title: str) -> db.Dashboard:
     return (
         db.Dashboard(title)
@@ -125,16 +152,83 @@ def _figure_table(title: str, targets: list[InfluxQL], rename: dict[str, str]) -
 
 
 def _ranking_table(tr: Translator, group_by: str, label: str, *conditions: str) -> table.Panel:
+    """Figures per group and access type (a row each: fixed and mobile are never one median)."""
     figures = f"""SELECT median("download_mbps") AS "down_median", percentile("download_mbps", 10) AS "down_p10",
         median("upload_mbps") AS "up_median", percentile("upload_mbps", 10) AS "up_p10",
         median("latency_ms") AS "latency", mean("loss_pct") AS "loss", count("failed") AS "tests"
-        FROM {SPEED} WHERE {where(*conditions)} GROUP BY "{group_by}" """
+        FROM {SPEED} WHERE {where(*conditions)} GROUP BY "{group_by}", "access" """
     agents = f"""SELECT count("n") AS "agents" FROM (SELECT last("failed") AS "n" FROM {SPEED}
-        WHERE {where(*conditions)} GROUP BY "agent", "{group_by}") GROUP BY "{group_by}" """
-    rename = {group_by: label} | _labels(tr, down_median="gf_down_median", down_p10="gf_down_p10",
-                                         up_median="gf_up_median", up_p10="gf_up_p10", latency="gf_latency_median",
-                                         loss="gf_loss_mean", tests="gf_tests", agents="gf_agents")  # fmt: skip
-    return _figure_table(tr("gf_ranking", by=label), [InfluxQL(figures).ref("A"), InfluxQL(agents).ref("B")], rename)
+        WHERE {where(*conditions)} GROUP BY "agent", "{group_by}", "access") GROUP BY "{group_by}", "access" """
+    rename = {group_by: label} | _labels(tr, access="gf_access", down_median="gf_down_median",
+                                         down_p10="gf_down_p10", up_median="gf_up_median", up_p10="gf_up_p10",
+                                         latency="gf_latency_median", loss="gf_loss_mean", tests="gf_tests",
+                                         agents="gf_agents")  # fmt: skip
+    targets = [InfluxQL(figures).ref("A"), InfluxQL(agents).ref("B")]
+    return _figure_table(tr("gf_ranking", by=label), targets, rename).override_by_name(
+        tr("gf_access"), [_access_mapping(tr)]
+    )
+
+
+def _commune_link(tr: Translator) -> model.DynamicConfigValue:
+    """A commune's name opens its own dashboard, same time range."""
+    url = "/d/dokiem-commune?var-commune=${__value.raw}&${__url_time_range}"
+    return model.DynamicConfigValue(id_val="links", value=[{"title": tr("gf_open_commune", name="${__value.raw}"),
+                                                              "url": url}])  # fmt: skip
+
+
+def _by_access_table(tr: Translator, title: str, *conditions: str) -> table.Panel:
+    """Median download, upload and latency, one row per access type."""
+    query = f"""SELECT median("download_mbps") AS "download", median("upload_mbps") AS "upload",
+        median("latency_ms") AS "latency", count("failed") AS "tests" FROM {SPEED} WHERE {where(*conditions)}
+        GROUP BY "access" """
+    rename = _labels(tr, access="gf_access", download="gf_down_median", upload="gf_up_median",
+                     latency="gf_latency_median", tests="gf_tests")  # fmt: skip
+    return (
+        _figure_table(title, [InfluxQL(query)], rename)
+        .override_by_name(tr("gf_access"), [_access_mapping(tr)])
+        .height(6)
+        .span(12)
+    )
+
+
+def _histogram(tr: Translator, *conditions: str) -> histogram.Panel:
+    """Every test's download, a series per access type."""
+    raw = f'SELECT "download_mbps" FROM {SPEED} WHERE {where(*conditions)} GROUP BY "access"'
+    return (
+        histogram.Panel()
+        .legend(_legend())
+        .title(tr("gf_histogram"))
+        .datasource(DATASOURCE)
+        .with_target(InfluxQL(raw).alias("$tag_access"))
+        .transformations(_access_names(tr, with_isp=False))
+        .unit(MBPS)
+        .height(9)
+        .span(12)
+    )
+
+
+def _hour_of_day(tr: Translator, *conditions: str) -> barchart.Panel:
+    """Median download by local hour, fixed and mobile as two bars."""
+    targets = [
+        InfluxQL(f"""SELECT median("download_mbps") AS "{a}" FROM {SPEED}
+        WHERE {where(*conditions, _access_is(a))} GROUP BY "hour" """)
+        .ref(a[0].upper())
+        .table()
+        for a in ACCESS_TYPES
+    ]
+    panel = barchart.Panel().legend(_legend()).title(tr("gf_time_of_day")).description(tr("gf_time_of_day_desc"))
+    for target in targets:
+        panel = panel.with_target(target)
+    join = model.DataTransformerConfig(id_val="joinByField", options={"byField": "hour", "mode": "outer"})
+    rename = {"hour": tr("gf_hour")} | {a: tr(f"access_{a}") for a in ACCESS_TYPES}
+    return (
+        panel.datasource(DATASOURCE)
+        .transformations([join, _organize(rename)])
+        .x_field(tr("gf_hour"))
+        .unit(MBPS)
+        .height(9)
+        .span(12)
+    )
 
 
 def _access_names(tr: Translator, with_isp: bool) -> list[model.DataTransformerConfig]:
@@ -212,104 +306,125 @@ def _threshold_stat(threshold: Threshold, tr: Translator, *conditions: str) -> s
     )
 
 
-def province_overview(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
-    filters = (ISP, ACCESS)
-    district_map = (
+def _commune_map(tr: Translator, thresholds: Thresholds) -> geomap.Panel:
+    """The 2025 communes as polygons shaded by median download of one access type, the former
+    districts as labelled circles above them."""
+    filters = (ISP, MAP_ACCESS)
+    communes = f"""SELECT median("download_mbps") AS "download", count("failed") AS "tests" FROM {SPEED}
+        WHERE {where(*filters)} GROUP BY "commune", "commune_name" """
+    districts = f"""SELECT median("download_mbps") AS "download", count("failed") AS "tests" FROM {SPEED}
+        WHERE {where(*filters)} GROUP BY "district", "district_name" """
+    commune_layer = (
+        common_builders.MapLayerOptions()
+        .type("dynamic-geojson")
+        .name(tr("gf_communes"))
+        .filter_data({"id": "byRefId", "options": "A"})
+        .tooltip(True)
+        .config(
+            {
+                "src": COMMUNE_SHAPES,
+                "idField": "commune",
+                "rules": [],
+                "dataStyle": {"color": {"field": "download", "fixed": "dark-green"}, "opacity": 0.7, "lineWidth": 1},
+                "style": {"color": {"fixed": "#8080804d"}, "opacity": 0.3, "lineWidth": 1},
+            }
+        )
+    )
+    district_layer = (
+        common_builders.MapLayerOptions()
+        .type("markers")
+        .name(tr("gf_districts"))
+        .filter_data({"id": "byRefId", "options": "B"})
+        .location(
+            common_builders.FrameGeometrySource()
+            .mode(common.FrameGeometrySourceMode.LOOKUP)
+            .lookup("district")
+            .gazetteer(GAZETTEER)
+        )
+        .config(
+            {
+                "showLegend": True,
+                "style": {
+                    "color": {"field": "download", "fixed": "dark-green"},
+                    "size": {"field": "tests", "fixed": 10, "min": 6, "max": 16},
+                    "text": {"field": "district_name", "mode": "field"},
+                    "textConfig": {"fontSize": 10, "offsetY": -14, "textAlign": "center"},
+                },
+            }
+        )
+    )
+    return (
         geomap.Panel()
         .title(tr("gf_map"))
+        .description(tr("gf_map_desc"))
         .datasource(DATASOURCE)
-        .with_target(
-            InfluxQL(f"""SELECT median("download_mbps") AS "download", count("failed") AS "tests"
-            FROM {SPEED} WHERE {where(*filters)} GROUP BY "district", "district_name" """).table()
-        )
+        .with_target(InfluxQL(communes).ref("A").table())
+        .with_target(InfluxQL(districts).ref("B").table())
         # the SDK types the centre as int degrees; Grafana takes floats
         .view(geomap.MapViewConfig().id("coords").lat(19.95).lon(105.4).zoom(8))  # type: ignore[arg-type]
         .basemap(common_builders.MapLayerOptions().type("osm-standard").name("OpenStreetMap"))
-        .layers(
-            [
-                common_builders.MapLayerOptions()
-                .type("markers")
-                .name(tr("gf_districts"))
-                .location(
-                    common_builders.FrameGeometrySource()
-                    .mode(common.FrameGeometrySourceMode.LOOKUP)
-                    .lookup("district")
-                    .gazetteer(GAZETTEER)
-                )
-                .config(
-                    {
-                        "showLegend": True,
-                        "style": {
-                            "color": {"field": "download", "fixed": "dark-green"},
-                            "size": {"field": "tests", "fixed": 10, "min": 8, "max": 24},
-                            "text": {"field": "district_name", "mode": "field"},
-                            "textConfig": {"fontSize": 10, "offsetY": -16, "textAlign": "center"},
-                        },
-                    }
-                )
-            ]
-        )
+        .layers([commune_layer, district_layer])
         .unit(MBPS)
         .thresholds(_speed_steps(thresholds))
         .color_scheme(db.FieldColor().mode(model.FieldColorModeId.THRESHOLDS))
-        .height(14)
-        .span(12)
+        .height(16)
+        .span(14)
     )
+
+
+def _province_medians(tr: Translator) -> stat.Panel:
+    """The province's medians, fixed and mobile apart (never one figure over both)."""
+    panel = _stat(tr("gf_province_median"))
+    for access in ACCESS_TYPES:
+        panel = panel.with_target(
+            InfluxQL(f"""SELECT median("download_mbps") AS "{access}_down", median("upload_mbps") AS "{access}_up"
+            FROM {SPEED} WHERE {where(ISP, _access_is(access))}""")
+            .ref(access[0].upper())
+            .table()
+        )
+    rename = _labels(tr, fixed_down="gf_fixed_down", fixed_up="gf_fixed_up", mobile_down="gf_mobile_down",
+                     mobile_up="gf_mobile_up")  # fmt: skip
+    return panel.transformations([MERGE, _organize(rename)]).unit(MBPS).decimals(1).height(16).span(10)
+
+
+def province_overview(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
+    filters = (ISP, ACCESS)
     board = (
         _dashboard("dokiem-province", tr("gf_title_province"))
         .description(tr("gf_desc_province"))
         .with_variable(
             _query_variable("isp", tr("gf_isp"), f'SHOW TAG VALUES FROM {SPEED} WITH KEY = "isp"', multi=True)
         )
-        .with_variable(
-            _query_variable("access", tr("gf_access"), f'SHOW TAG VALUES FROM {SPEED} WITH KEY = "access"', multi=True)
-        )
-        .with_panel(district_map)
-        .with_panel(
-            _stat(tr("gf_province_median"))
-            .with_target(
-                InfluxQL(f"""SELECT median("download_mbps") AS "download", median("upload_mbps") AS "upload"
-                FROM {SPEED} WHERE {where(*filters)}""").table()
-            )
-            .transformations([_organize({"download": tr("gf_download"), "upload": tr("gf_upload")})])
-            .unit(MBPS)
-            .decimals(1)
-            .height(14)
-            .span(12)
-        )
+        .with_variable(_access_variable(tr, "access", tr("gf_access"), multi=True))
+        .with_variable(_access_variable(tr, "map_access", tr("gf_map_access"), multi=False))
+        .with_panel(_commune_map(tr, thresholds))
+        .with_panel(_province_medians(tr))
         .with_panel(_ranking_table(tr, "district_name", tr("gf_district"), *filters))
+        .with_panel(
+            _ranking_table(tr, "commune_name", tr("gf_commune"), *filters).override_by_name(
+                tr("gf_commune"), [_commune_link(tr)]
+            )
+        )
         .with_panel(_trend(tr, tr("gf_trend_isp"), ("isp", "access"), *filters))
         .with_panel(_trend(tr, tr("gf_trend_access"), ("access",), *filters))
         .with_row(db.Row(tr("gf_thresholds_row")))
     )
     for threshold in thresholds.thresholds:
-        board = board.with_panel(_threshold_stat(threshold, tr, *filters))
+        board = board.with_panel(_threshold_stat(threshold, tr, ISP))
     return board
 
 
+def _period_medians(tr: Translator, title: str, *conditions: str) -> table.Panel:
+    return _by_access_table(tr, title, *conditions).span(6)
+
+
 def district_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
-    filters = (DISTRICT, ISP)
-    raw = f'SELECT "download_mbps" AS "download", "upload_mbps" AS "upload" FROM {SPEED} WHERE {where(*filters)}'
-    by_hour = f"""SELECT median("download_mbps") AS "download" FROM {SPEED} WHERE {where(*filters)} GROUP BY "hour" """
-
-    def period_median(title: str, condition: str) -> stat.Panel:
-        return (
-            _stat(title)
-            .with_target(
-                InfluxQL(f"""SELECT median("download_mbps") AS "download", median("latency_ms") AS "latency"
-                FROM {SPEED} WHERE {where(*filters, condition)}""").table()
-            )
-            .transformations([_organize({"download": tr("gf_down_median"), "latency": tr("gf_latency_median")})])
-            .override_by_name(tr("gf_down_median"), [model.DynamicConfigValue(id_val="unit", value=MBPS)])
-            .override_by_name(tr("gf_latency_median"), [model.DynamicConfigValue(id_val="unit", value=MS)])
-            .decimals(1)
-            .height(6)
-            .span(6)
-        )
-
+    """A former district and the 2025 communes filed under it."""
+    filters = (DISTRICT, ISP, ACCESS)
     agents = f"""SELECT last("download_mbps") AS "last_download", median("download_mbps") AS "down_median",
         median("upload_mbps") AS "up_median", median("latency_ms") AS "latency", count("failed") AS "tests",
-        sum("failed") AS "failed" FROM {SPEED} WHERE {where(*filters)} GROUP BY "agent", "commune_name", "isp" """
+        sum("failed") AS "failed" FROM {SPEED} WHERE {where(*filters)}
+        GROUP BY "agent", "commune_name", "isp", "access" """
     return (
         _dashboard("dokiem-district", tr("gf_title_district"))
         .description(tr("gf_desc_district"))
@@ -323,52 +438,49 @@ def district_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
                 "isp", tr("gf_isp"), f'SHOW TAG VALUES FROM {SPEED} WITH KEY = "isp" WHERE {DISTRICT}', multi=True
             )
         )
-        .with_panel(_ranking_table(tr, "commune_name", tr("gf_commune"), *filters))
+        .with_variable(_access_variable(tr, "access", tr("gf_access"), multi=True))
         .with_panel(
-            _figure_table(
-                tr("gf_agents_in_district"),
-                [InfluxQL(agents)],
-                _labels(
-                    tr,
-                    agent="gf_agent",
-                    commune_name="gf_commune",
-                    isp="gf_isp",
-                    last_download="gf_last_download",
-                    down_median="gf_down_median",
-                    up_median="gf_up_median",
-                    latency="gf_latency_median",
-                    tests="gf_tests",
-                    failed="gf_failed",
-                ),
+            _ranking_table(tr, "commune_name", tr("gf_commune"), *filters).override_by_name(
+                tr("gf_commune"), [_commune_link(tr)]
             )
         )
-        .with_panel(
-            histogram.Panel()
-            .legend(_legend())
-            .title(tr("gf_histogram"))
-            .datasource(DATASOURCE)
-            .with_target(InfluxQL(raw).table())
-            .transformations([_organize({"download": tr("gf_download"), "upload": tr("gf_upload")})])
-            .unit(MBPS)
-            .height(9)
-            .span(12)
-        )
-        .with_panel(
-            barchart.Panel()
-            .legend(_legend())
-            .title(tr("gf_time_of_day"))
-            .description(tr("gf_time_of_day_desc"))
-            .datasource(DATASOURCE)
-            .with_target(InfluxQL(by_hour).table())
-            .transformations([_organize({"hour": tr("gf_hour"), "download": tr("gf_down_median")})])
-            .x_field(tr("gf_hour"))
-            .unit(MBPS)
-            .height(9)
-            .span(12)
-        )
-        .with_panel(period_median(tr("gf_peak"), f'"hour" =~ /^({PEAK_HOURS})$/'))
-        .with_panel(period_median(tr("gf_off_peak"), f'"hour" !~ /^({PEAK_HOURS})$/'))
+        .with_panel(_agents_table(tr, tr("gf_agents_in_district"), agents))
+        .with_panel(_histogram(tr, *filters))
+        .with_panel(_hour_of_day(tr, DISTRICT, ISP))
+        .with_panel(_period_medians(tr, tr("gf_peak"), *filters, f'"hour" =~ /^({PEAK_HOURS})$/'))
+        .with_panel(_period_medians(tr, tr("gf_off_peak"), *filters, f'"hour" !~ /^({PEAK_HOURS})$/'))
         .with_panel(_trend(tr, tr("gf_trend_isp"), ("isp", "access"), *filters))
+    )
+
+
+def _agents_table(tr: Translator, title: str, query: str) -> table.Panel:
+    rename = _labels(tr, agent="gf_agent", commune_name="gf_commune", isp="gf_isp", access="gf_access",
+                     last_download="gf_last_download", down_median="gf_down_median", up_median="gf_up_median",
+                     latency="gf_latency_median", tests="gf_tests", failed="gf_failed")  # fmt: skip
+    return _figure_table(title, [InfluxQL(query)], rename).override_by_name(tr("gf_access"), [_access_mapping(tr)])
+
+
+def commune_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
+    """One 2025 commune: its agents, its ISPs, the distribution, the hour of day."""
+    filters = (COMMUNE, ACCESS)
+    agents = f"""SELECT last("download_mbps") AS "last_download", median("download_mbps") AS "down_median",
+        median("upload_mbps") AS "up_median", median("latency_ms") AS "latency", count("failed") AS "tests",
+        sum("failed") AS "failed" FROM {SPEED} WHERE {where(*filters)} GROUP BY "agent", "isp", "access" """
+    return (
+        _dashboard("dokiem-commune", tr("gf_title_commune"))
+        .description(tr("gf_desc_commune"))
+        .with_variable(
+            _query_variable(
+                "commune", tr("gf_commune"), f'SHOW TAG VALUES FROM {SPEED} WITH KEY = "commune_name"', multi=False
+            )
+        )
+        .with_variable(_access_variable(tr, "access", tr("gf_access"), multi=True))
+        .with_panel(_by_access_table(tr, tr("gf_medians_by_access"), COMMUNE).span(24))
+        .with_panel(_agents_table(tr, tr("gf_agents_in_commune"), agents))
+        .with_panel(_ranking_table(tr, "isp", tr("gf_isp"), *filters))
+        .with_panel(_histogram(tr, *filters))
+        .with_panel(_hour_of_day(tr, COMMUNE))
+        .with_panel(_trend(tr, tr("gf_trend_isp"), ("isp", "access"), *filters).span(24))
     )
 
 
@@ -502,7 +614,7 @@ def fleet_health(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
     )
 
 
-BUILDERS = {"province": province_overview, "district": district_view, "fleet": fleet_health}
+BUILDERS = {"province": province_overview, "district": district_view, "commune": commune_view, "fleet": fleet_health}
 
 
 def build_all(tr: Translator, thresholds: Thresholds) -> dict[str, dict[str, Any]]:
@@ -514,7 +626,7 @@ def build_all(tr: Translator, thresholds: Thresholds) -> dict[str, dict[str, Any
         for number, panel in enumerate(board["panels"], start=1):
             panel["id"] = number  # stable ids: links and Grafana's panel state survive a rebuild
         for variable in board.get("templating", {}).get("list", []):
-            if variable.get("includeAll"):
+            if variable.get("includeAll") and not variable.get("current"):
                 variable["current"] = {"selected": True, "text": ["All"], "value": ["$__all"]}
         out[name] = board
     return out

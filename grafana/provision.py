@@ -1,16 +1,20 @@
 """What Grafana provisions from ``grafana/provisioning/``: the InfluxDB datasource, the dashboard
-provider, the dashboards' JSON, and the gazetteer that puts each district on the map.
+provider, the dashboards' JSON, the alert rules and contact points; beside them the gazetteer that
+puts each former district on the map and the communes' boundaries (``maps/``).
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.thresholds import Thresholds
+from grafana.alerts import as_yaml, contact_points_file, rules_file
 from grafana.dashboards import build_all
 from grafana.influxql import DATASOURCE_UID
 
@@ -74,23 +78,46 @@ def gazetteer(regions: Regions) -> list[dict[str, Any]]:
     ]
 
 
+def commune_shapes(regions: Regions) -> dict[str, Any]:
+    """Every province's simplified 2025 commune boundaries in one FeatureCollection (feature id = the
+    commune code, which the map's query returns as ``commune``)."""
+    features = []
+    for province in regions.provinces.values():
+        if province.boundaries is not None:
+            features += json.loads(province.boundaries.read_text(encoding="utf-8"))["features"]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def _dump(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def provisioning_files(tr: Translator, thresholds: Thresholds, regions: Regions) -> dict[Path, str]:
-    """Path relative to ``grafana/`` -> content."""
+def provisioning_files(
+    tr: Translator, thresholds: Thresholds, regions: Regions, environment: Mapping[str, str] | None = None
+) -> dict[Path, str]:
+    """Path relative to ``grafana/`` -> content; ``environment`` says which alert channels are set
+    (default: this process's)."""
     files = {
+        Path("provisioning/alerting/dokiem-rules.yaml"): as_yaml(rules_file(tr)),
         Path("provisioning/datasources/dokiem.yaml"): DATASOURCE_YAML,
         Path("provisioning/dashboards/dokiem.yaml"): PROVIDER_YAML,
         Path("gazetteer/dokiem-districts.json"): _dump(gazetteer(regions)),
+        # compact: it is fetched by every browser that opens the province dashboard
+        Path("maps/dokiem-communes.geojson"): json.dumps(
+            commune_shapes(regions), ensure_ascii=False, separators=(",", ":")
+        ),
     }
     for name, board in build_all(tr, thresholds).items():
         files[Path(f"provisioning/dashboards/json/dokiem-{name}.json")] = _dump(board)
+    contact_points = contact_points_file(os.environ if environment is None else environment)
+    if contact_points is not None:
+        files[Path("provisioning/alerting/dokiem-contact-points.yaml")] = as_yaml(contact_points)
     return files
 
 
 def write_provisioning(out: Path, tr: Translator, thresholds: Thresholds, regions: Regions) -> list[Path]:
+    stale = out / "provisioning/alerting/dokiem-contact-points.yaml"  # from a build when a channel was set
+    stale.unlink(missing_ok=True)
     written = []
     for relative, content in provisioning_files(tr, thresholds, regions).items():
         path = out / relative

@@ -37,8 +37,11 @@ def synthetic_agents(regions: Regions, per_district: int = 3, seed: int = 1) -> 
     agents = []
     for d_index, district in enumerate(sorted(province.districts.values(), key=lambda d: d.code)):
         district_quality = 0.55 + 0.4 * d_index / len(province.districts)  # districts differ, in code order
+        first = rng.choice(communes.get(district.code) or [("", "")])
         for n in range(per_district):
-            commune_code, commune_name = rng.choice(communes.get(district.code) or [("", "")])
+            # the mobile agent shares the first one's commune office: a commune with both kinds of line
+            others = communes.get(district.code) or [first]
+            commune_code, commune_name = first if n % 3 in (0, 2) else rng.choice(others)
             access = Access.MOBILE if n % 3 == 2 else Access.FIXED
             isp = (MOBILE_ISPS if access is Access.MOBILE else FIXED_ISPS)[(d_index + n) % 3]
             site = Site(

@@ -38,6 +38,8 @@ REGIONS = Regions.load()
 THRESHOLDS = load_thresholds()
 BOARDS = build_all(Translator("vi"), THRESHOLDS)
 CITY = "Thành phố Thanh Hóa"
+AGENTS = synthetic_agents(REGIONS)
+COMMUNE = str(AGENTS[0].site.commune_name)  # a 2025 commune of the former Thành phố Thanh Hóa
 OFFLINE = {"th-380-000", "th-381-001", "th-407-002"}
 
 
@@ -48,7 +50,8 @@ def _ms(moment: Any) -> int:
 def grafana_query(query: str, **variables: str) -> str:
     """The query as Grafana's InfluxDB data source sends it for the whole quarter."""
     values = {"timeFilter": f"time >= {_ms(QUARTER.start)}ms and time <= {_ms(QUARTER.end)}ms", "__interval": "1d",
-              "district": re.escape(CITY), "isp": ".*", "access": ".*"} | variables  # fmt: skip
+              "district": re.escape(CITY), "commune": re.escape(COMMUNE), "isp": ".*", "access": ".*",
+              "map_access": "fixed"} | variables  # fmt: skip
     for name in sorted(values, key=len, reverse=True):
         query = query.replace(f"${name}", values[name])
     return query
@@ -56,7 +59,7 @@ def grafana_query(query: str, **variables: str) -> str:
 
 @pytest.fixture(scope="module")
 def data() -> Iterator[tuple[Influx, list[SyntheticAgent], list[Result]]]:
-    agents = synthetic_agents(REGIONS)
+    agents = AGENTS
     results = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 3000, failed_share=0.03))
     server = Influx(Path(tempfile.mkdtemp(prefix="dokiem-influx-")))
     server.start()
@@ -121,34 +124,94 @@ def test_every_query_of_every_dashboard_runs_and_returns_series(data: tuple[Infl
             assert server.query(grafana_query(query)), f"{name} / {title}: no series for {grafana_query(query)}"
             ran += 1
         for variable in board["templating"]["list"]:
+            if variable["type"] == "custom":  # fixed or mobile, fixed by default
+                assert variable["query"] == "Cố định : fixed,Di động : mobile"
+                assert variable["current"]["value"] in ("fixed", ["fixed"]), variable["name"]
+                continue
             assert server.query(grafana_query(variable["query"])), f"{name}: variable {variable['name']}"
             ran += 1
-    assert ran >= 30
+    assert ran >= 40
 
 
-def test_map_and_ranking_hold_each_districts_figures(data: tuple[Influx, list[SyntheticAgent], list[Result]]) -> None:
-    server, _, results = data
-    by_district: dict[str, list[Result]] = defaultdict(list)
+SPEED_AGGREGATE = re.compile(r'(median|percentile|mean|last)\("(download|upload)_mbps"')
+
+
+def test_no_query_pools_fixed_and_mobile() -> None:
+    """Every speed figure is grouped by access type or taken for one access type; none over both."""
+    checked = 0
+    for name, board in BOARDS.items():
+        for title, query in _targets(board):
+            if not SPEED_AGGREGATE.search(query):
+                continue
+            checked += 1
+            apart = re.search(r'GROUP BY .*"access"', query) or re.search(
+                r'"access" = \'(fixed|mobile|\$map_access)\'', query
+            )
+            assert apart, f"{name} / {title} pools fixed and mobile: {query}"
+    assert checked >= 15
+
+
+def _by(results: list[Result], key: Any) -> dict[Any, list[Result]]:
+    groups: dict[Any, list[Result]] = defaultdict(list)
     for r in results:
-        by_district[r.site.district_code or ""].append(r)
-    (map_query,) = [t["query"] for t in _panel("province", "Tốc độ tải xuống trung vị theo huyện")["targets"]]
-    rows = _rows(server, map_query)
-    gazetteer = {entry["key"] for entry in json.loads((HERE / "gazetteer" / "dokiem-districts.json").read_text())}
-    assert len(rows) == 27 and {row["district"] for row in rows} <= gazetteer
+        groups[key(r)].append(r)
+    return groups
+
+
+@pytest.mark.parametrize("access", ["fixed", "mobile"])
+def test_the_map_shades_each_commune_by_one_access_type(
+    data: tuple[Influx, list[SyntheticAgent], list[Result]], access: str
+) -> None:
+    server, _, results = data
+    panel = _panel("province", "Tốc độ tải xuống trung vị theo xã")
+    communes, districts = (t["query"] for t in panel["targets"])
+    commune_layer, district_layer = panel["options"]["layers"]
+    shapes = json.loads((HERE / commune_layer["config"]["src"].replace("public/", "")).read_text(encoding="utf-8"))
+    assert commune_layer["type"] == "dynamic-geojson" and commune_layer["config"]["idField"] == "commune"
+    ids = {feature["id"] for feature in shapes["features"]}
+    assert ids == set(REGIONS.provinces["38"].communes)  # every 2025 commune can be drawn
+    mine = [r for r in results if r.site.access == access]
+    by_commune = _by([r for r in mine if r.site.commune_code], lambda r: r.site.commune_code)
+    rows = [row for row in _rows(server, communes, map_access=access) if row["commune"]]  # '': no commune given
+    assert {row["commune"] for row in rows} == set(by_commune) and set(by_commune) <= ids
     for row in rows:
-        downloads = [r.download_mbps for r in _ok(by_district[row["district"]])]
-        assert row["download"] == pytest.approx(statistics.median(downloads))
-        assert row["tests"] == len(by_district[row["district"]])
-    figures, agents = (t["query"] for t in _panel("province", "Xếp hạng theo Huyện")["targets"])
-    names = {d.name: code for code, d in REGIONS.provinces["38"].districts.items()}
-    for row in _rows(server, figures):
-        ok = _ok(by_district[names[row["district_name"]]])
+        assert row["download"] == pytest.approx(
+            statistics.median(r.download_mbps for r in _ok(by_commune[row["commune"]]))
+        )
+        assert row["tests"] == len(by_commune[row["commune"]])
+    gazetteer = {entry["key"] for entry in json.loads((HERE / "gazetteer" / "dokiem-districts.json").read_text())}
+    by_district = _by(mine, lambda r: r.site.district_code)
+    rows = _rows(server, districts, map_access=access)
+    assert district_layer["location"]["lookup"] == "district" and {row["district"] for row in rows} <= gazetteer
+    for row in rows:
+        assert row["download"] == pytest.approx(
+            statistics.median(r.download_mbps for r in _ok(by_district[row["district"]]))
+        )
+
+
+def test_rankings_give_fixed_and_mobile_apart(data: tuple[Influx, list[SyntheticAgent], list[Result]]) -> None:
+    server, _, results = data
+    by_group = _by(results, lambda r: (r.site.district_name, r.site.access))
+    figures, agents = (t["query"] for t in _panel("province", "Xếp hạng theo Huyện cũ")["targets"])
+    rows = _rows(server, figures)
+    assert {(row["district_name"], row["access"]) for row in rows} == set(by_group)
+    for row in rows:
+        ok = _ok(by_group[row["district_name"], row["access"]])
         assert row["down_p10"] == pytest.approx(_influx_percentile([r.download_mbps for r in ok], 10))
         assert row["up_median"] == pytest.approx(statistics.median(r.upload_mbps for r in ok))
         assert row["loss"] == pytest.approx(statistics.fmean(r.loss_pct for r in ok))
-    assert {row["district_name"]: row["agents"] for row in _rows(server, agents)} == dict.fromkeys(names, 3)
-    vnpt = _rows(server, figures, isp="VNPT")
+    agents_per_group = Counter((a.site.district_name, a.site.access) for a in data[1])
+    assert {(row["district_name"], row["access"]): row["agents"] for row in _rows(server, agents)} == agents_per_group
+    vnpt = _rows(server, figures, isp="VNPT", access="fixed")
     assert sum(row["tests"] for row in vnpt) == sum(r.site.isp == "VNPT" for r in results)
+    assert {row["access"] for row in vnpt} == {"fixed"}
+    province = _panel("province", "Trung vị toàn tỉnh")
+    merged: dict[str, float] = {}
+    for target in province["targets"]:
+        merged |= {k: v for k, v in _rows(server, target["query"])[0].items() if k != "time"}
+    for access in ("fixed", "mobile"):
+        ok = _ok([r for r in results if r.site.access == access])
+        assert merged[f"{access}_down"] == pytest.approx(statistics.median(r.download_mbps for r in ok))
 
 
 def test_threshold_shares_match_the_results(data: tuple[Influx, list[SyntheticAgent], list[Result]]) -> None:
@@ -156,7 +219,7 @@ def test_threshold_shares_match_the_results(data: tuple[Influx, list[SyntheticAg
     ok = _ok(results)
     for threshold in THRESHOLDS.thresholds:
         panel = _panel("province", threshold.name("vi"))
-        met_query, total_query = threshold_queries(threshold, '"isp" =~ /^$isp$/', '"access" =~ /^$access$/')
+        met_query, total_query = threshold_queries(threshold, '"isp" =~ /^$isp$/')  # its own access type
         assert [t["query"] for t in panel["targets"]] == [" ".join(met_query.split()), " ".join(total_query.split())]
         group = [r for r in ok if threshold.access is None or r.site.access == threshold.access]
         meets = [
@@ -176,19 +239,55 @@ def test_district_view_communes_histogram_and_peak_hours(
     server, _, results = data
     city = [r for r in results if r.site.district_code == "380"]
     communes, _ = (t["query"] for t in _panel("district", "Xếp hạng theo Xã")["targets"])
-    expected = Counter(REGIONS.names("38", "380", r.site.commune_code)[1] for r in city)
-    assert {row["commune_name"]: row["tests"] for row in _rows(server, communes)} == expected
+    expected = Counter((r.site.commune_name, r.site.access) for r in city)
+    assert {(row["commune_name"], row["access"]): row["tests"] for row in _rows(server, communes)} == expected
+    assert all(name in {c.name for c in REGIONS.provinces["38"].communes.values()} for name, _ in expected)
     (raw,) = (t["query"] for t in _panel("district", "Phân bố tốc độ")["targets"])
-    assert sorted(row["download"] for row in _rows(server, raw)) == sorted(r.download_mbps for r in _ok(city))
+    for access in ("fixed", "mobile"):
+        series = [s for s in server.query(grafana_query(raw)) if s["tags"]["access"] == access]
+        got = sorted(v[1] for s in series for v in s["values"])
+        assert got == sorted(r.download_mbps for r in _ok(city) if r.site.access == access)
     (peak,) = (t["query"] for t in _panel("district", "Giờ cao điểm (19–23 h)")["targets"])
     (off_peak,) = (t["query"] for t in _panel("district", "Ngoài giờ cao điểm")["targets"])
     hours = {int(h) for h in PEAK_HOURS.split("|")}
-    in_peak = [r.download_mbps for r in _ok(city) if r.started_at.astimezone(LOCAL_TIME).hour in hours]
-    outside = [r.download_mbps for r in _ok(city) if r.started_at.astimezone(LOCAL_TIME).hour not in hours]
-    assert _rows(server, peak)[0]["download"] == pytest.approx(statistics.median(in_peak))
-    assert _rows(server, off_peak)[0]["download"] == pytest.approx(statistics.median(outside))
-    (profile,) = (t["query"] for t in _panel("district", "Tải xuống trung vị theo giờ trong ngày")["targets"])
-    assert {row["hour"] for row in _rows(server, profile)} == {f"{h:02d}" for h in range(24)}
+    for access in ("fixed", "mobile"):
+        ok = [r for r in _ok(city) if r.site.access == access]
+        in_peak = [r.download_mbps for r in ok if r.started_at.astimezone(LOCAL_TIME).hour in hours]
+        outside = [r.download_mbps for r in ok if r.started_at.astimezone(LOCAL_TIME).hour not in hours]
+        assert _row(server, peak, access)["download"] == pytest.approx(statistics.median(in_peak))
+        assert _row(server, off_peak, access)["download"] == pytest.approx(statistics.median(outside))
+    profile = _panel("district", "Tải xuống trung vị theo giờ trong ngày")
+    fixed, mobile = (t["query"] for t in profile["targets"])
+    for access, query in (("fixed", fixed), ("mobile", mobile)):
+        hours_seen = {f"{r.started_at.astimezone(LOCAL_TIME):%H}" for r in _ok(city) if r.site.access == access}
+        assert {row["hour"] for row in _rows(server, query) if row[access] is not None} == hours_seen
+
+
+def _row(server: Influx, query: str, access: str, **variables: str) -> dict[str, Any]:
+    (row,) = [row for row in _rows(server, query, **variables) if row["access"] == access]
+    return row
+
+
+def test_the_commune_dashboard_shows_its_agents_isps_and_hours(
+    data: tuple[Influx, list[SyntheticAgent], list[Result]],
+) -> None:
+    server, _, results = data
+    here = [r for r in results if r.site.commune_name == COMMUNE]
+    assert here and REGIONS.place("38", None, here[0].site.commune_code).district == "380"
+    (medians,) = (t["query"] for t in _panel("commune", "Trung vị theo loại truy nhập")["targets"])
+    for access in {r.site.access for r in here}:
+        ok = _ok([r for r in here if r.site.access == access])
+        assert _row(server, medians, access)["download"] == pytest.approx(
+            statistics.median(r.download_mbps for r in ok)
+        )
+    (listed,) = (t["query"] for t in _panel("commune", "Thiết bị đo trong xã")["targets"])
+    assert {row["agent"] for row in _rows(server, listed)} == {r.agent_id for r in here}
+    isps, _ = (t["query"] for t in _panel("commune", "Xếp hạng theo Nhà mạng")["targets"])
+    assert Counter({(row["isp"], row["access"]): row["tests"] for row in _rows(server, isps)}) == Counter(
+        (r.site.isp, r.site.access) for r in here
+    )
+    fixed, _ = (t["query"] for t in _panel("commune", "Tải xuống trung vị theo giờ trong ngày")["targets"])
+    assert {row["hour"] for row in _rows(server, fixed)} <= {f"{h:02d}" for h in range(24)}
 
 
 QUARANTINED = [("schema", "th-380-001")] * 5 + [("out_of_bounds", "th-381-002")] * 2 + [("bad_topic", None)]
@@ -255,7 +354,7 @@ def test_dashboards_are_valid_and_the_checked_in_files_are_current() -> None:
             assert panel["datasource"]["uid"] == DATASOURCE_UID
             assert all(t["rawQuery"] and t["datasource"]["uid"] == DATASOURCE_UID for t in panel["targets"])
     assert f"uid: {DATASOURCE_UID}" in (HERE / "provisioning" / "datasources" / "dokiem.yaml").read_text()
-    for relative, content in provisioning_files(Translator("vi"), THRESHOLDS, REGIONS).items():
+    for relative, content in provisioning_files(Translator("vi"), THRESHOLDS, REGIONS, environment={}).items():
         on_disk = HERE / relative
         assert on_disk.exists() and on_disk.read_text(encoding="utf-8") == content, (
             f"{relative} is out of date: run `dokiem grafana build`"

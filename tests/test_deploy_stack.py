@@ -8,6 +8,7 @@ started for real in test_broker_security.py.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -17,10 +18,12 @@ from typing import Any
 import pytest
 import yaml
 
+from grafana.alerts import CHANNELS, contact_points_file
 from tests.conftest import DOKIEM, REPO
 
 SECRET_NAMES = ("mqtt_collector_password", "influx_admin_password", "influx_admin_token", "influx_collector_token",
                 "influx_read_token", "grafana_admin_password", "api_token")  # fmt: skip
+DEPARTMENT_SECRETS = ("alert_telegram_token", "smtp_password")  # left empty by init: the department's own accounts
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +71,7 @@ def test_compose_references_only_files_that_exist(stack: Path) -> None:
         if build:
             assert (stack / build["context"] / build["dockerfile"]).is_file()
         assert service.get("restart") == "unless-stopped" and "healthcheck" in service, name
-    assert set(compose["secrets"]) == set(SECRET_NAMES)
+    assert set(compose["secrets"]) == {*SECRET_NAMES, *DEPARTMENT_SECRETS}
 
 
 def test_no_plain_text_mqtt_and_the_api_is_not_public_by_default(stack: Path) -> None:
@@ -113,8 +116,22 @@ def test_grafana_and_influxdb_provisioning_fit_the_compose_file(stack: Path) -> 
     assert path.startswith("/etc/grafana/provisioning/")
     mounted = {v.split(":")[1]: v.split(":")[0] for v in grafana["volumes"] if v.startswith(".")}
     on_host = stack / mounted["/etc/grafana/provisioning"] / path.removeprefix("/etc/grafana/provisioning/")
-    assert sorted(p.name for p in on_host.glob("*.json")) == ["dokiem-district.json", "dokiem-fleet.json",
-                                                             "dokiem-province.json"]  # fmt: skip
+    assert sorted(p.name for p in on_host.glob("*.json")) == ["dokiem-commune.json", "dokiem-district.json",
+                                                             "dokiem-fleet.json", "dokiem-province.json"]  # fmt: skip
+    # what the map fetches from Grafana's public/ folder is mounted there, from a file that exists
+    board = json.loads((on_host / "dokiem-province.json").read_text())
+    fetched = {layer["config"].get("src") or layer["location"]["gazetteer"] for panel in board["panels"]
+               if panel["type"] == "geomap" for layer in panel["options"]["layers"]}  # fmt: skip
+    for public in fetched:
+        host = mounted["/usr/share/grafana/" + public]
+        assert (stack / host).is_file(), public
+    # the alert channels' references resolve inside Grafana's container
+    points = contact_points_file(dict.fromkeys(CHANNELS, "x"))
+    assert points is not None
+    for variable in re.findall(r"\$\{(\w+)\}", json.dumps(points)):
+        assert variable in grafana["environment"]
+    for used in re.findall(r"/run/secrets/(\w+)", json.dumps(points)):
+        assert used in grafana["secrets"]
     assert grafana["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
     assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/run/secrets/grafana_admin_password"
     script = stack / "influxdb" / "init-dokiem.sh"
