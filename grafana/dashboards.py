@@ -421,10 +421,6 @@ def _period_medians(tr: Translator, title: str, *conditions: str) -> table.Panel
 def district_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
     """A former district and the 2025 communes filed under it."""
     filters = (DISTRICT, ISP, ACCESS)
-    agents = f"""SELECT last("download_mbps") AS "last_download", median("download_mbps") AS "down_median",
-        median("upload_mbps") AS "up_median", median("latency_ms") AS "latency", count("failed") AS "tests",
-        sum("failed") AS "failed" FROM {SPEED} WHERE {where(*filters)}
-        GROUP BY "agent", "commune_name", "isp", "access" """
     return (
         _dashboard("dokiem-district", tr("gf_title_district"))
         .description(tr("gf_desc_district"))
@@ -444,7 +440,7 @@ def district_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
                 tr("gf_commune"), [_commune_link(tr)]
             )
         )
-        .with_panel(_agents_table(tr, tr("gf_agents_in_district"), agents))
+        .with_panel(_agents_table(tr, tr("gf_agents_in_district"), ("commune_name",), *filters))
         .with_panel(_histogram(tr, *filters))
         .with_panel(_hour_of_day(tr, DISTRICT, ISP))
         .with_panel(_period_medians(tr, tr("gf_peak"), *filters, f'"hour" =~ /^({PEAK_HOURS})$/'))
@@ -453,7 +449,13 @@ def district_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
     )
 
 
-def _agents_table(tr: Translator, title: str, query: str) -> table.Panel:
+def _agents_table(tr: Translator, title: str, also_by: tuple[str, ...], *conditions: str) -> table.Panel:
+    """A row per agent (and access type: an agent measures one line, but a changed config must not
+    pool two), with ``also_by`` tags as columns."""
+    tags = ", ".join(f'"{tag}"' for tag in ("agent", *also_by, "isp", "access"))
+    query = f"""SELECT last("download_mbps") AS "last_download", median("download_mbps") AS "down_median",
+        median("upload_mbps") AS "up_median", median("latency_ms") AS "latency", count("failed") AS "tests",
+        sum("failed") AS "failed" FROM {SPEED} WHERE {where(*conditions)} GROUP BY {tags}"""
     rename = _labels(tr, agent="gf_agent", commune_name="gf_commune", isp="gf_isp", access="gf_access",
                      last_download="gf_last_download", down_median="gf_down_median", up_median="gf_up_median",
                      latency="gf_latency_median", tests="gf_tests", failed="gf_failed")  # fmt: skip
@@ -463,9 +465,6 @@ def _agents_table(tr: Translator, title: str, query: str) -> table.Panel:
 def commune_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
     """One 2025 commune: its agents, its ISPs, the distribution, the hour of day."""
     filters = (COMMUNE, ACCESS)
-    agents = f"""SELECT last("download_mbps") AS "last_download", median("download_mbps") AS "down_median",
-        median("upload_mbps") AS "up_median", median("latency_ms") AS "latency", count("failed") AS "tests",
-        sum("failed") AS "failed" FROM {SPEED} WHERE {where(*filters)} GROUP BY "agent", "isp", "access" """
     return (
         _dashboard("dokiem-commune", tr("gf_title_commune"))
         .description(tr("gf_desc_commune"))
@@ -476,7 +475,7 @@ def commune_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
         )
         .with_variable(_access_variable(tr, "access", tr("gf_access"), multi=True))
         .with_panel(_by_access_table(tr, tr("gf_medians_by_access"), COMMUNE).span(24))
-        .with_panel(_agents_table(tr, tr("gf_agents_in_commune"), agents))
+        .with_panel(_agents_table(tr, tr("gf_agents_in_commune"), (), *filters))
         .with_panel(_ranking_table(tr, "isp", tr("gf_isp"), *filters))
         .with_panel(_histogram(tr, *filters))
         .with_panel(_hour_of_day(tr, COMMUNE))
