@@ -24,6 +24,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "grafana": ("grafana.cli", "grafana_group", True),
     "pki": ("admin.cli", "pki_group", True),
     "deploy": ("admin.cli", "deploy_group", True),
+    "regions": ("dokiem.regions.cli", "regions_group", False),
 }
 PROJECT_PACKAGES = ("dokiem", "agent", "collector", "testserver", "reports", "admin", "grafana")
 # Commands under another package's group: enrolling an agent is the server's work, named after the agent.
