@@ -82,9 +82,9 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.writer(out)
     writer.writerow([*CSV_COLUMNS, "district", "commune", "isp", "access"])
     for row in rows:
-        site = row.get("site") or {}
+        site, filed = row.get("site") or {}, row["filed"]
         error = (row.get("error") or {}).get("code")
-        cells = [*(row.get(c) for c in CSV_COLUMNS[:-1]), error, site.get("district_code"), site.get("commune_code"),
+        cells = [*(row.get(c) for c in CSV_COLUMNS[:-1]), error, filed["district_code"], filed["commune_code"],
                  site.get("isp"), site.get("access")]  # fmt: skip
         writer.writerow([csv_cell(cell) for cell in cells])
     return out.getvalue()

@@ -362,14 +362,21 @@ class Archive:
         until: datetime | None = None,
         limit: int = 100_000,
     ) -> list[dict[str, Any]]:
-        sql = "SELECT payload FROM results WHERE started_ms >= ? AND started_ms < ?"
+        """Results as sent, each with ``filed``: the province, former district and 2025 commune the
+        collector filed it under (what ``district`` filters on)."""
+        sql = ("SELECT payload, province_code, district_code, commune_code FROM results"
+               " WHERE started_ms >= ? AND started_ms < ?")  # fmt: skip
         args: list[Any] = [_ms(since) if since else 0, _ms(until) if until else 2**62]
         if district:
             sql += " AND district_code = ?"
             args.append(district)
         sql += " ORDER BY started_ms LIMIT ?"
         args.append(limit)
-        return [json.loads(row[0]) for row in self._db.execute(sql, args)]
+        return [
+            json.loads(payload) | {"filed": {"province_code": province, "district_code": district,
+                                             "commune_code": commune}}
+            for payload, province, district, commune in self._db.execute(sql, args)
+        ]  # fmt: skip
 
     def report_rows(self, since: datetime, until: datetime) -> Iterator[tuple[Any, ...]]:
         """REPORT_COLUMNS of every result started in [since, until), streamed."""

@@ -5,6 +5,9 @@ in the era of its time; results archived under old codes are refiled by ``collec
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import subprocess
 import urllib.request
@@ -26,6 +29,7 @@ from tests.brokers import Broker
 from tests.conftest import DOKIEM
 from tests.influx import Influx
 from tests.test_collector import (  # noqa: F401 (fixtures)
+    api_get,
     broker,
     collector_config,
     influx,
@@ -76,6 +80,11 @@ async def test_an_agent_named_by_its_2025_commune_lands_under_it_and_its_former_
     assert (mapped["commune"], mapped["commune_name"], mapped["district"]) == ("14758", "Phường Hàm Rồng", "380")
     rows = {row["commune_code"]: row for row in _archived(running.archive)}
     assert set(rows) == {"14797", "14758"} and {row["district_code"] for row in rows.values()} == {"380"}
+    listed = json.loads(await api_get(running, "/api/results?district=380"))  # the API files them the same way
+    assert sorted(r["filed"]["commune_code"] for r in listed) == ["14758", "14797"]
+    assert sorted(r["site"]["commune_code"] for r in listed) == ["14755", "14797"]  # and keeps what was sent
+    table = list(csv.DictReader(io.StringIO((await api_get(running, "/api/results?format=csv")).decode())))
+    assert sorted((row["district"], row["commune"]) for row in table) == [("380", "14758"), ("380", "14797")]
 
 
 def _archived(archive: Archive) -> list[dict[str, Any]]:
