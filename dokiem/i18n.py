@@ -174,23 +174,29 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Groups with fewer than {minimum} successful tests are marked * and should be read with care.",
     ),
     "rpt_table_province": ("Toàn tỉnh", "Whole province"),
-    "rpt_table_districts": ("Theo huyện", "By district"),
-    "rpt_table_communes": ("Theo xã", "By commune"),
+    "rpt_table_districts": ("Theo huyện cũ", "By former district"),
+    "rpt_table_communes": ("Theo xã (từ 01/7/2025)", "By commune (since 2025-07-01)"),
     "rpt_table_isps": ("Theo nhà mạng", "By ISP"),
     "rpt_table_access": ("Theo loại truy nhập", "By access type"),
     "rpt_table_thresholds": ("Ngưỡng chất lượng và nguồn", "Quality thresholds and sources"),
     "rpt_part_speed": ("tốc độ", "speeds"),
     "rpt_part_quality": ("so với gói cước, ngưỡng và quý trước", "against plan, thresholds and last quarter"),
     "rpt_chart_districts": (
-        "Tốc độ tải xuống trung vị theo huyện (Mbit/s)",
-        "Median download by district (Mbit/s)",
+        "Tốc độ tải xuống trung vị theo huyện cũ, cố định và di động (Mbit/s)",
+        "Median download by former district, fixed and mobile (Mbit/s)",
     ),
+    "rpt_map_title": (
+        "Tốc độ tải xuống cố định trung vị theo xã (từ 01/7/2025)",
+        "Median fixed download by commune (since 2025-07-01)",
+    ),
+    "rpt_map_thin": ("Chưa đủ số lượt đo", "Not enough tests"),
+    "rpt_map_none": ("Chưa có lượt đo", "No tests"),
     "rpt_chart_isp_trend": (
         "Tốc độ tải xuống trung vị theo tuần, từng nhà mạng (Mbit/s)",
         "Weekly median download by ISP (Mbit/s)",
     ),
     "rpt_by_province": ("Tỉnh", "Province"),
-    "rpt_by_district": ("Huyện", "District"),
+    "rpt_by_district": ("Huyện cũ", "Former district"),
     "rpt_by_commune": ("Xã", "Commune"),
     "rpt_by_isp": ("Nhà mạng", "ISP"),
     "rpt_by_access": ("Loại truy nhập", "Access"),
@@ -457,6 +463,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "access_fixed": ("Cố định", "Fixed"),
     "access_mobile": ("Di động", "Mobile"),
+    "access_unknown": ("Không rõ", "Not given"),
 }
 
 

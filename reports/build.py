@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -12,12 +13,14 @@ from dokiem.contract import LOCAL_TIME
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.thresholds import Thresholds
+from reports.charts import Picture, class_edges, commune_map, district_chart, trend_chart
 from reports.pdf import write_pdf
 from reports.quarterly import Quarter, QuarterlyFigures, quarterly_figures
 from reports.sheets import write_csv, write_xlsx
-from reports.tables import report_tables, thresholds_table
+from reports.tables import isp_name, report_tables, thresholds_table
 
 FORMATS = ("xlsx", "pdf", "csv")
+PDF_PICTURE = (10.5, 6.9)  # inches a landscape A4 page holds inside the PDF's margins
 ROMAN = ("I", "II", "III", "IV")
 
 
@@ -45,7 +48,7 @@ def quarter_label(quarter: Quarter, tr: Translator) -> str:
 def _intro(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[str]:
     provinces = [g.key for g in figures.groups.get("province", [])]
     names = ", ".join(regions.provinces[p].name if p in regions.provinces else p for p in provinces) or "–"
-    total = figures.total
+    groups = figures.groups.get("province", [])
     rules = figures.rules.report
     last_day = figures.quarter.end - timedelta(days=1)
     lines = [
@@ -53,12 +56,56 @@ def _intro(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[
            end=f"{last_day:%d/%m/%Y}",
            generated=f"{figures.generated_at.astimezone(LOCAL_TIME):%d/%m/%Y %H:%M}"),
     ]  # fmt: skip
-    if total is not None:
-        lines.append(tr("rpt_summary", tests=total.tests, agents=total.agents, failed=total.failed,
-                        previous=figures.previous_tests))  # fmt: skip
+    if groups:  # counts add up across access types (an agent measures one line); speeds never do
+        lines.append(tr("rpt_summary", tests=tr.number(sum(g.tests for g in groups), 0),
+                        agents=tr.number(sum(g.agents for g in groups), 0),
+                        failed=tr.number(sum(g.failed for g in groups), 0),
+                        previous=tr.number(figures.previous_tests, 0)))  # fmt: skip
     lines.append(tr("rpt_method", good=round(rules.plan_good_ratio * 100), low=round(rules.plan_min_ratio * 100),
                     minimum=rules.min_samples))  # fmt: skip
     return lines
+
+
+def pictures(figures: QuarterlyFigures, regions: Regions, tr: Translator, width: float, height: float) -> list[Picture]:
+    """The district chart, the ISP trend and the commune map, for a page ``width`` × ``height`` inches."""
+    out = []
+    districts = district_medians(figures, regions)
+    if districts:
+        out.append(district_chart(districts, tr("rpt_chart_districts"), tr, width, height))
+    if figures.isp_trend:
+        names = {key: isp_name(key, tr) for key in figures.isp_trend}
+        out.append(trend_chart(figures.isp_trend, names, tr("rpt_chart_isp_trend"), tr, width, min(height, 5.0)))
+    shaded = commune_shading(figures, regions)
+    if shaded is not None:
+        features, values, thin = shaded
+        edges = class_edges([t.download_mbps for t in figures.rules.thresholds
+                             if t.download_mbps and (t.access is None or t.access.value == "fixed")])  # fmt: skip
+        out.append(commune_map(features, values, thin, edges, tr("rpt_map_title"), tr, min(width, 6.8), height))
+    return out
+
+
+def district_medians(figures: QuarterlyFigures, regions: Regions) -> list[tuple[str, float | None, float | None]]:
+    """(former district's name, fixed median, mobile median) for each district with results."""
+    medians: dict[str, dict[str | None, float | None]] = {}
+    for group in figures.groups.get("district", []):
+        medians.setdefault(group.key, {})[group.access] = group.download.median
+    names = {code: d.name for p in regions.provinces.values() for code, d in p.districts.items()}
+    return [(names.get(code, code), m.get("fixed"), m.get("mobile")) for code, m in sorted(medians.items())]
+
+
+def commune_shading(
+    figures: QuarterlyFigures, regions: Regions
+) -> tuple[list[dict[str, Any]], dict[str, float], set[str]] | None:
+    """The boundaries of the report's province, each commune's median fixed download, and the communes
+    with too few fixed tests to be shaded by a figure; None when the province has no boundaries."""
+    codes = [g.key for g in figures.groups.get("province", [])]
+    province = next((regions.provinces[c] for c in codes if c in regions.provinces), None)
+    if province is None or province.boundaries is None:
+        return None
+    features = json.loads(province.boundaries.read_text(encoding="utf-8"))["features"]
+    fixed = [g for g in figures.groups.get("commune", []) if g.access == "fixed"]
+    values = {g.key: g.download.median for g in fixed if not g.few_samples and g.download.median is not None}
+    return features, values, {g.key for g in fixed if g.few_samples}
 
 
 def write_report(
@@ -79,7 +126,8 @@ def write_report(
                 write_xlsx([*tables, thresholds], [title, *intro], out_dir / f"{stem}.xlsx", tr("rpt_few_samples"))
             )
         elif fmt == "pdf":
-            written.append(write_pdf(out_dir / f"{stem}.pdf", title, intro, tables, thresholds, figures.isp_trend, tr))
+            drawn = pictures(figures, regions, tr, *PDF_PICTURE)
+            written.append(write_pdf(out_dir / f"{stem}.pdf", title, intro, tables, thresholds, drawn, tr))
         else:
             raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     return written

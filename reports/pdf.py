@@ -1,4 +1,5 @@
-"""The PDF a person reads: summary, two charts (districts, ISPs over the quarter), then the tables.
+"""The PDF a person reads: summary, the pictures (districts, ISPs over the quarter, the commune map),
+then the tables.
 
 Set in DejaVu Sans, which carries every Vietnamese letter; it comes from the system (Debian's
 ``fonts-dejavu-core``) or the directory named by ``DOKIEM_REPORT_FONT_DIR``.
@@ -6,29 +7,24 @@ Set in DejaVu Sans, which carries every Vietnamese letter; it comes from the sys
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.graphics.charts.barcharts import HorizontalBarChart
-from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+from reportlab.platypus import Image, LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from dokiem.contract import LOCAL_TIME
 from dokiem.i18n import Translator
-from reports.tables import Table, Value, isp_name
+from reports.charts import Picture
+from reports.tables import Table, Value
 
 FONT_DIRS = (
     "/usr/share/fonts/truetype/dejavu",
@@ -36,8 +32,9 @@ FONT_DIRS = (
     "/usr/share/fonts/TTF",
     "/usr/local/share/fonts",
 )
-PALETTE = [colors.HexColor(c) for c in ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")]
 PAGE = landscape(A4)
+MARGIN = 12 * mm
+FRAME = (PAGE[0] - 2 * MARGIN, PAGE[1] - MARGIN - 14 * mm - 12)  # what a page holds below its margins
 
 # The columns of each table's two parts in the PDF (the XLSX and CSV carry all of them).
 SPEED_PART = ("down_median", "down_mean", "down_p10", "down_p90", "up_median", "up_mean", "up_p10", "up_p90",
@@ -128,53 +125,10 @@ def _pdf_table(table: Table, keys: Sequence[str], tr: Translator, styles: _Style
     return result
 
 
-def _style_axes(category: Any, value: Any, styles: _Styles, tr: Translator) -> None:
-    for axis in (category, value):
-        axis.labels.fontName = styles.regular
-        axis.labels.fontSize = 7
-    value.valueMin = 0
-    value.labelTextFormat = lambda v: tr.number(v, 0)
-
-
-def district_chart(names: list[str], values: list[float], title: str, tr: Translator, styles: _Styles) -> Drawing:
-    height = 40 + 13 * len(names)
-    drawing = Drawing(PAGE[0] - 24 * mm, height + 20)
-    chart = HorizontalBarChart()
-    chart.x, chart.y = 150, 20
-    chart.width, chart.height = drawing.width - 200, height - 20
-    chart.data = [list(reversed(values))]
-    chart.categoryAxis.categoryNames = list(reversed(names))
-    _style_axes(chart.categoryAxis, chart.valueAxis, styles, tr)
-    chart.bars[0].fillColor = PALETTE[0]
-    chart.barLabelFormat = lambda v: tr.number(v, 1)
-    chart.barLabels.fontName = styles.regular
-    chart.barLabels.fontSize = 6
-    chart.barLabels.boxAnchor = "w"
-    chart.barLabels.dx = 3
-    drawing.add(chart)
-    drawing.add(String(0, height + 6, title, fontName=styles.bold, fontSize=10))
-    return drawing
-
-
-def trend_chart(trend: dict[str, list[tuple[datetime, float]]], title: str, tr: Translator, styles: _Styles) -> Drawing:
-    drawing = Drawing(PAGE[0] - 24 * mm, 230)
-    plot = LinePlot()
-    plot.x, plot.y, plot.width, plot.height = 50, 30, drawing.width - 200, 170
-    isps = sorted(trend)
-    plot.data = [[(when.timestamp() / 86400, value) for when, value in trend[isp]] for isp in isps]
-    for i in range(len(isps)):
-        plot.lines[i].strokeColor = PALETTE[i % len(PALETTE)]
-        plot.lines[i].strokeWidth = 1.5
-    _style_axes(plot.xValueAxis, plot.yValueAxis, styles, tr)
-    plot.xValueAxis.labelTextFormat = lambda day: datetime.fromtimestamp(day * 86400, LOCAL_TIME).strftime("%d/%m")
-    drawing.add(plot)
-    legend = Legend()
-    legend.x, legend.y = drawing.width - 130, 190
-    legend.fontName, legend.fontSize = styles.regular, 8
-    legend.colorNamePairs = [(PALETTE[i % len(PALETTE)], isp_name(isp, tr)) for i, isp in enumerate(isps)]
-    drawing.add(legend)
-    drawing.add(String(0, 215, title, fontName=styles.bold, fontSize=10))
-    return drawing
+def _image(picture: Picture) -> Image:
+    """The picture at its drawn size, shrunk (never stretched) to fit a page."""
+    scale = min(1.0, FRAME[0] / (picture.width * 72), FRAME[1] / (picture.height * 72))
+    return Image(io.BytesIO(picture.png), picture.width * 72 * scale, picture.height * 72 * scale)
 
 
 class _Footer:
@@ -190,29 +144,15 @@ class _Footer:
 
 
 def write_pdf(
-    path: Path,
-    title: str,
-    intro: list[str],
-    tables: list[Table],
-    thresholds: Table,
-    trend: dict[str, list[tuple[datetime, float]]],
+    path: Path, title: str, intro: list[str], tables: list[Table], thresholds: Table, pictures: list[Picture],
     tr: Translator,
-) -> Path:
+) -> Path:  # fmt: skip
     regular, bold = register_fonts()
     styles = _Styles(regular, bold)
     story: list[Flowable] = [Paragraph(escape(title), styles.title)]
     story += [Paragraph(escape(line), styles.body) for line in intro]
-    by_id = {t.id: t for t in tables}
-    districts = by_id.get("districts")
-    if districts is not None and districts.rows:
-        pairs = [(str(n), float(v)) for n, v in zip(districts.column("name"), districts.column("down_median"),
-                 strict=True) if isinstance(v, float)]  # fmt: skip
-        pairs.sort(key=lambda pair: -pair[1])  # a ranking: fastest first
-        story.append(
-            district_chart([n for n, _ in pairs], [v for _, v in pairs], tr("rpt_chart_districts"), tr, styles)
-        )
-    if trend:
-        story.append(trend_chart(trend, tr("rpt_chart_isp_trend"), tr, styles))
+    for picture in pictures:
+        story += [PageBreak(), _image(picture)]
     for table in tables:
         if not table.rows:
             continue
@@ -227,7 +167,7 @@ def write_pdf(
     for row in thresholds.rows:
         story.append(Paragraph(f"<b>{escape(str(row[1]))}</b> — {escape(str(row[6]))}", styles.body))
     doc = SimpleDocTemplate(
-        str(path), pagesize=PAGE, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=14 * mm,
+        str(path), pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=14 * mm,
         title=title, author="dokiem",
     )  # fmt: skip
     footer = _Footer(title, tr, regular)

@@ -1,7 +1,10 @@
 """The quarterly report's figures: the archive's results of one quarter, grouped and summarised.
 
-Groups are the province as a whole, each district, commune, ISP and access type. Speeds are taken
-over successful tests; failed tests are counted. Percentiles interpolate linearly between ranks
+Groups are the province, each former district and 2025 commune (the archive's columns, filed by
+the collector), each ISP and each access type. **Fixed and mobile lines are never one group**: the
+province, district and commune groups are per access type (an ISP's key carries it too), so no
+figure pools a 250 Mbit/s fibre line with a 60 Mbit/s 4G one. Speeds are taken over successful
+tests; failed tests are counted. Percentiles interpolate linearly between ranks
 (numpy's default). The "80/80" speed is the speed 80% of agents get at least 80% of the time: the
 20th percentile, across the group's agents, of each agent's own 20th percentile. A group with fewer
 successful tests than ``min_samples`` is flagged, not dropped.
@@ -24,6 +27,8 @@ from dokiem.thresholds import Threshold, Thresholds
 
 WEEK_MS = 7 * 86_400_000
 BREAKDOWNS = ("province", "district", "commune", "isp", "access")
+PER_ACCESS = ("province", "district", "commune")  # grouped by (code, access type)
+ACCESS_ORDER = ("fixed", "mobile")
 # the frame's column -> the archive's (REPORT_COLUMNS), so rows are read by name, never by position
 _TEXT_COLUMNS = {"agent": "agent_id", "province": "province_code", "district": "district_code",
                  "commune": "commune_code", "isp": "isp", "access": "access"}  # fmt: skip
@@ -157,7 +162,8 @@ class Spread:
 
 @dataclass
 class GroupStats:
-    key: str  # the group's code (district, commune), ISP name, access type, or the province code
+    key: str  # the group's code (district, commune), ISP key, access type, or the province code
+    access: str | None  # fixed or mobile (None: the sites did not say)
     agents: int
     tests: int
     failed: int
@@ -204,10 +210,13 @@ class QuarterlyFigures:
     previous_tests: int
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
-    @property
-    def total(self) -> GroupStats | None:
-        province = self.groups.get("province") or []
-        return province[0] if len(province) == 1 else None
+    def group(self, breakdown: str, key: str, access: str | None) -> GroupStats | None:
+        return next((g for g in self.groups.get(breakdown, []) if (g.key, g.access) == (key, access)), None)
+
+    def province(self, access: str) -> GroupStats | None:
+        """The whole province's figures for one access type (there is no figure over both)."""
+        found = [g for g in self.groups.get("province", []) if g.access == access]
+        return found[0] if len(found) == 1 else None
 
 
 def _measured(values: Floats) -> Floats:
@@ -248,7 +257,7 @@ class _Summariser:
             out[agent] = np.percentile(down[keep][rows], 20)
         return out
 
-    def summarise(self, key: str, rows: Ints) -> GroupStats:
+    def summarise(self, key: str, access: str | None, rows: Ints) -> GroupStats:
         f = self.frame
         ok = rows[self.ok[rows]]
         n = f.numbers
@@ -258,6 +267,7 @@ class _Summariser:
         agent_speeds = _measured(self.agent_p20[agents[agents >= 0]])
         return GroupStats(
             key=key,
+            access=access,
             agents=int((agents >= 0).sum()),
             tests=int(rows.size),
             failed=int(rows.size - ok.size),
@@ -308,13 +318,32 @@ def _groups(codes: Ints) -> Iterator[tuple[int, Ints]]:
 def summarise(frame: Frame, rules: Thresholds) -> dict[str, list[GroupStats]]:
     """Every breakdown's groups, most tests first (rows without a code form no group)."""
     summariser = _Summariser(frame, rules)
+    accesses = frame.labels["access"]
     out: dict[str, list[GroupStats]] = {}
     for breakdown in BREAKDOWNS:
         codes = frame.codes[breakdown]
         labels = frame.labels[breakdown]
-        groups = [summariser.summarise(labels[code], rows) for code, rows in _groups(codes) if code >= 0]
+        if breakdown in PER_ACCESS:  # one group per (code, access type): code × (n + 1) + access + 1
+            width = len(accesses) + 1
+            pairs = np.where(codes >= 0, codes * width + frame.codes["access"] + 1, -1)
+            groups = [summariser.summarise(labels[pair // width], accesses[pair % width - 1] if pair % width else None,
+                                           rows) for pair, rows in _groups(pairs) if pair >= 0]  # fmt: skip
+        else:
+            groups = [summariser.summarise(labels[code], _access_of(breakdown, labels[code]), rows)
+                      for code, rows in _groups(codes) if code >= 0]  # fmt: skip
         out[breakdown] = sorted(groups, key=lambda g: (-g.tests, g.key))
     return out
+
+
+def _access_of(breakdown: str, key: str) -> str | None:
+    if breakdown == "access":
+        return key
+    return split_isp_key(key)[1] if breakdown == "isp" else None
+
+
+def access_rank(access: str | None) -> int:
+    """Fixed first, then mobile, then a group whose sites gave none."""
+    return ACCESS_ORDER.index(access) if access in ACCESS_ORDER else len(ACCESS_ORDER)
 
 
 def isp_trend(frame: Frame, since: datetime) -> dict[str, list[tuple[datetime, float]]]:
@@ -344,9 +373,9 @@ def quarterly_figures(
     before_frame = load_frame(previous)
     before = summarise(before_frame, rules)
     for breakdown, stats in groups.items():
-        earlier = {g.key: g for g in before.get(breakdown, [])}
+        earlier = {(g.key, g.access): g for g in before.get(breakdown, [])}
         for group in stats:
-            group.previous = earlier.get(group.key)
+            group.previous = earlier.get((group.key, group.access))
     return QuarterlyFigures(
         quarter=quarter,
         rules=rules,

@@ -11,7 +11,7 @@ from typing import Literal
 
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
-from reports.quarterly import GroupStats, QuarterlyFigures, split_isp_key
+from reports.quarterly import PER_ACCESS, GroupStats, QuarterlyFigures, access_rank, split_isp_key
 
 Kind = Literal["text", "int", "mbps", "ms", "pct", "share", "ratio", "delta_mbps", "delta_int", "flag"]
 Value = str | int | float | None
@@ -111,7 +111,7 @@ def _name_columns(breakdown: str, tr: Translator, regions: Regions) -> list[tupl
 
 
 def access_name(access: str, tr: Translator) -> str:
-    return tr(f"access_{access}") if tr.has(f"access_{access}") else access
+    return tr(f"access_{access}") if tr.has(f"access_{access}") else (access or tr("access_unknown"))
 
 
 def isp_name(key: str, tr: Translator) -> str:
@@ -123,17 +123,24 @@ def isp_name(key: str, tr: Translator) -> str:
 def report_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[Table]:
     tables = []
     figure_columns = _figure_columns(tr, figures)
+    access_column = (Column("access", tr("rpt_by_access"), "text"), lambda g: access_name(g.access or "", tr))
     for breakdown, table_id in TABLE_IDS.items():
         names = _name_columns(breakdown, tr, regions)
         groups = figures.groups.get(breakdown, [])
-        if breakdown in ("district", "commune"):
-            groups = sorted(groups, key=lambda g: g.key)  # official code order, as GSO lists them
+        per_group: list[tuple[Column, Callable[[GroupStats], Value]]] = (
+            [access_column] if breakdown in PER_ACCESS else []
+        )
+        if breakdown in PER_ACCESS:  # official code order, as GSO lists them; fixed before mobile
+            groups = sorted(groups, key=lambda g: (g.key, access_rank(g.access)))
         tables.append(
             Table(
                 id=table_id,
                 title=tr(f"rpt_table_{table_id}"),
-                columns=[c for c, _ in names] + [c for c, _ in figure_columns],
-                rows=[[get(g.key) for _, get in names] + [get(g) for _, get in figure_columns] for g in groups],
+                columns=[c for c, _ in names] + [c for c, _ in per_group] + [c for c, _ in figure_columns],
+                rows=[
+                    [get(g.key) for _, get in names] + [get(g) for _, get in (*per_group, *figure_columns)]
+                    for g in groups
+                ],
                 flagged=[g.few_samples for g in groups],
             )
         )

@@ -53,7 +53,7 @@ def test_unit_runs_unprivileged_with_only_the_icmp_capability() -> None:
 
 def test_the_example_config_is_valid() -> None:
     config = load(REPO / "deploy" / "agent" / "agent.example.toml", environ={})
-    assert config.site.district_name == "Thành phố Thanh Hóa" and config.schedule.heavy_allowed(12)
+    assert config.site.commune_name == "Phường Hạc Thành" and config.schedule.heavy_allowed(12)
 
 
 def test_installer_takes_the_bundle_enroll_made(tmp_path: Path) -> None:

@@ -1,0 +1,173 @@
+"""The report's pictures, drawn once as PNG for both the PDF and the DOCX: median download by
+former district (fixed and mobile side by side, never one bar over both), the weekly trend by ISP,
+and the map of the 2025 communes shaded by median fixed download.
+
+Drawn with matplotlib's object API (no pyplot: no global state, safe in a server) in DejaVu Sans,
+which matplotlib ships and which carries every Vietnamese letter. Legends sit inside each figure,
+and each figure is sized for the page it goes on.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from matplotlib.axes import Axes
+from matplotlib.collections import PatchCollection
+from matplotlib.dates import date2num, num2date
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Polygon
+from matplotlib.ticker import FuncFormatter
+
+from dokiem.i18n import Translator
+
+COLORS = {"fixed": "#1f77b4", "mobile": "#ff7f0e"}
+LINE_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f")
+CLASS_COLORS = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")  # slow → fast (red → green)
+NO_DATA, THIN = "#ffffff", "#d9d9d9"
+DPI = 200
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A PNG and the size it is drawn for, in inches."""
+
+    png: bytes
+    width: float
+    height: float
+
+
+def _picture(figure: Figure) -> Picture:
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=DPI)
+    width, height = figure.get_size_inches()
+    return Picture(out.getvalue(), float(width), float(height))
+
+
+def _figure(width: float, height: float) -> Figure:
+    figure = Figure(figsize=(width, height), layout="constrained")
+    figure.set_facecolor("white")
+    return figure
+
+
+def _speed_axis(axis: Any, tr: Translator) -> None:
+    axis.set_major_formatter(FuncFormatter(lambda value, _: tr.number(value, 0)))
+
+
+def district_chart(
+    rows: Sequence[tuple[str, float | None, float | None]], title: str, tr: Translator, width: float,
+    max_height: float,
+) -> Picture:  # fmt: skip
+    """Median download by former district: a fixed and a mobile bar each, fastest fixed first; as tall
+    as the rows need, no taller than ``max_height`` inches."""
+    ordered = sorted(rows, key=lambda row: -(row[1] or 0))
+    height = min(max_height, 1.2 + 0.3 * len(ordered))
+    figure = _figure(width, height)
+    axes = figure.add_subplot()
+    positions = range(len(ordered))
+    for offset, access, medians in ((-0.2, "fixed", [r[1] for r in ordered]), (0.2, "mobile", [r[2] for r in ordered])):
+        bars = axes.barh([p + offset for p in positions], [m or 0.0 for m in medians], height=0.38,
+                         color=COLORS[access], label=tr(f"access_{access}"))  # fmt: skip
+        labels = [tr.number(m, 1) if m is not None else "–" for m in medians]
+        axes.bar_label(bars, labels=labels, padding=2, fontsize=6)
+    axes.set_yticks(list(positions), [row[0] for row in ordered], fontsize=7)
+    axes.invert_yaxis()
+    _speed_axis(axes.xaxis, tr)
+    axes.tick_params(axis="x", labelsize=7)
+    axes.margins(x=0.12)
+    axes.set_title(title, fontsize=10, loc="left", fontweight="bold")
+    axes.legend(loc="lower right", fontsize=8, frameon=True)
+    return _picture(figure)
+
+
+def trend_chart(
+    trend: dict[str, list[tuple[datetime, float]]], names: dict[str, str], title: str, tr: Translator,
+    width: float = 9.5, height: float = 4.6,
+) -> Picture:  # fmt: skip
+    """Weekly median download, a line per ISP network; the legend under the plot, inside the figure."""
+    figure = _figure(width, height)
+    axes = figure.add_subplot()
+    for n, key in enumerate(sorted(trend)):
+        days = [_day(when) for when, _ in trend[key]]
+        axes.plot(days, [value for _, value in trend[key]], marker="o", markersize=2.5, linewidth=1.4,
+                  color=LINE_COLORS[n % len(LINE_COLORS)], label=names.get(key, key))  # fmt: skip
+    _speed_axis(axes.yaxis, tr)
+    axes.xaxis.set_major_formatter(FuncFormatter(_day_month))
+    axes.tick_params(labelsize=7)
+    axes.set_ylim(bottom=0)
+    axes.grid(axis="y", linewidth=0.3)
+    axes.set_title(title, fontsize=10, loc="left", fontweight="bold")
+    figure.legend(loc="outside lower center", ncols=min(4, max(1, len(trend))), fontsize=7, frameon=False)
+    return _picture(figure)
+
+
+def _day(moment: datetime) -> float:
+    return float(date2num(moment))  # type: ignore[no-untyped-call]
+
+
+def _day_month(value: float, _: int) -> str:
+    return f"{num2date(value):%d/%m}"  # type: ignore[no-untyped-call]
+
+
+def class_edges(fixed_thresholds: Sequence[float]) -> list[float]:
+    """Class limits for the map from the national fixed-line targets: half the lowest, the lowest,
+    half the highest, the highest (100, 200, 500, 1.000 Mbit/s for 200 and 1.000)."""
+    targets = sorted({t for t in fixed_thresholds if t > 0}) or [200.0]
+    low, high = targets[0], targets[-1]
+    if high <= low:
+        return [low / 2, low, low * 2, low * 4]
+    return [low / 2, low, high / 2 if high / 2 > low else (low + high) / 2, high]
+
+
+def _class(value: float, edges: Sequence[float]) -> int:
+    return sum(value >= edge for edge in edges)
+
+
+def commune_map(
+    features: Sequence[dict[str, Any]], values: dict[str, float], thin: set[str], edges: Sequence[float], title: str,
+    tr: Translator, width: float = 6.8, height: float = 8.2,
+) -> Picture:  # fmt: skip
+    """Each commune shaded by its class of median fixed download; grey where there are too few tests to
+    publish (never shaded by a figure), white where there is none."""
+    figure = _figure(width, height)
+    axes: Axes = figure.add_subplot()
+    patches, colors = [], []
+    for feature in features:
+        code = feature["id"]
+        if code in thin:
+            color = THIN
+        elif code in values:
+            color = CLASS_COLORS[_class(values[code], edges)]
+        else:
+            color = NO_DATA
+        for ring in _outer_rings(feature["geometry"]):
+            patches.append(Polygon(ring, closed=True))
+            colors.append(color)
+    axes.add_collection(PatchCollection(patches, facecolors=colors, edgecolors="#555555", linewidths=0.25))
+    axes.autoscale_view()
+    axes.set_aspect(1 / 0.94)  # a degree of longitude is ~0.94 of a degree of latitude at 20° N
+    axes.set_axis_off()
+    axes.set_title(title, fontsize=10, loc="left", fontweight="bold")
+    axes.legend(handles=_legend(edges, tr), loc="lower left", fontsize=7, frameon=True, title="Mbit/s",
+                title_fontsize=7)  # fmt: skip
+    return _picture(figure)
+
+
+def _outer_rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    return [polygon[0] for polygon in polygons]
+
+
+def _legend(edges: Sequence[float], tr: Translator) -> list[Patch]:
+    bounds = [tr.number(edge, 0) for edge in edges]
+    labels = [f"< {bounds[0]}"] + [f"{a} – {b}" for a, b in itertools.pairwise(bounds)]
+    labels.append(f"≥ {bounds[-1]}")
+    handles = [Patch(facecolor=color, edgecolor="#555555", label=label) for color, label in
+               zip(CLASS_COLORS, labels, strict=True)]  # fmt: skip
+    handles.append(Patch(facecolor=THIN, edgecolor="#555555", label=tr("rpt_map_thin")))
+    handles.append(Patch(facecolor=NO_DATA, edgecolor="#555555", label=tr("rpt_map_none")))
+    return handles
