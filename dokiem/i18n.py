@@ -189,6 +189,101 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Tốc độ tải xuống cố định trung vị theo xã (từ 01/7/2025)",
         "Median fixed download by commune (since 2025-07-01)",
     ),
+    "docx_title": ("BÁO CÁO", "REPORT"),
+    "docx_subtitle": (
+        "Kết quả đo kiểm chất lượng dịch vụ truy nhập Internet băng rộng {quarter} trên địa bàn tỉnh {province}",
+        "Broadband Internet access quality measured in {province}, {quarter}",
+    ),
+    "docx_recipients": ("Nơi nhận:", "To:"),
+    "docx_s_summary": ("I. TÓM TẮT KẾT QUẢ", "I. SUMMARY OF FINDINGS"),
+    "docx_s_method": ("II. PHƯƠNG PHÁP ĐO", "II. METHOD"),
+    "docx_s_districts": ("III. KẾT QUẢ THEO HUYỆN CŨ", "III. RESULTS BY FORMER DISTRICT"),
+    "docx_s_communes": ("IV. KẾT QUẢ THEO XÃ (TỪ 01/7/2025)", "IV. RESULTS BY COMMUNE (SINCE 2025-07-01)"),
+    "docx_s_isps": ("V. KẾT QUẢ THEO NHÀ MẠNG", "V. RESULTS BY ISP"),
+    "docx_s_thresholds": (
+        "VI. SO VỚI NGƯỠNG QUỐC GIA VÀ QCVN 34:2022/BTTTT",
+        "VI. AGAINST THE NATIONAL THRESHOLDS AND QCVN 34:2022/BTTTT",
+    ),
+    "docx_s_change": ("VII. THAY ĐỔI SO VỚI QUÝ TRƯỚC", "VII. CHANGE FROM THE PREVIOUS QUARTER"),
+    "docx_s_thin": ("VIII. CÁC NHÓM CHƯA ĐỦ SỐ LƯỢT ĐO", "VIII. GROUPS WITH TOO FEW TESTS"),
+    "docx_s_annex": ("PHỤ LỤC: KẾT QUẢ THEO XÃ", "ANNEX: RESULTS BY COMMUNE"),
+    "docx_p_method": (
+        "Thiết bị đo đặt tại trụ sở UBND xã đo theo phương pháp của i-Speed (VNNIC): tải xuống, tải lên qua"
+        " nhiều luồng HTTP song song, bỏ giai đoạn khởi động, độ trễ và độ biến thiên từ các yêu cầu HTTP lặp lại."
+        " Đường truyền cố định và di động được tính riêng, không gộp thành một số liệu. Xã là đơn vị hành chính"
+        " từ 01/7/2025; huyện cũ là huyện trước ngày đó, suy ra từ bảng chuyển đổi của cơ quan thống kê.",
+        "Agents in the commune offices measure as VNNIC's i-Speed does: download and upload over several parallel"
+        " HTTP streams with a warm-up left out, latency and jitter from repeated HTTP requests. Fixed and mobile"
+        " lines are counted apart, never in one figure. A commune is a unit since 2025-07-01; a former district"
+        " is the district before that day, derived from the statistics office's conversion table.",
+    ),
+    "docx_p_districts": (
+        "Bảng dưới đây nêu số liệu từng huyện cũ, cố định và di động tách riêng, theo thứ tự mã hành chính;"
+        " dấu * đánh dấu nhóm chưa đủ số lượt đo.",
+        "The table gives each former district's figures, fixed and mobile apart, in code order; * marks a"
+        " group with too few tests.",
+    ),
+    "docx_p_communes": (
+        "Bản đồ tô màu các xã theo tốc độ tải xuống cố định trung vị; xã chưa đủ số lượt đo để màu xám, không"
+        " xếp hạng. Số liệu từng xã ở Phụ lục.",
+        "The map shades each commune by its median fixed download; a commune with too few tests is grey, not"
+        " ranked. Each commune's figures are in the annex.",
+    ),
+    "docx_p_isps": (
+        "Mạng cố định và mạng di động của cùng một nhà mạng là hai dịch vụ, được tính riêng.",
+        "An ISP's fixed and mobile networks are two services, counted apart.",
+    ),
+    "docx_p_thresholds": (
+        "Tỷ lệ lượt đo so với gói cước (QCVN 34:2022/BTTTT: tốc độ tải xuống trung bình ≥ 0,8 lần gói cước) và"
+        " tỷ lệ lượt đo đạt từng ngưỡng quốc gia, mỗi ngưỡng chỉ tính trên loại truy nhập của nó.",
+        "Shares of tests against the subscribed plan (QCVN 34:2022/BTTTT: mean download ≥ 0.8 × the plan) and"
+        " of tests meeting each national threshold, each counted on its own access type only.",
+    ),
+    "docx_p_change": (
+        "Thay đổi của trung vị và số lượt đo so với quý trước, từng huyện cũ và loại truy nhập.",
+        "Change of the medians and of the tests from the previous quarter, by former district and access type.",
+    ),
+    "docx_thin": ("{level}: {count} nhóm — {groups}.", "{level}: {count} groups — {groups}."),
+    "docx_thin_none": ("Mọi nhóm đều đủ số lượt đo.", "Every group has enough tests."),
+    "rpt_table_summary": ("Số liệu chính", "Key figures"),
+    "kf_indicator": ("Chỉ tiêu", "Indicator"),
+    "kf_value": ("Giá trị", "Value"),
+    "kf_median": ("Tải xuống trung vị toàn tỉnh (Mbit/s)", "Province median download (Mbit/s)"),
+    "kf_target": ("Ngưỡng tải xuống quốc gia thấp nhất (Mbit/s)", "Lowest national download threshold (Mbit/s)"),
+    "kf_ranked": ("Số huyện cũ đủ số lượt đo", "Former districts with enough tests"),
+    "kf_meeting": ("Số huyện cũ có trung vị đạt ngưỡng", "Former districts whose median meets it"),
+    "kf_lowest": ("Thấp nhất: {name} (Mbit/s)", "Lowest: {name} (Mbit/s)"),
+    "kf_highest": ("Cao nhất: {name} (Mbit/s)", "Highest: {name} (Mbit/s)"),
+    "kf_lowest_change": (
+        "Huyện thấp nhất: thay đổi so với quý trước (%)",
+        "Lowest district: change on the previous quarter (%)",
+    ),
+    "kf_thin_communes": ("Số xã chưa đủ số lượt đo để công bố", "Communes with too few tests to publish"),
+    "kf_fastest_isp": ("Nhà mạng nhanh nhất: {isp} (Mbit/s)", "Fastest ISP: {isp} (Mbit/s)"),
+    "kf_min_samples": ("Số lượt đo thành công tối thiểu của một nhóm", "Fewest successful tests a group needs"),
+    "fd_no_tests": ("{access}: không có lượt đo nào trong quý.", "{access}: no tests this quarter."),
+    "fd_median": (
+        "{access}: tốc độ tải xuống trung vị toàn tỉnh đạt {median} Mbit/s.",
+        "{access}: the province's median download is {median} Mbit/s.",
+    ),
+    "fd_meeting": (
+        "{meeting} trên {ranked} huyện cũ đủ số lượt đo có trung vị tải xuống {access} đạt {target} Mbit/s.",
+        "{meeting} of {ranked} former districts with enough tests reach {target} Mbit/s median {access} download.",
+    ),
+    "fd_lowest": ("{name} thấp nhất với {median} Mbit/s{change}.", "{name} is lowest at {median} Mbit/s{change}."),
+    "fd_down": (", giảm {pct}% so với quý trước", ", down {pct}% from the previous quarter"),
+    "fd_up": (", tăng {pct}% so với quý trước", ", up {pct}% from the previous quarter"),
+    "fd_highest": ("{name} cao nhất với {median} Mbit/s.", "{name} is highest at {median} Mbit/s."),
+    "fd_thin": (
+        "{count} xã có quá ít lượt đo {access} để công bố (dưới {minimum} lượt thành công); các xã này được liệt kê,"
+        " không xếp hạng.",
+        "{count} communes have too few {access} tests to publish (under {minimum} successful tests); they are"
+        " listed, not ranked.",
+    ),
+    "fd_fastest_isp": (
+        "Nhà mạng có trung vị tải xuống cao nhất: {isp}, {median} Mbit/s.",
+        "The ISP with the highest median download: {isp}, {median} Mbit/s.",
+    ),
     "rpt_map_thin": ("Chưa đủ số lượt đo", "Not enough tests"),
     "rpt_map_none": ("Chưa có lượt đo", "No tests"),
     "rpt_chart_isp_trend": (

@@ -14,12 +14,16 @@ from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.thresholds import Thresholds
 from reports.charts import Picture, class_edges, commune_map, district_chart, trend_chart
+from reports.docx import PICTURE_SIZE, Section, write_docx
+from reports.findings import findings, key_figures
+from reports.letterhead import Letterhead
+from reports.outline import outline
 from reports.pdf import write_pdf
 from reports.quarterly import Quarter, QuarterlyFigures, quarterly_figures
 from reports.sheets import write_csv, write_xlsx
-from reports.tables import isp_name, report_tables, thresholds_table
+from reports.tables import Table, isp_name, report_tables, thresholds_table
 
-FORMATS = ("xlsx", "pdf", "csv")
+FORMATS = ("xlsx", "pdf", "csv", "docx")
 PDF_PICTURE = (10.5, 6.9)  # inches a landscape A4 page holds inside the PDF's margins
 ROMAN = ("I", "II", "III", "IV")
 
@@ -45,9 +49,14 @@ def quarter_label(quarter: Quarter, tr: Translator) -> str:
     return tr("rpt_quarter", roman=ROMAN[quarter.number - 1], number=quarter.number, year=quarter.year)
 
 
+def _names(figures: QuarterlyFigures, regions: Regions) -> str:
+    """The report's province(s) by name, once each (a province has a group per access type)."""
+    provinces = dict.fromkeys(g.key for g in figures.groups.get("province", []))
+    return ", ".join(regions.provinces[p].name if p in regions.provinces else p for p in provinces) or "–"
+
+
 def _intro(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[str]:
-    provinces = [g.key for g in figures.groups.get("province", [])]
-    names = ", ".join(regions.provinces[p].name if p in regions.provinces else p for p in provinces) or "–"
+    names = _names(figures, regions)
     groups = figures.groups.get("province", [])
     rules = figures.rules.report
     last_day = figures.quarter.end - timedelta(days=1)
@@ -66,21 +75,23 @@ def _intro(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[
     return lines
 
 
-def pictures(figures: QuarterlyFigures, regions: Regions, tr: Translator, width: float, height: float) -> list[Picture]:
+def pictures(
+    figures: QuarterlyFigures, regions: Regions, tr: Translator, width: float, height: float
+) -> dict[str, Picture]:
     """The district chart, the ISP trend and the commune map, for a page ``width`` × ``height`` inches."""
-    out = []
+    out = {}
     districts = district_medians(figures, regions)
     if districts:
-        out.append(district_chart(districts, tr("rpt_chart_districts"), tr, width, height))
+        out["districts"] = district_chart(districts, tr("rpt_chart_districts"), tr, width, height)
     if figures.isp_trend:
         names = {key: isp_name(key, tr) for key in figures.isp_trend}
-        out.append(trend_chart(figures.isp_trend, names, tr("rpt_chart_isp_trend"), tr, width, min(height, 5.0)))
+        out["trend"] = trend_chart(figures.isp_trend, names, tr("rpt_chart_isp_trend"), tr, width, min(height, 5.0))
     shaded = commune_shading(figures, regions)
     if shaded is not None:
         features, values, thin = shaded
         edges = class_edges([t.download_mbps for t in figures.rules.thresholds
                              if t.download_mbps and (t.access is None or t.access.value == "fixed")])  # fmt: skip
-        out.append(commune_map(features, values, thin, edges, tr("rpt_map_title"), tr, min(width, 6.8), height))
+        out["map"] = commune_map(features, values, thin, edges, tr("rpt_map_title"), tr, min(width, 6.8), height)
     return out
 
 
@@ -108,14 +119,27 @@ def commune_shading(
     return features, values, {g.key for g in fixed if g.few_samples}
 
 
+def _docx_parts(
+    figures: QuarterlyFigures, regions: Regions, tr: Translator, tables: dict[str, Table], thresholds: Table,
+    sentences: list[str],
+) -> tuple[str, str, list[Section]]:  # fmt: skip
+    """The Word report's title, subtitle and sections."""
+    drawn = pictures(figures, regions, tr, *PICTURE_SIZE)
+    method = [*_intro(figures, tr, regions)[1:], tr("docx_p_method")]
+    subtitle = tr("docx_subtitle", quarter=quarter_label(figures.quarter, tr), province=_names(figures, regions))
+    return tr("docx_title"), subtitle, outline(tables, thresholds, sentences, method, drawn, tr)
+
+
 def write_report(
-    figures: QuarterlyFigures, formats: Iterable[str], out_dir: Path, tr: Translator, regions: Regions
-) -> list[Path]:
+    figures: QuarterlyFigures, formats: Iterable[str], out_dir: Path, tr: Translator, regions: Regions,
+    letterhead: Letterhead | None = None,
+) -> list[Path]:  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = report_tables(figures, tr, regions)
+    tables = [key_figures(figures, regions, tr), *report_tables(figures, tr, regions)]
     thresholds = thresholds_table(figures, tr)
     title = tr("rpt_title", quarter=quarter_label(figures.quarter, tr))
-    intro = _intro(figures, tr, regions)
+    sentences = findings(figures, regions, tr)
+    intro = [*_intro(figures, tr, regions), *sentences]
     stem = f"dokiem-quarterly-{figures.quarter}-{tr.lang}"
     written: list[Path] = []
     for fmt in formats:
@@ -126,8 +150,11 @@ def write_report(
                 write_xlsx([*tables, thresholds], [title, *intro], out_dir / f"{stem}.xlsx", tr("rpt_few_samples"))
             )
         elif fmt == "pdf":
-            drawn = pictures(figures, regions, tr, *PDF_PICTURE)
+            drawn = list(pictures(figures, regions, tr, *PDF_PICTURE).values())
             written.append(write_pdf(out_dir / f"{stem}.pdf", title, intro, tables, thresholds, drawn, tr))
+        elif fmt == "docx":
+            document = _docx_parts(figures, regions, tr, {t.id: t for t in tables}, thresholds, sentences)
+            written.append(write_docx(out_dir / f"{stem}.docx", letterhead or Letterhead(), *document, tr))
         else:
             raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     return written

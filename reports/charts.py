@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,6 +55,11 @@ def _figure(width: float, height: float) -> Figure:
     return figure
 
 
+def _title(axes: Axes, title: str, width: float) -> None:
+    """A bold title at the left, wrapped to the figure's width (about 12 characters an inch at 10 pt)."""
+    axes.set_title("\n".join(textwrap.wrap(title, int(width * 12))), fontsize=10, loc="left", fontweight="bold")
+
+
 def _speed_axis(axis: Any, tr: Translator) -> None:
     axis.set_major_formatter(FuncFormatter(lambda value, _: tr.number(value, 0)))
 
@@ -67,7 +73,7 @@ def district_chart(
     ordered = sorted(rows, key=lambda row: -(row[1] or 0))
     height = min(max_height, 1.2 + 0.3 * len(ordered))
     figure = _figure(width, height)
-    axes = figure.add_subplot()
+    axes: Axes = figure.add_subplot()
     positions = range(len(ordered))
     for offset, access, medians in ((-0.2, "fixed", [r[1] for r in ordered]), (0.2, "mobile", [r[2] for r in ordered])):
         bars = axes.barh([p + offset for p in positions], [m or 0.0 for m in medians], height=0.38,
@@ -79,7 +85,7 @@ def district_chart(
     _speed_axis(axes.xaxis, tr)
     axes.tick_params(axis="x", labelsize=7)
     axes.margins(x=0.12)
-    axes.set_title(title, fontsize=10, loc="left", fontweight="bold")
+    _title(axes, title, width)
     axes.legend(loc="lower right", fontsize=8, frameon=True)
     return _picture(figure)
 
@@ -90,7 +96,7 @@ def trend_chart(
 ) -> Picture:  # fmt: skip
     """Weekly median download, a line per ISP network; the legend under the plot, inside the figure."""
     figure = _figure(width, height)
-    axes = figure.add_subplot()
+    axes: Axes = figure.add_subplot()
     for n, key in enumerate(sorted(trend)):
         days = [_day(when) for when, _ in trend[key]]
         axes.plot(days, [value for _, value in trend[key]], marker="o", markersize=2.5, linewidth=1.4,
@@ -100,7 +106,7 @@ def trend_chart(
     axes.tick_params(labelsize=7)
     axes.set_ylim(bottom=0)
     axes.grid(axis="y", linewidth=0.3)
-    axes.set_title(title, fontsize=10, loc="left", fontweight="bold")
+    _title(axes, title, width)
     figure.legend(loc="outside lower center", ncols=min(4, max(1, len(trend))), fontsize=7, frameon=False)
     return _picture(figure)
 
@@ -151,7 +157,7 @@ def commune_map(
     axes.autoscale_view()
     axes.set_aspect(1 / 0.94)  # a degree of longitude is ~0.94 of a degree of latitude at 20° N
     axes.set_axis_off()
-    axes.set_title(title, fontsize=10, loc="left", fontweight="bold")
+    _title(axes, title, width)
     axes.legend(handles=_legend(edges, tr), loc="lower left", fontsize=7, frameon=True, title="Mbit/s",
                 title_fontsize=7)  # fmt: skip
     return _picture(figure)

@@ -39,21 +39,36 @@ def report_group() -> None:
 )
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Folder to write into (created if missing).")  # fmt: skip
-@click.option("--format", "formats", default="xlsx,pdf,csv", show_default=True, help="Comma-separated: xlsx,pdf,csv.")
+@click.option(
+    "--format",
+    "formats",
+    default="xlsx,pdf,csv",
+    show_default=True,
+    help="Comma-separated: xlsx, pdf, csv, docx (the Word document the department edits and signs).",
+)
+@click.option(
+    "--letterhead",
+    "letterhead_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML with the issuing body, number, signer and recipients for the DOCX (see "
+    "deploy/report-letterhead.example.toml); blanks are left for the office otherwise.",
+)
 @thresholds_option
 @click.option("--archive", "archive_url", help="Archive URL (default: the collector config's archive_url).")
 @collector_config_option
 @click.pass_obj
 def quarterly_command(
-    tr: Translator, quarter: Quarter | None, out_dir: Path, formats: str, thresholds_path: Path | None,
-    archive_url: str | None, config_path: Path | None,
+    tr: Translator, quarter: Quarter | None, out_dir: Path, formats: str, letterhead_path: Path | None,
+    thresholds_path: Path | None, archive_url: str | None, config_path: Path | None,
 ) -> None:  # fmt: skip
-    """Write the quarterly report: per province, district, commune, ISP and access type."""
+    """Write the quarterly report: per province, former district, commune, ISP, fixed and mobile apart."""
     from dokiem.regions import Regions
     from reports.build import read_figures, write_report
+    from reports.letterhead import load_letterhead
     from reports.pdf import FontMissing
 
     chosen = _formats(formats)
+    letterhead = load_or_exit(load_letterhead, letterhead_path, tr)
     if quarter is None:
         quarter = Quarter.containing(datetime.now(UTC)).previous()
     rules = load_or_exit(load_thresholds, thresholds_path, tr)
@@ -75,7 +90,7 @@ def quarterly_command(
         raise click.ClickException(tr("rpt_no_results", quarter=str(quarter), where=archive.where))
     click.echo(tr("rpt_read", count=tr.number(figures.tests, 0), quarter=str(quarter)), err=True)
     try:
-        for path in write_report(figures, chosen, out_dir, tr, regions):
+        for path in write_report(figures, chosen, out_dir, tr, regions, letterhead):
             click.echo(tr("rpt_written", path=path))
     except FontMissing as exc:
         raise click.ClickException(str(exc)) from None

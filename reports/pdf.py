@@ -24,7 +24,7 @@ from reportlab.platypus.flowables import Flowable
 
 from dokiem.i18n import Translator
 from reports.charts import Picture
-from reports.tables import Table, Value
+from reports.tables import Table, format_value
 
 FONT_DIRS = (
     "/usr/share/fonts/truetype/dejavu",
@@ -62,24 +62,6 @@ def register_fonts() -> tuple[str, str]:
         f"DejaVuSans.ttf and DejaVuSans-Bold.ttf are not in {', '.join(dirs)}: install Debian's fonts-dejavu-core "
         "or set DOKIEM_REPORT_FONT_DIR to a folder holding them"
     )
-
-
-def format_value(value: Value, kind: str, tr: Translator) -> str:
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, str):
-        return value
-    if kind in ("int", "delta_int"):
-        text = f"{int(value):,}".replace(",", "." if tr.lang == "vi" else ",")
-        return f"+{text}" if kind == "delta_int" and value > 0 else text
-    if kind == "share":
-        return tr.number(100 * value, 1) + "%"
-    if kind == "ratio":
-        return tr.number(value, 2)
-    if kind == "pct":
-        return tr.number(value, 2)
-    text = tr.number(value, 1)
-    return f"+{text}" if kind == "delta_mbps" and value > 0 else text
 
 
 class _Styles:

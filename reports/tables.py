@@ -13,7 +13,7 @@ from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from reports.quarterly import PER_ACCESS, GroupStats, QuarterlyFigures, access_rank, split_isp_key
 
-Kind = Literal["text", "int", "mbps", "ms", "pct", "share", "ratio", "delta_mbps", "delta_int", "flag"]
+Kind = Literal["text", "int", "mbps", "ms", "pct", "share", "ratio", "delta_mbps", "delta_int", "flag", "number"]
 Value = str | int | float | None
 
 # breakdown -> table id (file and sheet names stay English and stable)
@@ -169,3 +169,24 @@ def thresholds_table(figures: QuarterlyFigures, tr: Translator) -> Table:
         rows=rows,
         flagged=[False] * len(rows),
     )
+
+
+def format_value(value: Value, kind: str, tr: Translator) -> str:
+    """A cell as a person reads it (PDF, DOCX, the findings): Vietnamese number format in Vietnamese."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, str):
+        return value
+    if kind == "number":  # a key figure: a count (int) without decimals, a measured value with one
+        return tr.number(value, 0 if isinstance(value, int) else 1)
+    if kind in ("int", "delta_int"):
+        text = f"{int(value):,}".replace(",", "." if tr.lang == "vi" else ",")
+        return f"+{text}" if kind == "delta_int" and value > 0 else text
+    if kind == "share":
+        return tr.number(100 * value, 1) + "%"
+    if kind == "ratio":
+        return tr.number(value, 2)
+    if kind == "pct":
+        return tr.number(value, 2)
+    text = tr.number(value, 1)
+    return f"+{text}" if kind == "delta_mbps" and value > 0 else text

@@ -1,0 +1,141 @@
+"""The summary of findings: the key figures as a table, and sentences built from that table alone.
+
+Every number a sentence says is a cell of the key-figures table (or of the group tables it names),
+formatted the same way, so an officer who edits a sentence can check it against the annex. Former
+districts and communes with fewer successful tests than ``min_samples`` are counted and listed,
+never ranked: the lowest and highest are taken among the groups with enough tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dokiem.i18n import Translator
+from dokiem.regions import Regions
+from reports.quarterly import ACCESS_ORDER, GroupStats, QuarterlyFigures
+from reports.tables import Column, Table, Value, format_value, isp_name
+
+ACCESS_TYPES = ACCESS_ORDER
+
+
+@dataclass(frozen=True)
+class AccessFacts:
+    """What the sentences say about one access type."""
+
+    access: str
+    median: float | None  # the province's median download
+    target: int | float | None  # the lowest national download threshold for this access type
+    ranked: int  # former districts with enough tests
+    meeting: int  # of those, with a median at or above the target
+    lowest: GroupStats | None
+    highest: GroupStats | None
+    thin_communes: list[str]  # commune codes with too few tests of this access type
+    fastest_isp: GroupStats | None
+
+
+def access_facts(figures: QuarterlyFigures, access: str) -> AccessFacts:
+    province = figures.province(access)
+    targets = [t.download_mbps for t in figures.rules.thresholds if t.download_mbps and t.access is not None
+               and t.access.value == access]  # fmt: skip
+    lowest_target = min(targets) if targets else None
+    # a threshold is a whole number of Mbit/s as the decisions write it ("200 Mbit/s", not "200,0")
+    target = int(lowest_target) if lowest_target is not None and lowest_target.is_integer() else lowest_target
+    districts = [g for g in figures.groups.get("district", []) if g.access == access]
+    ranked = sorted((g for g in districts if not g.few_samples and g.download.median is not None),
+                    key=lambda g: (g.download.median or 0, g.key))  # fmt: skip
+    isps = [g for g in figures.groups.get("isp", []) if g.access == access and not g.few_samples]
+    return AccessFacts(
+        access=access,
+        median=province.download.median if province else None,
+        target=target,
+        ranked=len(ranked),
+        meeting=sum(1 for g in ranked if target is not None and (g.download.median or 0) >= target),
+        lowest=ranked[0] if ranked else None,
+        highest=ranked[-1] if len(ranked) > 1 else None,
+        thin_communes=sorted(g.key for g in figures.groups.get("commune", []) if g.access == access and g.few_samples),
+        fastest_isp=max(isps, key=lambda g: g.download.median or 0, default=None),
+    )
+
+
+def change_pct(group: GroupStats | None) -> float | None:
+    """The median download's change from the previous quarter, in percent."""
+    if group is None or group.previous is None or not group.previous.download.median:
+        return None
+    now, before = group.download.median, group.previous.download.median
+    return None if now is None else round(100 * (now - before) / before, 1)
+
+
+def key_figures(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> Table:
+    """The numbers the findings say, one row each, fixed and mobile apart."""
+    names = _district_names(regions)
+    rows: list[list[Value]] = []
+    for access in ACCESS_TYPES:
+        facts = access_facts(figures, access)
+        kind = tr(f"access_{access}")
+        rows += [
+            [tr("kf_median"), kind, facts.median],
+            [tr("kf_target"), kind, facts.target],
+            [tr("kf_ranked"), kind, facts.ranked],
+            [tr("kf_meeting"), kind, facts.meeting],
+        ]
+        for label, group in (("kf_lowest", facts.lowest), ("kf_highest", facts.highest)):
+            if group is not None:
+                rows.append([tr(label, name=names.get(group.key, group.key)), kind, group.download.median])
+        if (change := change_pct(facts.lowest)) is not None:
+            rows.append([tr("kf_lowest_change"), kind, change])
+        rows.append([tr("kf_thin_communes"), kind, len(facts.thin_communes)])
+        if facts.fastest_isp is not None:
+            rows.append([tr("kf_fastest_isp", isp=isp_name(facts.fastest_isp.key, tr)), kind,
+                         facts.fastest_isp.download.median])  # fmt: skip
+    rows.append([tr("kf_min_samples"), "", figures.rules.report.min_samples])
+    return Table(
+        id="summary",
+        title=tr("rpt_table_summary"),
+        columns=[
+            Column("name", tr("kf_indicator"), "text"),
+            Column("access", tr("rpt_by_access"), "text"),
+            Column("value", tr("kf_value"), "number"),
+        ],
+        rows=rows,
+        flagged=[False] * len(rows),
+    )
+
+
+def _district_names(regions: Regions) -> dict[str, str]:
+    return {code: d.name for p in regions.provinces.values() for code, d in p.districts.items()}
+
+
+def findings(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> list[str]:
+    """The summary's sentences, in the reader's language, from the same figures as ``key_figures``."""
+    names = _district_names(regions)
+    sentences = []
+
+    def number(value: int | float | None) -> str:
+        return format_value(value, "number", tr)
+
+    minimum = number(figures.rules.report.min_samples)
+    for access in ACCESS_TYPES:
+        facts = access_facts(figures, access)
+        kind = tr(f"access_{access}")
+        if facts.median is None:
+            sentences.append(tr("fd_no_tests", access=kind))
+            continue
+        sentences.append(tr("fd_median", access=kind, median=number(facts.median)))
+        if facts.target is not None and facts.ranked:
+            sentences.append(tr("fd_meeting", meeting=number(facts.meeting), ranked=number(facts.ranked),
+                                target=number(facts.target), access=kind.lower()))  # fmt: skip
+        if facts.lowest is not None:
+            change = change_pct(facts.lowest)
+            trend = "" if change is None else tr("fd_up" if change > 0 else "fd_down", pct=number(abs(change)))
+            sentences.append(tr("fd_lowest", name=names.get(facts.lowest.key, facts.lowest.key),
+                                median=number(facts.lowest.download.median), change=trend))  # fmt: skip
+        if facts.highest is not None:
+            sentences.append(tr("fd_highest", name=names.get(facts.highest.key, facts.highest.key),
+                                median=number(facts.highest.download.median)))  # fmt: skip
+        if facts.thin_communes:
+            sentences.append(tr("fd_thin", count=number(len(facts.thin_communes)), access=kind.lower(),
+                                minimum=minimum))  # fmt: skip
+        if facts.fastest_isp is not None:
+            sentences.append(tr("fd_fastest_isp", isp=isp_name(facts.fastest_isp.key, tr),
+                                median=number(facts.fastest_isp.download.median)))  # fmt: skip
+    return sentences

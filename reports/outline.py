@@ -1,0 +1,56 @@
+"""What the Word report says, section by section, from the same tables and pictures as every format."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dokiem.i18n import Translator
+from reports.charts import Picture
+from reports.docx import Section
+from reports.tables import Table
+
+DISTRICT_KEYS = ("name", "access", "agents", "tests", "down_median", "up_median", "latency_median")
+COMMUNE_KEYS = ("name", "district", "code", "access", "tests", "down_median", "up_median", "latency_median")
+ISP_KEYS = ("name", "agents", "tests", "down_median", "up_median", "latency_median")
+QUALITY_KEYS = ("name", "access", "plan_good", "plan_mid", "plan_low", "plan_mean_ratio")
+CHANGE_KEYS = ("name", "access", "down_median", "change_down_median", "change_up_median", "change_tests")
+THRESHOLD_KEYS = ("name", "access", "download", "upload", "latency")
+
+
+def outline(
+    tables: dict[str, Table], thresholds: Table, findings: list[str], method: list[str],
+    pictures: dict[str, Picture], tr: Translator,
+) -> list[Section]:  # fmt: skip
+    """The sections of the document (heading, paragraphs, tables with their columns, pictures)."""
+    province, districts, communes = tables["province"], tables["districts"], tables["communes"]
+    threshold_keys = tuple(c.key for c in province.columns if c.key.startswith("threshold_"))
+    sections: list[Section] = [
+        (tr("docx_s_summary"), findings, [(tables["summary"], ("name", "access", "value"))], []),
+        (tr("docx_s_method"), method, [], []),
+        (tr("docx_s_districts"), [tr("docx_p_districts")], [(districts, DISTRICT_KEYS)], _some(pictures, "districts")),
+        (tr("docx_s_communes"), [tr("docx_p_communes")], [], _some(pictures, "map")),
+        (tr("docx_s_isps"), [tr("docx_p_isps")], [(tables["isps"], ISP_KEYS)], _some(pictures, "trend")),
+        (tr("docx_s_thresholds"), [tr("docx_p_thresholds")],
+         [(province, QUALITY_KEYS), (province, ("name", "access", *threshold_keys)), (thresholds, THRESHOLD_KEYS)],
+         []),
+        (tr("docx_s_change"), [tr("docx_p_change")], [(districts, CHANGE_KEYS)], []),
+        (tr("docx_s_thin"), thin_groups([districts, communes], tr), [], []),
+        (tr("docx_s_annex"), [], [(communes, COMMUNE_KEYS)], []),
+    ]  # fmt: skip
+    return sections
+
+
+def _some(pictures: dict[str, Picture], name: str) -> list[Picture]:
+    return [pictures[name]] if name in pictures else []
+
+
+def thin_groups(tables: Sequence[Table], tr: Translator) -> list[str]:
+    """Each level's groups under the sample minimum, in code order: listed, never ranked."""
+    lines = []
+    for table in tables:
+        names, accesses = table.column("name"), table.column("access")
+        listed = [f"{name} ({access})" for name, access, flagged in zip(names, accesses, table.flagged, strict=True)
+                  if flagged]  # fmt: skip
+        if listed:
+            lines.append(tr("docx_thin", level=table.title, count=len(listed), groups="; ".join(listed)))
+    return lines or [tr("docx_thin_none")]
