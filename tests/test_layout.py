@@ -108,7 +108,8 @@ def test_the_agent_installs_and_runs_without_the_collector_extra(agent_alone: Pa
     python = agent_alone.parent / "python"
     collector_libs = subprocess.run(
         [str(python), "-c", "import importlib.util as u; print([m for m in ('aiohttp', 'numpy', 'reportlab',"
-         " 'xlsxwriter', 'cryptography', 'psycopg', 'amqtt', 'grafana_foundation_sdk') if u.find_spec(m)])"],
+         " 'xlsxwriter', 'cryptography', 'psycopg', 'amqtt', 'grafana_foundation_sdk', 'matplotlib', 'docx')"
+         " if u.find_spec(m)])"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert collector_libs.stdout.strip() == "[]"
