@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS results (
     province_code TEXT, district_code TEXT, commune_code TEXT, isp TEXT, access TEXT,
     failed INTEGER NOT NULL,
     download_mbps DOUBLE PRECISION, upload_mbps DOUBLE PRECISION, latency_ms DOUBLE PRECISION,
-    jitter_ms DOUBLE PRECISION, loss_pct DOUBLE PRECISION, plan_down_mbps DOUBLE PRECISION,
+    jitter_ms DOUBLE PRECISION, loss_pct DOUBLE PRECISION, plan_down_mbps DOUBLE PRECISION, flags TEXT,
     received_at DOUBLE PRECISION NOT NULL,
     influx_pending INTEGER NOT NULL DEFAULT 1,
     payload TEXT NOT NULL
@@ -75,12 +75,12 @@ CREATE INDEX IF NOT EXISTS quarantine_received ON quarantine (received_at);
 STORED_FIGURES = (*HEADLINE_FIGURES, "plan_down_mbps")  # the columns _figures fills
 REPORT_COLUMNS = (
     "agent_id", "started_ms", "province_code", "district_code", "commune_code", "isp", "access", "failed",
-    *STORED_FIGURES,
+    *STORED_FIGURES, "flags",
 )  # fmt: skip
 
 
 _INSERTED = ("result_id", "agent_id", "started_ms", "province_code", "district_code", "commune_code", "isp",
-             "access", "failed", *STORED_FIGURES, "received_at", "payload")  # fmt: skip
+             "access", "failed", *STORED_FIGURES, "flags", "received_at", "payload")  # fmt: skip
 INSERT_RESULT = (
     f"INSERT INTO results ({', '.join(_INSERTED)}) VALUES ({','.join('?' * len(_INSERTED))})"
     " ON CONFLICT (result_id) DO NOTHING"
@@ -89,6 +89,11 @@ INSERT_RESULT = (
 
 def _figures(result: Result) -> tuple[float | None, ...]:
     return (*(getattr(result, name) for name in HEADLINE_FIGURES), result.site.plan_down_mbps)
+
+
+def _flags(result: Result) -> str | None:
+    """The run's flags as one column ("cpu_saturated,wifi"), so reports can leave such runs out."""
+    return ",".join(sorted(flag.value for flag in result.flags)) or None
 
 
 def _expected_runs(first_seen: float, interval_minutes: float | None, now: float) -> int | None:
@@ -196,6 +201,21 @@ class Archive:
             if statement.strip():
                 self._db.execute(statement)
         self._add_figure_columns()
+        self._add_flags_column()
+
+    def _add_flags_column(self) -> None:
+        """Archives made before the flags column get it, filled from the payloads."""
+        try:
+            self._db.execute("SELECT flags FROM results LIMIT 0")
+            return
+        except Exception:  # the column is missing (sqlite3.OperationalError, psycopg's UndefinedColumn)
+            pass
+        self._db.execute("ALTER TABLE results ADD COLUMN flags TEXT")
+        rows = [(flags, result_id) for result_id, payload in self._db.stream("SELECT result_id, payload FROM results")
+                if (flags := _flags(Result.from_json(payload)))]  # fmt: skip
+        self._db.execute("BEGIN")
+        self._db.executemany("UPDATE results SET flags = ? WHERE result_id = ?", rows)
+        self._db.execute("COMMIT")
 
     def _add_figure_columns(self) -> None:
         """Archives made before the figure columns existed get them, filled from the payloads."""
@@ -245,7 +265,7 @@ class Archive:
             rows.append((
                 str(r.result_id), r.agent_id, _ms(r.started_at), where.province, where.district, where.commune,
                 r.site.isp, r.site.access.value if r.site.access else None, int(r.error is not None), *_figures(r),
-                now, r.to_json(),
+                _flags(r), now, r.to_json(),
             ))  # fmt: skip
         self._db.execute("BEGIN")
         try:

@@ -299,6 +299,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "rpt_agents": ("Thiết bị đo", "Agents"),
     "rpt_tests": ("Lượt đo", "Tests"),
     "rpt_failed": ("Lượt lỗi", "Failed"),
+    "rpt_excluded": (
+        "Lượt bị loại (Wi-Fi, CPU quá tải, lưu lượng khác)",
+        "Left out (Wi-Fi, CPU starved, cross traffic)",
+    ),
     "rpt_down_median": ("Tải xuống trung vị (Mbit/s)", "Download median (Mbit/s)"),
     "rpt_down_mean": ("Tải xuống trung bình (Mbit/s)", "Download mean (Mbit/s)"),
     "rpt_down_p10": ("Tải xuống p10 (Mbit/s)", "Download p10 (Mbit/s)"),

@@ -4,7 +4,8 @@ Groups are the province, each former district and 2025 commune (the archive's co
 the collector), each ISP and each access type. **Fixed and mobile lines are never one group**: the
 province, district and commune groups are per access type (an ISP's key carries it too), so no
 figure pools a 250 Mbit/s fibre line with a 60 Mbit/s 4G one. Speeds are taken over successful
-tests; failed tests are counted. Percentiles interpolate linearly between ranks
+tests that no flag marks as unsound (a CPU-starved or throttled Pi, Wi-Fi, cross traffic on the
+line: ``INVALIDATING``); failed and left-out tests are counted. Percentiles interpolate linearly between ranks
 (numpy's default). The "80/80" speed is the speed 80% of agents get at least 80% of the time: the
 20th percentile, across the group's agents, of each agent's own 20th percentile. A group with fewer
 successful tests than ``min_samples`` is flagged, not dropped.
@@ -22,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from collector.archive import REPORT_COLUMNS
-from dokiem.contract import LOCAL_TIME
+from dokiem.contract import LOCAL_TIME, Flag
 from dokiem.thresholds import Threshold, Thresholds
 
 WEEK_MS = 7 * 86_400_000
@@ -31,7 +32,9 @@ PER_ACCESS = ("province", "district", "commune")  # grouped by (code, access typ
 ACCESS_ORDER = ("fixed", "mobile")
 # the frame's column -> the archive's (REPORT_COLUMNS), so rows are read by name, never by position
 _TEXT_COLUMNS = {"agent": "agent_id", "province": "province_code", "district": "district_code",
-                 "commune": "commune_code", "isp": "isp", "access": "access"}  # fmt: skip
+                 "commune": "commune_code", "isp": "isp", "access": "access", "flags": "flags"}  # fmt: skip
+# Flags that make a run's figures unsound as a measure of the line: left out of every figure, counted
+INVALIDATING = frozenset({Flag.CPU_SATURATED, Flag.CPU_THROTTLED, Flag.WIFI, Flag.CROSS_TRAFFIC})
 _NUMBER_COLUMNS = {"download": "download_mbps", "upload": "upload_mbps", "latency": "latency_ms",
                    "jitter": "jitter_ms", "loss": "loss_pct", "plan_down": "plan_down_mbps"}  # fmt: skip
 
@@ -96,6 +99,12 @@ class Frame:
 
     def __len__(self) -> int:
         return len(self.started_ms)
+
+    @property
+    def invalid(self) -> npt.NDArray[np.bool_]:
+        """Runs a flag marks as unsound (INVALIDATING)."""
+        unsound = np.array([bool(INVALIDATING & set(label.split(","))) for label in self.labels["flags"]] + [False])
+        return unsound[self.codes["flags"]]  # code -1 (no flag) indexes the trailing False
 
 
 class _Interner:
@@ -172,6 +181,7 @@ class GroupStats:
     latency_median: float | None
     jitter_median: float | None
     loss_mean: float | None
+    excluded: int  # successful tests left out of the figures: flagged unsound (INVALIDATING)
     plan_tests: int  # successful tests whose site gave a subscribed plan
     plan_good: float | None  # shares of plan_tests at >= good ratio, between, < min ratio
     plan_mid: float | None
@@ -242,7 +252,8 @@ class _Summariser:
     def __init__(self, frame: Frame, rules: Thresholds) -> None:
         self.frame = frame
         self.rules = rules
-        self.ok = ~frame.failed
+        self.invalid = frame.invalid
+        self.ok = ~frame.failed & ~self.invalid
         self.agent_p20 = self._agent_p20()
         # access label by code; the trailing "" is what code -1 (no access type) indexes
         self.access = np.array([*frame.labels["access"], ""])
@@ -270,7 +281,8 @@ class _Summariser:
             access=access,
             agents=int((agents >= 0).sum()),
             tests=int(rows.size),
-            failed=int(rows.size - ok.size),
+            failed=int(self.frame.failed[rows].sum()),
+            excluded=int((self.invalid[rows] & ~self.frame.failed[rows]).sum()),
             download=_spread(_measured(n["download"][ok])),
             upload=_spread(_measured(n["upload"][ok])),
             latency_median=_median(_measured(n["latency"][ok])),
@@ -349,7 +361,7 @@ def access_rank(access: str | None) -> int:
 def isp_trend(frame: Frame, since: datetime) -> dict[str, list[tuple[datetime, float]]]:
     """Median download of each ISP's successful tests, week by week from ``since``."""
     down = frame.numbers["download"]
-    keep = ~frame.failed & ~np.isnan(down)
+    keep = ~frame.failed & ~frame.invalid & ~np.isnan(down)
     week = (frame.started_ms - int(since.timestamp() * 1000)) // WEEK_MS
     labels = frame.labels["isp"]
     trend: dict[str, list[tuple[datetime, float]]] = {}

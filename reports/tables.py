@@ -48,6 +48,7 @@ def _figure_columns(tr: Translator, figures: QuarterlyFigures) -> list[tuple[Col
         col("agents", "int", lambda g: g.agents),
         col("tests", "int", lambda g: g.tests),
         col("failed", "int", lambda g: g.failed),
+        col("excluded", "int", lambda g: g.excluded),
         col("down_median", "mbps", lambda g: g.download.median),
         col("down_mean", "mbps", lambda g: g.download.mean),
         col("down_p10", "mbps", lambda g: g.download.p10),

@@ -253,3 +253,23 @@ def test_no_results_bad_quarter_and_bad_thresholds_are_explained(
     with pytest.raises(ConfigError, match="plan_min_ratio"):
         bad.write_text("[report]\nplan_min_ratio = 0.99\nplan_good_ratio = 0.9\n")
         load_thresholds(bad)
+
+
+def test_runs_flagged_unsound_are_left_out_of_the_figures_and_counted(tmp_path: Path) -> None:
+    from dokiem.contract import Flag
+    from reports.quarterly import quarterly_figures
+
+    agents = synthetic_agents(REGIONS, per_district=1)[:1]  # one fixed agent in the former Thành phố Thanh Hóa
+    results = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 40, failed_share=0))
+    unsound = {r.result_id for r in results[::4]}
+    results = [r.model_copy(update={"flags": [Flag.WIFI], "download_mbps": 1.0}) if r.result_id in unsound else r
+               for r in results]  # fmt: skip
+    archive = Archive.from_url(f"sqlite://{tmp_path / 'archive.db'}")
+    archive.add(results)
+    rows = list(archive.report_rows(QUARTER.start, QUARTER.end))
+    archive.close()
+    figures = quarterly_figures(rows, [], QUARTER, load_thresholds())
+    (group,) = figures.groups["district"]
+    sound = [r.download_mbps for r in results if r.result_id not in unsound]
+    assert group.excluded == len(unsound) == 10 and group.tests == 40
+    assert group.download.median == pytest.approx(statistics.median(sound))
