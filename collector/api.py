@@ -1,4 +1,5 @@
-"""The HTTP API: /healthz (open), and behind the token /metrics, /api/agents, /api/results, /api/quarantine."""
+"""The HTTP API: /healthz and /public/ (the site ``dokiem publish`` wrote, if ``http.public_dir`` names
+it) are open; /metrics, /api/agents, /api/results, /api/quarantine are behind the token."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def _collector(request: web.Request) -> Collector:
 async def require_token(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    if request.path == "/healthz":
+    if request.path == "/healthz" or request.path.startswith(PUBLIC):
         return await handler(request)
     token = _collector(request).config.http.api_token
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -102,6 +103,9 @@ async def quarantine(request: web.Request) -> web.Response:
     return web.json_response([item.as_json() for item in kept])
 
 
+PUBLIC = "/public/"
+
+
 def create_app(collector: Collector) -> web.Application:
     app = web.Application(middlewares=[require_token])
     app[COLLECTOR] = collector
@@ -110,4 +114,14 @@ def create_app(collector: Collector) -> web.Application:
     app.router.add_get("/api/agents", agents)
     app.router.add_get("/api/results", results)
     app.router.add_get("/api/quarantine", quarantine)
+    public = collector.config.http.public_dir
+    if public is not None:
+        # files only: no listing, no symlink out of the folder (aiohttp refuses "..", 403/404)
+        public.mkdir(parents=True, exist_ok=True)  # published later: served as soon as it is there
+        app.router.add_get(PUBLIC, _public_index)
+        app.router.add_static(PUBLIC, public, show_index=False, follow_symlinks=False)
     return app
+
+
+async def _public_index(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound(f"{PUBLIC}index.html")

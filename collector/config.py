@@ -50,6 +50,7 @@ class InfluxSection(_Section):
 class HttpSection(_Section):
     listen: str = "127.0.0.1:8081"
     api_token: str | None = None
+    public_dir: Path | None = Field(default=None, description="a site from dokiem publish, served at /public/ openly")
 
 
 class Limits(_Section):

@@ -21,6 +21,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "collector": ("collector.cli", "collector_group", True),
     "up": ("dokiem.up", "up_command", True),
     "report": ("reports.cli", "report_group", True),
+    "publish": ("reports.cli", "publish_command", True),
     "grafana": ("grafana.cli", "grafana_group", True),
     "pki": ("admin.cli", "pki_group", True),
     "deploy": ("admin.cli", "deploy_group", True),

@@ -189,6 +189,105 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Tốc độ tải xuống cố định trung vị theo xã (từ 01/7/2025)",
         "Median fixed download by commune (since 2025-07-01)",
     ),
+    # dokiem publish: the public site
+    "pub_site": ("Chất lượng Internet băng rộng · {province}", "Broadband quality · {province}"),
+    "pub_title": ("Chất lượng Internet băng rộng {quarter} · {province}", "Broadband quality, {quarter} · {province}"),
+    "pub_intro": (
+        "Kết quả đo kiểm tốc độ Internet băng rộng tại các xã, phường của tỉnh {province}, {quarter}. Đường"
+        " truyền cố định và di động được tính riêng.",
+        "Broadband speeds measured in the communes of {province}, {quarter}. Fixed and mobile lines are counted apart.",
+    ),
+    "pub_province_median": (
+        "{access}: tải xuống trung vị toàn tỉnh {median} Mbit/s",
+        "{access}: province median download {median} Mbit/s",
+    ),
+    "pub_threshold": (
+        "{name}: {met} trên {shown} xã đủ số liệu đạt",
+        "{name}: {met} of {shown} communes with enough data meet it",
+    ),
+    "pub_map_title": ("Tốc độ tải xuống cố định trung vị theo xã", "Median fixed download by commune"),
+    "pub_map_districts": ("Xem theo huyện cũ (trước 01/7/2025)", "By former district (before 2025-07-01)"),
+    "pub_map_desc": (
+        "Bản đồ các xã tô màu theo tốc độ tải xuống cố định trung vị; màu xám: chưa đủ số liệu. Số liệu từng"
+        " xã có trong bảng bên dưới.",
+        "Map of the communes shaded by median fixed download; grey: not enough data. Each commune's figures"
+        " are in the table below.",
+    ),
+    "pub_map_alternative": ("Cùng số liệu dạng bảng:", "The same figures as a table:"),
+    "pub_thin": ("chưa đủ số liệu", "not enough data"),
+    "pub_thin_long": (
+        "Chưa đủ số liệu để công bố ({tests} lượt đo trong quý).",
+        "Not enough data to publish ({tests} tests this quarter).",
+    ),
+    "pub_no_tests": ("chưa có lượt đo", "no tests"),
+    "pub_communes": ("Các xã, phường", "Communes"),
+    "pub_not_ranked": (
+        "Xếp theo tên, không xếp hạng. Xã chưa đủ số liệu không được công bố số liệu.",
+        "In name order, not ranked. A commune without enough data has no figure published.",
+    ),
+    "pub_districts": ("Theo huyện cũ", "By former district"),
+    "pub_isps": ("Theo nhà mạng", "By ISP"),
+    "pub_fixed_median": ("Cố định: tải xuống trung vị (Mbit/s)", "Fixed: median download (Mbit/s)"),
+    "pub_mobile_median": ("Di động: tải xuống trung vị (Mbit/s)", "Mobile: median download (Mbit/s)"),
+    "pub_change": ("Cố định: thay đổi so với quý trước (Mbit/s)", "Fixed: change on the previous quarter (Mbit/s)"),
+    "pub_down_median": ("Tải xuống trung vị (Mbit/s)", "Median download (Mbit/s)"),
+    "pub_up_median": ("Tải lên trung vị (Mbit/s)", "Median upload (Mbit/s)"),
+    "pub_download": ("Tải xuống (Mbit/s)", "Download (Mbit/s)"),
+    "pub_upload": ("Tải lên (Mbit/s)", "Upload (Mbit/s)"),
+    "pub_figure": ("Chỉ số", "Figure"),
+    "pub_median": ("Trung vị", "Median"),
+    "pub_counts": (
+        "Độ trễ trung vị {latency} ms; {tests} lượt đo từ {agents} thiết bị đo.",
+        "Median latency {latency} ms; {tests} tests from {agents} agents.",
+    ),
+    "pub_former_district": ("Huyện cũ: {districts}", "Former district: {districts}"),
+    "pub_method_title": ("Cách đo", "How it is measured"),
+    "pub_method": (
+        "Thiết bị đo đặt tại trụ sở xã đo định kỳ như i-Speed (VNNIC): tải xuống và tải lên qua nhiều luồng"
+        " HTTP song song tới máy chủ đo trong nước, độ trễ từ các yêu cầu lặp lại. Số liệu là trung vị các lượt"
+        " đo thành công; p10 và p90 cho biết độ phân tán. Lượt đo khi thiết bị quá tải, qua Wi-Fi hoặc có lưu"
+        " lượng khác trên đường truyền bị loại. Một nhóm chỉ được công bố khi có ít nhất {minimum} lượt đo thành"
+        " công từ ít nhất {agents} thiết bị đo.",
+        "Agents in the commune offices measure on a schedule as VNNIC's i-Speed does: download and upload over"
+        " several parallel HTTP streams to a domestic test server, latency from repeated requests. Figures are"
+        " medians of the successful tests; p10 and p90 show the spread. Tests taken on an overloaded agent, over"
+        " Wi-Fi or with other traffic on the line are left out. A group is published only with at least"
+        " {minimum} successful tests from at least {agents} agents.",
+    ),
+    "pub_footer": (
+        "Số liệu chốt lúc {cut}; phương pháp dokiem {version}; dữ liệu theo giấy phép {licence}.",
+        "Data cut at {cut}; method dokiem {version}; data licensed {licence}.",
+    ),
+    "pub_open_data": ("Dữ liệu mở", "Open data"),
+    "pub_dictionary": (
+        "Dữ liệu mở dokiem — cắt lúc {cut}, giấy phép {licence} (LICENSE.txt).\n\n"
+        "communes.csv/.json, districts.csv/.json, isps.csv/.json: một dòng cho mỗi xã (từ 01/7/2025), huyện cũ"
+        " hoặc mạng của nhà mạng, theo loại truy nhập (access: fixed = cố định, mobile = di động). published ="
+        " false: chưa đủ số liệu (dưới {minimum} lượt đo thành công hoặc dưới {agents} thiết bị đo), các số"
+        " liệu để trống. tests: số lượt đo; agents: số thiết bị đo; *_median/_p10/_p90_mbps: trung vị, phân vị"
+        " 10 và 90 (Mbit/s); latency_median_ms: độ trễ trung vị (ms); download_median_change_mbps: thay đổi so"
+        " với quý trước.\n\n"
+        "tests.csv.gz: {records} lượt đo, mỗi dòng một lượt: hour (giờ địa phương, làm tròn xuống đến giờ),"
+        " province, district (huyện cũ), commune (xã từ 01/7/2025), isp, access, failed, download_mbps,"
+        " upload_mbps, latency_ms, jitter_ms, loss_pct. Không có mã thiết bị, địa chỉ IP hay tọa độ. Không"
+        " công bố: {held} lượt của các nhóm chưa đủ số liệu và {excluded} lượt bị loại (thiết bị quá tải,"
+        " Wi-Fi, lưu lượng khác).",
+        "dokiem open data — cut at {cut}, licensed {licence} (LICENSE.txt).\n\n"
+        "communes.csv/.json, districts.csv/.json, isps.csv/.json: one row per commune (since 2025-07-01),"
+        " former district or ISP network, per access type (access: fixed or mobile). published = false: not"
+        " enough data (fewer than {minimum} successful tests or fewer than {agents} agents), figures empty."
+        " tests: tests counted; agents: agents counted; *_median/_p10/_p90_mbps: median, 10th and 90th"
+        " percentile (Mbit/s); latency_median_ms: median latency (ms); download_median_change_mbps: change"
+        " from the previous quarter.\n\n"
+        "tests.csv.gz: {records} tests, one per row: hour (local time, rounded down to the hour), province,"
+        " district (former), commune (since 2025-07-01), isp, access, failed, download_mbps, upload_mbps,"
+        " latency_ms, jitter_ms, loss_pct. No agent id, IP address or coordinates. Not published: {held} tests"
+        " of groups without enough data and {excluded} tests left out (overloaded agent, Wi-Fi, cross traffic).",
+    ),
+    "pub_written": (
+        "Đã ghi trang công bố vào {out}: {files} tệp, {size}; {records} lượt đo trong dữ liệu mở.",
+        "Wrote the public site to {out}: {files} files, {size}; {records} tests in the open data.",
+    ),
     "docx_title": ("BÁO CÁO", "REPORT"),
     "docx_subtitle": (
         "Kết quả đo kiểm chất lượng dịch vụ truy nhập Internet băng rộng {quarter} trên địa bàn tỉnh {province}",

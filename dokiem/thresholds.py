@@ -44,6 +44,7 @@ class ReportRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     min_samples: int = Field(default=300, ge=1)
+    min_agents: int = Field(default=3, ge=1, description="fewer agents than this: not published (privacy)")
     plan_good_ratio: float = Field(default=0.95, gt=0, le=2)
     plan_min_ratio: float = Field(default=0.80, gt=0, le=2)
 

@@ -13,13 +13,14 @@ from dokiem.contract import LOCAL_TIME
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.thresholds import Thresholds
-from reports.charts import Picture, class_edges, commune_map, district_chart, trend_chart
+from reports.charts import Picture, commune_map, district_chart, trend_chart
 from reports.docx import PICTURE_SIZE, Section, write_docx
 from reports.findings import findings, key_figures
 from reports.letterhead import Letterhead
 from reports.outline import outline
 from reports.pdf import write_pdf
 from reports.quarterly import Quarter, QuarterlyFigures, quarterly_figures
+from reports.shading import class_edges
 from reports.sheets import write_csv, write_xlsx
 from reports.tables import Table, isp_name, report_tables, thresholds_table
 

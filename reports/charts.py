@@ -10,7 +10,6 @@ and each figure is sized for the page it goes on.
 from __future__ import annotations
 
 import io
-import itertools
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,11 +24,10 @@ from matplotlib.patches import Patch, Polygon
 from matplotlib.ticker import FuncFormatter
 
 from dokiem.i18n import Translator
+from reports.shading import CLASS_COLORS, NO_DATA, THIN, class_labels, shade
 
 COLORS = {"fixed": "#1f77b4", "mobile": "#ff7f0e"}
 LINE_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f")
-CLASS_COLORS = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")  # slow → fast (red → green)
-NO_DATA, THIN = "#ffffff", "#d9d9d9"
 DPI = 200
 
 
@@ -119,20 +117,6 @@ def _day_month(value: float, _: int) -> str:
     return f"{num2date(value):%d/%m}"  # type: ignore[no-untyped-call]
 
 
-def class_edges(fixed_thresholds: Sequence[float]) -> list[float]:
-    """Class limits for the map from the national fixed-line targets: half the lowest, the lowest,
-    half the highest, the highest (100, 200, 500, 1.000 Mbit/s for 200 and 1.000)."""
-    targets = sorted({t for t in fixed_thresholds if t > 0}) or [200.0]
-    low, high = targets[0], targets[-1]
-    if high <= low:
-        return [low / 2, low, low * 2, low * 4]
-    return [low / 2, low, high / 2 if high / 2 > low else (low + high) / 2, high]
-
-
-def _class(value: float, edges: Sequence[float]) -> int:
-    return sum(value >= edge for edge in edges)
-
-
 def commune_map(
     features: Sequence[dict[str, Any]], values: dict[str, float], thin: set[str], edges: Sequence[float], title: str,
     tr: Translator, width: float = 6.8, height: float = 8.2,
@@ -147,7 +131,7 @@ def commune_map(
         if code in thin:
             color = THIN
         elif code in values:
-            color = CLASS_COLORS[_class(values[code], edges)]
+            color = shade(values[code], edges)
         else:
             color = NO_DATA
         for ring in _outer_rings(feature["geometry"]):
@@ -169,9 +153,7 @@ def _outer_rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
 
 
 def _legend(edges: Sequence[float], tr: Translator) -> list[Patch]:
-    bounds = [tr.number(edge, 0) for edge in edges]
-    labels = [f"< {bounds[0]}"] + [f"{a} – {b}" for a, b in itertools.pairwise(bounds)]
-    labels.append(f"≥ {bounds[-1]}")
+    labels = class_labels(edges, lambda edge: tr.number(edge, 0))
     handles = [Patch(facecolor=color, edgecolor="#555555", label=label) for color, label in
                zip(CLASS_COLORS, labels, strict=True)]  # fmt: skip
     handles.append(Patch(facecolor=THIN, edgecolor="#555555", label=tr("rpt_map_thin")))

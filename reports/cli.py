@@ -97,3 +97,64 @@ def quarterly_command(
     except OSError as exc:
         raise click.ClickException(f"{out_dir}: {exc.strerror or exc}") from None
     sys.stdout.flush()
+
+
+@click.command("publish")
+@click.option("--quarter", type=ParsedParam("YEARQn", Quarter.parse, Quarter),
+              help="The quarter, e.g. 2026Q4 (default: the last complete one).")  # fmt: skip
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the site (replaced whole once the new one is written).")  # fmt: skip
+@click.option("--licence", default="CC BY 4.0", show_default=True, help="The open data's licence.")
+@click.option("--licence-url", default="https://creativecommons.org/licenses/by/4.0/", show_default=True)
+@click.option("--holder", default="Sở Khoa học và Công nghệ tỉnh Thanh Hóa", show_default=True,
+              help="Whom reusers credit.")  # fmt: skip
+@thresholds_option
+@click.option("--archive", "archive_url", help="Archive URL (default: the collector config's archive_url).")
+@collector_config_option
+@click.pass_obj
+def publish_command(
+    tr: Translator, quarter: Quarter | None, out_dir: Path, licence: str, licence_url: str, holder: str,
+    thresholds_path: Path | None, archive_url: str | None, config_path: Path | None,
+) -> None:  # fmt: skip
+    """Write the quarter's public results site and open data: pages per commune, an SVG map, CSV/JSON."""
+    import shutil
+    import tempfile
+
+    from dokiem.regions import Regions
+    from reports.build import read_figures
+    from reports.opendata import Licence
+    from reports.publish import publish
+
+    if quarter is None:
+        quarter = Quarter.containing(datetime.now(UTC)).previous()
+    rules = load_or_exit(load_thresholds, thresholds_path, tr)
+    config = load_collector_config(config_path, tr)
+    archive = open_archive_or_exit(archive_url or config.archive_url, tr)
+    regions = Regions.for_config(config.collector.regions_dir)
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        figures = read_figures(archive, quarter, rules)
+        if figures.tests == 0:
+            raise click.ClickException(tr("rpt_no_results", quarter=str(quarter), where=archive.where))
+        rows = archive.report_rows(quarter.start, quarter.end)
+        done = publish(figures, rows, regions, partial, tr, Licence(licence, licence_url, holder))
+        size = f"{tr.number(done.bytes / 2**20, 1)} MiB"
+    except (ValueError, OSError) as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise click.ClickException(str(exc)) from None
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    finally:
+        archive.close()
+    if out_dir.exists():  # the old site stays served until the new one is whole
+        old = out_dir.with_name(f".{out_dir.name}-old")
+        shutil.rmtree(old, ignore_errors=True)
+        out_dir.rename(old)
+        partial.rename(out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        partial.rename(out_dir)
+    click.echo(tr("pub_written", out=out_dir, files=len(done.files), size=size, records=tr.number(done.records, 0)))

@@ -344,7 +344,22 @@ def summarise(frame: Frame, rules: Thresholds) -> dict[str, list[GroupStats]]:
             groups = [summariser.summarise(labels[code], _access_of(breakdown, labels[code]), rows)
                       for code, rows in _groups(codes) if code >= 0]  # fmt: skip
         out[breakdown] = sorted(groups, key=lambda g: (-g.tests, g.key))
+    out["commune_isp"] = _commune_isp(frame, summariser)
     return out
+
+
+def _commune_isp(frame: Frame, summariser: _Summariser) -> list[GroupStats]:
+    """Each ISP network in each commune (key "COMMUNE/ISP|ACCESS"), for the commune's own page."""
+    communes, isps = frame.codes["commune"], frame.codes["isp"]
+    width = len(frame.labels["isp"])
+    pairs = np.where((communes >= 0) & (isps >= 0), communes * width + isps, -1)
+    groups = []
+    for pair, rows in _groups(pairs):
+        if pair >= 0:
+            isp = frame.labels["isp"][pair % width]
+            key = f"{frame.labels['commune'][pair // width]}/{isp}"
+            groups.append(summariser.summarise(key, split_isp_key(isp)[1], rows))
+    return groups
 
 
 def _access_of(breakdown: str, key: str) -> str | None:

@@ -1,0 +1,36 @@
+"""What may be shown to the public, decided once for the site, the open data and the map.
+
+A group (a commune, a former district, an ISP network, each by access type) is published only
+with at least ``min_samples`` successful sound tests from at least ``min_agents`` agents (both in
+the thresholds file's ``[report]``); otherwise it reads "not enough data", is never ranked or
+shaded, and its figures appear nowhere under the site (its per-test records are held back too).
+Runs flagged unsound (``reports.quarterly.INVALIDATING``) are left out of every figure and counted.
+"""
+
+from __future__ import annotations
+
+from dokiem.thresholds import ReportRules, Threshold
+from reports.quarterly import GroupStats, QuarterlyFigures
+
+
+def publishable(group: GroupStats | None, rules: ReportRules) -> bool:
+    """Enough successful sound tests from enough agents to show a figure (privacy and honesty)."""
+    return group is not None and not group.few_samples and group.agents >= rules.min_agents
+
+
+def threshold_counts(figures: QuarterlyFigures, threshold: Threshold) -> tuple[int, int]:
+    """(communes whose medians meet every bound, communes published) for the threshold's access type."""
+    rules = figures.rules.report
+    access = threshold.access.value if threshold.access else None
+    shown = [g for g in figures.groups.get("commune", []) if g.access == access and publishable(g, rules)]
+    return sum(_meets(g, threshold) for g in shown), len(shown)
+
+
+def _meets(group: GroupStats, threshold: Threshold) -> bool:
+    """The group's medians meet every bound the threshold sets."""
+    down, up, latency = group.download.median, group.upload.median, group.latency_median
+    return (
+        (threshold.download_mbps is None or (down is not None and down >= threshold.download_mbps))
+        and (threshold.upload_mbps is None or (up is not None and up >= threshold.upload_mbps))
+        and (threshold.latency_ms is None or (latency is not None and latency <= threshold.latency_ms))
+    )

@@ -1,0 +1,134 @@
+"""``dokiem publish``: the quarter's results as a static site for the people, and open data.
+
+What is shown follows one rule (``reports.disclosure.publishable``); the figures are the quarterly
+report's (the same ``QuarterlyFigures``), so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from collector.archive import REPORT_COLUMNS
+from dokiem import __version__
+from dokiem.contract import LOCAL_TIME
+from dokiem.i18n import Translator
+from dokiem.regions import Province, Regions
+from dokiem.thresholds import ReportRules
+from reports.disclosure import publishable
+from reports.opendata import Licence, hour_of, write_dictionary, write_level, write_licence, write_records
+from reports.quarterly import ACCESS_ORDER, INVALIDATING, GroupStats, QuarterlyFigures, split_isp_key
+from reports.site import Page, commune_page, index_page
+
+LEVELS = ("communes", "districts", "isps")
+
+
+@dataclass
+class Published:
+    """What a publication wrote, for the command's message and the benchmark."""
+
+    files: list[Path] = field(default_factory=list)
+    records: int = 0
+    held_back_records: int = 0
+    excluded_records: int = 0
+
+    @property
+    def bytes(self) -> int:
+        return sum(path.stat().st_size for path in self.files)
+
+
+def _figures_of(group: GroupStats, rules: ReportRules) -> dict[str, Any]:
+    if not publishable(group, rules):
+        return {"published": False, "tests": group.tests, "agents": None}
+    return {
+        "published": True, "tests": group.tests, "agents": group.agents,
+        "download_median_mbps": group.download.median, "download_p10_mbps": group.download.p10,
+        "download_p90_mbps": group.download.p90, "upload_median_mbps": group.upload.median,
+        "upload_p10_mbps": group.upload.p10, "upload_p90_mbps": group.upload.p90,
+        "latency_median_ms": group.latency_median,
+        "download_median_change_mbps": group.change("download_median") if publishable(group.previous, rules)
+        else None,
+    }  # fmt: skip
+
+
+def level_rows(figures: QuarterlyFigures, province: Province) -> dict[str, list[dict[str, Any]]]:
+    """Every group of each level, in code order, fixed before mobile: figures only where publishable."""
+    rules = figures.rules.report
+    order = {a: n for n, a in enumerate(ACCESS_ORDER)}
+    rows: dict[str, list[dict[str, Any]]] = {level: [] for level in LEVELS}
+    for group in sorted(figures.groups.get("commune", []), key=lambda g: (g.key, order.get(g.access or "", 9))):
+        unit = province.communes.get(group.key) or province.old_communes.get(group.key)
+        districts = province.communes[group.key].districts if group.key in province.communes else ()
+        rows["communes"].append({"code": group.key, "name": unit.name if unit else group.key,
+                                 "district": ", ".join(districts), "access": group.access,
+                                 **_figures_of(group, rules)})  # fmt: skip
+    for group in sorted(figures.groups.get("district", []), key=lambda g: (g.key, order.get(g.access or "", 9))):
+        district = province.districts.get(group.key)
+        rows["districts"].append({"code": group.key, "name": district.name if district else group.key,
+                                  "access": group.access, **_figures_of(group, rules)})  # fmt: skip
+    for group in sorted(figures.groups.get("isp", []), key=lambda g: (order.get(g.access or "", 9), g.key)):
+        rows["isps"].append({"isp": split_isp_key(group.key)[0], "access": group.access, **_figures_of(group, rules)})
+    return rows
+
+
+def records(
+    rows: Iterable[tuple[Any, ...]], published: set[tuple[str, str]], outcome: Published
+) -> Iterator[dict[str, Any]]:
+    """Per-test records of the published (commune, access) groups, anonymised; counts what is held back."""
+    index = {name: n for n, name in enumerate(REPORT_COLUMNS)}
+    for row in rows:
+        flags = row[index["flags"]]
+        if flags and INVALIDATING & set(flags.split(",")):
+            outcome.excluded_records += 1
+            continue
+        if (row[index["commune_code"]], row[index["access"]]) not in published:
+            outcome.held_back_records += 1
+            continue
+        yield {
+            "hour": hour_of(row[index["started_ms"]]), "province": row[index["province_code"]],
+            "district": row[index["district_code"]], "commune": row[index["commune_code"]], "isp": row[index["isp"]],
+            "access": row[index["access"]], "failed": bool(row[index["failed"]]),
+            "download_mbps": row[index["download_mbps"]], "upload_mbps": row[index["upload_mbps"]],
+            "latency_ms": row[index["latency_ms"]], "jitter_ms": row[index["jitter_ms"]],
+            "loss_pct": row[index["loss_pct"]],
+        }  # fmt: skip
+
+
+def publish(
+    figures: QuarterlyFigures, report_rows: Iterable[tuple[Any, ...]], regions: Regions, out: Path, tr: Translator,
+    licence: Licence, cut: datetime | None = None,
+) -> Published:  # fmt: skip
+    """Write the site and the open data under ``out``; returns what was written."""
+    codes = [g.key for g in figures.groups.get("province", [])]
+    province = next((regions.provinces[c] for c in codes if c in regions.provinces), None)
+    if province is None:
+        raise ValueError("the quarter's results name no province the region files know")
+    cut = cut or datetime.now(LOCAL_TIME)
+    outcome = Published()
+    (out / "communes").mkdir(parents=True, exist_ok=True)
+    (out / "data").mkdir(exist_ok=True)
+    rows = level_rows(figures, province)
+    footer = tr("pub_footer", cut=f"{cut:%d/%m/%Y %H:%M}", version=__version__, licence=licence.name)
+    page = Page(figures=figures, province=province, rows=rows, tr=tr, licence=licence, footer=footer)
+    outcome.files.append(_write(out / "index.html", index_page(page)))
+    for code in dict.fromkeys(row["code"] for row in rows["communes"]):
+        outcome.files.append(_write(out / "communes" / f"{code}.html", commune_page(page, code)))
+    for level in LEVELS:
+        outcome.files += write_level(out / "data", level, rows[level])
+    shown = {(row["code"], row["access"]) for row in rows["communes"] if row["published"]}
+    path, outcome.records = write_records(out / "data", records(report_rows, shown, outcome))
+    outcome.files.append(path)
+    outcome.files.append(write_licence(out / "data", licence, tr.lang))
+    dictionary = [tr("pub_dictionary", minimum=figures.rules.report.min_samples, agents=figures.rules.report.min_agents,
+                     records=outcome.records, held=outcome.held_back_records, excluded=outcome.excluded_records,
+                     cut=f"{cut:%d/%m/%Y %H:%M}", licence=licence.name)]  # fmt: skip
+    outcome.files.append(write_dictionary(out / "data", dictionary))
+    return outcome
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,229 @@
+"""The public site's pages: plain HTML and inline SVG, no script, no external file, readable on a
+360 px phone (tables scroll inside their box), with text alternatives for the maps."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from dokiem.i18n import Translator
+from dokiem.regions import Province
+from reports.disclosure import publishable, threshold_counts
+from reports.opendata import Licence
+from reports.quarterly import ACCESS_ORDER, QuarterlyFigures
+from reports.shading import CLASS_COLORS, NO_DATA, THIN, class_edges, class_labels, shade
+from reports.svgmap import Area, commune_svg
+from reports.tables import format_value
+
+SPREAD = ("median", "p10", "p90")
+STYLE = """
+body{font-family:system-ui,"DejaVu Sans",sans-serif;margin:0;color:#1a1a1a;background:#fff;line-height:1.45}
+header,main,footer{max-width:960px;margin:0 auto;padding:0 12px}
+header{border-bottom:3px solid #0b5394}h1{font-size:1.5rem;margin:.6em 0 .2em}h2{font-size:1.2rem;margin-top:1.6em}
+a{color:#0b5394}a:focus,summary:focus{outline:3px solid #f1c232;outline-offset:2px}
+.scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.9rem;min-width:100%}
+th,td{border:1px solid #999;padding:3px 6px;text-align:left}td.n{text-align:right;white-space:nowrap}
+th{background:#dde8f5}.thin{color:#595959;font-style:italic}svg{width:100%;height:auto;max-height:80vh}
+.legend{display:flex;flex-wrap:wrap;gap:6px 14px;padding:0;list-style:none;font-size:.85rem}
+.legend span{display:inline-block;width:1em;height:1em;border:1px solid #555;vertical-align:-2px;margin-right:4px}
+footer{border-top:1px solid #999;margin-top:2em;font-size:.85rem;color:#404040}
+""".strip()
+
+
+@dataclass(frozen=True)
+class Page:
+    figures: QuarterlyFigures
+    province: Province
+    rows: dict[str, list[dict[str, Any]]]
+    tr: Translator
+    licence: Licence
+    footer: str
+
+
+def _html(page: Page, title: str, body: str, depth: int) -> str:
+    home = "../" * depth
+    return (
+        f'<!doctype html><html lang="{page.tr.lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
+        f'<header><p><a href="{home}index.html">{escape(page.tr("pub_site", province=page.province.name))}</a></p>'
+        f"<h1>{escape(title)}</h1></header><main>{body}</main>"
+        f'<footer><p>{escape(page.footer)} <a href="{home}data/">{escape(page.tr("pub_open_data"))}</a></p></footer>'
+        "</body></html>\n"
+    )
+
+
+def _mbps(value: float | None, tr: Translator) -> str:
+    return format_value(value, "mbps", tr) if value is not None else "–"
+
+
+def _table(head: list[str], rows: list[list[str]], numeric_from: int) -> str:
+    """Cells are HTML already escaped by the caller."""
+    th = "".join(f'<th scope="col">{h}</th>' for h in head)
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td class="n">{c}</td>' if n >= numeric_from else f"<td>{c}</td>" for n, c in enumerate(r))
+        + "</tr>"
+        for r in rows
+    )
+    return f'<div class="scroll"><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _figure_or_thin(row: dict[str, Any] | None, key: str, tr: Translator) -> str:
+    if row is None:
+        return "–"
+    if not row["published"]:
+        return f'<span class="thin">{escape(tr("pub_thin"))}</span>'
+    return escape(_mbps(row.get(key), tr))
+
+
+def _by(rows: list[dict[str, Any]], key: str) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(row[key], row["access"]): row for row in rows}
+
+
+def _edges(figures: QuarterlyFigures) -> list[float]:
+    return class_edges([t.download_mbps for t in figures.rules.thresholds
+                        if t.download_mbps and (t.access is None or t.access.value == "fixed")])  # fmt: skip
+
+
+def _legend(page: Page) -> str:
+    labels = class_labels(_edges(page.figures), lambda v: page.tr.number(v, 0))
+    items = [(c, f"{label} Mbit/s") for c, label in zip(CLASS_COLORS, labels, strict=True)]
+    items += [(THIN, page.tr("pub_thin")), (NO_DATA, page.tr("pub_no_tests"))]
+    return (
+        '<ul class="legend">'
+        + "".join(f'<li><span style="background:{c}"></span>{escape(text)}</li>' for c, text in items)
+        + "</ul>"
+    )
+
+
+def _maps(page: Page) -> str:
+    """The communes shaded by their median fixed download, then the same by former district."""
+    if page.province.boundaries is None:
+        return ""
+    tr, edges = page.tr, _edges(page.figures)
+    features = json.loads(page.province.boundaries.read_text(encoding="utf-8"))["features"]
+    communes = {row["code"]: row for row in page.rows["communes"] if row["access"] == "fixed"}
+    districts = {row["code"]: row for row in page.rows["districts"] if row["access"] == "fixed"}
+    by_commune, by_district = {}, {}
+    for feature in features:
+        code = feature["id"]
+        unit = page.province.communes.get(code)
+        name = unit.name if unit else code
+        by_commune[code] = _area(code, name, communes.get(code), edges, f"communes/{code}.html", tr)
+        district = unit.districts[0] if unit and unit.districts else ""
+        district_name = page.province.districts[district].name if district in page.province.districts else ""
+        by_district[code] = _area(code, f"{name} ({district_name})", districts.get(district), edges, None, tr)
+    commune_map = commune_svg(features, by_commune, tr("pub_map_title"), tr("pub_map_desc"), "communes-map")
+    district_map = commune_svg(features, by_district, tr("pub_map_districts"), tr("pub_map_desc"), "districts-map")
+    return (
+        f"<h2>{escape(tr('pub_map_title'))}</h2>{commune_map}{_legend(page)}"
+        f'<p>{escape(tr("pub_map_alternative"))} <a href="#communes">{escape(tr("pub_communes"))}</a></p>'
+        f"<details><summary>{escape(tr('pub_map_districts'))}</summary>{district_map}</details>"
+    )
+
+
+def _area(code: str, name: str, row: dict[str, Any] | None, edges: list[float], href: str | None,
+          tr: Translator) -> Area:  # fmt: skip
+    if row is None:
+        return Area(code, name, NO_DATA, f"{name}: {tr('pub_no_tests')}", href)
+    if not row["published"]:
+        return Area(code, name, THIN, f"{name}: {tr('pub_thin')}", href)
+    value = row["download_median_mbps"]
+    return Area(code, name, shade(value, edges), f"{name}: {_mbps(value, tr)} Mbit/s", href)
+
+
+def index_page(page: Page) -> str:
+    tr, figures = page.tr, page.figures
+    quarter = tr("rpt_quarter", roman=("I", "II", "III", "IV")[figures.quarter.number - 1],
+                 number=figures.quarter.number, year=figures.quarter.year)  # fmt: skip
+    parts = [f"<p>{escape(tr('pub_intro', quarter=quarter, province=page.province.name))}</p>"]
+    summary = []
+    for access in ACCESS_ORDER:
+        group = figures.province(access)
+        if group is not None and group.download.median is not None:
+            summary.append(tr("pub_province_median", access=tr(f"access_{access}"),
+                              median=_mbps(group.download.median, tr)))  # fmt: skip
+    for threshold in figures.rules.thresholds:
+        met, shown = threshold_counts(figures, threshold)
+        if shown:
+            summary.append(tr("pub_threshold", met=met, shown=shown, name=threshold.name(tr.lang)))
+    parts.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in summary) + "</ul>")
+    parts.append(_maps(page))
+    districts = _by(page.rows["districts"], "code")
+    names = {code: name for (code, _), name in ((k, r["name"]) for k, r in districts.items())}
+    district_rows = [
+        [escape(names[code]), *(_figure_or_thin(districts.get((code, a)), "download_median_mbps", tr)
+                                for a in ACCESS_ORDER),
+         escape(_mbps(districts.get((code, "fixed"), {}).get("download_median_change_mbps"), tr))]
+        for code in sorted(names)
+    ]  # fmt: skip
+    parts.append(f"<h2>{escape(tr('pub_districts'))}</h2>")
+    parts.append(_table([escape(tr("rpt_by_district")), escape(tr("pub_fixed_median")),
+                         escape(tr("pub_mobile_median")), escape(tr("pub_change"))], district_rows, 1))  # fmt: skip
+    isp_rows = [
+        [escape(r["isp"]), escape(tr(f"access_{r['access']}")), _figure_or_thin(r, "download_median_mbps", tr),
+         _figure_or_thin(r, "upload_median_mbps", tr), escape(str(r["tests"]))]
+        for r in page.rows["isps"]
+    ]  # fmt: skip
+    parts.append(f"<h2>{escape(tr('pub_isps'))}</h2>")
+    parts.append(_table([escape(tr("rpt_by_isp")), escape(tr("rpt_by_access")), escape(tr("pub_down_median")),
+                         escape(tr("pub_up_median")), escape(tr("rpt_tests"))], isp_rows, 2))  # fmt: skip
+    communes = _by(page.rows["communes"], "code")
+    commune_names = {code: row["name"] for (code, _), row in communes.items()}
+    commune_rows = [
+        [f'<a href="communes/{escape(code)}.html">{escape(name)}</a>',
+         *(_figure_or_thin(communes.get((code, a)), "download_median_mbps", tr) for a in ACCESS_ORDER)]
+        for code, name in sorted(commune_names.items(), key=lambda item: item[1])
+    ]  # fmt: skip
+    parts.append(f'<h2 id="communes">{escape(tr("pub_communes"))}</h2><p>{escape(tr("pub_not_ranked"))}</p>')
+    parts.append(_table([escape(tr("rpt_by_commune")), escape(tr("pub_fixed_median")),
+                         escape(tr("pub_mobile_median"))], commune_rows, 1))  # fmt: skip
+    parts.append(f"<h2>{escape(tr('pub_method_title'))}</h2><p>{escape(_method(page))}</p>")
+    return _html(page, tr("pub_title", quarter=quarter, province=page.province.name), "".join(parts), 0)
+
+
+def _method(page: Page) -> str:
+    rules = page.figures.rules.report
+    return page.tr("pub_method", minimum=rules.min_samples, agents=rules.min_agents)
+
+
+def commune_page(page: Page, code: str) -> str:
+    tr = page.tr
+    rows = [row for row in page.rows["communes"] if row["code"] == code]
+    name = rows[0]["name"]
+    districts = [
+        page.province.districts[d].name for d in rows[0]["district"].split(", ") if d in page.province.districts
+    ]
+    parts = [f"<p>{escape(tr('pub_former_district', districts=', '.join(districts) or '–'))}</p>"]
+    for row in sorted(rows, key=lambda r: ACCESS_ORDER.index(r["access"]) if r["access"] in ACCESS_ORDER else 9):
+        parts.append(
+            f"<h2>{escape(tr('access_' + str(row['access'])) if row['access'] else tr('access_unknown'))}</h2>"
+        )
+        if not row["published"]:
+            parts.append(f'<p class="thin">{escape(tr("pub_thin_long", tests=row["tests"]))}</p>')
+            continue
+        spread = [[escape(tr(f"pub_{figure}")), *(escape(_mbps(row[f"{figure}_{k}_mbps"], tr)) for k in SPREAD)]
+                  for figure in ("download", "upload")]  # fmt: skip
+        parts.append(_table([escape(tr("pub_figure")), escape(tr("pub_median")), "p10", "p90"], spread, 1))
+        counts = tr("pub_counts", latency=_mbps(row["latency_median_ms"], tr), tests=row["tests"], agents=row["agents"])
+        parts.append(f"<p>{escape(counts)}</p>")
+    isps = [g for g in page.figures.groups.get("commune_isp", []) if g.key.startswith(f"{code}/")]
+    if isps:
+        isp_rows = []
+        for group in sorted(isps, key=lambda g: g.key):
+            isp = group.key.split("/", 1)[1].split("|")[0]
+            shown = publishable(group, page.figures.rules.report)
+            value = (
+                escape(_mbps(group.download.median, tr))
+                if shown
+                else f'<span class="thin">{escape(tr("pub_thin"))}</span>'
+            )
+            isp_rows.append([escape(isp), escape(tr(f"access_{group.access}") if group.access else ""), value])
+        parts.append(f"<h2>{escape(tr('pub_isps'))}</h2>")
+        parts.append(_table([escape(tr("rpt_by_isp")), escape(tr("rpt_by_access")), escape(tr("pub_down_median"))],
+                            isp_rows, 2))  # fmt: skip
+    parts.append(f"<h2>{escape(tr('pub_method_title'))}</h2><p>{escape(_method(page))}</p>")
+    return _html(page, name, "".join(parts), 1)

@@ -1,0 +1,82 @@
+"""The communes as an inline SVG map: no tile server, no script, small enough for a phone on a slow
+line. Each commune is a link to its page with a text title; the whole map has a title and a
+description for screen readers, and the page lists the same figures in a table."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+WIDTH = 640  # the SVG's own units; it scales to the screen
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    name: str
+    fill: str
+    label: str  # what its title says: the name and the figure, or "not enough data"
+    href: str | None
+
+
+class Projection:
+    """Longitude/latitude to the SVG's whole units: an equirectangular view true at the middle latitude."""
+
+    def __init__(self, features: Sequence[dict[str, Any]]) -> None:
+        points = [p for f in features for ring in _rings(f["geometry"]) for p in ring]
+        self.west, self.east = min(p[0] for p in points), max(p[0] for p in points)
+        self.south, self.north = min(p[1] for p in points), max(p[1] for p in points)
+        self.squash = math.cos(math.radians((self.north + self.south) / 2))
+        self.scale = WIDTH / ((self.east - self.west) * self.squash)
+        self.height = math.ceil((self.north - self.south) * self.scale)
+
+    def __call__(self, lon: float, lat: float) -> tuple[int, int]:
+        return round((lon - self.west) * self.squash * self.scale), round((self.north - lat) * self.scale)
+
+
+def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    return [polygon[0] for polygon in polygons]
+
+
+def _path(geometry: dict[str, Any], project: Projection) -> str:
+    """Outer rings as relative moves in whole units, repeated points dropped (a few KB a commune)."""
+    parts = []
+    for ring in _rings(geometry):
+        points: list[tuple[int, int]] = []
+        for lon, lat in ring:
+            point = project(lon, lat)
+            if not points or point != points[-1]:
+                points.append(point)
+        if len(points) < 3:
+            continue
+        steps = " ".join(f"{x - px} {y - py}" for (px, py), (x, y) in itertools.pairwise(points))
+        parts.append(f"M{points[0][0]} {points[0][1]}l{steps}z")
+    return "".join(parts)
+
+
+def commune_svg(
+    features: Sequence[dict[str, Any]], areas: dict[str, Area], title: str, description: str, ident: str
+) -> str:
+    """The map; a feature without an area entry is drawn plain. ``ident`` keeps two maps' ids apart."""
+    project = Projection(features)
+    shapes = []
+    for feature in features:
+        area = areas.get(feature["id"])
+        fill = area.fill if area else "#ffffff"
+        label = f"<title>{escape(area.label)}</title>" if area else ""
+        path = f'<path d="{_path(feature["geometry"], project)}" fill="{fill}">{label}</path>'
+        if area and area.href:
+            path = f'<a href="{escape(area.href)}" aria-label="{escape(area.label)}">{path}</a>'
+        shapes.append(path)
+    return (
+        f'<svg viewBox="0 0 {WIDTH} {project.height}" role="img" aria-labelledby="{ident}-t {ident}-d"'
+        ' xmlns="http://www.w3.org/2000/svg" stroke="#555" stroke-width="0.4">'
+        f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">{escape(description)}</desc>'
+        + "".join(shapes)
+        + "</svg>"
+    )

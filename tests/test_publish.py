@@ -1,0 +1,199 @@
+"""The public results site: nothing that identifies an agent or a line leaves the archive, a commune
+without enough data is marked and its figures are nowhere, the figures are the quarterly report's,
+and the collector serves it openly at /public/."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import gzip
+import io
+import json
+import re
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collector.archive import Archive
+from collector.service import Collector
+from dokiem.contract import Access, Flag, Result, ServerRef, Site
+from dokiem.i18n import Translator
+from dokiem.thresholds import SHIPPED
+from reports.tables import format_value
+from tests.brokers import Broker
+from tests.conftest import DOKIEM
+from tests.synthetic import SyntheticAgent, synthetic_results
+from tests.test_collector import TOKEN, broker, collector_config  # noqa: F401 (fixtures)
+from tests.test_report import QUARTER
+
+MIN_SAMPLES = 40
+SERVER_IPS = ("203.0.113.7", "2001:db8::77")
+
+
+def _agent(n: int, commune: str, access: Access) -> SyntheticAgent:
+    site = Site(province_code="38", commune_code=commune, isp=("VNPT", "Viettel", "FPT")[n % 3], access=access,
+                lat=19.81234 + n / 10_000, lon=105.78765 + n / 10_000,
+                plan_down_mbps=300.0 if access is Access.FIXED else None)  # fmt: skip
+    return SyntheticAgent(f"pub-{commune}-{access.value}-{n}", site, 0.8)
+
+
+AGENTS = (
+    [_agent(n, "14797", Access.FIXED) for n in range(4)]  # published: 4 agents
+    + [_agent(n, "14797", Access.MOBILE) for n in range(3)]  # published: 3 agents
+    + [_agent(n, "14758", Access.FIXED) for n in range(2)]  # held back: 2 agents only
+)
+
+
+def _results() -> list[Result]:
+    results = list(synthetic_results(AGENTS, QUARTER.start, QUARTER.end, 900, failed_share=0.02))
+    out = []
+    for n, result in enumerate(results):
+        update: dict[str, Any] = {"server": ServerRef(id="s1", url=f"http://[{SERVER_IPS[1]}]/" if n % 2 else
+                                                      f"http://{SERVER_IPS[0]}:8080/")}  # fmt: skip
+        if n % 50 == 7:
+            update |= {"flags": [Flag.WIFI], "download_mbps": 0.5}  # unsound: left out, counted
+        out.append(result.model_copy(update=update))
+    return out
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Result], Path]:
+    root = tmp_path_factory.mktemp("publish")
+    results = _results()
+    archive = Archive.from_url(f"sqlite://{root / 'archive.db'}")
+    archive.add(results)
+    archive.close()
+    thresholds = root / "thresholds.toml"
+    thresholds.write_text(
+        SHIPPED.read_text(encoding="utf-8").replace("min_samples = 300", f"min_samples = {MIN_SAMPLES}")
+    )
+    for command in (["publish", "--out", str(root / "site")],
+                    ["report", "quarterly", "--out", str(root / "report"), "--format", "csv"]):  # fmt: skip
+        done = subprocess.run([*DOKIEM, *command, "--quarter", str(QUARTER), "--archive",
+                               f"sqlite://{root / 'archive.db'}", "--thresholds", str(thresholds)],
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    return root / "site", results, root / "report"
+
+
+def _every_text(site: Path) -> dict[Path, str]:
+    texts = {}
+    for path in site.rglob("*"):
+        if path.is_file():
+            data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+            texts[path] = data.decode("utf-8")
+    return texts
+
+
+def test_nothing_identifying_leaves_the_archive(published: tuple[Path, list[Result], Path]) -> None:
+    site, results, _ = published
+    texts = _every_text(site)
+    assert len(texts) > 10 and sum(path.stat().st_size for path in texts) < 10 * 2**20
+    secrets = {a.agent_id for a in AGENTS} | set(SERVER_IPS)
+    secrets |= {f"{a.site.lat}" for a in AGENTS} | {f"{a.site.lon}" for a in AGENTS}
+    for r in results:  # a run's own time, in any form it was stored in
+        secrets |= {r.started_at.isoformat(), str(int(r.started_at.timestamp() * 1000)), f"{r.started_at:%H:%M:%S}"}
+    for path, text in texts.items():
+        leaked = [secret for secret in secrets if secret in text]
+        assert leaked == [], f"{path} holds {leaked[:3]}"
+    records = list(csv.DictReader(io.StringIO(texts[site / "data" / "tests.csv.gz"])))
+    assert records and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:00\+07:00", r["hour"]) for r in records)
+    assert set(records[0]) == {"hour", "province", "district", "commune", "isp", "access", "failed", "download_mbps",
+                               "upload_mbps", "latency_ms", "jitter_ms", "loss_pct"}  # fmt: skip
+
+
+def test_a_commune_without_enough_data_is_marked_and_its_figures_are_nowhere(
+    published: tuple[Path, list[Result], Path],
+) -> None:
+    site, results, _ = published
+    rows = {
+        (r["code"], r["access"]): r for r in csv.DictReader((site / "data" / "communes.csv").open(encoding="utf-8"))
+    }
+    held = rows["14758", "fixed"]
+    assert held["published"] == "False" and held["download_median_mbps"] == "" and held["agents"] == ""
+    assert rows["14797", "fixed"]["published"] == "True"
+    page = (site / "communes" / "14758.html").read_text(encoding="utf-8")
+    assert "Chưa đủ số liệu để công bố" in page
+    # the held-back group's median, as any page or file would print it, appears nowhere
+    import statistics
+
+    sound = [r.download_mbps for r in results if r.site.commune_code == "14758" and r.error is None and not r.flags]
+    median = statistics.median(sound)
+    printed = {format_value(median, "mbps", Translator("vi")), f"{median:.2f}", f"{median:.1f}"}
+    for path, text in _every_text(site).items():
+        assert not printed & set(re.findall(r"[\d.,]+", text)), path
+    records = list(csv.DictReader(io.StringIO(_every_text(site)[site / "data" / "tests.csv.gz"])))
+    assert {r["commune"] for r in records} == {"14797"}  # the held-back commune's runs are held back too
+    readme = (site / "data" / "README.txt").read_text(encoding="utf-8")
+    held_runs = sum(1 for r in results if r.site.commune_code == "14758" and not r.flags)
+    unsound = sum(1 for r in results if r.flags)
+    assert f"{held_runs} lượt của các nhóm chưa đủ số liệu" in readme and f"{unsound} lượt bị loại" in readme
+
+
+def test_the_site_shows_the_quarterly_reports_figures(published: tuple[Path, list[Result], Path]) -> None:
+    site, _, report = published
+    with (report / f"dokiem-quarterly-{QUARTER}-vi-communes.csv").open(encoding="utf-8-sig") as f:
+        reported = {(row["Mã"], row["Loại truy nhập"]): row for row in csv.DictReader(f)}
+    for row in json.loads((site / "data" / "communes.json").read_text(encoding="utf-8")):
+        if not row["published"]:
+            continue
+        theirs = reported[row["code"], Translator("vi")(f"access_{row['access']}")]
+        assert row["download_median_mbps"] == pytest.approx(float(theirs["Tải xuống trung vị (Mbit/s)"]), abs=0.01)
+        assert row["tests"] == int(theirs["Lượt đo"])
+    index = (site / "index.html").read_text(encoding="utf-8")
+    fixed = next(r for r in json.loads((site / "data" / "communes.json").read_text()) if r["access"] == "fixed"
+                 and r["published"])  # fmt: skip
+    assert format_value(fixed["download_median_mbps"], "mbps", Translator("vi")) in index
+
+
+def test_the_pages_are_small_accessible_and_self_contained(published: tuple[Path, list[Result], Path]) -> None:
+    site = published[0]
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert index.startswith("<!doctype html>") and '<html lang="vi">' in index and 'name="viewport"' in index
+    assert '<svg viewBox="0 0 640' in index and 'role="img"' in index and "<desc" in index
+    assert "<script" not in index and not re.search(r'(src|href)="https?://', index)  # nothing fetched elsewhere
+    features = json.loads((Path(__file__).parent.parent / "dokiem/regions/38/communes-2025-07.geojson").read_text())
+    assert index.count("<path ") == 2 * len(features["features"])  # both maps draw every commune
+    assert 'href="communes/14797.html"' in index and (site / "communes" / "14797.html").exists()
+    assert len(index) < 400_000
+
+
+@pytest.fixture
+async def serving(
+    tmp_path: Path, broker: Broker, published: tuple[Path, list[Result], Path]
+) -> AsyncIterator[Collector]:
+    config = collector_config(tmp_path, broker, None)
+    config = config.model_copy(update={"http": config.http.model_copy(update={"public_dir": published[0]})})
+    collector = Collector(config)
+    started = asyncio.Event()
+    task = asyncio.create_task(collector.run(started))
+    await asyncio.wait_for(started.wait(), 10)
+    yield collector
+    task.cancel()
+
+
+def _get(collector: Collector, path: str, token: str | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(f"http://{collector.config.http.listen}{path}")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+
+
+async def test_the_collector_serves_the_site_openly_and_nothing_else(serving: Collector) -> None:
+    status, body = await asyncio.to_thread(_get, serving, "/public/index.html")
+    assert status == 200 and b"<svg" in body
+    assert (await asyncio.to_thread(_get, serving, "/public/"))[0] == 200  # to index.html
+    assert (await asyncio.to_thread(_get, serving, "/public/data/communes.csv"))[0] == 200
+    assert (await asyncio.to_thread(_get, serving, "/public/../archive.db"))[0] in (403, 404)
+    assert (await asyncio.to_thread(_get, serving, "/public/%2e%2e/archive.db"))[0] in (403, 404)
+    assert (await asyncio.to_thread(_get, serving, "/api/agents"))[0] == 401  # the API keeps its token
+    assert (await asyncio.to_thread(_get, serving, "/api/agents", TOKEN))[0] == 200
