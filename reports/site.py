@@ -50,7 +50,8 @@ def _html(page: Page, title: str, body: str, depth: int) -> str:
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f'<header><p><a href="{home}index.html">{escape(page.tr("pub_site", province=page.province.name))}</a></p>'
         f"<h1>{escape(title)}</h1></header><main>{body}</main>"
-        f'<footer><p>{escape(page.footer)} <a href="{home}data/">{escape(page.tr("pub_open_data"))}</a></p></footer>'
+        f'<footer><p>{escape(page.footer)} <a href="{home}data/README.txt">'
+        f"{escape(page.tr('pub_open_data'))}</a></p></footer>"
         "</body></html>\n"
     )
 
@@ -149,7 +150,9 @@ def index_page(page: Page) -> str:
     for threshold in figures.rules.thresholds:
         met, shown = threshold_counts(figures, threshold)
         if shown:
-            summary.append(tr("pub_threshold", met=met, shown=shown, name=threshold.name(tr.lang)))
+            summary.append(
+                tr("pub_threshold", met=tr.number(met, 0), shown=tr.number(shown, 0), name=threshold.name(tr.lang))
+            )
     parts.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in summary) + "</ul>")
     parts.append(_maps(page))
     districts = _by(page.rows["districts"], "code")
@@ -165,7 +168,7 @@ def index_page(page: Page) -> str:
                          escape(tr("pub_mobile_median")), escape(tr("pub_change"))], district_rows, 1))  # fmt: skip
     isp_rows = [
         [escape(r["isp"]), escape(tr(f"access_{r['access']}")), _figure_or_thin(r, "download_median_mbps", tr),
-         _figure_or_thin(r, "upload_median_mbps", tr), escape(str(r["tests"]))]
+         _figure_or_thin(r, "upload_median_mbps", tr), escape(tr.number(r["tests"], 0))]
         for r in page.rows["isps"]
     ]  # fmt: skip
     parts.append(f"<h2>{escape(tr('pub_isps'))}</h2>")
@@ -203,12 +206,17 @@ def commune_page(page: Page, code: str) -> str:
             f"<h2>{escape(tr('access_' + str(row['access'])) if row['access'] else tr('access_unknown'))}</h2>"
         )
         if not row["published"]:
-            parts.append(f'<p class="thin">{escape(tr("pub_thin_long", tests=row["tests"]))}</p>')
+            parts.append(f'<p class="thin">{escape(tr("pub_thin_long", tests=tr.number(row["tests"], 0)))}</p>')
             continue
         spread = [[escape(tr(f"pub_{figure}")), *(escape(_mbps(row[f"{figure}_{k}_mbps"], tr)) for k in SPREAD)]
                   for figure in ("download", "upload")]  # fmt: skip
         parts.append(_table([escape(tr("pub_figure")), escape(tr("pub_median")), "p10", "p90"], spread, 1))
-        counts = tr("pub_counts", latency=_mbps(row["latency_median_ms"], tr), tests=row["tests"], agents=row["agents"])
+        counts = tr(
+            "pub_counts",
+            latency=_mbps(row["latency_median_ms"], tr),
+            tests=tr.number(row["tests"], 0),
+            agents=tr.number(row["agents"], 0),
+        )
         parts.append(f"<p>{escape(counts)}</p>")
     isps = [g for g in page.figures.groups.get("commune_isp", []) if g.key.startswith(f"{code}/")]
     if isps:
