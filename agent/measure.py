@@ -79,6 +79,8 @@ async def measure(request: MeasureRequest) -> Result:
     flags = meter.flags(load, own_bytes)
     if got.error is not None and got.error.code == "server_busy":
         flags.append(Flag.SERVER_BUSY)
+    if any(phase is not None and not phase.kernel_counted for phase in (got.download, got.upload)):
+        flags.append(Flag.APP_COUNTED)
     return _result(request, got, started, load, flags)
 
 
@@ -139,6 +141,16 @@ def _loaded_latency(got: _Collected) -> float | None:
     return statistics.median(rtts) if rtts else None
 
 
+def counting_label(down: PhaseResult | None, up: PhaseResult | None) -> str:
+    """How the bytes of each direction were counted, as it was done (never assumed)."""
+    parts = []
+    for phase, kernel, app, short in ((down, "tcp_info received", "app bytes read", "down"),
+                                      (up, "tcp_info acked", "app bytes sent", "up")):  # fmt: skip
+        if phase is not None:
+            parts.append(f"{kernel if phase.kernel_counted else app} ({short})")
+    return ", ".join(parts) or "none"
+
+
 def _result(request: MeasureRequest, got: _Collected, started: datetime, load: AgentLoad, flags: list[Flag]) -> Result:
     settings = request.settings
     down, up, lat = got.download, got.upload, got.latency
@@ -152,7 +164,8 @@ def _result(request: MeasureRequest, got: _Collected, started: datetime, load: A
         measured_up_s=round(up.measured_s, 2) if up else None,
         sample_interval_s=settings.sample_s,
         latency_count=len(lat.rtts_ms) if lat else None,
-        counting="kernel tcp_info: bytes_received (down), bytes_acked (up)",
+        latency_new_connections=lat.new_connections if lat else None,
+        counting=counting_label(down, up),
     )
     error = ErrorInfo(code=got.error.code, message=got.error.message) if got.error else None
     return Result.model_validate(

@@ -144,6 +144,10 @@ class Method(WireModel):
     measured_up_s: float | None = Field(default=None, ge=0, le=120)
     sample_interval_s: float | None = Field(default=None, gt=0, le=10)
     latency_count: int | None = Field(default=None, ge=0, le=1000)
+    latency_new_connections: int | None = Field(
+        default=None, ge=0, le=1000,
+        description="latency samples taken on a new connection (the server closed the previous one)",
+    )  # fmt: skip
     counting: Tag | None = None
 
 
@@ -153,6 +157,7 @@ class Flag(StrEnum):
     WIFI = "wifi"
     SERVER_BUSY = "server_busy"
     CROSS_TRAFFIC = "cross_traffic"
+    APP_COUNTED = "app_counted"  # bytes counted by the agent, not the kernel (no tcp_info): see method.counting
 
 
 class AgentLoad(WireModel):

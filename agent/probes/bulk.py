@@ -75,6 +75,7 @@ class BulkStream(threading.Thread):
         self._sock: socket.socket | None = None
         self._done_bytes = 0
         self._app_bytes = 0
+        self.app_counted = False  # the kernel's counters were unreadable at least once: we counted
         self._lock = threading.Lock()
         self._buffer = memoryview(bytearray(BLOCK))
 
@@ -89,6 +90,7 @@ class BulkStream(threading.Thread):
         """This connection's bytes in our direction: the kernel's count, or what we moved ourselves."""
         counters = kernel_counters(sock)
         if counters is None:
+            self.app_counted = True
             return self._app_bytes
         acked, received = counters
         return received if self.direction == "download" else acked

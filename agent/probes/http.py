@@ -76,6 +76,7 @@ def streams_for(rate_mbps: float, settings: SpeedSettings) -> int:
 @dataclass
 class LatencyResult:
     rtts_ms: list[float]
+    new_connections: int = 0  # samples taken on a new connection because the server closed the last one
 
     @property
     def median_ms(self) -> float | None:
@@ -144,29 +145,29 @@ def ping_target(server: Server) -> str:
 async def timed_get(conn: HttpConnection, target: str) -> float:
     """One request/response on a warm connection, in milliseconds."""
     t0 = time.perf_counter()
-    reader = await conn.request("GET", target, check=check_ping_response)
-    await conn.finish(reader)
+    await conn.exchange("GET", target, check=check_ping_response)
     return (time.perf_counter() - t0) * 1000
 
 
 async def measure_latency(server: Server, settings: SpeedSettings) -> LatencyResult:
     conn = await open_connection(server.ping, settings.connect_timeout_s)
     rtts: list[float] = []
+    reconnected = 0
     try:
         async with asyncio.timeout(settings.latency_timeout_s):
             await timed_get(conn, ping_target(server))  # warms the server's path; not counted
             for _ in range(settings.latency_count):
-                if conn.closed:
+                if conn.closed:  # the server said Connection: close: this sample goes on a new connection
                     conn.close()
                     conn = await open_connection(server.ping, settings.connect_timeout_s)
-                    await timed_get(conn, ping_target(server))
+                    reconnected += 1  # the handshake is not timed, but the sample is on a fresh path: say so
                 rtts.append(await timed_get(conn, ping_target(server)))
     except TimeoutError as exc:
         if not rtts:
             raise HttpFailure("timeout", f"no answer to ping requests in {settings.latency_timeout_s:.0f} s") from exc
     finally:
         conn.close()
-    return LatencyResult(rtts)
+    return LatencyResult(rtts, reconnected)
 
 
 # --- throughput --------------------------------------------------------------------------
@@ -183,6 +184,7 @@ class PhaseResult:
     samples_mbps: list[float]
     loaded_rtts_ms: list[float]
     total_bytes: int = 0  # everything moved, warm-up included (what a metered line pays for)
+    kernel_counted: bool = True  # False: some stream's bytes were counted by the application
 
     @property
     def loaded_latency_ms(self) -> float | None:
@@ -220,6 +222,7 @@ class SpeedPhase:
                 stream.stop()
             await asyncio.to_thread(self._join_streams)
         result.total_bytes = sum(stream.moved() for stream in self.streams)
+        result.kernel_counted = not any(stream.app_counted for stream in self.streams)
         return result
 
     def _join_streams(self) -> None:

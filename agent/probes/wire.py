@@ -1,9 +1,15 @@
-"""Just enough HTTP/1.1 to measure: one kept-alive connection, bytes counted, none kept.
+"""HTTP/1.1 for measuring: the control path on h11, the bulk bytes on a lean framer.
 
-A general HTTP client would decode, decompress and copy every byte into Python objects; at a
-gigabit on a Pi that work is the figure's ceiling. Here the socket reads into one reused
-buffer (``asyncio.BufferedProtocol``) and a small state machine only finds the response
-boundaries, so the client costs little more than the kernel's own copy.
+The control path (latency, warm-up, loaded pings) speaks through h11, a well-kept HTTP/1.1
+state machine: it honours ``Connection: close`` however a server says it (PHP's built-in
+server sends ``close`` and LibreSpeed's script adds ``keep-alive``), HTTP/1.0, chunked bodies
+and early closes; a request after the server closed goes on a new connection, counted.
+
+The bulk transfer cannot afford h11's copies at a gigabit on a Pi: its threads read into one
+reused buffer and ``ResponseParser`` only finds the response boundaries (length, chunks or
+EOF), so the client costs little more than the kernel's own copy. It reads headers the way
+h11 does: a repeated header is one comma-joined value, and a connection is reused only if
+neither side said ``close`` (HTTP/1.0: only if the server said ``keep-alive``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import h11
 
 from agent.servers import Endpoint
 from dokiem import __version__
@@ -39,9 +47,18 @@ class Head:
     status: int
     reason: str
     headers: dict[str, str] = field(default_factory=dict)
+    version: str = "1.1"
 
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
+
+    @property
+    def keeps_alive(self) -> bool:
+        """Whether the server lets the connection carry another request (RFC 9112 §9.3)."""
+        tokens = {token.strip().lower() for token in self.header("connection").split(",")}
+        if "close" in tokens:
+            return False
+        return self.version != "1.0" or "keep-alive" in tokens
 
 
 class ResponseParser:
@@ -126,7 +143,7 @@ class ResponseParser:
         return data[consumed:]
 
     def _start_body(self, head: Head) -> None:
-        if head.header("connection").lower() == "close":
+        if not head.keeps_alive:
             self.reusable = False
         if "chunked" in head.header("transfer-encoding").lower():
             self._state = "chunk_size"
@@ -193,42 +210,16 @@ class ResponseParser:
 def parse_head(raw: bytes) -> Head | None:
     lines = raw.decode("latin-1").split("\r\n")
     parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+    if len(parts) < 2 or parts[0] not in ("HTTP/1.0", "HTTP/1.1") or not parts[1].isdigit():
         return None
-    head = Head(status=int(parts[1]), reason=parts[2] if len(parts) > 2 else "")
+    head = Head(status=int(parts[1]), reason=parts[2] if len(parts) > 2 else "", version=parts[0][5:])
     for line in lines[1:]:
         name, sep, value = line.partition(":")
         if sep:
-            head.headers[name.strip().lower()] = value.strip()
+            key, value = name.strip().lower(), value.strip()
+            # a repeated header is one list (RFC 9110 §5.3): "Connection: close" then "keep-alive"
+            head.headers[key] = f"{head.headers[key]}, {value}" if key in head.headers else value
     return head
-
-
-class _Protocol(asyncio.BufferedProtocol):
-    def __init__(self) -> None:
-        self._buffer = memoryview(bytearray(64 << 10))
-        self.parser: ResponseParser | None = None
-        self.progress = asyncio.Event()
-        self.lost = False
-
-    def get_buffer(self, sizehint: int) -> memoryview:
-        return self._buffer
-
-    def buffer_updated(self, nbytes: int) -> None:
-        if self.parser is not None:
-            self.parser.feed(self._buffer[:nbytes])
-            self.progress.set()
-
-    def eof_received(self) -> bool:
-        if self.parser is not None:
-            self.parser.eof()
-        self.progress.set()
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = True
-        if self.parser is not None:
-            self.parser.eof(exc)
-        self.progress.set()
 
 
 Address = tuple[int, tuple[Any, ...]]
@@ -274,66 +265,100 @@ def request_head(endpoint: Endpoint, method: str, target: str, body_size: int | 
 
 
 async def open_connection(endpoint: Endpoint, timeout: float) -> HttpConnection:
-    loop = asyncio.get_running_loop()
     family, sockaddr = await resolve(endpoint, timeout)
     context = ssl.create_default_context() if endpoint.tls else None
     try:
         async with asyncio.timeout(timeout):
-            transport, proto = await loop.create_connection(
-                _Protocol,
-                host=str(sockaddr[0]),
-                port=endpoint.port,
-                ssl=context,
-                server_hostname=endpoint.host if context else None,
-                family=family,
-            )
+            reader, writer = await asyncio.open_connection(
+                host=str(sockaddr[0]), port=endpoint.port, ssl=context,
+                server_hostname=endpoint.host if context else None, family=family,
+            )  # fmt: skip
     except (TimeoutError, OSError) as exc:
         raise connect_failure(endpoint, exc, timeout) from exc
-    assert isinstance(transport, asyncio.Transport)
-    return HttpConnection(endpoint, transport, proto)
+    return HttpConnection(endpoint, reader, writer)
+
+
+@dataclass
+class Response:
+    head: Head
+    body: bytes
+    body_bytes: int
 
 
 class HttpConnection:
-    """One kept-alive asyncio connection for small requests (latency); no pipelining."""
+    """One connection for small requests (latency, warm-up), driven by h11; no pipelining."""
 
-    def __init__(self, endpoint: Endpoint, transport: asyncio.Transport, proto: _Protocol) -> None:
+    def __init__(self, endpoint: Endpoint, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.endpoint = endpoint
-        self._transport = transport
-        self._proto = proto
-        self.reusable = True
+        self._reader, self._writer = reader, writer
+        self._h11 = h11.Connection(h11.CLIENT)
 
     @property
     def closed(self) -> bool:
-        return self._proto.lost or not self.reusable
+        """The server (or h11) says no further request may go on this connection."""
+        states = (self._h11.our_state, self._h11.their_state)
+        return self._writer.is_closing() or any(s in (h11.MUST_CLOSE, h11.CLOSED, h11.ERROR) for s in states)
 
-    async def request(
+    async def exchange(
         self, method: str, target: str, *, keep_body: bool = False, check: Callable[[Head], None] | None = None
-    ) -> ResponseParser:
-        """Send one request and wait for the response head (checked by ``check``)."""
-        if self.closed:
+    ) -> Response:
+        """Send one request, read the whole response (its head checked by ``check``)."""
+        if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
+            self._h11.start_next_cycle()
+        if self.closed or self._h11.our_state is not h11.IDLE:
             raise HttpFailure("closed_mid_stream", "the connection is already closed")
-        parser = ResponseParser(keep_body)
-        self._proto.parser = parser
-        self._transport.write(request_head(self.endpoint, method, target))
-        await self._wait(lambda: parser.head is not None, parser)
-        assert parser.head is not None
-        if check is not None:
-            check(parser.head)
-        return parser
+        headers = [("Host", self.endpoint.host_header), ("User-Agent", USER_AGENT), ("Accept-Encoding", "identity"),
+                   ("Cache-Control", "no-cache, no-store")]  # fmt: skip
+        self._writer.write(self._h11.send(h11.Request(method=method, target=target, headers=headers)) or b"")
+        self._writer.write(self._h11.send(h11.EndOfMessage()) or b"")
+        head: Head | None = None
+        body, size = bytearray(), 0
+        while True:
+            event = await self._next_event()
+            if isinstance(event, h11.Response):
+                head = _head_of(event)
+                if check is not None:
+                    check(head)
+            elif isinstance(event, h11.Data):
+                size += len(event.data)
+                if keep_body and len(body) < KEEP_BODY_LIMIT:
+                    body += event.data[: KEEP_BODY_LIMIT - len(body)]
+            elif isinstance(event, h11.EndOfMessage):
+                assert head is not None
+                return Response(head, bytes(body), size)
 
-    async def finish(self, parser: ResponseParser) -> None:
-        """Wait for the rest of the body; the connection stays reusable if the server agrees."""
-        await self._wait(lambda: parser.done, parser)
-        self.reusable = self.reusable and parser.reusable
-
-    async def _wait(self, ready: Callable[[], bool], parser: ResponseParser) -> None:
-        while not ready() and parser.error is None:
-            self._proto.progress.clear()
-            await self._proto.progress.wait()
-        if parser.error is not None:
-            raise parser.error
+    async def _next_event(self) -> Any:
+        while True:
+            try:
+                event = self._h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise HttpFailure(*_protocol_failure(exc)) from None
+            if event is not h11.NEED_DATA:
+                if isinstance(event, h11.ConnectionClosed):
+                    raise HttpFailure("closed_mid_stream", "the server closed the connection before the response")
+                return event
+            try:
+                data = await self._reader.read(64 << 10)
+            except OSError as exc:
+                raise HttpFailure("closed_mid_stream", f"the connection was lost: {exc}") from exc
+            self._h11.receive_data(data)  # b"" is the server's close; h11 says if that was too early
 
     def close(self) -> None:
-        self.reusable = False
         with contextlib.suppress(Exception):
-            self._transport.close()
+            self._writer.close()
+
+
+def _head_of(response: h11.Response) -> Head:
+    head = Head(status=response.status_code, reason=response.reason.decode("latin-1"),
+                version=response.http_version.decode("ascii"))  # fmt: skip
+    for name, value in response.headers:
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        head.headers[key] = f"{head.headers[key]}, {text}" if key in head.headers else text
+    return head
+
+
+def _protocol_failure(exc: h11.RemoteProtocolError) -> tuple[str, str]:
+    message = str(exc)
+    if "incomplete" in message.lower() or "peer closed" in message.lower():
+        return "closed_mid_stream", f"the server closed the connection in the middle of the response ({message})"
+    return "protocol_error", f"the server's answer is not valid HTTP/1.1: {message}"
