@@ -11,7 +11,7 @@ from typing import TextIO
 
 import click
 
-from agent.measure import MeasureRequest, failed_result, measure
+from agent.measure import MeasureRequest, failed_result, measure_any
 from agent.probes.http import SpeedSettings
 from agent.probes.ookla import best_ookla_server
 from agent.probes.wire import HttpFailure
@@ -125,7 +125,9 @@ def render_table(result: Result, tr: Translator) -> str:
     return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
 
 
-async def _measure(server_url: str | None, ookla: bool, request: MeasureRequest, progress: ProgressLine) -> Result:
+async def _measure(
+    server_urls: tuple[str, ...], ookla: bool, request: MeasureRequest, progress: ProgressLine
+) -> Result:
     server: Server
     if ookla:
         progress("ookla", None)
@@ -133,20 +135,21 @@ async def _measure(server_url: str | None, ookla: bool, request: MeasureRequest,
             server = await best_ookla_server()
         except HttpFailure as failure:
             return failed_result(request.agent_id, failure.code, failure.message)
+        request.server = server
     else:
-        assert server_url is not None
-        server = librespeed_server(server_url)
-    request.server = server
+        request.server, *request.fallbacks = (librespeed_server(url) for url in server_urls)
     request.progress = progress
-    return await measure(request)
+    return await measure_any(request)
 
 
 @click.command("measure")
 @click.option(
     "--server",
-    "server_url",
+    "server_urls",
     metavar="URL",
-    help="Base URL of a LibreSpeed/i-Speed-style server, e.g. http://host:8080/",
+    multiple=True,
+    help="Base URL of a LibreSpeed/i-Speed-style server, e.g. http://host:8080/ (repeatable: the fastest that "
+    "answers is measured; a dead or busy one is skipped within the run).",
 )
 @click.option("--ookla", is_flag=True, help="Measure against the Ookla server speedtest.net would choose instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the Result as JSON on stdout.")
@@ -172,7 +175,7 @@ async def _measure(server_url: str | None, ookla: bool, request: MeasureRequest,
 @click.pass_obj
 def measure_command(
     tr: Translator,
-    server_url: str | None,
+    server_urls: tuple[str, ...],
     ookla: bool,
     as_json: bool,
     agent_id: str,
@@ -185,11 +188,11 @@ def measure_command(
     quiet: bool,
 ) -> None:
     """Measure download, upload, latency, jitter and loss once against one server."""
-    if ookla == (server_url is not None):
-        raise click.UsageError(tr("bad_option", reason="give exactly one of --server URL or --ookla"))
-    if server_url is not None:
+    if ookla == bool(server_urls):
+        raise click.UsageError(tr("bad_option", reason="give --server URL (one or more) or --ookla"))
+    for url in server_urls:
         try:
-            librespeed_server(server_url)
+            librespeed_server(url)
         except BadServerURL as exc:
             raise click.BadParameter(str(exc), param_hint="--server") from exc
     settings = SpeedSettings.for_max_seconds(max_seconds)
@@ -206,7 +209,7 @@ def measure_command(
     )
     progress = ProgressLine(tr, enabled=not quiet)
     try:
-        result = asyncio.run(_measure(server_url, ookla, request, progress))
+        result = asyncio.run(_measure(server_urls, ookla, request, progress))
     except KeyboardInterrupt:
         progress.done()
         raise SystemExit(130) from None

@@ -5,12 +5,13 @@ A failed run is a Result too: ``error`` is set, and only figures actually measur
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import socket
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from agent.probes.http import (
@@ -20,10 +21,12 @@ from agent.probes.http import (
     PhaseResult,
     SpeedSettings,
     measure_latency,
+    ping_target,
     run_speed_phase,
+    timed_get,
 )
 from agent.probes.system import LoadMeter
-from agent.probes.wire import HttpFailure
+from agent.probes.wire import HttpFailure, open_connection
 from agent.servers import Server
 from dokiem import __version__
 from dokiem.contract import AgentLoad, DnsTiming, ErrorInfo, Flag, Method, PingStats, Result, Site, utcnow
@@ -42,6 +45,7 @@ def _no_progress(stage: str, value: float | None) -> None:
 @dataclass
 class MeasureRequest:
     server: Server
+    fallbacks: list[Server] = field(default_factory=list)  # tried in turn when the server is down or busy
     agent_id: str = "local"
     site: Site = field(default_factory=Site)
     settings: SpeedSettings = field(default_factory=SpeedSettings)
@@ -61,6 +65,47 @@ class _Collected:
     upload: PhaseResult | None = None
     dns: list[DnsTiming] = field(default_factory=list)
     error: HttpFailure | None = None
+
+
+# A run that failed for one of these reasons, with no figure, is tried again on the next server.
+FAILOVER = frozenset({"connect_failed", "connect_timeout", "dns_failed", "tls_failed", "server_busy",
+                      "closed_mid_stream", "timeout"})  # fmt: skip
+
+
+async def measure_any(request: MeasureRequest) -> Result:
+    """Measure against the reachable server that answers HTTP fastest; within the same run, fail over
+    to the next when one is down or busy (503). The Result names the server used and how many were tried."""
+    candidates = await by_latency([request.server, *request.fallbacks], request.settings)
+    result: Result | None = None
+    for tried, server in enumerate(candidates, start=1):
+        result = await measure(replace(request, server=server, fallbacks=[]))
+        result = result.model_copy(update={"method": result.method.model_copy(update={"servers_tried": tried})})
+        if result.error is None or result.error.code not in FAILOVER or tried == len(candidates):
+            return result
+        log.warning("%s failed (%s); trying the next server", server.id, result.error.message)
+    raise AssertionError("no candidate server")  # unreachable: candidates is never empty
+
+
+async def by_latency(servers: list[Server], settings: SpeedSettings) -> list[Server]:
+    """The servers that answer an HTTP ping, fastest first; those that do not, after them in list order."""
+    if len(servers) < 2:
+        return servers
+    rtts = await asyncio.gather(*(_first_rtt(server, settings) for server in servers))
+    ranked = sorted((rtt, n) for n, rtt in enumerate(rtts) if rtt is not None)
+    silent = [n for n, rtt in enumerate(rtts) if rtt is None]
+    return [servers[n] for _, n in ranked] + [servers[n] for n in silent]
+
+
+async def _first_rtt(server: Server, settings: SpeedSettings) -> float | None:
+    try:
+        async with asyncio.timeout(settings.connect_timeout_s):
+            conn = await open_connection(server.ping, settings.connect_timeout_s)
+            try:
+                return await timed_get(conn, ping_target(server))
+            finally:
+                conn.close()
+    except (HttpFailure, TimeoutError, OSError):
+        return None
 
 
 async def measure(request: MeasureRequest) -> Result:

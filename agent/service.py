@@ -16,7 +16,7 @@ from datetime import datetime
 
 from agent.config import AgentConfig
 from agent.fleet import FleetStore
-from agent.measure import MeasureRequest, failed_result, measure
+from agent.measure import MeasureRequest, failed_result, measure_any
 from agent.outbox import Outbox
 from agent.probes.http import SpeedSettings
 from agent.probes.system import release_memory
@@ -172,9 +172,10 @@ class Agent:
         self.publisher.status_changed.set()
 
     def _request(self, config: AgentConfig, heavy: bool) -> MeasureRequest:
-        server = librespeed_server(config.measure.servers[0])
+        first, *others = (librespeed_server(url) for url in config.measure.servers)
         return MeasureRequest(
-            server=server,
+            server=first,
+            fallbacks=others,
             agent_id=config.agent.id,
             site=config.site,
             settings=SpeedSettings.for_max_seconds(config.measure.max_seconds),
@@ -197,7 +198,7 @@ class Agent:
 async def _measure(request: MeasureRequest) -> Result:
     """One run; a bug in a probe becomes a failed Result (counted like any other), not a dead agent."""
     try:
-        return await measure(request)
+        return await measure_any(request)
     except Exception as exc:
         log.exception("the run failed unexpectedly")
         return failed_result(request.agent_id, "internal_error", f"{type(exc).__name__}: {exc}"[:300], request.site)

@@ -149,6 +149,7 @@ class Method(WireModel):
         description="latency samples taken on a new connection (the server closed the previous one)",
     )  # fmt: skip
     counting: Tag | None = None
+    servers_tried: int | None = Field(default=None, ge=1, le=100, description="1 + the servers failed over from")
 
 
 class Flag(StrEnum):
