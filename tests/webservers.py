@@ -1,0 +1,169 @@
+"""LibreSpeed's stock PHP backend served the three ways test points deploy it, each a private
+instance on a free port, from Debian's own packages: PHP's built-in server (``php -S``), Apache
+with mod_php (prefork, keep-alive on) and nginx with php-fpm (FastCGI over a Unix socket).
+
+The document root lives under a world-readable folder (Apache's and php-fpm's workers run as
+www-data, not root) and holds ``backend/`` exactly as ``../shared/librespeed/`` ships it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from tests.conftest import REPO, free_port
+
+STOCK = REPO.parent / "shared" / "librespeed" / "backend"
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
+WORKER = "www-data"
+
+
+def _docroot() -> Path:
+    assert (STOCK / "garbage.php").exists(), f"LibreSpeed's backend is missing at {STOCK}"
+    folder = Path(tempfile.mkdtemp(prefix="dokiem-web-"))
+    folder.chmod(0o755)
+    shutil.copytree(STOCK, folder / "www" / "backend")
+    for path in (folder / "www", *(folder / "www").rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return folder
+
+
+def _wait_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"the server exited: {log.read_text(errors='replace')[-2000:] if log.exists() else ''}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} never answered")
+
+
+@contextmanager
+def _process(command: list[str], url: str, log: Path) -> Iterator[None]:
+    tool = shutil.which(command[0]) or command[0]
+    assert Path(tool).exists(), f"{command[0]} is missing: the README's test command installs it"
+    with log.open("ab") as out:
+        # its own session: Apache stops its children by signalling its whole process group
+        process = subprocess.Popen([tool, *command[1:]], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_up(url, process, log)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
+def php_builtin() -> Iterator[str]:
+    root, port = _docroot(), free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with _process(["php", "-S", f"127.0.0.1:{port}", "-t", str(root / "www")], f"{url}backend/empty.php",
+                  root / "php.log"):  # fmt: skip
+        yield url
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def apache_mod_php() -> Iterator[str]:
+    root, port = _docroot(), free_port()
+    modules = "\n".join(f"LoadModule {name} {APACHE_MODULES / so}" for name, so in (
+        ("mpm_prefork_module", "mod_mpm_prefork.so"), ("authz_core_module", "mod_authz_core.so"),
+        ("mime_module", "mod_mime.so"), ("dir_module", "mod_dir.so"), ("php_module", "libphp8.2.so")))  # fmt: skip
+    (root / "apache2.conf").write_text(f"""{modules}
+ServerName localhost
+ServerRoot {root}
+Listen 127.0.0.1:{port}
+PidFile {root}/apache.pid
+DefaultRuntimeDir {root}
+Mutex file:{root}
+ErrorLog {root}/apache.log
+User {WORKER}
+Group {WORKER}
+TypesConfig /etc/mime.types
+DocumentRoot {root}/www
+KeepAlive On
+MaxKeepAliveRequests 1000
+StartServers 4
+MaxRequestWorkers 32
+<FilesMatch "\\.php$">
+    SetHandler application/x-httpd-php
+</FilesMatch>
+""")
+    url = f"http://127.0.0.1:{port}/"
+    with _process(["apache2", "-f", str(root / "apache2.conf"), "-DFOREGROUND"], f"{url}backend/empty.php",
+                  root / "apache.log"):  # fmt: skip
+        yield url
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def nginx_php_fpm() -> Iterator[str]:
+    root, port = _docroot(), free_port()
+    fpm = next(iter(sorted(Path("/usr/sbin").glob("php-fpm*"))), Path("/usr/sbin/php-fpm"))
+    (root / "fpm.conf").write_text(f"""[global]
+pid = {root}/fpm.pid
+error_log = {root}/fpm.log
+daemonize = no
+[www]
+user = {WORKER}
+group = {WORKER}
+listen = {root}/fpm.sock
+listen.owner = {WORKER}
+listen.group = {WORKER}
+listen.mode = 0666
+pm = static
+pm.max_children = 12
+""")
+    for folder in ("body", "fastcgi", "proxy", "uwsgi", "scgi"):
+        (root / folder).mkdir()
+    (root / "nginx.conf").write_text(f"""daemon off;
+pid {root}/nginx.pid;
+error_log {root}/nginx.log;
+worker_processes 2;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/body;
+    fastcgi_temp_path {root}/fastcgi;
+    proxy_temp_path {root}/proxy;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+    client_max_body_size 64m;
+    keepalive_requests 1000;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root}/www;
+        location ~ \\.php$ {{
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
+            fastcgi_pass unix:{root}/fpm.sock;
+            fastcgi_buffering off;
+        }}
+    }}
+}}
+""")
+    url = f"http://127.0.0.1:{port}/"
+    with ExitStack() as stack:
+        stack.enter_context(_process([str(fpm), "-F", "-y", str(root / "fpm.conf")], "file:///dev/null",
+                                     root / "fpm.log"))  # fmt: skip
+        stack.enter_context(_process(["nginx", "-c", str(root / "nginx.conf")], f"{url}backend/empty.php",
+                                     root / "nginx.log"))  # fmt: skip
+        yield url
+    shutil.rmtree(root, ignore_errors=True)
+
+
+SERVERS = {"php -S": php_builtin, "apache + mod_php": apache_mod_php, "nginx + php-fpm": nginx_php_fpm}
