@@ -11,7 +11,7 @@ from typing import TextIO
 
 import click
 
-from agent.measure import MeasureRequest, failed_result, measure_any
+from agent.measure import MeasureRequest, failed_result, measure_ip_versions
 from agent.probes.http import SpeedSettings
 from agent.probes.ookla import best_ookla_server
 from agent.probes.wire import HttpFailure
@@ -126,20 +126,20 @@ def render_table(result: Result, tr: Translator) -> str:
 
 
 async def _measure(
-    server_urls: tuple[str, ...], ookla: bool, request: MeasureRequest, progress: ProgressLine
-) -> Result:
+    server_urls: tuple[str, ...], ookla: bool, request: MeasureRequest, progress: ProgressLine, ip_version: str
+) -> list[Result]:
     server: Server
     if ookla:
         progress("ookla", None)
         try:
             server = await best_ookla_server()
         except HttpFailure as failure:
-            return failed_result(request.agent_id, failure.code, failure.message)
+            return [failed_result(request.agent_id, failure.code, failure.message)]
         request.server = server
     else:
         request.server, *request.fallbacks = (librespeed_server(url) for url in server_urls)
     request.progress = progress
-    return await measure_any(request)
+    return await measure_ip_versions(request, ip_version)
 
 
 @click.command("measure")
@@ -152,6 +152,13 @@ async def _measure(
     "answers is measured; a dead or busy one is skipped within the run).",
 )
 @click.option("--ookla", is_flag=True, help="Measure against the Ookla server speedtest.net would choose instead.")
+@click.option(
+    "--ip-version",
+    type=click.Choice(["auto", "4", "6", "both"]),
+    default="auto",
+    show_default=True,
+    help="auto: happy eyeballs picks IPv6 or IPv4; both: a Result for each family the server has.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the Result as JSON on stdout.")
 @click.option(
     "--agent-id",
@@ -177,6 +184,7 @@ def measure_command(
     tr: Translator,
     server_urls: tuple[str, ...],
     ookla: bool,
+    ip_version: str,
     as_json: bool,
     agent_id: str,
     no_download: bool,
@@ -209,12 +217,15 @@ def measure_command(
     )
     progress = ProgressLine(tr, enabled=not quiet)
     try:
-        result = asyncio.run(_measure(server_urls, ookla, request, progress))
+        results = asyncio.run(_measure(server_urls, ookla, request, progress, ip_version))
     except KeyboardInterrupt:
         progress.done()
         raise SystemExit(130) from None
     progress.done()
-    click.echo(result.to_json() if as_json else render_table(result, tr))
-    if result.error is not None:
-        click.echo(tr("run_failed", reason=tr.error(result.error.code, result.error.message)), err=True)
+    for result in results:  # one per IP version with --ip-version both (JSON: one object a line)
+        click.echo(result.to_json() if as_json else render_table(result, tr))
+    failed = [r.error for r in results if r.error is not None]
+    for error in failed:
+        click.echo(tr("run_failed", reason=tr.error(error.code, error.message)), err=True)
+    if failed:
         raise SystemExit(1)

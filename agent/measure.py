@@ -26,7 +26,7 @@ from agent.probes.http import (
     timed_get,
 )
 from agent.probes.system import LoadMeter
-from agent.probes.wire import HttpFailure, open_connection
+from agent.probes.wire import HttpFailure, families, open_connection
 from agent.servers import Server
 from dokiem import __version__
 from dokiem.contract import AgentLoad, DnsTiming, ErrorInfo, Flag, Method, PingStats, Result, Site, utcnow
@@ -65,11 +65,32 @@ class _Collected:
     upload: PhaseResult | None = None
     dns: list[DnsTiming] = field(default_factory=list)
     error: HttpFailure | None = None
+    family: int = socket.AF_UNSPEC
 
 
 # A run that failed for one of these reasons, with no figure, is tried again on the next server.
+FAMILIES = {"4": socket.AF_INET, "6": socket.AF_INET6}
+IP_VERSION = {int(socket.AF_INET): 4, int(socket.AF_INET6): 6}
 FAILOVER = frozenset({"connect_failed", "connect_timeout", "dns_failed", "tls_failed", "server_busy",
                       "closed_mid_stream", "timeout"})  # fmt: skip
+
+
+async def measure_ip_versions(request: MeasureRequest, ip_version: str) -> list[Result]:
+    """``auto``: one run, happy eyeballs choosing the family; ``4`` or ``6``: one run over it;
+    ``both``: a run over each family the first server's name has, as separate Results."""
+    if ip_version == "auto":
+        return [await measure_any(request)]
+    if ip_version in FAMILIES:
+        return [await measure_any(_over(request, FAMILIES[ip_version]))]
+    try:
+        found = await families(request.server.ping, request.settings.connect_timeout_s)
+    except HttpFailure as failure:
+        return [failed_result(request.agent_id, failure.code, failure.message, request.site)]
+    return [await measure_any(_over(request, family)) for family in found]
+
+
+def _over(request: MeasureRequest, family: int) -> MeasureRequest:
+    return replace(request, settings=replace(request.settings, family=family))
 
 
 async def measure_any(request: MeasureRequest) -> Result:
@@ -138,6 +159,9 @@ async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
         progress("dns", None)
         got.dns = await measure_dns(names, request.resolvers)
     progress("latency", None)
+    if settings.family == socket.AF_UNSPEC:  # happy eyeballs picks the family; the whole run keeps it
+        settings = replace(settings, family=await chosen_family(server, settings))
+    got.family = settings.family
     got.latency = await measure_latency(server, settings)
     if request.ping_count > 0:
         from agent.probes import ping  # icmplib loads only when pinging
@@ -151,6 +175,13 @@ async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
         got.download = await run_speed_phase(server, "download", settings, lambda r: progress("download", r))
     if request.upload:
         got.upload = await run_speed_phase(server, "upload", settings, lambda r: progress("upload", r))
+
+
+async def chosen_family(server: Server, settings: SpeedSettings) -> int:
+    """The address family happy eyeballs connects over (IPv6 unless it is slower to answer)."""
+    conn = await open_connection(server.ping, settings.connect_timeout_s)
+    conn.close()
+    return conn.family
 
 
 def failed_result(agent_id: str, code: str, message: str, site: Site | None = None) -> Result:
@@ -221,6 +252,7 @@ def _result(request: MeasureRequest, got: _Collected, started: datetime, load: A
             "finished_at": utcnow(),
             "site": request.site,
             "server": request.server.ref(),
+            "ip_version": IP_VERSION.get(got.family),
             "download_mbps": _round(down.mbps) if down else None,
             "upload_mbps": _round(up.mbps) if up else None,
             "latency_ms": _round(lat.median_ms) if lat else None,

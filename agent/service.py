@@ -16,7 +16,7 @@ from datetime import datetime
 
 from agent.config import AgentConfig
 from agent.fleet import FleetStore
-from agent.measure import MeasureRequest, failed_result, measure_any
+from agent.measure import MeasureRequest, failed_result, measure_ip_versions
 from agent.outbox import Outbox
 from agent.probes.http import SpeedSettings
 from agent.probes.system import release_memory
@@ -131,7 +131,8 @@ class Agent:
             slot = pick_slot(time.time(), period, LIGHT_RUN_S, self.rng)
             await _sleep_until(slot)
             async with self.lock:
-                self.queue(await _measure(self._request(self.config, heavy=False)))
+                for result in await _measure(self._request(self.config, heavy=False), self.config.measure.ip_version):
+                    self.queue(result)
             await _sleep_until(period_bounds(slot, period)[1])
 
     async def run_heavy(self, config: AgentConfig, period_end: float) -> Result:
@@ -148,18 +149,20 @@ class Agent:
         busy = False
         while True:
             async with self.lock:
-                result = await _measure(self._request(config, heavy=True))
+                results = await _measure(self._request(config, heavy=True), config.measure.ip_version)
             retry_at = time.time() + config.schedule.busy_retry_minutes * 60
-            if result.error is None or result.error.code != "server_busy" or retry_at + HEAVY_RUN_S > period_end:
+            all_busy = all(r.error is not None and r.error.code == "server_busy" for r in results)
+            if not all_busy or retry_at + HEAVY_RUN_S > period_end:
                 break
             busy = True
             log.info("test server busy; retrying at %s", time.strftime("%H:%M", time.localtime(retry_at)))
             await _sleep_until(retry_at)
-        if busy and Flag.SERVER_BUSY not in result.flags:
-            result = result.model_copy(update={"flags": [*result.flags, Flag.SERVER_BUSY]})
-        self._last_heavy_bytes = result.data_used_bytes or self._last_heavy_bytes
-        self.queue(result)
-        return result
+        for result in results:  # one per IP version measured (two with ip_version = "both")
+            if busy and Flag.SERVER_BUSY not in result.flags:
+                result = result.model_copy(update={"flags": [*result.flags, Flag.SERVER_BUSY]})
+            self._last_heavy_bytes = result.data_used_bytes or self._last_heavy_bytes
+            self.queue(result)
+        return results[0]
 
     def queue(self, result: Result) -> None:
         """Commit the result (and its data usage) before anything tries to send it."""
@@ -195,13 +198,14 @@ class Agent:
         return failed_result(config.agent.id, "budget_exhausted", message, config.site)
 
 
-async def _measure(request: MeasureRequest) -> Result:
-    """One run; a bug in a probe becomes a failed Result (counted like any other), not a dead agent."""
+async def _measure(request: MeasureRequest, ip_version: str) -> list[Result]:
+    """One run (a Result per IP version measured); a bug in a probe becomes a failed Result (counted
+    like any other), not a dead agent."""
     try:
-        return await measure_any(request)
+        return await measure_ip_versions(request, ip_version)
     except Exception as exc:
         log.exception("the run failed unexpectedly")
-        return failed_result(request.agent_id, "internal_error", f"{type(exc).__name__}: {exc}"[:300], request.site)
+        return [failed_result(request.agent_id, "internal_error", f"{type(exc).__name__}: {exc}"[:300], request.site)]
 
 
 async def _keep_running(name: str, loop: Callable[[], Awaitable[None]]) -> None:

@@ -66,6 +66,7 @@ def result_line(result: Result, place: Place | None = None) -> str | None:
         "isp": site.isp, "access": site.access.value if site.access else None, "agent": result.agent_id,
         "server": result.server.id if result.server else None, "hour": f"{result.started_at.astimezone(LOCAL_TIME):%H}",
         "error": result.error.code if result.error else None,
+        "ip_version": str(result.ip_version) if result.ip_version else None,
     }  # fmt: skip
     for key, value in tags.items():
         if value:

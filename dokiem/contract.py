@@ -208,6 +208,7 @@ class Result(WireModel):
     finished_at: AwareDatetime
     site: Site = Field(default_factory=Site)
     server: ServerRef | None = None
+    ip_version: Literal[4, 6] | None = None  # the address family the run went over
 
     download_mbps: Mbps | None = None
     upload_mbps: Mbps | None = None

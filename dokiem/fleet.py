@@ -112,6 +112,9 @@ class Schedule(_Section):
         return any(int(a) <= hour < int(b) for a, b in (w.split("-") for w in self.heavy_hours))
 
 
+IpVersion = Literal["auto", "4", "6", "both"]
+
+
 class Measure(_Section):
     """What to measure against. Part of what the fleet config may change."""
 
@@ -120,6 +123,9 @@ class Measure(_Section):
     ping_count: int = Field(default=10, ge=0, le=100)
     dns_names: list[HostName] = Field(default_factory=list, max_length=MAX_DNS_NAMES)
     resolvers: list[Resolver] = Field(default_factory=list, max_length=MAX_RESOLVERS)
+    ip_version: IpVersion = Field(
+        default="auto", description="auto: happy eyeballs picks; 4 or 6: that family only; both: a Result for each"
+    )
 
     @field_validator("servers")
     @classmethod

@@ -523,6 +523,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "gf_agents_in_commune": ("Thiết bị đo trong xã", "Agents in the commune"),
     "gf_isp": ("Nhà mạng", "ISP"),
     "gf_access": ("Loại truy nhập", "Access type"),
+    "gf_ip_version": ("Phiên bản IP", "IP version"),
     "gf_agent": ("Thiết bị đo", "Agent"),
     "gf_agents": ("Thiết bị đo", "Agents"),
     "gf_province_median": ("Trung vị toàn tỉnh", "Province median"),

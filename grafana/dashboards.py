@@ -36,6 +36,7 @@ HEALTH = f'"{HEALTH_MEASUREMENT}"'
 QUARANTINE = f'"{QUARANTINE_MEASUREMENT}"'
 ISP = '"isp" =~ /^$isp$/'
 ACCESS = '"access" =~ /^$access$/'
+IPV = '"ip_version" =~ /^$ip_version$/'  # a point measured before the tag existed has "": All still matches
 DISTRICT = '"district_name" =~ /^$district$/'
 COMMUNE = '"commune_name" =~ /^$commune$/'
 MAP_ACCESS = "\"access\" = '$map_access'"
@@ -110,6 +111,18 @@ def _access_variable(tr: Translator, name: str, label: str, *, multi: bool) -> d
 
 def _access_is(access: str) -> str:
     return f"\"access\" = '{access}'"
+
+
+def _ip_version_variable(tr: Translator) -> db.CustomVariable:
+    """IPv4, IPv6 or both (All, the default): results carry the family they were measured over."""
+    return (
+        db.CustomVariable("ip_version")
+        .label(tr("gf_ip_version"))
+        .values("IPv4 : 4,IPv6 : 6")
+        .multi(True)
+        .include_all(True)
+        .all_value(".*")
+    )
 
 
 def _access_mapping(tr: Translator) -> model.DynamicConfigValue:
@@ -309,7 +322,7 @@ def _threshold_stat(threshold: Threshold, tr: Translator, *conditions: str) -> s
 def _commune_map(tr: Translator, thresholds: Thresholds) -> geomap.Panel:
     """The 2025 communes as polygons shaded by median download of one access type, the former
     districts as labelled circles above them."""
-    filters = (ISP, MAP_ACCESS)
+    filters = (ISP, IPV, MAP_ACCESS)
     communes = f"""SELECT median("download_mbps") AS "download", count("failed") AS "tests" FROM {SPEED}
         WHERE {where(*filters)} GROUP BY "commune", "commune_name" """
     districts = f"""SELECT median("download_mbps") AS "download", count("failed") AS "tests" FROM {SPEED}
@@ -378,7 +391,7 @@ def _province_medians(tr: Translator) -> stat.Panel:
     for access in ACCESS_TYPES:
         panel = panel.with_target(
             InfluxQL(f"""SELECT median("download_mbps") AS "{access}_down", median("upload_mbps") AS "{access}_up"
-            FROM {SPEED} WHERE {where(ISP, _access_is(access))}""")
+            FROM {SPEED} WHERE {where(ISP, IPV, _access_is(access))}""")
             .ref(access[0].upper())
             .table()
         )
@@ -388,7 +401,7 @@ def _province_medians(tr: Translator) -> stat.Panel:
 
 
 def province_overview(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
-    filters = (ISP, ACCESS)
+    filters = (ISP, IPV, ACCESS)
     board = (
         _dashboard("dokiem-province", tr("gf_title_province"))
         .description(tr("gf_desc_province"))
@@ -397,6 +410,7 @@ def province_overview(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
         )
         .with_variable(_access_variable(tr, "access", tr("gf_access"), multi=True))
         .with_variable(_access_variable(tr, "map_access", tr("gf_map_access"), multi=False))
+        .with_variable(_ip_version_variable(tr))
         .with_panel(_commune_map(tr, thresholds))
         .with_panel(_province_medians(tr))
         .with_panel(_ranking_table(tr, "district_name", tr("gf_district"), *filters))
@@ -410,7 +424,7 @@ def province_overview(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
         .with_row(db.Row(tr("gf_thresholds_row")))
     )
     for threshold in thresholds.thresholds:
-        board = board.with_panel(_threshold_stat(threshold, tr, ISP))
+        board = board.with_panel(_threshold_stat(threshold, tr, ISP, IPV))
     return board
 
 
@@ -420,7 +434,7 @@ def _period_medians(tr: Translator, title: str, *conditions: str) -> table.Panel
 
 def district_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
     """A former district and the 2025 communes filed under it."""
-    filters = (DISTRICT, ISP, ACCESS)
+    filters = (DISTRICT, ISP, IPV, ACCESS)
     return (
         _dashboard("dokiem-district", tr("gf_title_district"))
         .description(tr("gf_desc_district"))
@@ -435,6 +449,7 @@ def district_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
             )
         )
         .with_variable(_access_variable(tr, "access", tr("gf_access"), multi=True))
+        .with_variable(_ip_version_variable(tr))
         .with_panel(
             _ranking_table(tr, "commune_name", tr("gf_commune"), *filters).override_by_name(
                 tr("gf_commune"), [_commune_link(tr)]
@@ -464,7 +479,7 @@ def _agents_table(tr: Translator, title: str, also_by: tuple[str, ...], *conditi
 
 def commune_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
     """One 2025 commune: its agents, its ISPs, the distribution, the hour of day."""
-    filters = (COMMUNE, ACCESS)
+    filters = (COMMUNE, IPV, ACCESS)
     return (
         _dashboard("dokiem-commune", tr("gf_title_commune"))
         .description(tr("gf_desc_commune"))
@@ -474,6 +489,7 @@ def commune_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
             )
         )
         .with_variable(_access_variable(tr, "access", tr("gf_access"), multi=True))
+        .with_variable(_ip_version_variable(tr))
         .with_panel(_by_access_table(tr, tr("gf_medians_by_access"), COMMUNE).span(24))
         .with_panel(_agents_table(tr, tr("gf_agents_in_commune"), (), *filters))
         .with_panel(_ranking_table(tr, "isp", tr("gf_isp"), *filters))

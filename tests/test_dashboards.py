@@ -51,7 +51,7 @@ def grafana_query(query: str, **variables: str) -> str:
     """The query as Grafana's InfluxDB data source sends it for the whole quarter."""
     values = {"timeFilter": f"time >= {_ms(QUARTER.start)}ms and time <= {_ms(QUARTER.end)}ms", "__interval": "1d",
               "district": re.escape(CITY), "commune": re.escape(COMMUNE), "isp": ".*", "access": ".*",
-              "map_access": "fixed"} | variables  # fmt: skip
+              "map_access": "fixed", "ip_version": ".*"} | variables  # fmt: skip
     for name in sorted(values, key=len, reverse=True):
         query = query.replace(f"${name}", values[name])
     return query
@@ -124,6 +124,9 @@ def test_every_query_of_every_dashboard_runs_and_returns_series(data: tuple[Infl
             assert server.query(grafana_query(query)), f"{name} / {title}: no series for {grafana_query(query)}"
             ran += 1
         for variable in board["templating"]["list"]:
+            if variable["name"] == "ip_version":  # IPv4, IPv6 or All
+                assert variable["query"] == "IPv4 : 4,IPv6 : 6" and variable["includeAll"]
+                continue
             if variable["type"] == "custom":  # fixed or mobile, fixed by default
                 assert variable["query"] == "Cố định : fixed,Di động : mobile"
                 assert variable["current"]["value"] in ("fixed", ["fixed"]), variable["name"]
@@ -202,6 +205,7 @@ def test_rankings_give_fixed_and_mobile_apart(data: tuple[Influx, list[Synthetic
         assert row["loss"] == pytest.approx(statistics.fmean(r.loss_pct for r in ok))
     agents_per_group = Counter((a.site.district_name, a.site.access) for a in data[1])
     assert {(row["district_name"], row["access"]): row["agents"] for row in _rows(server, agents)} == agents_per_group
+    assert _rows(server, figures, ip_version="6") == []  # the generated runs carry no IPv6 tag: filtered out
     vnpt = _rows(server, figures, isp="VNPT", access="fixed")
     assert sum(row["tests"] for row in vnpt) == sum(r.site.isp == "VNPT" for r in results)
     assert {row["access"] for row in vnpt} == {"fixed"}
@@ -219,7 +223,7 @@ def test_threshold_shares_match_the_results(data: tuple[Influx, list[SyntheticAg
     ok = _ok(results)
     for threshold in THRESHOLDS.thresholds:
         panel = _panel("province", threshold.name("vi"))
-        met_query, total_query = threshold_queries(threshold, '"isp" =~ /^$isp$/')  # its own access type
+        met_query, total_query = threshold_queries(threshold, '"isp" =~ /^$isp$/', '"ip_version" =~ /^$ip_version$/')
         assert [t["query"] for t in panel["targets"]] == [" ".join(met_query.split()), " ".join(total_query.split())]
         group = [r for r in ok if threshold.access is None or r.site.access == threshold.access]
         meets = [

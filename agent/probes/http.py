@@ -46,6 +46,7 @@ class SpeedSettings:
     download_chunk_mib: int = 100
     upload_blob_max: int = 8 << 20
     upload_blob_min: int = 64 << 10
+    family: int = 0  # socket.AF_INET or AF_INET6 once chosen; 0: happy eyeballs decides
 
     @classmethod
     def for_max_seconds(cls, max_seconds: float) -> SpeedSettings:
@@ -150,7 +151,7 @@ async def timed_get(conn: HttpConnection, target: str) -> float:
 
 
 async def measure_latency(server: Server, settings: SpeedSettings) -> LatencyResult:
-    conn = await open_connection(server.ping, settings.connect_timeout_s)
+    conn = await open_connection(server.ping, settings.connect_timeout_s, settings.family)
     rtts: list[float] = []
     reconnected = 0
     try:
@@ -159,7 +160,7 @@ async def measure_latency(server: Server, settings: SpeedSettings) -> LatencyRes
             for _ in range(settings.latency_count):
                 if conn.closed:  # the server said Connection: close: this sample goes on a new connection
                     conn.close()
-                    conn = await open_connection(server.ping, settings.connect_timeout_s)
+                    conn = await open_connection(server.ping, settings.connect_timeout_s, settings.family)
                     reconnected += 1  # the handshake is not timed, but the sample is on a fresh path: say so
                 rtts.append(await timed_get(conn, ping_target(server)))
     except TimeoutError as exc:
@@ -232,7 +233,7 @@ class SpeedPhase:
     async def _run(self) -> PhaseResult:
         s = self.settings
         endpoint = self.server.download if self.direction == "download" else self.server.upload
-        self._address = await resolve(endpoint, s.connect_timeout_s)
+        self._address = await resolve(endpoint, s.connect_timeout_s, s.family)
         self._add_streams(s.initial_streams)
         pinger = asyncio.create_task(self._loaded_pings())
         try:
@@ -340,7 +341,7 @@ class SpeedPhase:
     async def _loaded_pings(self) -> None:
         """Latency under load, on its own connection; losing it costs the figure, not the run."""
         try:
-            conn = await open_connection(self.server.ping, self.settings.connect_timeout_s)
+            conn = await open_connection(self.server.ping, self.settings.connect_timeout_s, self.settings.family)
         except HttpFailure:
             return
         try:

@@ -225,18 +225,36 @@ def parse_head(raw: bytes) -> Head | None:
 Address = tuple[int, tuple[Any, ...]]
 
 
-async def resolve(endpoint: Endpoint, timeout: float) -> Address:
-    """The endpoint's first address as (family, sockaddr); a clear failure if the name does not resolve."""
+HAPPY_EYEBALLS_DELAY_S = 0.25  # RFC 8305's recommended connection attempt delay
+
+
+async def resolve(endpoint: Endpoint, timeout: float, family: int = socket.AF_UNSPEC) -> Address:
+    """The endpoint's first address of ``family`` (any: AF_UNSPEC) as (family, sockaddr); a clear
+    failure if the name does not resolve (to that family)."""
+    infos = await _lookup(endpoint, timeout, family)
+    family, _, _, _, sockaddr = infos[0]
+    return family, sockaddr
+
+
+async def families(endpoint: Endpoint, timeout: float) -> list[int]:
+    """The address families the endpoint's name resolves to: IPv6 first, then IPv4."""
+    found = {info[0] for info in await _lookup(endpoint, timeout, socket.AF_UNSPEC)}
+    return [f for f in (socket.AF_INET6, socket.AF_INET) if f in found]
+
+
+async def _lookup(endpoint: Endpoint, timeout: float, family: int) -> list[Any]:
     loop = asyncio.get_running_loop()
+    wanted = " over IPv4" if family == socket.AF_INET else " over IPv6" if family == socket.AF_INET6 else ""
     try:
         async with asyncio.timeout(timeout):
-            infos = await loop.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM)
+            infos = await loop.getaddrinfo(endpoint.host, endpoint.port, family=family, type=socket.SOCK_STREAM)
     except TimeoutError as exc:
         raise HttpFailure("dns_failed", f"resolving {endpoint.host} took over {timeout:.0f} s") from exc
     except socket.gaierror as exc:
-        raise HttpFailure("dns_failed", f"cannot resolve {endpoint.host}: {exc.strerror}") from exc
-    family, _, _, _, sockaddr = infos[0]
-    return family, sockaddr
+        raise HttpFailure("dns_failed", f"cannot resolve {endpoint.host}{wanted}: {exc.strerror}") from exc
+    if not infos:
+        raise HttpFailure("dns_failed", f"{endpoint.host} has no address{wanted}")
+    return list(infos)
 
 
 def connect_failure(endpoint: Endpoint, exc: BaseException, timeout: float) -> HttpFailure:
@@ -264,14 +282,22 @@ def request_head(endpoint: Endpoint, method: str, target: str, body_size: int | 
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-async def open_connection(endpoint: Endpoint, timeout: float) -> HttpConnection:
-    family, sockaddr = await resolve(endpoint, timeout)
+async def open_connection(endpoint: Endpoint, timeout: float, family: int = socket.AF_UNSPEC) -> HttpConnection:
+    """A connection over ``family``; with AF_UNSPEC, happy eyeballs (RFC 8305) across the name's
+    IPv6 and IPv4 addresses: the first to connect wins, and says which family the run uses."""
     context = ssl.create_default_context() if endpoint.tls else None
+    tls_name = endpoint.host if context else None
+    if family == socket.AF_UNSPEC:
+        await _lookup(endpoint, timeout, family)  # a name that does not resolve is dns_failed, not connect_failed
+        host, delay = endpoint.host, HAPPY_EYEBALLS_DELAY_S
+    else:
+        family, sockaddr = await resolve(endpoint, timeout, family)
+        host, delay = str(sockaddr[0]), None
     try:
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection(
-                host=str(sockaddr[0]), port=endpoint.port, ssl=context,
-                server_hostname=endpoint.host if context else None, family=family,
+                host=host, port=endpoint.port, ssl=context, server_hostname=tls_name, family=family,
+                happy_eyeballs_delay=delay, interleave=1 if delay else None,
             )  # fmt: skip
     except (TimeoutError, OSError) as exc:
         raise connect_failure(endpoint, exc, timeout) from exc
@@ -292,6 +318,8 @@ class HttpConnection:
         self.endpoint = endpoint
         self._reader, self._writer = reader, writer
         self._h11 = h11.Connection(h11.CLIENT)
+        sock = writer.get_extra_info("socket")
+        self.family: int = sock.family if sock is not None else socket.AF_UNSPEC
 
     @property
     def closed(self) -> bool:
