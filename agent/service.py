@@ -24,6 +24,7 @@ from agent.publisher import Publisher
 from agent.schedule import estimate_run_bytes, month_key, over_budget, period_bounds, pick_slot
 from agent.servers import librespeed_server
 from agent.state import AgentState
+from agent.systemd import Notifier
 from dokiem.contract import Flag, Result
 from dokiem.fleet import FleetConfig
 
@@ -48,6 +49,7 @@ class Agent:
         self.rng = rng or random.Random()
         data_dir = config.agent.data_dir
         self.outbox = open_outbox(config)
+        self.notifier = Notifier()
         self.state = AgentState.load(data_dir / "state.json") or AgentState(path=data_dir / "state.json")
         self.state.path = data_dir / "state.json"
         self.fleet = FleetStore(data_dir)
@@ -94,6 +96,7 @@ class Agent:
         """Until a signal: no broker drop, failed run or disk fault ends the agent."""
         self.state.save()
         async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self.notifier.keep_alive(self.status_line))
             tasks.create_task(self.publisher.run())
             tasks.create_task(_keep_running("speed tests", self._heavy_loop))
             tasks.create_task(_keep_running("light runs", self._light_loop))
@@ -117,6 +120,12 @@ class Agent:
             planned = (period, pick_slot(period_end, period, HEAVY_RUN_S, self.rng))
             self._announce_next_run(planned[1])
             await _sleep_until(period_end)  # a fleet config received meanwhile applies from here
+
+    def status_line(self) -> str:
+        """What ``systemctl status dokiem-agent`` shows: the next speed test and the outbox."""
+        upcoming = self.state.next_run_at
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(upcoming)) if upcoming else "none planned"
+        return f"next run {when}; outbox {self.outbox.depth()} result(s)"
 
     def _announce_next_run(self, when: float) -> None:
         self.state.next_run_at = when

@@ -49,6 +49,8 @@ def test_unit_runs_unprivileged_with_only_the_icmp_capability() -> None:
     assert service["User"] == "dokiem" and service["Restart"] == "on-failure"
     assert service["AmbientCapabilities"] == "CAP_NET_RAW" == service["CapabilityBoundingSet"]
     assert "dokiem agent run --config /etc/dokiem/agent.toml" in service["ExecStart"]
+    # systemd waits for READY and restarts an agent whose event loop stops pinging (agent/systemd.py)
+    assert (service["Type"], service["NotifyAccess"], service["WatchdogSec"]) == ("notify", "main", "120")
 
 
 def test_the_example_config_is_valid() -> None:
