@@ -253,6 +253,7 @@ def _result(request: MeasureRequest, got: _Collected, started: datetime, load: A
             "site": request.site,
             "server": request.server.ref(),
             "ip_version": IP_VERSION.get(got.family),
+            "clock_offset_s": got.latency.clock_offset_s if got.latency else None,
             "download_mbps": _round(down.mbps) if down else None,
             "upload_mbps": _round(up.mbps) if up else None,
             "latency_ms": _round(lat.median_ms) if lat else None,

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from agent.clock import ClockSource, kernel_synchronised, wait_for_sync
 from agent.config import AgentConfig
 from agent.fleet import FleetStore
 from agent.measure import MeasureRequest, failed_result, measure_ip_versions
@@ -44,9 +45,12 @@ def open_outbox(config: AgentConfig) -> Outbox:
 
 
 class Agent:
-    def __init__(self, config: AgentConfig, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, config: AgentConfig, rng: random.Random | None = None, clock: ClockSource = kernel_synchronised
+    ) -> None:
         self.base = config
         self.rng = rng or random.Random()
+        self.clock = clock  # is the system clock synchronised (injectable: tests, a Pi without adjtimex)
         data_dir = config.agent.data_dir
         self.outbox = open_outbox(config)
         self.notifier = Notifier()
@@ -155,6 +159,8 @@ class Agent:
             result = self._skipped(config, month, estimate)
             self.queue(result)
             return result
+        # a Pi boots with the clock it shut down with: give NTP a bounded time, then say so in the Result
+        synced = await wait_for_sync(self.clock, config.schedule.clock_wait_minutes * 60)
         busy = False
         while True:
             async with self.lock:
@@ -166,12 +172,12 @@ class Agent:
             busy = True
             log.info("test server busy; retrying at %s", time.strftime("%H:%M", time.localtime(retry_at)))
             await _sleep_until(retry_at)
-        for result in results:  # one per IP version measured (two with ip_version = "both")
-            if busy and Flag.SERVER_BUSY not in result.flags:
-                result = result.model_copy(update={"flags": [*result.flags, Flag.SERVER_BUSY]})
+        added = [f for f, on in ((Flag.SERVER_BUSY, busy), (Flag.CLOCK_UNSYNCED, not synced)) if on]
+        flagged = [r.model_copy(update={"flags": sorted({*r.flags, *added}, key=lambda f: f.value)}) for r in results]
+        for result in flagged:  # one per IP version measured (two with ip_version = "both")
             self._last_heavy_bytes = result.data_used_bytes or self._last_heavy_bytes
             self.queue(result)
-        return results[0]
+        return flagged[0]
 
     def queue(self, result: Result) -> None:
         """Commit the result (and its data usage) before anything tries to send it."""

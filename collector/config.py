@@ -60,6 +60,7 @@ class Limits(_Section):
 
     max_bytes: int = Field(default=64 << 10, ge=1024)
     max_future_s: float = Field(default=300, ge=0)
+    max_clock_offset_s: float = Field(default=120, ge=1, description="beyond: filed at the test server's time")
     retention_days: float = Field(default=800, gt=0)
     # a 10 Gbit/s line with room to spare; more is a bug or a forgery
     max_mbps: float = Field(default=20_000, gt=0)

@@ -17,7 +17,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from collector.config import Limits
-from dokiem.contract import TOPIC_PREFIX, Result
+from dokiem.contract import TOPIC_PREFIX, Flag, Result
 from dokiem.regions import Place, Regions, UnknownRegion
 from dokiem.status import Status
 
@@ -74,6 +74,7 @@ def validate_result(
     result = _parse(Result, payload, limits)
     if result.agent_id != topic_agent:
         raise Refusal("topic_mismatch", f"payload agent_id {result.agent_id!r} on agent {topic_agent!r}'s topic")
+    result = corrected_clock(result, limits)
     _check_time(result, limits, now or datetime.now(UTC))
     _check_bounds(result, limits)
     if regions is not None:
@@ -87,6 +88,18 @@ def place_of(result: Result, regions: Regions) -> Place:
         return regions.place_site(result.site, result.started_at)
     except UnknownRegion as exc:
         raise Refusal("unknown_region", str(exc)) from None
+
+
+def corrected_clock(result: Result, limits: Limits) -> Result:
+    """A run whose clock was off the test server's by more than ``max_clock_offset_s`` is filed at the
+    server's time, flagged ``clock_offset`` (never at a wrong time, never silently)."""
+    offset = result.clock_offset_s
+    if offset is None or abs(offset) <= limits.max_clock_offset_s:
+        return result
+    shift = timedelta(seconds=offset)
+    flags = sorted({*result.flags, Flag.CLOCK_OFFSET}, key=lambda f: f.value)
+    return result.model_copy(update={"started_at": result.started_at + shift,
+                                     "finished_at": result.finished_at + shift, "flags": flags})  # fmt: skip
 
 
 def validate_status(topic_agent: str, payload: bytes, limits: Limits) -> Status | None:

@@ -158,6 +158,8 @@ class Flag(StrEnum):
     WIFI = "wifi"
     SERVER_BUSY = "server_busy"
     CROSS_TRAFFIC = "cross_traffic"
+    CLOCK_UNSYNCED = "clock_unsynced"  # the agent measured before its clock was synchronised (waited, then went on)
+    CLOCK_OFFSET = "clock_offset"  # the collector moved the run's times by its offset against the test server
     APP_COUNTED = "app_counted"  # bytes counted by the agent, not the kernel (no tcp_info): see method.counting
 
 
@@ -209,6 +211,7 @@ class Result(WireModel):
     site: Site = Field(default_factory=Site)
     server: ServerRef | None = None
     ip_version: Literal[4, 6] | None = None  # the address family the run went over
+    clock_offset_s: float | None = Field(default=None, ge=-1e10, le=1e10, description="test server's Date minus ours")
 
     download_mbps: Mbps | None = None
     upload_mbps: Mbps | None = None

@@ -97,6 +97,7 @@ class Schedule(_Section):
         default_factory=lambda: ["0-24"], max_length=24, description="local hours for speed tests"
     )
     busy_retry_minutes: float = Field(default=5, ge=0.1, le=720)
+    clock_wait_minutes: float = Field(default=10, ge=0, le=120, description="wait this long for NTP before a test")
     monthly_budget_mb: float = Field(default=0, ge=0, description="0 = unmetered")
 
     @field_validator("heavy_hours")

@@ -14,7 +14,7 @@ def write_config(folder: Path, broker_url: str, **sections: dict[str, object]) -
     base: dict[str, dict[str, object]] = {
         "agent": {"id": "th-380-001", "data_dir": str(folder / "data")},
         "broker": {"url": broker_url, "heartbeat_s": 3600},
-        "schedule": {"interval_minutes": 0, "light_interval_minutes": 0},
+        "schedule": {"interval_minutes": 0, "light_interval_minutes": 0, "clock_wait_minutes": 0},
         "measure": {"servers": [], "max_seconds": 3, "ping_count": 2},
     }
     for name, values in sections.items():

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agent.clock import offset_from_date
 from agent.probes.bulk import BulkStream
 from agent.probes.figures import goodput_mbps, interval_rates, jitter, relative_standard_error
 from agent.probes.wire import Address, Head, HttpConnection, HttpFailure, open_connection, resolve
@@ -78,6 +79,7 @@ def streams_for(rate_mbps: float, settings: SpeedSettings) -> int:
 class LatencyResult:
     rtts_ms: list[float]
     new_connections: int = 0  # samples taken on a new connection because the server closed the last one
+    clock_offset_s: float | None = None  # the server's Date minus our clock
 
     @property
     def median_ms(self) -> float | None:
@@ -156,7 +158,8 @@ async def measure_latency(server: Server, settings: SpeedSettings) -> LatencyRes
     reconnected = 0
     try:
         async with asyncio.timeout(settings.latency_timeout_s):
-            await timed_get(conn, ping_target(server))  # warms the server's path; not counted
+            warm = await conn.exchange("GET", ping_target(server), check=check_ping_response)  # not counted
+            offset = offset_from_date(warm.head.header("date"), time.time())
             for _ in range(settings.latency_count):
                 if conn.closed:  # the server said Connection: close: this sample goes on a new connection
                     conn.close()
@@ -168,7 +171,7 @@ async def measure_latency(server: Server, settings: SpeedSettings) -> LatencyRes
             raise HttpFailure("timeout", f"no answer to ping requests in {settings.latency_timeout_s:.0f} s") from exc
     finally:
         conn.close()
-    return LatencyResult(rtts, reconnected)
+    return LatencyResult(rtts, reconnected, offset)
 
 
 # --- throughput --------------------------------------------------------------------------
