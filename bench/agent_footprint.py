@@ -1,4 +1,7 @@
-"""The agent's footprint between runs: resident memory and CPU while idle (issue 3's Pi budget).
+"""The agent's footprint between runs: resident memory and CPU while idle (issue 3's Pi budget), and
+what it writes to the disk (issue 15: an SD card wears by its writes): ``write_bytes`` of
+``/proc/PID/io`` while idle (heartbeats, state) and across one speed test (outbox, state, usage),
+the agent's data folder on a real disk (``/var/tmp``), not a tmpfs.
 
 Starts a real Mosquitto and ``dokiem testserver`` on loopback and ``dokiem agent run`` with a
 4-minute schedule. It samples RSS and CPU while the agent is connected and idle before its first
@@ -34,13 +37,18 @@ REPO = Path(__file__).resolve().parent.parent
 BASELINE = "import asyncio; asyncio.run(asyncio.sleep(10**6))"
 
 
-def sample(proc: psutil.Process, seconds: float) -> tuple[float, float]:
-    """(RSS in MiB at the end, CPU seconds used during the window)."""
-    before = proc.cpu_times()
+def sample(proc: psutil.Process, seconds: float) -> tuple[float, float, int]:
+    """(RSS in MiB at the end, CPU seconds used during the window, bytes written to disk in it)."""
+    before, wrote = proc.cpu_times(), written(proc)
     time.sleep(seconds)
     after = proc.cpu_times()
     cpu = (after.user - before.user) + (after.system - before.system)
-    return proc.memory_info().rss / 2**20, cpu
+    return proc.memory_info().rss / 2**20, cpu, written(proc) - wrote
+
+
+def written(proc: psutil.Process) -> int:
+    """Bytes this process caused to be written to storage (/proc/PID/io write_bytes)."""
+    return int(proc.io_counters().write_bytes)
 
 
 def next_run(state: Path) -> float:
@@ -63,7 +71,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:  # a real disk: a tmpfs counts no write_bytes
         folder = Path(tmp)
         port = free_port()
         conf = f"listener {port} 127.0.0.1\nallow_anonymous true\nuser {getpass.getuser()}\n"
@@ -88,12 +96,15 @@ def main() -> None:
                 sys.exit("the agent did not come online")
             state = folder / "data" / "state.json"
             first_window = max(1.0, min(args.seconds, next_run(state) - time.time() - 2))
-            idle_rss, idle_cpu = sample(psutil.Process(agent.pid), first_window)
+            proc = psutil.Process(agent.pid)
+            idle_rss, idle_cpu, idle_written = sample(proc, first_window)
+            before_run = written(proc)
             subprocess.run(["mosquitto_sub", "-p", str(port), "-t", "dokiem/v1/bench-1/result", "-C", "1",
                             "-W", "300"], capture_output=True, check=True)  # fmt: skip
             time.sleep(3)  # let the run's threads and buffers go
+            run_written = written(proc) - before_run
             after_window = max(1.0, min(args.seconds, next_run(state) - time.time() - 2))
-            after_rss, after_cpu = sample(psutil.Process(agent.pid), after_window)
+            after_rss, after_cpu, after_written = sample(proc, after_window)
             base_rss = psutil.Process(baseline.pid).memory_info().rss / 2**20
         finally:
             for proc in (agent, baseline, broker, server):
@@ -109,6 +120,13 @@ def main() -> None:
         f"| `dokiem agent run`, between runs, after a speed test | {after_rss:.1f} | {after_cpu:.2f} s in "
         f"{after_window:.0f} s ({100 * after_cpu / after_window:.2f}% of a core) | {after_rss / base_rss:.2f} |\n"
         f"| bare `asyncio.sleep` Python | {base_rss:.1f} | — | 1.00 |\n"
+        "\n| written to disk (`/proc/PID/io` write_bytes) | bytes | per hour at this pace |\n|---|---|---|\n"
+        f"| idle, before the first run ({first_window:.0f} s) | {idle_written:,} | "
+        f"{idle_written * 3600 / first_window / 1024:,.0f} KiB |\n"
+        f"| one speed test (the outbox row, state, data usage) | {run_written:,} | "
+        f"{run_written / 1024:,.0f} KiB at hourly tests |\n"
+        f"| idle after it ({after_window:.0f} s) | {after_written:,} | "
+        f"{after_written * 3600 / after_window / 1024:,.0f} KiB |\n"
     )
     print(text)
     if not args.no_write:
