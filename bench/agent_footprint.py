@@ -82,7 +82,7 @@ def main() -> None:
                                   stderr=subprocess.DEVNULL, cwd=REPO)  # fmt: skip
         (folder / "agent.toml").write_text(
             f'[agent]\nid = "bench-1"\ndata_dir = "{folder / "data"}"\n[broker]\nurl = "mqtt://127.0.0.1:{port}"\n'
-            "[schedule]\ninterval_minutes = 4\nlight_interval_minutes = 0\n"
+            "[schedule]\ninterval_minutes = 4\nlight_interval_minutes = 0\nclock_wait_minutes = 0\n"
             f'[measure]\nservers = ["http://127.0.0.1:{web}/"]\nmax_seconds = 5\n'
         )
         wait_until_ready(lambda: port_open(port), broker, "mosquitto", 10)

@@ -124,8 +124,14 @@ mv "$ETC/agent.toml.new" "$ETC/agent.toml"
 
 echo "== service"
 install -m 0644 "$SOURCE/deploy/agent/dokiem-agent.service" /etc/systemd/system/dokiem-agent.service
-systemctl daemon-reload
-systemctl enable --now dokiem-agent.service
-sleep 3
-systemctl --no-pager --lines=5 status dokiem-agent.service || true
+if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+    systemctl enable --now dokiem-agent.service
+    sleep 3
+    systemctl --no-pager --lines=5 status dokiem-agent.service || true
+else
+    # a chroot or an SD-card image being prepared: enable it; it starts at the next boot
+    systemctl enable dokiem-agent.service
+    echo "systemd is not running here: dokiem-agent.service is enabled and starts at the next boot"
+fi
 echo "Done. Check it with: sudo -u dokiem $PREFIX/venv/bin/dokiem agent status --config $ETC/agent.toml"
