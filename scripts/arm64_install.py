@@ -174,7 +174,8 @@ def summarise(status: dict[str, Any]) -> str:
     last = results[0] if isinstance(results, list) and results else {}
     keys = ("download_mbps", "upload_mbps", "latency_ms", "error")
     figures = ", ".join(f"{k} {last.get(k)}" for k in keys if k in last)
-    return f"sent {status.get('sent')}, queued {status.get('queued')}; last result: {figures or last}"
+    outbox = status.get("outbox") or {}
+    return f"sent {outbox.get('sent')}, queued {outbox.get('depth')}; last result: {figures or last}"
 
 
 def report(args: argparse.Namespace) -> None:
