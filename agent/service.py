@@ -20,7 +20,7 @@ from agent.fleet import FleetStore
 from agent.measure import MeasureRequest, failed_result, measure_ip_versions
 from agent.outbox import Outbox
 from agent.probes.http import SpeedSettings
-from agent.probes.system import release_memory
+from agent.probes.system import limit_malloc_arenas, release_memory
 from agent.publisher import Publisher
 from agent.schedule import estimate_run_bytes, month_key, over_budget, period_bounds, pick_slot
 from agent.servers import librespeed_server
@@ -51,6 +51,7 @@ class Agent:
         self.base = config
         self.rng = rng or random.Random()
         self.clock = clock  # is the system clock synchronised (injectable: tests, a Pi without adjtimex)
+        limit_malloc_arenas()
         data_dir = config.agent.data_dir
         self.outbox = open_outbox(config)
         self.notifier = Notifier()
