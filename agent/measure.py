@@ -159,10 +159,10 @@ async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
         progress("dns", None)
         got.dns = await measure_dns(names, request.resolvers)
     progress("latency", None)
-    if settings.family == socket.AF_UNSPEC:  # happy eyeballs picks the family; the whole run keeps it
-        settings = replace(settings, family=await chosen_family(server, settings))
-    got.family = settings.family
     got.latency = await measure_latency(server, settings)
+    # the latency connection's family (happy eyeballs' choice when none was asked for) is the run's
+    got.family = got.latency.family
+    settings = replace(settings, family=got.family)
     if request.ping_count > 0:
         from agent.probes import ping  # icmplib loads only when pinging
 
@@ -175,13 +175,6 @@ async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
         got.download = await run_speed_phase(server, "download", settings, lambda r: progress("download", r))
     if request.upload:
         got.upload = await run_speed_phase(server, "upload", settings, lambda r: progress("upload", r))
-
-
-async def chosen_family(server: Server, settings: SpeedSettings) -> int:
-    """The address family happy eyeballs connects over (IPv6 unless it is slower to answer)."""
-    conn = await open_connection(server.ping, settings.connect_timeout_s)
-    conn.close()
-    return conn.family
 
 
 def failed_result(agent_id: str, code: str, message: str, site: Site | None = None) -> Result:

@@ -98,8 +98,11 @@ def corrected_clock(result: Result, limits: Limits) -> Result:
         return result
     shift = timedelta(seconds=offset)
     flags = sorted({*result.flags, Flag.CLOCK_OFFSET}, key=lambda f: f.value)
-    return result.model_copy(update={"started_at": result.started_at + shift,
-                                     "finished_at": result.finished_at + shift, "flags": flags})  # fmt: skip
+    try:
+        started, finished = result.started_at + shift, result.finished_at + shift
+    except OverflowError:
+        raise Refusal("out_of_bounds", f"clock_offset_s {offset} puts the run outside the calendar") from None
+    return result.model_copy(update={"started_at": started, "finished_at": finished, "flags": flags})
 
 
 def validate_status(topic_agent: str, payload: bytes, limits: Limits) -> Status | None:

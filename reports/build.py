@@ -20,7 +20,7 @@ from reports.letterhead import Letterhead
 from reports.outline import outline
 from reports.pdf import write_pdf
 from reports.quarterly import Quarter, QuarterlyFigures, quarterly_figures
-from reports.shading import class_edges
+from reports.shading import fixed_edges
 from reports.sheets import write_csv, write_xlsx
 from reports.tables import Table, isp_name, report_tables, thresholds_table
 
@@ -90,8 +90,7 @@ def pictures(
     shaded = commune_shading(figures, regions)
     if shaded is not None:
         features, values, thin = shaded
-        edges = class_edges([t.download_mbps for t in figures.rules.thresholds
-                             if t.download_mbps and (t.access is None or t.access.value == "fixed")])  # fmt: skip
+        edges = fixed_edges(figures.rules)
         out["map"] = commune_map(features, values, thin, edges, tr("rpt_map_title"), tr, min(width, 6.8), height)
     return out
 

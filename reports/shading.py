@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 
+from dokiem.thresholds import Thresholds
+
 CLASS_COLORS = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")  # slow → fast (red → green)
 NO_DATA, THIN = "#ffffff", "#d9d9d9"
 
@@ -18,6 +20,12 @@ def class_edges(fixed_thresholds: Sequence[float]) -> list[float]:
     if high <= low:
         return [low / 2, low, low * 2, low * 4]
     return [low / 2, low, high / 2 if high / 2 > low else (low + high) / 2, high]
+
+
+def fixed_edges(rules: Thresholds) -> list[float]:
+    """The classes of a map of median fixed download, from the thresholds file in force."""
+    return class_edges([t.download_mbps for t in rules.thresholds
+                        if t.download_mbps and (t.access is None or t.access.value == "fixed")])  # fmt: skip
 
 
 def shade(value: float, edges: Sequence[float]) -> str:

@@ -13,7 +13,7 @@ from dokiem.regions import Province
 from reports.disclosure import publishable, threshold_counts
 from reports.opendata import Licence
 from reports.quarterly import ACCESS_ORDER, QuarterlyFigures
-from reports.shading import CLASS_COLORS, NO_DATA, THIN, class_edges, class_labels, shade
+from reports.shading import CLASS_COLORS, NO_DATA, THIN, class_labels, fixed_edges, shade
 from reports.svgmap import Area, commune_svg
 from reports.tables import format_value
 
@@ -84,13 +84,8 @@ def _by(rows: list[dict[str, Any]], key: str) -> dict[tuple[str, str], dict[str,
     return {(row[key], row["access"]): row for row in rows}
 
 
-def _edges(figures: QuarterlyFigures) -> list[float]:
-    return class_edges([t.download_mbps for t in figures.rules.thresholds
-                        if t.download_mbps and (t.access is None or t.access.value == "fixed")])  # fmt: skip
-
-
 def _legend(page: Page) -> str:
-    labels = class_labels(_edges(page.figures), lambda v: page.tr.number(v, 0))
+    labels = class_labels(fixed_edges(page.figures.rules), lambda v: page.tr.number(v, 0))
     items = [(c, f"{label} Mbit/s") for c, label in zip(CLASS_COLORS, labels, strict=True)]
     items += [(THIN, page.tr("pub_thin")), (NO_DATA, page.tr("pub_no_tests"))]
     return (
@@ -104,7 +99,7 @@ def _maps(page: Page) -> str:
     """The communes shaded by their median fixed download, then the same by former district."""
     if page.province.boundaries is None:
         return ""
-    tr, edges = page.tr, _edges(page.figures)
+    tr, edges = page.tr, fixed_edges(page.figures.rules)
     features = json.loads(page.province.boundaries.read_text(encoding="utf-8"))["features"]
     communes = {row["code"]: row for row in page.rows["communes"] if row["access"] == "fixed"}
     districts = {row["code"]: row for row in page.rows["districts"] if row["access"] == "fixed"}
@@ -156,7 +151,7 @@ def index_page(page: Page) -> str:
     parts.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in summary) + "</ul>")
     parts.append(_maps(page))
     districts = _by(page.rows["districts"], "code")
-    names = {code: name for (code, _), name in ((k, r["name"]) for k, r in districts.items())}
+    names = {code: row["name"] for (code, _), row in districts.items()}
     district_rows = [
         [escape(names[code]), *(_figure_or_thin(districts.get((code, a)), "download_median_mbps", tr)
                                 for a in ACCESS_ORDER),

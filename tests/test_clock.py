@@ -5,12 +5,14 @@ files a run whose clock was far off at the server's time, flagged, never silentl
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from agent.clock import kernel_synchronised, offset_from_date, wait_for_sync
 from agent.service import Agent
-from collector.validate import Limits, validate_result
+from collector.validate import Limits, Refusal, validate_result
 from dokiem.contract import Flag
 from tests.agentkit import config_for, make_result
 from tests.brokers import Broker
@@ -57,3 +59,12 @@ def test_the_collector_files_a_run_far_off_at_the_servers_time() -> None:
     near = result.model_copy(update={"clock_offset_s": 1.5})
     kept = validate_result(result.agent_id, near.to_json().encode(), Limits())
     assert kept.started_at == result.started_at and Flag.CLOCK_OFFSET not in kept.flags
+
+
+def test_an_offset_off_the_calendar_is_refused_not_crashed() -> None:
+    far = make_result(1).model_copy(update={"started_at": datetime(9999, 12, 1, tzinfo=UTC),
+                                            "finished_at": datetime(9999, 12, 1, 0, 1, tzinfo=UTC),
+                                            "clock_offset_s": 1e10})  # fmt: skip
+    with pytest.raises(Refusal) as refused:
+        validate_result(far.agent_id, far.to_json().encode(), Limits())
+    assert refused.value.reason == "out_of_bounds" and "clock_offset_s" in refused.value.detail

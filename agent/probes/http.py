@@ -80,6 +80,7 @@ class LatencyResult:
     rtts_ms: list[float]
     new_connections: int = 0  # samples taken on a new connection because the server closed the last one
     clock_offset_s: float | None = None  # the server's Date minus our clock
+    family: int = 0  # the address family the first connection went over (happy eyeballs' choice)
 
     @property
     def median_ms(self) -> float | None:
@@ -154,6 +155,7 @@ async def timed_get(conn: HttpConnection, target: str) -> float:
 
 async def measure_latency(server: Server, settings: SpeedSettings) -> LatencyResult:
     conn = await open_connection(server.ping, settings.connect_timeout_s, settings.family)
+    family = conn.family  # with AF_UNSPEC, happy eyeballs chose it: every later connection keeps it
     rtts: list[float] = []
     reconnected = 0
     try:
@@ -163,7 +165,7 @@ async def measure_latency(server: Server, settings: SpeedSettings) -> LatencyRes
             for _ in range(settings.latency_count):
                 if conn.closed:  # the server said Connection: close: this sample goes on a new connection
                     conn.close()
-                    conn = await open_connection(server.ping, settings.connect_timeout_s, settings.family)
+                    conn = await open_connection(server.ping, settings.connect_timeout_s, family)
                     reconnected += 1  # the handshake is not timed, but the sample is on a fresh path: say so
                 rtts.append(await timed_get(conn, ping_target(server)))
     except TimeoutError as exc:
@@ -171,7 +173,7 @@ async def measure_latency(server: Server, settings: SpeedSettings) -> LatencyRes
             raise HttpFailure("timeout", f"no answer to ping requests in {settings.latency_timeout_s:.0f} s") from exc
     finally:
         conn.close()
-    return LatencyResult(rtts, reconnected, offset)
+    return LatencyResult(rtts, reconnected, offset, family)
 
 
 # --- throughput --------------------------------------------------------------------------
