@@ -236,10 +236,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "pub_upload": ("Tải lên (Mbit/s)", "Upload (Mbit/s)"),
     "pub_figure": ("Chỉ số", "Figure"),
     "pub_median": ("Trung vị", "Median"),
-    "pub_counts": (
-        "Độ trễ trung vị {latency} ms; {tests} lượt đo từ {agents} thiết bị đo.",
-        "Median latency {latency} ms; {tests} tests from {agents} agents.",
-    ),
+    "pub_counts": ("{tests} lượt đo từ {agents} thiết bị đo.", "{tests} tests from {agents} agents."),
+    "pub_latency": ("Độ trễ (ms)", "Latency (ms)"),
     "pub_former_district": ("Huyện cũ: {districts}", "Former district: {districts}"),
     "pub_method_title": ("Cách đo", "How it is measured"),
     "pub_method": (
@@ -265,7 +263,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         " hoặc mạng của nhà mạng, theo loại truy nhập (access: fixed = cố định, mobile = di động). published ="
         " false: chưa đủ số liệu (dưới {minimum} lượt đo thành công hoặc dưới {agents} thiết bị đo), các số"
         " liệu để trống. tests: số lượt đo; agents: số thiết bị đo; *_median/_p10/_p90_mbps: trung vị, phân vị"
-        " 10 và 90 (Mbit/s); latency_median_ms: độ trễ trung vị (ms); download_median_change_mbps: thay đổi so"
+        " 10 và 90 (Mbit/s); latency_median/_p10/_p90_ms: độ trễ (ms); download_median_change_mbps: thay đổi so"
         " với quý trước.\n\n"
         "tests.csv.gz: {records} lượt đo, mỗi dòng một lượt: hour (giờ địa phương, làm tròn xuống đến giờ),"
         " province, district (huyện cũ), commune (xã từ 01/7/2025), isp, access, failed, download_mbps,"
@@ -277,7 +275,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         " former district or ISP network, per access type (access: fixed or mobile). published = false: not"
         " enough data (fewer than {minimum} successful tests or fewer than {agents} agents), figures empty."
         " tests: tests counted; agents: agents counted; *_median/_p10/_p90_mbps: median, 10th and 90th"
-        " percentile (Mbit/s); latency_median_ms: median latency (ms); download_median_change_mbps: change"
+        " percentile (Mbit/s); latency_median/_p10/_p90_ms: latency (ms); download_median_change_mbps: change"
         " from the previous quarter.\n\n"
         "tests.csv.gz: {records} tests, one per row: hour (local time, rounded down to the hour), province,"
         " district (former), commune (since 2025-07-01), isp, access, failed, download_mbps, upload_mbps,"

@@ -48,7 +48,8 @@ def _figures_of(group: GroupStats, rules: ReportRules) -> dict[str, Any]:
         "download_median_mbps": group.download.median, "download_p10_mbps": group.download.p10,
         "download_p90_mbps": group.download.p90, "upload_median_mbps": group.upload.median,
         "upload_p10_mbps": group.upload.p10, "upload_p90_mbps": group.upload.p90,
-        "latency_median_ms": group.latency_median,
+        "latency_median_ms": group.latency.median, "latency_p10_ms": group.latency.p10,
+        "latency_p90_ms": group.latency.p90,
         "download_median_change_mbps": group.change("download_median") if publishable(group.previous, rules)
         else None,
     }  # fmt: skip

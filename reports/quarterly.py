@@ -178,7 +178,7 @@ class GroupStats:
     failed: int
     download: Spread
     upload: Spread
-    latency_median: float | None
+    latency: Spread
     jitter_median: float | None
     loss_mean: float | None
     excluded: int  # successful tests left out of the figures: flagged unsound (INVALIDATING)
@@ -191,6 +191,10 @@ class GroupStats:
     thresholds: dict[str, float | None]
     few_samples: bool
     previous: GroupStats | None = None
+
+    @property
+    def latency_median(self) -> float | None:
+        return self.latency.median
 
     def change(self, figure: str) -> float | None:
         """This quarter's value minus the previous quarter's (None when either is missing)."""
@@ -285,7 +289,7 @@ class _Summariser:
             excluded=int((self.invalid[rows] & ~self.frame.failed[rows]).sum()),
             download=_spread(_measured(n["download"][ok])),
             upload=_spread(_measured(n["upload"][ok])),
-            latency_median=_median(_measured(n["latency"][ok])),
+            latency=_spread(_measured(n["latency"][ok])),
             jitter_median=_median(_measured(n["jitter"][ok])),
             loss_mean=(float(v.mean()) if (v := _measured(n["loss"][ok])).size else None),
             plan_tests=int(plan_ratio.size),

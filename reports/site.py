@@ -203,12 +203,11 @@ def commune_page(page: Page, code: str) -> str:
         if not row["published"]:
             parts.append(f'<p class="thin">{escape(tr("pub_thin_long", tests=tr.number(row["tests"], 0)))}</p>')
             continue
-        spread = [[escape(tr(f"pub_{figure}")), *(escape(_mbps(row[f"{figure}_{k}_mbps"], tr)) for k in SPREAD)]
-                  for figure in ("download", "upload")]  # fmt: skip
+        spread = [[escape(tr(f"pub_{figure}")), *(escape(_mbps(row[f"{figure}_{k}_{unit}"], tr)) for k in SPREAD)]
+                  for figure, unit in (("download", "mbps"), ("upload", "mbps"), ("latency", "ms"))]  # fmt: skip
         parts.append(_table([escape(tr("pub_figure")), escape(tr("pub_median")), "p10", "p90"], spread, 1))
         counts = tr(
             "pub_counts",
-            latency=_mbps(row["latency_median_ms"], tr),
             tests=tr.number(row["tests"], 0),
             agents=tr.number(row["agents"], 0),
         )

@@ -145,6 +145,10 @@ def test_the_site_shows_the_quarterly_reports_figures(published: tuple[Path, lis
         theirs = reported[row["code"], Translator("vi")(f"access_{row['access']}")]
         assert row["download_median_mbps"] == pytest.approx(float(theirs["Tải xuống trung vị (Mbit/s)"]), abs=0.01)
         assert row["tests"] == int(theirs["Lượt đo"])
+        assert row["latency_median_ms"] == pytest.approx(float(theirs["Độ trễ trung vị (ms)"]), abs=0.01)
+        assert row["latency_p10_ms"] <= row["latency_median_ms"] <= row["latency_p90_ms"]  # the spread, as asked
+    page = (site / "communes" / "14797.html").read_text(encoding="utf-8")
+    assert "Độ trễ (ms)" in page and "Tải xuống (Mbit/s)" in page and "Tải lên (Mbit/s)" in page
     index = (site / "index.html").read_text(encoding="utf-8")
     fixed = next(r for r in json.loads((site / "data" / "communes.json").read_text()) if r["access"] == "fixed"
                  and r["published"])  # fmt: skip
