@@ -37,6 +37,17 @@ class OutboxSection(_Section):
     max_results: int = Field(default=20_000, ge=10, le=10_000_000)
 
 
+class UpdateSection(_Section):
+    """Where the updater keeps versions and which key a release must be signed with (see ``agent.update``)."""
+
+    root: Path = Field(default=Path("/opt/dokiem"), description="versions/, current and good live here")
+    public_key: Path = Field(default=Path("/etc/dokiem/release.pub"), description="the province's release key")
+    health_minutes: float = Field(
+        default=30, ge=1, le=1440, description="a new version that sends no heartbeat in this time is rolled back"
+    )
+    service: str = Field(default="dokiem-agent.service", pattern=r"^[A-Za-z0-9@._-]{1,100}\.service$")
+
+
 class AgentConfig(_Section):
     agent: AgentSection
     site: Site = Field(default_factory=Site)
@@ -44,6 +55,7 @@ class AgentConfig(_Section):
     schedule: Schedule = Field(default_factory=Schedule)
     measure: Measure = Field(default_factory=Measure)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
+    update: UpdateSection = Field(default_factory=UpdateSection)
 
     @model_validator(mode="after")
     def _needs_a_server(self) -> AgentConfig:
@@ -97,6 +109,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "schedule": Schedule,
     "measure": Measure,
     "outbox": OutboxSection,
+    "update": UpdateSection,
 }
 
 

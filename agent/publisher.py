@@ -21,6 +21,7 @@ from agent.config import AgentConfig
 from agent.outbox import Outbox
 from agent.probes.system import health
 from agent.state import AgentState
+from agent.update import last_outcome, note_healthy
 from dokiem import __version__
 from dokiem.contract import config_topic, result_topic, status_topic
 from dokiem.mqtt import mqtt_client
@@ -67,6 +68,7 @@ class Publisher:
         self.queued = asyncio.Event()
         self.status_changed = asyncio.Event()
         self._attempt = 0
+        self._healthy_noted = False
 
     async def run(self) -> None:
         """Stay connected for ever, draining the outbox whenever it holds something. A broker that drops
@@ -163,6 +165,12 @@ class Publisher:
         await client.publish(
             status_topic(self.config.agent.id), self.status().to_json(), qos=1, retain=True, timeout=PUBLISH_TIMEOUT_S
         )
+        if not self._healthy_noted:  # the broker acknowledged this version's heartbeat: it works
+            try:
+                note_healthy(self.config.agent.data_dir)
+                self._healthy_noted = True
+            except OSError as exc:
+                log.warning("cannot note this version's heartbeat for the updater: %s", exc.strerror or exc)
 
     def status(self) -> Status:
         stats = self.outbox.stats()
@@ -186,6 +194,7 @@ class Publisher:
             skipped_runs=self.state.skipped_runs,
             schedule=ScheduleState(interval_minutes=self.state.interval_minutes),
             faults=sorted(self.outbox.faults),
+            update=last_outcome(self.config.agent.data_dir),
         )
 
 

@@ -26,6 +26,7 @@ from agent.schedule import estimate_run_bytes, month_key, over_budget, period_bo
 from agent.servers import librespeed_server
 from agent.state import AgentState
 from agent.systemd import Notifier
+from agent.update import note_wanted
 from dokiem.contract import Flag, Result
 from dokiem.fleet import FleetConfig
 
@@ -59,6 +60,7 @@ class Agent:
         self.state.path = data_dir / "state.json"
         self.fleet = FleetStore(data_dir)
         self._fleet: FleetConfig | None = self.fleet.load()
+        self._note_update()
         self.config = self._with_fleet()
         self.state.interval_minutes = self.config.schedule.interval_minutes
         self.lock = asyncio.Lock()
@@ -75,9 +77,17 @@ class Agent:
             self._fleet = fleet
             self.state.config_error = None
             self.state.fleet_version = fleet.version if fleet else None
+            self._note_update()
         self.state.save()
         self.publisher.status_changed.set()
         return refusal
+
+    def _note_update(self) -> None:
+        """Tell the updater (a separate, privileged service) which version the province wants."""
+        try:
+            note_wanted(self.base.agent.data_dir, self._fleet.update if self._fleet else None)
+        except OSError as exc:
+            log.warning("cannot note the wanted version: %s", exc.strerror or exc)
 
     def _with_fleet(self) -> AgentConfig:
         """The local config with the fleet config in force; the local one alone if they no longer fit."""

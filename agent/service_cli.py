@@ -155,3 +155,32 @@ def render_status(status: dict[str, Any], tr: Translator) -> str:
         rows.append((result["started_at"][:19].replace("T", " "), result["error"] or figures))
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
+
+
+@agent_group.command("update")
+@config_option
+@click.pass_obj
+def update_command(tr: Translator, config_path: Path | None) -> None:
+    """One step of the updater (root; dokiem-update.service runs it): confirm or roll back a switch, else
+    install the version the fleet config wants, verified against the release key."""
+    from agent.update import Layout, Updater, restart_service
+    from dokiem.status import UpdateOutcome
+
+    config = load_or_exit(config_path, tr)
+    section = config.update
+    updater = Updater(
+        Layout(section.root),
+        config.agent.data_dir,
+        section.public_key,
+        section.health_minutes * 60,
+        restart_service(section.service),
+    )
+    report = updater.step()
+    if report is None:
+        click.echo(tr("update_none"))
+        return
+    if report.outcome is UpdateOutcome.REFUSED:
+        click.echo(tr("update_refused", version=report.version, reason=report.message), err=True)
+        raise SystemExit(1)
+    click.echo(tr(f"update_{report.outcome.value}", version=report.version,
+                  minutes=tr.number(section.health_minutes, 0)))  # fmt: skip

@@ -25,6 +25,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "grafana": ("grafana.cli", "grafana_group", True),
     "pki": ("admin.cli", "pki_group", True),
     "deploy": ("admin.cli", "deploy_group", True),
+    "release": ("admin.release_cli", "release_group", True),
     "regions": ("dokiem.regions.cli", "regions_group", False),
 }
 PROJECT_PACKAGES = ("dokiem", "agent", "collector", "testserver", "reports", "admin", "grafana")

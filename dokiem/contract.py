@@ -13,9 +13,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 SCHEMA = "dokiem.result/1"
 TOPIC_PREFIX = "dokiem/v1"
@@ -96,6 +96,22 @@ class WireModel(BaseModel):
     """Every wire message and its parts: unknown keys refused, no NaN or Infinity, immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+_Document = TypeVar("_Document", bound=BaseModel)
+
+
+def parse_document(model: type[_Document], payload: bytes, limit: int, what: str) -> _Document:
+    """``payload`` as ``model``, strictly (JSON ``"5"`` is not a number); ValueError naming the first
+    wrong key, e.g. ``"schedule.interval_minutes: Input should be ..."``."""
+    if len(payload) > limit:
+        raise ValueError(f"the {what} is {len(payload)} bytes, over the {limit} limit")
+    try:
+        return model.model_validate_json(payload, strict=True)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(document)"
+        raise ValueError(f"{where}: {first['msg']}") from None
 
 
 class Access(StrEnum):

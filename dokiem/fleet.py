@@ -16,9 +16,9 @@ import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from dokiem.contract import Tag, Url
+from dokiem.contract import Tag, Url, Version, parse_document
 
 CONFIG_SCHEMA = "dokiem.config/1"
 MAX_SERVERS = 10
@@ -141,6 +141,18 @@ def require_servers(schedule: Schedule, measure: Measure) -> None:
         raise ValueError("measure.servers is empty: give at least one test server URL")
 
 
+class Update(_Section):
+    """The agent version the province wants this agent to run, and where its signed releases are."""
+
+    version: Version
+    url: Url = Field(description="the releases folder: <url>/<version>/manifest.json (`dokiem release publish`)")
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        return check_server_url(value)
+
+
 class FleetConfig(_Section):
     """What the collector may set through the retained config topic: only the keys it names apply."""
 
@@ -150,6 +162,7 @@ class FleetConfig(_Section):
     version: Tag | None = None
     schedule: Schedule = Field(default_factory=Schedule)
     measure: Measure = Field(default_factory=Measure)
+    update: Update | None = None
 
     @field_validator("schedule")
     @classmethod
@@ -173,11 +186,4 @@ class FleetConfig(_Section):
 
 def parse_fleet_config(payload: bytes) -> FleetConfig:
     """The fleet config in ``payload``; ValueError saying where it is wrong (agent and collector alike)."""
-    if len(payload) > MAX_CONFIG_BYTES:
-        raise ValueError(f"the config is {len(payload)} bytes, over the {MAX_CONFIG_BYTES} limit")
-    try:
-        return FleetConfig.model_validate_json(payload, strict=True)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(document)"
-        raise ValueError(f"{where}: {first['msg']}") from None
+    return parse_document(FleetConfig, payload, MAX_CONFIG_BYTES, "config")

@@ -69,6 +69,33 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Máy đo {agent} đang chạy, gửi kết quả tới {broker}.",
         "Agent {agent} running, sending to {broker}.",
     ),
+    "update_none": ("Không có gì để cập nhật.", "Nothing to update."),
+    "update_installed": (
+        "Đã cài phiên bản {version} và chuyển sang; nếu không có nhịp tim trong {minutes} phút sẽ quay lại bản cũ.",
+        "Installed {version} and switched to it; without a heartbeat within {minutes} min the old one comes back.",
+    ),
+    "update_confirmed": (
+        "Phiên bản {version} đã gửi nhịp tim: giữ lại.",
+        "Version {version} sent a heartbeat: it stays.",
+    ),
+    "update_rolled_back": (
+        "Phiên bản {version} không gửi nhịp tim đúng hạn: đã quay lại bản trước.",
+        "Version {version} sent no heartbeat in time: rolled back to the previous one.",
+    ),
+    "update_refused": ("Từ chối cập nhật {version}: {reason}", "Update to {version} refused: {reason}"),
+    "release_key_made": (
+        "Đã tạo khóa ký {private} (giữ bí mật) và khóa công khai {public} (cài cùng máy đo).",
+        "Made the signing key {private} (keep it secret) and the public key {public} (install it with agents).",
+    ),
+    "release_built": (
+        "Đã tạo và ký bộ phát hành {path} ({files} tệp).",
+        "Built and signed the release {path} ({files} files).",
+    ),
+    "release_published": (
+        'Đã công bố {version} tại {path}; đặt update.version = "{version}" trong cấu hình đội máy.',
+        'Published {version} at {path}; set update.version = "{version}" in the fleet config.',
+    ),
+    "release_failed": ("Không tạo/công bố được bản phát hành: {reason}", "The release failed: {reason}"),
     "once_sent": ("Đã gửi kết quả tới máy chủ trung tâm.", "The result reached the broker."),
     "once_queued": (
         "Chưa gửi được: kết quả nằm trong hàng đợi và sẽ được gửi khi có kết nối.",

@@ -57,6 +57,22 @@ class ScheduleState(WireModel):
         return value
 
 
+class UpdateOutcome(StrEnum):
+    INSTALLED = "installed"  # switched to the new version; it must send a heartbeat before the deadline
+    CONFIRMED = "confirmed"  # the new version sent a heartbeat: it stays
+    ROLLED_BACK = "rolled_back"  # it did not in time: the previous version runs again
+    REFUSED = "refused"  # not installed (bad signature, a file that does not match, pip failed): nothing changed
+
+
+class UpdateReport(WireModel):
+    """The last thing the updater did, as it wrote it for the agent to report."""
+
+    version: Version
+    outcome: UpdateOutcome
+    message: Message | None = None
+    at: AwareDatetime
+
+
 class Fault(StrEnum):
     """Something the agent lives with and a technician should know of."""
 
@@ -78,6 +94,7 @@ class Status(WireModel):
     skipped_runs: Count | None = None
     schedule: ScheduleState | None = None
     faults: list[Fault] = Field(default_factory=list, max_length=len(Fault))
+    update: UpdateReport | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, exclude_none=True)

@@ -144,13 +144,13 @@ def main() -> None:
                                  "/opt/bundle/agent.toml", "--source", "/opt/src")  # fmt: skip
                     said.append(out.strip().splitlines()[-2] if out.strip() else "")
                 with step("dokiem agent check (arm64)") as said:
-                    said.append(chroot(root, "/opt/dokiem/venv/bin/dokiem", "--lang", "en", "agent", "check",
+                    said.append(chroot(root, "/opt/dokiem/current/bin/dokiem", "--lang", "en", "agent", "check",
                                        "--config", "/etc/dokiem/agent.toml").strip().splitlines()[-1])  # fmt: skip
                 with step("dokiem agent once (arm64, against the host's test server and broker)") as said:
-                    chroot(root, "/opt/dokiem/venv/bin/dokiem", "--lang", "en", "agent", "once", "--config",
+                    chroot(root, "/opt/dokiem/current/bin/dokiem", "--lang", "en", "agent", "once", "--config",
                            "/etc/dokiem/agent.toml", timeout=900)  # fmt: skip
-                    status = chroot(root, "/opt/dokiem/venv/bin/dokiem", "--lang", "en", "agent", "status", "--config",
-                                    "/etc/dokiem/agent.toml", "--json")  # fmt: skip
+                    status = chroot(root, "/opt/dokiem/current/bin/dokiem", "--lang", "en", "agent", "status",
+                                    "--config", "/etc/dokiem/agent.toml", "--json")  # fmt: skip
                     said.append(summarise(json.loads(status)))
             with step("systemd checks a chroot can run") as said:
                 said.append("is-enabled: " + chroot(root, "systemctl", "is-enabled", "dokiem-agent.service").strip())

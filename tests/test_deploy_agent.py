@@ -78,3 +78,26 @@ def test_installer_takes_the_bundle_enroll_made(tmp_path: Path) -> None:
     config = load(bundle, environ={})
     assert str(config.broker.ca_file) == "/etc/dokiem/ca.pem"  # where install.sh puts the bundle's ca.crt
     assert config.site.district_name == "Huyện Cẩm Thủy" and config.site.lat is not None
+
+
+def test_the_updater_units_run_the_confirmed_version_and_watch_what_the_agent_writes() -> None:
+    from agent.config import UpdateSection
+    from agent.service_cli import agent_group
+    from agent.update import WANTED_FILE
+
+    def unit(name: str) -> configparser.ConfigParser:
+        parsed = configparser.ConfigParser(strict=False, interpolation=None)
+        assert parsed.read(REPO / "deploy" / "agent" / name), name
+        return parsed
+
+    root = UpdateSection().root
+    assert unit("dokiem-agent.service")["Service"]["ExecStart"].startswith(f"{root}/current/bin/dokiem ")
+    updater = unit("dokiem-update.service")["Service"]
+    command = updater["ExecStart"].split()
+    assert command[0] == f"{root}/good/bin/dokiem" and command[1:3] == ["agent", "update"]
+    assert "update" in agent_group.list_commands(None)  # type: ignore[arg-type]
+    assert "User" not in updater  # root: it writes /opt/dokiem and restarts the agent
+    assert unit("dokiem-update.path")["Path"]["PathChanged"] == f"/var/lib/dokiem/{WANTED_FILE}"
+    assert unit("dokiem-update.timer")["Timer"]["Unit"] == "dokiem-update.service"
+    installer = INSTALL.read_text()
+    assert all(name in installer for name in ("dokiem-update.path", "dokiem-update.timer", "release.pub"))

@@ -108,7 +108,7 @@ def test_the_agent_installs_and_runs_without_the_collector_extra(agent_alone: Pa
     python = agent_alone.parent / "python"
     collector_libs = subprocess.run(
         [str(python), "-c", "import importlib.util as u; print([m for m in ('aiohttp', 'numpy', 'reportlab',"
-         " 'xlsxwriter', 'cryptography', 'psycopg', 'amqtt', 'grafana_foundation_sdk', 'matplotlib', 'docx')"
+         " 'xlsxwriter', 'psycopg', 'amqtt', 'grafana_foundation_sdk', 'matplotlib', 'docx')"
          " if u.find_spec(m)])"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
@@ -119,7 +119,7 @@ def test_the_agent_installs_and_runs_without_the_collector_extra(agent_alone: Pa
     assert check.returncode == 0, check.stderr
     assert "th-380-001" in check.stdout and "Traceback" not in check.stderr
     listed = run(agent_alone, "agent", "--help").stdout
-    subcommands = {"run", "once", "check", "status", "enroll", "revoke"}
+    subcommands = {"run", "once", "check", "status", "update", "enroll", "revoke"}
     assert all(name in listed for name in subcommands)
     for name in sorted(subcommands):
         shown = run(agent_alone, "agent", name, "--help")
@@ -127,7 +127,7 @@ def test_the_agent_installs_and_runs_without_the_collector_extra(agent_alone: Pa
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", [["testserver"], ["collector", "run"], ["report", "quarterly"], ["pki", "init"],
+@pytest.mark.parametrize("command", [["testserver"], ["collector", "run"], ["report", "quarterly"],
                                      ["grafana", "build"], ["up"]])  # fmt: skip
 def test_a_server_command_says_which_extra_to_install(agent_alone: Path, command: list[str]) -> None:
     refused = run(agent_alone, "--lang", "en", *command)

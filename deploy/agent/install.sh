@@ -10,15 +10,17 @@
 #   sudo deploy/agent/install.sh --config enrolled/th-380-001/agent.toml
 #
 # --print-config writes the agent.toml it would install to stdout and changes nothing.
+# --release-key FILE installs the province's release.pub (from `dokiem release keygen`; a release.pub
+# beside the --config bundle is taken too): without it, the agent refuses every update.
 set -euo pipefail
 
 PREFIX=/opt/dokiem
 ETC=/etc/dokiem
 SOURCE="$(cd "$(dirname "$0")/../.." && pwd)"
 ID="" BROKER="" USERNAME="" PASSWORD="" CA="" SERVER="" PROVINCE="38" DISTRICT="" COMMUNE=""
-ISP="" ACCESS="fixed" PLAN_DOWN="" PLAN_UP="" INTERVAL="60" BUDGET="0" PRINT_ONLY=0 GIVEN_CONFIG=""
+ISP="" ACCESS="fixed" PLAN_DOWN="" PLAN_UP="" INTERVAL="60" BUDGET="0" PRINT_ONLY=0 GIVEN_CONFIG="" RELEASE_KEY=""
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 die() { echo "install.sh: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -40,6 +42,7 @@ while [ $# -gt 0 ]; do
         --monthly-budget-mb) BUDGET="$2"; shift 2 ;;
         --source) SOURCE="$2"; shift 2 ;;
         --config) GIVEN_CONFIG="$2"; shift 2 ;;
+        --release-key) RELEASE_KEY="$2"; shift 2 ;;
         --print-config) PRINT_ONLY=1; shift ;;
         -h|--help) usage 0 ;;
         *) echo "install.sh: unknown option $1" >&2; usage 2 ;;
@@ -49,6 +52,8 @@ done
 if [ -n "$GIVEN_CONFIG" ]; then
     [ -r "$GIVEN_CONFIG" ] || die "cannot read $GIVEN_CONFIG"
     [ -n "$CA" ] || CA="$(dirname "$GIVEN_CONFIG")/ca.crt"  # enroll's bundle puts it beside agent.toml
+    bundled_key="$(dirname "$GIVEN_CONFIG")/release.pub"
+    [ -n "$RELEASE_KEY" ] || [ ! -r "$bundled_key" ] || RELEASE_KEY="$bundled_key"
 else
     [ -n "$ID" ] || die "--id is required (the agent id the department gave you, e.g. th-380-001)"
     [ -n "$BROKER" ] || die "--broker is required (e.g. mqtts://broker.example.vn:8883)"
@@ -99,6 +104,9 @@ fi
 
 [ "$(id -u)" = 0 ] || die "run as root (sudo)"
 [ -z "$CA" ] || [ -r "$CA" ] || die "cannot read the CA file $CA"
+[ -z "$RELEASE_KEY" ] || [ -r "$RELEASE_KEY" ] || die "cannot read the release key $RELEASE_KEY"
+VERSION="$(sed -n 's/^__version__ = "\([^"]*\)".*/\1/p' "$SOURCE/dokiem/__init__.py")"
+[ -n "$VERSION" ] || die "$SOURCE is not dokiem's source folder (no dokiem/__init__.py with a version)"
 
 echo "== packages"
 apt-get update -qq
@@ -109,29 +117,40 @@ id dokiem >/dev/null 2>&1 || useradd --system --home-dir /var/lib/dokiem --shell
 install -d -m 0755 "$PREFIX"
 install -d -m 0750 -o root -g dokiem "$ETC"
 
-echo "== dokiem into $PREFIX/venv"
-python3 -m venv "$PREFIX/venv"
-"$PREFIX/venv/bin/pip" install -q --disable-pip-version-check --upgrade "$SOURCE"
+# Each version has its own virtualenv; `current` is what runs, `good` the last one confirmed by a
+# heartbeat (the updater runs from it). Updates add versions beside this one (agent.update).
+VENV="$PREFIX/versions/$VERSION"
+echo "== dokiem $VERSION into $VENV"
+install -d -m 0755 "$PREFIX/versions"
+rm -rf "$VENV"
+python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check "$SOURCE"
+ln -sfn "versions/$VERSION" "$PREFIX/current"
+ln -sfn "versions/$VERSION" "$PREFIX/good"
+rm -f "$PREFIX/update-state.json"  # installed by hand: a fresh start for the updater
 
 echo "== configuration in $ETC"
 [ -n "$CA" ] && install -m 0644 "$CA" "$ETC/ca.pem"
+[ -n "$RELEASE_KEY" ] && install -m 0644 "$RELEASE_KEY" "$ETC/release.pub"
 umask 027
 config > "$ETC/agent.toml.new"
 chgrp dokiem "$ETC/agent.toml.new"
-"$PREFIX/venv/bin/dokiem" agent check --config "$ETC/agent.toml.new" \
+"$PREFIX/current/bin/dokiem" agent check --config "$ETC/agent.toml.new" \
     || die "the configuration was refused (see above); nothing was enabled"
 mv "$ETC/agent.toml.new" "$ETC/agent.toml"
 
 echo "== service"
-install -m 0644 "$SOURCE/deploy/agent/dokiem-agent.service" /etc/systemd/system/dokiem-agent.service
+UNITS="dokiem-agent.service dokiem-update.service dokiem-update.path dokiem-update.timer"
+for unit in $UNITS; do install -m 0644 "$SOURCE/deploy/agent/$unit" "/etc/systemd/system/$unit"; done
 if [ -d /run/systemd/system ]; then
     systemctl daemon-reload
+    systemctl enable --now dokiem-update.path dokiem-update.timer
     systemctl enable --now dokiem-agent.service
     sleep 3
     systemctl --no-pager --lines=5 status dokiem-agent.service || true
 else
     # a chroot or an SD-card image being prepared: enable it; it starts at the next boot
-    systemctl enable dokiem-agent.service
+    systemctl enable dokiem-agent.service dokiem-update.path dokiem-update.timer
     echo "systemd is not running here: dokiem-agent.service is enabled and starts at the next boot"
 fi
-echo "Done. Check it with: sudo -u dokiem $PREFIX/venv/bin/dokiem agent status --config $ETC/agent.toml"
+echo "Done. Check it with: sudo -u dokiem $PREFIX/current/bin/dokiem agent status --config $ETC/agent.toml"

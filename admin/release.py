@@ -1,0 +1,179 @@
+"""The server's side of agent updates: a release key, a signed wheel set, published where agents fetch it.
+
+``build`` makes ``<out>/<version>/``: the dokiem wheel and every wheel the agent depends on, for each
+platform the fleet runs (arm64 and armhf Pis, amd64 boxes), so that an agent installs with
+``pip --no-index`` and never reaches an index; ``manifest.json`` lists each file with its SHA-256, and
+``manifest.json.sig`` is its Ed25519 signature. ``publish`` copies a verified set under the collector's
+public folder (``<public_dir>/releases/<version>/``), where agents fetch it without a token: the
+signature, not the transport, is what an agent trusts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from dokiem.files import write_atomically
+from dokiem.release import (
+    MANIFEST_NAME,
+    SIGNATURE_NAME,
+    ReleaseFile,
+    ReleaseManifest,
+    parse_manifest,
+    verify_signature,
+)
+
+# The machines a release serves: 64-bit Raspberry Pi OS bookworm and Debian amd64 boxes (glibc 2.36).
+# armhf is left out: psutil has no armv7 wheel, so a 32-bit Pi could not install with --no-index.
+DEFAULT_ARCHES = ("aarch64", "x86_64")
+GLIBC_MINOR = 36
+PIP_TIMEOUT_S = 1800
+
+
+class ReleaseError(Exception):
+    """The release cannot be made or published; the message says why and what to do."""
+
+
+def generate_key(private: Path, public: Path) -> None:
+    """A new Ed25519 key pair: the private half (0600) stays on the server, the public half goes to agents."""
+    if private.exists():
+        raise ReleaseError(f"{private} exists; a new key would strand every agent installed with the old one")
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    write_atomically(private, pem, mode=0o600)
+    write_atomically(public, public_pem(key.public_key()), mode=0o644)
+
+
+def public_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def load_private_key(path: Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except OSError as exc:
+        raise ReleaseError(f"cannot read the release key {path}: {exc.strerror}") from None
+    except (ValueError, TypeError):
+        problem = "is not an unencrypted PEM private key: make one with `dokiem release keygen`"
+        raise ReleaseError(f"{path} {problem}") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ReleaseError(f"{path} is not an Ed25519 key")
+    return key
+
+
+def _pip(*args: str) -> None:
+    command = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False)
+    if done.returncode != 0:
+        tail = " / ".join((done.stderr.strip() or done.stdout.strip()).splitlines()[-4:])
+        raise ReleaseError(f"pip {args[0]} failed: {tail[:600]}")
+
+
+def platform_tags(arch: str, glibc_minor: int = GLIBC_MINOR) -> list[str]:
+    """Every manylinux tag a glibc 2.<minor> machine of ``arch`` installs: pip's ``--platform`` takes each one
+    literally (``manylinux_2_36`` does not match a ``manylinux_2_28`` wheel), so the whole ladder is given."""
+    tags = [f"manylinux_2_{minor}_{arch}" for minor in range(glibc_minor, 4, -1)]
+    legacy = {"manylinux2014": 17, "manylinux2010": 12, "manylinux1": 5}
+    return tags + [f"{name}_{arch}" for name, minor in legacy.items() if minor <= glibc_minor]
+
+
+def build(
+    source: Path,
+    out: Path,
+    key_path: Path,
+    arches: tuple[str, ...] = DEFAULT_ARCHES,
+    python_version: str = "3.11",
+    progress: Callable[[str], None] = lambda _: None,
+) -> Path:
+    """Make and sign the wheel set for the dokiem at ``source``; returns ``<out>/<version>``."""
+    key = load_private_key(key_path)  # before minutes of pip: a wrong key fails at once
+    if not (source / "pyproject.toml").is_file():
+        raise ReleaseError(f"{source} has no pyproject.toml: give dokiem's source folder")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".build-") as tmp:
+        work = Path(tmp)
+        progress("dokiem wheel")
+        _pip("wheel", "--no-deps", "--wheel-dir", str(work), str(source))
+        wheel = next(work.glob("dokiem-*.whl"), None)
+        if wheel is None:
+            raise ReleaseError(f"pip built no dokiem wheel from {source}")
+        version = wheel.name.split("-")[1]
+        for arch in arches:
+            progress(f"dependencies for {arch}")
+            tags = [arg for tag in platform_tags(arch) for arg in ("--platform", tag)]
+            _pip("download", "--only-binary=:all:", *tags, "--python-version", python_version,
+                 "--implementation", "cp", "--dest", str(work), str(wheel))  # fmt: skip
+        manifest = ReleaseManifest(
+            version=version,
+            created_at=datetime.now(UTC).replace(microsecond=0),
+            platforms=[f"manylinux_2_{GLIBC_MINOR}_{arch}" for arch in arches],
+            files=[_described(path) for path in sorted(work.glob("*.whl"))],
+        )
+        body = manifest.to_json()
+        (work / MANIFEST_NAME).write_bytes(body)
+        (work / SIGNATURE_NAME).write_bytes(key.sign(body))
+        target = out / version
+        if target.exists():
+            raise ReleaseError(f"{target} exists: a published version is never rebuilt; raise the version number")
+        os.chmod(work, 0o755)
+        work.rename(target)
+        work.mkdir()  # for TemporaryDirectory's clean-up
+    return target
+
+
+def _described(path: Path) -> ReleaseFile:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return ReleaseFile(name=path.name, sha256=digest.hexdigest(), size=path.stat().st_size)
+
+
+def check_set(release: Path, public_key: Path | None) -> ReleaseManifest:
+    """The set's manifest after checking its files (and its signature, given the public key)."""
+    try:
+        body = (release / MANIFEST_NAME).read_bytes()
+        signature = (release / SIGNATURE_NAME).read_bytes()
+    except OSError as exc:
+        raise ReleaseError(f"{release} is not a release set ({exc.filename}: {exc.strerror})") from None
+    try:
+        manifest = parse_manifest(body)
+        if public_key is not None:
+            verify_signature(body, signature, public_key)
+    except ValueError as exc:
+        raise ReleaseError(f"{release}: {exc}; agents would refuse it") from None
+    for item in manifest.files:
+        path = release / item.name
+        if not path.is_file() or _described(path) != item:
+            raise ReleaseError(f"{path} is missing or does not match the manifest")
+    return manifest
+
+
+def publish(release: Path, public_dir: Path, public_key: Path | None) -> Path:
+    """Copy a checked set to ``<public_dir>/releases/<version>/`` (whole or not at all)."""
+    manifest = check_set(release, public_key)
+    releases = public_dir / "releases"
+    target = releases / manifest.version
+    if target.exists():
+        raise ReleaseError(f"{target} exists: agents may have fetched it; publish a new version instead")
+    releases.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=releases, prefix=f".{manifest.version}-"))
+    try:
+        for name in (MANIFEST_NAME, SIGNATURE_NAME, *(f.name for f in manifest.files)):
+            shutil.copyfile(release / name, staging / name)
+        os.chmod(staging, 0o755)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target

@@ -1,0 +1,223 @@
+"""Updates from the province, with real wheels and virtualenvs: two dokiem versions are built and signed
+in the test (``admin.release.build``), published (``admin.release.publish``) and served over HTTP; the
+updater installs from them exactly as it would on a Pi. A bad signature or a tampered wheel is
+refused with nothing changed; a version that sends no heartbeat in time is rolled back; one whose
+real agent sends its heartbeat through a real Mosquitto stays."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import platform
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from admin.release import ReleaseError, build, check_set, generate_key, publish
+from agent.update import HEALTHY_FILE, WANTED_FILE, Healthy, Layout, Updater, last_outcome, note_wanted
+from dokiem.fleet import Update
+from dokiem.release import MANIFEST_NAME, SIGNATURE_NAME
+from dokiem.status import UpdateOutcome
+from tests.agentkit import write_config
+from tests.brokers import running_broker
+from tests.conftest import REPO
+
+OLD, NEW = "0.9.0", "0.9.1"
+HEALTH_S = 600.0
+
+
+def _source_at(version: str, folder: Path) -> Path:
+    source = folder / f"source-{version}"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__", "bench",
+                                                                 "tests", "docs", "releases"))  # fmt: skip
+    init = source / "dokiem/__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "', f'__version__ = "{version}"  # was "', 1))
+    return source
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
+    """(base URL, public folder, the release key's public half): OLD and NEW published and served."""
+    home = tmp_path_factory.mktemp("releases")
+    generate_key(home / "release.key", home / "release.pub")
+    platforms = (platform.machine(),)
+    public = home / "public"
+    for version in (OLD, NEW):
+        made = build(_source_at(version, home), home / "built", home / "release.key", platforms)
+        publish(made, public, home / "release.pub")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(public))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/releases/", public, home / "release.pub"
+    server.shutdown()
+
+
+class Restarts:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory, releases: tuple[str, Path, Path]) -> Path:
+    """An updater root as install.sh leaves it: OLD in versions/, current and good pointing at it."""
+    url, _, public_key = releases
+    root = tmp_path_factory.mktemp("opt-dokiem")
+    Updater(Layout(root), root / "unused", public_key, HEALTH_S, Restarts()).install(Update(version=OLD, url=url))
+    Layout(root).point(Layout(root).current, OLD)
+    Layout(root).point(Layout(root).good, OLD)
+    return root
+
+
+@pytest.fixture
+def root(installed: Path) -> Path:
+    """The installed root, back to OLD alone (each test starts as a freshly installed agent)."""
+    layout = Layout(installed)
+    for venv in layout.versions.iterdir():
+        if venv.name != OLD:
+            shutil.rmtree(venv)
+    layout.point(layout.current, OLD)
+    layout.point(layout.good, OLD)
+    layout.state.unlink(missing_ok=True)
+    return installed
+
+
+def _version(dokiem: Path) -> str:
+    return subprocess.run([str(dokiem), "--version"], capture_output=True, text=True, check=True).stdout
+
+
+def _updater(root: Path, data: Path, public_key: Path, restarts: Restarts, now: float | None = None) -> Updater:
+    clock = (lambda: now) if now is not None else time.time
+    return Updater(Layout(root), data, public_key, HEALTH_S, restarts, now=clock)
+
+
+def test_a_set_signed_with_another_key_is_refused_and_nothing_changes(
+    root: Path, releases: tuple[str, Path, Path], tmp_path: Path
+) -> None:
+    url, public, public_key = releases
+    forged = public / "forged"
+    shutil.rmtree(forged, ignore_errors=True)
+    shutil.copytree(public / "releases", forged)
+    generate_key(tmp_path / "other.key", tmp_path / "other.pub")
+    from admin.release import load_private_key
+
+    manifest = (forged / NEW / MANIFEST_NAME).read_bytes()
+    (forged / NEW / SIGNATURE_NAME).write_bytes(load_private_key(tmp_path / "other.key").sign(manifest))
+    with pytest.raises(ReleaseError, match="not signed"):
+        check_set(forged / NEW, public_key)  # publish would have caught it too
+    data = tmp_path / "data"
+    note_wanted(data, Update(version=NEW, url=url.replace("/releases/", "/forged/")))
+    restarts = Restarts()
+    report = _updater(root, data, public_key, restarts).step()
+    assert report is not None and report.outcome is UpdateOutcome.REFUSED
+    assert "not signed by the key" in (report.message or "")
+    assert sorted(p.name for p in Layout(root).versions.iterdir()) == [OLD]
+    assert Layout(root).pointed(Layout(root).current) == OLD and restarts.count == 0
+    assert last_outcome(data) == report  # what the agent reports in its next heartbeat
+
+
+def test_a_wheel_that_does_not_match_the_signed_manifest_is_refused(
+    root: Path, releases: tuple[str, Path, Path], tmp_path: Path
+) -> None:
+    url, public, public_key = releases
+    tampered = public / "tampered"
+    shutil.rmtree(tampered, ignore_errors=True)
+    shutil.copytree(public / "releases", tampered)
+    wheel = next((tampered / NEW).glob(f"dokiem-{NEW}-*.whl"))
+    body = bytearray(wheel.read_bytes())
+    body[len(body) // 2] ^= 0xFF
+    wheel.write_bytes(bytes(body))
+    data = tmp_path / "data"
+    note_wanted(data, Update(version=NEW, url=url.replace("/releases/", "/tampered/")))
+    report = _updater(root, data, public_key, Restarts()).step()
+    assert report is not None and report.outcome is UpdateOutcome.REFUSED
+    assert f"dokiem-{NEW}" in (report.message or "") and "does not match" in (report.message or "")
+    assert Layout(root).pointed(Layout(root).current) == OLD
+
+
+def test_a_version_that_sends_no_heartbeat_in_time_is_rolled_back_and_not_tried_again(
+    root: Path, releases: tuple[str, Path, Path], tmp_path: Path
+) -> None:
+    url, _, public_key = releases
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / HEALTHY_FILE).write_text(Healthy(version=OLD, at=1e12).model_dump_json())  # the old one's: no proof
+    note_wanted(data, Update(version=NEW, url=url))
+    restarts = Restarts()
+    layout = Layout(root)
+    installed = _updater(root, data, public_key, restarts).step()
+    assert installed is not None and installed.outcome is UpdateOutcome.INSTALLED, installed
+    assert layout.pointed(layout.current) == NEW and layout.pointed(layout.good) == OLD and restarts.count == 1
+    assert NEW in _version(layout.current / "bin/dokiem")
+
+    switched_at = time.time()
+    assert _updater(root, data, public_key, restarts, now=switched_at + HEALTH_S / 2).step() is None  # waiting
+    rolled = _updater(root, data, public_key, restarts, now=switched_at + HEALTH_S + 1).step()
+    assert rolled is not None and rolled.outcome is UpdateOutcome.ROLLED_BACK
+    assert layout.pointed(layout.current) == OLD and restarts.count == 2
+    assert OLD in _version(layout.current / "bin/dokiem")  # the old version still works
+    assert _updater(root, data, public_key, restarts).step() is None  # the wish stands, but NEW failed once
+    assert layout.pointed(layout.current) == OLD and restarts.count == 2
+
+
+@pytest.mark.slow
+def test_a_version_whose_agent_sends_its_heartbeat_stays(
+    root: Path, releases: tuple[str, Path, Path], tmp_path: Path, testserver_url: str
+) -> None:
+    url, _, public_key = releases
+    layout = Layout(root)
+    with running_broker(tmp_path) as broker:
+        config = write_config(tmp_path / "agent", broker.url, measure={"servers": [testserver_url]})
+        data = tmp_path / "agent/data"
+        note_wanted(data, Update(version=NEW, url=url))
+        restarts = Restarts()
+        installed = _updater(root, data, public_key, restarts).step()
+        assert installed is not None and installed.outcome is UpdateOutcome.INSTALLED
+        # what systemd's restart does: the new version's own agent runs, measures and sends its heartbeat
+        once = subprocess.run([str(layout.current / "bin/dokiem"), "--lang", "en", "agent", "once", "--config",
+                               str(config)], capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert once.returncode == 0, once.stderr
+        assert "reached the broker" in once.stderr
+        assert Healthy.model_validate_json((data / HEALTHY_FILE).read_bytes()).version == NEW
+    confirmed = _updater(root, data, public_key, restarts).step()
+    assert confirmed is not None and confirmed.outcome is UpdateOutcome.CONFIRMED
+    assert layout.pointed(layout.current) == NEW and layout.pointed(layout.good) == NEW
+    assert sorted(p.name for p in layout.versions.iterdir()) == [OLD, NEW]  # OLD kept to fall back on
+    later = _updater(root, data, public_key, restarts, now=time.time() + 10 * HEALTH_S).step()
+    assert later is None and layout.pointed(layout.current) == NEW and restarts.count == 1
+
+
+def test_the_agent_notes_the_wanted_version_from_the_fleet_config(tmp_path: Path) -> None:
+    from agent.service import Agent
+    from tests.agentkit import config_for
+
+    agent = Agent(config_for(tmp_path, "mqtt://127.0.0.1:1"))
+    wanted = b'{"schema": "dokiem.config/1", "update": {"version": "9.9.9", "url": "https://tinh.example.vn/public/releases/"}}'
+    assert agent.on_fleet_config(wanted) is None
+    noted = Update.model_validate_json((tmp_path / "data" / WANTED_FILE).read_bytes())
+    assert noted == Update(version="9.9.9", url="https://tinh.example.vn/public/releases/")
+    assert agent.on_fleet_config(b'{"schema": "dokiem.config/1"}') is None  # the wish withdrawn
+    assert not (tmp_path / "data" / WANTED_FILE).exists()
+    bad = b'{"schema": "dokiem.config/1", "update": {"version": "9.9.9", "url": "ftp://x/"}}'
+    assert "http" in (agent.on_fleet_config(bad) or "")
+
+
+def test_the_cli_says_what_the_updater_did(tmp_path: Path, run_dokiem: object) -> None:
+    paths = {"root": str(tmp_path / "opt"), "public_key": str(tmp_path / "none.pub")}
+    config = write_config(tmp_path, "mqtt://127.0.0.1:1", update=paths)
+    done = run_dokiem("--lang", "en", "agent", "update", "--config", str(config))  # type: ignore[operator]
+    assert done.returncode == 0 and "Nothing to update" in done.stdout
+    note_wanted(tmp_path / "data", Update(version="9.9.9", url="http://127.0.0.1:1/releases/"))
+    done = run_dokiem("--lang", "en", "agent", "update", "--config", str(config))  # type: ignore[operator]
+    assert done.returncode == 1 and "Update to 9.9.9 refused" in done.stderr and "cannot fetch" in done.stderr
+    assert "Traceback" not in done.stderr
+    missing = run_dokiem("--lang", "en", "release", "build", "--key", str(tmp_path / "no.key"),  # type: ignore[operator]
+                         "--out", str(tmp_path / "out"))  # fmt: skip
+    assert missing.returncode == 1 and "cannot read the release key" in missing.stderr
