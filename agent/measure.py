@@ -235,6 +235,8 @@ def _result(request: MeasureRequest, got: _Collected, started: datetime, load: A
         latency_count=len(lat.rtts_ms) if lat else None,
         latency_new_connections=lat.new_connections if lat else None,
         counting=counting_label(down, up),
+        moved_down_bytes=down.total_bytes if down else None,
+        moved_up_bytes=up.total_bytes if up else None,
     )
     error = ErrorInfo(code=got.error.code, message=got.error.message) if got.error else None
     return Result.model_validate(

@@ -165,6 +165,8 @@ class Method(WireModel):
         description="latency samples taken on a new connection (the server closed the previous one)",
     )  # fmt: skip
     counting: Tag | None = None
+    moved_down_bytes: Count | None = Field(default=None, description="all bytes the download moved, warm-up included")
+    moved_up_bytes: Count | None = Field(default=None, description="all bytes the upload moved, warm-up included")
     servers_tried: int | None = Field(default=None, ge=1, le=100, description="1 + the servers failed over from")
 
 

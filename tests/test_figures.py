@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from agent.probes.figures import goodput_mbps, interval_rates, jitter, relative_standard_error
-from agent.probes.http import SpeedSettings, streams_for
+from agent.probes.figures import edge_error, goodput_mbps, interval_rates, jitter
+from agent.probes.http import SpeedSettings, figure_known, streams_for
 
 
 def test_jitter_is_mean_absolute_difference_of_consecutive_rtts() -> None:
@@ -41,11 +41,22 @@ def test_interval_rates_need_two_points() -> None:
     assert interval_rates([(0.0, 0)], 0.5) == []
 
 
-def test_relative_standard_error() -> None:
-    assert relative_standard_error([100.0, 100.0, 100.0]) == 0.0
-    assert math.isinf(relative_standard_error([100.0, 90.0]))
-    value = relative_standard_error([90.0, 100.0, 110.0, 100.0])
-    assert value == pytest.approx(8.1650 / 100 / 2, rel=1e-3)
+def test_edge_error_is_the_spread_over_the_window_length() -> None:
+    assert edge_error([100.0, 100.0, 100.0], 0.5) == 0.0
+    assert math.isinf(edge_error([100.0, 90.0], 0.5))
+    four = edge_error([90.0, 100.0, 110.0, 100.0], 0.5)
+    assert four == pytest.approx(0.081650 / 4, rel=1e-3)  # spread 8.2%, a window of four samples
+    assert edge_error([90.0, 100.0, 110.0, 100.0] * 2, 0.5) == pytest.approx(0.075593 / 8, rel=1e-3)
+
+
+def test_a_steady_window_is_known_and_one_ending_in_a_stall_is_not() -> None:
+    steady = [95.5, 95.7, 95.6, 95.6]
+    assert figure_known(steady, SpeedSettings())
+    assert not figure_known([*steady, 60.0], SpeedSettings())  # a lost segment held bytes back at the end
+    assert not figure_known([*steady, 60.0, 131.0], SpeedSettings())  # and the burst that follows
+    bursty = [9.5, 6.7, 12.1, 9.5, 9.6, 9.4]  # 20% spread: 3 s is not enough for 1%
+    assert not figure_known(bursty, SpeedSettings())
+    assert figure_known(bursty * 4, SpeedSettings())  # 12 s are
 
 
 @pytest.mark.parametrize(("rate", "expected"), [(5, 2), (24.9, 2), (100, 4), (300, 6), (950, 6)])
@@ -62,4 +73,4 @@ def test_longer_measurements_get_a_longer_phase_budget() -> None:
     assert SpeedSettings.for_max_seconds(9).phase_budget_s == SpeedSettings().phase_budget_s
     long = SpeedSettings.for_max_seconds(60)
     assert long.measure_max_s == 60 and long.phase_budget_s > long.warmup_max_s + 60
-    assert SpeedSettings.for_max_seconds(3).measure_min_s == 3
+    assert SpeedSettings.for_max_seconds(1.5).measure_min_s == 1.5  # never a floor above the cap

@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from agent.probes.http import SpeedSettings
 from dokiem.contract import Result
 from tests.badservers import bad_server
 from tests.conftest import REPO, free_port, start_testserver
@@ -49,7 +50,10 @@ def test_measure_against_the_test_server_gives_sane_figures(run_dokiem: Run, tes
     assert result.dns_ms is not None
     assert result.samples_down_mbps and result.samples_up_mbps
     assert result.method.streams_down and result.method.streams_down >= 2
-    assert result.method.measured_down_s and result.method.measured_down_s >= 3
+    assert result.method.measured_down_s and result.method.measured_down_s >= SpeedSettings().measure_min_s
+    moved = result.method.moved_down_bytes, result.method.moved_up_bytes
+    assert moved[0] and moved[1] and result.bytes_up and moved[0] >= result.bytes_down and moved[1] >= result.bytes_up
+    assert result.data_used_bytes == moved[0] + moved[1]  # per direction, warm-up included
     assert result.bytes_down and result.bytes_down * 8 / 1e6 / result.method.measured_down_s == pytest.approx(
         result.download_mbps, rel=0.01
     )

@@ -8,13 +8,15 @@ www-data, not root) and holds ``backend/`` exactly as ``../shared/librespeed/`` 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tests.conftest import REPO, free_port
@@ -34,30 +36,52 @@ def _docroot() -> Path:
     return folder
 
 
-def _wait_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a server runs: the address it listens on, a command prefix (``ip netns exec NS`` in the lab),
+    and how to tell from outside that a URL answers."""
+
+    host: str = "127.0.0.1"
+    prefix: tuple[str, ...] = ()
+    reachable: Callable[[str], bool] = answers
+    env: tuple[tuple[str, str], ...] = ()
+
+
+HERE = Where()
+
+
+def _wait_up(url: str, process: subprocess.Popen[bytes], log: Path, where: Where) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(
                 f"the server exited: {log.read_text(errors='replace')[-2000:] if log.exists() else ''}"
             )
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
+        if where.reachable(url):
+            return
+        time.sleep(0.1)
     raise AssertionError(f"{url} never answered")
 
 
 @contextmanager
-def _process(command: list[str], url: str, log: Path) -> Iterator[None]:
+def _process(command: list[str], url: str, log: Path, where: Where = HERE) -> Iterator[None]:
     tool = shutil.which(command[0]) or command[0]
     assert Path(tool).exists(), f"{command[0]} is missing: the README's test command installs it"
+    env = {**os.environ, **dict(where.env)}
     with log.open("ab") as out:
         # its own session: Apache stops its children by signalling its whole process group
-        process = subprocess.Popen([tool, *command[1:]], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen([*where.prefix, tool, *command[1:]], stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True, env=env)  # fmt: skip
     try:
-        _wait_up(url, process, log)
+        _wait_up(url, process, log, where)
         yield
     finally:
         process.terminate()
@@ -68,17 +92,17 @@ def _process(command: list[str], url: str, log: Path) -> Iterator[None]:
 
 
 @contextmanager
-def php_builtin() -> Iterator[str]:
+def php_builtin(where: Where = HERE) -> Iterator[str]:
     root, port = _docroot(), free_port()
-    url = f"http://127.0.0.1:{port}/"
-    with _process(["php", "-S", f"127.0.0.1:{port}", "-t", str(root / "www")], f"{url}backend/empty.php",
-                  root / "php.log"):  # fmt: skip
+    url = f"http://{where.host}:{port}/"
+    with _process(["php", "-S", f"{where.host}:{port}", "-t", str(root / "www")], f"{url}backend/empty.php",
+                  root / "php.log", where):  # fmt: skip
         yield url
     shutil.rmtree(root, ignore_errors=True)
 
 
 @contextmanager
-def apache_mod_php() -> Iterator[str]:
+def apache_mod_php(where: Where = HERE) -> Iterator[str]:
     root, port = _docroot(), free_port()
     modules = "\n".join(f"LoadModule {name} {APACHE_MODULES / so}" for name, so in (
         ("mpm_prefork_module", "mod_mpm_prefork.so"), ("authz_core_module", "mod_authz_core.so"),
@@ -86,7 +110,7 @@ def apache_mod_php() -> Iterator[str]:
     (root / "apache2.conf").write_text(f"""{modules}
 ServerName localhost
 ServerRoot {root}
-Listen 127.0.0.1:{port}
+Listen {where.host}:{port}
 PidFile {root}/apache.pid
 DefaultRuntimeDir {root}
 Mutex file:{root}
@@ -103,15 +127,15 @@ MaxRequestWorkers 32
     SetHandler application/x-httpd-php
 </FilesMatch>
 """)
-    url = f"http://127.0.0.1:{port}/"
+    url = f"http://{where.host}:{port}/"
     with _process(["apache2", "-f", str(root / "apache2.conf"), "-DFOREGROUND"], f"{url}backend/empty.php",
-                  root / "apache.log"):  # fmt: skip
+                  root / "apache.log", where):  # fmt: skip
         yield url
     shutil.rmtree(root, ignore_errors=True)
 
 
 @contextmanager
-def nginx_php_fpm() -> Iterator[str]:
+def nginx_php_fpm(where: Where = HERE) -> Iterator[str]:
     root, port = _docroot(), free_port()
     fpm = next(iter(sorted(Path("/usr/sbin").glob("php-fpm*"))), Path("/usr/sbin/php-fpm"))
     (root / "fpm.conf").write_text(f"""[global]
@@ -145,7 +169,7 @@ http {{
     client_max_body_size 64m;
     keepalive_requests 1000;
     server {{
-        listen 127.0.0.1:{port};
+        listen {where.host}:{port};
         root {root}/www;
         location ~ \\.php$ {{
             include /etc/nginx/fastcgi_params;
@@ -156,14 +180,18 @@ http {{
     }}
 }}
 """)
-    url = f"http://127.0.0.1:{port}/"
+    url = f"http://{where.host}:{port}/"
     with ExitStack() as stack:
         stack.enter_context(_process([str(fpm), "-F", "-y", str(root / "fpm.conf")], "file:///dev/null",
-                                     root / "fpm.log"))  # fmt: skip
+                                     root / "fpm.log", replace(where, reachable=answers)))  # fmt: skip
         stack.enter_context(_process(["nginx", "-c", str(root / "nginx.conf")], f"{url}backend/empty.php",
-                                     root / "nginx.log"))  # fmt: skip
+                                     root / "nginx.log", where))  # fmt: skip
         yield url
     shutil.rmtree(root, ignore_errors=True)
 
 
-SERVERS = {"php -S": php_builtin, "apache + mod_php": apache_mod_php, "nginx + php-fpm": nginx_php_fpm}
+SERVERS: dict[str, Callable[..., AbstractContextManager[str]]] = {
+    "php -S": php_builtin,
+    "apache + mod_php": apache_mod_php,
+    "nginx + php-fpm": nginx_php_fpm,
+}
