@@ -76,8 +76,8 @@ class AgentConfig(_Section):
         })  # fmt: skip
         require_servers(merged.schedule, merged.measure)
         if not self.agent.allow_local_servers:
-            for url in fleet.measure.servers:
-                if host := local_address(url):
+            for entry in fleet.measure.entries():
+                if host := local_address(entry.url):
                     raise ValueError(f"measure.servers: {host} is a loopback or link-local address"
                                      " (agent.allow_local_servers is off)")  # fmt: skip
         return merged

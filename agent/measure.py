@@ -108,13 +108,14 @@ async def measure_any(request: MeasureRequest) -> Result:
 
 
 async def by_latency(servers: list[Server], settings: SpeedSettings) -> list[Server]:
-    """The servers that answer an HTTP ping, fastest first; those that do not, after them in list order."""
+    """The servers that answer an HTTP ping, by priority then fastest first; those that do not, after
+    them by priority and in list order."""
     if len(servers) < 2:
         return servers
     rtts = await asyncio.gather(*(_first_rtt(server, settings) for server in servers))
-    ranked = sorted((rtt, n) for n, rtt in enumerate(rtts) if rtt is not None)
-    silent = [n for n, rtt in enumerate(rtts) if rtt is None]
-    return [servers[n] for _, n in ranked] + [servers[n] for n in silent]
+    ranked = sorted((servers[n].priority, rtt, n) for n, rtt in enumerate(rtts) if rtt is not None)
+    silent = sorted((servers[n].priority, n) for n, rtt in enumerate(rtts) if rtt is None)
+    return [servers[n] for *_, n in ranked] + [servers[n] for _, n in silent]
 
 
 async def _first_rtt(server: Server, settings: SpeedSettings) -> float | None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
-from dokiem.contract import ServerKind, ServerRef
-from dokiem.fleet import check_server_url
+from dokiem.contract import ServerKind, ServerLocation, ServerRef
+from dokiem.fleet import ServerEntry, check_server_url
 
 
 class BadServerURL(ValueError):
@@ -61,6 +61,8 @@ class Server:
     upload: Endpoint
     ping: Endpoint
     name: str | None = None
+    location: ServerLocation = ServerLocation.DOMESTIC
+    priority: int = 1
 
     @property
     def id(self) -> str:
@@ -75,7 +77,7 @@ class Server:
         return self.download.port
 
     def ref(self) -> ServerRef:
-        return ServerRef(id=self.id, url=self.base_url, kind=self.kind, name=self.name)
+        return ServerRef(id=self.id, url=self.base_url, kind=self.kind, name=self.name, location=self.location)
 
 
 def librespeed_server(
@@ -101,6 +103,12 @@ def librespeed_server(
         ping=Endpoint.parse(urljoin(base, ping_path)),
         name=name,
     )
+
+
+def configured_server(entry: ServerEntry) -> Server:
+    """The LibreSpeed-style server a ``measure.servers`` entry names."""
+    server = librespeed_server(entry.url, name=entry.name)
+    return replace(server, location=entry.location, priority=entry.priority)
 
 
 def ookla_server(upload_url: str, *, name: str | None = None) -> Server:

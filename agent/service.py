@@ -23,11 +23,11 @@ from agent.probes.http import SpeedSettings
 from agent.probes.system import limit_malloc_arenas, release_memory
 from agent.publisher import Publisher
 from agent.schedule import estimate_run_bytes, month_key, over_budget, period_bounds, pick_slot
-from agent.servers import librespeed_server
+from agent.servers import configured_server
 from agent.state import AgentState
 from agent.systemd import Notifier
 from agent.update import note_wanted
-from dokiem.contract import Flag, Result
+from dokiem.contract import Flag, Result, ServerLocation
 from dokiem.fleet import FleetConfig
 
 log = logging.getLogger(__name__)
@@ -115,6 +115,7 @@ class Agent:
             tasks.create_task(self.publisher.run())
             tasks.create_task(_keep_running("speed tests", self._heavy_loop))
             tasks.create_task(_keep_running("light runs", self._light_loop))
+            tasks.create_task(_keep_running("international speed tests", self._international_loop))
 
     async def _heavy_loop(self) -> None:
         planned: tuple[float, float] | None = None  # (period, slot) picked ahead, for status
@@ -149,7 +150,7 @@ class Agent:
     async def _light_loop(self) -> None:
         while True:
             period = self.config.schedule.light_interval_minutes * 60
-            if period <= 0 or not self.config.measure.servers:
+            if period <= 0 or not self.config.measure.entries(ServerLocation.DOMESTIC):
                 await asyncio.sleep(IDLE_RECHECK_S)
                 continue
             slot = pick_slot(time.time(), period, LIGHT_RUN_S, self.rng)
@@ -159,7 +160,25 @@ class Agent:
                     self.queue(result)
             await _sleep_until(period_bounds(slot, period)[1])
 
-    async def run_heavy(self, config: AgentConfig, period_end: float) -> Result:
+    async def _international_loop(self) -> None:
+        """Speed tests against international servers, on their own (slower) schedule: their figures say
+        what the province's link to the world gives, and are tagged so they never mix with domestic ones."""
+        while True:
+            config = self.config
+            period = config.schedule.international_interval_minutes * 60
+            if period <= 0 or not config.measure.entries(ServerLocation.INTERNATIONAL):
+                await asyncio.sleep(IDLE_RECHECK_S)
+                continue
+            slot = pick_slot(time.time(), period, HEAVY_RUN_S, self.rng)
+            await _sleep_until(slot)
+            _, period_end = period_bounds(slot, period)
+            if config.schedule.heavy_allowed(datetime.now().hour):
+                await self.run_heavy(config, period_end, ServerLocation.INTERNATIONAL)
+            await _sleep_until(period_end)
+
+    async def run_heavy(
+        self, config: AgentConfig, period_end: float, location: ServerLocation = ServerLocation.DOMESTIC
+    ) -> Result:
         """One speed test: skipped (and reported) over budget, retried later in the period on 503."""
         estimate = estimate_run_bytes(
             self._last_heavy_bytes, config.site.plan_down_mbps, config.site.plan_up_mbps, config.measure.max_seconds + 4
@@ -175,7 +194,8 @@ class Agent:
         busy = False
         while True:
             async with self.lock:
-                results = await _measure(self._request(config, heavy=True), config.measure.ip_version)
+                results = await _measure(self._request(config, heavy=True, location=location),
+                                         config.measure.ip_version)  # fmt: skip
             retry_at = time.time() + config.schedule.busy_retry_minutes * 60
             all_busy = all(r.error is not None and r.error.code == "server_busy" for r in results)
             if not all_busy or retry_at + HEAVY_RUN_S > period_end:
@@ -200,8 +220,10 @@ class Agent:
         self.publisher.queued.set()
         self.publisher.status_changed.set()
 
-    def _request(self, config: AgentConfig, heavy: bool) -> MeasureRequest:
-        first, *others = (librespeed_server(url) for url in config.measure.servers)
+    def _request(
+        self, config: AgentConfig, heavy: bool, location: ServerLocation = ServerLocation.DOMESTIC
+    ) -> MeasureRequest:
+        first, *others = (configured_server(entry) for entry in config.measure.entries(location))
         return MeasureRequest(
             server=first,
             fallbacks=others,

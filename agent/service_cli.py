@@ -15,6 +15,7 @@ from agent.state import AgentState
 from dokiem.cli_config import LazyGroup
 from dokiem.cli_config import config_option as config_option_for
 from dokiem.cli_config import load_or_exit as load_config_or_exit
+from dokiem.fleet import ServerEntry
 from dokiem.i18n import Translator
 
 config_option = config_option_for("agent.toml")
@@ -88,10 +89,18 @@ def check_command(tr: Translator, config_path: Path | None) -> None:
             "config_ok",
             agent=config.agent.id,
             broker=config.broker.url,
-            servers=", ".join(config.measure.servers) or "—",
+            servers=", ".join(_described(e, tr) for e in config.measure.entries()) or "—",
             minutes=tr.number(config.schedule.interval_minutes, 0),
         )
     )
+
+
+def _described(entry: ServerEntry, tr: Translator) -> str:
+    """A server as ``check`` lists it: its URL, and what its entry says beyond a bare URL."""
+    if entry == ServerEntry(url=entry.url):
+        return entry.url
+    said = [entry.name, tr(f"location_{entry.location.value}"), tr("priority", n=entry.priority)]
+    return f"{entry.url} ({', '.join(x for x in said if x)})"
 
 
 @agent_group.command("status")

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from dokiem.contract import HEADLINE_FIGURES, Result
+from dokiem.contract import HEADLINE_FIGURES, Result, ServerLocation
 from dokiem.regions import Place
 from dokiem.status import Status
 
@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS results (
     failed INTEGER NOT NULL,
     download_mbps DOUBLE PRECISION, upload_mbps DOUBLE PRECISION, latency_ms DOUBLE PRECISION,
     jitter_ms DOUBLE PRECISION, loss_pct DOUBLE PRECISION, plan_down_mbps DOUBLE PRECISION, flags TEXT,
+    server_location TEXT,
     received_at DOUBLE PRECISION NOT NULL,
     influx_pending INTEGER NOT NULL DEFAULT 1,
     payload TEXT NOT NULL
@@ -80,7 +81,7 @@ REPORT_COLUMNS = (
 
 
 _INSERTED = ("result_id", "agent_id", "started_ms", "province_code", "district_code", "commune_code", "isp",
-             "access", "failed", *STORED_FIGURES, "flags", "received_at", "payload")  # fmt: skip
+             "access", "failed", *STORED_FIGURES, "flags", "server_location", "received_at", "payload")  # fmt: skip
 INSERT_RESULT = (
     f"INSERT INTO results ({', '.join(_INSERTED)}) VALUES ({','.join('?' * len(_INSERTED))})"
     " ON CONFLICT (result_id) DO NOTHING"
@@ -94,6 +95,13 @@ def _figures(result: Result) -> tuple[float | None, ...]:
 def _flags(result: Result) -> str | None:
     """The run's flags as one column ("cpu_saturated,wifi"), so reports can leave such runs out."""
     return ",".join(sorted(flag.value for flag in result.flags)) or None
+
+
+def _international(result: Result) -> str | None:
+    """The column reports filter on: "international" for a run against a foreign server, else empty."""
+    if result.server is not None and result.server.location is ServerLocation.INTERNATIONAL:
+        return result.server.location.value
+    return None
 
 
 def _expected_runs(first_seen: float, interval_minutes: float | None, now: float) -> int | None:
@@ -201,20 +209,21 @@ class Archive:
             if statement.strip():
                 self._db.execute(statement)
         self._add_figure_columns()
-        self._add_flags_column()
+        self._add_payload_column("flags", _flags)
+        self._add_payload_column("server_location", _international)
 
-    def _add_flags_column(self) -> None:
-        """Archives made before the flags column get it, filled from the payloads."""
+    def _add_payload_column(self, name: str, derive: Callable[[Result], str | None]) -> None:
+        """Archives made before column ``name`` existed get it, filled from the payloads."""
         try:
-            self._db.execute("SELECT flags FROM results LIMIT 0")
+            self._db.execute(f"SELECT {name} FROM results LIMIT 0")
             return
         except Exception:  # the column is missing (sqlite3.OperationalError, psycopg's UndefinedColumn)
             pass
-        self._db.execute("ALTER TABLE results ADD COLUMN flags TEXT")
-        rows = [(flags, result_id) for result_id, payload in self._db.stream("SELECT result_id, payload FROM results")
-                if (flags := _flags(Result.from_json(payload)))]  # fmt: skip
+        self._db.execute(f"ALTER TABLE results ADD COLUMN {name} TEXT")
+        rows = [(value, result_id) for result_id, payload in self._db.stream("SELECT result_id, payload FROM results")
+                if (value := derive(Result.from_json(payload)))]  # fmt: skip
         self._db.execute("BEGIN")
-        self._db.executemany("UPDATE results SET flags = ? WHERE result_id = ?", rows)
+        self._db.executemany(f"UPDATE results SET {name} = ? WHERE result_id = ?", rows)
         self._db.execute("COMMIT")
 
     def _add_figure_columns(self) -> None:
@@ -265,7 +274,7 @@ class Archive:
             rows.append((
                 str(r.result_id), r.agent_id, _ms(r.started_at), where.province, where.district, where.commune,
                 r.site.isp, r.site.access.value if r.site.access else None, int(r.error is not None), *_figures(r),
-                _flags(r), now, r.to_json(),
+                _flags(r), _international(r), now, r.to_json(),
             ))  # fmt: skip
         self._db.execute("BEGIN")
         try:
@@ -398,11 +407,16 @@ class Archive:
             for payload, province, district, commune in self._db.execute(sql, args)
         ]  # fmt: skip
 
-    def report_rows(self, since: datetime, until: datetime) -> Iterator[tuple[Any, ...]]:
-        """REPORT_COLUMNS of every result started in [since, until), streamed."""
+    def report_rows(
+        self, since: datetime, until: datetime, location: ServerLocation = ServerLocation.DOMESTIC
+    ) -> Iterator[tuple[Any, ...]]:
+        """REPORT_COLUMNS of every result started in [since, until) against servers at ``location``,
+        streamed: domestic and international speed are never mixed in one figure."""
+        where = "server_location IS NULL" if location is ServerLocation.DOMESTIC else "server_location = ?"
+        extra = () if location is ServerLocation.DOMESTIC else (location.value,)
         yield from self._db.stream(
-            f"SELECT {', '.join(REPORT_COLUMNS)} FROM results WHERE started_ms >= ? AND started_ms < ?",
-            (_ms(since), _ms(until)),
+            f"SELECT {', '.join(REPORT_COLUMNS)} FROM results WHERE started_ms >= ? AND started_ms < ? AND {where}",
+            (_ms(since), _ms(until), *extra),
         )
 
     # --- agents ------------------------------------------------------------------------

@@ -67,6 +67,7 @@ def result_line(result: Result, place: Place | None = None) -> str | None:
         "server": result.server.id if result.server else None, "hour": f"{result.started_at.astimezone(LOCAL_TIME):%H}",
         "error": result.error.code if result.error else None,
         "ip_version": str(result.ip_version) if result.ip_version else None,
+        "location": result.server.location.value if result.server else None,
     }  # fmt: skip
     for key, value in tags.items():
         if value:

@@ -141,11 +141,19 @@ class ServerKind(StrEnum):
     OOKLA = "ookla"
 
 
+class ServerLocation(StrEnum):
+    """Where a test server stands: i-Speed publishes domestic and international speed apart."""
+
+    DOMESTIC = "domestic"
+    INTERNATIONAL = "international"
+
+
 class ServerRef(WireModel):
     id: Tag
     url: Url
     kind: ServerKind = ServerKind.LIBRESPEED
     name: Name | None = None
+    location: ServerLocation = ServerLocation.DOMESTIC
 
 
 class Method(WireModel):

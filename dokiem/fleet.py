@@ -16,9 +16,10 @@ import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, field_validator
+from pydantic import Tag as PydanticTag
 
-from dokiem.contract import Tag, Url, Version, parse_document
+from dokiem.contract import Name, ServerLocation, Tag, Url, Version, parse_document
 
 CONFIG_SCHEMA = "dokiem.config/1"
 MAX_SERVERS = 10
@@ -96,6 +97,9 @@ class Schedule(_Section):
     heavy_hours: list[str] = Field(
         default_factory=lambda: ["0-24"], max_length=24, description="local hours for speed tests"
     )
+    international_interval_minutes: float = Field(
+        default=360, ge=0, le=10_080, description="speed tests against international servers; 0 = none"
+    )
     busy_retry_minutes: float = Field(default=5, ge=0.1, le=720)
     clock_wait_minutes: float = Field(default=10, ge=0, le=120, description="wait this long for NTP before a test")
     monthly_budget_mb: float = Field(default=0, ge=0, description="0 = unmetered")
@@ -116,10 +120,38 @@ class Schedule(_Section):
 IpVersion = Literal["auto", "4", "6", "both"]
 
 
+class ServerEntry(_Section):
+    """A test server with what the agent needs to choose it: ``"http://…/"`` alone means a domestic server
+    of priority 1."""
+
+    url: Url
+    name: Name | None = None
+    location: ServerLocation = ServerLocation.DOMESTIC
+    priority: int = Field(
+        default=1, ge=1, le=9, description="1 first: the fastest reachable server of the best priority is measured"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        check_server_url(value)
+        return value
+
+
+def _server_form(value: object) -> str:
+    return "url" if isinstance(value, str) else "entry"
+
+
+# A bare URL or an entry, told apart before validation so that an error names the entry's own key.
+ServerSpec = Annotated[
+    Annotated[Url, PydanticTag("url")] | Annotated[ServerEntry, PydanticTag("entry")], Discriminator(_server_form)
+]
+
+
 class Measure(_Section):
     """What to measure against. Part of what the fleet config may change."""
 
-    servers: list[Url] = Field(default_factory=list, max_length=MAX_SERVERS)
+    servers: list[ServerSpec] = Field(default_factory=list, max_length=MAX_SERVERS)
     max_seconds: float = Field(default=9, ge=3, le=60)
     ping_count: int = Field(default=10, ge=0, le=100)
     dns_names: list[HostName] = Field(default_factory=list, max_length=MAX_DNS_NAMES)
@@ -130,15 +162,21 @@ class Measure(_Section):
 
     @field_validator("servers")
     @classmethod
-    def _servers(cls, value: list[str]) -> list[str]:
-        for url in value:
-            check_server_url(url)
+    def _servers(cls, value: list[str | ServerEntry]) -> list[str | ServerEntry]:
+        for server in value:
+            if isinstance(server, str):
+                check_server_url(server)
         return value
+
+    def entries(self, location: ServerLocation | None = None) -> list[ServerEntry]:
+        """The servers as entries (a bare URL is a domestic one of priority 1), of ``location`` if given."""
+        every = [ServerEntry(url=s) if isinstance(s, str) else s for s in self.servers]
+        return [e for e in every if location is None or e.location is location]
 
 
 def require_servers(schedule: Schedule, measure: Measure) -> None:
-    if schedule.interval_minutes > 0 and not measure.servers:
-        raise ValueError("measure.servers is empty: give at least one test server URL")
+    if schedule.interval_minutes > 0 and not measure.entries(ServerLocation.DOMESTIC):
+        raise ValueError("measure.servers has no domestic server: give at least one test server URL")
 
 
 class Update(_Section):
@@ -167,8 +205,9 @@ class FleetConfig(_Section):
     @field_validator("schedule")
     @classmethod
     def _not_too_often(cls, schedule: Schedule) -> Schedule:
-        for key, least in (("interval_minutes", MIN_FLEET_INTERVAL_MINUTES), ("light_interval_minutes",
-                                                                              MIN_FLEET_LIGHT_MINUTES)):  # fmt: skip
+        for key, least in (("interval_minutes", MIN_FLEET_INTERVAL_MINUTES),
+                           ("international_interval_minutes", MIN_FLEET_INTERVAL_MINUTES),
+                           ("light_interval_minutes", MIN_FLEET_LIGHT_MINUTES)):  # fmt: skip
             value = getattr(schedule, key)
             if key in schedule.model_fields_set and 0 < value < least:
                 raise ValueError(f"{key} is 0 (off) or at least {least:g} from the fleet config (got {value:g})")

@@ -69,6 +69,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Máy đo {agent} đang chạy, gửi kết quả tới {broker}.",
         "Agent {agent} running, sending to {broker}.",
     ),
+    "location_domestic": ("trong nước", "domestic"),
+    "location_international": ("quốc tế", "international"),
+    "priority": ("ưu tiên {n}", "priority {n}"),
     "update_none": ("Không có gì để cập nhật.", "Nothing to update."),
     "update_installed": (
         "Đã cài phiên bản {version} và chuyển sang; nếu không có nhịp tim trong {minutes} phút sẽ quay lại bản cũ.",
@@ -404,6 +407,12 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "{count} communes have too few {access} tests to publish (under {minimum} successful tests); they are"
         " listed, not ranked.",
     ),
+    "fd_international": (
+        "{access}, tới máy chủ quốc tế ({tests} phép đo, không tính vào các số liệu trên): trung vị tải xuống"
+        " {down} Mbit/s, tải lên {up} Mbit/s.",
+        "{access}, to international servers ({tests} tests, not part of the figures above): median download"
+        " {down} Mbit/s, upload {up} Mbit/s.",
+    ),
     "fd_fastest_isp": (
         "Nhà mạng có trung vị tải xuống cao nhất: {isp}, {median} Mbit/s.",
         "The ISP with the highest median download: {isp}, {median} Mbit/s.",
@@ -549,6 +558,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "gf_isp": ("Nhà mạng", "ISP"),
     "gf_access": ("Loại truy nhập", "Access type"),
     "gf_ip_version": ("Phiên bản IP", "IP version"),
+    "gf_international_median": (
+        "Tốc độ tới máy chủ quốc tế (trung vị, tính riêng)",
+        "Speed to international servers (median, kept apart)",
+    ),
     "gf_agent": ("Thiết bị đo", "Agent"),
     "gf_agents": ("Thiết bị đo", "Agents"),
     "gf_province_median": ("Trung vị toàn tỉnh", "Province median"),

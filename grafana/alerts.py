@@ -65,7 +65,9 @@ class Rule:
 
 
 SPEED, HEALTH, QUARANTINE = (f'"{m}"' for m in (SPEEDTEST_MEASUREMENT, HEALTH_MEASUREMENT, QUARANTINE_MEASUREMENT))
-FIXED_MEDIAN = f"""SELECT median("download_mbps") FROM {SPEED} WHERE $timeFilter AND "access" = 'fixed'
+# a commune's fixed-line speed to domestic servers (an international figure is the world's link, not the line)
+FIXED_DOMESTIC = """"access" = 'fixed' AND "location" != 'international'"""
+FIXED_MEDIAN = f"""SELECT median("download_mbps") FROM {SPEED} WHERE $timeFilter AND {FIXED_DOMESTIC}
     GROUP BY "commune", "commune_name" """
 
 RULES = (
@@ -84,7 +86,7 @@ RULES = (
     Rule(
         "dokiem-commune-drop", "al_drop_title", "al_drop_summary",
         (Query("A", FIXED_MEDIAN, DAY), Query("B", FIXED_MEDIAN, 28 * DAY),
-         Query("C", f"""SELECT count("download_mbps") FROM {SPEED} WHERE $timeFilter AND "access" = 'fixed'
+         Query("C", f"""SELECT count("download_mbps") FROM {SPEED} WHERE $timeFilter AND {FIXED_DOMESTIC}
                GROUP BY "commune", "commune_name" """, DAY)),
         f"$C >= {DROP_MIN_TESTS} && $A / $B < {DROP_RATIO}",
     ),

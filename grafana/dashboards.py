@@ -37,6 +37,8 @@ QUARANTINE = f'"{QUARANTINE_MEASUREMENT}"'
 ISP = '"isp" =~ /^$isp$/'
 ACCESS = '"access" =~ /^$access$/'
 IPV = '"ip_version" =~ /^$ip_version$/'  # a point measured before the tag existed has "": All still matches
+DOMESTIC = "\"location\" != 'international'"  # every figure but the international panel; untagged = domestic
+INTERNATIONAL = "\"location\" = 'international'"
 DISTRICT = '"district_name" =~ /^$district$/'
 COMMUNE = '"commune_name" =~ /^$commune$/'
 MAP_ACCESS = "\"access\" = '$map_access'"
@@ -322,7 +324,7 @@ def _threshold_stat(threshold: Threshold, tr: Translator, *conditions: str) -> s
 def _commune_map(tr: Translator, thresholds: Thresholds) -> geomap.Panel:
     """The 2025 communes as polygons shaded by median download of one access type, the former
     districts as labelled circles above them."""
-    filters = (ISP, IPV, MAP_ACCESS)
+    filters = (ISP, IPV, DOMESTIC, MAP_ACCESS)
     communes = f"""SELECT median("download_mbps") AS "download", count("failed") AS "tests" FROM {SPEED}
         WHERE {where(*filters)} GROUP BY "commune", "commune_name" """
     districts = f"""SELECT median("download_mbps") AS "download", count("failed") AS "tests" FROM {SPEED}
@@ -385,13 +387,14 @@ def _commune_map(tr: Translator, thresholds: Thresholds) -> geomap.Panel:
     )
 
 
-def _province_medians(tr: Translator) -> stat.Panel:
-    """The province's medians, fixed and mobile apart (never one figure over both)."""
-    panel = _stat(tr("gf_province_median"))
+def _province_medians(tr: Translator, title: str, location: str) -> stat.Panel:
+    """The province's medians, fixed and mobile apart (never one figure over both), against the servers
+    ``location`` selects (domestic, or international: i-Speed publishes the two apart)."""
+    panel = _stat(title)
     for access in ACCESS_TYPES:
         panel = panel.with_target(
             InfluxQL(f"""SELECT median("download_mbps") AS "{access}_down", median("upload_mbps") AS "{access}_up"
-            FROM {SPEED} WHERE {where(ISP, IPV, _access_is(access))}""")
+            FROM {SPEED} WHERE {where(ISP, IPV, location, _access_is(access))}""")
             .ref(access[0].upper())
             .table()
         )
@@ -401,7 +404,7 @@ def _province_medians(tr: Translator) -> stat.Panel:
 
 
 def province_overview(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
-    filters = (ISP, IPV, ACCESS)
+    filters = (ISP, IPV, DOMESTIC, ACCESS)
     board = (
         _dashboard("dokiem-province", tr("gf_title_province"))
         .description(tr("gf_desc_province"))
@@ -412,7 +415,7 @@ def province_overview(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
         .with_variable(_access_variable(tr, "map_access", tr("gf_map_access"), multi=False))
         .with_variable(_ip_version_variable(tr))
         .with_panel(_commune_map(tr, thresholds))
-        .with_panel(_province_medians(tr))
+        .with_panel(_province_medians(tr, tr("gf_province_median"), DOMESTIC))
         .with_panel(_ranking_table(tr, "district_name", tr("gf_district"), *filters))
         .with_panel(
             _ranking_table(tr, "commune_name", tr("gf_commune"), *filters).override_by_name(
@@ -421,10 +424,11 @@ def province_overview(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
         )
         .with_panel(_trend(tr, tr("gf_trend_isp"), ("isp", "access"), *filters))
         .with_panel(_trend(tr, tr("gf_trend_access"), ("access",), *filters))
+        .with_panel(_province_medians(tr, tr("gf_international_median"), INTERNATIONAL).height(8).span(24))
         .with_row(db.Row(tr("gf_thresholds_row")))
     )
     for threshold in thresholds.thresholds:
-        board = board.with_panel(_threshold_stat(threshold, tr, ISP, IPV))
+        board = board.with_panel(_threshold_stat(threshold, tr, ISP, IPV, DOMESTIC))
     return board
 
 
@@ -434,7 +438,7 @@ def _period_medians(tr: Translator, title: str, *conditions: str) -> table.Panel
 
 def district_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
     """A former district and the 2025 communes filed under it."""
-    filters = (DISTRICT, ISP, IPV, ACCESS)
+    filters = (DISTRICT, ISP, IPV, DOMESTIC, ACCESS)
     return (
         _dashboard("dokiem-district", tr("gf_title_district"))
         .description(tr("gf_desc_district"))
@@ -479,7 +483,7 @@ def _agents_table(tr: Translator, title: str, also_by: tuple[str, ...], *conditi
 
 def commune_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
     """One 2025 commune: its agents, its ISPs, the distribution, the hour of day."""
-    filters = (COMMUNE, IPV, ACCESS)
+    filters = (COMMUNE, IPV, DOMESTIC, ACCESS)
     return (
         _dashboard("dokiem-commune", tr("gf_title_commune"))
         .description(tr("gf_desc_commune"))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from collector.archive import Archive
-from dokiem.contract import LOCAL_TIME
+from dokiem.contract import LOCAL_TIME, ServerLocation
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.thresholds import Thresholds
@@ -43,7 +43,8 @@ def read_figures(
 ) -> QuarterlyFigures:
     current = counted(archive.report_rows(quarter.start, quarter.end), progress)
     before = quarter.previous()
-    return quarterly_figures(current, archive.report_rows(before.start, before.end), quarter, rules)
+    abroad = archive.report_rows(quarter.start, quarter.end, ServerLocation.INTERNATIONAL)
+    return quarterly_figures(current, archive.report_rows(before.start, before.end), quarter, rules, abroad)
 
 
 def quarter_label(quarter: Quarter, tr: Translator) -> str:

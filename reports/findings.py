@@ -138,4 +138,8 @@ def findings(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> lis
         if facts.fastest_isp is not None:
             sentences.append(tr("fd_fastest_isp", isp=isp_name(facts.fastest_isp.key, tr),
                                 median=number(facts.fastest_isp.download.median)))  # fmt: skip
+    for abroad in figures.international:  # measured apart, reported apart
+        if abroad.download.median is not None:
+            sentences.append(tr("fd_international", access=tr(f"access_{abroad.access}"), tests=number(abroad.tests),
+                                down=number(abroad.download.median), up=number(abroad.upload.median)))  # fmt: skip
     return sentences

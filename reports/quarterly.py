@@ -222,6 +222,8 @@ class QuarterlyFigures:
     isp_trend: dict[str, list[tuple[datetime, float]]]  # ISP key -> (week start, median download)
     tests: int  # every result of the quarter, with or without a site
     previous_tests: int
+    # runs against international servers, by access type (province-wide): never part of the figures above
+    international: list[GroupStats] = field(default_factory=list)
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def group(self, breakdown: str, key: str, access: str | None) -> GroupStats | None:
@@ -397,7 +399,11 @@ def isp_trend(frame: Frame, since: datetime) -> dict[str, list[tuple[datetime, f
 
 
 def quarterly_figures(
-    current: Iterable[tuple[Any, ...]], previous: Iterable[tuple[Any, ...]], quarter: Quarter, rules: Thresholds
+    current: Iterable[tuple[Any, ...]],
+    previous: Iterable[tuple[Any, ...]],
+    quarter: Quarter,
+    rules: Thresholds,
+    international: Iterable[tuple[Any, ...]] = (),
 ) -> QuarterlyFigures:
     frame = load_frame(current)
     groups = summarise(frame, rules)
@@ -414,4 +420,5 @@ def quarterly_figures(
         isp_trend=isp_trend(frame, quarter.start),
         tests=len(frame),
         previous_tests=len(before_frame),
+        international=summarise(load_frame(international), rules).get("province", []),
     )
