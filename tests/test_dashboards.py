@@ -1,7 +1,9 @@
 """Every dashboard query, run as Grafana runs it, against a real InfluxDB holding a generated quarter.
 
 The data: 27 districts × 3 agents (VNPT, Viettel, FPT fixed; Viettel, VinaPhone, MobiFone mobile),
-3,000 results in 2026Q3 written as the collector writes them, plus a heartbeat per agent.
+3,000 results in 2026Q3 written as the collector writes them, plus a heartbeat per agent, plus 300
+runs of the same agents against an international server, far slower: any domestic figure that let
+them in would move.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 import statistics
 import tempfile
 import urllib.request
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +24,7 @@ from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from collector.influx import RunCount, health_line, quarantine_line, result_line
-from dokiem.contract import LOCAL_TIME, Result
+from dokiem.contract import LOCAL_TIME, Result, ServerLocation, ServerRef
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.status import Health, OutboxHealth, Status
@@ -41,6 +44,8 @@ CITY = "Thành phố Thanh Hóa"
 AGENTS = synthetic_agents(REGIONS)
 COMMUNE = str(AGENTS[0].site.commune_name)  # a 2025 commune of the former Thành phố Thanh Hóa
 OFFLINE = {"th-380-000", "th-381-001", "th-407-002"}
+ABROAD: list[Result] = []  # the international runs the data fixture writes beside the domestic ones
+SINGAPORE = ServerRef(id="sg1", url="http://sg.speedtest.example.net/", location=ServerLocation.INTERNATIONAL)
 
 
 def _ms(moment: Any) -> int:
@@ -65,7 +70,9 @@ def data() -> Iterator[tuple[Influx, list[SyntheticAgent], list[Result]]]:
     server.start()
     try:
         server.query('CREATE DATABASE "dokiem"')
-        lines = [result_line(r, REGIONS.place_site(r.site, r.started_at)) for r in results]
+        ABROAD[:] = [r.model_copy(update={"result_id": uuid.uuid4(), "server": SINGAPORE, "download_mbps": 1.0 + n % 7,
+                                          "upload_mbps": 0.5}) for n, r in enumerate(_ok(results)[:300])]  # fmt: skip
+        lines = [result_line(r, REGIONS.place_site(r.site, r.started_at)) for r in (*results, *ABROAD)]
         at = _ms(QUARTER.end) - 3_600_000
         for n, agent in enumerate(agents):
             status = Status(
@@ -216,6 +223,23 @@ def test_rankings_give_fixed_and_mobile_apart(data: tuple[Influx, list[Synthetic
     for access in ("fixed", "mobile"):
         ok = _ok([r for r in results if r.site.access == access])
         assert merged[f"{access}_down"] == pytest.approx(statistics.median(r.download_mbps for r in ok))
+
+
+def test_international_runs_have_their_own_panel_and_stay_out_of_every_other(
+    data: tuple[Influx, list[SyntheticAgent], list[Result]],
+) -> None:
+    server = data[0]
+    panel = _panel("province", "Tốc độ tới máy chủ quốc tế (trung vị, tính riêng)")
+    merged: dict[str, float] = {}
+    for target in panel["targets"]:
+        merged |= {k: v for k, v in _rows(server, target["query"])[0].items() if k != "time"}
+    for access in ("fixed", "mobile"):
+        abroad = [r for r in ABROAD if r.site.access == access]
+        assert merged[f"{access}_down"] == pytest.approx(statistics.median(r.download_mbps for r in abroad))
+    for name, board in BOARDS.items():
+        for title, query in _targets(board):  # the fleet's error counts include every run: not a speed figure
+            if name != "fleet" and title != panel["title"] and '"download_mbps"' in query:
+                assert "\"location\" != 'international'" in query, f"{name} / {title}"
 
 
 def test_threshold_shares_match_the_results(data: tuple[Influx, list[SyntheticAgent], list[Result]]) -> None:
