@@ -217,10 +217,22 @@ def explain(exc: ValidationError, path: Path | None, text: str, origin: dict[str
         problem = "is not a known key (check its spelling and section)"
     if "input" in error and error["type"] not in ("missing", "extra_forbidden") and _showable(loc, error["input"]):
         problem += f" (got {error['input']!r})"
+    shown = dotted + _inner(loc[2:])
     if dotted in origin:
-        return ConfigError(f"environment variable {origin[dotted]} (key {dotted})", problem)
-    where = f"key {dotted}"
+        return ConfigError(f"environment variable {origin[dotted]} (key {shown})", problem)
+    where = f"key {shown}"
     if path is not None:
         line = key_line(text, loc[0], loc[1]) if len(loc) >= 2 else None
-        where = f"{path}, line {line}, key {dotted}" if line else f"{path}, key {dotted}"
+        where = f"{path}, line {line}, key {shown}" if line else f"{path}, key {shown}"
     return ConfigError(where, problem)
+
+
+def _inner(parts: list[str]) -> str:
+    """Where inside a key's value the error is (``[1].priority``), without pydantic's union tags."""
+    shown = ""
+    for part in parts:
+        if part.isdigit():
+            shown += f"[{part}]"
+        elif part not in ("url", "entry") or not shown.endswith("]"):
+            shown += f".{part}"
+    return shown

@@ -161,7 +161,7 @@ def test_a_fleet_config_changes_only_what_it_names(tmp_path: Path) -> None:
     assert merged.schedule.interval_minutes == 30
     assert merged.schedule.monthly_budget_mb == 5000 and merged.schedule.light_interval_minutes == 10  # kept
     assert merged.measure.servers == local.measure.servers
-    with pytest.raises(ValueError, match=r"measure\.servers is empty"):
+    with pytest.raises(ValueError, match=r"measure\.servers has no domestic server"):
         local.with_fleet(parse_fleet_config(b'{"measure": {"servers": []}}'))
 
 

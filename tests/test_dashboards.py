@@ -29,7 +29,7 @@ from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.status import Health, OutboxHealth, Status
 from dokiem.thresholds import load_thresholds
-from grafana.dashboards import PEAK_HOURS, build_all, threshold_queries
+from grafana.dashboards import DOMESTIC, IPV, ISP, PEAK_HOURS, build_all, threshold_queries
 from grafana.influxql import DATASOURCE_UID
 from grafana.provision import HERE, provisioning_files
 from reports.quarterly import Quarter
@@ -247,7 +247,7 @@ def test_threshold_shares_match_the_results(data: tuple[Influx, list[SyntheticAg
     ok = _ok(results)
     for threshold in THRESHOLDS.thresholds:
         panel = _panel("province", threshold.name("vi"))
-        met_query, total_query = threshold_queries(threshold, '"isp" =~ /^$isp$/', '"ip_version" =~ /^$ip_version$/')
+        met_query, total_query = threshold_queries(threshold, ISP, IPV, DOMESTIC)
         assert [t["query"] for t in panel["targets"]] == [" ".join(met_query.split()), " ".join(total_query.split())]
         group = [r for r in ok if threshold.access is None or r.site.access == threshold.access]
         meets = [
