@@ -13,6 +13,7 @@ import contextlib
 import os
 import socket
 import ssl
+import struct
 import tempfile
 import threading
 import time
@@ -144,6 +145,12 @@ class BulkStream(threading.Thread):
         with self._lock:
             self._done_bytes += self._socket_bytes(sock)
             self._sock = None
+        if self._halt.is_set():
+            # Stopped mid-transfer: reset, not a half-close. A server that accepts the connection only
+            # later (PHP's built-in server serves one at a time) would otherwise keep writing a 100 MiB
+            # body into a socket that no longer reads, and stall every request behind it.
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()
 
     def _transfer(self, sock: socket.socket) -> None:
