@@ -6,6 +6,11 @@ host: a TLS Mosquitto with the enrolled password and ``dokiem testserver``), cop
 runs ``deploy/agent/install.sh --config agent.toml`` inside the chroot, then ``dokiem agent
 check`` and ``dokiem agent once`` there against the host's test server and broker, and the
 systemd checks a chroot can run (``systemd-analyze verify``, ``systemctl is-enabled``).
+Then a signed update, as the province sends one: a release key made on the host (its public half
+in the bundle, so install.sh installs it), the next version built for aarch64 and published over
+HTTP, the wish noted as the agent notes it from a fleet config, ``dokiem agent update`` run in
+the chroot as dokiem-update.service runs it (from ``good``), the new version's own ``agent once``
+sending its heartbeat, and the next updater step confirming it.
 Every step is timed; the summary goes to docs/deploy.md (``--no-docs`` to skip).
 
     sudo .venv/bin/python scripts/arm64_install.py [--root /var/tmp/dokiem-arm64] [--fresh]
@@ -16,12 +21,15 @@ Takes minutes (the userland is cached in ``--root``; ``--fresh`` builds it again
 from __future__ import annotations
 
 import argparse
+import functools
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +39,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from admin.release import build, generate_key, publish  # noqa: E402
 from bench.docs import write_section  # noqa: E402
+from dokiem import __version__  # noqa: E402
 from tests.brokers import make_ca, running_broker  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 
@@ -132,12 +142,14 @@ def main() -> None:
             bundle = root / "opt" / "bundle"
             shutil.rmtree(bundle, ignore_errors=True)
             port = free_port()
+            generate_key(folder / "release.key", folder / "release.pub")
             with step("dokiem agent enroll (on the server)") as said:
                 said.append(run(sys.executable, "-m", "dokiem", "--lang", "en", "agent", "enroll", "--id", AGENT_ID,
                                 "--site", "38/14797", "--isp", "VNPT", "--access", "fixed", "--broker-url",
                                 f"mqtts://localhost:{port}", "--server", f"http://127.0.0.1:{web}/", "--ca-file",
                                 str(ca), "--passwd-file", str(folder / "passwd"), "--out", str(bundle),
                                 env={**os.environ, "DOKIEM_ARCHIVE_URL": ""}).strip().splitlines()[0])  # fmt: skip
+                shutil.copyfile(folder / "release.pub", bundle / "release.pub")  # install.sh takes it from here
             with running_broker(folder, port=port, password_file=folder / "passwd", tls=(ca, cert, key)):
                 with step("deploy/agent/install.sh --config agent.toml (in the arm64 chroot)") as said:
                     out = chroot(root, "bash", "/opt/src/deploy/agent/install.sh", "--config",
@@ -152,13 +164,56 @@ def main() -> None:
                     status = chroot(root, "/opt/dokiem/current/bin/dokiem", "--lang", "en", "agent", "status",
                                     "--config", "/etc/dokiem/agent.toml", "--json")  # fmt: skip
                     said.append(summarise(json.loads(status)))
+                signed_update(root, folder)
             with step("systemd checks a chroot can run") as said:
-                said.append("is-enabled: " + chroot(root, "systemctl", "is-enabled", "dokiem-agent.service").strip())
+                for unit in ("dokiem-agent.service", "dokiem-update.path", "dokiem-update.timer"):
+                    said.append(f"{unit} is-enabled: " + chroot(root, "systemctl", "is-enabled", unit).strip())
                 said.append(verify_unit(root))
         finally:
             server.terminate()
             server.wait(10)
     report(args)
+
+
+def next_version(version: str) -> str:
+    *head, last = version.split(".")
+    return ".".join([*head, str(int(last) + 1)])
+
+
+def signed_update(root: Path, folder: Path) -> None:
+    """The next version, built and signed here for aarch64, installed by the chroot's updater."""
+    dokiem = "/opt/dokiem/good/bin/dokiem"
+    config = "/etc/dokiem/agent.toml"
+    version = next_version(__version__)
+    with step(f"dokiem release build {version} (aarch64 wheels) and publish (on the server)") as said:
+        source = folder / "next"
+        shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__",
+                                                                     "tests", "docs", "bench"))  # fmt: skip
+        init = source / "dokiem" / "__init__.py"
+        init.write_text(init.read_text().replace(f'"{__version__}"', f'"{version}"', 1))
+        made = build(source, folder / "built", folder / "release.key", ("aarch64",))
+        published = publish(made, folder / "public", folder / "release.pub")
+        said.append(f"{len(list(published.glob('*.whl')))} wheels, signed")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder / "public"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/releases/"
+    try:
+        with step(f"dokiem agent update to {version} (arm64, as dokiem-update.service runs it)") as said:
+            wish = (
+                f"from agent.update import note_wanted; from dokiem.fleet import Update; from pathlib import Path; "
+                f"note_wanted(Path('/var/lib/dokiem'), Update(version='{version}', url='{url}'))"
+            )
+            chroot(root, "/opt/dokiem/current/bin/python", "-c", wish)
+            said.append(chroot(root, dokiem, "--lang", "en", "agent", "update", "--config", config).strip())
+            said.append("current: " + chroot(root, "/opt/dokiem/current/bin/dokiem", "--version").strip())
+        with step(f"dokiem agent once ({version}: its heartbeat), then the updater's next step") as said:
+            chroot(root, "env", "DOKIEM_SCHEDULE_CLOCK_WAIT_MINUTES=0", "/opt/dokiem/current/bin/dokiem", "--lang",
+                   "en", "agent", "once", "--config", config, timeout=900)  # fmt: skip
+            said.append(chroot(root, dokiem, "--lang", "en", "agent", "update", "--config", config).strip())
+            said.append("good: " + chroot(root, "readlink", "/opt/dokiem/good").strip())
+    finally:
+        server.shutdown()
 
 
 def verify_unit(root: Path) -> str:
