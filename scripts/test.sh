@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 echo "== system packages (apt-get)"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+# a fresh machine often runs unattended-upgrades at boot: wait for its dpkg lock rather than fail
+APT_WAIT="-o DPkg::Lock::Timeout=600"
+$SUDO apt-get $APT_WAIT update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get $APT_WAIT install -y -qq --no-install-recommends \
     python3-venv iproute2 iperf3 openssl mosquitto mosquitto-clients influxdb postgresql \
     poppler-utils tesseract-ocr tesseract-ocr-vie fonts-dejavu-core fonts-liberation libreoffice-writer-nogui \
     php-cli php-fpm apache2 libapache2-mod-php nginx docker-compose >/dev/null
