@@ -54,6 +54,7 @@ from dokiem.status import UpdateOutcome, UpdateReport
 log = logging.getLogger(__name__)
 FETCH_TIMEOUT_S = 60
 PIP_TIMEOUT_S = 900
+RETRY_FAILED_S = 86_400.0  # a rolled-back version is tried again after a day: no heartbeat may mean no network
 WANTED_FILE = "update-wanted.json"
 HEALTHY_FILE = "update-healthy.json"
 OUTCOME_FILE = "update-outcome.json"
@@ -80,7 +81,7 @@ class SwitchState(_Record):
     pending: str | None = None
     switched_at: float | None = None
     deadline: float | None = None
-    failed: list[str] = Field(default_factory=list)
+    failed: dict[str, float] = Field(default_factory=dict)  # version -> when it was rolled back
 
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -205,10 +206,14 @@ class Updater:
         if state.pending is not None:
             return self._settle(state)
         wanted = _read(Update, self.data_dir / WANTED_FILE)
-        if wanted is None or wanted.version == self.layout.pointed(self.layout.current):
+        running = self.layout.pointed(self.layout.current)
+        if wanted is None or wanted.version == running:
             return None
-        if wanted.version in state.failed:
-            return None  # rolled back once: only a new version number is tried again
+        if self.now() < state.failed.get(wanted.version, -RETRY_FAILED_S) + RETRY_FAILED_S:
+            return None  # rolled back lately: tried again a day later (the line may only have been down)
+        if running is None:
+            return self._report(wanted.version, UpdateOutcome.REFUSED,
+                                f"no {self.layout.current}: nothing to fall back on; run install.sh again")  # fmt: skip
         try:
             self.install(wanted)
         except UpdateRefused as exc:
@@ -300,7 +305,7 @@ class Updater:
         back = state.previous or state.good
         assert back is not None
         self.layout.point(self.layout.current, back)
-        state.failed = [*state.failed[-9:], version]
+        state.failed = {**dict(list(state.failed.items())[-9:]), version: self.now()}
         state.pending = None
         self._save(state)
         self.restart()

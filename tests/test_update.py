@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from admin.release import ReleaseError, build, check_set, generate_key, publish
-from agent.update import HEALTHY_FILE, WANTED_FILE, Healthy, Layout, Updater, last_outcome, note_wanted
+from agent.update import HEALTHY_FILE, RETRY_FAILED_S, WANTED_FILE, Healthy, Layout, Updater, last_outcome, note_wanted
 from dokiem.fleet import Update
 from dokiem.release import MANIFEST_NAME, SIGNATURE_NAME
 from dokiem.status import UpdateOutcome
@@ -163,8 +163,11 @@ def test_a_version_that_sends_no_heartbeat_in_time_is_rolled_back_and_not_tried_
     assert rolled is not None and rolled.outcome is UpdateOutcome.ROLLED_BACK
     assert layout.pointed(layout.current) == OLD and restarts.count == 2
     assert OLD in _version(layout.current / "bin/dokiem")  # the old version still works
-    assert _updater(root, data, public_key, restarts).step() is None  # the wish stands, but NEW failed once
+    rolled_at = switched_at + HEALTH_S + 1
+    assert _updater(root, data, public_key, restarts, now=rolled_at + 60).step() is None  # the wish stands: not yet
     assert layout.pointed(layout.current) == OLD and restarts.count == 2
+    again = _updater(root, data, public_key, restarts, now=rolled_at + RETRY_FAILED_S + 1).step()  # a day later
+    assert again is not None and again.outcome is UpdateOutcome.INSTALLED and layout.pointed(layout.current) == NEW
 
 
 @pytest.mark.slow
@@ -215,9 +218,18 @@ def test_the_cli_says_what_the_updater_did(tmp_path: Path, run_dokiem: object) -
     done = run_dokiem("--lang", "en", "agent", "update", "--config", str(config))  # type: ignore[operator]
     assert done.returncode == 0 and "Nothing to update" in done.stdout
     note_wanted(tmp_path / "data", Update(version="9.9.9", url="http://127.0.0.1:1/releases/"))
+    (tmp_path / "opt" / "versions" / OLD).mkdir(parents=True)
+    Layout(tmp_path / "opt").point(Layout(tmp_path / "opt").current, OLD)  # a version to fall back on
     done = run_dokiem("--lang", "en", "agent", "update", "--config", str(config))  # type: ignore[operator]
     assert done.returncode == 1 and "Update to 9.9.9 refused" in done.stderr and "cannot fetch" in done.stderr
     assert "Traceback" not in done.stderr
     missing = run_dokiem("--lang", "en", "release", "build", "--key", str(tmp_path / "no.key"),  # type: ignore[operator]
                          "--out", str(tmp_path / "out"))  # fmt: skip
     assert missing.returncode == 1 and "cannot read the release key" in missing.stderr
+
+
+def test_without_a_current_version_nothing_is_installed(tmp_path: Path) -> None:
+    note_wanted(tmp_path / "data", Update(version=NEW, url="http://127.0.0.1:1/releases/"))
+    report = Updater(Layout(tmp_path / "opt"), tmp_path / "data", tmp_path / "none.pub", HEALTH_S, Restarts()).step()
+    assert report is not None and report.outcome is UpdateOutcome.REFUSED
+    assert "nothing to fall back on" in (report.message or "") and not (tmp_path / "opt" / "versions").exists()
