@@ -132,11 +132,9 @@ def build(
 
 
 def _described(path: Path) -> ReleaseFile:
-    digest = hashlib.sha256()
     with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return ReleaseFile(name=path.name, sha256=digest.hexdigest(), size=path.stat().st_size)
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+    return ReleaseFile(name=path.name, sha256=digest, size=path.stat().st_size)
 
 
 def check_set(release: Path, public_key: Path | None) -> ReleaseManifest:

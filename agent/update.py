@@ -113,10 +113,7 @@ def note_healthy(data_dir: Path) -> None:
 
 
 def last_outcome(data_dir: Path) -> UpdateReport | None:
-    try:
-        return UpdateReport.model_validate_json((data_dir / OUTCOME_FILE).read_bytes())
-    except (OSError, ValidationError):
-        return None
+    return _read(UpdateReport, data_dir / OUTCOME_FILE)
 
 
 # --- the updater's side ----------------------------------------------------------------

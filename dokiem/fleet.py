@@ -120,22 +120,24 @@ class Schedule(_Section):
 IpVersion = Literal["auto", "4", "6", "both"]
 
 
+def _server_url(value: str) -> str:
+    check_server_url(value)
+    return value  # as written: a "//host/" URL keeps its form in the config kept on disk
+
+
+ServerUrl = Annotated[Url, AfterValidator(_server_url)]
+
+
 class ServerEntry(_Section):
     """A test server with what the agent needs to choose it: ``"http://…/"`` alone means a domestic server
     of priority 1."""
 
-    url: Url
+    url: ServerUrl
     name: Name | None = None
     location: ServerLocation = ServerLocation.DOMESTIC
     priority: int = Field(
         default=1, ge=1, le=9, description="1 first: the fastest reachable server of the best priority is measured"
     )
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        check_server_url(value)
-        return value
 
 
 def _server_form(value: object) -> str:
@@ -144,7 +146,8 @@ def _server_form(value: object) -> str:
 
 # A bare URL or an entry, told apart before validation so that an error names the entry's own key.
 ServerSpec = Annotated[
-    Annotated[Url, PydanticTag("url")] | Annotated[ServerEntry, PydanticTag("entry")], Discriminator(_server_form)
+    Annotated[Url, PydanticTag("url")] | Annotated[ServerEntry, PydanticTag("entry")],
+    Discriminator(_server_form),
 ]
 
 
@@ -163,9 +166,9 @@ class Measure(_Section):
     @field_validator("servers")
     @classmethod
     def _servers(cls, value: list[str | ServerEntry]) -> list[str | ServerEntry]:
-        for server in value:
+        for server in value:  # bare URLs here, so that an error names the key as the file wrote it
             if isinstance(server, str):
-                check_server_url(server)
+                _server_url(server)
         return value
 
     def entries(self, location: ServerLocation | None = None) -> list[ServerEntry]:

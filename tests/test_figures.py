@@ -42,11 +42,11 @@ def test_interval_rates_need_two_points() -> None:
 
 
 def test_edge_error_is_the_spread_over_the_window_length() -> None:
-    assert edge_error([100.0, 100.0, 100.0], 0.5) == 0.0
-    assert math.isinf(edge_error([100.0, 90.0], 0.5))
-    four = edge_error([90.0, 100.0, 110.0, 100.0], 0.5)
+    assert edge_error([100.0, 100.0, 100.0]) == 0.0
+    assert math.isinf(edge_error([100.0, 90.0]))
+    four = edge_error([90.0, 100.0, 110.0, 100.0])
     assert four == pytest.approx(0.081650 / 4, rel=1e-3)  # spread 8.2%, a window of four samples
-    assert edge_error([90.0, 100.0, 110.0, 100.0] * 2, 0.5) == pytest.approx(0.075593 / 8, rel=1e-3)
+    assert edge_error([90.0, 100.0, 110.0, 100.0] * 2) == pytest.approx(0.075593 / 8, rel=1e-3)
 
 
 def test_a_steady_window_is_known_and_one_ending_in_a_stall_is_not() -> None:

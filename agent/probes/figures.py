@@ -32,15 +32,15 @@ def interval_rates(points: list[tuple[float, int]], interval_s: float) -> list[f
     return rates
 
 
-def edge_error(samples: list[float], sample_s: float) -> float:
-    """How far the figure of a window made of ``samples`` (each ``sample_s`` long) may be off, relative.
+def edge_error(samples: list[float]) -> float:
+    """How far the figure of a window made of ``samples`` (equal intervals) may be off, relative.
 
     On a steady line the half-second samples scatter because bytes arrive in bursts and a sample's
     edges cut them (a slow sample is followed by a fast one), not because the rate changes: the
     window's figure carries that error only at its two ends. So the error falls as 1/T, not 1/sqrt(n):
-    the samples' relative spread times ``sample_s / T``. A line whose rate truly drifts scatters too,
+    the samples' relative spread times one sample's share of the window. A line whose rate truly drifts scatters too,
     and is measured for longer, as it should be. Infinite with fewer than three samples."""
     if len(samples) < 3 or statistics.fmean(samples) <= 0:
         return float("inf")
     spread = statistics.stdev(samples) / statistics.fmean(samples)
-    return spread * sample_s / (len(samples) * sample_s)
+    return spread / len(samples)

@@ -368,7 +368,7 @@ class SpeedPhase:
 def figure_known(samples: list[float], settings: SpeedSettings) -> bool:
     """The window's figure is known to ``target_error``, and its end does not cut a stall or the burst
     that follows one (a lost segment holds bytes back, then they count at once)."""
-    if edge_error(samples, settings.sample_s) >= settings.target_error:
+    if edge_error(samples) >= settings.target_error:
         return False
     mean = statistics.fmean(samples)
     return abs(samples[-1] - mean) <= 0.1 * mean
