@@ -93,6 +93,25 @@ HOSTILE: list[tuple[str, str, bytes, str]] = [
     ("1e400 cpu_seconds", "result", result_with(agent_load={"cpu_seconds": 1e400, "cpu_pct_of_core": 1}), "schema"),
     ("39,670 Mbit/s", "result", result_with(download_mbps=39_670.0), "out_of_bounds"),
     ("a formula for an ISP", "result", result_with(**{"site.isp": "=HYPERLINK(x)"}), "schema"),
+    (
+        "an unknown update outcome",
+        "status",
+        status_with(update={"version": "0.2.0", "outcome": "hacked", "at": "2026-11-30T00:00:00Z"}),
+        "schema",
+    ),
+    ("an update with no time", "status", status_with(update={"version": "0.2.0", "outcome": "refused"}), "schema"),
+    (
+        "a server on the moon",
+        "result",
+        result_with(server={"id": "s1", "url": "http://s.vn/", "location": "moon"}),
+        "schema",
+    ),
+    (
+        "moved bytes past a petabyte",
+        "result",
+        result_with(method={"name": "dokiem-http", "version": "1", "moved_down_bytes": 10**16}),
+        "schema",
+    ),
 ]
 
 

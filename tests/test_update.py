@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import platform
 import shutil
 import subprocess
@@ -15,13 +16,24 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from admin.release import ReleaseError, build, check_set, generate_key, publish
-from agent.update import HEALTHY_FILE, RETRY_FAILED_S, WANTED_FILE, Healthy, Layout, Updater, last_outcome, note_wanted
+from agent.update import (
+    HEALTHY_FILE,
+    RETRY_FAILED_S,
+    WANTED_FILE,
+    Healthy,
+    Layout,
+    SwitchState,
+    Updater,
+    last_outcome,
+    note_wanted,
+)
 from dokiem.fleet import Update
-from dokiem.release import MANIFEST_NAME, SIGNATURE_NAME
+from dokiem.release import MANIFEST_NAME, MAX_MANIFEST_BYTES, SIGNATURE_NAME, parse_manifest
 from dokiem.status import UpdateOutcome
 from tests.agentkit import write_config
 from tests.brokers import running_broker
@@ -233,3 +245,45 @@ def test_without_a_current_version_nothing_is_installed(tmp_path: Path) -> None:
     report = Updater(Layout(tmp_path / "opt"), tmp_path / "data", tmp_path / "none.pub", HEALTH_S, Restarts()).step()
     assert report is not None and report.outcome is UpdateOutcome.REFUSED
     assert "nothing to fall back on" in (report.message or "") and not (tmp_path / "opt" / "versions").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m: m["files"][0].update(name="../../etc/cron.d/x.whl"), "not a wheel file name"),
+        (lambda m: m["files"][0].update(name="evil.sh"), "not a wheel file name"),
+        (lambda m: m["files"].append(dict(m["files"][0])), "listed twice"),
+        (lambda m: m["files"][0].update(size=10**12), "less than or equal"),
+        (lambda m: m.update(version="9.9.9"), "no dokiem-9.9.9 wheel"),
+        (lambda m: m.update(files=[]), "at least 1"),
+        (lambda m: m.update(created_at="2026-11-30T00:00:00"), "timezone"),
+        (lambda m: m.update(extra=1), "extra"),
+    ],
+)
+def test_a_manifest_that_would_reach_past_its_folder_or_lie_is_refused(change: Any, message: str) -> None:
+    manifest = {"schema": "dokiem.release/1", "version": NEW, "created_at": "2026-11-30T00:00:00Z",
+                "files": [{"name": f"dokiem-{NEW}-py3-none-any.whl", "sha256": "0" * 64, "size": 10}]}  # fmt: skip
+    assert parse_manifest(json.dumps(manifest).encode()).version == NEW
+    change(manifest)
+    with pytest.raises(ValueError, match=message):
+        parse_manifest(json.dumps(manifest).encode())
+    with pytest.raises(ValueError, match="over the"):
+        parse_manifest(b" " * (MAX_MANIFEST_BYTES + 1))
+
+
+@pytest.mark.parametrize("broken", ["wanted", "healthy", "state"])
+def test_a_broken_file_between_the_agent_and_the_updater_changes_nothing(tmp_path: Path, broken: str) -> None:
+    """The agent's files are written by an unprivileged process the root updater must not trust."""
+    layout = Layout(tmp_path / "opt")
+    (layout.versions / OLD).mkdir(parents=True)
+    layout.point(layout.current, OLD)
+    data = tmp_path / "data"
+    data.mkdir()
+    files = {"wanted": data / WANTED_FILE, "healthy": data / HEALTHY_FILE, "state": layout.state}
+    state = SwitchState(good=OLD, previous=OLD, pending=NEW, switched_at=1.0, deadline=1e12)
+    layout.state.write_text(state.model_dump_json())
+    (data / HEALTHY_FILE).write_text(Healthy(version=OLD, at=2.0).model_dump_json())
+    files[broken].write_bytes(b'{"version": "' + b"\xff" * 10 + b'", "url": [1]')
+    restarts = Restarts()
+    report = Updater(layout, data, tmp_path / "none.pub", HEALTH_S, restarts, now=lambda: 5.0).step()
+    assert report is None and restarts.count == 0 and layout.pointed(layout.current) == OLD
