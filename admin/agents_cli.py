@@ -10,10 +10,10 @@ from pathlib import Path
 
 import click
 
-from admin import enroll
-from admin.mqtt_users import PasswordFile
-from collector.archive import Archive
-from collector.config import collector_config_option, load_collector_config, open_archive_or_exit
+from dokiem.admin import enroll
+from dokiem.admin.mqtt_users import PasswordFile
+from dokiem.collector.archive import Archive
+from dokiem.collector.config import collector_config_option, load_collector_config, open_archive_or_exit
 from dokiem.contract import Access
 from dokiem.i18n import Translator
 from dokiem.regions import Regions

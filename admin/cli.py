@@ -14,9 +14,9 @@ from pathlib import Path
 
 import click
 
-from admin.enroll import COLLECTOR_MQTT_USER
-from admin.mqtt_users import PasswordFile, new_password
-from admin.pki import PkiExists, init_pki
+from dokiem.admin.enroll import COLLECTOR_MQTT_USER
+from dokiem.admin.mqtt_users import PasswordFile, new_password
+from dokiem.admin.pki import PkiExists, init_pki
 from dokiem.files import write_atomically
 from dokiem.i18n import Translator
 

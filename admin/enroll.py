@@ -13,8 +13,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from admin.mqtt_users import PasswordFile, new_password
-from collector.archive import Archive
+from dokiem.admin.mqtt_users import PasswordFile, new_password
+from dokiem.collector.archive import Archive
 from dokiem.contract import AGENT_ID_PATTERN, Access, Site
 from dokiem.files import write_atomically
 from dokiem.regions import Province, Regions, UnknownRegion

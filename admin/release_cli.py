@@ -24,7 +24,7 @@ def release_group() -> None:
 @click.pass_obj
 def keygen_command(tr: Translator, private: Path, public: Path) -> None:
     """Make the Ed25519 key pair releases are signed with (once per province)."""
-    from admin.release import ReleaseError, generate_key
+    from dokiem.admin.release import ReleaseError, generate_key
 
     try:
         generate_key(private, public)
@@ -49,7 +49,7 @@ def keygen_command(tr: Translator, private: Path, public: Path) -> None:
 @click.pass_obj
 def build_command(tr: Translator, source: Path, key: Path, out: Path, arches: tuple[str, ...]) -> None:
     """Build the dokiem wheel, gather every dependency's wheel, list them in a signed manifest."""
-    from admin.release import DEFAULT_ARCHES, ReleaseError, build
+    from dokiem.admin.release import DEFAULT_ARCHES, ReleaseError, build
 
     try:
         made = build(source, out, key, arches or DEFAULT_ARCHES,
@@ -68,7 +68,7 @@ def build_command(tr: Translator, source: Path, key: Path, out: Path, arches: tu
 @click.pass_obj
 def publish_command(tr: Translator, release: Path, public_dir: Path, public_key: Path | None) -> None:
     """Check a built set (files, and signature with --public-key) and copy it where agents fetch it."""
-    from admin.release import ReleaseError, publish
+    from dokiem.admin.release import ReleaseError, publish
 
     try:
         target = publish(release, public_dir, public_key)

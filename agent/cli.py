@@ -11,11 +11,11 @@ from typing import TextIO
 
 import click
 
-from agent.measure import MeasureRequest, failed_result, measure_ip_versions
-from agent.probes.http import SpeedSettings
-from agent.probes.ookla import best_ookla_server
-from agent.probes.wire import HttpFailure
-from agent.servers import BadServerURL, Server, librespeed_server
+from dokiem.agent.measure import MeasureRequest, failed_result, measure_ip_versions
+from dokiem.agent.probes.http import SpeedSettings
+from dokiem.agent.probes.ookla import best_ookla_server
+from dokiem.agent.probes.wire import HttpFailure
+from dokiem.agent.servers import BadServerURL, Server, librespeed_server
 from dokiem.contract import AGENT_ID_PATTERN, Result
 from dokiem.i18n import Translator
 

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from agent.probes.http import (
+from dokiem import __version__
+from dokiem.agent.probes.http import (
     METHOD_NAME,
     METHOD_VERSION,
     LatencyResult,
@@ -25,10 +26,9 @@ from agent.probes.http import (
     run_speed_phase,
     timed_get,
 )
-from agent.probes.system import LoadMeter
-from agent.probes.wire import HttpFailure, families, open_connection
-from agent.servers import Server
-from dokiem import __version__
+from dokiem.agent.probes.system import LoadMeter
+from dokiem.agent.probes.wire import HttpFailure, families, open_connection
+from dokiem.agent.servers import Server
 from dokiem.contract import AgentLoad, DnsTiming, ErrorInfo, Flag, Method, PingStats, Result, Site, utcnow
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
     server, settings, progress = request.server, request.settings, request.progress
     names = request.dns_names or ([] if _is_ip(server.host) else [server.host])
     if names:
-        from agent.probes.dns import measure_dns  # dnspython loads only when DNS is timed
+        from dokiem.agent.probes.dns import measure_dns  # dnspython loads only when DNS is timed
 
         progress("dns", None)
         got.dns = await measure_dns(names, request.resolvers)
@@ -165,7 +165,7 @@ async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
     got.family = got.latency.family
     settings = replace(settings, family=got.family)
     if request.ping_count > 0:
-        from agent.probes import ping  # icmplib loads only when pinging
+        from dokiem.agent.probes import ping  # icmplib loads only when pinging
 
         progress("ping", None)
         try:

@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 import aiomqtt
 from pydantic import ValidationError
 
-from agent.config import AgentConfig
-from agent.outbox import Outbox
-from agent.probes.system import health
-from agent.state import AgentState
-from agent.update import last_outcome, note_healthy
 from dokiem import __version__
+from dokiem.agent.config import AgentConfig
+from dokiem.agent.outbox import Outbox
+from dokiem.agent.probes.system import health
+from dokiem.agent.state import AgentState
+from dokiem.agent.update import last_outcome, note_healthy
 from dokiem.contract import config_topic, result_topic, status_topic
 from dokiem.mqtt import mqtt_client
 from dokiem.settings import backoff_delay

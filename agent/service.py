@@ -14,19 +14,19 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from agent.clock import ClockSource, kernel_synchronised, wait_for_sync
-from agent.config import AgentConfig
-from agent.fleet import FleetStore
-from agent.measure import MeasureRequest, failed_result, measure_ip_versions
-from agent.outbox import Outbox
-from agent.probes.http import SpeedSettings
-from agent.probes.system import limit_malloc_arenas, release_memory
-from agent.publisher import Publisher
-from agent.schedule import estimate_run_bytes, month_key, over_budget, period_bounds, pick_slot
-from agent.servers import configured_server
-from agent.state import AgentState
-from agent.systemd import Notifier
-from agent.update import note_wanted
+from dokiem.agent.clock import ClockSource, kernel_synchronised, wait_for_sync
+from dokiem.agent.config import AgentConfig
+from dokiem.agent.fleet import FleetStore
+from dokiem.agent.measure import MeasureRequest, failed_result, measure_ip_versions
+from dokiem.agent.outbox import Outbox
+from dokiem.agent.probes.http import SpeedSettings
+from dokiem.agent.probes.system import limit_malloc_arenas, release_memory
+from dokiem.agent.publisher import Publisher
+from dokiem.agent.schedule import estimate_run_bytes, month_key, over_budget, period_bounds, pick_slot
+from dokiem.agent.servers import configured_server
+from dokiem.agent.state import AgentState
+from dokiem.agent.systemd import Notifier
+from dokiem.agent.update import note_wanted
 from dokiem.contract import Flag, Result, ServerLocation
 from dokiem.fleet import FleetConfig
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from agent.config import AgentConfig, load
-from agent.state import AgentState
+from dokiem.agent.config import AgentConfig, load
+from dokiem.agent.state import AgentState
 from dokiem.cli_config import LazyGroup
 from dokiem.cli_config import config_option as config_option_for
 from dokiem.cli_config import load_or_exit as load_config_or_exit
@@ -35,7 +35,7 @@ def agent_group() -> None:
 @click.pass_obj
 def run_command(tr: Translator, config_path: Path | None) -> None:
     """Run the agent until stopped (this is what the systemd unit starts)."""
-    from agent.service import Agent
+    from dokiem.agent.service import Agent
 
     config = load_or_exit(config_path, tr)
 
@@ -57,7 +57,7 @@ def run_command(tr: Translator, config_path: Path | None) -> None:
 @click.pass_obj
 def once_command(tr: Translator, config_path: Path | None, send_timeout: float) -> None:
     """Measure once now; the result is queued and sent like any other."""
-    from agent.service import Agent
+    from dokiem.agent.service import Agent
 
     config = load_or_exit(config_path, tr)
     if not config.measure.servers:
@@ -70,7 +70,7 @@ def once_command(tr: Translator, config_path: Path | None, send_timeout: float) 
         return result, sent
 
     result, sent = asyncio.run(main())
-    from agent.cli import render_table
+    from dokiem.agent.cli import render_table
 
     click.echo(render_table(result, tr))
     click.echo(tr("once_sent") if sent else tr("once_queued"), err=True)
@@ -109,7 +109,7 @@ def _described(entry: ServerEntry, tr: Translator) -> str:
 @click.pass_obj
 def status_command(tr: Translator, config_path: Path | None, as_json: bool) -> None:
     """What is queued, the last results, the last error, the connection state."""
-    from agent.service import open_outbox
+    from dokiem.agent.service import open_outbox
 
     config = load_or_exit(config_path, tr)
     state = AgentState.load(config.agent.data_dir / "state.json")
@@ -172,7 +172,7 @@ def render_status(status: dict[str, Any], tr: Translator) -> str:
 def update_command(tr: Translator, config_path: Path | None) -> None:
     """One step of the updater (root; dokiem-update.service runs it): confirm or roll back a switch, else
     install the version the fleet config wants, verified against the release key."""
-    from agent.update import Layout, Updater, restart_service
+    from dokiem.agent.update import Layout, Updater, restart_service
     from dokiem.status import UpdateOutcome
 
     config = load_or_exit(config_path, tr)

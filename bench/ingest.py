@@ -34,8 +34,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.docs import write_section  # noqa: E402
-from collector.config import load  # noqa: E402
-from collector.service import Collector  # noqa: E402
+from dokiem.collector.config import load  # noqa: E402
+from dokiem.collector.service import Collector  # noqa: E402
 from dokiem.contract import Method, Result, Site  # noqa: E402
 from dokiem.regions import Regions  # noqa: E402
 from tests.brokers import Broker  # noqa: E402
@@ -101,7 +101,7 @@ def mosquitto_ceiling(broker: Broker, lines: list[str]) -> float:
 
 def influx_ceiling(influx: Influx, lines: list[str]) -> float:
     urllib.request.urlopen(urllib.request.Request(f"{influx.url}/query?q=CREATE+DATABASE+ceiling", method="POST"))
-    from collector.influx import result_line
+    from dokiem.collector.influx import result_line
 
     protocol = [result_line(Result.model_validate_json(line)) for line in lines]
     t0 = time.perf_counter()

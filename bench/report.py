@@ -30,17 +30,17 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.docs import write_section  # noqa: E402
-from collector.archive import Archive  # noqa: E402
+from dokiem.collector.archive import Archive  # noqa: E402
 from dokiem.regions import Regions  # noqa: E402
-from reports.quarterly import Quarter  # noqa: E402
+from dokiem.reports.quarterly import Quarter  # noqa: E402
 from tests.synthetic import synthetic_agents, synthetic_results  # noqa: E402
 
 QUARTER = Quarter.parse("2026Q3")
 SCAN = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
-from collector.archive import Archive
-from reports.quarterly import Quarter
+from dokiem.collector.archive import Archive
+from dokiem.reports.quarterly import Quarter
 q = Quarter.parse("2026Q3")
 archive = Archive.from_url("sqlite:///" + sys.argv[2])
 n = sum(1 for _ in archive.report_rows(q.start, q.end))

@@ -16,7 +16,7 @@ from dokiem.contract import FIGURES
 from dokiem.files import csv_cell
 
 if TYPE_CHECKING:
-    from collector.service import Collector
+    from dokiem.collector.service import Collector
 
 COLLECTOR = web.AppKey("collector", object)
 CSV_FIGURES = tuple(f for f in FIGURES if not f.endswith(("_down_ms", "_up_ms")))  # per-direction ones: JSON only

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from collector.config import collector_config_option, load_collector_config
 from dokiem.cli_config import parse_listen_or_exit, run_server
+from dokiem.collector.config import collector_config_option, load_collector_config
 from dokiem.i18n import Translator
 
 
@@ -24,7 +24,7 @@ def collector_group() -> None:
 @click.pass_obj
 def collector_run(tr: Translator, config_path: Path | None) -> None:
     """Run the collector until stopped."""
-    from collector.service import Collector
+    from dokiem.collector.service import Collector
 
     config = load_collector_config(config_path, tr)
     listen = parse_listen_or_exit(config.http.listen, "http.listen", tr)
@@ -47,7 +47,7 @@ def collector_run(tr: Translator, config_path: Path | None) -> None:
 def collector_reindex(tr: Translator, config_path: Path | None, since: datetime, until: datetime | None) -> None:
     """Rebuild InfluxDB from the archive (results started since DATE), each result filed again by the
     region files: a result archived under a pre-reform commune code moves to its 2025 commune."""
-    from collector.service import Collector
+    from dokiem.collector.service import Collector
 
     config = load_collector_config(config_path, tr)
     if not config.influx.url:
@@ -57,7 +57,7 @@ def collector_reindex(tr: Translator, config_path: Path | None, since: datetime,
     async def main() -> int:
         import aiohttp
 
-        from collector.influx import InfluxWriter
+        from dokiem.collector.influx import InfluxWriter
 
         collector = Collector(config)
         moved = collector.archive.replace(collector.place, since, until)
@@ -78,7 +78,7 @@ def collector_reindex(tr: Translator, config_path: Path | None, since: datetime,
                         break
         return queued
 
-    from collector.influx import InfluxUnavailable
+    from dokiem.collector.influx import InfluxUnavailable
 
     try:
         count = asyncio.run(main())
@@ -96,7 +96,7 @@ def collector_reindex(tr: Translator, config_path: Path | None, since: datetime,
 @click.pass_obj
 def push_config(tr: Translator, config_path: Path | None, agent_id: str, config_file: Path, clear: bool) -> None:
     """Publish a fleet config, retained, on the agent's config topic (it applies from its next period)."""
-    from collector.fleet import FleetPublishError, publish_fleet_config
+    from dokiem.collector.fleet import FleetPublishError, publish_fleet_config
 
     config = load_collector_config(config_path, tr)
     try:
@@ -114,8 +114,8 @@ def push_config(tr: Translator, config_path: Path | None, agent_id: str, config_
 @click.pass_obj
 def collector_requeue(tr: Translator, config_path: Path | None, reason: str | None, since: datetime | None) -> None:
     """Re-admit quarantined messages after a fix: each is validated and archived again as if just received."""
-    from collector.service import Collector
-    from collector.validate import REASONS
+    from dokiem.collector.service import Collector
+    from dokiem.collector.validate import REASONS
 
     if reason is not None and reason not in REASONS:
         raise click.BadParameter(tr("bad_reason", reasons=", ".join(REASONS)), param_hint="--reason")

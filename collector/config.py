@@ -18,7 +18,7 @@ from dokiem.i18n import Translator
 from dokiem.settings import BrokerSection, Settings
 
 if TYPE_CHECKING:
-    from collector.archive import Archive
+    from dokiem.collector.archive import Archive
 
 
 class _Section(BaseModel):
@@ -116,7 +116,7 @@ def load_collector_config(path: Path | None, tr: Translator) -> CollectorConfig:
 
 def open_archive_or_exit(url: str, tr: Translator) -> Archive:
     """An existing archive for a one-off command (a report, an enrolment), or a one-line error."""
-    from collector.archive import Archive
+    from dokiem.collector.archive import Archive
 
     try:
         return Archive.from_url(url, create=False)

@@ -24,7 +24,7 @@ from typing import Any
 import aiohttp
 from influxdb_client import Point, WritePrecision
 
-from collector.config import InfluxSection
+from dokiem.collector.config import InfluxSection
 from dokiem.contract import (
     COUNTS,
     FIGURES,

@@ -17,12 +17,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from collector import api
-from collector.archive import Archive, Stored
-from collector.config import CollectorConfig
-from collector.influx import InfluxUnavailable, InfluxWriter, RunCount, health_line, quarantine_line, result_line
-from collector.ingest import Message, receive
-from collector.validate import Refusal, RefusalLog, parse_topic, validate_result, validate_status
+from dokiem.collector import api
+from dokiem.collector.archive import Archive, Stored
+from dokiem.collector.config import CollectorConfig
+from dokiem.collector.influx import InfluxUnavailable, InfluxWriter, RunCount, health_line, quarantine_line, result_line
+from dokiem.collector.ingest import Message, receive
+from dokiem.collector.validate import Refusal, RefusalLog, parse_topic, validate_result, validate_status
 from dokiem.contract import TOPIC_PREFIX, Result
 from dokiem.regions import Place, Regions, UnknownRegion
 from dokiem.settings import parse_listen

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from collector.config import Limits
+from dokiem.collector.config import Limits
 from dokiem.contract import TOPIC_PREFIX, Flag, Result
 from dokiem.regions import Place, Regions, UnknownRegion
 from dokiem.status import Status

@@ -15,25 +15,24 @@ from dokiem.cli_config import LazyCommand, LazyGroup
 from dokiem.i18n import LANGS, Translator, default_lang
 
 COMMANDS: dict[str, LazyCommand] = {
-    "measure": ("agent.cli", "measure_command", False),
-    "agent": ("agent.service_cli", "agent_group", False),
-    "testserver": ("testserver.cli", "testserver_command", True),
-    "collector": ("collector.cli", "collector_group", True),
+    "measure": ("dokiem.agent.cli", "measure_command", False),
+    "agent": ("dokiem.agent.service_cli", "agent_group", False),
+    "testserver": ("dokiem.testserver.cli", "testserver_command", True),
+    "collector": ("dokiem.collector.cli", "collector_group", True),
     "up": ("dokiem.up", "up_command", True),
-    "report": ("reports.cli", "report_group", True),
-    "publish": ("reports.cli", "publish_command", True),
-    "grafana": ("grafana.cli", "grafana_group", True),
-    "pki": ("admin.cli", "pki_group", True),
-    "deploy": ("admin.cli", "deploy_group", True),
-    "release": ("admin.release_cli", "release_group", True),
+    "report": ("dokiem.reports.cli", "report_group", True),
+    "publish": ("dokiem.reports.cli", "publish_command", True),
+    "grafana": ("dokiem.grafana.cli", "grafana_group", True),
+    "pki": ("dokiem.admin.cli", "pki_group", True),
+    "deploy": ("dokiem.admin.cli", "deploy_group", True),
+    "release": ("dokiem.admin.release_cli", "release_group", True),
     "regions": ("dokiem.regions.cli", "regions_group", False),
 }
-PROJECT_PACKAGES = ("dokiem", "agent", "collector", "testserver", "reports", "admin", "grafana")
 # Commands under another package's group: enrolling an agent is the server's work, named after the agent.
 ATTACHED: dict[str, dict[str, LazyCommand]] = {
     "agent": {
-        "enroll": ("admin.agents_cli", "enroll_command", True),
-        "revoke": ("admin.agents_cli", "revoke_command", True),
+        "enroll": ("dokiem.admin.agents_cli", "enroll_command", True),
+        "revoke": ("dokiem.admin.agents_cli", "revoke_command", True),
     },
 }
 
@@ -51,7 +50,7 @@ class Main(LazyGroup):
         try:
             return super().invoke(ctx)
         except ModuleNotFoundError as missing:
-            if (missing.name or "").split(".")[0] in PROJECT_PACKAGES:
+            if (missing.name or "").split(".")[0] == "dokiem":
                 raise
             tr = ctx.obj if isinstance(ctx.obj, Translator) else Translator(default_lang())
             raise click.ClickException(f"{tr('need_collector_extra')} [{missing}]") from None

@@ -19,15 +19,15 @@ from typing import Any
 
 import click
 
-from agent.cli import max_seconds_option
-from agent.config import AgentConfig
-from agent.service import Agent
-from collector.config import load as load_collector
-from collector.service import Collector
+from dokiem.agent.cli import max_seconds_option
+from dokiem.agent.config import AgentConfig
+from dokiem.agent.service import Agent
 from dokiem.cli_config import LISTEN_ADDRESS, run_server
+from dokiem.collector.config import load as load_collector
+from dokiem.collector.service import Collector
 from dokiem.contract import Result
 from dokiem.i18n import Translator
-from testserver import server as testserver
+from dokiem.testserver import server as testserver
 
 COLUMNS = ("col_time", "download", "upload", "latency", "jitter", "loss", "col_status")
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dokiem.contract import HEALTH_MEASUREMENT, QUARANTINE_MEASUREMENT, SPEEDTEST_MEASUREMENT
+from dokiem.grafana.influxql import DATASOURCE_UID
 from dokiem.i18n import Translator
-from grafana.influxql import DATASOURCE_UID
 
 FOLDER = "dokiem"
 EXPRESSIONS = "__expr__"  # Grafana's server-side expressions "datasource"

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from collector.config import collector_config_option, load_collector_config
 from dokiem.cli_config import load_or_exit, thresholds_option
+from dokiem.collector.config import collector_config_option, load_collector_config
+from dokiem.grafana.provision import HERE, write_provisioning
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.thresholds import load_thresholds
-from grafana.provision import HERE, write_provisioning
 
 # In a source checkout, build into the repository's grafana/ folder (what the compose file mounts).
 DEFAULT_OUT = HERE if (HERE.parent / "pyproject.toml").exists() else Path("grafana")
@@ -55,9 +55,9 @@ def push_command(
     thresholds_path: Path | None,
 ) -> None:  # fmt: skip
     """Upload the InfluxDB datasource and the dashboards (created, or updated in place)."""
-    from grafana.dashboards import build_all
-    from grafana.provision import datasource
-    from grafana.push import PushFailed, push
+    from dokiem.grafana.dashboards import build_all
+    from dokiem.grafana.provision import datasource
+    from dokiem.grafana.push import PushFailed, push
 
     thresholds = load_or_exit(load_thresholds, thresholds_path, tr)
     try:

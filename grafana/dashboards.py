@@ -23,9 +23,9 @@ from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
 from dokiem.contract import HEALTH_MEASUREMENT, QUARANTINE_MEASUREMENT, SPEEDTEST_MEASUREMENT
+from dokiem.grafana.influxql import DATASOURCE, InfluxQL
 from dokiem.i18n import Translator
 from dokiem.thresholds import Threshold, Thresholds
-from grafana.influxql import DATASOURCE, InfluxQL
 
 GAZETTEER = "public/gazetteer/dokiem-districts.json"
 COMMUNE_SHAPES = "public/maps/dokiem-communes.geojson"  # the simplified boundaries, feature id = commune code

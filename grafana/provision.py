@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dokiem.grafana.alerts import as_yaml, contact_points_file, rules_file
+from dokiem.grafana.dashboards import build_all
+from dokiem.grafana.influxql import DATASOURCE_UID
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.thresholds import Thresholds
-from grafana.alerts import as_yaml, contact_points_file, rules_file
-from grafana.dashboards import build_all
-from grafana.influxql import DATASOURCE_UID
 
 HERE = Path(__file__).resolve().parent
 

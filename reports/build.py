@@ -8,21 +8,21 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from collector.archive import Archive
+from dokiem.collector.archive import Archive
 from dokiem.contract import LOCAL_TIME, ServerLocation
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
+from dokiem.reports.charts import Picture, commune_map, district_chart, trend_chart
+from dokiem.reports.docx import PICTURE_SIZE, Section, write_docx
+from dokiem.reports.findings import findings, key_figures
+from dokiem.reports.letterhead import Letterhead
+from dokiem.reports.outline import outline
+from dokiem.reports.pdf import write_pdf
+from dokiem.reports.quarterly import Quarter, QuarterlyFigures, quarterly_figures
+from dokiem.reports.shading import fixed_edges
+from dokiem.reports.sheets import write_csv, write_xlsx
+from dokiem.reports.tables import Table, isp_name, report_tables, thresholds_table
 from dokiem.thresholds import Thresholds
-from reports.charts import Picture, commune_map, district_chart, trend_chart
-from reports.docx import PICTURE_SIZE, Section, write_docx
-from reports.findings import findings, key_figures
-from reports.letterhead import Letterhead
-from reports.outline import outline
-from reports.pdf import write_pdf
-from reports.quarterly import Quarter, QuarterlyFigures, quarterly_figures
-from reports.shading import fixed_edges
-from reports.sheets import write_csv, write_xlsx
-from reports.tables import Table, isp_name, report_tables, thresholds_table
 
 FORMATS = ("xlsx", "pdf", "csv", "docx")
 PDF_PICTURE = (10.5, 6.9)  # inches a landscape A4 page holds inside the PDF's margins

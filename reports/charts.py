@@ -24,7 +24,7 @@ from matplotlib.patches import Patch, Polygon
 from matplotlib.ticker import FuncFormatter
 
 from dokiem.i18n import Translator
-from reports.shading import CLASS_COLORS, NO_DATA, THIN, class_labels, shade
+from dokiem.reports.shading import CLASS_COLORS, NO_DATA, THIN, class_labels, shade
 
 COLORS = {"fixed": "#1f77b4", "mobile": "#ff7f0e"}
 LINE_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f")

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import click
 
-from collector.config import collector_config_option, load_collector_config, open_archive_or_exit
 from dokiem.cli_config import ParsedParam, load_or_exit, thresholds_option
+from dokiem.collector.config import collector_config_option, load_collector_config, open_archive_or_exit
 from dokiem.i18n import Translator
+from dokiem.reports.quarterly import Quarter
 from dokiem.thresholds import load_thresholds
-from reports.quarterly import Quarter
 
 
 def _formats(value: str) -> list[str]:
-    from reports.build import FORMATS
+    from dokiem.reports.build import FORMATS
 
     chosen = [f.strip().lower() for f in value.split(",") if f.strip()]
     unknown = [f for f in chosen if f not in FORMATS]
@@ -63,9 +63,9 @@ def quarterly_command(
 ) -> None:  # fmt: skip
     """Write the quarterly report: per province, former district, commune, ISP, fixed and mobile apart."""
     from dokiem.regions import Regions
-    from reports.build import read_figures, write_report
-    from reports.letterhead import load_letterhead
-    from reports.pdf import FontMissing
+    from dokiem.reports.build import read_figures, write_report
+    from dokiem.reports.letterhead import load_letterhead
+    from dokiem.reports.pdf import FontMissing
 
     chosen = _formats(formats)
     letterhead = load_or_exit(load_letterhead, letterhead_path, tr)
@@ -121,9 +121,9 @@ def publish_command(
     import tempfile
 
     from dokiem.regions import Regions
-    from reports.build import read_figures
-    from reports.opendata import Licence
-    from reports.publish import publish
+    from dokiem.reports.build import read_figures
+    from dokiem.reports.opendata import Licence
+    from dokiem.reports.publish import publish
 
     if quarter is None:
         quarter = Quarter.containing(datetime.now(UTC)).previous()

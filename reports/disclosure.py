@@ -9,8 +9,8 @@ Runs flagged unsound (``reports.quarterly.INVALIDATING``) are left out of every 
 
 from __future__ import annotations
 
+from dokiem.reports.quarterly import GroupStats, QuarterlyFigures
 from dokiem.thresholds import ReportRules, Threshold
-from reports.quarterly import GroupStats, QuarterlyFigures
 
 
 def publishable(group: GroupStats | None, rules: ReportRules) -> bool:

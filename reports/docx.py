@@ -26,9 +26,9 @@ from docx.text.paragraph import Paragraph
 
 from dokiem.contract import LOCAL_TIME
 from dokiem.i18n import Translator
-from reports.charts import Picture
-from reports.letterhead import Letterhead
-from reports.tables import Table, format_value
+from dokiem.reports.charts import Picture
+from dokiem.reports.letterhead import Letterhead
+from dokiem.reports.tables import Table, format_value
 
 FONT = "Times New Roman"
 BODY_PT, TABLE_PT = 13, 10

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
-from reports.quarterly import ACCESS_ORDER, GroupStats, QuarterlyFigures
-from reports.tables import Column, Table, Value, format_value, isp_name
+from dokiem.reports.quarterly import ACCESS_ORDER, GroupStats, QuarterlyFigures
+from dokiem.reports.tables import Column, Table, Value, format_value, isp_name
 
 ACCESS_TYPES = ACCESS_ORDER
 

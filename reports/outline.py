@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dokiem.i18n import Translator
-from reports.charts import Picture
-from reports.docx import Section
-from reports.tables import Table
+from dokiem.reports.charts import Picture
+from dokiem.reports.docx import Section
+from dokiem.reports.tables import Table
 
 DISTRICT_KEYS = ("name", "access", "agents", "tests", "down_median", "up_median", "latency_median")
 COMMUNE_KEYS = ("name", "district", "code", "access", "tests", "down_median", "up_median", "latency_median")

@@ -23,8 +23,8 @@ from reportlab.platypus import Image, LongTable, PageBreak, Paragraph, SimpleDoc
 from reportlab.platypus.flowables import Flowable
 
 from dokiem.i18n import Translator
-from reports.charts import Picture
-from reports.tables import Table, format_value
+from dokiem.reports.charts import Picture
+from dokiem.reports.tables import Table, format_value
 
 FONT_DIRS = (
     "/usr/share/fonts/truetype/dejavu",

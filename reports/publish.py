@@ -12,16 +12,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from collector.archive import REPORT_COLUMNS
 from dokiem import __version__
+from dokiem.collector.archive import REPORT_COLUMNS
 from dokiem.contract import LOCAL_TIME
 from dokiem.i18n import Translator
 from dokiem.regions import Province, Regions
+from dokiem.reports.disclosure import publishable
+from dokiem.reports.opendata import Licence, hour_of, write_dictionary, write_level, write_licence, write_records
+from dokiem.reports.quarterly import ACCESS_ORDER, INVALIDATING, GroupStats, QuarterlyFigures, split_isp_key
+from dokiem.reports.site import Page, commune_page, index_page
 from dokiem.thresholds import ReportRules
-from reports.disclosure import publishable
-from reports.opendata import Licence, hour_of, write_dictionary, write_level, write_licence, write_records
-from reports.quarterly import ACCESS_ORDER, INVALIDATING, GroupStats, QuarterlyFigures, split_isp_key
-from reports.site import Page, commune_page, index_page
 
 LEVELS = ("communes", "districts", "isps")
 

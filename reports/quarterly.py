@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from collector.archive import REPORT_COLUMNS
+from dokiem.collector.archive import REPORT_COLUMNS
 from dokiem.contract import LOCAL_TIME, Flag
 from dokiem.thresholds import Threshold, Thresholds
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import xlsxwriter
 
 from dokiem.files import csv_cell
-from reports.tables import Kind, Table, Value
+from dokiem.reports.tables import Kind, Table, Value
 
 _XLSX_FORMATS: dict[Kind, str] = {
     "int": "#,##0",

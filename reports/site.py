@@ -10,12 +10,12 @@ from typing import Any
 
 from dokiem.i18n import Translator
 from dokiem.regions import Province
-from reports.disclosure import publishable, threshold_counts
-from reports.opendata import Licence
-from reports.quarterly import ACCESS_ORDER, QuarterlyFigures
-from reports.shading import CLASS_COLORS, NO_DATA, THIN, class_labels, fixed_edges, shade
-from reports.svgmap import Area, commune_svg
-from reports.tables import format_value
+from dokiem.reports.disclosure import publishable, threshold_counts
+from dokiem.reports.opendata import Licence
+from dokiem.reports.quarterly import ACCESS_ORDER, QuarterlyFigures
+from dokiem.reports.shading import CLASS_COLORS, NO_DATA, THIN, class_labels, fixed_edges, shade
+from dokiem.reports.svgmap import Area, commune_svg
+from dokiem.reports.tables import format_value
 
 SPREAD = ("median", "p10", "p90")
 STYLE = """

@@ -11,7 +11,7 @@ from typing import Literal
 
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
-from reports.quarterly import PER_ACCESS, GroupStats, QuarterlyFigures, access_rank, split_isp_key
+from dokiem.reports.quarterly import PER_ACCESS, GroupStats, QuarterlyFigures, access_rank, split_isp_key
 
 Kind = Literal["text", "int", "mbps", "ms", "pct", "share", "ratio", "delta_mbps", "delta_int", "flag", "number"]
 Value = str | int | float | None

@@ -39,9 +39,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from admin.release import build, generate_key, publish  # noqa: E402
 from bench.docs import write_section  # noqa: E402
 from dokiem import __version__  # noqa: E402
+from dokiem.admin.release import build, generate_key, publish  # noqa: E402
 from tests.brokers import make_ca, running_broker  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 
@@ -201,7 +201,8 @@ def signed_update(root: Path, folder: Path) -> None:
     try:
         with step(f"dokiem agent update to {version} (arm64, as dokiem-update.service runs it)") as said:
             wish = (
-                f"from agent.update import note_wanted; from dokiem.fleet import Update; from pathlib import Path; "
+                "from dokiem.agent.update import note_wanted; from dokiem.fleet import Update; "
+                "from pathlib import Path; "
                 f"note_wanted(Path('/var/lib/dokiem'), Update(version='{version}', url='{url}'))"
             )
             chroot(root, "/opt/dokiem/current/bin/python", "-c", wish)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from agent.config import AgentConfig, load
+from dokiem.agent.config import AgentConfig, load
 from dokiem.contract import Method, Result, utcnow
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import env_names, load
+from dokiem.agent.config import env_names, load
 from dokiem.contract import Access
 from dokiem.settings import ConfigError
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import load
-from agent.outbox import Outbox
-from agent.schedule import month_key
-from agent.service import Agent
+from dokiem.agent.config import load
+from dokiem.agent.outbox import Outbox
+from dokiem.agent.schedule import month_key
+from dokiem.agent.service import Agent
 from dokiem.status import Fault
 from tests.agentkit import config_for, make_result, write_config
 from tests.brokers import Broker, Recorder, running_broker

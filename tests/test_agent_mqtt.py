@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.service import Agent
+from dokiem.agent.service import Agent
 from dokiem.contract import config_topic
 from tests.agentkit import config_for, make_result, write_config
 from tests.brokers import Broker, Recorder, add_password, make_ca, running_broker

@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 import yaml
 
-from collector.influx import RunCount, health_line, quarantine_line, result_line
+from dokiem.collector.influx import RunCount, health_line, quarantine_line, result_line
 from dokiem.contract import Access, Site
+from dokiem.grafana.alerts import CHANNELS, EXPRESSIONS, contact_points_file, rules_file
+from dokiem.grafana.influxql import DATASOURCE_UID
+from dokiem.grafana.provision import HERE
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.status import Status
-from grafana.alerts import CHANNELS, EXPRESSIONS, contact_points_file, rules_file
-from grafana.influxql import DATASOURCE_UID
-from grafana.provision import HERE
 from tests.agentkit import make_result
 from tests.influx import Influx
 

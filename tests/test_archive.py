@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.archive import Archive
+from dokiem.collector.archive import Archive
 from dokiem.contract import Site
 from dokiem.status import ScheduleState, Status
 from tests.agentkit import make_result
@@ -92,7 +92,7 @@ def test_duplicates_do_not_count_as_runs_received(archive: Archive) -> None:
 
 
 def test_the_default_archive_sits_under_a_relative_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from collector.config import load
+    from dokiem.collector.config import load
 
     monkeypatch.chdir(tmp_path)
     config = load(None, environ={"DOKIEM_DATA_DIR": "dokiem-data/collector"})

@@ -27,7 +27,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from agent.config import load as load_agent_config
+from dokiem.agent.config import load as load_agent_config
 from tests.brokers import MOSQUITTO, port_open
 from tests.conftest import DOKIEM, REPO, free_port, wait_until_ready
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.clock import kernel_synchronised, offset_from_date, wait_for_sync
-from agent.service import Agent
-from collector.validate import Limits, Refusal, validate_result
+from dokiem.agent.clock import kernel_synchronised, offset_from_date, wait_for_sync
+from dokiem.agent.service import Agent
+from dokiem.collector.validate import Limits, Refusal, validate_result
 from dokiem.contract import Flag
 from tests.agentkit import config_for, make_result
 from tests.brokers import Broker

@@ -14,11 +14,11 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from agent.service import Agent
-from collector.config import CollectorConfig, load
-from collector.influx import result_line
-from collector.service import Collector
-from collector.validate import REASONS, Limits, Refusal, validate_result
+from dokiem.agent.service import Agent
+from dokiem.collector.config import CollectorConfig, load
+from dokiem.collector.influx import result_line
+from dokiem.collector.service import Collector
+from dokiem.collector.validate import REASONS, Limits, Refusal, validate_result
 from dokiem.contract import ErrorInfo, Result, Site, result_topic
 from dokiem.regions import Regions
 from tests.agentkit import config_for, make_result

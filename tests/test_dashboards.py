@@ -23,16 +23,16 @@ import pytest
 from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
-from collector.influx import RunCount, health_line, quarantine_line, result_line
+from dokiem.collector.influx import RunCount, health_line, quarantine_line, result_line
 from dokiem.contract import LOCAL_TIME, Result, ServerLocation, ServerRef
+from dokiem.grafana.dashboards import DOMESTIC, IPV, ISP, PEAK_HOURS, build_all, threshold_queries
+from dokiem.grafana.influxql import DATASOURCE_UID
+from dokiem.grafana.provision import HERE, provisioning_files
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
+from dokiem.reports.quarterly import Quarter
 from dokiem.status import Health, OutboxHealth, Status
 from dokiem.thresholds import load_thresholds
-from grafana.dashboards import DOMESTIC, IPV, ISP, PEAK_HOURS, build_all, threshold_queries
-from grafana.influxql import DATASOURCE_UID
-from grafana.provision import HERE, provisioning_files
-from reports.quarterly import Quarter
 from tests.influx import Influx
 from tests.synthetic import SyntheticAgent, synthetic_agents, synthetic_results
 

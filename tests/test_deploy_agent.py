@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import load
+from dokiem.agent.config import load
 from tests.conftest import REPO
 
 INSTALL = REPO / "deploy" / "agent" / "install.sh"
@@ -60,7 +60,7 @@ def test_the_example_config_is_valid() -> None:
 
 def test_installer_takes_the_bundle_enroll_made(tmp_path: Path) -> None:
     """What the department sends (agent.toml + ca.crt from `dokiem agent enroll`) installs as is."""
-    from admin.pki import init_pki
+    from dokiem.admin.pki import init_pki
 
     pki = init_pki(tmp_path / "certs", ["dokiem.example.vn"])
     enrolled = subprocess.run(
@@ -81,9 +81,9 @@ def test_installer_takes_the_bundle_enroll_made(tmp_path: Path) -> None:
 
 
 def test_the_updater_units_run_the_confirmed_version_and_watch_what_the_agent_writes() -> None:
-    from agent.config import UpdateSection
-    from agent.service_cli import agent_group
-    from agent.update import WANTED_FILE
+    from dokiem.agent.config import UpdateSection
+    from dokiem.agent.service_cli import agent_group
+    from dokiem.agent.update import WANTED_FILE
 
     def unit(name: str) -> configparser.ConfigParser:
         parsed = configparser.ConfigParser(strict=False, interpolation=None)

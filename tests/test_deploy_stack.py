@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from grafana.alerts import CHANNELS, contact_points_file
+from dokiem.grafana.alerts import CHANNELS, contact_points_file
 from tests.conftest import DOKIEM, REPO
 
 SECRET_NAMES = ("mqtt_collector_password", "influx_admin_password", "influx_admin_token", "influx_collector_token",

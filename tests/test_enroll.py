@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from admin.enroll import COLLECTOR_MQTT_USER, check_agent_id
+from dokiem.admin.enroll import COLLECTOR_MQTT_USER, check_agent_id
 from tests.conftest import DOKIEM
 
 

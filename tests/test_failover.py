@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent import measure as measure_module
-from agent.measure import MeasureRequest, by_latency, measure_any
-from agent.servers import Server, librespeed_server
+from dokiem.agent import measure as measure_module
+from dokiem.agent.measure import MeasureRequest, by_latency, measure_any
+from dokiem.agent.servers import Server, librespeed_server
 from tests.badservers import bad_server
 from tests.conftest import free_port
 from tests.test_probes import QUICK

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from agent.probes.figures import edge_error, goodput_mbps, interval_rates, jitter
-from agent.probes.http import SpeedSettings, figure_known, streams_for
+from dokiem.agent.probes.figures import edge_error, goodput_mbps, interval_rates, jitter
+from dokiem.agent.probes.http import SpeedSettings, figure_known, streams_for
 
 
 def test_jitter_is_mean_absolute_difference_of_consecutive_rtts() -> None:

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collector.config import load
-from collector.service import Collector
+from dokiem.collector.config import load
+from dokiem.collector.service import Collector
 from dokiem.contract import result_topic, status_topic
 from tests.agentkit import make_result
 from tests.conftest import free_port

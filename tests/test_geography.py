@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from agent.config import load as load_agent_config
-from agent.service import Agent
-from collector.archive import Archive
-from collector.influx import result_line
-from collector.service import Collector
+from dokiem.agent.config import load as load_agent_config
+from dokiem.agent.service import Agent
+from dokiem.collector.archive import Archive
+from dokiem.collector.influx import result_line
+from dokiem.collector.service import Collector
 from dokiem.contract import Result, Site
 from tests.agentkit import make_result, write_config
 from tests.brokers import Broker

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from collector.influx import health_line, result_line
+from dokiem.collector.influx import health_line, result_line
 from dokiem.contract import MAX_BYTES_COUNT, TAG_PATTERN, Result
 from dokiem.status import Status
 from tests.influx import Influx

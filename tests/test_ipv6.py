@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.influx import result_line
+from dokiem.collector.influx import result_line
 from dokiem.contract import Result
 from tests.conftest import REPO
 

@@ -13,27 +13,40 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("dokiem", "agent", "collector", "testserver", "reports", "admin", "grafana")
+# The rooms, each a folder at the top of the repository, installed as dokiem.<room>; the rest of
+# dokiem/ is the core.
+ROOMS = ("agent", "collector", "testserver", "reports", "admin", "grafana")
+CORE = "dokiem"
 COMPOSITION_ROOT = "dokiem.up"
-# What each package may import of the others (itself always). None of them may import `agent`,
+# What each room may import of the others (itself always). None of them may import the agent,
 # except the composition root; the core imports none of them.
 ALLOWED: dict[str, set[str]] = {
-    "dokiem": set(),
-    "agent": {"dokiem"},
-    "collector": {"dokiem"},
-    "testserver": {"dokiem"},
-    "admin": {"dokiem", "collector.archive", "collector.config"},
-    "reports": {"dokiem", "collector.archive", "collector.config"},
-    "grafana": {"dokiem", "collector.archive", "collector.config"},
+    CORE: set(),
+    "dokiem.agent": {CORE},
+    "dokiem.collector": {CORE},
+    "dokiem.testserver": {CORE},
+    "dokiem.admin": {CORE, "dokiem.collector.archive", "dokiem.collector.config"},
+    "dokiem.reports": {CORE, "dokiem.collector.archive", "dokiem.collector.config"},
+    "dokiem.grafana": {CORE, "dokiem.collector.archive", "dokiem.collector.config"},
 }
 
 
+def room_of(module: str) -> str:
+    """``dokiem.agent`` for ``dokiem.agent.probes.http``; the core for ``dokiem.contract``."""
+    parts = module.split(".")
+    return f"{CORE}.{parts[1]}" if len(parts) > 1 and parts[0] == CORE and parts[1] in ROOMS else CORE
+
+
 def modules() -> dict[str, Path]:
+    """Every module by its installed name: the core's files (not the links to the rooms) and each room's."""
     found = {}
-    for package in PACKAGES:
-        for path in (ROOT / package).rglob("*.py"):
-            parts = path.relative_to(ROOT).with_suffix("").parts
-            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    for folder, prefix in ((ROOT / CORE, (CORE,)), *((ROOT / room, (CORE, room)) for room in ROOMS)):
+        for path in folder.rglob("*.py"):
+            parts = path.relative_to(folder).with_suffix("").parts
+            if prefix == (CORE,) and parts[0] in ROOMS:
+                continue
+            name = (*prefix, *(parts[:-1] if parts[-1] == "__init__" else parts))
+            found[".".join(name)] = path
     return found
 
 
@@ -46,15 +59,16 @@ def imports_of(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return {name for name in names if name.split(".")[0] in PACKAGES}
+    return {name for name in names if name.split(".")[0] == CORE}
 
 
 def allowed(importer: str, imported: str) -> bool:
-    home = importer.split(".")[0]
-    target = imported.split(".")[0]
+    home, target = room_of(importer), room_of(imported)
     if target == home:
         return True
-    return any(imported == rule or imported.startswith(rule + ".") for rule in ALLOWED[home])
+    if target == CORE:
+        return CORE in ALLOWED[home]
+    return any(imported == rule or imported.startswith(rule + ".") for rule in ALLOWED[home] - {CORE})
 
 
 def test_every_import_stays_inside_the_boundaries() -> None:
@@ -64,7 +78,7 @@ def test_every_import_stays_inside_the_boundaries() -> None:
         if name == COMPOSITION_ROOT:
             continue
         for imported in sorted(imports_of(path)):
-            # `from collector import config` names a module: judge the module, not the package
+            # `from dokiem.collector import config` names a module: judge the module, not the package
             module = imported if imported in found else imported.rsplit(".", 1)[0]
             if not allowed(name, module):
                 broken.append(f"{name} imports {imported}")
@@ -73,15 +87,19 @@ def test_every_import_stays_inside_the_boundaries() -> None:
 
 def test_the_scan_sees_a_forbidden_import(tmp_path: Path) -> None:
     bad = tmp_path / "x.py"
-    bad.write_text("def f():\n    from collector.service import Collector\n    import agent.probes\n")
-    assert imports_of(bad) == {"collector.service", "collector.service.Collector", "agent.probes"}
-    assert not allowed("reports.cli", "collector.service") and not allowed("collector.api", "agent.probes")
-    assert allowed("reports.cli", "collector.archive") and allowed("agent.cli", "dokiem.contract")
+    bad.write_text("def f():\n    from dokiem.collector.service import Collector\n    import dokiem.agent.probes\n")
+    assert imports_of(bad) == {"dokiem.collector.service", "dokiem.collector.service.Collector", "dokiem.agent.probes"}
+    assert not allowed("dokiem.reports.cli", "dokiem.collector.service")
+    assert not allowed("dokiem.collector.api", "dokiem.agent.probes")
+    assert not allowed("dokiem.contract", "dokiem.collector.archive")  # the core imports no room
+    assert allowed("dokiem.reports.cli", "dokiem.collector.archive")
+    assert allowed("dokiem.agent.cli", "dokiem.contract")
 
 
 def test_only_the_composition_root_imports_the_agent() -> None:
-    importers = {name for name, path in modules().items() if any(i.split(".")[0] == "agent" for i in imports_of(path))}
-    assert {name for name in importers if not name.startswith("agent")} == {COMPOSITION_ROOT}
+    importers = {name for name, path in modules().items()
+                 if any(room_of(i) == "dokiem.agent" for i in imports_of(path))}  # fmt: skip
+    assert {name for name in importers if room_of(name) != "dokiem.agent"} == {COMPOSITION_ROOT}
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +108,8 @@ def agent_alone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("agent-alone")
     # a copy, so that setuptools' build/ folder neither lands in the work tree nor brings stale modules
     source = home / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__", "bench"))
+    ignored = shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__", "bench")
+    shutil.copytree(ROOT, source, symlinks=True, ignore=ignored)
     venv.create(home / "venv", with_pip=True)
     pip = [str(home / "venv/bin/python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     subprocess.run([*pip, str(source)], check=True, timeout=900, cwd=home)
@@ -101,6 +120,18 @@ def run(dokiem: Path, *args: str, env: dict[str, str] | None = None) -> subproce
     environ = {"PATH": os.environ["PATH"], "HOME": str(dokiem.parent), **(env or {})}
     return subprocess.run([str(dokiem), *args], capture_output=True, text=True, timeout=120, env=environ,
                           cwd=dokiem.parent)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_the_install_puts_only_dokiem_into_site_packages(agent_alone: Path) -> None:
+    """Beside any package named ``agent`` or ``grafana`` (PyPI has both), dokiem takes no other name."""
+    (site,) = (agent_alone.parent.parent / "lib").glob("python3*/site-packages")
+    (record,) = site.glob("dokiem-*.dist-info/RECORD")
+    top = {Path(line.split(",")[0]).parts[0] for line in record.read_text().splitlines()}
+    assert {name for name in top if name not in ("dokiem", "..")} == {record.parent.name}
+    installed = {path.name for path in site.iterdir()}
+    assert not installed & {"agent", "collector", "testserver", "reports", "admin", "grafana"}
+    assert {p.name for p in (site / "dokiem").iterdir() if p.is_dir()} >= {*ROOMS, "regions", "schema"}
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from agent.probes.wire import parse_head
+from dokiem.agent.probes.wire import parse_head
 from tests.webservers import SERVERS
 
 
@@ -47,8 +47,8 @@ def test_the_stock_backend_is_measured_however_it_is_served(librespeed: tuple[st
 
 
 def test_the_counting_label_says_what_was_done() -> None:
-    from agent.measure import counting_label
-    from agent.probes.http import PhaseResult
+    from dokiem.agent.measure import counting_label
+    from dokiem.agent.probes.http import PhaseResult
 
     def phase(direction: str, kernel: bool) -> PhaseResult:
         return PhaseResult(direction, 100.0, 1, 1.0, 1.0, 2, [], [], kernel_counted=kernel)

@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from agent.probes.http import SpeedSettings
+from dokiem.agent.probes.http import SpeedSettings
 from dokiem.contract import Result
 from tests.badservers import bad_server
 from tests.conftest import REPO, free_port, start_testserver

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agent.outbox import Outbox
-from agent.schedule import estimate_run_bytes, month_key, over_budget, period_bounds, pick_slot
+from dokiem.agent.outbox import Outbox
+from dokiem.agent.schedule import estimate_run_bytes, month_key, over_budget, period_bounds, pick_slot
 from tests.agentkit import make_result
 
 
@@ -63,7 +63,7 @@ def test_usage_adds_up_per_month(tmp_path: Path) -> None:
 
 WRITER = """
 import sys
-from agent.outbox import Outbox
+from dokiem.agent.outbox import Outbox
 from tests.agentkit import make_result
 box = Outbox(__import__("pathlib").Path(sys.argv[1]))
 while True:

@@ -12,11 +12,11 @@ import dns.message
 import dns.rrset
 import pytest
 
-from agent.measure import MeasureRequest, measure
-from agent.probes import ookla, ping
-from agent.probes.dns import measure_dns, time_named
-from agent.probes.http import SpeedSettings
-from agent.probes.wire import HttpFailure
+from dokiem.agent.measure import MeasureRequest, measure
+from dokiem.agent.probes import ookla, ping
+from dokiem.agent.probes.dns import measure_dns, time_named
+from dokiem.agent.probes.http import SpeedSettings
+from dokiem.agent.probes.wire import HttpFailure
 from dokiem.contract import ServerKind
 from tests.conftest import free_port
 

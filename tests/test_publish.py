@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from collector.archive import Archive
-from collector.service import Collector
+from dokiem.collector.archive import Archive
+from dokiem.collector.service import Collector
 from dokiem.contract import Access, Flag, Result, ServerRef, Site
 from dokiem.i18n import Translator
+from dokiem.reports.tables import format_value
 from dokiem.thresholds import SHIPPED
-from reports.tables import format_value
 from tests.brokers import Broker
 from tests.conftest import DOKIEM
 from tests.synthetic import SyntheticAgent, synthetic_results

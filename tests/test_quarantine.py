@@ -14,8 +14,8 @@ from typing import Any
 import aiomqtt
 import pytest
 
-from collector.config import load
-from collector.service import Collector
+from dokiem.collector.config import load
+from dokiem.collector.service import Collector
 from dokiem.contract import result_topic, status_topic
 from tests.agentkit import make_result
 from tests.brokers import Broker

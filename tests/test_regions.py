@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from shapely.geometry import Point, shape
 
-from collector.validate import Limits, Refusal, validate_result
+from dokiem.collector.validate import Limits, Refusal, validate_result
 from dokiem.contract import Site
 from dokiem.regions import REFORM, Regions, UnknownRegion
 from tests.agentkit import make_result

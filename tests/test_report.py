@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from collector.archive import Archive
+from dokiem.collector.archive import Archive
 from dokiem.contract import Access, Result
 from dokiem.regions import Regions
+from dokiem.reports.build import read_figures
+from dokiem.reports.quarterly import GroupStats, Quarter, QuarterlyFigures
 from dokiem.settings import ConfigError
 from dokiem.thresholds import SHIPPED, load_thresholds
-from reports.build import read_figures
-from reports.quarterly import GroupStats, Quarter, QuarterlyFigures
 from tests.synthetic import synthetic_agents, synthetic_results
 
 QUARTER = Quarter.parse("2026Q3")
@@ -257,7 +257,7 @@ def test_no_results_bad_quarter_and_bad_thresholds_are_explained(
 
 def test_runs_flagged_unsound_are_left_out_of_the_figures_and_counted(tmp_path: Path) -> None:
     from dokiem.contract import Flag
-    from reports.quarterly import quarterly_figures
+    from dokiem.reports.quarterly import quarterly_figures
 
     agents = synthetic_agents(REGIONS, per_district=1)[:1]  # one fixed agent in the former Thành phố Thanh Hóa
     results = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 40, failed_share=0))

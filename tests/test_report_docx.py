@@ -14,12 +14,12 @@ import docx
 import pytest
 from docx.shared import Pt
 
-from collector.archive import Archive
+from dokiem.collector.archive import Archive
 from dokiem.i18n import Translator
-from reports.build import read_figures
-from reports.findings import findings, key_figures
-from reports.quarterly import QuarterlyFigures
-from reports.tables import format_value, report_tables, thresholds_table
+from dokiem.reports.build import read_figures
+from dokiem.reports.findings import findings, key_figures
+from dokiem.reports.quarterly import QuarterlyFigures
+from dokiem.reports.tables import format_value, report_tables, thresholds_table
 from tests.test_report import QUARTER, REGIONS, figures, quarter_data, thresholds_file  # noqa: F401 (fixtures)
 
 LETTERHEAD = """number = "125"

@@ -11,20 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import load
-from agent.measure import by_latency
-from agent.servers import configured_server, librespeed_server
-from agent.service import Agent
-from collector.archive import Archive
-from collector.influx import result_line
+from dokiem.agent.config import load
+from dokiem.agent.measure import by_latency
+from dokiem.agent.servers import configured_server, librespeed_server
+from dokiem.agent.service import Agent
+from dokiem.collector.archive import Archive
+from dokiem.collector.influx import result_line
 from dokiem.contract import Access, Result, ServerLocation, ServerRef, Site
 from dokiem.fleet import ServerEntry, parse_fleet_config
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
+from dokiem.reports.build import read_figures
+from dokiem.reports.findings import findings
+from dokiem.reports.quarterly import Quarter
 from dokiem.thresholds import load_thresholds
-from reports.build import read_figures
-from reports.findings import findings
-from reports.quarterly import Quarter
 from tests.agentkit import config_for, make_result
 from tests.conftest import start_testserver
 from tests.test_probes import QUICK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.servers import BadServerURL, Endpoint, from_librespeed_list, librespeed_server, ookla_server
+from dokiem.agent.servers import BadServerURL, Endpoint, from_librespeed_list, librespeed_server, ookla_server
 from dokiem.contract import ServerKind
 
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from agent.probes.system import LoadMeter, health, is_wireless, parse_throttled
+from dokiem.agent.probes.system import LoadMeter, health, is_wireless, parse_throttled
 from dokiem.contract import AgentLoad, Flag
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.service import Agent
-from agent.systemd import Notifier
+from dokiem.agent.service import Agent
+from dokiem.agent.systemd import Notifier
 from tests.agentkit import config_for, make_result
 from tests.brokers import Broker, running_broker
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from dokiem.settings import parse_listen
+from dokiem.testserver.server import ConcurrencyCap
 from tests.conftest import start_testserver
-from testserver.server import ConcurrencyCap
 
 
 def get(

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from admin.release import ReleaseError, build, check_set, generate_key, publish
-from agent.update import (
+from dokiem.admin.release import ReleaseError, build, check_set, generate_key, publish
+from dokiem.agent.update import (
     HEALTHY_FILE,
     RETRY_FAILED_S,
     WANTED_FILE,
@@ -118,7 +118,7 @@ def test_a_set_signed_with_another_key_is_refused_and_nothing_changes(
     shutil.rmtree(forged, ignore_errors=True)
     shutil.copytree(public / "releases", forged)
     generate_key(tmp_path / "other.key", tmp_path / "other.pub")
-    from admin.release import load_private_key
+    from dokiem.admin.release import load_private_key
 
     manifest = (forged / NEW / MANIFEST_NAME).read_bytes()
     (forged / NEW / SIGNATURE_NAME).write_bytes(load_private_key(tmp_path / "other.key").sign(manifest))
@@ -210,7 +210,7 @@ def test_a_version_whose_agent_sends_its_heartbeat_stays(
 
 
 def test_the_agent_notes_the_wanted_version_from_the_fleet_config(tmp_path: Path) -> None:
-    from agent.service import Agent
+    from dokiem.agent.service import Agent
     from tests.agentkit import config_for
 
     agent = Agent(config_for(tmp_path, "mqtt://127.0.0.1:1"))
@@ -287,3 +287,58 @@ def test_a_broken_file_between_the_agent_and_the_updater_changes_nothing(tmp_pat
     restarts = Restarts()
     report = Updater(layout, data, tmp_path / "none.pub", HEALTH_S, restarts, now=lambda: 5.0).step()
     assert report is None and restarts.count == 0 and layout.pointed(layout.current) == OLD
+
+
+# The last commit of the old layout (rooms installed as top-level packages: agent, collector, …).
+OLD_LAYOUT_COMMIT = "ae71426f193a17532694cbbf6ae6725d731241e0"
+OLD_LAYOUT = "0.8.0"
+
+
+def _source_of_commit(commit: str, version: str, folder: Path) -> Path:
+    """dokiem's source as it was at ``commit`` (from this repository's history), as ``version``."""
+    source = folder / f"source-{version}"
+    source.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit], capture_output=True)
+    assert archive.returncode == 0, f"this test needs the repository's history (commit {commit}): {archive.stderr!r}"
+    subprocess.run(["tar", "-x", "-C", str(source)], input=archive.stdout, check=True)
+    init = source / "dokiem/__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "', f'__version__ = "{version}"  # was "', 1))
+    return source
+
+
+@pytest.mark.slow
+def test_an_agent_of_the_old_layout_updates_itself_to_the_one_namespace(
+    releases: tuple[str, Path, Path], tmp_path: Path
+) -> None:
+    """An agent installed before dokiem became one namespace runs its own (old) updater: it installs
+    the new layout without a hand step, and the new version answers."""
+    url, public, public_key = releases
+    key = public_key.with_name("release.key")
+    made = build(_source_of_commit(OLD_LAYOUT_COMMIT, OLD_LAYOUT, tmp_path), tmp_path / "built", key,
+                 (platform.machine(),))  # fmt: skip
+    publish(made, public, public_key)
+    root = tmp_path / "opt"
+    Updater(Layout(root), tmp_path / "unused", public_key, HEALTH_S, Restarts()).install(
+        Update(version=OLD_LAYOUT, url=url)
+    )
+    layout = Layout(root)
+    layout.point(layout.current, OLD_LAYOUT)
+    layout.point(layout.good, OLD_LAYOUT)
+    old_python = layout.good / "bin/python"
+    # (run outside the source tree, whose folders python would import from the working directory)
+    assert subprocess.run([str(old_python), "-c", "import agent.update"], cwd="/").returncode == 0  # old
+    config = write_config(tmp_path / "agent", "mqtt://127.0.0.1:1",
+                          update={"root": str(root), "public_key": str(public_key)})  # fmt: skip
+    note_wanted(tmp_path / "agent/data", Update(version=NEW, url=url))
+    # what dokiem-update.service runs: the last confirmed (old) version's own updater
+    step = subprocess.run([str(layout.good / "bin/dokiem"), "--lang", "en", "agent", "update", "--config",
+                           str(config)], capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert step.returncode == 0, step.stderr
+    assert layout.pointed(layout.current) == NEW and layout.pointed(layout.good) == OLD_LAYOUT
+    assert NEW in _version(layout.current / "bin/dokiem")
+    new_python = layout.current / "bin/python"
+    assert subprocess.run([str(new_python), "-c", "import dokiem.agent.update"], cwd="/").returncode == 0
+    assert subprocess.run([str(new_python), "-c", "import agent"], capture_output=True, cwd="/").returncode != 0
+    check = subprocess.run([str(layout.current / "bin/dokiem"), "--lang", "en", "agent", "check", "--config",
+                            str(config)], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert check.returncode == 0 and "Configuration OK" in check.stdout, check.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.probes.wire import ResponseParser, parse_head
+from dokiem.agent.probes.wire import ResponseParser, parse_head
 
 
 def feed_in_pieces(raw: bytes, piece: int, keep_body: bool = True) -> ResponseParser:

@@ -10,7 +10,7 @@ import click
 
 from dokiem.cli_config import LISTEN_ADDRESS, run_server
 from dokiem.i18n import Translator
-from testserver import server as testserver
+from dokiem.testserver import server as testserver
 
 
 async def _serve_forever(host: str, port: int, capacity: int, tls: ssl.SSLContext | None, tr: Translator) -> None:

@@ -19,9 +19,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from agent.probes.tcpinfo import kernel_counters
-from agent.probes.wire import Address, Head, HttpFailure, ResponseParser, connect_failure, request_head
-from agent.servers import Endpoint
+from dokiem.agent.probes.tcpinfo import kernel_counters
+from dokiem.agent.probes.wire import Address, Head, HttpFailure, ResponseParser, connect_failure, request_head
+from dokiem.agent.servers import Endpoint
 
 BLOCK = 1 << 20
 

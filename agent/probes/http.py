@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.clock import offset_from_date
-from agent.probes.bulk import BulkStream
-from agent.probes.figures import edge_error, goodput_mbps, interval_rates, jitter
-from agent.probes.wire import Address, Head, HttpConnection, HttpFailure, open_connection, resolve
-from agent.servers import Server
+from dokiem.agent.clock import offset_from_date
+from dokiem.agent.probes.bulk import BulkStream
+from dokiem.agent.probes.figures import edge_error, goodput_mbps, interval_rates, jitter
+from dokiem.agent.probes.wire import Address, Head, HttpConnection, HttpFailure, open_connection, resolve
+from dokiem.agent.servers import Server
 from dokiem.contract import ServerKind
 
 METHOD_NAME = "dokiem-http"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from agent.probes.wire import HttpFailure
-from agent.servers import Server, ookla_server
+from dokiem.agent.probes.wire import HttpFailure
+from dokiem.agent.servers import Server, ookla_server
 
 
 def _best_server_blocking(timeout_s: float, server_id: int | None) -> Server:

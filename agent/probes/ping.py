@@ -11,7 +11,7 @@ import time
 
 import icmplib
 
-from agent.probes.figures import jitter
+from dokiem.agent.probes.figures import jitter
 from dokiem.contract import PingStats
 
 

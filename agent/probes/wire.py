@@ -24,8 +24,8 @@ from typing import Any
 
 import h11
 
-from agent.servers import Endpoint
 from dokiem import __version__
+from dokiem.agent.servers import Endpoint
 
 USER_AGENT = f"dokiem/{__version__}"
 MAX_HEAD = 64 << 10
