@@ -30,8 +30,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.docs import write_section
-from tests.brokers import port_open
-from tests.conftest import free_port, wait_until_ready
+from testkit.brokers import port_open
+from testkit.processes import free_port, wait_until_ready
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = "import asyncio; asyncio.run(asyncio.sleep(10**6))"

@@ -38,9 +38,9 @@ from dokiem.collector.config import load  # noqa: E402
 from dokiem.collector.service import Collector  # noqa: E402
 from dokiem.contract import Method, Result, Site  # noqa: E402
 from dokiem.regions import Regions  # noqa: E402
-from tests.brokers import Broker  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
-from tests.influx import Influx  # noqa: E402
+from testkit.brokers import Broker  # noqa: E402
+from testkit.influx import Influx  # noqa: E402
+from testkit.processes import free_port  # noqa: E402
 
 DISTRICTS = sorted(Regions.load().provinces["38"].districts)
 PACED = """

@@ -3,7 +3,7 @@
 Builds a two-host lab on one machine (needs root): network namespaces ``dkb-srv`` and
 ``dkb-cli`` joined by a veth pair, each direction shaped with ``tc ... tbf``. The server side
 runs ``iperf3 -s``, ``dokiem testserver`` and LibreSpeed's stock PHP backend the three ways test
-points deploy it (Apache + mod_php, nginx + php-fpm, ``php -S``; ``tests/webservers.py``).
+points deploy it (Apache + mod_php, nginx + php-fpm, ``php -S``; ``testkit/webservers.py``).
 Each client runs unconstrained and again held to a CPU budget with the cgroup v1 ``cpu``
 controller (the process joins the group before ``ip netns exec``, which hides /sys/fs/cgroup).
 ``dokiem-before`` is dokiem as it was at ``--before`` (a git worktree), run beside today's in the
@@ -35,8 +35,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from bench.docs import write_section  # noqa: E402
-from tests.webservers import SERVERS as WEB_SERVERS  # noqa: E402
-from tests.webservers import Where  # noqa: E402
+from testkit.webservers import SERVERS as WEB_SERVERS  # noqa: E402
+from testkit.webservers import Where  # noqa: E402
 
 SRV, CLI = "dkb-srv", "dkb-cli"
 SRV_IF, CLI_IF = "dkb-s", "dkb-c"

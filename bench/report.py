@@ -33,7 +33,7 @@ from bench.docs import write_section  # noqa: E402
 from dokiem.collector.archive import Archive  # noqa: E402
 from dokiem.regions import Regions  # noqa: E402
 from dokiem.reports.quarterly import Quarter  # noqa: E402
-from tests.synthetic import synthetic_agents, synthetic_results  # noqa: E402
+from testkit.synthetic import synthetic_agents, synthetic_results  # noqa: E402
 
 QUARTER = Quarter.parse("2026Q3")
 SCAN = """

@@ -42,8 +42,8 @@ sys.path.insert(0, str(REPO))
 from bench.docs import write_section  # noqa: E402
 from dokiem import __version__  # noqa: E402
 from dokiem.admin.release import build, generate_key, publish  # noqa: E402
-from tests.brokers import make_ca, running_broker  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
+from testkit.brokers import make_ca, running_broker  # noqa: E402
+from testkit.processes import free_port  # noqa: E402
 
 MIRROR = "http://deb.debian.org/debian"
 HOST_CA = "/etc/dokiem-host-ca.crt"

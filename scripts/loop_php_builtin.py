@@ -18,7 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from tests.webservers import php_builtin  # noqa: E402
+from testkit.webservers import php_builtin  # noqa: E402
 
 
 def main() -> None:

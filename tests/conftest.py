@@ -1,71 +1,28 @@
-"""Fixtures: real servers on free loopback ports (the test server as its own process)."""
+"""Fixtures every test module shares: real servers on free loopback ports (the test server as its own
+process, Mosquitto, InfluxDB), a running collector, the report's generated quarter. The helpers they
+are built from live in ``testkit/``, which the benchmarks and scripts use too."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-import socket
-import ssl
 import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-DOKIEM = [sys.executable, "-m", "dokiem"]
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until_ready(ready: Callable[[], bool], proc: subprocess.Popen[bytes], what: str, timeout_s: float) -> None:
-    """Poll ``ready`` until it holds; fail at once, with the process's stderr, if the process died."""
-    deadline = time.monotonic() + timeout_s
-    while not ready():
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
-            raise RuntimeError(f"{what} exited with {proc.returncode}: {err}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} was not ready in {timeout_s} s")
-        time.sleep(0.02)
-
-
-def answers(url: str, status: int) -> bool:
-    """Does ``url`` answer with ``status`` (certificate not checked: readiness only)?"""
-    try:
-        with urllib.request.urlopen(url, timeout=1, context=_unverified()) as response:
-            return bool(response.status == status)
-    except OSError:
-        return False
-
-
-def wait_until_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 20.0) -> None:
-    wait_until_ready(lambda: answers(url + "healthz", 200), proc, f"the test server at {url}", timeout_s)
-
-
-def _unverified() -> ssl.SSLContext:
-    """Readiness polling only: the tests that matter verify the certificate."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def start_testserver(*args: str, scheme: str = "http", host: str = "127.0.0.1") -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [*DOKIEM, "testserver", "--listen", f"127.0.0.1:{port}", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"{scheme}://{host}:{port}/"
-    wait_until_healthy(url, proc)
-    return proc, url
+from dokiem.collector.archive import Archive
+from dokiem.collector.service import Collector
+from dokiem.contract import Result
+from dokiem.reports.build import read_figures
+from dokiem.reports.quarterly import QuarterlyFigures
+from dokiem.thresholds import load_thresholds
+from testkit.brokers import Broker, running_broker
+from testkit.collectorkit import collector_config
+from testkit.influx import Influx
+from testkit.processes import DOKIEM, start_testserver
+from testkit.reportkit import QUARTER, write_quarter_archive, write_thresholds
 
 
 @pytest.fixture(scope="session")
@@ -85,4 +42,47 @@ def run_dokiem() -> object:
     return run
 
 
-REPO = Path(__file__).resolve().parent.parent
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    with running_broker(tmp_path) as b:
+        yield b
+
+
+@pytest.fixture
+def influx(tmp_path: Path) -> Iterator[Influx]:
+    db = Influx(tmp_path / "influx")
+    db.folder.mkdir()
+    db.start()
+    yield db
+    db.stop()
+
+
+@pytest.fixture
+async def running(tmp_path: Path, broker: Broker, influx: Influx) -> AsyncIterator[Collector]:
+    """A collector on a real broker and InfluxDB, subscribed."""
+    collector = Collector(collector_config(tmp_path, broker, influx))
+    started = asyncio.Event()
+    task = asyncio.create_task(collector.run(started))
+    await asyncio.wait_for(started.wait(), 10)
+    await asyncio.wait_for(collector.subscribed.wait(), 10)
+    yield collector
+    task.cancel()
+
+
+@pytest.fixture(scope="module")
+def thresholds_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_thresholds(tmp_path_factory.mktemp("rules") / "thresholds.toml")
+
+
+@pytest.fixture(scope="module")
+def quarter_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Result], list[Result]]:
+    return write_quarter_archive(tmp_path_factory.mktemp("archive") / "archive.db")
+
+
+@pytest.fixture(scope="module")
+def figures(quarter_data: tuple[Path, list[Result], list[Result]], thresholds_file: Path) -> QuarterlyFigures:
+    archive = Archive.from_url(f"sqlite://{quarter_data[0]}")
+    try:
+        return read_figures(archive, QUARTER, load_thresholds(thresholds_file))
+    finally:
+        archive.close()

@@ -23,8 +23,8 @@ from dokiem.agent.outbox import Outbox
 from dokiem.agent.schedule import month_key
 from dokiem.agent.service import Agent
 from dokiem.status import Fault
-from tests.agentkit import config_for, make_result, write_config
-from tests.brokers import Broker, Recorder, running_broker
+from testkit.agentkit import config_for, make_result, write_config
+from testkit.brokers import Broker, Recorder, running_broker
 
 PREFILLED = 3000  # enough that draining them takes a while: the broker is restarted in the middle
 

@@ -18,8 +18,8 @@ import pytest
 
 from dokiem.agent.service import Agent
 from dokiem.contract import config_topic
-from tests.agentkit import config_for, make_result, write_config
-from tests.brokers import Broker, Recorder, add_password, make_ca, running_broker
+from testkit.agentkit import config_for, make_result, write_config
+from testkit.brokers import Broker, Recorder, add_password, make_ca, running_broker
 
 
 @pytest.fixture
@@ -214,7 +214,7 @@ def test_once_with_the_broker_down_queues_and_status_shows_it(
 
 
 async def test_a_busy_server_is_retried_later_in_the_same_period(tmp_path: Path, broker: Broker) -> None:
-    from tests.badservers import HITS, bad_server
+    from testkit.badservers import HITS, bad_server
 
     with bad_server("busy") as url:
         config = config_for(tmp_path, broker.url, schedule={"busy_retry_minutes": 0.1}, measure={"servers": [url]})

@@ -26,8 +26,8 @@ from dokiem.grafana.provision import HERE
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.status import Status
-from tests.agentkit import make_result
-from tests.influx import Influx
+from testkit.agentkit import make_result
+from testkit.influx import Influx
 
 REGIONS = Regions.load()
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -13,8 +13,8 @@ import pytest
 from dokiem.collector.archive import Archive
 from dokiem.contract import Site
 from dokiem.status import ScheduleState, Status
-from tests.agentkit import make_result
-from tests.postgres import Postgres, _bin
+from testkit.agentkit import make_result
+from testkit.postgres import Postgres, _bin
 
 
 @pytest.fixture(scope="module")

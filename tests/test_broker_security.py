@@ -28,8 +28,8 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from dokiem.agent.config import load as load_agent_config
-from tests.brokers import MOSQUITTO, port_open
-from tests.conftest import DOKIEM, REPO, free_port, wait_until_ready
+from testkit.brokers import MOSQUITTO, port_open
+from testkit.processes import DOKIEM, REPO, free_port, wait_until_ready
 
 NOT_AUTHORIZED = 135
 TIMEOUT = 10

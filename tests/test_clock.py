@@ -14,9 +14,8 @@ from dokiem.agent.clock import kernel_synchronised, offset_from_date, wait_for_s
 from dokiem.agent.service import Agent
 from dokiem.collector.validate import Limits, Refusal, validate_result
 from dokiem.contract import Flag
-from tests.agentkit import config_for, make_result
-from tests.brokers import Broker
-from tests.test_collector import broker  # noqa: F401 (fixture)
+from testkit.agentkit import config_for, make_result
+from testkit.brokers import Broker
 
 
 async def test_waiting_for_the_clock_is_bounded() -> None:

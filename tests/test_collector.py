@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,80 +14,24 @@ import aiomqtt
 import pytest
 
 from dokiem.agent.service import Agent
-from dokiem.collector.config import CollectorConfig, load
+from dokiem.collector.config import load
 from dokiem.collector.influx import result_line
 from dokiem.collector.service import Collector
 from dokiem.collector.validate import REASONS, Limits, Refusal, validate_result
 from dokiem.contract import ErrorInfo, Result, Site, result_topic
 from dokiem.regions import Regions
-from tests.agentkit import config_for, make_result
-from tests.brokers import Broker, running_broker
-from tests.conftest import free_port
-from tests.influx import Influx
-
-TOKEN = "test-token"
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    with running_broker(tmp_path) as b:
-        yield b
-
-
-@pytest.fixture
-def influx(tmp_path: Path) -> Iterator[Influx]:
-    db = Influx(tmp_path / "influx")
-    db.folder.mkdir()
-    db.start()
-    yield db
-    db.stop()
-
-
-def collector_config(tmp_path: Path, broker: Broker, influx: Influx | None) -> CollectorConfig:
-    env = {
-        "DOKIEM_BROKER_URL": broker.url,
-        "DOKIEM_DATA_DIR": str(tmp_path / "collector"),
-        "DOKIEM_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
-        "DOKIEM_API_TOKEN": TOKEN,
-    }
-    if influx is not None:
-        env["DOKIEM_INFLUX_URL"] = influx.url
-    return load(None, environ=env)
-
-
-@pytest.fixture
-async def running(tmp_path: Path, broker: Broker, influx: Influx) -> AsyncIterator[Collector]:
-    collector = Collector(collector_config(tmp_path, broker, influx))
-    started = asyncio.Event()
-    task = asyncio.create_task(collector.run(started))
-    await asyncio.wait_for(started.wait(), 10)
-    await asyncio.wait_for(collector.subscribed.wait(), 10)
-    yield collector
-    task.cancel()
-
-
-async def wait_stored(collector: Collector, predicate: object, timeout: float = 20) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():  # type: ignore[operator]
-            collector.stored.clear()
-            await collector.stored.wait()
-
-
-async def wait_influx(influx: Influx, query: str, expected: object, timeout: float = 20) -> None:
-    async with asyncio.timeout(timeout):
-        while influx.scalar(query) != expected:
-            await asyncio.sleep(0.05)
-
-
-async def wait_backlog_written(collector: Collector, timeout: float = 20) -> None:
-    async with asyncio.timeout(timeout):
-        while collector.archive.pending_count():
-            collector.flushed.clear()
-            await collector.flushed.wait()
-
-
-def thanh_hoa_site(district: str = "380") -> Site:
-    return Site(province_code="38", district_code=district, isp="VNPT", access="fixed")  # type: ignore[arg-type]
+from testkit.agentkit import config_for, make_result
+from testkit.brokers import Broker
+from testkit.collectorkit import (
+    api_get,
+    collector_config,
+    thanh_hoa_site,
+    wait_backlog_written,
+    wait_influx,
+    wait_stored,
+)
+from testkit.influx import Influx
+from testkit.processes import free_port
 
 
 async def test_round_trip_agent_to_influxdb(tmp_path: Path, broker: Broker, influx: Influx, running: Collector) -> None:
@@ -199,19 +142,6 @@ async def test_refusals_are_counted_by_reason_and_never_stored(broker: Broker, r
     assert "dokiem_archive_results 1" in metrics
 
 
-async def api_get(collector: Collector, path: str, token: str | None = TOKEN) -> bytes:
-    """GET from the collector's API (from a thread: the API runs on this test's event loop)."""
-    return await asyncio.to_thread(_get, collector, path, token)
-
-
-def _get(collector: Collector, path: str, token: str | None) -> bytes:
-    request = urllib.request.Request(f"http://{collector.config.http.listen}{path}")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return bytes(response.read())
-
-
 async def test_api_results_agents_and_token(tmp_path: Path, broker: Broker, running: Collector) -> None:
     agent = Agent(config_for(tmp_path / "agent", broker.url))
     agent.queue(make_result(1).model_copy(update={"site": thanh_hoa_site("380")}))
@@ -306,7 +236,7 @@ async def test_shared_subscription_splits_the_stream(tmp_path: Path, broker: Bro
 
 
 def test_the_example_collector_config_is_valid() -> None:
-    from tests.conftest import REPO
+    from testkit.processes import REPO
 
     config = load(REPO / "deploy" / "collector" / "collector.example.toml", environ={})
     assert config.influx.url is not None and config.broker.tls

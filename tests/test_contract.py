@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from dokiem.contract import SCHEMA, Result, config_topic, json_schema, result_topic, status_topic
-from tests.conftest import REPO
+from testkit.processes import REPO
 
 SCHEMA_FILE = REPO / "dokiem" / "schema" / "result.schema.json"
 T0 = datetime(2026, 7, 1, 3, 0, tzinfo=UTC)

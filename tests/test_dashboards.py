@@ -33,8 +33,8 @@ from dokiem.regions import Regions
 from dokiem.reports.quarterly import Quarter
 from dokiem.status import Health, OutboxHealth, Status
 from dokiem.thresholds import load_thresholds
-from tests.influx import Influx
-from tests.synthetic import SyntheticAgent, synthetic_agents, synthetic_results
+from testkit.influx import Influx
+from testkit.synthetic import SyntheticAgent, synthetic_agents, synthetic_results
 
 QUARTER = Quarter.parse("2026Q3")
 REGIONS = Regions.load()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dokiem.agent.config import load
-from tests.conftest import REPO
+from testkit.processes import REPO
 
 INSTALL = REPO / "deploy" / "agent" / "install.sh"
 ARGS = ["--id", "th-380-001", "--broker", "mqtts://broker.example.vn:8883", "--password", 'p"w\\d',

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from dokiem.grafana.alerts import CHANNELS, contact_points_file
-from tests.conftest import DOKIEM, REPO
+from testkit.processes import DOKIEM, REPO
 
 SECRET_NAMES = ("mqtt_collector_password", "influx_admin_password", "influx_admin_token", "influx_collector_token",
                 "influx_read_token", "grafana_admin_password", "api_token")  # fmt: skip
@@ -159,7 +159,7 @@ def test_the_collector_never_logs_its_secrets(tmp_path: Path) -> None:
     import urllib.error
     import urllib.request
 
-    from tests.conftest import answers, free_port, wait_until_ready
+    from testkit.processes import answers, free_port, wait_until_ready
 
     values = {"mqtt": "mqtt-secret-value-123", "influx": "collector:influx-secret-456", "api": "api-secret-789"}
     for name, value in values.items():

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dokiem.admin.enroll import COLLECTOR_MQTT_USER, check_agent_id
-from tests.conftest import DOKIEM
+from testkit.processes import DOKIEM
 
 
 @pytest.mark.parametrize("agent_id", [COLLECTOR_MQTT_USER, "ingest-1", "a/b", "+", "#", "", "x" * 65, "-lead", "a b"])

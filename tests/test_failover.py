@@ -8,9 +8,9 @@ import pytest
 from dokiem.agent import measure as measure_module
 from dokiem.agent.measure import MeasureRequest, by_latency, measure_any
 from dokiem.agent.servers import Server, librespeed_server
-from tests.badservers import bad_server
-from tests.conftest import free_port
-from tests.test_probes import QUICK
+from testkit.agentkit import QUICK
+from testkit.badservers import bad_server
+from testkit.processes import free_port
 
 
 def _dead() -> Server:

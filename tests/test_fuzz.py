@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from dokiem.collector.config import load
 from dokiem.collector.service import Collector
 from dokiem.contract import result_topic, status_topic
-from tests.agentkit import make_result
-from tests.conftest import free_port
+from testkit.agentkit import make_result
+from testkit.processes import free_port
 
 EXAMPLES = int(os.environ.get("DOKIEM_FUZZ_EXAMPLES", "300"))
 TOKEN = "fuzz-token-1234567890"

@@ -24,19 +24,11 @@ from dokiem.collector.archive import Archive
 from dokiem.collector.influx import result_line
 from dokiem.collector.service import Collector
 from dokiem.contract import Result, Site
-from tests.agentkit import make_result, write_config
-from tests.brokers import Broker
-from tests.conftest import DOKIEM
-from tests.influx import Influx
-from tests.test_collector import (  # noqa: F401 (fixtures)
-    api_get,
-    broker,
-    collector_config,
-    influx,
-    running,
-    wait_influx,
-    wait_stored,
-)
+from testkit.agentkit import make_result, write_config
+from testkit.brokers import Broker
+from testkit.collectorkit import api_get, collector_config, wait_influx, wait_stored
+from testkit.influx import Influx
+from testkit.processes import DOKIEM
 
 JUNE_2025 = datetime(2025, 6, 15, 3, 0, tzinfo=UTC)
 

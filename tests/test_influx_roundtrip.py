@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from dokiem.collector.influx import health_line, result_line
 from dokiem.contract import MAX_BYTES_COUNT, TAG_PATTERN, Result
 from dokiem.status import Status
-from tests.influx import Influx
+from testkit.influx import Influx
 
 EXAMPLES = int(os.environ.get("DOKIEM_FUZZ_EXAMPLES", "150"))
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))

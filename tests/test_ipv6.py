@@ -19,7 +19,7 @@ import pytest
 
 from dokiem.collector.influx import result_line
 from dokiem.contract import Result
-from tests.conftest import REPO
+from testkit.processes import REPO
 
 SERVER_V6, SERVER_V4 = "fd00:d0c::2", "10.231.0.2"
 PORT = 8080

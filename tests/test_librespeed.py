@@ -1,7 +1,7 @@
 """The measuring client against LibreSpeed's stock PHP backend (``../shared/librespeed/``), served
 as test points serve it: PHP's built-in server (which closes the connection after every response
 and sends ``Connection: close`` beside the script's own ``Connection: keep-alive``), Apache with
-mod_php and nginx with php-fpm (``tests/webservers.py``)."""
+mod_php and nginx with php-fpm (``testkit/webservers.py``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from dokiem.agent.probes.wire import parse_head
-from tests.webservers import SERVERS
+from testkit.webservers import SERVERS
 
 
 @pytest.fixture(scope="module", params=list(SERVERS))

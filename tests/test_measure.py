@@ -15,8 +15,8 @@ import pytest
 
 from dokiem.agent.probes.http import SpeedSettings
 from dokiem.contract import Result
-from tests.badservers import bad_server
-from tests.conftest import REPO, free_port, start_testserver
+from testkit.badservers import bad_server
+from testkit.processes import REPO, free_port, start_testserver
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 QUICK = ("--max-seconds", "3", "--ping-count", "3")

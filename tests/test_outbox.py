@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dokiem.agent.outbox import Outbox
 from dokiem.agent.schedule import estimate_run_bytes, month_key, over_budget, period_bounds, pick_slot
-from tests.agentkit import make_result
+from testkit.agentkit import make_result
 
 
 def test_put_oldest_remove(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_usage_adds_up_per_month(tmp_path: Path) -> None:
 WRITER = """
 import sys
 from dokiem.agent.outbox import Outbox
-from tests.agentkit import make_result
+from testkit.agentkit import make_result
 box = Outbox(__import__("pathlib").Path(sys.argv[1]))
 while True:
     r = make_result()

@@ -15,12 +15,10 @@ import pytest
 from dokiem.agent.measure import MeasureRequest, measure
 from dokiem.agent.probes import ookla, ping
 from dokiem.agent.probes.dns import measure_dns, time_named
-from dokiem.agent.probes.http import SpeedSettings
 from dokiem.agent.probes.wire import HttpFailure
 from dokiem.contract import ServerKind
-from tests.conftest import free_port
-
-QUICK = SpeedSettings(warmup_max_s=1.0, measure_min_s=1.0, measure_max_s=1.5)
+from testkit.agentkit import QUICK
+from testkit.processes import free_port
 
 
 async def test_tcp_ping_to_a_listening_port() -> None:

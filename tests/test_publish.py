@@ -25,11 +25,11 @@ from dokiem.contract import Access, Flag, Result, ServerRef, Site
 from dokiem.i18n import Translator
 from dokiem.reports.tables import format_value
 from dokiem.thresholds import SHIPPED
-from tests.brokers import Broker
-from tests.conftest import DOKIEM
-from tests.synthetic import SyntheticAgent, synthetic_results
-from tests.test_collector import TOKEN, broker, collector_config  # noqa: F401 (fixtures)
-from tests.test_report import QUARTER
+from testkit.brokers import Broker
+from testkit.collectorkit import TOKEN, collector_config
+from testkit.processes import DOKIEM
+from testkit.reportkit import QUARTER
+from testkit.synthetic import SyntheticAgent, synthetic_results
 
 MIN_SAMPLES = 40
 SERVER_IPS = ("203.0.113.7", "2001:db8::77")

@@ -17,20 +17,10 @@ import pytest
 from dokiem.collector.config import load
 from dokiem.collector.service import Collector
 from dokiem.contract import result_topic, status_topic
-from tests.agentkit import make_result
-from tests.brokers import Broker
-from tests.influx import Influx
-from tests.test_collector import (  # noqa: F401 (fixtures)
-    TOKEN,
-    api_get,
-    broker,
-    collector_config,
-    influx,
-    running,
-    thanh_hoa_site,
-    wait_influx,
-    wait_stored,
-)
+from testkit.agentkit import make_result
+from testkit.brokers import Broker
+from testkit.collectorkit import TOKEN, api_get, collector_config, thanh_hoa_site, wait_influx, wait_stored
+from testkit.influx import Influx
 
 AGENT = "th-380-001"
 

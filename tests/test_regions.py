@@ -17,7 +17,7 @@ from shapely.geometry import Point, shape
 from dokiem.collector.validate import Limits, Refusal, validate_result
 from dokiem.contract import Site
 from dokiem.regions import REFORM, Regions, UnknownRegion
-from tests.agentkit import make_result
+from testkit.agentkit import make_result
 
 REGIONS = Regions.load()
 TH = REGIONS.provinces["38"]

@@ -16,16 +16,11 @@ import pytest
 
 from dokiem.collector.archive import Archive
 from dokiem.contract import Access, Result
-from dokiem.regions import Regions
-from dokiem.reports.build import read_figures
 from dokiem.reports.quarterly import GroupStats, Quarter, QuarterlyFigures
 from dokiem.settings import ConfigError
 from dokiem.thresholds import SHIPPED, load_thresholds
-from tests.synthetic import synthetic_agents, synthetic_results
-
-QUARTER = Quarter.parse("2026Q3")
-MIN_SAMPLES = 150
-REGIONS = Regions.load()
+from testkit.reportkit import MIN_SAMPLES, QUARTER, REGIONS
+from testkit.synthetic import synthetic_agents, synthetic_results
 
 
 def _p(values: list[float], percent: int) -> float:
@@ -33,37 +28,6 @@ def _p(values: list[float], percent: int) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
-
-
-@pytest.fixture(scope="module")
-def thresholds_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("rules") / "thresholds.toml"
-    path.write_text(SHIPPED.read_text(encoding="utf-8").replace("min_samples = 300", f"min_samples = {MIN_SAMPLES}"))
-    return path
-
-
-@pytest.fixture(scope="module")
-def quarter_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Result], list[Result]]:
-    """An archive with 3,000 results in 2026Q3 (plus 400 more for district 380) and 800 in 2026Q2."""
-    agents = synthetic_agents(REGIONS)
-    current = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 3000))
-    city = [a for a in agents if a.site.district_code == "380"]
-    current += list(synthetic_results(city, QUARTER.start, QUARTER.end, 400, seed=9))
-    previous = list(synthetic_results(agents, QUARTER.previous().start, QUARTER.previous().end, 800, seed=4))
-    path = tmp_path_factory.mktemp("archive") / "archive.db"
-    archive = Archive.from_url(f"sqlite://{path}")
-    archive.add(current + previous)
-    archive.close()
-    return path, current, previous
-
-
-@pytest.fixture(scope="module")
-def figures(quarter_data: tuple[Path, list[Result], list[Result]], thresholds_file: Path) -> QuarterlyFigures:
-    archive = Archive.from_url(f"sqlite://{quarter_data[0]}")
-    try:
-        return read_figures(archive, QUARTER, load_thresholds(thresholds_file))
-    finally:
-        archive.close()
 
 
 def _by(results: list[Result], key: Callable[[Result], str | None]) -> dict[str, list[Result]]:

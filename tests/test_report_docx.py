@@ -20,7 +20,7 @@ from dokiem.reports.build import read_figures
 from dokiem.reports.findings import findings, key_figures
 from dokiem.reports.quarterly import QuarterlyFigures
 from dokiem.reports.tables import format_value, report_tables, thresholds_table
-from tests.test_report import QUARTER, REGIONS, figures, quarter_data, thresholds_file  # noqa: F401 (fixtures)
+from testkit.reportkit import QUARTER, REGIONS
 
 LETTERHEAD = """number = "125"
 date = "05/10/2026"
@@ -44,7 +44,7 @@ def document(tmp_path_factory: pytest.TempPathFactory, quarter_data: tuple[Path,
 
 @pytest.fixture(scope="module")
 def run_dokiem() -> Any:
-    from tests.conftest import DOKIEM
+    from testkit.processes import DOKIEM
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*DOKIEM, *args], capture_output=True, text=True, timeout=300)

@@ -25,9 +25,8 @@ from dokiem.reports.build import read_figures
 from dokiem.reports.findings import findings
 from dokiem.reports.quarterly import Quarter
 from dokiem.thresholds import load_thresholds
-from tests.agentkit import config_for, make_result
-from tests.conftest import start_testserver
-from tests.test_probes import QUICK
+from testkit.agentkit import QUICK, config_for, make_result
+from testkit.processes import start_testserver
 
 
 def test_entries_and_bare_urls_mix_in_the_agent_file(tmp_path: Path) -> None:

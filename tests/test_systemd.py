@@ -13,8 +13,8 @@ import pytest
 
 from dokiem.agent.service import Agent
 from dokiem.agent.systemd import Notifier
-from tests.agentkit import config_for, make_result
-from tests.brokers import Broker, running_broker
+from testkit.agentkit import config_for, make_result
+from testkit.brokers import Broker, running_broker
 
 
 @pytest.fixture

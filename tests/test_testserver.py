@@ -11,7 +11,7 @@ import pytest
 
 from dokiem.settings import parse_listen
 from dokiem.testserver.server import ConcurrencyCap
-from tests.conftest import start_testserver
+from testkit.processes import start_testserver
 
 
 def get(

@@ -35,9 +35,9 @@ from dokiem.agent.update import (
 from dokiem.fleet import Update
 from dokiem.release import MANIFEST_NAME, MAX_MANIFEST_BYTES, SIGNATURE_NAME, parse_manifest
 from dokiem.status import UpdateOutcome
-from tests.agentkit import write_config
-from tests.brokers import running_broker
-from tests.conftest import REPO
+from testkit.agentkit import write_config
+from testkit.brokers import running_broker
+from testkit.processes import REPO
 
 OLD, NEW = "0.9.0", "0.9.1"
 HEALTH_S = 600.0
@@ -211,7 +211,7 @@ def test_a_version_whose_agent_sends_its_heartbeat_stays(
 
 def test_the_agent_notes_the_wanted_version_from_the_fleet_config(tmp_path: Path) -> None:
     from dokiem.agent.service import Agent
-    from tests.agentkit import config_for
+    from testkit.agentkit import config_for
 
     agent = Agent(config_for(tmp_path, "mqtt://127.0.0.1:1"))
     wanted = b'{"schema": "dokiem.config/1", "update": {"version": "9.9.9", "url": "https://tinh.example.vn/public/releases/"}}'

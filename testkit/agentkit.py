@@ -6,7 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from dokiem.agent.config import AgentConfig, load
+from dokiem.agent.probes.http import SpeedSettings
 from dokiem.contract import Method, Result, utcnow
+
+# short phases: a test's transfer ends in about two seconds a direction
+QUICK = SpeedSettings(warmup_max_s=1.0, measure_min_s=1.0, measure_max_s=1.5)
 
 
 def write_config(folder: Path, broker_url: str, **sections: dict[str, object]) -> Path:

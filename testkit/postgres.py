@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.conftest import free_port
+from testkit.processes import free_port
 
 
 def _bin(name: str) -> str:

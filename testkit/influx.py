@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import answers, free_port, wait_until_ready
+from testkit.processes import answers, free_port, wait_until_ready
 
 INFLUXD = shutil.which("influxd") or "/usr/bin/influxd"
 

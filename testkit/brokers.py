@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiomqtt
 
-from tests.conftest import free_port, wait_until_ready
+from testkit.processes import free_port, wait_until_ready
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 

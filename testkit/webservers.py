@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tests.conftest import REPO, free_port
+from testkit.processes import REPO, free_port
 
 STOCK = REPO.parent / "shared" / "librespeed" / "backend"
 APACHE_MODULES = Path("/usr/lib/apache2/modules")

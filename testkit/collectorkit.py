@@ -1,0 +1,66 @@
+"""Helpers for the collector tests: its config on a real broker (and InfluxDB), waiting for what it
+stores, and its API."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.request
+from pathlib import Path
+
+from dokiem.collector.config import CollectorConfig, load
+from dokiem.collector.service import Collector
+from dokiem.contract import Site
+from testkit.brokers import Broker
+from testkit.influx import Influx
+from testkit.processes import free_port
+
+TOKEN = "test-token"
+
+
+def collector_config(tmp_path: Path, broker: Broker, influx: Influx | None) -> CollectorConfig:
+    env = {
+        "DOKIEM_BROKER_URL": broker.url,
+        "DOKIEM_DATA_DIR": str(tmp_path / "collector"),
+        "DOKIEM_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
+        "DOKIEM_API_TOKEN": TOKEN,
+    }
+    if influx is not None:
+        env["DOKIEM_INFLUX_URL"] = influx.url
+    return load(None, environ=env)
+
+
+async def wait_stored(collector: Collector, predicate: object, timeout: float = 20) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():  # type: ignore[operator]
+            collector.stored.clear()
+            await collector.stored.wait()
+
+
+async def wait_influx(influx: Influx, query: str, expected: object, timeout: float = 20) -> None:
+    async with asyncio.timeout(timeout):
+        while influx.scalar(query) != expected:
+            await asyncio.sleep(0.05)
+
+
+async def wait_backlog_written(collector: Collector, timeout: float = 20) -> None:
+    async with asyncio.timeout(timeout):
+        while collector.archive.pending_count():
+            collector.flushed.clear()
+            await collector.flushed.wait()
+
+
+def thanh_hoa_site(district: str = "380") -> Site:
+    return Site(province_code="38", district_code=district, isp="VNPT", access="fixed")  # type: ignore[arg-type]
+
+
+async def api_get(collector: Collector, path: str, token: str | None = TOKEN) -> bytes:
+    """GET from the collector's API (from a thread: the API runs on this test's event loop)."""
+    return await asyncio.to_thread(_get, collector, path, token)
+
+
+def _get(collector: Collector, path: str, token: str | None) -> bytes:
+    request = urllib.request.Request(f"http://{collector.config.http.listen}{path}")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return bytes(response.read())
