@@ -29,7 +29,7 @@ from dokiem.agent.probes.http import (
 from dokiem.agent.probes.system import LoadMeter
 from dokiem.agent.probes.wire import HttpFailure, families, open_connection
 from dokiem.agent.servers import Server
-from dokiem.contract import AgentLoad, DnsTiming, ErrorInfo, Flag, Method, PingStats, Result, Site, utcnow
+from dokiem.contract import AgentLoad, DnsTiming, ErrorCode, ErrorInfo, Flag, Method, PingStats, Result, Site, utcnow
 
 log = logging.getLogger(__name__)
 SYSTEM_RESOLVER = "system"
@@ -71,8 +71,8 @@ class _Collected:
 # A run that failed for one of these reasons, with no figure, is tried again on the next server.
 FAMILIES = {"4": socket.AF_INET, "6": socket.AF_INET6}
 IP_VERSION = {int(socket.AF_INET): 4, int(socket.AF_INET6): 6}
-FAILOVER = frozenset({"connect_failed", "connect_timeout", "dns_failed", "tls_failed", "server_busy",
-                      "closed_mid_stream", "timeout"})  # fmt: skip
+FAILOVER = frozenset({ErrorCode.CONNECT_FAILED, ErrorCode.CONNECT_TIMEOUT, ErrorCode.DNS_FAILED, ErrorCode.TLS_FAILED,
+                      ErrorCode.SERVER_BUSY, ErrorCode.CLOSED_MID_STREAM, ErrorCode.TIMEOUT})  # fmt: skip
 
 
 async def measure_ip_versions(request: MeasureRequest, ip_version: str) -> list[Result]:
@@ -140,11 +140,11 @@ async def measure(request: MeasureRequest) -> Result:
         got.error = failure
     except Exception as exc:  # a bug must still end as a counted, failed Result
         log.exception("measurement crashed")
-        got.error = HttpFailure("internal_error", f"{type(exc).__name__}: {exc}")
+        got.error = HttpFailure(ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
     load = meter.load()
     own_bytes = (got.download.bytes if got.download else 0) + (got.upload.bytes if got.upload else 0)
     flags = meter.flags(load, own_bytes)
-    if got.error is not None and got.error.code == "server_busy":
+    if got.error is not None and got.error.code == ErrorCode.SERVER_BUSY:
         flags.append(Flag.SERVER_BUSY)
     if any(phase is not None and not phase.kernel_counted for phase in (got.download, got.upload)):
         flags.append(Flag.APP_COUNTED)
@@ -171,14 +171,14 @@ async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
         try:
             got.ping = await ping.ping(server.host, server.port, count=request.ping_count)
         except socket.gaierror as exc:
-            raise HttpFailure("dns_failed", str(exc)) from exc
+            raise HttpFailure(ErrorCode.DNS_FAILED, str(exc)) from exc
     if request.download:
         got.download = await run_speed_phase(server, "download", settings, lambda r: progress("download", r))
     if request.upload:
         got.upload = await run_speed_phase(server, "upload", settings, lambda r: progress("upload", r))
 
 
-def failed_result(agent_id: str, code: str, message: str, site: Site | None = None) -> Result:
+def failed_result(agent_id: str, code: ErrorCode, message: str, site: Site | None = None) -> Result:
     """A Result for a run that could not start (no Ookla list, over the data budget): still counted."""
     now = utcnow()
     return Result(

@@ -27,7 +27,7 @@ from dokiem.agent.servers import configured_server
 from dokiem.agent.state import AgentState
 from dokiem.agent.systemd import Notifier
 from dokiem.agent.update import note_wanted
-from dokiem.contract import Flag, Result, ServerLocation
+from dokiem.contract import ErrorCode, Flag, Result, ServerLocation
 from dokiem.fleet import FleetConfig
 
 log = logging.getLogger(__name__)
@@ -197,7 +197,7 @@ class Agent:
                 results = await _measure(self._request(config, heavy=True, location=location),
                                          config.measure.ip_version)  # fmt: skip
             retry_at = time.time() + config.schedule.busy_retry_minutes * 60
-            all_busy = all(r.error is not None and r.error.code == "server_busy" for r in results)
+            all_busy = all(r.error is not None and r.error.code == ErrorCode.SERVER_BUSY for r in results)
             if not all_busy or retry_at + HEAVY_RUN_S > period_end:
                 break
             busy = True
@@ -243,7 +243,7 @@ class Agent:
             f"skipped: the month's usage {used / 1e6:.0f} MB plus this run's ~{estimate / 1e6:.0f} MB "
             f"would exceed the {config.schedule.monthly_budget_mb:.0f} MB budget"
         )
-        return failed_result(config.agent.id, "budget_exhausted", message, config.site)
+        return failed_result(config.agent.id, ErrorCode.BUDGET_EXHAUSTED, message, config.site)
 
 
 async def _measure(request: MeasureRequest, ip_version: str) -> list[Result]:
@@ -253,7 +253,11 @@ async def _measure(request: MeasureRequest, ip_version: str) -> list[Result]:
         return await measure_ip_versions(request, ip_version)
     except Exception as exc:
         log.exception("the run failed unexpectedly")
-        return [failed_result(request.agent_id, "internal_error", f"{type(exc).__name__}: {exc}"[:300], request.site)]
+        return [
+            failed_result(
+                request.agent_id, ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"[:300], request.site
+            )
+        ]
 
 
 async def _keep_running(name: str, loop: Callable[[], Awaitable[None]]) -> None:

@@ -5,11 +5,10 @@ InfluxDB refuses as bad data (400) is halved until the bad points are found: tho
 the rest written, so one bad point never stalls the writer. Only 5xx, timeouts and lost connections
 count as InfluxDB being unavailable.
 
-Measurement ``speedtest`` (tags province, district (former), commune (2025), isp, access, agent,
-server, and for Grafana's sake district_name, commune_name, the local hour of the run and the error
-code of a failed run; commune_declared when the site gave a pre-reform code that was mapped; the
-figures as fields) and ``agent_health`` for heartbeats (with the runs expected and
-received, so the fleet dashboard can show missed runs). The point time is the measurement's
+The measurements, their tags and fields are ``dokiem.series``'s: ``speedtest`` (the site as the
+collector filed it, the line, the agent, the server and its location, the local hour, the error code
+of a failed run; the figures as fields), ``agent_health`` for heartbeats (with the runs expected and
+received, so the fleet dashboard can show missed runs) and ``collector_quarantine``. The point time is the measurement's
 start (ms), so a replayed result overwrites itself instead of doubling. InfluxDB 1.x takes a
 user/password, 2.x/3.x a token (the DBRP mapping gives InfluxQL the bucket).
 """
@@ -25,16 +24,9 @@ import aiohttp
 from influxdb_client import Point, WritePrecision
 
 from dokiem.collector.config import InfluxSection
-from dokiem.contract import (
-    COUNTS,
-    FIGURES,
-    HEALTH_MEASUREMENT,
-    LOCAL_TIME,
-    QUARANTINE_MEASUREMENT,
-    SPEEDTEST_MEASUREMENT,
-    Result,
-)
+from dokiem.contract import COUNTS, FIGURES, LOCAL_TIME, Result
 from dokiem.regions import Place
+from dokiem.series import HEALTH_READINGS, OUTBOX_FIELDS, Measurement, Tag
 from dokiem.status import Status
 
 
@@ -59,15 +51,16 @@ def result_line(result: Result, place: Place | None = None) -> str | None:
     commune, its former district, the region files' names); without one, the codes as sent."""
     site = result.site
     place = place or Place.as_sent(site)
-    point = Point(SPEEDTEST_MEASUREMENT)
+    point = Point(Measurement.SPEEDTEST)
     tags = {
-        "province": place.province, "district": place.district, "district_name": place.district_name,
-        "commune": place.commune, "commune_name": place.commune_name, "commune_declared": place.declared,
-        "isp": site.isp, "access": site.access.value if site.access else None, "agent": result.agent_id,
-        "server": result.server.id if result.server else None, "hour": f"{result.started_at.astimezone(LOCAL_TIME):%H}",
-        "error": result.error.code if result.error else None,
-        "ip_version": str(result.ip_version) if result.ip_version else None,
-        "location": result.server.location.value if result.server else None,
+        Tag.PROVINCE: place.province, Tag.DISTRICT: place.district, Tag.DISTRICT_NAME: place.district_name,
+        Tag.COMMUNE: place.commune, Tag.COMMUNE_NAME: place.commune_name, Tag.COMMUNE_DECLARED: place.declared,
+        Tag.ISP: site.isp, Tag.ACCESS: site.access.value if site.access else None, Tag.AGENT: result.agent_id,
+        Tag.SERVER: result.server.id if result.server else None,
+        Tag.HOUR: f"{result.started_at.astimezone(LOCAL_TIME):%H}",
+        Tag.ERROR: result.error.code if result.error else None,
+        Tag.IP_VERSION: str(result.ip_version) if result.ip_version else None,
+        Tag.LOCATION: result.server.location.value if result.server else None,
     }  # fmt: skip
     for key, value in tags.items():
         if value:
@@ -91,23 +84,23 @@ def health_line(
 ) -> str | None:
     """One ``agent_health`` point from a validated heartbeat."""
     site = site or {}
-    point = Point(HEALTH_MEASUREMENT).tag("agent", status.agent_id)
-    for key, value in (("province", site.get("province_code")), ("district", site.get("district_code")),
-                       ("district_name", site.get("district_name")), ("commune", site.get("commune_code")),
-                       ("commune_name", site.get("commune_name")), ("isp", site.get("isp"))):  # fmt: skip
+    point = Point(Measurement.HEALTH).tag(Tag.AGENT, status.agent_id)
+    for tag, value in ((Tag.PROVINCE, site.get("province_code")), (Tag.DISTRICT, site.get("district_code")),
+                       (Tag.DISTRICT_NAME, site.get("district_name")), (Tag.COMMUNE, site.get("commune_code")),
+                       (Tag.COMMUNE_NAME, site.get("commune_name")), (Tag.ISP, site.get("isp"))):  # fmt: skip
         if isinstance(value, str) and value:
-            point.tag(key, value)
+            point.tag(tag, value)
     point.field("online", 1 if status.state == "online" else 0)
     health = status.health
     if health is not None:
-        for key in ("cpu_pct", "memory_pct", "temperature_c", "disk_pct", "load1"):
+        for key in HEALTH_READINGS:
             if (value := getattr(health, key)) is not None:
                 point.field(key, float(value))
         if health.uptime_s is not None:
             point.field("uptime_s", int(health.uptime_s))
     if status.outbox is not None:
-        for key in ("depth", "dropped_age", "dropped_size"):
-            point.field(f"outbox_{key}", int(getattr(status.outbox, key)))
+        for field in OUTBOX_FIELDS:
+            point.field(field, int(getattr(status.outbox, field.removeprefix("outbox_"))))
     if runs is not None:
         point.field("runs_received", runs.received)
         if runs.expected is not None:
@@ -117,9 +110,9 @@ def health_line(
 
 def quarantine_line(reason: str, agent_id: str | None, at_ms: int | None = None) -> str | None:
     """One ``collector_quarantine`` point: a message kept instead of archived, by reason (fleet dashboard)."""
-    point = Point(QUARANTINE_MEASUREMENT).tag("reason", reason).field("count", 1)
+    point = Point(Measurement.QUARANTINE).tag(Tag.REASON, reason).field("count", 1)
     if agent_id:
-        point.tag("agent", agent_id)
+        point.tag(Tag.AGENT, agent_id)
     return _line(point.time(at_ms or int(time.time() * 1000), WritePrecision.MS))
 
 
@@ -196,7 +189,8 @@ class InfluxWriter:
         """Drop the ``speedtest`` points of a time range (before results filed elsewhere are rewritten:
         a point under new tags is a new series, it would not replace the old one)."""
         before = f" AND time < {until_ms}ms" if until_ms is not None else ""
-        data = await self.query(f'DELETE FROM "{SPEEDTEST_MEASUREMENT}" WHERE time >= {since_ms}ms{before}', "POST")
+        where = f"time >= {since_ms}ms{before}"
+        data = await self.query(f"DELETE FROM {Measurement.SPEEDTEST.quoted()} WHERE {where}", "POST")
         errors = [r["error"] for r in data.get("results", []) if "error" in r]
         if errors:
             raise InfluxUnavailable(f"InfluxDB would not delete the old points: {errors[0][:200]}")

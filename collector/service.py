@@ -22,7 +22,7 @@ from dokiem.collector.archive import Archive, Stored
 from dokiem.collector.config import CollectorConfig
 from dokiem.collector.influx import InfluxUnavailable, InfluxWriter, RunCount, health_line, quarantine_line, result_line
 from dokiem.collector.ingest import Message, receive
-from dokiem.collector.validate import Refusal, RefusalLog, parse_topic, validate_result, validate_status
+from dokiem.collector.validate import Reason, Refusal, RefusalLog, parse_topic, validate_result, validate_status
 from dokiem.contract import TOPIC_PREFIX, Result
 from dokiem.regions import Place, Regions, UnknownRegion
 from dokiem.settings import parse_listen
@@ -133,7 +133,7 @@ class Collector:
             self.keep(topic, agent, refusal, payload)
         except Exception as exc:
             log.exception("handling a message on %s failed; it is kept in the quarantine", topic[:200])
-            self.keep(topic, agent, Refusal("internal_error", f"{type(exc).__name__}: {exc}"), payload)
+            self.keep(topic, agent, Refusal(Reason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"), payload)
         return None
 
     def _archive(self, accepted: list[tuple[Result, Message]]) -> None:
@@ -150,7 +150,7 @@ class Collector:
                     new += self.archive.add([result], place=self.place)
                 except Exception as exc:
                     log.exception("archiving result %s failed; it is kept in the quarantine", result.result_id)
-                    self.keep(topic, result.agent_id, Refusal("internal_error", f"{type(exc).__name__}: {exc}"),
+                    self.keep(topic, result.agent_id, Refusal(Reason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"),
                               payload)  # fmt: skip
         if self.influx is not None and len(self._lines) < MAX_CACHED_LINES:
             self._lines.update((str(r.result_id), self._line(r) or "") for r in new)  # the first copy only
@@ -281,7 +281,7 @@ class Collector:
         try:
             return self._line(Result.from_json(row.payload))
         except ValueError as exc:
-            self.keep(f"archive/{row.result_id}", None, Refusal("schema", f"archived payload: {exc}"[:300]),
+            self.keep(f"archive/{row.result_id}", None, Refusal(Reason.SCHEMA, f"archived payload: {exc}"[:300]),
                       row.payload.encode())  # fmt: skip
             return None
 
@@ -292,7 +292,7 @@ class Collector:
             return
         payload = self.archive.payload_of(result_id) or ""
         agent = _text_in(payload, "agent_id")
-        refusal = Refusal("influx_refused", line[:300])
+        refusal = Refusal(Reason.INFLUX_REFUSED, line[:300])
         self.keep(f"{TOPIC_PREFIX}/{agent or '?'}/result", agent, refusal, payload.encode())
 
     # --- what it says about itself -----------------------------------------------------

@@ -12,35 +12,41 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from dokiem.collector.config import Limits
-from dokiem.contract import TOPIC_PREFIX, Flag, Result
+from dokiem.contract import TOPIC_PREFIX, Flag, Result, first_error
 from dokiem.regions import Place, Regions, UnknownRegion
 from dokiem.status import Status
 
 log = logging.getLogger(__name__)
 
-REASONS = (
-    "bad_topic",
-    "too_large",
-    "not_json",
-    "schema",
-    "topic_mismatch",
-    "in_future",
-    "too_old",
-    "out_of_bounds",
-    "unknown_region",
-    "internal_error",  # handling the message raised: a bug, kept so the message can be re-admitted after a fix
-    "influx_refused",  # InfluxDB refused the point (a 400): archived, kept out of InfluxDB
-)
+
+class Reason(StrEnum):
+    """Why a message was kept in the quarantine instead of archived."""
+
+    BAD_TOPIC = "bad_topic"
+    TOO_LARGE = "too_large"
+    NOT_JSON = "not_json"
+    SCHEMA = "schema"
+    TOPIC_MISMATCH = "topic_mismatch"
+    IN_FUTURE = "in_future"
+    TOO_OLD = "too_old"
+    OUT_OF_BOUNDS = "out_of_bounds"
+    UNKNOWN_REGION = "unknown_region"
+    INTERNAL_ERROR = "internal_error"  # handling the message raised: a bug, kept to be re-admitted after a fix
+    INFLUX_REFUSED = "influx_refused"  # InfluxDB refused the point (a 400): archived, kept out of InfluxDB
+
+
+REASONS = tuple(reason.value for reason in Reason)
 M = TypeVar("M", bound=BaseModel)
 
 
 class Refusal(Exception):
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: Reason, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
@@ -50,22 +56,21 @@ def parse_topic(topic: str) -> tuple[str, str]:
     """(agent id, kind) of ``dokiem/v1/{id}/{kind}``."""
     parts = topic.split("/")
     if len(parts) != 4 or "/".join(parts[:2]) != TOPIC_PREFIX or not parts[2] or parts[3] not in ("result", "status"):
-        raise Refusal("bad_topic", f"not a dokiem/v1 result or status topic: {topic[:200]!r}")
+        raise Refusal(Reason.BAD_TOPIC, f"not a dokiem/v1 result or status topic: {topic[:200]!r}")
     return parts[2], parts[3]
 
 
 def _parse(model: type[M], payload: bytes, limits: Limits) -> M:
     """One strict parse: pydantic tells bad JSON from a bad schema."""
     if len(payload) > limits.max_bytes:
-        raise Refusal("too_large", f"{len(payload)} bytes, over the {limits.max_bytes} limit")
+        raise Refusal(Reason.TOO_LARGE, f"{len(payload)} bytes, over the {limits.max_bytes} limit")
     try:
         return model.model_validate_json(payload, strict=True)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        if first["type"] == "json_invalid":
-            raise Refusal("not_json", first["msg"][:200]) from None
-        where = ".".join(str(p) for p in first["loc"])
-        raise Refusal("schema", f"{where}: {first['msg']}"[:300]) from None
+        first = first_error(exc)
+        if first.kind == "json_invalid":
+            raise Refusal(Reason.NOT_JSON, first.message[:200]) from None
+        raise Refusal(Reason.SCHEMA, f"{first.where}: {first.message}"[:300]) from None
 
 
 def validate_result(
@@ -73,7 +78,7 @@ def validate_result(
 ) -> Result:
     result = _parse(Result, payload, limits)
     if result.agent_id != topic_agent:
-        raise Refusal("topic_mismatch", f"payload agent_id {result.agent_id!r} on agent {topic_agent!r}'s topic")
+        raise Refusal(Reason.TOPIC_MISMATCH, f"payload agent_id {result.agent_id!r} on agent {topic_agent!r}'s topic")
     result = corrected_clock(result, limits)
     _check_time(result, limits, now or datetime.now(UTC))
     _check_bounds(result, limits)
@@ -87,7 +92,7 @@ def place_of(result: Result, regions: Regions) -> Place:
     try:
         return regions.place_site(result.site, result.started_at)
     except UnknownRegion as exc:
-        raise Refusal("unknown_region", str(exc)) from None
+        raise Refusal(Reason.UNKNOWN_REGION, str(exc)) from None
 
 
 def corrected_clock(result: Result, limits: Limits) -> Result:
@@ -101,7 +106,7 @@ def corrected_clock(result: Result, limits: Limits) -> Result:
     try:
         started, finished = result.started_at + shift, result.finished_at + shift
     except OverflowError:
-        raise Refusal("out_of_bounds", f"clock_offset_s {offset} puts the run outside the calendar") from None
+        raise Refusal(Reason.OUT_OF_BOUNDS, f"clock_offset_s {offset} puts the run outside the calendar") from None
     return result.model_copy(update={"started_at": started, "finished_at": finished, "flags": flags})
 
 
@@ -111,25 +116,25 @@ def validate_status(topic_agent: str, payload: bytes, limits: Limits) -> Status 
         return None
     status = _parse(Status, payload, limits)
     if status.agent_id != topic_agent:
-        raise Refusal("topic_mismatch", f"payload agent_id {status.agent_id!r} on agent {topic_agent!r}'s topic")
+        raise Refusal(Reason.TOPIC_MISMATCH, f"payload agent_id {status.agent_id!r} on agent {topic_agent!r}'s topic")
     return status
 
 
 def _check_time(result: Result, limits: Limits, now: datetime) -> None:
     if result.started_at > now + timedelta(seconds=limits.max_future_s):
-        raise Refusal("in_future", f"started_at {result.started_at.isoformat()} is ahead of the collector's clock")
+        raise Refusal(Reason.IN_FUTURE, f"started_at {result.started_at.isoformat()} is ahead of the collector's clock")
     if result.started_at < now - timedelta(days=limits.retention_days):
-        raise Refusal("too_old", f"started_at {result.started_at.isoformat()} is older than the retention")
+        raise Refusal(Reason.TOO_OLD, f"started_at {result.started_at.isoformat()} is older than the retention")
 
 
 def _check_bounds(result: Result, limits: Limits) -> None:
     speeds = [result.download_mbps, result.upload_mbps, *result.samples_down_mbps, *result.samples_up_mbps]
     for value in speeds:
         if value is not None and value > limits.max_mbps:
-            raise Refusal("out_of_bounds", f"{value} Mbit/s is over {limits.max_mbps}")
+            raise Refusal(Reason.OUT_OF_BOUNDS, f"{value} Mbit/s is over {limits.max_mbps}")
     for value in (result.latency_ms, result.jitter_ms, result.loaded_latency_ms, result.dns_ms):
         if value is not None and value > limits.max_ms:
-            raise Refusal("out_of_bounds", f"{value} ms is over {limits.max_ms}")
+            raise Refusal(Reason.OUT_OF_BOUNDS, f"{value} ms is over {limits.max_ms}")
 
 
 @dataclass

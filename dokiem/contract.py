@@ -11,6 +11,7 @@ floats finite. A message is refused whole rather than half-stored.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Literal, TypeVar
@@ -35,10 +36,6 @@ FIGURES = (
     "download_mbps", "upload_mbps", "latency_ms", "jitter_ms", "loss_pct", "loaded_latency_ms",
     "loaded_latency_down_ms", "loaded_latency_up_ms", "dns_ms",
 )  # fmt: skip
-# InfluxDB's measurements (ARCHITECTURE.md's schema): the collector writes them, the dashboards read them.
-SPEEDTEST_MEASUREMENT = "speedtest"
-HEALTH_MEASUREMENT = "agent_health"
-QUARANTINE_MEASUREMENT = "collector_quarantine"
 HEADLINE_FIGURES = FIGURES[:5]  # the five every report and table shows
 COUNTS = ("bytes_down", "bytes_up", "data_used_bytes")
 
@@ -101,6 +98,26 @@ class WireModel(BaseModel):
 _Document = TypeVar("_Document", bound=BaseModel)
 
 
+@dataclass(frozen=True)
+class FirstError:
+    """The first thing pydantic found wrong in a document, the one every door reports."""
+
+    loc: tuple[str | int, ...]  # keys and list indices down to the wrong value
+    kind: str  # pydantic's error type: "missing", "extra_forbidden", "json_invalid", …
+    message: str
+    input: object
+
+    @property
+    def where(self) -> str:
+        """``schedule.interval_minutes``, ``measure.servers.1.url``; empty for the document itself."""
+        return ".".join(str(part) for part in self.loc)
+
+
+def first_error(exc: ValidationError) -> FirstError:
+    error = exc.errors()[0]
+    return FirstError(tuple(error["loc"]), error["type"], error["msg"], error.get("input"))
+
+
 def parse_document(model: type[_Document], payload: bytes, limit: int, what: str) -> _Document:
     """``payload`` as ``model``, strictly (JSON ``"5"`` is not a number); ValueError naming the first
     wrong key, e.g. ``"schedule.interval_minutes: Input should be ..."``."""
@@ -109,14 +126,18 @@ def parse_document(model: type[_Document], payload: bytes, limit: int, what: str
     try:
         return model.model_validate_json(payload, strict=True)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(document)"
-        raise ValueError(f"{where}: {first['msg']}") from None
+        first = first_error(exc)
+        raise ValueError(f"{first.where or '(document)'}: {first.message}") from None
 
 
+# The kind of line measured: figures of different kinds are never pooled, and are shown in this order.
+# (A comment, not a docstring: the docstring would enter the wire schema.)
 class Access(StrEnum):
     FIXED = "fixed"
     MOBILE = "mobile"
+
+
+ACCESS_TYPES = tuple(access.value for access in Access)
 
 
 class Site(WireModel):
@@ -218,6 +239,28 @@ class DnsTiming(WireModel):
     name: Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_printable)]
     ms: Millis | None = None
     error: Message | None = None
+
+
+class ErrorCode(StrEnum):
+    """Why a run failed, as the agent says it (``error.code``). The wire takes any short code, so that a
+    collector reads the codes of agents newer than itself; an agent sends only these."""
+
+    DNS_FAILED = "dns_failed"
+    CONNECT_FAILED = "connect_failed"
+    CONNECT_TIMEOUT = "connect_timeout"
+    TLS_FAILED = "tls_failed"
+    SERVER_BUSY = "server_busy"
+    REDIRECT = "redirect"
+    HTTP_STATUS = "http_status"
+    NOT_A_SPEEDTEST_SERVER = "not_a_speedtest_server"
+    COMPRESSED = "compressed"
+    CLOSED_MID_STREAM = "closed_mid_stream"
+    PROTOCOL_ERROR = "protocol_error"
+    TIMEOUT = "timeout"
+    NO_DATA = "no_data"
+    OOKLA_UNREACHABLE = "ookla_unreachable"
+    INTERNAL_ERROR = "internal_error"
+    BUDGET_EXHAUSTED = "budget_exhausted"
 
 
 class ErrorInfo(WireModel):

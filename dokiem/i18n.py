@@ -617,35 +617,38 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "gf_outbox": ("Hàng đợi gửi", "Outbox"),
     "gf_temperature_trend": ("Nhiệt độ CPU", "CPU temperature"),
     "gf_outbox_trend": ("Kết quả chờ gửi (hàng đợi)", "Results waiting to be sent (outbox)"),
-    # Grafana alert rules ({{ $labels.x }} is Grafana's template: the series' tag)
-    "al_offline_title": ("Thiết bị đo mất kết nối quá 2 giờ", "Agent offline for more than 2 h"),
+    # Grafana alert rules: {agent}, {district}, {commune} are Grafana's templates of the series' tags;
+    # every number comes from the rule itself
+    "al_offline_title": ("Thiết bị đo mất kết nối quá {hours} giờ", "Agent offline for more than {hours} h"),
     "al_offline_summary": (
-        "Thiết bị đo {{ $labels.agent }} ({{ $labels.district_name }}) mất kết nối hơn 2 giờ: kiểm tra nguồn"
-        " điện và đường truyền tại điểm đặt.",
-        "Agent {{ $labels.agent }} ({{ $labels.district_name }}) has been offline for more than 2 h: check"
-        " its power and line on site.",
+        "Thiết bị đo {agent} ({district}) mất kết nối hơn {hours} giờ: kiểm tra nguồn điện và đường truyền tại"
+        " điểm đặt.",
+        "Agent {agent} ({district}) has been offline for more than {hours} h: check its power and line on site.",
     ),
-    "al_missed_title": ("Thiết bị đo bỏ lỡ trên 30% lượt đo trong 24 giờ", "Agent missed over 30% of its runs in 24 h"),
+    "al_missed_title": (
+        "Thiết bị đo bỏ lỡ trên {percent}% lượt đo trong {hours} giờ",
+        "Agent missed over {percent}% of its runs in {hours} h",
+    ),
     "al_missed_summary": (
-        "Thiết bị đo {{ $labels.agent }} bỏ lỡ trên 30% số lượt đo dự kiến trong 24 giờ qua: xem bảng"
+        "Thiết bị đo {agent} bỏ lỡ trên {percent}% số lượt đo dự kiến trong {hours} giờ qua: xem bảng"
         ' "Thiết bị đo" (lỗi, hàng đợi gửi, nhiệt độ).',
-        "Agent {{ $labels.agent }} missed over 30% of its expected runs in the last 24 h: see the fleet"
+        "Agent {agent} missed over {percent}% of its expected runs in the last {hours} h: see the fleet"
         " dashboard (errors, outbox, temperature).",
     ),
     "al_drop_title": (
-        "Tốc độ cố định của xã giảm quá 30% so với 4 tuần",
-        "Commune's fixed download down over 30% on its 4 weeks",
+        "Tốc độ cố định của xã giảm quá {percent}% so với {weeks} tuần",
+        "Commune's fixed download down over {percent}% on its {weeks} weeks",
     ),
     "al_drop_summary": (
-        "Trung vị tải xuống cố định 24 giờ qua của {{ $labels.commune_name }} thấp hơn 30% so với trung vị 4"
+        "Trung vị tải xuống cố định {hours} giờ qua của {commune} thấp hơn {percent}% so với trung vị {weeks}"
         " tuần của chính xã.",
-        "The last 24 h median fixed download of {{ $labels.commune_name }} is over 30% below its own 4-week median.",
+        "The last {hours} h median fixed download of {commune} is over {percent}% below its own {weeks}-week median.",
     ),
     "al_quarantine_title": ("Nhiều tin nhắn bị giữ lại", "Many messages quarantined"),
     "al_quarantine_summary": (
-        'Hơn 10 tin nhắn bị từ chối hoặc lỗi xử lý trong một giờ: xem "Tin nhắn bị giữ lại theo lý do" và'
+        'Hơn {count} tin nhắn bị từ chối hoặc lỗi xử lý trong một giờ: xem "Tin nhắn bị giữ lại theo lý do" và'
         " dokiem collector requeue sau khi sửa.",
-        'Over 10 messages refused or failed in an hour: see "Quarantined messages by reason" and run'
+        'Over {count} messages refused or failed in an hour: see "Quarantined messages by reason" and run'
         " dokiem collector requeue after the fix.",
     ),
     # dokiem regions

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dokiem.contract import first_error
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -207,16 +209,16 @@ def key_line(text: str, section: str, key: str) -> int | None:
 
 def explain(exc: ValidationError, path: Path | None, text: str, origin: dict[str, str]) -> ConfigError:
     """The first validation error, located in the file (or the environment)."""
-    error = exc.errors()[0]
-    loc = [str(part) for part in error["loc"]]
+    error = first_error(exc)
+    loc = [str(part) for part in error.loc]
     dotted = ".".join(loc[:2]) if loc else "(top level)"
-    problem = error["msg"]
-    if error["type"] == "missing":
+    problem = error.message
+    if error.kind == "missing":
         problem = "is required"
-    elif error["type"] == "extra_forbidden":
+    elif error.kind == "extra_forbidden":
         problem = "is not a known key (check its spelling and section)"
-    if "input" in error and error["type"] not in ("missing", "extra_forbidden") and _showable(loc, error["input"]):
-        problem += f" (got {error['input']!r})"
+    elif _showable(loc, error.input):
+        problem += f" (got {error.input!r})"
     shown = dotted + _inner(loc[2:])
     if dotted in origin:
         return ConfigError(f"environment variable {origin[dotted]} (key {shown})", problem)

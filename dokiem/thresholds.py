@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from dokiem.contract import Access
+from dokiem.contract import Access, first_error
 from dokiem.settings import ConfigError
 
 SHIPPED = Path(__file__).resolve().parent / "thresholds.toml"
@@ -81,10 +81,10 @@ def load_thresholds(path: Path | None = None) -> Thresholds:
     try:
         return Thresholds.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = error["loc"]
+        error = first_error(exc)
+        loc = error.loc
         if len(loc) >= 2 and loc[0] == "thresholds" and isinstance(loc[1], int):
             key = f"[[thresholds]] number {loc[1] + 1}" + (f", key {loc[2]}" if len(loc) > 2 else "")
         else:
-            key = "key " + (".".join(str(part) for part in loc) or "(top level)")
-        raise ConfigError(f"{path}, {key}", error["msg"]) from None
+            key = "key " + (error.where or "(top level)")
+        raise ConfigError(f"{path}, {key}", error.message) from None

@@ -25,18 +25,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dokiem.contract import HEALTH_MEASUREMENT, QUARANTINE_MEASUREMENT, SPEEDTEST_MEASUREMENT
 from dokiem.grafana.influxql import DATASOURCE_UID
 from dokiem.i18n import Translator
+from dokiem.series import Measurement
 
 FOLDER = "dokiem"
 EXPRESSIONS = "__expr__"  # Grafana's server-side expressions "datasource"
-OFFLINE_FOR = "2h"
+HOUR, DAY, WEEK = 3600, 86400, 7 * 86400
+OFFLINE_HOURS = 2
 MISSED_SHARE = 0.3
-DROP_RATIO = 0.7  # 30% below the 4-week median
+DROP_SHARE = 0.3  # below the commune's own median of the last BASELINE_WEEKS
+BASELINE_WEEKS = 4
 DROP_MIN_TESTS = 5
 QUARANTINED_PER_HOUR = 10
-HOUR, DAY = 3600, 86400
 TELEGRAM_TOKEN_FILE = "/run/secrets/alert_telegram_token"
 CHANNELS = {  # environment variable -> Grafana receiver type
     "DOKIEM_ALERT_EMAIL": "email",
@@ -62,9 +63,14 @@ class Rule:
     pending: str = "0s"
     no_data: str = "OK"
     labels: Mapping[str, str] = field(default_factory=lambda: {"severity": "warning"})
+    # the numbers the title and summary say, from the same constants the rule is built of
+    says: Mapping[str, float] = field(default_factory=dict)
 
 
-SPEED, HEALTH, QUARANTINE = (f'"{m}"' for m in (SPEEDTEST_MEASUREMENT, HEALTH_MEASUREMENT, QUARANTINE_MEASUREMENT))
+# Grafana's templates for the firing series' tags, as the messages name them
+LABELS = {"agent": "{{ $labels.agent }}", "district": "{{ $labels.district_name }}",
+          "commune": "{{ $labels.commune_name }}"}  # fmt: skip
+SPEED, HEALTH, QUARANTINE = (m.quoted() for m in (Measurement.SPEEDTEST, Measurement.HEALTH, Measurement.QUARANTINE))
 # a commune's fixed-line speed to domestic servers (an international figure is the world's link, not the line)
 FIXED_DOMESTIC = """"access" = 'fixed' AND "location" != 'international'"""
 FIXED_MEDIAN = f"""SELECT median("download_mbps") FROM {SPEED} WHERE $timeFilter AND {FIXED_DOMESTIC}
@@ -75,25 +81,26 @@ RULES = (
         "dokiem-agent-offline", "al_offline_title", "al_offline_summary",
         (Query("A", f'SELECT last("online") FROM {HEALTH} WHERE $timeFilter GROUP BY "agent", "district_name"',
                7 * DAY),),
-        "$A < 1", pending=OFFLINE_FOR,
+        "$A < 1", pending=f"{OFFLINE_HOURS}h", says={"hours": OFFLINE_HOURS},
     ),
     Rule(
         "dokiem-missed-runs", "al_missed_title", "al_missed_summary",
         (Query("A", f'SELECT spread("runs_expected") FROM {HEALTH} WHERE $timeFilter GROUP BY "agent"', DAY),
          Query("B", f'SELECT spread("runs_received") FROM {HEALTH} WHERE $timeFilter GROUP BY "agent"', DAY)),
-        f"$A > 0 && 1 - $B / $A > {MISSED_SHARE}",
+        f"$A > 0 && 1 - $B / $A > {MISSED_SHARE}", says={"percent": MISSED_SHARE * 100, "hours": DAY // HOUR},
     ),
     Rule(
         "dokiem-commune-drop", "al_drop_title", "al_drop_summary",
-        (Query("A", FIXED_MEDIAN, DAY), Query("B", FIXED_MEDIAN, 28 * DAY),
+        (Query("A", FIXED_MEDIAN, DAY), Query("B", FIXED_MEDIAN, BASELINE_WEEKS * WEEK),
          Query("C", f"""SELECT count("download_mbps") FROM {SPEED} WHERE $timeFilter AND {FIXED_DOMESTIC}
                GROUP BY "commune", "commune_name" """, DAY)),
-        f"$C >= {DROP_MIN_TESTS} && $A / $B < {DROP_RATIO}",
+        f"$C >= {DROP_MIN_TESTS} && $A / $B < {1 - DROP_SHARE:g}",
+        says={"percent": DROP_SHARE * 100, "weeks": BASELINE_WEEKS, "hours": DAY // HOUR},
     ),
     Rule(
         "dokiem-quarantine", "al_quarantine_title", "al_quarantine_summary",
         (Query("A", f'SELECT sum("count") FROM {QUARANTINE} WHERE $timeFilter', HOUR),),
-        f"$A > {QUARANTINED_PER_HOUR}",
+        f"$A > {QUARANTINED_PER_HOUR}", says={"count": QUARANTINED_PER_HOUR},
     ),
 )  # fmt: skip
 
@@ -123,10 +130,11 @@ def rule_json(rule: Rule, tr: Translator) -> dict[str, Any]:
     data.append(_expression("M", type="math", expression=math))
     data.append(_expression("T", type="threshold", expression="M",
                             conditions=[{"evaluator": {"type": "gt", "params": [0]}}]))  # fmt: skip
+    said = {name: tr.number(value, 0) for name, value in rule.says.items()} | LABELS
     return {
-        "uid": rule.uid, "title": tr(rule.title_key), "condition": "T", "data": data, "for": rule.pending,
+        "uid": rule.uid, "title": tr(rule.title_key, **said), "condition": "T", "data": data, "for": rule.pending,
         "noDataState": rule.no_data, "execErrState": "Error", "labels": dict(rule.labels),
-        "annotations": {"summary": tr(rule.summary_key)}, "isPaused": False,
+        "annotations": {"summary": tr(rule.summary_key, **said)}, "isPaused": False,
     }  # fmt: skip
 
 

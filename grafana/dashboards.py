@@ -22,18 +22,17 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
-from dokiem.contract import HEALTH_MEASUREMENT, QUARANTINE_MEASUREMENT, SPEEDTEST_MEASUREMENT
+from dokiem.contract import ACCESS_TYPES
 from dokiem.grafana.influxql import DATASOURCE, InfluxQL
 from dokiem.i18n import Translator
+from dokiem.series import Measurement
 from dokiem.thresholds import Threshold, Thresholds
 
 GAZETTEER = "public/gazetteer/dokiem-districts.json"
 COMMUNE_SHAPES = "public/maps/dokiem-communes.geojson"  # the simplified boundaries, feature id = commune code
 PEAK_HOURS = "19|20|21|22"  # 19:00–23:00 local time
 MBPS, MS = "Mbits", "ms"
-SPEED = f'"{SPEEDTEST_MEASUREMENT}"'
-HEALTH = f'"{HEALTH_MEASUREMENT}"'
-QUARANTINE = f'"{QUARANTINE_MEASUREMENT}"'
+SPEED, HEALTH, QUARANTINE = (m.quoted() for m in (Measurement.SPEEDTEST, Measurement.HEALTH, Measurement.QUARANTINE))
 ISP = '"isp" =~ /^$isp$/'
 ACCESS = '"access" =~ /^$access$/'
 IPV = '"ip_version" =~ /^$ip_version$/'  # a point measured before the tag existed has "": All still matches
@@ -42,7 +41,6 @@ INTERNATIONAL = "\"location\" = 'international'"
 DISTRICT = '"district_name" =~ /^$district$/'
 COMMUNE = '"commune_name" =~ /^$commune$/'
 MAP_ACCESS = "\"access\" = '$map_access'"
-ACCESS_TYPES = ("fixed", "mobile")
 
 
 def where(*conditions: str) -> str:
@@ -256,7 +254,7 @@ def _access_names(tr: Translator, with_isp: bool) -> list[model.DataTransformerC
             if with_isp
             else {"regex": f"^{access}$", "renamePattern": tr(f"access_{access}")},
         )
-        for access in ("fixed", "mobile")
+        for access in ACCESS_TYPES
     ]
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dokiem.contract import ACCESS_TYPES
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
-from dokiem.reports.quarterly import ACCESS_ORDER, GroupStats, QuarterlyFigures
+from dokiem.reports.quarterly import GroupStats, QuarterlyFigures
 from dokiem.reports.tables import Column, Table, Value, format_value, isp_name
-
-ACCESS_TYPES = ACCESS_ORDER
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dokiem.contract import first_error
 from dokiem.settings import ConfigError
 
 
@@ -51,6 +52,5 @@ def load_letterhead(path: Path | None) -> Letterhead:
     try:
         return Letterhead.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        raise ConfigError(f"{path}, key {key}", error["msg"]) from None
+        error = first_error(exc)
+        raise ConfigError(f"{path}, key {error.where or '(top level)'}", error.message) from None

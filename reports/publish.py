@@ -14,12 +14,12 @@ from typing import Any
 
 from dokiem import __version__
 from dokiem.collector.archive import REPORT_COLUMNS
-from dokiem.contract import LOCAL_TIME
+from dokiem.contract import ACCESS_TYPES, LOCAL_TIME
 from dokiem.i18n import Translator
 from dokiem.regions import Province, Regions
 from dokiem.reports.disclosure import publishable
 from dokiem.reports.opendata import Licence, hour_of, write_dictionary, write_level, write_licence, write_records
-from dokiem.reports.quarterly import ACCESS_ORDER, INVALIDATING, GroupStats, QuarterlyFigures, split_isp_key
+from dokiem.reports.quarterly import INVALIDATING, GroupStats, QuarterlyFigures, split_isp_key
 from dokiem.reports.site import Page, commune_page, index_page
 from dokiem.thresholds import ReportRules
 
@@ -58,7 +58,7 @@ def _figures_of(group: GroupStats, rules: ReportRules) -> dict[str, Any]:
 def level_rows(figures: QuarterlyFigures, province: Province) -> dict[str, list[dict[str, Any]]]:
     """Every group of each level, in code order, fixed before mobile: figures only where publishable."""
     rules = figures.rules.report
-    order = {a: n for n, a in enumerate(ACCESS_ORDER)}
+    order = {a: n for n, a in enumerate(ACCESS_TYPES)}
     rows: dict[str, list[dict[str, Any]]] = {level: [] for level in LEVELS}
     for group in sorted(figures.groups.get("commune", []), key=lambda g: (g.key, order.get(g.access or "", 9))):
         unit = province.communes.get(group.key) or province.old_communes.get(group.key)

@@ -23,13 +23,12 @@ import numpy as np
 import numpy.typing as npt
 
 from dokiem.collector.archive import REPORT_COLUMNS
-from dokiem.contract import LOCAL_TIME, Flag
+from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, Flag
 from dokiem.thresholds import Threshold, Thresholds
 
 WEEK_MS = 7 * 86_400_000
 BREAKDOWNS = ("province", "district", "commune", "isp", "access")
 PER_ACCESS = ("province", "district", "commune")  # grouped by (code, access type)
-ACCESS_ORDER = ("fixed", "mobile")
 # the frame's column -> the archive's (REPORT_COLUMNS), so rows are read by name, never by position
 _TEXT_COLUMNS = {"agent": "agent_id", "province": "province_code", "district": "district_code",
                  "commune": "commune_code", "isp": "isp", "access": "access", "flags": "flags"}  # fmt: skip
@@ -376,7 +375,7 @@ def _access_of(breakdown: str, key: str) -> str | None:
 
 def access_rank(access: str | None) -> int:
     """Fixed first, then mobile, then a group whose sites gave none."""
-    return ACCESS_ORDER.index(access) if access in ACCESS_ORDER else len(ACCESS_ORDER)
+    return ACCESS_TYPES.index(access) if access in ACCESS_TYPES else len(ACCESS_TYPES)
 
 
 def isp_trend(frame: Frame, since: datetime) -> dict[str, list[tuple[datetime, float]]]:

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from dokiem.contract import ACCESS_TYPES
 from dokiem.i18n import Translator
 from dokiem.regions import Province
 from dokiem.reports.disclosure import publishable, threshold_counts
 from dokiem.reports.opendata import Licence
-from dokiem.reports.quarterly import ACCESS_ORDER, QuarterlyFigures
+from dokiem.reports.quarterly import QuarterlyFigures
 from dokiem.reports.shading import CLASS_COLORS, NO_DATA, THIN, class_labels, fixed_edges, shade
 from dokiem.reports.svgmap import Area, commune_svg
 from dokiem.reports.tables import format_value
@@ -137,7 +138,7 @@ def index_page(page: Page) -> str:
                  number=figures.quarter.number, year=figures.quarter.year)  # fmt: skip
     parts = [f"<p>{escape(tr('pub_intro', quarter=quarter, province=page.province.name))}</p>"]
     summary = []
-    for access in ACCESS_ORDER:
+    for access in ACCESS_TYPES:
         group = figures.province(access)
         if group is not None and group.download.median is not None:
             summary.append(tr("pub_province_median", access=tr(f"access_{access}"),
@@ -154,7 +155,7 @@ def index_page(page: Page) -> str:
     names = {code: row["name"] for (code, _), row in districts.items()}
     district_rows = [
         [escape(names[code]), *(_figure_or_thin(districts.get((code, a)), "download_median_mbps", tr)
-                                for a in ACCESS_ORDER),
+                                for a in ACCESS_TYPES),
          escape(_mbps(districts.get((code, "fixed"), {}).get("download_median_change_mbps"), tr))]
         for code in sorted(names)
     ]  # fmt: skip
@@ -173,7 +174,7 @@ def index_page(page: Page) -> str:
     commune_names = {code: row["name"] for (code, _), row in communes.items()}
     commune_rows = [
         [f'<a href="communes/{escape(code)}.html">{escape(name)}</a>',
-         *(_figure_or_thin(communes.get((code, a)), "download_median_mbps", tr) for a in ACCESS_ORDER)]
+         *(_figure_or_thin(communes.get((code, a)), "download_median_mbps", tr) for a in ACCESS_TYPES)]
         for code, name in sorted(commune_names.items(), key=lambda item: item[1])
     ]  # fmt: skip
     parts.append(f'<h2 id="communes">{escape(tr("pub_communes"))}</h2><p>{escape(tr("pub_not_ranked"))}</p>')
@@ -196,7 +197,7 @@ def commune_page(page: Page, code: str) -> str:
         page.province.districts[d].name for d in rows[0]["district"].split(", ") if d in page.province.districts
     ]
     parts = [f"<p>{escape(tr('pub_former_district', districts=', '.join(districts) or '–'))}</p>"]
-    for row in sorted(rows, key=lambda r: ACCESS_ORDER.index(r["access"]) if r["access"] in ACCESS_ORDER else 9):
+    for row in sorted(rows, key=lambda r: ACCESS_TYPES.index(r["access"]) if r["access"] in ACCESS_TYPES else 9):
         parts.append(
             f"<h2>{escape(tr('access_' + str(row['access'])) if row['access'] else tr('access_unknown'))}</h2>"
         )

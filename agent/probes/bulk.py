@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dokiem.agent.probes.tcpinfo import kernel_counters
 from dokiem.agent.probes.wire import Address, Head, HttpFailure, ResponseParser, connect_failure, request_head
 from dokiem.agent.servers import Endpoint
+from dokiem.contract import ErrorCode
 
 BLOCK = 1 << 20
 
@@ -118,7 +119,7 @@ class BulkStream(threading.Thread):
                 self.failure = failure
         except (OSError, ValueError) as exc:
             if not self._halt.is_set():
-                self.failure = HttpFailure("closed_mid_stream", f"the {self.direction} stream broke: {exc}")
+                self.failure = HttpFailure(ErrorCode.CLOSED_MID_STREAM, f"the {self.direction} stream broke: {exc}")
 
     def _connect(self) -> socket.socket:
         family, sockaddr = self.address
@@ -193,7 +194,7 @@ class BulkStream(threading.Thread):
         parser = ResponseParser()
         self._read_response(sock, parser, bulk=True)
         if parser.body_bytes == 0:
-            raise HttpFailure("no_data", "the download endpoint returned an empty body")
+            raise HttpFailure(ErrorCode.NO_DATA, "the download endpoint returned an empty body")
         return parser
 
     def _upload_one(self, sock: socket.socket, size: int) -> ResponseParser:

@@ -20,7 +20,7 @@ from dokiem.agent.probes.bulk import BulkStream
 from dokiem.agent.probes.figures import edge_error, goodput_mbps, interval_rates, jitter
 from dokiem.agent.probes.wire import Address, Head, HttpConnection, HttpFailure, open_connection, resolve
 from dokiem.agent.servers import Server
-from dokiem.contract import ServerKind
+from dokiem.contract import ErrorCode, ServerKind
 
 METHOD_NAME = "dokiem-http"
 METHOD_VERSION = "1"
@@ -110,15 +110,15 @@ def check_status(head: Head, what: str) -> None:
     if head.status == 503:
         retry = _retry_after(head.header("retry-after"))
         raise HttpFailure(
-            "server_busy",
+            ErrorCode.SERVER_BUSY,
             f"the server is busy (503) on {what}" + (f"; retry after {retry:.0f} s" if retry else ""),
             retry_after=retry,
         )
     if 300 <= head.status < 400:
         location = head.header("location") or "(no Location header)"
-        raise HttpFailure("redirect", f"the server redirects {what} to {location}; use that URL instead")
+        raise HttpFailure(ErrorCode.REDIRECT, f"the server redirects {what} to {location}; use that URL instead")
     if head.status != 200:
-        raise HttpFailure("http_status", f"the server answered {head.status} {head.reason} on {what}")
+        raise HttpFailure(ErrorCode.HTTP_STATUS, f"the server answered {head.status} {head.reason} on {what}")
 
 
 def check_upload_response(head: Head) -> None:
@@ -130,11 +130,11 @@ def check_download_response(head: Head) -> None:
     ctype = head.header("content-type").lower()
     if "html" in ctype or "json" in ctype:
         raise HttpFailure(
-            "not_a_speedtest_server",
+            ErrorCode.NOT_A_SPEEDTEST_SERVER,
             f"the download endpoint returned {ctype}, not test data: is this a LibreSpeed/i-Speed server?",
         )
     if head.header("content-encoding").lower() not in ("", "identity"):
-        raise HttpFailure("compressed", "the server compressed the test data; the figure would be false")
+        raise HttpFailure(ErrorCode.COMPRESSED, "the server compressed the test data; the figure would be false")
 
 
 def _retry_after(value: str) -> float | None:
@@ -177,7 +177,9 @@ async def measure_latency(server: Server, settings: SpeedSettings) -> LatencyRes
                 rtts.append(await timed_get(conn, ping_target(server)))
     except TimeoutError as exc:
         if not rtts:
-            raise HttpFailure("timeout", f"no answer to ping requests in {settings.latency_timeout_s:.0f} s") from exc
+            raise HttpFailure(
+                ErrorCode.TIMEOUT, f"no answer to ping requests in {settings.latency_timeout_s:.0f} s"
+            ) from exc
     finally:
         conn.close()
     return LatencyResult(rtts, reconnected, offset, family)
@@ -227,7 +229,7 @@ class SpeedPhase:
                 result = await self._run()
         except TimeoutError as exc:
             raise HttpFailure(
-                "timeout", f"the {self.direction} test did not finish in {self.settings.phase_budget_s:.0f} s"
+                ErrorCode.TIMEOUT, f"the {self.direction} test did not finish in {self.settings.phase_budget_s:.0f} s"
             ) from exc
         finally:
             self._stop.set()
@@ -256,7 +258,7 @@ class SpeedPhase:
         t_end, b_end = points[-1]
         t0, b0 = points[0]
         if b_end - b0 <= 0:
-            raise HttpFailure("no_data", f"no data moved during the {self.direction} test")
+            raise HttpFailure(ErrorCode.NO_DATA, f"no data moved during the {self.direction} test")
         return PhaseResult(
             direction=self.direction,
             mbps=goodput_mbps(b_end - b0, t_end - t0),

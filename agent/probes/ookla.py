@@ -7,6 +7,7 @@ import asyncio
 
 from dokiem.agent.probes.wire import HttpFailure
 from dokiem.agent.servers import Server, ookla_server
+from dokiem.contract import ErrorCode
 
 
 def _best_server_blocking(timeout_s: float, server_id: int | None) -> Server:
@@ -17,7 +18,7 @@ def _best_server_blocking(timeout_s: float, server_id: int | None) -> Server:
         client.get_servers([server_id] if server_id else None)
         best = client.get_best_server()
     except speedtest.SpeedtestException as exc:
-        raise HttpFailure("ookla_unreachable", f"Ookla's server list could not be fetched: {exc}") from exc
+        raise HttpFailure(ErrorCode.OOKLA_UNREACHABLE, f"Ookla's server list could not be fetched: {exc}") from exc
     name = f"{best.get('sponsor', '?')} ({best.get('name', '?')})"
     return ookla_server(str(best["url"]), name=name)
 

@@ -26,6 +26,7 @@ import h11
 
 from dokiem import __version__
 from dokiem.agent.servers import Endpoint
+from dokiem.contract import ErrorCode
 
 USER_AGENT = f"dokiem/{__version__}"
 MAX_HEAD = 64 << 10
@@ -35,7 +36,7 @@ KEEP_BODY_LIMIT = 64 << 10
 class HttpFailure(Exception):
     """A failure with a short code (the Result's ``error.code``) and a readable message."""
 
-    def __init__(self, code: str, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, code: ErrorCode, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -109,7 +110,7 @@ class ResponseParser:
         message = f"the server closed the connection {where}"
         if exc is not None:
             message = f"the connection was lost {where}: {exc}"
-        self._fail("closed_mid_stream", message)
+        self._fail(ErrorCode.CLOSED_MID_STREAM, message)
 
     def _take(self, data: memoryview) -> None:
         self.body_bytes += len(data)
@@ -119,7 +120,7 @@ class ResponseParser:
     def _finish(self) -> None:
         self._state = "done"
 
-    def _fail(self, code: str, message: str) -> None:
+    def _fail(self, code: ErrorCode, message: str) -> None:
         self._state = "done"
         self.reusable = False
         if self.error is None:
@@ -131,12 +132,12 @@ class ResponseParser:
         end = self._headbuf.find(b"\r\n\r\n", start)
         if end < 0:
             if len(self._headbuf) > MAX_HEAD:
-                self._fail("protocol_error", "the response head is larger than 64 KiB")
+                self._fail(ErrorCode.PROTOCOL_ERROR, "the response head is larger than 64 KiB")
             return data[len(data) :]
         consumed = end + 4 - (len(self._headbuf) - len(data))
         head = parse_head(bytes(self._headbuf[:end]))
         if head is None:
-            self._fail("protocol_error", "the server did not answer with HTTP/1.x")
+            self._fail(ErrorCode.PROTOCOL_ERROR, "the server did not answer with HTTP/1.x")
             return data[len(data) :]
         self.head = head
         self._start_body(head)
@@ -151,7 +152,7 @@ class ResponseParser:
             try:
                 self._remaining = int(head.header("content-length"))
             except ValueError:
-                self._fail("protocol_error", "the server sent an invalid Content-Length")
+                self._fail(ErrorCode.PROTOCOL_ERROR, "the server sent an invalid Content-Length")
                 return
             self._state = "length"
             if self._remaining == 0 or head.status in (204, 304):
@@ -179,7 +180,7 @@ class ResponseParser:
         end = self._linebuf.find(b"\r\n", start)
         if end < 0:
             if len(self._linebuf) > 4096:
-                self._fail("protocol_error", "a chunk-size line is longer than 4 KiB")
+                self._fail(ErrorCode.PROTOCOL_ERROR, "a chunk-size line is longer than 4 KiB")
             return data[min(len(data), 4096) :]
         consumed = end + 2 - (len(self._linebuf) - min(len(data), 4096))
         line = bytes(self._linebuf[:end])
@@ -191,12 +192,12 @@ class ResponseParser:
         if self._state == "chunk_crlf":
             self._state = "chunk_size" if line == b"" else "done"
             if line != b"":
-                self._fail("protocol_error", "a chunk was not followed by CRLF")
+                self._fail(ErrorCode.PROTOCOL_ERROR, "a chunk was not followed by CRLF")
         elif self._state == "chunk_size":
             try:
                 size = int(line.split(b";", 1)[0].strip(), 16)
             except ValueError:
-                self._fail("protocol_error", "the server sent an invalid chunk size")
+                self._fail(ErrorCode.PROTOCOL_ERROR, "the server sent an invalid chunk size")
                 return
             if size == 0:
                 self._state = "trailers"
@@ -249,11 +250,11 @@ async def _lookup(endpoint: Endpoint, timeout: float, family: int) -> list[Any]:
         async with asyncio.timeout(timeout):
             infos = await loop.getaddrinfo(endpoint.host, endpoint.port, family=family, type=socket.SOCK_STREAM)
     except TimeoutError as exc:
-        raise HttpFailure("dns_failed", f"resolving {endpoint.host} took over {timeout:.0f} s") from exc
+        raise HttpFailure(ErrorCode.DNS_FAILED, f"resolving {endpoint.host} took over {timeout:.0f} s") from exc
     except socket.gaierror as exc:
-        raise HttpFailure("dns_failed", f"cannot resolve {endpoint.host}{wanted}: {exc.strerror}") from exc
+        raise HttpFailure(ErrorCode.DNS_FAILED, f"cannot resolve {endpoint.host}{wanted}: {exc.strerror}") from exc
     if not infos:
-        raise HttpFailure("dns_failed", f"{endpoint.host} has no address{wanted}")
+        raise HttpFailure(ErrorCode.DNS_FAILED, f"{endpoint.host} has no address{wanted}")
     return list(infos)
 
 
@@ -261,11 +262,11 @@ def connect_failure(endpoint: Endpoint, exc: BaseException, timeout: float) -> H
     """The failure to report for an exception raised while connecting."""
     if isinstance(exc, TimeoutError | socket.timeout):
         where = f"{endpoint.host}:{endpoint.port}"
-        return HttpFailure("connect_timeout", f"no TCP connection to {where} in {timeout:.0f} s")
+        return HttpFailure(ErrorCode.CONNECT_TIMEOUT, f"no TCP connection to {where} in {timeout:.0f} s")
     if isinstance(exc, ssl.SSLError):
-        return HttpFailure("tls_failed", f"TLS with {endpoint.host} failed: {exc.reason}")
+        return HttpFailure(ErrorCode.TLS_FAILED, f"TLS with {endpoint.host} failed: {exc.reason}")
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return HttpFailure("connect_failed", f"cannot connect to {endpoint.host}:{endpoint.port}: {reason}")
+    return HttpFailure(ErrorCode.CONNECT_FAILED, f"cannot connect to {endpoint.host}:{endpoint.port}: {reason}")
 
 
 def request_head(endpoint: Endpoint, method: str, target: str, body_size: int | None = None) -> bytes:
@@ -334,7 +335,7 @@ class HttpConnection:
         if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
             self._h11.start_next_cycle()
         if self.closed or self._h11.our_state is not h11.IDLE:
-            raise HttpFailure("closed_mid_stream", "the connection is already closed")
+            raise HttpFailure(ErrorCode.CLOSED_MID_STREAM, "the connection is already closed")
         headers = [("Host", self.endpoint.host_header), ("User-Agent", USER_AGENT), ("Accept-Encoding", "identity"),
                    ("Cache-Control", "no-cache, no-store")]  # fmt: skip
         self._writer.write(self._h11.send(h11.Request(method=method, target=target, headers=headers)) or b"")
@@ -363,12 +364,14 @@ class HttpConnection:
                 raise HttpFailure(*_protocol_failure(exc)) from None
             if event is not h11.NEED_DATA:
                 if isinstance(event, h11.ConnectionClosed):
-                    raise HttpFailure("closed_mid_stream", "the server closed the connection before the response")
+                    raise HttpFailure(
+                        ErrorCode.CLOSED_MID_STREAM, "the server closed the connection before the response"
+                    )
                 return event
             try:
                 data = await self._reader.read(64 << 10)
             except OSError as exc:
-                raise HttpFailure("closed_mid_stream", f"the connection was lost: {exc}") from exc
+                raise HttpFailure(ErrorCode.CLOSED_MID_STREAM, f"the connection was lost: {exc}") from exc
             self._h11.receive_data(data)  # b"" is the server's close; h11 says if that was too early
 
     def close(self) -> None:
@@ -385,8 +388,9 @@ def _head_of(response: h11.Response) -> Head:
     return head
 
 
-def _protocol_failure(exc: h11.RemoteProtocolError) -> tuple[str, str]:
+def _protocol_failure(exc: h11.RemoteProtocolError) -> tuple[ErrorCode, str]:
     message = str(exc)
     if "incomplete" in message.lower() or "peer closed" in message.lower():
-        return "closed_mid_stream", f"the server closed the connection in the middle of the response ({message})"
-    return "protocol_error", f"the server's answer is not valid HTTP/1.1: {message}"
+        return (ErrorCode.CLOSED_MID_STREAM,
+                f"the server closed the connection in the middle of the response ({message})")  # fmt: skip
+    return ErrorCode.PROTOCOL_ERROR, f"the server's answer is not valid HTTP/1.1: {message}"

@@ -1,0 +1,59 @@
+"""InfluxDB's schema as dokiem writes it (ARCHITECTURE.md): each measurement, its tag keys and its fields.
+
+The collector's writer writes exactly these; the dashboards and the alert rules read them (a test
+holds every query of theirs to this schema, and the writer's points too).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from dokiem.contract import COUNTS, FIGURES
+
+
+class Measurement(StrEnum):
+    SPEEDTEST = "speedtest"  # one point per Result
+    HEALTH = "agent_health"  # one point per heartbeat
+    QUARANTINE = "collector_quarantine"  # one point per message kept instead of archived
+
+    def quoted(self) -> str:
+        """As InfluxQL names it after FROM."""
+        return f'"{self.value}"'
+
+
+class Tag(StrEnum):
+    """Every tag key dokiem writes; ``TAGS`` says which measurement carries which."""
+
+    PROVINCE = "province"
+    DISTRICT = "district"  # the former district (the plans still count by them)
+    DISTRICT_NAME = "district_name"
+    COMMUNE = "commune"  # the 2025 commune
+    COMMUNE_NAME = "commune_name"
+    COMMUNE_DECLARED = "commune_declared"  # the pre-reform code the site gave, where one was mapped
+    ISP = "isp"
+    ACCESS = "access"
+    AGENT = "agent"
+    SERVER = "server"
+    HOUR = "hour"  # the run's local hour, for the hour-of-day panels
+    ERROR = "error"  # a failed run's error code
+    IP_VERSION = "ip_version"
+    LOCATION = "location"  # domestic | international test server
+    REASON = "reason"  # why a message was quarantined
+
+
+_PLACE = (Tag.PROVINCE, Tag.DISTRICT, Tag.DISTRICT_NAME, Tag.COMMUNE, Tag.COMMUNE_NAME)
+TAGS: dict[Measurement, tuple[Tag, ...]] = {
+    Measurement.SPEEDTEST: (*_PLACE, Tag.COMMUNE_DECLARED, Tag.ISP, Tag.ACCESS, Tag.AGENT, Tag.SERVER, Tag.HOUR,
+                            Tag.ERROR, Tag.IP_VERSION, Tag.LOCATION),
+    Measurement.HEALTH: (Tag.AGENT, *_PLACE, Tag.ISP),
+    Measurement.QUARANTINE: (Tag.REASON, Tag.AGENT),
+}  # fmt: skip
+
+HEALTH_READINGS = ("cpu_pct", "memory_pct", "temperature_c", "disk_pct", "load1")  # floats from Status.health
+OUTBOX_FIELDS = ("outbox_depth", "outbox_dropped_age", "outbox_dropped_size")
+RUN_FIELDS = ("runs_received", "runs_expected", "runs_missed")
+FIELDS: dict[Measurement, tuple[str, ...]] = {
+    Measurement.SPEEDTEST: (*FIGURES, *COUNTS, "failed", "plan_down_mbps", "streams_down"),
+    Measurement.HEALTH: ("online", *HEALTH_READINGS, "uptime_s", *OUTBOX_FIELDS, *RUN_FIELDS),
+    Measurement.QUARANTINE: ("count",),
+}
