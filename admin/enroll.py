@@ -131,7 +131,7 @@ def enroll(
     password = new_password()
     passwd.set(agent_id, password)
     if archive is not None:
-        archive.register_agent(agent_id, site.model_dump_json(exclude_none=True))
+        archive.registry.register(agent_id, site.model_dump_json(exclude_none=True))
     return Enrolment(agent_id, password, site, agent_config(agent_id, password, site, broker_url, ca_path, servers))
 
 
@@ -149,7 +149,7 @@ def revoke(agent_id: str, passwd: PasswordFile, archive: Archive | None) -> bool
     """Remove the agent's credentials (and its registry entry; its results stay). False if unknown."""
     removed = passwd.remove(agent_id)
     if archive is not None:
-        removed = archive.unregister_agent(agent_id) or removed
+        removed = archive.registry.unregister(agent_id) or removed
     return removed
 
 

@@ -129,7 +129,7 @@ async def latency(collector: Collector, broker: Broker, seconds: float, folder: 
     flush = collector.flush_influx
 
     async def timed_flush() -> bool:
-        pending = [row.result_id for row in collector.archive.pending(collector.config.influx.batch_size)]
+        pending = [row.result_id for row in collector.archive.results.pending(collector.config.influx.batch_size)]
         more = await flush()
         now = time.time()
         written.update((rid, now) for rid in pending)

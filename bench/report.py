@@ -43,7 +43,7 @@ from dokiem.collector.archive import Archive
 from dokiem.reports.quarterly import Quarter
 q = Quarter.parse("2026Q3")
 archive = Archive.from_url("sqlite:///" + sys.argv[2])
-n = sum(1 for _ in archive.report_rows(q.start, q.end))
+n = sum(1 for _ in archive.results.report_rows(q.start, q.end))
 print(n)
 """
 
@@ -62,10 +62,10 @@ def build_archive(path: Path, count: int, per_district: int) -> None:
         for i, result in enumerate(synthetic_results(agents, quarter.start, quarter.end, n, seed=seed), start=1):
             batch.append(result)
             if len(batch) == 20_000:
-                archive.add(batch)
+                archive.results.add(batch)
                 batch = []
                 print(f"\r  building the archive: {quarter} {i:,}/{n:,}", end="", file=sys.stderr, flush=True)
-    archive.add(batch)
+    archive.results.add(batch)
     archive.close()
     for suffix in ("-wal", "-shm"):
         Path(f"{tmp}{suffix}").unlink(missing_ok=True)

@@ -53,7 +53,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def agents(request: web.Request) -> web.Response:
-    return web.json_response(_collector(request).archive.agents())
+    return web.json_response(_collector(request).archive.registry.agents())
 
 
 def _when(request: web.Request, name: str) -> datetime | None:
@@ -70,7 +70,7 @@ def _when(request: web.Request, name: str) -> datetime | None:
 
 
 async def results(request: web.Request) -> web.Response:
-    rows = _collector(request).archive.query(
+    rows = _collector(request).archive.results.query(
         district=request.query.get("district") or None, since=_when(request, "since"), until=_when(request, "until")
     )
     if request.query.get("format", "json") == "csv":
@@ -99,7 +99,9 @@ async def quarantine(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="limit must be a whole number\n") from None
     if not 1 <= limit <= 100_000:
         raise web.HTTPBadRequest(text="limit must be between 1 and 100000\n")
-    kept = _collector(request).archive.quarantined(request.query.get("reason") or None, _when(request, "since"), limit)
+    kept = _collector(request).archive.quarantine.listed(
+        request.query.get("reason") or None, _when(request, "since"), limit
+    )
     return web.json_response([item.as_json() for item in kept])
 
 

@@ -60,9 +60,9 @@ def collector_reindex(tr: Translator, config_path: Path | None, since: datetime,
         from dokiem.collector.influx import InfluxWriter
 
         collector = Collector(config)
-        moved = collector.archive.replace(collector.place, since, until)
+        moved = collector.archive.results.refile(collector.place, since, until)
         click.echo(tr("refiled", count=moved), err=True)
-        queued = collector.archive.mark_for_reindex(since, until)
+        queued = collector.archive.results.mark_for_reindex(since, until)
         async with aiohttp.ClientSession() as session:
             collector.influx = InfluxWriter(config.influx, session)
             await collector.influx.ensure_database()
@@ -71,9 +71,9 @@ def collector_reindex(tr: Translator, config_path: Path | None, since: datetime,
                 await collector.influx.delete_results(int(since.timestamp() * 1000), until_ms)
             with click.progressbar(length=queued, label=tr("reindexing"), file=sys.stderr) as bar:
                 while True:
-                    before = collector.archive.pending_count()
+                    before = collector.archive.results.pending_count()
                     more = await collector.flush_influx()
-                    bar.update(before - collector.archive.pending_count())
+                    bar.update(before - collector.archive.results.pending_count())
                     if not more:
                         break
         return queued

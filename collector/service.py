@@ -139,7 +139,7 @@ class Collector:
     def _archive(self, accepted: list[tuple[Result, Message]]) -> None:
         results = [result for result, _ in accepted]
         try:
-            new = self.archive.add(results, place=self.place)
+            new = self.archive.results.add(results, place=self.place)
         except Exception:
             if len(accepted) == 1:
                 raise
@@ -147,7 +147,7 @@ class Collector:
             new = []
             for result, (topic, payload, _) in accepted:
                 try:
-                    new += self.archive.add([result], place=self.place)
+                    new += self.archive.results.add([result], place=self.place)
                 except Exception as exc:
                     log.exception("archiving result %s failed; it is kept in the quarantine", result.result_id)
                     self.keep(topic, result.agent_id, Refusal(Reason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"),
@@ -161,7 +161,7 @@ class Collector:
     def keep(self, topic: str, agent: str | None, refusal: Refusal, payload: bytes) -> None:
         """Count the refusal, keep the message in the quarantine, and tell the fleet dashboard."""
         self.refusals.record(refusal, agent or "?", topic)
-        self.archive.quarantine(topic, agent, refusal.reason, refusal.detail, payload, self.limits.max_bytes)
+        self.archive.quarantine.keep(topic, agent, refusal.reason, refusal.detail, payload, self.limits.max_bytes)
         self.stats["quarantined"] += 1
         self.last_kept = refusal.reason
         if self.influx is not None and len(self.health_lines) < MAX_HEALTH_BACKLOG:
@@ -175,12 +175,12 @@ class Collector:
         passes leaves the quarantine; one refused again is kept under its new reason. Returns the outcome
         by reason ("admitted" for those that passed)."""
         outcome: Counter[str] = Counter()
-        for kept in self.archive.quarantined(reason, since, limit=1_000_000):
-            self.archive.release(kept.id)
+        for kept in self.archive.quarantine.listed(reason, since, limit=1_000_000):
+            self.archive.quarantine.release(kept.id)
             self.last_kept = None
             if kept.reason == "influx_refused":
                 # archived already: InfluxDB refused its point; queue it for InfluxDB again
-                self.archive.mark_pending(i for i in [_text_in(kept.payload, "result_id")] if i)
+                self.archive.results.mark_pending(i for i in [_text_in(kept.payload, "result_id")] if i)
             else:
                 self.handle([(kept.topic, kept.payload, _no_ack)])
             outcome[self.last_kept or "admitted"] += 1
@@ -190,10 +190,10 @@ class Collector:
         status = validate_status(agent, payload, self.limits)
         if status is None:
             return
-        self.archive.record_status(status)
+        self.archive.registry.record_status(status)
         self.stats["statuses"] += 1
         if self.influx is not None and len(self.health_lines) < MAX_HEALTH_BACKLOG:
-            runs = RunCount(*self.archive.runs_of(agent))
+            runs = RunCount(*self.archive.registry.runs_of(agent))
             line = health_line(status, self._site_named(agent), runs)
             if line:
                 self.health_lines.append(line)
@@ -209,7 +209,7 @@ class Collector:
 
     def _site_named(self, agent: str) -> dict[str, Any] | None:
         """The agent's last site as filed today: 2025 commune and former district, with their names."""
-        site = self.archive.site_of(agent)
+        site = self.archive.registry.site_of(agent)
         if site is None:
             return None
         try:
@@ -253,7 +253,7 @@ class Collector:
         """Write one batch of the backlog; True if there may be more. Points InfluxDB refuses as bad data
         are quarantined (results) or dropped and counted (heartbeats); the rest are written."""
         assert self.influx is not None
-        pending = self.archive.pending(self.config.influx.batch_size)
+        pending = self.archive.results.pending(self.config.influx.batch_size)
         health, self.health_lines = self.health_lines, []
         lines: list[tuple[str, str | None]] = []  # (line, result_id or None for a heartbeat)
         for row in pending:
@@ -268,7 +268,7 @@ class Collector:
             raise
         for index in refused:
             self._refused_by_influx(*lines[index])
-        self.archive.mark_written(row.result_id for row in pending)
+        self.archive.results.mark_written(row.result_id for row in pending)
         for row in pending:
             self._lines.pop(row.result_id, None)
         self.stats["influx_written"] += len(pending)
@@ -290,7 +290,7 @@ class Collector:
         if result_id is None:
             log.warning("InfluxDB refused a heartbeat point; dropped: %s", line[:300])
             return
-        payload = self.archive.payload_of(result_id) or ""
+        payload = self.archive.results.payload_of(result_id) or ""
         agent = _text_in(payload, "agent_id")
         refusal = Refusal(Reason.INFLUX_REFUSED, line[:300])
         self.keep(f"{TOPIC_PREFIX}/{agent or '?'}/result", agent, refusal, payload.encode())
@@ -298,7 +298,7 @@ class Collector:
     # --- what it says about itself -----------------------------------------------------
 
     def metrics_text(self) -> str:
-        agents = self.archive.agents()
+        agents = self.archive.registry.agents()
         lines = [
             "# HELP dokiem_results_accepted_total Results archived (duplicates excluded).",
             "# TYPE dokiem_results_accepted_total counter",
@@ -312,13 +312,13 @@ class Collector:
         lines += [f'dokiem_messages_refused_total{{reason="{r}"}} {n}' for r, n in refused]
         lines += ["# HELP dokiem_quarantine_messages Messages kept in the quarantine, by reason.",
                   "# TYPE dokiem_quarantine_messages gauge"]  # fmt: skip
-        kept = sorted(self.archive.quarantine_counts().items())
+        kept = sorted(self.archive.quarantine.counts().items())
         lines += [f'dokiem_quarantine_messages{{reason="{r}"}} {n}' for r, n in kept]
         lines += [
             "# TYPE dokiem_archive_results gauge",
-            f"dokiem_archive_results {self.archive.count()}",
+            f"dokiem_archive_results {self.archive.results.count()}",
             "# TYPE dokiem_influx_backlog gauge",
-            f"dokiem_influx_backlog {self.archive.pending_count() if self.influx else 0}",
+            f"dokiem_influx_backlog {self.archive.results.pending_count() if self.influx else 0}",
             "# TYPE dokiem_influx_write_seconds gauge",
             f"dokiem_influx_write_seconds {(self.influx.last_write_s if self.influx else None) or 0}",
             "# TYPE dokiem_agents_online gauge",

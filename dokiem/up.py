@@ -136,7 +136,7 @@ async def _until_archived(collector: Collector, result_id: str) -> None:
     """Wait (up to a minute) until the collector has archived this result."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(60):
-            while not collector.archive.has(result_id):
+            while not collector.archive.results.has(result_id):
                 collector.stored.clear()
                 await collector.stored.wait()
 

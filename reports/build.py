@@ -41,10 +41,10 @@ def counted(rows: Iterable[tuple[Any, ...]], progress: Callable[[int], None], ev
 def read_figures(
     archive: Archive, quarter: Quarter, rules: Thresholds, progress: Callable[[int], None] = lambda n: None
 ) -> QuarterlyFigures:
-    current = counted(archive.report_rows(quarter.start, quarter.end), progress)
+    current = counted(archive.results.report_rows(quarter.start, quarter.end), progress)
     before = quarter.previous()
-    abroad = archive.report_rows(quarter.start, quarter.end, ServerLocation.INTERNATIONAL)
-    return quarterly_figures(current, archive.report_rows(before.start, before.end), quarter, rules, abroad)
+    abroad = archive.results.report_rows(quarter.start, quarter.end, ServerLocation.INTERNATIONAL)
+    return quarterly_figures(current, archive.results.report_rows(before.start, before.end), quarter, rules, abroad)
 
 
 def quarter_label(quarter: Quarter, tr: Translator) -> str:

@@ -138,7 +138,7 @@ def publish_command(
         figures = read_figures(archive, quarter, rules)
         if figures.tests == 0:
             raise click.ClickException(tr("rpt_no_results", quarter=str(quarter), where=archive.where))
-        rows = archive.report_rows(quarter.start, quarter.end)
+        rows = archive.results.report_rows(quarter.start, quarter.end)
         done = publish(figures, rows, regions, partial, tr, Licence(licence, licence_url, holder))
         size = f"{tr.number(done.bytes / 2**20, 1)} MiB"
     except (ValueError, OSError) as exc:

@@ -44,7 +44,7 @@ async def wait_influx(influx: Influx, query: str, expected: object, timeout: flo
 
 async def wait_backlog_written(collector: Collector, timeout: float = 20) -> None:
     async with asyncio.timeout(timeout):
-        while collector.archive.pending_count():
+        while collector.archive.results.pending_count():
             collector.flushed.clear()
             await collector.flushed.wait()
 

@@ -30,6 +30,6 @@ def write_quarter_archive(path: Path) -> tuple[Path, list[Result], list[Result]]
     current += list(synthetic_results(city, QUARTER.start, QUARTER.end, 400, seed=9))
     previous = list(synthetic_results(agents, QUARTER.previous().start, QUARTER.previous().end, 800, seed=4))
     archive = Archive.from_url(f"sqlite://{path}")
-    archive.add(current + previous)
+    archive.results.add(current + previous)
     archive.close()
     return path, current, previous

@@ -43,52 +43,52 @@ def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Archive]
 
 def test_duplicates_are_no_ops(archive: Archive) -> None:
     results = [make_result(i) for i in range(5)]
-    assert archive.add(results) == results
-    assert archive.add(results[:3]) == []
-    assert archive.count() == 5 and archive.has(str(results[0].result_id))
+    assert archive.results.add(results) == results
+    assert archive.results.add(results[:3]) == []
+    assert archive.results.count() == 5 and archive.results.has(str(results[0].result_id))
 
 
 def test_backlog_and_reindex(archive: Archive) -> None:
     results = [make_result(i) for i in range(10)]
-    archive.add(results)
-    pending = archive.pending(4)
-    assert len(pending) == 4 and archive.pending_count() == 10
-    archive.mark_written(p.result_id for p in archive.pending(100))
-    assert archive.pending_count() == 0
-    assert archive.mark_for_reindex(datetime.now(UTC) - timedelta(days=1)) == 10
-    assert archive.pending_count() == 10
+    archive.results.add(results)
+    pending = archive.results.pending(4)
+    assert len(pending) == 4 and archive.results.pending_count() == 10
+    archive.results.mark_written(p.result_id for p in archive.results.pending(100))
+    assert archive.results.pending_count() == 0
+    assert archive.results.mark_for_reindex(datetime.now(UTC) - timedelta(days=1)) == 10
+    assert archive.results.pending_count() == 10
 
 
 def test_query_by_district_and_time(archive: Archive) -> None:
     site = Site(province_code="38", district_code="381")
-    archive.add([make_result(1), make_result(2).model_copy(update={"site": site})])
-    rows = archive.query(district="381")
+    archive.results.add([make_result(1), make_result(2).model_copy(update={"site": site})])
+    rows = archive.results.query(district="381")
     assert len(rows) == 1 and rows[0]["site"]["district_code"] == "381"
-    assert archive.query(since=datetime.now(UTC)) == []
+    assert archive.results.query(since=datetime.now(UTC)) == []
 
 
 def test_agents_registry_counts_missed_runs(archive: Archive) -> None:
     now = 1_800_000_000.0
-    archive.add([make_result(i) for i in range(3)], received_at=now)
+    archive.results.add([make_result(i) for i in range(3)], received_at=now)
     status = Status(state="online", agent_id="th-380-001", version="0.1.0", schedule=ScheduleState(interval_minutes=60))
-    archive.record_status(status, now=now)
-    (agent,) = archive.agents(now=now + 10 * 3600)
+    archive.registry.record_status(status, now=now)
+    (agent,) = archive.registry.agents(now=now + 10 * 3600)
     assert agent["online"] is True and agent["results"] == 3
     assert agent["expected_runs"] == 11 and agent["missed_runs"] == 8
 
 
 def test_site_of_an_agent(archive: Archive) -> None:
     site = Site(province_code="38", district_code="381", isp="FPT")
-    archive.add([make_result(1).model_copy(update={"site": site})])
-    assert archive.site_of("th-380-001") == {"province_code": "38", "district_code": "381", "isp": "FPT"}
-    assert archive.site_of("nobody") is None
+    archive.results.add([make_result(1).model_copy(update={"site": site})])
+    assert archive.registry.site_of("th-380-001") == {"province_code": "38", "district_code": "381", "isp": "FPT"}
+    assert archive.registry.site_of("nobody") is None
 
 
 def test_duplicates_do_not_count_as_runs_received(archive: Archive) -> None:
     results = [make_result(i) for i in range(3)]
-    archive.add(results)
-    archive.add(results)
-    assert archive.agents()[0]["results"] == 3
+    archive.results.add(results)
+    archive.results.add(results)
+    assert archive.registry.agents()[0]["results"] == 3
 
 
 def test_the_default_archive_sits_under_a_relative_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,16 +105,16 @@ def test_the_default_archive_sits_under_a_relative_data_dir(tmp_path: Path, monk
 def test_report_rows_stream_the_figure_columns(archive: Archive) -> None:
     site = Site(province_code="38", district_code="380", isp="VNPT", plan_down_mbps=300)
     results = [make_result(i).model_copy(update={"site": site, "upload_mbps": 10.0 + i}) for i in range(5)]
-    archive.add(results)
+    archive.results.add(results)
     since = min(r.started_at for r in results)
-    rows = list(archive.report_rows(since, since + timedelta(hours=1)))
+    rows = list(archive.results.report_rows(since, since + timedelta(hours=1)))
     assert len(rows) == 5
     by_download = {row[8]: row for row in rows}
     first = by_download[results[0].download_mbps]
     assert first[:3] == (results[0].agent_id, int(results[0].started_at.timestamp() * 1000), "38")
     assert first[3] == "380" and first[5] == "VNPT" and first[7] == 0
     assert first[9] == 10.0 and first[10] is None and first[13] == 300.0  # upload; latency not measured; plan
-    assert list(archive.report_rows(since - timedelta(days=2), since - timedelta(days=1))) == []
+    assert list(archive.results.report_rows(since - timedelta(days=2), since - timedelta(days=1))) == []
 
 
 def test_an_archive_from_before_the_figure_columns_gets_them_filled(tmp_path: Path) -> None:
@@ -123,7 +123,7 @@ def test_an_archive_from_before_the_figure_columns_gets_them_filled(tmp_path: Pa
     path = tmp_path / "old.db"
     old = Archive.from_url(f"sqlite://{path}")
     result = make_result(7)
-    old.add([result])
+    old.results.add([result])
     old.close()
     db = sqlite3.connect(path)
     for column in ("download_mbps", "upload_mbps", "latency_ms", "jitter_ms", "loss_pct", "plan_down_mbps"):
@@ -131,6 +131,6 @@ def test_an_archive_from_before_the_figure_columns_gets_them_filled(tmp_path: Pa
     db.commit()
     db.close()
     reopened = Archive.from_url(f"sqlite://{path}")
-    (row,) = reopened.report_rows(result.started_at, result.started_at + timedelta(seconds=1))
+    (row,) = reopened.results.report_rows(result.started_at, result.started_at + timedelta(seconds=1))
     assert row[8] == result.download_mbps
     reopened.close()

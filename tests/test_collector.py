@@ -40,7 +40,7 @@ async def test_round_trip_agent_to_influxdb(tmp_path: Path, broker: Broker, infl
     for r in results:
         agent.queue(r)
     assert await agent.publisher.drain_once(10)
-    await wait_stored(running, lambda: running.archive.count() == 10)
+    await wait_stored(running, lambda: running.archive.results.count() == 10)
     await wait_influx(influx, "SELECT count(download_mbps) FROM speedtest", 10)
     series = influx.query("SELECT mean(download_mbps) FROM speedtest WHERE district = '380' GROUP BY isp")
     assert series[0]["tags"] == {"isp": "VNPT"}
@@ -57,7 +57,7 @@ async def test_heartbeats_reach_influxdb_with_the_site_and_missed_runs(
     for i in range(3):
         agent.queue(make_result(i).model_copy(update={"site": thanh_hoa_site("381")}))
     assert await agent.publisher.drain_once(10)
-    await wait_stored(running, lambda: running.archive.count() == 3)
+    await wait_stored(running, lambda: running.archive.results.count() == 3)
     status = {"agent_id": "th-380-001", "state": "online", "health": {"temperature_c": 51.5},
               "outbox": {"depth": 4}, "schedule": {"interval_minutes": 60}}  # fmt: skip
     async with aiomqtt.Client("127.0.0.1", broker.port) as client:
@@ -75,7 +75,7 @@ async def test_duplicates_are_stored_once(broker: Broker, influx: Influx, runnin
         for _ in range(3):
             await client.publish(result_topic(r.agent_id), r.to_json(), qos=1)
     await wait_stored(running, lambda: running.stats["accepted"] + running.stats["duplicates"] == 3)
-    assert running.archive.count() == 1 and running.stats["duplicates"] == 2
+    assert running.archive.results.count() == 1 and running.stats["duplicates"] == 2
     await wait_influx(influx, "SELECT count(download_mbps) FROM speedtest", 1)
 
 
@@ -88,15 +88,15 @@ async def test_influxdb_outage_is_replayed_with_nothing_lost_or_doubled(
     async with aiomqtt.Client("127.0.0.1", broker.port) as client:
         for r in results:
             await client.publish(result_topic(r.agent_id), r.to_json(), qos=1)
-        await wait_stored(running, lambda: running.archive.count() == 50)
-        assert running.archive.pending_count() == 50
+        await wait_stored(running, lambda: running.archive.results.count() == 50)
+        assert running.archive.results.pending_count() == 50
         influx.start()
         await wait_backlog_written(running, timeout=60)
         assert influx.scalar("SELECT count(download_mbps) FROM speedtest") == 50
         for r in results[:10]:  # replays of results InfluxDB already has overwrite themselves
             await client.publish(result_topic(r.agent_id), r.to_json(), qos=1)
     await wait_stored(running, lambda: running.stats["duplicates"] == 10)
-    assert running.archive.mark_for_reindex(datetime.now(UTC) - timedelta(days=1)) == 50
+    assert running.archive.results.mark_for_reindex(datetime.now(UTC) - timedelta(days=1)) == 50
     await wait_backlog_written(running)
     assert influx.scalar("SELECT count(download_mbps) FROM speedtest") == 50
 
@@ -135,7 +135,9 @@ async def test_refusals_are_counted_by_reason_and_never_stored(broker: Broker, r
         await client.publish("dokiem/v1/intruder/result", good.to_json(), qos=1)
         await client.publish("dokiem/v1/th-380-001/status", b'{"state": "online", "agent_id": "intruder"}', qos=1)
         await client.publish(result_topic(good.agent_id), good.to_json(), qos=1)
-    await wait_stored(running, lambda: running.archive.count() == 1 and sum(running.refusals.counts.values()) == 3)
+    await wait_stored(
+        running, lambda: running.archive.results.count() == 1 and sum(running.refusals.counts.values()) == 3
+    )
     assert running.refusals.counts == {"not_json": 1, "topic_mismatch": 2}
     metrics = (await api_get(running, "/metrics")).decode()
     assert 'dokiem_messages_refused_total{reason="topic_mismatch"} 2' in metrics
@@ -147,7 +149,7 @@ async def test_api_results_agents_and_token(tmp_path: Path, broker: Broker, runn
     agent.queue(make_result(1).model_copy(update={"site": thanh_hoa_site("380")}))
     agent.queue(make_result(2).model_copy(update={"site": thanh_hoa_site("381")}))
     assert await agent.publisher.drain_once(10)
-    await wait_stored(running, lambda: running.archive.count() == 2 and running.stats["statuses"] >= 1)
+    await wait_stored(running, lambda: running.archive.results.count() == 2 and running.stats["statuses"] >= 1)
     rows = json.loads(await api_get(running, "/api/results?district=381"))
     assert [r["site"]["district_code"] for r in rows] == ["381"]
     csv_text = (await api_get(running, "/api/results?format=csv")).decode()
@@ -223,7 +225,7 @@ async def test_shared_subscription_splits_the_stream(tmp_path: Path, broker: Bro
         for r in results:
             await client.publish(result_topic(r.agent_id), r.to_json(), qos=1)
     async with asyncio.timeout(20):
-        while sum(c.archive.count() for c in collectors) < 40:
+        while sum(c.archive.results.count() for c in collectors) < 40:
             stored = [asyncio.create_task(c.stored.wait()) for c in collectors]
             await asyncio.wait(stored, return_when=asyncio.FIRST_COMPLETED)
             for c, t in zip(collectors, stored, strict=True):
@@ -231,7 +233,7 @@ async def test_shared_subscription_splits_the_stream(tmp_path: Path, broker: Bro
                 c.stored.clear()
     for t in tasks:
         t.cancel()
-    counts = [c.archive.count() for c in collectors]
+    counts = [c.archive.results.count() for c in collectors]
     assert sum(counts) == 40 and all(n > 0 for n in counts)  # each result once, both collectors working
 
 
@@ -265,5 +267,5 @@ async def test_results_published_while_the_collector_is_down_arrive_when_it_retu
         for r in results:
             await client.publish(result_topic(r.agent_id), r.to_json(), qos=1)
     second, task = await start()
-    await wait_stored(second, lambda: second.archive.count() == 20)
+    await wait_stored(second, lambda: second.archive.results.count() == 20)
     task.cancel()

@@ -51,9 +51,9 @@ def no_ack() -> None:
 
 
 def _ingest(collector: Collector, topic: str, payload: bytes) -> None:
-    before = collector.archive.count()
+    before = collector.archive.results.count()
     collector.handle([(topic, payload, no_ack)])
-    assert collector.archive.count() - before <= 1
+    assert collector.archive.results.count() - before <= 1
 
 
 json_values = st.recursive(
@@ -67,9 +67,9 @@ json_values = st.recursive(
 @given(topic=st.text(max_size=80), payload=st.binary(max_size=4000))
 def test_random_topics_and_bytes_are_refused_without_a_crash(collector: Collector, topic: str, payload: bytes) -> None:
     TRIED["ingest: random topic and bytes"] += 1
-    before = collector.archive.count()
+    before = collector.archive.results.count()
     collector.handle([(topic, payload, no_ack), (f"dokiem/v1/x/{topic}", payload, no_ack)])
-    assert collector.archive.count() == before
+    assert collector.archive.results.count() == before
 
 
 @FUZZ
@@ -121,7 +121,7 @@ def test_statuses_of_the_topics_own_agent_with_a_field_replaced(collector: Colle
     before = collector.stats["statuses"] + collector.stats["quarantined"]
     collector.handle([(status_topic("th-380-001"), json.dumps(status).encode(), no_ack)])
     assert collector.stats["statuses"] + collector.stats["quarantined"] == before + 1  # stored or kept, never lost
-    agents = collector.archive.agents()
+    agents = collector.archive.registry.agents()
     assert all(json.dumps(agent) for agent in agents)  # what /api/agents serves stays serialisable
 
 

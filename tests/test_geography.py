@@ -60,7 +60,7 @@ async def test_an_agent_named_by_its_2025_commune_lands_under_it_and_its_former_
     new = make_result(1).model_copy(update={"site": _agent_site(tmp_path, broker.url, "14797")})
     old = make_result(2).model_copy(update={"site": _agent_site(tmp_path, broker.url, "14755")})
     await _send(tmp_path, broker, [new, old])
-    await wait_stored(running, lambda: running.archive.count() == 2)
+    await wait_stored(running, lambda: running.archive.results.count() == 2)
     await wait_influx(influx, "SELECT count(download_mbps) FROM speedtest", 2)
     placed = _tags(influx, "commune_name = 'Phường Hạc Thành'")
     assert {key: placed[key] for key in ("province", "commune", "commune_name", "district", "district_name")} == {
@@ -95,7 +95,7 @@ async def test_a_code_is_read_in_the_era_of_the_result(
 
     # in June 2025, 14797 was Phường Đông Hải and 14758 Phường Đông Thọ, split between two new wards
     await _send(tmp_path, broker, [june(1, "14797"), june(2, "14758")])
-    await wait_stored(running, lambda: running.archive.count() == 2)
+    await wait_stored(running, lambda: running.archive.results.count() == 2)
     await wait_influx(influx, "SELECT count(download_mbps) FROM speedtest", 2)
     whole = _tags(influx, "commune_declared = '14797'")
     assert (whole["commune"], whole["district"]) == ("14797", "380")
@@ -111,8 +111,8 @@ def stored_by_an_older_collector(tmp_path: Path, influx: Influx) -> Iterator[lis
         for n, code in enumerate(["14755", "14755", "14761", "14797"])
     ]
     archive = Archive.from_url(f"sqlite:///{tmp_path / 'collector' / 'archive.db'}")
-    archive.add(results)  # the codes as sent
-    archive.mark_written(str(r.result_id) for r in results)
+    archive.results.add(results)  # the codes as sent
+    archive.results.mark_written(str(r.result_id) for r in results)
     archive.close()
     influx.query('CREATE DATABASE "dokiem"')
     lines = "\n".join(line for r in results if (line := result_line(r)))

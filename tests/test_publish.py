@@ -66,7 +66,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Resu
     root = tmp_path_factory.mktemp("publish")
     results = _results()
     archive = Archive.from_url(f"sqlite://{root / 'archive.db'}")
-    archive.add(results)
+    archive.results.add(results)
     archive.close()
     thresholds = root / "thresholds.toml"
     thresholds.write_text(

@@ -114,8 +114,8 @@ async def test_a_hostile_message_is_kept_and_the_province_goes_on(
     async with aiomqtt.Client("127.0.0.1", running.config.broker.port) as client:
         await client.publish(topic, payload, qos=1, retain=kind == "status")
         await client.publish(result_topic(AGENT), good.to_json(), qos=1)
-    await wait_stored(running, lambda: running.archive.count() == 1 and running.stats["quarantined"] == 1)
-    (kept,) = running.archive.quarantined()
+    await wait_stored(running, lambda: running.archive.results.count() == 1 and running.stats["quarantined"] == 1)
+    (kept,) = running.archive.quarantine.listed()
     assert (kept.reason, kept.agent_id, kept.topic) == (reason, AGENT, topic)
     assert kept.payload == payload[: running.limits.max_bytes] and kept.size == len(payload)
     await wait_influx(influx, "SELECT count(download_mbps) FROM speedtest", 1)
@@ -143,21 +143,21 @@ async def test_a_retained_bad_status_does_not_crash_loop_the_collector(
         await asyncio.gather(task, return_exceptions=True)
         collector.archive.close()
     reopened = Collector(config)
-    assert [k.reason for k in reopened.archive.quarantined()] == ["schema", "schema"]
+    assert [k.reason for k in reopened.archive.quarantine.listed()] == ["schema", "schema"]
 
 
 async def test_a_refused_result_is_readmitted_after_the_limit_is_fixed(tmp_path: Path, broker: Broker) -> None:
     strict = Collector(collector_config(tmp_path, broker, None))
     payload = result_with(download_mbps=39_670.0)  # a loopback run, truly this fast
     strict.handle([(result_topic(AGENT), payload, lambda: None)])
-    assert strict.archive.count() == 0 and strict.archive.quarantine_counts() == {"out_of_bounds": 1}
+    assert strict.archive.results.count() == 0 and strict.archive.quarantine.counts() == {"out_of_bounds": 1}
     assert strict.requeue() == {"out_of_bounds": 1}  # still refused: kept, under the same reason
-    assert strict.archive.quarantine_counts() == {"out_of_bounds": 1}
+    assert strict.archive.quarantine.counts() == {"out_of_bounds": 1}
     strict.archive.close()
     env = {"DOKIEM_DATA_DIR": str(tmp_path / "collector"), "DOKIEM_LIMITS_MAX_MBPS": "50000"}
     fixed = Collector(load(None, environ=env))
     assert fixed.requeue(reason="out_of_bounds") == {"admitted": 1}
-    assert fixed.archive.count() == 1 and fixed.archive.quarantined() == []
+    assert fixed.archive.results.count() == 1 and fixed.archive.quarantine.listed() == []
 
 
 async def test_influxdb_refusing_a_point_never_stalls_the_writer(influx: Influx, running: Collector) -> None:
@@ -173,10 +173,10 @@ async def test_influxdb_refusing_a_point_never_stalls_the_writer(influx: Influx,
         for result in [good[0], conflicting, good[1]]:
             await client.publish(result_topic(AGENT), result.to_json(), qos=1)
     await wait_influx(influx, "SELECT count(download_mbps) FROM speedtest", 2)
-    await wait_stored(running, lambda: running.archive.quarantine_counts() == {"influx_refused": 1})
-    (kept,) = running.archive.quarantined()
+    await wait_stored(running, lambda: running.archive.quarantine.counts() == {"influx_refused": 1})
+    (kept,) = running.archive.quarantine.listed()
     assert json.loads(kept.payload)["result_id"] == str(conflicting.result_id)
-    assert running.archive.pending_count() == 0  # nothing left to retry for ever
+    assert running.archive.results.pending_count() == 0  # nothing left to retry for ever
     async with aiomqtt.Client("127.0.0.1", running.config.broker.port) as client:
         await client.publish(result_topic(AGENT), good[2].to_json(), qos=1)
     await wait_influx(influx, "SELECT count(download_mbps) FROM speedtest", 3)
@@ -191,7 +191,10 @@ async def test_the_first_copy_of_a_result_id_wins_everywhere(influx: Influx, run
     await wait_stored(running, lambda: running.stats["accepted"] + running.stats["duplicates"] == 2)
     await wait_influx(influx, "SELECT count(download_mbps) FROM speedtest", 1)
     assert influx.scalar("SELECT last(download_mbps) FROM speedtest") == first.download_mbps
-    assert json.loads(running.archive.payload_of(str(first.result_id)) or "{}")["download_mbps"] == first.download_mbps
+    assert (
+        json.loads(running.archive.results.payload_of(str(first.result_id)) or "{}")["download_mbps"]
+        == first.download_mbps
+    )
 
 
 async def test_csv_cells_cannot_start_a_formula(running: Collector) -> None:

@@ -229,8 +229,8 @@ def test_runs_flagged_unsound_are_left_out_of_the_figures_and_counted(tmp_path: 
     results = [r.model_copy(update={"flags": [Flag.WIFI], "download_mbps": 1.0}) if r.result_id in unsound else r
                for r in results]  # fmt: skip
     archive = Archive.from_url(f"sqlite://{tmp_path / 'archive.db'}")
-    archive.add(results)
-    rows = list(archive.report_rows(QUARTER.start, QUARTER.end))
+    archive.results.add(results)
+    rows = list(archive.results.report_rows(QUARTER.start, QUARTER.end))
     archive.close()
     figures = quarterly_figures(rows, [], QUARTER, load_thresholds())
     (group,) = figures.groups["district"]

@@ -120,24 +120,24 @@ def test_international_results_are_tagged_and_left_out_of_the_domestic_report_ro
     domestic = _against(2, ServerLocation.DOMESTIC)
     assert ",location=domestic," in (result_line(domestic) or "")
     archive = Archive.from_url(f"sqlite:///{tmp_path / 'archive.db'}")
-    archive.add([_abroad(1), _abroad(3), domestic])
+    archive.results.add([_abroad(1), _abroad(3), domestic])
     since, until = domestic.started_at.replace(year=2000), domestic.started_at.replace(year=2100)
-    assert len(list(archive.report_rows(since, until))) == 1
-    assert len(list(archive.report_rows(since, until, ServerLocation.INTERNATIONAL))) == 2
+    assert len(list(archive.results.report_rows(since, until))) == 1
+    assert len(list(archive.results.report_rows(since, until, ServerLocation.INTERNATIONAL))) == 2
     archive.close()
 
 
 def test_an_archive_from_before_gets_the_location_column_filled(tmp_path: Path) -> None:
     path = tmp_path / "archive.db"
     archive = Archive.from_url(f"sqlite:///{path}")
-    archive.add([_abroad(1), make_result(2)])
+    archive.results.add([_abroad(1), make_result(2)])
     archive.close()
     with sqlite3.connect(path) as db:
         db.execute("ALTER TABLE results DROP COLUMN server_location")
     reopened = Archive.from_url(f"sqlite:///{path}")
     started = make_result(0).started_at
-    rows = list(reopened.report_rows(started.replace(year=2000), started.replace(year=2100),
-                                     ServerLocation.INTERNATIONAL))  # fmt: skip
+    rows = list(reopened.results.report_rows(started.replace(year=2000), started.replace(year=2100),
+                                             ServerLocation.INTERNATIONAL))  # fmt: skip
     assert len(rows) == 1
     reopened.close()
 
@@ -148,7 +148,7 @@ def test_the_quarterly_report_gives_international_speed_apart(tmp_path: Path) ->
               for n in (1, 3, 5)]  # fmt: skip
     domestic = [_against(n, ServerLocation.DOMESTIC).model_copy(update={"site": site}) for n in (2, 4)]
     archive = Archive.from_url(f"sqlite:///{tmp_path / 'archive.db'}")
-    archive.add([*abroad, *domestic])
+    archive.results.add([*abroad, *domestic])
     quarter = Quarter.containing(domestic[0].started_at)
     figures = read_figures(archive, quarter, load_thresholds())
     archive.close()

@@ -1,0 +1,37 @@
+"""The archive: the system of record, in one database (SQLite by default; PostgreSQL by URL for
+deployments that outgrow one machine; the SQL is the same for both). Three stores, a table each:
+
+- ``results``: every accepted Result, keyed by result_id (``results.py``);
+- ``registry``: the fleet, each agent's contact, site, health and schedule (``registry.py``);
+- ``quarantine``: every message refused or failed, kept to inspect and re-admit (``quarantine.py``);
+
+over the database layer (``db.py``).
+"""
+
+from __future__ import annotations
+
+from dokiem.collector.archive.db import Db, connect
+from dokiem.collector.archive.quarantine import Quarantine, Quarantined
+from dokiem.collector.archive.registry import AgentRegistry
+from dokiem.collector.archive.results import REPORT_COLUMNS, Placing, ResultStore, Stored
+
+__all__ = ["REPORT_COLUMNS", "AgentRegistry", "Archive", "Placing", "Quarantine", "Quarantined", "ResultStore",
+           "Stored"]  # fmt: skip
+
+
+class Archive:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+        self.where = db.where
+        self.registry = AgentRegistry(db)
+        self.results = ResultStore(db, self.registry)
+        self.quarantine = Quarantine(db)
+
+    @classmethod
+    def from_url(cls, url: str, create: bool = True) -> Archive:
+        """The archive at ``url``; ``create=False`` (reports, enrolment) refuses a SQLite file that
+        does not exist rather than start an empty archive in the wrong place."""
+        return cls(connect(url, create))
+
+    def close(self) -> None:
+        self._db.close()
