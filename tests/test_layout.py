@@ -7,6 +7,7 @@ import ast
 import os
 import shutil
 import subprocess
+import tomllib
 import venv
 from pathlib import Path
 
@@ -100,6 +101,13 @@ def test_only_the_composition_root_imports_the_agent() -> None:
     importers = {name for name, path in modules().items()
                  if any(room_of(i) == "dokiem.agent" for i in imports_of(path))}  # fmt: skip
     assert {name for name in importers if room_of(name) != "dokiem.agent"} == {COMPOSITION_ROOT}
+
+
+def test_the_build_installs_every_package_of_the_tree() -> None:
+    """A folder with an ``__init__.py`` that pyproject.toml does not list would be missing from the wheel."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    packages = {name for name, path in modules().items() if path.name == "__init__.py"}
+    assert packages == listed
 
 
 @pytest.fixture(scope="module")
