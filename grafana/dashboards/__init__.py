@@ -1,0 +1,31 @@
+"""The four dashboards, a module each: province overview, former district → its communes, commune, fleet
+health; built of the panels in ``dokiem.grafana.panels``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+
+from dokiem.grafana.dashboards import commune, district, fleet, province
+from dokiem.i18n import Translator
+from dokiem.thresholds import Thresholds
+
+BUILDERS = {"province": province.province_overview, "district": district.district_view, "commune": commune.commune_view,
+            "fleet": fleet.fleet_health}  # fmt: skip
+
+
+def build_all(tr: Translator, thresholds: Thresholds) -> dict[str, dict[str, Any]]:
+    """name -> dashboard JSON, as Grafana provisions it."""
+    encoder = JSONEncoder(sort_keys=True)
+    out: dict[str, dict[str, Any]] = {}
+    for name, build in BUILDERS.items():
+        board = json.loads(encoder.encode(build(tr, thresholds).build()))
+        for number, panel in enumerate(board["panels"], start=1):
+            panel["id"] = number  # stable ids: links and Grafana's panel state survive a rebuild
+        for variable in board.get("templating", {}).get("list", []):
+            if variable.get("includeAll") and not variable.get("current"):
+                variable["current"] = {"selected": True, "text": ["All"], "value": ["$__all"]}
+        out[name] = board
+    return out

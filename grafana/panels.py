@@ -1,0 +1,327 @@
+"""The panels the dashboards are built of: filters, tables, trends, histograms, threshold shares.
+
+Labels come from the translator (Vietnamese by default), units are Mbit/s and ms, and the thresholds
+panels are generated from the same thresholds file the quarterly report reads. The tags and fields
+queried are ``dokiem.series``'s (what the collector writes; a test holds every query to them).
+
+Fixed and mobile lines are never pooled in one figure: every median is grouped by access type
+(the ``access`` variable defaults to fixed; "All" shows both side by side), and the map shows one
+access type at a time (``map_access``).
+"""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import barchart, histogram, stat, table, timeseries
+from grafana_foundation_sdk.builders import common as common_builders
+from grafana_foundation_sdk.builders import dashboard as db
+from grafana_foundation_sdk.models import common
+from grafana_foundation_sdk.models import dashboard as model
+
+from dokiem.contract import ACCESS_TYPES
+from dokiem.grafana.influxql import DATASOURCE, InfluxQL
+from dokiem.i18n import Translator
+from dokiem.series import Measurement
+from dokiem.thresholds import Threshold, Thresholds
+
+GAZETTEER = "public/gazetteer/dokiem-districts.json"
+COMMUNE_SHAPES = "public/maps/dokiem-communes.geojson"  # the simplified boundaries, feature id = commune code
+PEAK_HOURS = "19|20|21|22"  # 19:00–23:00 local time
+MBPS, MS = "Mbits", "ms"
+SPEED, HEALTH, QUARANTINE = (m.quoted() for m in (Measurement.SPEEDTEST, Measurement.HEALTH, Measurement.QUARANTINE))
+ISP = '"isp" =~ /^$isp$/'
+ACCESS = '"access" =~ /^$access$/'
+IPV = '"ip_version" =~ /^$ip_version$/'  # a point measured before the tag existed has "": All still matches
+DOMESTIC = "\"location\" != 'international'"  # every figure but the international panel; untagged = domestic
+INTERNATIONAL = "\"location\" = 'international'"
+DISTRICT = '"district_name" =~ /^$district$/'
+COMMUNE = '"commune_name" =~ /^$commune$/'
+MAP_ACCESS = "\"access\" = '$map_access'"
+
+
+def where(*conditions: str) -> str:
+    return " AND ".join(("$timeFilter", *conditions))
+
+
+def organize(rename: dict[str, str], hide: tuple[str, ...] = ("Time",)) -> model.DataTransformerConfig:
+    return model.DataTransformerConfig(
+        id_val="organize", options={"renameByName": rename, "excludeByName": dict.fromkeys(hide, True)}
+    )
+
+
+MERGE = model.DataTransformerConfig(id_val="merge", options={})
+
+
+def steps(*steps: tuple[float | None, str]) -> db.ThresholdsConfig:
+    return (
+        db.ThresholdsConfig()
+        .mode(model.ThresholdsMode.ABSOLUTE)
+        .steps([model.Threshold(value=value, color=color) for value, color in steps])
+    )
+
+
+def speed_steps(thresholds: Thresholds) -> db.ThresholdsConfig:
+    """Red below the lowest national target for fixed lines, green from the 2025 one."""
+    fixed = sorted(t.download_mbps for t in thresholds.thresholds if t.download_mbps and t.access != "mobile")
+    good = fixed[0] if fixed else 200.0
+    return steps((None, "red"), (good / 2, "orange"), (good, "green"))
+
+
+def legend() -> common_builders.VizLegendOptions:
+    return (
+        common_builders.VizLegendOptions()
+        .show_legend(True)
+        .display_mode(common.LegendDisplayMode.LIST)
+        .placement(common.LegendPlacement.BOTTOM)
+    )
+
+
+def stat_panel(title: str) -> stat.Panel:
+    """A stat panel showing each field's last value (the queries return one row)."""
+    reduce = common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False).fields("")
+    return stat.Panel().title(title).datasource(DATASOURCE).reduce_options(reduce)
+
+
+def query_variable(name: str, label: str, query: str, *, multi: bool) -> db.QueryVariable:
+    variable = (
+        db.QueryVariable(name)
+        .label(label)
+        .datasource(DATASOURCE)
+        .query(query)
+        .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(model.VariableSort.ALPHABETICAL_ASC)
+    )
+    if multi:
+        variable = variable.multi(True).include_all(True).all_value(".*")
+    return variable
+
+
+def access_variable(tr: Translator, name: str, label: str, *, multi: bool) -> db.CustomVariable:
+    """Fixed or mobile (fixed first and by default); with ``multi``, "All" shows both side by side."""
+    variable = db.CustomVariable(name).label(label).values(",".join(f"{tr(f'access_{a}')} : {a}" for a in ACCESS_TYPES))
+    if not multi:
+        return variable.current(model.VariableOption(text=tr("access_fixed"), value="fixed", selected=True))
+    fixed = model.VariableOption(text=[tr("access_fixed")], value=["fixed"], selected=True)
+    return variable.multi(True).include_all(True).all_value(".*").current(fixed)
+
+
+def access_is(access: str) -> str:
+    return f"\"access\" = '{access}'"
+
+
+def ip_version_variable(tr: Translator) -> db.CustomVariable:
+    """IPv4, IPv6 or both (All, the default): results carry the family they were measured over."""
+    return (
+        db.CustomVariable("ip_version")
+        .label(tr("gf_ip_version"))
+        .values("IPv4 : 4,IPv6 : 6")
+        .multi(True)
+        .include_all(True)
+        .all_value(".*")
+    )
+
+
+def access_mapping(tr: Translator) -> model.DynamicConfigValue:
+    """The access tag's values shown in the reader's language."""
+    options = {a: model.ValueMappingResult(text=tr(f"access_{a}"), index=n) for n, a in enumerate(ACCESS_TYPES)}
+    return model.DynamicConfigValue(id_val="mappings", value=[model.ValueMap(options=options)])
+
+
+def dashboard(uid: str, title: str) -> db.Dashboard:
+    return (
+        db.Dashboard(title)
+        .uid(uid)
+        .tags(["dokiem"])
+        .time("now-30d", "now")
+        .timezone("Asia/Ho_Chi_Minh")
+        .refresh("5m")
+        .editable()
+    )
+
+
+def labels(tr: Translator, **keys: str) -> dict[str, str]:
+    """Field name -> its translated column title."""
+    return {field: tr(key) for field, key in keys.items()}
+
+
+def figure_table(title: str, targets: list[InfluxQL], rename: dict[str, str]) -> table.Panel:
+    """A table of figures per group: targets merged on their tags, columns renamed, units by title."""
+    panel = table.Panel().title(title).show_header(True).datasource(DATASOURCE)
+    for target in targets:
+        panel = panel.with_target(target.table())
+    merge = [MERGE] if len(targets) > 1 else []
+    return (
+        panel.transformations([*merge, organize(rename)])
+        .override_by_regexp(".*Mbit/s.*", [model.DynamicConfigValue(id_val="unit", value=MBPS)])
+        .override_by_regexp(".*\\(ms\\).*", [model.DynamicConfigValue(id_val="unit", value=MS)])
+        .decimals(1)
+        .height(10)
+        .span(24)
+    )
+
+
+def ranking_table(tr: Translator, group_by: str, label: str, *conditions: str) -> table.Panel:
+    """Figures per group and access type (a row each: fixed and mobile are never one median)."""
+    figures = f"""SELECT median("download_mbps") AS "down_median", percentile("download_mbps", 10) AS "down_p10",
+        median("upload_mbps") AS "up_median", percentile("upload_mbps", 10) AS "up_p10",
+        median("latency_ms") AS "latency", mean("loss_pct") AS "loss", count("failed") AS "tests"
+        FROM {SPEED} WHERE {where(*conditions)} GROUP BY "{group_by}", "access" """
+    agents = f"""SELECT count("n") AS "agents" FROM (SELECT last("failed") AS "n" FROM {SPEED}
+        WHERE {where(*conditions)} GROUP BY "agent", "{group_by}", "access") GROUP BY "{group_by}", "access" """
+    rename = {group_by: label} | labels(tr, access="gf_access", down_median="gf_down_median",
+                                         down_p10="gf_down_p10", up_median="gf_up_median", up_p10="gf_up_p10",
+                                         latency="gf_latency_median", loss="gf_loss_mean", tests="gf_tests",
+                                         agents="gf_agents")  # fmt: skip
+    targets = [InfluxQL(figures).ref("A"), InfluxQL(agents).ref("B")]
+    return figure_table(tr("gf_ranking", by=label), targets, rename).override_by_name(
+        tr("gf_access"), [access_mapping(tr)]
+    )
+
+
+def commune_link(tr: Translator) -> model.DynamicConfigValue:
+    """A commune's name opens its own dashboard, same time range."""
+    url = "/d/dokiem-commune?var-commune=${__value.raw}&${__url_time_range}"
+    return model.DynamicConfigValue(id_val="links", value=[{"title": tr("gf_open_commune", name="${__value.raw}"),
+                                                              "url": url}])  # fmt: skip
+
+
+def by_access_table(tr: Translator, title: str, *conditions: str) -> table.Panel:
+    """Median download, upload and latency, one row per access type."""
+    query = f"""SELECT median("download_mbps") AS "download", median("upload_mbps") AS "upload",
+        median("latency_ms") AS "latency", count("failed") AS "tests" FROM {SPEED} WHERE {where(*conditions)}
+        GROUP BY "access" """
+    rename = labels(tr, access="gf_access", download="gf_down_median", upload="gf_up_median",
+                     latency="gf_latency_median", tests="gf_tests")  # fmt: skip
+    return (
+        figure_table(title, [InfluxQL(query)], rename)
+        .override_by_name(tr("gf_access"), [access_mapping(tr)])
+        .height(6)
+        .span(12)
+    )
+
+
+def histogram_panel(tr: Translator, *conditions: str) -> histogram.Panel:
+    """Every test's download, a series per access type."""
+    raw = f'SELECT "download_mbps" FROM {SPEED} WHERE {where(*conditions)} GROUP BY "access"'
+    return (
+        histogram.Panel()
+        .legend(legend())
+        .title(tr("gf_histogram"))
+        .datasource(DATASOURCE)
+        .with_target(InfluxQL(raw).alias("$tag_access"))
+        .transformations(access_names(tr, with_isp=False))
+        .unit(MBPS)
+        .height(9)
+        .span(12)
+    )
+
+
+def hour_of_day(tr: Translator, *conditions: str) -> barchart.Panel:
+    """Median download by local hour, fixed and mobile as two bars."""
+    targets = [
+        InfluxQL(f"""SELECT median("download_mbps") AS "{a}" FROM {SPEED}
+        WHERE {where(*conditions, access_is(a))} GROUP BY "hour" """)
+        .ref(a[0].upper())
+        .table()
+        for a in ACCESS_TYPES
+    ]
+    panel = barchart.Panel().legend(legend()).title(tr("gf_time_of_day")).description(tr("gf_time_of_day_desc"))
+    for target in targets:
+        panel = panel.with_target(target)
+    join = model.DataTransformerConfig(id_val="joinByField", options={"byField": "hour", "mode": "outer"})
+    rename = {"hour": tr("gf_hour")} | {a: tr(f"access_{a}") for a in ACCESS_TYPES}
+    return (
+        panel.datasource(DATASOURCE)
+        .transformations([join, organize(rename)])
+        .x_field(tr("gf_hour"))
+        .unit(MBPS)
+        .height(9)
+        .span(12)
+    )
+
+
+def access_names(tr: Translator, with_isp: bool) -> list[model.DataTransformerConfig]:
+    """Series named after the access tag read in the reader's language: "Viettel mobile" becomes
+    "Viettel (Di động)", and "mobile" alone "Di động"."""
+    return [
+        model.DataTransformerConfig(
+            id_val="renameByRegex",
+            options={"regex": f"^(.+) {access}$", "renamePattern": f"$1 ({tr(f'access_{access}')})"}
+            if with_isp
+            else {"regex": f"^{access}$", "renamePattern": tr(f"access_{access}")},
+        )
+        for access in ACCESS_TYPES
+    ]
+
+
+def trend(tr: Translator, title: str, by: tuple[str, ...], *conditions: str) -> timeseries.Panel:
+    """Median download over time, one series per value of the ``by`` tags (an ISP's fixed and
+    mobile networks are different services, so ISP trends split by access type too)."""
+    tags = ", ".join(f'"{tag}"' for tag in by)
+    query = f"""SELECT median("download_mbps") FROM {SPEED} WHERE {where(*conditions)}
+        GROUP BY time($__interval), {tags} fill(none)"""
+    return (
+        timeseries.Panel()
+        .legend(legend())
+        .title(title)
+        .datasource(DATASOURCE)
+        .with_target(InfluxQL(query).alias(" ".join(f"$tag_{tag}" for tag in by)))
+        .transformations(access_names(tr, with_isp=len(by) > 1))
+        .unit(MBPS)
+        .min(0)
+        .height(8)
+        .span(12)
+    )
+
+
+def threshold_queries(threshold: Threshold, *conditions: str) -> tuple[str, str]:
+    """(met, total): tests meeting every bound, and tests with every bounded figure measured."""
+    measured, met = list(conditions), list(conditions)
+    if threshold.access is not None:
+        measured.append(f"\"access\" = '{threshold.access.value}'")
+        met.append(f"\"access\" = '{threshold.access.value}'")
+    for field, bound, compare in (
+        ("download_mbps", threshold.download_mbps, ">="),
+        ("upload_mbps", threshold.upload_mbps, ">="),
+        ("latency_ms", threshold.latency_ms, "<="),
+    ):
+        if bound is not None:
+            measured.append(f'"{field}" >= 0')  # a point without the field never matches: "measured"
+            met.append(f'"{field}" {compare} {bound:g}')
+    return (
+        f'SELECT count("failed") AS "met" FROM {SPEED} WHERE {where(*met)}',
+        f'SELECT count("failed") AS "total" FROM {SPEED} WHERE {where(*measured)}',
+    )
+
+
+def threshold_stat(threshold: Threshold, tr: Translator, *conditions: str) -> stat.Panel:
+    met, total = threshold_queries(threshold, *conditions)
+    share = model.DataTransformerConfig(
+        id_val="calculateField",
+        options={"mode": "binary", "binary": {"left": "met", "operator": "/", "right": "total"}, "alias": "share",
+                 "replaceFields": True},
+    )  # fmt: skip
+    return (
+        stat_panel(threshold.name(tr.lang))
+        .description(threshold.source)
+        .with_target(InfluxQL(met).ref("A").table())
+        .with_target(InfluxQL(total).ref("B").table())
+        .transformations([MERGE, share])
+        .unit("percentunit")
+        .decimals(1)
+        .thresholds(steps((None, "red"), (0.5, "orange"), (0.8, "green")))
+        .height(5)
+        .span(6)
+    )
+
+
+def agents_table(tr: Translator, title: str, also_by: tuple[str, ...], *conditions: str) -> table.Panel:
+    """A row per agent (and access type: an agent measures one line, but a changed config must not
+    pool two), with ``also_by`` tags as columns."""
+    tags = ", ".join(f'"{tag}"' for tag in ("agent", *also_by, "isp", "access"))
+    query = f"""SELECT last("download_mbps") AS "last_download", median("download_mbps") AS "down_median",
+        median("upload_mbps") AS "up_median", median("latency_ms") AS "latency", count("failed") AS "tests",
+        sum("failed") AS "failed" FROM {SPEED} WHERE {where(*conditions)} GROUP BY {tags}"""
+    rename = labels(tr, agent="gf_agent", commune_name="gf_commune", isp="gf_isp", access="gf_access",
+                     last_download="gf_last_download", down_median="gf_down_median", up_median="gf_up_median",
+                     latency="gf_latency_median", tests="gf_tests", failed="gf_failed")  # fmt: skip
+    return figure_table(title, [InfluxQL(query)], rename).override_by_name(tr("gf_access"), [access_mapping(tr)])
