@@ -26,8 +26,8 @@ from grafana_foundation_sdk.models.dashboard import Dashboard
 from dokiem.collector.influx import RunCount, health_line, quarantine_line, result_line
 from dokiem.contract import LOCAL_TIME, Result, ServerLocation, ServerRef
 from dokiem.grafana.dashboards import build_all
-from dokiem.grafana.panels import DOMESTIC, IPV, ISP, PEAK_HOURS, threshold_queries
 from dokiem.grafana.influxql import DATASOURCE_UID
+from dokiem.grafana.panels import DOMESTIC, IPV, ISP, PEAK_HOURS, threshold_queries
 from dokiem.grafana.provision import HERE, provisioning_files
 from dokiem.i18n import Translator
 from dokiem.regions import Regions

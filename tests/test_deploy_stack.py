@@ -186,7 +186,7 @@ def test_the_collector_never_logs_its_secrets(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         output = proc.communicate(timeout=30)[0].decode(errors="replace")
-    assert "WARNING collector.service: broker mqtt://127.0.0.1" in output  # it logs, just not the secrets
+    assert "WARNING dokiem.collector.service: broker mqtt://127.0.0.1" in output  # it logs, just not the secrets
     for value in values.values():
         assert value not in output and value.split(":")[-1] not in output
 

@@ -1,0 +1,112 @@
+"""What the agent says: dokiem measure's table and progress, the agent's commands, its error codes
+and flags, its updates."""
+
+from __future__ import annotations
+
+from dokiem.i18n import add_texts
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # measure: table labels
+    "server": ("Máy chủ đo", "Test server"),
+    "loaded_latency": ("Độ trễ khi có tải", "Latency under load"),
+    "dns": ("Phân giải DNS", "DNS lookup"),
+    "agent_cpu": ("CPU của máy đo", "Agent CPU"),
+    "streams_measured": ("{streams} luồng, đo {seconds} s", "{streams} streams, measured {seconds} s"),
+    "loaded_detail": ("khi tải xuống {down} · khi tải lên {up}", "while downloading {down} · while uploading {up}"),
+    "loss_detail": ("{method}, {received}/{sent} gói trả lời", "{method}, {received}/{sent} replies"),
+    "cpu_detail": ("{seconds} s CPU ({pct}% một lõi)", "{seconds} s CPU ({pct}% of one core)"),
+    "not_measured": ("không đo", "not measured"),
+    # progress
+    "stage_dns": ("Đang đo thời gian phân giải DNS…", "Timing DNS lookups…"),
+    "stage_latency": ("Đang đo độ trễ…", "Measuring latency…"),
+    "stage_ping": ("Đang ping máy chủ…", "Pinging the server…"),
+    "stage_download": ("Đang đo tải xuống", "Measuring download"),
+    "stage_upload": ("Đang đo tải lên", "Measuring upload"),
+    "stage_ookla": ("Đang chọn máy chủ Ookla gần nhất…", "Choosing the nearest Ookla server…"),
+    # outcomes
+    "run_failed": ("Phép đo thất bại: {reason}", "The measurement failed: {reason}"),
+    "agent_started": (
+        "Máy đo {agent} đang chạy, gửi kết quả tới {broker}.",
+        "Agent {agent} running, sending to {broker}.",
+    ),
+    "location_domestic": ("trong nước", "domestic"),
+    "location_international": ("quốc tế", "international"),
+    "priority": ("ưu tiên {n}", "priority {n}"),
+    "update_none": ("Không có gì để cập nhật.", "Nothing to update."),
+    "update_installed": (
+        "Đã cài phiên bản {version} và chuyển sang; nếu không có nhịp tim trong {minutes} phút sẽ quay lại bản cũ.",
+        "Installed {version} and switched to it; without a heartbeat within {minutes} min the old one comes back.",
+    ),
+    "update_confirmed": (
+        "Phiên bản {version} đã gửi nhịp tim: giữ lại.",
+        "Version {version} sent a heartbeat: it stays.",
+    ),
+    "update_rolled_back": (
+        "Phiên bản {version} không gửi nhịp tim đúng hạn: đã quay lại bản trước.",
+        "Version {version} sent no heartbeat in time: rolled back to the previous one.",
+    ),
+    "update_refused": ("Từ chối cập nhật {version}: {reason}", "Update to {version} refused: {reason}"),
+    "once_sent": ("Đã gửi kết quả tới máy chủ trung tâm.", "The result reached the broker."),
+    "once_queued": (
+        "Chưa gửi được: kết quả nằm trong hàng đợi và sẽ được gửi khi có kết nối.",
+        "Not sent yet: the result is queued and will be sent when the broker is reachable.",
+    ),
+    "config_ok": (
+        "Cấu hình hợp lệ: máy đo {agent}, gửi tới {broker}, đo với {servers}, mỗi {minutes} phút.",
+        "Configuration OK: agent {agent}, sending to {broker}, measuring against {servers} every {minutes} min.",
+    ),
+    "connection": ("Kết nối", "Connection"),
+    "never_ran": ("chưa chạy lần nào", "has not run yet"),
+    "queued": ("Hàng đợi", "Queued"),
+    "queued_detail": ("{depth} kết quả (cũ nhất: {oldest})", "{depth} results (oldest: {oldest})"),
+    "sent": ("Đã gửi", "Sent"),
+    "dropped": ("Đã bỏ", "Dropped"),
+    "dropped_detail": ("{age} do quá hạn, {size} do đầy hàng đợi", "{age} too old, {size} over the size limit"),
+    "next_run": ("Lần đo tiếp theo", "Next run"),
+    "last_error": ("Lỗi kết nối gần nhất", "Last connection error"),
+    "last_run_error": ("Lỗi đo gần nhất", "Last run error"),
+    "fleet_refused": ("Cấu hình từ trung tâm bị từ chối", "Fleet config refused"),
+    # flags
+    "flag_cpu_saturated": (
+        "CPU máy đo quá tải: kết quả có thể thấp hơn thực tế",
+        "agent CPU saturated: figures may read low",
+    ),
+    "flag_cpu_throttled": ("CPU máy đo bị giới hạn trong lúc đo", "agent CPU was throttled during the run"),
+    "flag_wifi": ("đo qua Wi-Fi, không phải cáp mạng", "measured over Wi-Fi, not a cable"),
+    "flag_server_busy": ("máy chủ đo đang bận", "the test server was busy"),
+    "flag_cross_traffic": ("có lưu lượng khác trên đường truyền khi đo", "other traffic on the line during the run"),
+    # error codes (Result.error.code)
+    "err_dns_failed": ("Không phân giải được tên máy chủ", "The server's name does not resolve"),
+    "err_connect_failed": ("Không kết nối được tới máy chủ đo", "Cannot connect to the test server"),
+    "err_connect_timeout": ("Máy chủ đo không trả lời kết nối", "The test server does not accept connections in time"),
+    "err_tls_failed": ("Lỗi TLS với máy chủ đo", "TLS with the test server failed"),
+    "err_server_busy": ("Máy chủ đo đang bận (503), hãy thử lại sau", "The test server is busy (503); try again later"),
+    "err_redirect": (
+        "Máy chủ chuyển hướng sang địa chỉ khác, hãy dùng địa chỉ đó",
+        "The server redirects elsewhere; use that URL",
+    ),
+    "err_http_status": ("Máy chủ trả lời lỗi HTTP", "The server answered with an HTTP error"),
+    "err_not_a_speedtest_server": (
+        "Địa chỉ này không phải máy chủ đo tốc độ",
+        "This address is not a speed-test server",
+    ),
+    "err_compressed": (
+        "Máy chủ nén dữ liệu đo nên kết quả sẽ sai",
+        "The server compresses test data; figures would be false",
+    ),
+    "err_closed_mid_stream": ("Máy chủ đóng kết nối giữa chừng", "The server closed the connection mid-stream"),
+    "err_protocol_error": ("Máy chủ trả lời sai giao thức HTTP", "The server broke the HTTP protocol"),
+    "err_timeout": ("Quá thời gian cho phép", "Out of time"),
+    "err_no_data": ("Không nhận được dữ liệu đo", "No test data moved"),
+    "err_ookla_unreachable": ("Không lấy được danh sách máy chủ Ookla", "Ookla's server list is unreachable"),
+    "err_internal_error": (
+        "Lỗi nội bộ của dokiem; hãy chạy lại với --verbose và báo lỗi",
+        "dokiem internal error; run again with --verbose and report it",
+    ),
+    "err_budget_exhausted": (
+        "Bỏ qua phép đo: sẽ vượt hạn mức dữ liệu tháng của đường truyền",
+        "Run skipped: it would exceed the line's monthly data budget",
+    ),
+    "err_bad_server_url": ("Địa chỉ máy chủ không hợp lệ", "Invalid server URL"),
+}
+add_texts(TEXTS)

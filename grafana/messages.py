@@ -1,0 +1,147 @@
+"""What the dashboards and the alert rules say."""
+
+from __future__ import annotations
+
+from dokiem.i18n import add_texts
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "grafana_refused": ("Grafana tại {url} từ chối: {reason}", "Grafana at {url} refused: {reason}"),
+    "grafana_unreachable": (
+        "Không kết nối được Grafana tại {url}: {reason}",
+        "Grafana at {url} is unreachable: {reason}",
+    ),
+    # Grafana dashboards
+    "gf_title_province": ("dokiem · Toàn tỉnh", "dokiem · Province overview"),
+    "gf_title_district": ("dokiem · Huyện cũ", "dokiem · Former district"),
+    "gf_title_commune": ("dokiem · Xã", "dokiem · Commune"),
+    "gf_title_fleet": ("dokiem · Thiết bị đo", "dokiem · Fleet health"),
+    "gf_desc_province": (
+        "Tốc độ băng rộng theo xã (từ 01/7/2025), huyện cũ, nhà mạng; cố định và di động tách riêng; tỷ lệ lượt"
+        " đo đạt các ngưỡng quốc gia.",
+        "Broadband speeds by commune (since 2025-07-01), former district and ISP; fixed and mobile apart; share"
+        " of tests meeting the national thresholds.",
+    ),
+    "gf_desc_district": (
+        "Huyện cũ (trước 01/7/2025) và các xã mới thuộc huyện: thiết bị đo, phân bố tốc độ, giờ cao điểm"
+        " (19–23 h) so với các giờ khác.",
+        "A former district (before 2025-07-01) and its 2025 communes: agents, speed distribution, peak hours"
+        " (19–23 h) against the rest.",
+    ),
+    "gf_desc_commune": (
+        "Một xã (từ 01/7/2025): thiết bị đo, nhà mạng, phân bố tốc độ, theo giờ trong ngày.",
+        "One commune (since 2025-07-01): its agents, ISPs, speed distribution, hour of day.",
+    ),
+    "gf_desc_fleet": (
+        "Thiết bị đo trực tuyến, lần cuối liên lạc, lượt đo bị lỡ, nhiệt độ CPU, hàng đợi gửi và lỗi.",
+        "Agents online, last seen, missed runs, CPU temperature, outbox depth and errors.",
+    ),
+    "gf_map": ("Tốc độ tải xuống trung vị theo xã", "Median download by commune"),
+    "gf_map_desc": (
+        "Tô màu theo trung vị tải xuống của loại truy nhập đã chọn (mặc định: cố định); chấm tròn: huyện cũ.",
+        "Shaded by the median download of the access type chosen (default: fixed); circles: former districts.",
+    ),
+    "gf_map_access": ("Bản đồ: loại truy nhập", "Map: access type"),
+    "gf_communes": ("Xã (2025)", "Communes (2025)"),
+    "gf_districts": ("Huyện cũ", "Former districts"),
+    "gf_district": ("Huyện cũ", "Former district"),
+    "gf_commune": ("Xã", "Commune"),
+    "gf_medians_by_access": ("Trung vị theo loại truy nhập", "Medians by access type"),
+    "gf_agents_in_commune": ("Thiết bị đo trong xã", "Agents in the commune"),
+    "gf_isp": ("Nhà mạng", "ISP"),
+    "gf_access": ("Loại truy nhập", "Access type"),
+    "gf_ip_version": ("Phiên bản IP", "IP version"),
+    "gf_international_median": (
+        "Tốc độ tới máy chủ quốc tế (trung vị, tính riêng)",
+        "Speed to international servers (median, kept apart)",
+    ),
+    "gf_agent": ("Thiết bị đo", "Agent"),
+    "gf_agents": ("Thiết bị đo", "Agents"),
+    "gf_province_median": ("Trung vị toàn tỉnh", "Province median"),
+    "gf_fixed_down": ("Cố định · tải xuống", "Fixed · download"),
+    "gf_fixed_up": ("Cố định · tải lên", "Fixed · upload"),
+    "gf_mobile_down": ("Di động · tải xuống", "Mobile · download"),
+    "gf_mobile_up": ("Di động · tải lên", "Mobile · upload"),
+    "gf_download": ("Tải xuống (Mbit/s)", "Download (Mbit/s)"),
+    "gf_upload": ("Tải lên (Mbit/s)", "Upload (Mbit/s)"),
+    "gf_ranking": ("Xếp hạng theo {by}", "Ranking by {by}"),
+    "gf_down_median": ("Tải xuống trung vị (Mbit/s)", "Download median (Mbit/s)"),
+    "gf_down_p10": ("Tải xuống p10 (Mbit/s)", "Download p10 (Mbit/s)"),
+    "gf_up_median": ("Tải lên trung vị (Mbit/s)", "Upload median (Mbit/s)"),
+    "gf_up_p10": ("Tải lên p10 (Mbit/s)", "Upload p10 (Mbit/s)"),
+    "gf_latency_median": ("Độ trễ trung vị (ms)", "Latency median (ms)"),
+    "gf_loss_mean": ("Mất gói TB (%)", "Loss mean (%)"),
+    "gf_tests": ("Lượt đo", "Tests"),
+    "gf_failed": ("Lượt lỗi", "Failed"),
+    "gf_last_download": ("Tải xuống lần cuối (Mbit/s)", "Last download (Mbit/s)"),
+    "gf_trend_isp": ("Tải xuống trung vị theo nhà mạng", "Median download by ISP"),
+    "gf_trend_access": ("Tải xuống trung vị theo loại truy nhập", "Median download by access type"),
+    "gf_thresholds_row": ("Tỷ lệ lượt đo đạt ngưỡng", "Share of tests meeting the thresholds"),
+    "gf_agents_in_district": ("Thiết bị đo trong huyện cũ", "Agents in the former district"),
+    "gf_open_commune": ("Xem xã {name}", "Open commune {name}"),
+    "gf_histogram": ("Phân bố tốc độ", "Speed distribution"),
+    "gf_time_of_day": ("Tải xuống trung vị theo giờ trong ngày", "Median download by hour of day"),
+    "gf_time_of_day_desc": ("Giờ địa phương (UTC+7); giờ cao điểm 19–23 h.", "Local time (UTC+7); peak 19–23 h."),
+    "gf_hour": ("Giờ", "Hour"),
+    "gf_peak": ("Giờ cao điểm (19–23 h)", "Peak hours (19–23 h)"),
+    "gf_off_peak": ("Ngoài giờ cao điểm", "Off-peak"),
+    "gf_agents_online": ("Thiết bị đo trực tuyến", "Agents online"),
+    "gf_online": ("trực tuyến", "online"),
+    "gf_offline": ("mất kết nối", "offline"),
+    "gf_missed_runs": ("Lượt đo bị lỡ", "Missed runs"),
+    "gf_missed": ("Bị lỡ", "Missed"),
+    "gf_expected": ("Dự kiến", "Expected"),
+    "gf_received": ("Đã nhận", "Received"),
+    "gf_errors_by_reason": ("Lượt đo lỗi theo nguyên nhân", "Failed runs by reason"),
+    "gf_quarantined_by_reason": ("Tin nhắn bị giữ lại theo lý do", "Quarantined messages by reason"),
+    "gf_quarantined_desc": (
+        "Tin nhắn bộ thu từ chối hoặc không xử lý được, được giữ lại để xem và nhận lại sau khi sửa"
+        " (dokiem collector requeue).",
+        "Messages the collector refused or failed to handle, kept to inspect and re-admit after a fix"
+        " (dokiem collector requeue).",
+    ),
+    "gf_reason": ("Lý do", "Reason"),
+    "gf_messages": ("Tin nhắn", "Messages"),
+    "gf_error": ("Nguyên nhân", "Reason"),
+    "gf_last_seen": ("Liên lạc lần cuối", "Last seen"),
+    "gf_state": ("Trạng thái", "State"),
+    "gf_temperature": ("Nhiệt độ CPU", "CPU temperature"),
+    "gf_cpu": ("CPU", "CPU"),
+    "gf_outbox": ("Hàng đợi gửi", "Outbox"),
+    "gf_temperature_trend": ("Nhiệt độ CPU", "CPU temperature"),
+    "gf_outbox_trend": ("Kết quả chờ gửi (hàng đợi)", "Results waiting to be sent (outbox)"),
+    # Grafana alert rules: {agent}, {district}, {commune} are Grafana's templates of the series' tags;
+    # every number comes from the rule itself
+    "al_offline_title": ("Thiết bị đo mất kết nối quá {hours} giờ", "Agent offline for more than {hours} h"),
+    "al_offline_summary": (
+        "Thiết bị đo {agent} ({district}) mất kết nối hơn {hours} giờ: kiểm tra nguồn điện và đường truyền tại"
+        " điểm đặt.",
+        "Agent {agent} ({district}) has been offline for more than {hours} h: check its power and line on site.",
+    ),
+    "al_missed_title": (
+        "Thiết bị đo bỏ lỡ trên {percent}% lượt đo trong {hours} giờ",
+        "Agent missed over {percent}% of its runs in {hours} h",
+    ),
+    "al_missed_summary": (
+        "Thiết bị đo {agent} bỏ lỡ trên {percent}% số lượt đo dự kiến trong {hours} giờ qua: xem bảng"
+        ' "Thiết bị đo" (lỗi, hàng đợi gửi, nhiệt độ).',
+        "Agent {agent} missed over {percent}% of its expected runs in the last {hours} h: see the fleet"
+        " dashboard (errors, outbox, temperature).",
+    ),
+    "al_drop_title": (
+        "Tốc độ cố định của xã giảm quá {percent}% so với {weeks} tuần",
+        "Commune's fixed download down over {percent}% on its {weeks} weeks",
+    ),
+    "al_drop_summary": (
+        "Trung vị tải xuống cố định {hours} giờ qua của {commune} thấp hơn {percent}% so với trung vị {weeks}"
+        " tuần của chính xã.",
+        "The last {hours} h median fixed download of {commune} is over {percent}% below its own {weeks}-week median.",
+    ),
+    "al_quarantine_title": ("Nhiều tin nhắn bị giữ lại", "Many messages quarantined"),
+    "al_quarantine_summary": (
+        'Hơn {count} tin nhắn bị từ chối hoặc lỗi xử lý trong một giờ: xem "Tin nhắn bị giữ lại theo lý do" và'
+        " dokiem collector requeue sau khi sửa.",
+        'Over {count} messages refused or failed in an hour: see "Quarantined messages by reason" and run'
+        " dokiem collector requeue after the fix.",
+    ),
+}
+add_texts(TEXTS)

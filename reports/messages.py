@@ -1,0 +1,301 @@
+"""What the quarterly report, its key figures and findings, the Word document and the public site say."""
+
+from __future__ import annotations
+
+from dokiem.i18n import add_texts
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # quarterly report
+    "rpt_title": ("Báo cáo chất lượng băng rộng {quarter}", "Broadband quality report, {quarter}"),
+    "rpt_quarter": ("Quý {roman}/{year}", "Q{number} {year}"),
+    "rpt_subtitle": (
+        "{province} · {start} – {end} · lập lúc {generated}",
+        "{province} · {start} – {end} · generated {generated}",
+    ),
+    "rpt_summary": (
+        "{tests} lượt đo từ {agents} thiết bị đo ({failed} lượt lỗi); quý trước: {previous} lượt đo.",
+        "{tests} tests from {agents} agents ({failed} failed); previous quarter: {previous} tests.",
+    ),
+    "rpt_method": (
+        "Tốc độ tính trên các lượt đo thành công; trung vị, p10, p90 nội suy tuyến tính. "
+        "Tốc độ 80/80: tốc độ mà 80% thiết bị đo đạt được ít nhất 80% thời gian. "
+        "So với gói cước: tỷ lệ lượt đo đạt ≥ {good}%, {low}–{good}% và < {low}% tốc độ gói cước "
+        "(QCVN 34:2022/BTTTT: tốc độ tải xuống trung bình ≥ 0,8 lần gói cước). "
+        "Nhóm có ít hơn {minimum} lượt đo thành công được đánh dấu * và cần đọc thận trọng.",
+        "Speeds over successful tests; median, p10, p90 interpolate linearly. "
+        "80/80 speed: the speed 80% of agents get at least 80% of the time. "
+        "Against the plan: shares of tests at ≥ {good}%, {low}–{good}% and < {low}% of the subscribed speed "
+        "(QCVN 34:2022/BTTTT: average download at least 0.8 × the plan). "
+        "Groups with fewer than {minimum} successful tests are marked * and should be read with care.",
+    ),
+    "rpt_table_province": ("Toàn tỉnh", "Whole province"),
+    "rpt_table_districts": ("Theo huyện cũ", "By former district"),
+    "rpt_table_communes": ("Theo xã (từ 01/7/2025)", "By commune (since 2025-07-01)"),
+    "rpt_table_isps": ("Theo nhà mạng", "By ISP"),
+    "rpt_table_access": ("Theo loại truy nhập", "By access type"),
+    "rpt_table_thresholds": ("Ngưỡng chất lượng và nguồn", "Quality thresholds and sources"),
+    "rpt_part_speed": ("tốc độ", "speeds"),
+    "rpt_part_quality": ("so với gói cước, ngưỡng và quý trước", "against plan, thresholds and last quarter"),
+    "rpt_chart_districts": (
+        "Tốc độ tải xuống trung vị theo huyện cũ, cố định và di động (Mbit/s)",
+        "Median download by former district, fixed and mobile (Mbit/s)",
+    ),
+    "rpt_map_title": (
+        "Tốc độ tải xuống cố định trung vị theo xã (từ 01/7/2025)",
+        "Median fixed download by commune (since 2025-07-01)",
+    ),
+    # dokiem publish: the public site
+    "pub_site": ("Chất lượng Internet băng rộng · {province}", "Broadband quality · {province}"),
+    "pub_title": ("Chất lượng Internet băng rộng {quarter} · {province}", "Broadband quality, {quarter} · {province}"),
+    "pub_intro": (
+        "Kết quả đo kiểm tốc độ Internet băng rộng tại các xã, phường của tỉnh {province}, {quarter}. Đường"
+        " truyền cố định và di động được tính riêng.",
+        "Broadband speeds measured in the communes of {province}, {quarter}. Fixed and mobile lines are counted apart.",
+    ),
+    "pub_province_median": (
+        "{access}: tải xuống trung vị toàn tỉnh {median} Mbit/s",
+        "{access}: province median download {median} Mbit/s",
+    ),
+    "pub_threshold": (
+        "{name}: {met} trên {shown} xã đủ số liệu đạt",
+        "{name}: {met} of {shown} communes with enough data meet it",
+    ),
+    "pub_map_title": ("Tốc độ tải xuống cố định trung vị theo xã", "Median fixed download by commune"),
+    "pub_map_districts": ("Xem theo huyện cũ (trước 01/7/2025)", "By former district (before 2025-07-01)"),
+    "pub_map_desc": (
+        "Bản đồ các xã tô màu theo tốc độ tải xuống cố định trung vị; màu xám: chưa đủ số liệu. Số liệu từng"
+        " xã có trong bảng bên dưới.",
+        "Map of the communes shaded by median fixed download; grey: not enough data. Each commune's figures"
+        " are in the table below.",
+    ),
+    "pub_map_alternative": ("Cùng số liệu dạng bảng:", "The same figures as a table:"),
+    "pub_thin": ("chưa đủ số liệu", "not enough data"),
+    "pub_thin_long": (
+        "Chưa đủ số liệu để công bố ({tests} lượt đo trong quý).",
+        "Not enough data to publish ({tests} tests this quarter).",
+    ),
+    "pub_no_tests": ("chưa có lượt đo", "no tests"),
+    "pub_communes": ("Các xã, phường", "Communes"),
+    "pub_not_ranked": (
+        "Xếp theo tên, không xếp hạng. Xã chưa đủ số liệu không được công bố số liệu.",
+        "In name order, not ranked. A commune without enough data has no figure published.",
+    ),
+    "pub_districts": ("Theo huyện cũ", "By former district"),
+    "pub_isps": ("Theo nhà mạng", "By ISP"),
+    "pub_fixed_median": ("Cố định: tải xuống trung vị (Mbit/s)", "Fixed: median download (Mbit/s)"),
+    "pub_mobile_median": ("Di động: tải xuống trung vị (Mbit/s)", "Mobile: median download (Mbit/s)"),
+    "pub_change": ("Cố định: thay đổi so với quý trước (Mbit/s)", "Fixed: change on the previous quarter (Mbit/s)"),
+    "pub_down_median": ("Tải xuống trung vị (Mbit/s)", "Median download (Mbit/s)"),
+    "pub_up_median": ("Tải lên trung vị (Mbit/s)", "Median upload (Mbit/s)"),
+    "pub_download": ("Tải xuống (Mbit/s)", "Download (Mbit/s)"),
+    "pub_upload": ("Tải lên (Mbit/s)", "Upload (Mbit/s)"),
+    "pub_figure": ("Chỉ số", "Figure"),
+    "pub_median": ("Trung vị", "Median"),
+    "pub_counts": ("{tests} lượt đo từ {agents} thiết bị đo.", "{tests} tests from {agents} agents."),
+    "pub_latency": ("Độ trễ (ms)", "Latency (ms)"),
+    "pub_former_district": ("Huyện cũ: {districts}", "Former district: {districts}"),
+    "pub_method_title": ("Cách đo", "How it is measured"),
+    "pub_method": (
+        "Thiết bị đo đặt tại trụ sở xã đo định kỳ như i-Speed (VNNIC): tải xuống và tải lên qua nhiều luồng"
+        " HTTP song song tới máy chủ đo trong nước, độ trễ từ các yêu cầu lặp lại. Số liệu là trung vị các lượt"
+        " đo thành công; p10 và p90 cho biết độ phân tán. Lượt đo khi thiết bị quá tải, qua Wi-Fi hoặc có lưu"
+        " lượng khác trên đường truyền bị loại. Một nhóm chỉ được công bố khi có ít nhất {minimum} lượt đo thành"
+        " công từ ít nhất {agents} thiết bị đo.",
+        "Agents in the commune offices measure on a schedule as VNNIC's i-Speed does: download and upload over"
+        " several parallel HTTP streams to a domestic test server, latency from repeated requests. Figures are"
+        " medians of the successful tests; p10 and p90 show the spread. Tests taken on an overloaded agent, over"
+        " Wi-Fi or with other traffic on the line are left out. A group is published only with at least"
+        " {minimum} successful tests from at least {agents} agents.",
+    ),
+    "pub_footer": (
+        "Số liệu chốt lúc {cut}; phương pháp dokiem {version}; dữ liệu theo giấy phép {licence}.",
+        "Data cut at {cut}; method dokiem {version}; data licensed {licence}.",
+    ),
+    "pub_open_data": ("Dữ liệu mở", "Open data"),
+    "pub_dictionary": (
+        "Dữ liệu mở dokiem — cắt lúc {cut}, giấy phép {licence} (LICENSE.txt).\n\n"
+        "communes.csv/.json, districts.csv/.json, isps.csv/.json: một dòng cho mỗi xã (từ 01/7/2025), huyện cũ"
+        " hoặc mạng của nhà mạng, theo loại truy nhập (access: fixed = cố định, mobile = di động). published ="
+        " false: chưa đủ số liệu (dưới {minimum} lượt đo thành công hoặc dưới {agents} thiết bị đo), các số"
+        " liệu để trống. tests: số lượt đo; agents: số thiết bị đo; *_median/_p10/_p90_mbps: trung vị, phân vị"
+        " 10 và 90 (Mbit/s); latency_median/_p10/_p90_ms: độ trễ (ms); download_median_change_mbps: thay đổi so"
+        " với quý trước.\n\n"
+        "tests.csv.gz: {records} lượt đo, mỗi dòng một lượt: hour (giờ địa phương, làm tròn xuống đến giờ),"
+        " province, district (huyện cũ), commune (xã từ 01/7/2025), isp, access, failed, download_mbps,"
+        " upload_mbps, latency_ms, jitter_ms, loss_pct. Không có mã thiết bị, địa chỉ IP hay tọa độ. Không"
+        " công bố: {held} lượt của các nhóm chưa đủ số liệu và {excluded} lượt bị loại (thiết bị quá tải,"
+        " Wi-Fi, lưu lượng khác).",
+        "dokiem open data — cut at {cut}, licensed {licence} (LICENSE.txt).\n\n"
+        "communes.csv/.json, districts.csv/.json, isps.csv/.json: one row per commune (since 2025-07-01),"
+        " former district or ISP network, per access type (access: fixed or mobile). published = false: not"
+        " enough data (fewer than {minimum} successful tests or fewer than {agents} agents), figures empty."
+        " tests: tests counted; agents: agents counted; *_median/_p10/_p90_mbps: median, 10th and 90th"
+        " percentile (Mbit/s); latency_median/_p10/_p90_ms: latency (ms); download_median_change_mbps: change"
+        " from the previous quarter.\n\n"
+        "tests.csv.gz: {records} tests, one per row: hour (local time, rounded down to the hour), province,"
+        " district (former), commune (since 2025-07-01), isp, access, failed, download_mbps, upload_mbps,"
+        " latency_ms, jitter_ms, loss_pct. No agent id, IP address or coordinates. Not published: {held} tests"
+        " of groups without enough data and {excluded} tests left out (overloaded agent, Wi-Fi, cross traffic).",
+    ),
+    "pub_written": (
+        "Đã ghi trang công bố vào {out}: {files} tệp, {size}; {records} lượt đo trong dữ liệu mở.",
+        "Wrote the public site to {out}: {files} files, {size}; {records} tests in the open data.",
+    ),
+    "docx_title": ("BÁO CÁO", "REPORT"),
+    "docx_subtitle": (
+        "Kết quả đo kiểm chất lượng dịch vụ truy nhập Internet băng rộng {quarter} trên địa bàn tỉnh {province}",
+        "Broadband Internet access quality measured in {province}, {quarter}",
+    ),
+    "docx_recipients": ("Nơi nhận:", "To:"),
+    "docx_s_summary": ("I. TÓM TẮT KẾT QUẢ", "I. SUMMARY OF FINDINGS"),
+    "docx_s_method": ("II. PHƯƠNG PHÁP ĐO", "II. METHOD"),
+    "docx_s_districts": ("III. KẾT QUẢ THEO HUYỆN CŨ", "III. RESULTS BY FORMER DISTRICT"),
+    "docx_s_communes": ("IV. KẾT QUẢ THEO XÃ (TỪ 01/7/2025)", "IV. RESULTS BY COMMUNE (SINCE 2025-07-01)"),
+    "docx_s_isps": ("V. KẾT QUẢ THEO NHÀ MẠNG", "V. RESULTS BY ISP"),
+    "docx_s_thresholds": (
+        "VI. SO VỚI NGƯỠNG QUỐC GIA VÀ QCVN 34:2022/BTTTT",
+        "VI. AGAINST THE NATIONAL THRESHOLDS AND QCVN 34:2022/BTTTT",
+    ),
+    "docx_s_change": ("VII. THAY ĐỔI SO VỚI QUÝ TRƯỚC", "VII. CHANGE FROM THE PREVIOUS QUARTER"),
+    "docx_s_thin": ("VIII. CÁC NHÓM CHƯA ĐỦ SỐ LƯỢT ĐO", "VIII. GROUPS WITH TOO FEW TESTS"),
+    "docx_s_annex": ("PHỤ LỤC: KẾT QUẢ THEO XÃ", "ANNEX: RESULTS BY COMMUNE"),
+    "docx_p_method": (
+        "Thiết bị đo đặt tại trụ sở UBND xã đo theo phương pháp của i-Speed (VNNIC): tải xuống, tải lên qua"
+        " nhiều luồng HTTP song song, bỏ giai đoạn khởi động, độ trễ và độ biến thiên từ các yêu cầu HTTP lặp lại."
+        " Đường truyền cố định và di động được tính riêng, không gộp thành một số liệu. Xã là đơn vị hành chính"
+        " từ 01/7/2025; huyện cũ là huyện trước ngày đó, suy ra từ bảng chuyển đổi của cơ quan thống kê.",
+        "Agents in the commune offices measure as VNNIC's i-Speed does: download and upload over several parallel"
+        " HTTP streams with a warm-up left out, latency and jitter from repeated HTTP requests. Fixed and mobile"
+        " lines are counted apart, never in one figure. A commune is a unit since 2025-07-01; a former district"
+        " is the district before that day, derived from the statistics office's conversion table.",
+    ),
+    "docx_p_districts": (
+        "Bảng dưới đây nêu số liệu từng huyện cũ, cố định và di động tách riêng, theo thứ tự mã hành chính;"
+        " dấu * đánh dấu nhóm chưa đủ số lượt đo.",
+        "The table gives each former district's figures, fixed and mobile apart, in code order; * marks a"
+        " group with too few tests.",
+    ),
+    "docx_p_communes": (
+        "Bản đồ tô màu các xã theo tốc độ tải xuống cố định trung vị; xã chưa đủ số lượt đo để màu xám, không"
+        " xếp hạng. Số liệu từng xã ở Phụ lục.",
+        "The map shades each commune by its median fixed download; a commune with too few tests is grey, not"
+        " ranked. Each commune's figures are in the annex.",
+    ),
+    "docx_p_isps": (
+        "Mạng cố định và mạng di động của cùng một nhà mạng là hai dịch vụ, được tính riêng.",
+        "An ISP's fixed and mobile networks are two services, counted apart.",
+    ),
+    "docx_p_thresholds": (
+        "Tỷ lệ lượt đo so với gói cước (QCVN 34:2022/BTTTT: tốc độ tải xuống trung bình ≥ 0,8 lần gói cước) và"
+        " tỷ lệ lượt đo đạt từng ngưỡng quốc gia, mỗi ngưỡng chỉ tính trên loại truy nhập của nó.",
+        "Shares of tests against the subscribed plan (QCVN 34:2022/BTTTT: mean download ≥ 0.8 × the plan) and"
+        " of tests meeting each national threshold, each counted on its own access type only.",
+    ),
+    "docx_p_change": (
+        "Thay đổi của trung vị và số lượt đo so với quý trước, từng huyện cũ và loại truy nhập.",
+        "Change of the medians and of the tests from the previous quarter, by former district and access type.",
+    ),
+    "docx_thin": ("{level}: {count} nhóm — {groups}.", "{level}: {count} groups — {groups}."),
+    "docx_thin_none": ("Mọi nhóm đều đủ số lượt đo.", "Every group has enough tests."),
+    "rpt_table_summary": ("Số liệu chính", "Key figures"),
+    "kf_indicator": ("Chỉ tiêu", "Indicator"),
+    "kf_value": ("Giá trị", "Value"),
+    "kf_median": ("Tải xuống trung vị toàn tỉnh (Mbit/s)", "Province median download (Mbit/s)"),
+    "kf_target": ("Ngưỡng tải xuống quốc gia thấp nhất (Mbit/s)", "Lowest national download threshold (Mbit/s)"),
+    "kf_ranked": ("Số huyện cũ đủ số lượt đo", "Former districts with enough tests"),
+    "kf_meeting": ("Số huyện cũ có trung vị đạt ngưỡng", "Former districts whose median meets it"),
+    "kf_lowest": ("Thấp nhất: {name} (Mbit/s)", "Lowest: {name} (Mbit/s)"),
+    "kf_highest": ("Cao nhất: {name} (Mbit/s)", "Highest: {name} (Mbit/s)"),
+    "kf_lowest_change": (
+        "Huyện thấp nhất: thay đổi so với quý trước (%)",
+        "Lowest district: change on the previous quarter (%)",
+    ),
+    "kf_thin_communes": ("Số xã chưa đủ số lượt đo để công bố", "Communes with too few tests to publish"),
+    "kf_fastest_isp": ("Nhà mạng nhanh nhất: {isp} (Mbit/s)", "Fastest ISP: {isp} (Mbit/s)"),
+    "kf_min_samples": ("Số lượt đo thành công tối thiểu của một nhóm", "Fewest successful tests a group needs"),
+    "fd_no_tests": ("{access}: không có lượt đo nào trong quý.", "{access}: no tests this quarter."),
+    "fd_median": (
+        "{access}: tốc độ tải xuống trung vị toàn tỉnh đạt {median} Mbit/s.",
+        "{access}: the province's median download is {median} Mbit/s.",
+    ),
+    "fd_meeting": (
+        "{meeting} trên {ranked} huyện cũ đủ số lượt đo có trung vị tải xuống {access} đạt {target} Mbit/s.",
+        "{meeting} of {ranked} former districts with enough tests reach {target} Mbit/s median {access} download.",
+    ),
+    "fd_lowest": ("{name} thấp nhất với {median} Mbit/s{change}.", "{name} is lowest at {median} Mbit/s{change}."),
+    "fd_down": (", giảm {pct}% so với quý trước", ", down {pct}% from the previous quarter"),
+    "fd_up": (", tăng {pct}% so với quý trước", ", up {pct}% from the previous quarter"),
+    "fd_highest": ("{name} cao nhất với {median} Mbit/s.", "{name} is highest at {median} Mbit/s."),
+    "fd_thin": (
+        "{count} xã có quá ít lượt đo {access} để công bố (dưới {minimum} lượt thành công); các xã này được liệt kê,"
+        " không xếp hạng.",
+        "{count} communes have too few {access} tests to publish (under {minimum} successful tests); they are"
+        " listed, not ranked.",
+    ),
+    "fd_international": (
+        "{access}, tới máy chủ quốc tế ({tests} phép đo, không tính vào các số liệu trên): trung vị tải xuống"
+        " {down} Mbit/s, tải lên {up} Mbit/s.",
+        "{access}, to international servers ({tests} tests, not part of the figures above): median download"
+        " {down} Mbit/s, upload {up} Mbit/s.",
+    ),
+    "fd_fastest_isp": (
+        "Nhà mạng có trung vị tải xuống cao nhất: {isp}, {median} Mbit/s.",
+        "The ISP with the highest median download: {isp}, {median} Mbit/s.",
+    ),
+    "rpt_map_thin": ("Chưa đủ số lượt đo", "Not enough tests"),
+    "rpt_map_none": ("Chưa có lượt đo", "No tests"),
+    "rpt_chart_isp_trend": (
+        "Tốc độ tải xuống trung vị theo tuần, từng nhà mạng (Mbit/s)",
+        "Weekly median download by ISP (Mbit/s)",
+    ),
+    "rpt_by_province": ("Tỉnh", "Province"),
+    "rpt_by_district": ("Huyện cũ", "Former district"),
+    "rpt_by_commune": ("Xã", "Commune"),
+    "rpt_by_isp": ("Nhà mạng", "ISP"),
+    "rpt_by_access": ("Loại truy nhập", "Access"),
+    "rpt_code": ("Mã", "Code"),
+    "rpt_agents": ("Thiết bị đo", "Agents"),
+    "rpt_tests": ("Lượt đo", "Tests"),
+    "rpt_failed": ("Lượt lỗi", "Failed"),
+    "rpt_excluded": (
+        "Lượt bị loại (Wi-Fi, CPU quá tải, lưu lượng khác)",
+        "Left out (Wi-Fi, CPU starved, cross traffic)",
+    ),
+    "rpt_down_median": ("Tải xuống trung vị (Mbit/s)", "Download median (Mbit/s)"),
+    "rpt_down_mean": ("Tải xuống trung bình (Mbit/s)", "Download mean (Mbit/s)"),
+    "rpt_down_p10": ("Tải xuống p10 (Mbit/s)", "Download p10 (Mbit/s)"),
+    "rpt_down_p90": ("Tải xuống p90 (Mbit/s)", "Download p90 (Mbit/s)"),
+    "rpt_up_median": ("Tải lên trung vị (Mbit/s)", "Upload median (Mbit/s)"),
+    "rpt_up_mean": ("Tải lên trung bình (Mbit/s)", "Upload mean (Mbit/s)"),
+    "rpt_up_p10": ("Tải lên p10 (Mbit/s)", "Upload p10 (Mbit/s)"),
+    "rpt_up_p90": ("Tải lên p90 (Mbit/s)", "Upload p90 (Mbit/s)"),
+    "rpt_latency_median": ("Độ trễ trung vị (ms)", "Latency median (ms)"),
+    "rpt_jitter_median": ("Jitter trung vị (ms)", "Jitter median (ms)"),
+    "rpt_loss_mean": ("Mất gói TB (%)", "Loss mean (%)"),
+    "rpt_plan_good": ("≥ 95% gói cước", "≥ 95% of plan"),
+    "rpt_plan_mid": ("80–95% gói cước", "80–95% of plan"),
+    "rpt_plan_low": ("< 80% gói cước", "< 80% of plan"),
+    "rpt_plan_mean_ratio": ("TB tải xuống / gói cước", "Mean download / plan"),
+    "rpt_speed_80_80": ("Tốc độ 80/80 (Mbit/s)", "80/80 speed (Mbit/s)"),
+    "rpt_threshold_share": ("Đạt: {name}", "Meets: {name}"),
+    "rpt_change_down_median": ("Δ tải xuống trung vị so với quý trước", "Δ download median vs last quarter"),
+    "rpt_change_up_median": ("Δ tải lên trung vị so với quý trước", "Δ upload median vs last quarter"),
+    "rpt_change_tests": ("Δ lượt đo so với quý trước", "Δ tests vs last quarter"),
+    "rpt_few_samples": ("Ghi chú", "Note"),
+    "rpt_flag_few": ("ít hơn {minimum} lượt đo", "fewer than {minimum} tests"),
+    "rpt_threshold": ("Ngưỡng", "Threshold"),
+    "rpt_any_access": ("mọi loại", "any"),
+    "rpt_min_download": ("Tải xuống tối thiểu (Mbit/s)", "Minimum download (Mbit/s)"),
+    "rpt_min_upload": ("Tải lên tối thiểu (Mbit/s)", "Minimum upload (Mbit/s)"),
+    "rpt_max_latency": ("Độ trễ tối đa (ms)", "Maximum latency (ms)"),
+    "rpt_source": ("Nguồn", "Source"),
+    "rpt_page": ("Trang {page}", "Page {page}"),
+    "rpt_no_results": (
+        "Kho lưu trữ không có kết quả nào trong quý {quarter} ({where}). Kiểm tra --quarter và --archive.",
+        "The archive holds no results in {quarter} ({where}). Check --quarter and --archive.",
+    ),
+    "rpt_written": ("Đã ghi {path}", "Wrote {path}"),
+    "rpt_reading": ("Đang đọc kho lưu trữ {where}…", "Reading the archive {where}…"),
+    "rpt_read": ("Đã đọc {count} kết quả của quý {quarter}.", "Read {count} results of {quarter}."),
+}
+add_texts(TEXTS)
