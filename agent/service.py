@@ -216,7 +216,6 @@ class Agent:
         if result.data_used_bytes:
             self.outbox.add_usage(month_key(time.time()), result.data_used_bytes)
         self.state.record_result(result)
-        release_memory()
         self.publisher.queued.set()
         self.publisher.status_changed.set()
 
@@ -248,7 +247,7 @@ class Agent:
 
 async def _measure(request: MeasureRequest, ip_version: str) -> list[Result]:
     """One run (a Result per IP version measured); a bug in a probe becomes a failed Result (counted
-    like any other), not a dead agent."""
+    like any other), not a dead agent. The run's buffers go back to the OS when it ends."""
     try:
         return await measure_ip_versions(request, ip_version)
     except Exception as exc:
@@ -258,6 +257,8 @@ async def _measure(request: MeasureRequest, ip_version: str) -> list[Result]:
                 request.agent_id, ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"[:300], request.site
             )
         ]
+    finally:
+        release_memory()
 
 
 async def _keep_running(name: str, loop: Callable[[], Awaitable[None]]) -> None:
