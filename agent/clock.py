@@ -53,10 +53,16 @@ async def wait_for_sync(source: ClockSource, max_wait_s: float, poll_s: float = 
         await asyncio.sleep(min(poll_s, max(0.0, deadline - time.monotonic())))
 
 
+# A Date further from our clock than this says nothing about our clock: a broken or hostile server.
+MAX_OFFSET_S = 10 * 365 * 86_400
+
+
 def offset_from_date(date_header: str, received_at: float) -> float | None:
-    """The server's clock minus ours, from an HTTP ``Date`` (whole seconds: read half a second on)."""
+    """The server's clock minus ours, from an HTTP ``Date`` (whole seconds: read half a second on);
+    None where the header is missing, unreadable or a decade or more away."""
     try:
         server = parsedate_to_datetime(date_header).timestamp()
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return round(server + 0.5 - received_at, 1)
+    offset = round(server + 0.5 - received_at, 1)
+    return offset if abs(offset) < MAX_OFFSET_S else None

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from pydantic import ValidationError
+
 from dokiem import __version__
 from dokiem.agent.probes.http import (
     METHOD_NAME,
@@ -21,6 +23,7 @@ from dokiem.agent.probes.http import (
     LatencyResult,
     PhaseResult,
     SpeedSettings,
+    UsageMeter,
     measure_latency,
     ping_target,
     run_speed_phase,
@@ -29,7 +32,19 @@ from dokiem.agent.probes.http import (
 from dokiem.agent.probes.system import LoadMeter
 from dokiem.agent.probes.wire import HttpFailure, families, open_connection
 from dokiem.agent.servers import Server
-from dokiem.contract import AgentLoad, DnsTiming, ErrorCode, ErrorInfo, Flag, Method, PingStats, Result, Site, utcnow
+from dokiem.contract import (
+    AgentLoad,
+    DnsTiming,
+    ErrorCode,
+    ErrorInfo,
+    Flag,
+    Method,
+    PingStats,
+    Result,
+    Site,
+    first_error,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 SYSTEM_RESOLVER = "system"
@@ -55,6 +70,7 @@ class MeasureRequest:
     dns_names: list[str] = field(default_factory=list)  # empty: the server's own name, if it has one
     resolvers: list[str] = field(default_factory=list)
     progress: Progress = _no_progress
+    usage: UsageMeter = field(default_factory=UsageMeter)  # shared by every server and family the run tries
 
 
 @dataclass
@@ -134,6 +150,7 @@ async def measure(request: MeasureRequest) -> Result:
     started = utcnow()
     meter = LoadMeter()
     got = _Collected()
+    used_before = request.usage.total
     try:
         await _run_probes(request, got)
     except HttpFailure as failure:
@@ -148,7 +165,19 @@ async def measure(request: MeasureRequest) -> Result:
         flags.append(Flag.SERVER_BUSY)
     if any(phase is not None and not phase.kernel_counted for phase in (got.download, got.upload)):
         flags.append(Flag.APP_COUNTED)
-    return _result(request, got, started, load, flags)
+    used = request.usage.total - used_before
+    try:
+        return _result(request, got, started, load, flags, used)
+    except ValidationError as exc:  # a value no Result takes (from a server, or a bug): a failed run, counted
+        first = first_error(exc)
+        log.error("the run's Result was invalid at %s: %s", first.where, first.message)
+        return failed_result(
+            request.agent_id,
+            ErrorCode.INTERNAL_ERROR,
+            f"the run's figures were invalid ({first.where}: {first.message})",
+            request.site,
+            used,
+        )
 
 
 async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
@@ -173,13 +202,16 @@ async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
         except socket.gaierror as exc:
             raise HttpFailure(ErrorCode.DNS_FAILED, str(exc)) from exc
     if request.download:
-        got.download = await run_speed_phase(server, "download", settings, lambda r: progress("download", r))
+        got.download = await run_speed_phase(server, "download", settings, lambda r: progress("download", r),
+                                             request.usage)  # fmt: skip
     if request.upload:
-        got.upload = await run_speed_phase(server, "upload", settings, lambda r: progress("upload", r))
+        got.upload = await run_speed_phase(server, "upload", settings, lambda r: progress("upload", r),
+                                           request.usage)  # fmt: skip
 
 
-def failed_result(agent_id: str, code: ErrorCode, message: str, site: Site | None = None) -> Result:
-    """A Result for a run that could not start (no Ookla list, over the data budget): still counted."""
+def failed_result(agent_id: str, code: ErrorCode, message: str, site: Site | None = None, data_used: int = 0) -> Result:
+    """A Result for a run that could not start (no Ookla list, over the data budget) or crashed: still
+    counted, with the bytes it moved before it ended (a metered line paid for them)."""
     now = utcnow()
     return Result(
         agent_id=agent_id,
@@ -187,7 +219,8 @@ def failed_result(agent_id: str, code: ErrorCode, message: str, site: Site | Non
         finished_at=now,
         site=site or Site(),
         method=Method(name=METHOD_NAME, version=METHOD_VERSION),
-        error=ErrorInfo(code=code, message=message),
+        error=ErrorInfo.of(code, message),
+        data_used_bytes=data_used or None,
     )
 
 
@@ -221,7 +254,9 @@ def counting_label(down: PhaseResult | None, up: PhaseResult | None) -> str:
     return ", ".join(parts) or "none"
 
 
-def _result(request: MeasureRequest, got: _Collected, started: datetime, load: AgentLoad, flags: list[Flag]) -> Result:
+def _result(
+    request: MeasureRequest, got: _Collected, started: datetime, load: AgentLoad, flags: list[Flag], used: int
+) -> Result:
     settings = request.settings
     down, up, lat = got.download, got.upload, got.latency
     method = Method(
@@ -239,7 +274,7 @@ def _result(request: MeasureRequest, got: _Collected, started: datetime, load: A
         moved_down_bytes=down.total_bytes if down else None,
         moved_up_bytes=up.total_bytes if up else None,
     )
-    error = ErrorInfo(code=got.error.code, message=got.error.message) if got.error else None
+    error = ErrorInfo.of(got.error.code, got.error.message) if got.error else None
     return Result.model_validate(
         {
             "agent_id": request.agent_id,
@@ -261,7 +296,7 @@ def _result(request: MeasureRequest, got: _Collected, started: datetime, load: A
             "dns_ms": _round(_system_dns_ms(got.dns)),
             "bytes_down": down.bytes if down else None,
             "bytes_up": up.bytes if up else None,
-            "data_used_bytes": sum(p.total_bytes for p in (down, up) if p) if (down or up) else None,
+            "data_used_bytes": used or None,
             "samples_down_mbps": [_round(x) for x in down.samples_mbps] if down else [],
             "samples_up_mbps": [_round(x) for x in up.samples_mbps] if up else [],
             "ping": got.ping,

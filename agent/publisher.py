@@ -23,7 +23,7 @@ from dokiem.agent.outbox import Outbox
 from dokiem.agent.probes.system import health
 from dokiem.agent.state import AgentState
 from dokiem.agent.update import last_outcome, note_healthy
-from dokiem.contract import config_topic, result_topic, status_topic
+from dokiem.contract import config_topic, printable_message, result_topic, status_topic
 from dokiem.mqtt import mqtt_client
 from dokiem.settings import backoff_delay
 from dokiem.status import ConfigState, Health, OutboxHealth, ScheduleState, Status, offline_status
@@ -212,6 +212,4 @@ def _health(readings: dict[str, float | int | None]) -> Health:
 
 def _message(text: str | None) -> str | None:
     """A message as the Status takes it: printable, at most 1000 characters."""
-    if text is None:
-        return None
-    return "".join(c if c.isprintable() else " " for c in text)[:1000]
+    return None if text is None else printable_message(text)

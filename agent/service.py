@@ -32,6 +32,7 @@ from dokiem.fleet import FleetConfig
 
 log = logging.getLogger(__name__)
 HEAVY_RUN_S = 45.0
+MAX_RUNS_PER_PERIOD = 2  # a speed test and one retry (a 503, or a run that crashed its loop)
 LIGHT_RUN_S = 10.0
 IDLE_RECHECK_S = 60.0
 
@@ -51,6 +52,7 @@ class Agent:
     ) -> None:
         self.base = config
         self.rng = rng or random.Random()
+        self._attempts: dict[tuple[ServerLocation, float], int] = {}  # speed tests tried, by period
         self.clock = clock  # is the system clock synchronised (injectable: tests, a Pi without adjtimex)
         limit_malloc_arenas()
         data_dir = config.agent.data_dir
@@ -130,8 +132,9 @@ class Agent:
             slot = slot or pick_slot(now, period, HEAVY_RUN_S, self.rng)
             self._announce_next_run(slot)
             await _sleep_until(slot)
-            _, period_end = period_bounds(slot, period)
-            if config.schedule.heavy_allowed(datetime.now().hour):
+            period_start, period_end = period_bounds(slot, period)
+            if config.schedule.heavy_allowed(datetime.now().hour) and self._may_try(ServerLocation.DOMESTIC,
+                                                                                    period_start):  # fmt: skip
                 await self.run_heavy(config, period_end)
             planned = (period, pick_slot(period_end, period, HEAVY_RUN_S, self.rng))
             self._announce_next_run(planned[1])
@@ -156,7 +159,8 @@ class Agent:
             slot = pick_slot(time.time(), period, LIGHT_RUN_S, self.rng)
             await _sleep_until(slot)
             async with self.lock:
-                for result in await _measure(self._request(self.config, heavy=False), self.config.measure.ip_version):
+                request = self._request(self.config, heavy=False)
+                for result in await self._measure_and_charge(request, self.config.measure.ip_version):
                     self.queue(result)
             await _sleep_until(period_bounds(slot, period)[1])
 
@@ -171,15 +175,36 @@ class Agent:
                 continue
             slot = pick_slot(time.time(), period, HEAVY_RUN_S, self.rng)
             await _sleep_until(slot)
-            _, period_end = period_bounds(slot, period)
-            if config.schedule.heavy_allowed(datetime.now().hour):
+            period_start, period_end = period_bounds(slot, period)
+            if config.schedule.heavy_allowed(datetime.now().hour) and self._may_try(ServerLocation.INTERNATIONAL,
+                                                                                    period_start):  # fmt: skip
                 await self.run_heavy(config, period_end, ServerLocation.INTERNATIONAL)
             await _sleep_until(period_end)
+
+    def _may_try(self, location: ServerLocation, period_start: float) -> bool:
+        """A speed test is tried at most twice a period (a run that crashed the loop is tried once more,
+        not again and again): a metered line must not pay for a broken server many times over."""
+        key = (location, period_start)
+        self._attempts = {k: n for k, n in self._attempts.items() if k[1] >= period_start}  # past periods go
+        self._attempts[key] = self._attempts.get(key, 0) + 1
+        if self._attempts[key] > MAX_RUNS_PER_PERIOD:
+            log.warning("%s speed test already tried %d times this period; waiting for the next",
+                        location.value, MAX_RUNS_PER_PERIOD)  # fmt: skip
+            return False
+        return True
+
+    async def _measure_and_charge(self, request: MeasureRequest, ip_version: str) -> list[Result]:
+        """One run; the bytes it moved are charged to the month's usage however it ended."""
+        try:
+            return await _measure(request, ip_version)
+        finally:
+            if request.usage.total:
+                self.outbox.add_usage(month_key(time.time()), request.usage.total)
 
     async def run_heavy(
         self, config: AgentConfig, period_end: float, location: ServerLocation = ServerLocation.DOMESTIC
     ) -> Result:
-        """One speed test: skipped (and reported) over budget, retried later in the period on 503."""
+        """One speed test: skipped (and reported) over budget, tried once more later in the period on 503."""
         estimate = estimate_run_bytes(
             self._last_heavy_bytes, config.site.plan_down_mbps, config.site.plan_up_mbps, config.measure.max_seconds + 4
         )
@@ -192,13 +217,13 @@ class Agent:
         # a Pi boots with the clock it shut down with: give NTP a bounded time, then say so in the Result
         synced = await wait_for_sync(self.clock, config.schedule.clock_wait_minutes * 60)
         busy = False
-        while True:
+        for attempt in range(MAX_RUNS_PER_PERIOD):
             async with self.lock:
-                results = await _measure(self._request(config, heavy=True, location=location),
-                                         config.measure.ip_version)  # fmt: skip
+                results = await self._measure_and_charge(self._request(config, heavy=True, location=location),
+                                                         config.measure.ip_version)  # fmt: skip
             retry_at = time.time() + config.schedule.busy_retry_minutes * 60
             all_busy = all(r.error is not None and r.error.code == ErrorCode.SERVER_BUSY for r in results)
-            if not all_busy or retry_at + HEAVY_RUN_S > period_end:
+            if not all_busy or retry_at + HEAVY_RUN_S > period_end or attempt + 1 == MAX_RUNS_PER_PERIOD:
                 break
             busy = True
             log.info("test server busy; retrying at %s", time.strftime("%H:%M", time.localtime(retry_at)))
@@ -211,10 +236,8 @@ class Agent:
         return flagged[0]
 
     def queue(self, result: Result) -> None:
-        """Commit the result (and its data usage) before anything tries to send it."""
+        """Commit the result before anything tries to send it (its bytes were charged as the run ended)."""
         self.outbox.put(result)
-        if result.data_used_bytes:
-            self.outbox.add_usage(month_key(time.time()), result.data_used_bytes)
         self.state.record_result(result)
         self.publisher.queued.set()
         self.publisher.status_changed.set()
@@ -252,11 +275,8 @@ async def _measure(request: MeasureRequest, ip_version: str) -> list[Result]:
         return await measure_ip_versions(request, ip_version)
     except Exception as exc:
         log.exception("the run failed unexpectedly")
-        return [
-            failed_result(
-                request.agent_id, ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"[:300], request.site
-            )
-        ]
+        message = f"{type(exc).__name__}: {exc}"
+        return [failed_result(request.agent_id, ErrorCode.INTERNAL_ERROR, message, request.site, request.usage.total)]
     finally:
         release_memory()
 

@@ -263,9 +263,21 @@ class ErrorCode(StrEnum):
     BUDGET_EXHAUSTED = "budget_exhausted"
 
 
+def printable_message(text: str, limit: int = 1000) -> str:
+    """Any text (a server's header, an exception) as a Message takes it: control characters and lone
+    surrogates become spaces, and it is cut to ``limit`` characters."""
+    cleaned = "".join(" " if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or 0xD800 <= ord(c) < 0xE000 else c for c in text)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
 class ErrorInfo(WireModel):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     message: Message
+
+    @classmethod
+    def of(cls, code: ErrorCode, message: str) -> ErrorInfo:
+        """The error of a run, whatever text the failure carried (a hostile server chooses some of it)."""
+        return cls(code=code, message=printable_message(message, 300))
 
 
 class Result(WireModel):

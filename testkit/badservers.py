@@ -15,10 +15,41 @@ BIG_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConten
 
 
 HITS: dict[str, int] = {}  # download requests seen, by mode
+# A speed-test server in every other way, whose answers carry one hostile thing each.
+HOSTILE = {
+    "date9999": b"Date: Fri, 31 Dec 9999 23:59:59 GMT\r\n",  # a clock no agent should believe
+    "control_chars": b"Date: \x1b[31mnot a date\x07\r\n",
+}
+HUGE_CHUNK_LINE = b"1" * 4000  # a chunk size of 4,000 hex digits
 
 
 async def _read_head(reader: asyncio.StreamReader) -> bytes:
     return await reader.readuntil(b"\r\n\r\n")
+
+
+async def _read_body(reader: asyncio.StreamReader, head: bytes) -> None:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            await reader.readexactly(int(value))
+
+
+async def _answer_hostile(mode: str, is_download: bool, writer: asyncio.StreamWriter) -> None:
+    """Test data and empty answers as a speed-test server gives them, with the mode's hostile part."""
+    if mode == "hugechunk":
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     + HUGE_CHUNK_LINE + b"\r\n" + b"x" * 65536)  # fmt: skip
+        return
+    extra = HOSTILE[mode]
+    if not is_download:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n" + extra + b"\r\n")
+        return
+    size = 8 << 20
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n" % size
+                 + extra + b"\r\n")  # fmt: skip
+    for _ in range(size >> 20):
+        writer.write(bytes(1 << 20))
+        await writer.drain()
 
 
 async def _handle(mode: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -31,7 +62,10 @@ async def _handle(mode: str, reader: asyncio.StreamReader, writer: asyncio.Strea
             is_download = b"garbage" in path
             if is_download:
                 HITS[mode] = HITS.get(mode, 0) + 1
-            if mode == "html":
+            await _read_body(reader, head)
+            if mode in HOSTILE or mode == "hugechunk":
+                await _answer_hostile(mode, is_download, writer)
+            elif mode == "html":
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s" % (len(HTML), HTML)
                 )

@@ -213,19 +213,6 @@ def test_once_with_the_broker_down_queues_and_status_shows_it(
     assert "Hàng đợi" in human.stdout and "0 kết quả" in human.stdout
 
 
-async def test_a_busy_server_is_retried_later_in_the_same_period(tmp_path: Path, broker: Broker) -> None:
-    from testkit.badservers import HITS, bad_server
-
-    with bad_server("busy") as url:
-        config = config_for(tmp_path, broker.url, schedule={"busy_retry_minutes": 0.1}, measure={"servers": [url]})
-        agent = Agent(config)
-        result = await agent.run_heavy(config, period_end=time.time() + 60)
-    assert HITS["busy"] >= 2  # tried, waited, tried again while the period allowed it
-    assert result.error is not None and result.error.code == "server_busy"
-    assert "server_busy" in [f.value for f in result.flags]
-    assert agent.outbox.depth() == 1  # one run, one Result, however many tries
-
-
 async def test_light_runs_measure_latency_without_speed_tests(
     tmp_path: Path, broker: Broker, testserver_url: str
 ) -> None:

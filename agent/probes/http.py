@@ -188,6 +188,17 @@ async def measure_latency(server: Server, settings: SpeedSettings) -> LatencyRes
 # --- throughput --------------------------------------------------------------------------
 
 
+class UsageMeter:
+    """Every byte a run moves, each direction, warm-up and failed phases included: what a metered line
+    pays for, counted whether the phase ends well or not."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def add(self, n_bytes: int) -> None:
+        self.total += n_bytes
+
+
 @dataclass
 class PhaseResult:
     direction: str
@@ -210,12 +221,14 @@ class SpeedPhase:
     """One direction of the throughput test, from the first connection to the last sample."""
 
     def __init__(
-        self, server: Server, direction: str, settings: SpeedSettings, progress: Callable[[float], None]
-    ) -> None:
+        self, server: Server, direction: str, settings: SpeedSettings, progress: Callable[[float], None],
+        usage: UsageMeter,
+    ) -> None:  # fmt: skip
         self.server = server
         self.direction = direction
         self.settings = settings
         self.progress = progress
+        self.usage = usage
         self.streams: list[BulkStream] = []
         self.loaded_rtts: list[float] = []
         self._address: Address | None = None
@@ -236,7 +249,9 @@ class SpeedPhase:
             for stream in self.streams:
                 stream.stop()
             await asyncio.to_thread(self._join_streams)
-        result.total_bytes = sum(stream.moved() for stream in self.streams)
+            moved = sum(stream.moved() for stream in self.streams)
+            self.usage.add(moved)
+        result.total_bytes = moved
         result.kernel_counted = not any(stream.app_counted for stream in self.streams)
         return result
 
@@ -407,6 +422,6 @@ def _rate_between(history: list[tuple[float, int]], start: float, end: float) ->
 
 
 async def run_speed_phase(
-    server: Server, direction: str, settings: SpeedSettings, progress: Callable[[float], None]
+    server: Server, direction: str, settings: SpeedSettings, progress: Callable[[float], None], usage: UsageMeter
 ) -> PhaseResult:
-    return await SpeedPhase(server, direction, settings, progress).run()
+    return await SpeedPhase(server, direction, settings, progress, usage).run()

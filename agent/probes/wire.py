@@ -26,17 +26,21 @@ import h11
 
 from dokiem import __version__
 from dokiem.agent.servers import Endpoint
-from dokiem.contract import ErrorCode
+from dokiem.contract import ErrorCode, printable_message
 
 USER_AGENT = f"dokiem/{__version__}"
 MAX_HEAD = 64 << 10
 KEEP_BODY_LIMIT = 64 << 10
 
 
+MAX_CHUNK_DIGITS = 16  # a chunk of 2**64 bytes or more is no test data
+
+
 class HttpFailure(Exception):
     """A failure with a short code (the Result's ``error.code``) and a readable message."""
 
     def __init__(self, code: ErrorCode, message: str, *, retry_after: float | None = None) -> None:
+        message = printable_message(message, 300)  # a server chooses some of it: bounded and clean
         super().__init__(message)
         self.code = code
         self.message = message
@@ -194,9 +198,12 @@ class ResponseParser:
             if line != b"":
                 self._fail(ErrorCode.PROTOCOL_ERROR, "a chunk was not followed by CRLF")
         elif self._state == "chunk_size":
+            digits = line.split(b";", 1)[0].strip()
             try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
+                size = int(digits, 16) if len(digits) <= MAX_CHUNK_DIGITS else -1
             except ValueError:
+                size = -1
+            if size < 0:
                 self._fail(ErrorCode.PROTOCOL_ERROR, "the server sent an invalid chunk size")
                 return
             if size == 0:
