@@ -66,7 +66,7 @@ def enroll_command(
     """On the server: give an agent broker credentials, write its config, register its site."""
     collector = load_collector_config(config_path, tr)
     regions = Regions.for_config(collector.collector.regions_dir)
-    reserved = frozenset(name for name in (collector.broker.username, collector.collector.client_id) if name)
+    reserved = frozenset(name for name in (collector.broker.username, collector.mqtt_client_id) if name)
     if not broker_url.startswith("mqtts://"):
         raise click.BadParameter(tr("broker_needs_tls"), param_hint="--broker-url")
     try:

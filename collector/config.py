@@ -29,7 +29,11 @@ class CollectorSection(_Section):
     data_dir: Path = Path("/var/lib/dokiem")
     archive_url: str | None = Field(default=None, description="sqlite:///path (default: data_dir/archive.db)")
     shared_group: str | None = Field(default=None, description="MQTT 5 shared subscription group")
-    client_id: str = "dokiem-collector"
+    client_id: str | None = Field(
+        default=None,
+        description="the MQTT client id of its kept session (default: its broker login; the deployed broker"
+        " binds every client id to its login, so each collector of a shared group has a login of its own)",
+    )
     batch_size: int = Field(default=2000, ge=1, le=100_000)
     linger_s: float = Field(default=0.02, ge=0, le=5, description="wait to fill a batch before committing")
     refusal_log_interval_s: float = Field(default=300, ge=1)
@@ -73,6 +77,10 @@ class CollectorConfig(_Section):
     influx: InfluxSection = Field(default_factory=InfluxSection)
     http: HttpSection = Field(default_factory=HttpSection)
     limits: Limits = Field(default_factory=Limits)
+
+    @property
+    def mqtt_client_id(self) -> str:
+        return self.collector.client_id or self.broker.username or "dokiem-collector"
 
     @property
     def archive_url(self) -> str:

@@ -65,7 +65,7 @@ class Collector:
             tasks.create_task(
                 receive(
                     self.config.broker,
-                    self.config.collector.client_id,
+                    self.config.mqtt_client_id,
                     self.config.collector.shared_group,
                     self.queue,
                     self._on_broker,

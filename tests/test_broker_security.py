@@ -7,6 +7,7 @@ or reading another's config, plain-text connections and revoked agents are all r
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import os
 import re
@@ -95,11 +96,13 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedBroker]
     port = free_port()
     conf = deploy / "mosquitto.conf"
     conf.write_text(_deployed_config(deploy, port))
-    proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = (deploy / "mosquitto.log").open("wb")  # a file, not a pipe nobody reads: the broker never blocks on it
+    proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
     wait_until_ready(lambda: port_open(port), proc, "mosquitto", 10)
     yield DeployedBroker(deploy, port, proc)
     proc.terminate()
     proc.wait(10)
+    log.close()
 
 
 def enroll(broker: DeployedBroker, agent_id: str, site: str = "38/380") -> dict[str, Any]:
@@ -119,8 +122,9 @@ def enroll(broker: DeployedBroker, agent_id: str, site: str = "38/380") -> dict[
 class Session:
     """One MQTT 5 client; every step waits for the broker's answer (never a fixed sleep)."""
 
-    def __init__(self, broker: DeployedBroker, username: str | None, password: str | None, tls: bool = True) -> None:
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    def __init__(self, broker: DeployedBroker, username: str | None, password: str | None, tls: bool = True,
+                 client_id: str = "", clean_start: bool = True) -> None:  # fmt: skip
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if username is not None:
             self.client.username_pw_set(username, password)
         if tls:
@@ -137,7 +141,7 @@ class Session:
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
         self.client.on_subscribe = self._on_subscribe
-        self.client.connect_async("localhost", broker.port)  # the name in the certificate
+        self.client.connect_async("localhost", broker.port, clean_start=clean_start)  # the certificate's name
         self.client.loop_start()
         assert self.connected.wait(TIMEOUT), "no answer from the broker"
 
@@ -268,3 +272,46 @@ def test_enroll_refuses_unknown_sites_and_plain_brokers(broker: DeployedBroker) 
                            text=True)  # fmt: skip
     assert plain.returncode == 2 and "mqtts://" in plain.stderr and "TLS" in plain.stderr
     assert "th-999-001" not in broker.passwd.read_text()
+
+
+async def test_an_agent_taking_the_collectors_client_id_makes_it_lose_nothing(
+    broker: DeployedBroker, tmp_path: Path
+) -> None:
+    """Issue 26: an enrolled agent reconnecting as "dokiem-collector" again and again, with a kept
+    session, while an honest agent publishes: every honest result is archived (the broker gives each
+    client the id of its login, so the rogue never touches the collector's session)."""
+    from dokiem.collector.config import load
+    from dokiem.collector.service import Collector
+    from testkit.agentkit import make_result
+
+    honest, rogue = enroll(broker, "th-380-201"), enroll(broker, "th-380-202")
+    config = load(None, environ={
+        "DOKIEM_BROKER_URL": f"mqtts://localhost:{broker.port}", "DOKIEM_MQTT_USERNAME": "dokiem-collector",
+        "DOKIEM_MQTT_PASSWORD": broker.secret("mqtt_collector_password"), "DOKIEM_MQTT_CA_FILE": str(broker.ca),
+        "DOKIEM_DATA_DIR": str(tmp_path / "collector"), "DOKIEM_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
+    })  # fmt: skip
+    collector = Collector(config)
+    started = asyncio.Event()
+    task = asyncio.create_task(collector.run(started))
+    await asyncio.wait_for(collector.subscribed.wait(), 30)
+    results = [make_result(i).model_copy(update={"agent_id": "th-380-201", "site": honest["site"]})
+               for i in range(149)]  # fmt: skip
+    sender = Session(broker, honest["username"], honest["password"])
+    takeovers = 0
+    try:
+        for n, result in enumerate(results):
+            assert sender.publish("dokiem/v1/th-380-201/result", result.to_json().encode()).value == 0
+            if n % 5 == 0:  # the rogue connects with the collector's id and a kept session, then leaves
+                impostor = Session(broker, rogue["username"], rogue["password"], client_id="dokiem-collector",
+                                   clean_start=False)  # fmt: skip
+                takeovers += impostor.accepted
+                impostor.close()
+        async with asyncio.timeout(60):
+            while collector.archive.results.count() < len(results):
+                collector.stored.clear()
+                await collector.stored.wait()
+    finally:
+        sender.close()
+        task.cancel()
+    assert takeovers == 30  # the rogue was let in each time: under its own id, not the collector's
+    assert collector.archive.results.count() == len(results)
