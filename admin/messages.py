@@ -17,6 +17,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         'Đã công bố {version} tại {path}; đặt update.version = "{version}" trong cấu hình đội máy.',
         'Published {version} at {path}; set update.version = "{version}" in the fleet config.',
     ),
+    "release_renewed": (
+        "Đã ký lại bộ phát hành {version}: máy đo cài được đến {expires}.",
+        "Signed the release {version} again: agents install it until {expires}.",
+    ),
     "release_failed": ("Không tạo/công bố được bản phát hành: {reason}", "The release failed: {reason}"),
     # enrolment, PKI, deployment
     "enrolled": (

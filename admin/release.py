@@ -2,10 +2,12 @@
 
 ``build`` makes ``<out>/<version>/``: the dokiem wheel and every wheel the agent depends on, for each
 platform the fleet runs (arm64 and armhf Pis, amd64 boxes), so that an agent installs with
-``pip --no-index`` and never reaches an index; ``manifest.json`` lists each file with its SHA-256, and
-``manifest.json.sig`` is its Ed25519 signature. ``publish`` copies a verified set under the collector's
-public folder (``<public_dir>/releases/<version>/``), where agents fetch it without a token: the
-signature, not the transport, is what an agent trusts.
+``pip --no-index`` and never reaches an index; ``release.json`` lists each file with its SHA-256, says
+until when the set may be installed and whether it is a rollback, and ``release.json.sig`` is its
+Ed25519 signature (``manifest.json`` and its ``.sig`` list the same files for agents from before).
+``publish`` copies a verified set under the collector's public folder
+(``<public_dir>/releases/<version>/``), where agents fetch it without a token: the signature, not the
+transport, is what an agent trusts. ``renew`` signs ``release.json`` again with a new expiry.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -25,13 +27,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from dokiem.files import write_atomically
 from dokiem.release import (
+    DEFAULT_VALID_DAYS,
     MANIFEST_NAME,
     SIGNATURE_NAME,
+    SIGNED_RELEASE_NAME,
+    SIGNED_RELEASE_SIGNATURE,
     ReleaseFile,
     ReleaseManifest,
+    SignedRelease,
     parse_manifest,
+    parse_signed_release,
     verify_signature,
 )
+
+# Each signed document of a set: (its name, its signature's name, how it is read).
+DOCUMENTS = ((MANIFEST_NAME, SIGNATURE_NAME, parse_manifest),
+             (SIGNED_RELEASE_NAME, SIGNED_RELEASE_SIGNATURE, parse_signed_release))  # fmt: skip
 
 # The machines a release serves: 64-bit Raspberry Pi OS bookworm and Debian amd64 boxes (glibc 2.36).
 # armhf is left out: psutil has no armv7 wheel, so a 32-bit Pi could not install with --no-index.
@@ -94,8 +105,11 @@ def build(
     arches: tuple[str, ...] = DEFAULT_ARCHES,
     python_version: str = "3.11",
     progress: Callable[[str], None] = lambda _: None,
+    valid_days: float = DEFAULT_VALID_DAYS,
+    rollback: bool = False,
 ) -> Path:
-    """Make and sign the wheel set for the dokiem at ``source``; returns ``<out>/<version>``."""
+    """Make and sign the wheel set for the dokiem at ``source``; returns ``<out>/<version>``. Agents install
+    it for ``valid_days``; with ``rollback`` it may replace a newer version."""
     key = load_private_key(key_path)  # before minutes of pip: a wrong key fails at once
     if not (source / "pyproject.toml").is_file():
         raise ReleaseError(f"{source} has no pyproject.toml: give dokiem's source folder")
@@ -119,9 +133,8 @@ def build(
             platforms=[f"manylinux_2_{GLIBC_MINOR}_{arch}" for arch in arches],
             files=[_described(path) for path in sorted(work.glob("*.whl"))],
         )
-        body = manifest.to_json()
-        (work / MANIFEST_NAME).write_bytes(body)
-        (work / SIGNATURE_NAME).write_bytes(key.sign(body))
+        _sign(work / MANIFEST_NAME, manifest.to_json(), key)
+        _sign_release(work, manifest, key, valid_days, rollback)
         target = out / version
         if target.exists():
             raise ReleaseError(f"{target} exists: a published version is never rebuilt; raise the version number")
@@ -131,25 +144,53 @@ def build(
     return target
 
 
+def _sign(path: Path, body: bytes, key: Ed25519PrivateKey) -> None:
+    path.write_bytes(body)
+    path.with_name(path.name + ".sig").write_bytes(key.sign(body))
+
+
+def _sign_release(folder: Path, manifest: ReleaseManifest, key: Ed25519PrivateKey, valid_days: float,
+                  rollback: bool) -> SignedRelease:  # fmt: skip
+    """``release.json`` for the files ``manifest`` lists, valid ``valid_days`` from now, and its signature."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    release = SignedRelease(version=manifest.version, created_at=now, expires_at=now + timedelta(days=valid_days),
+                            platforms=manifest.platforms, files=manifest.files, rollback=rollback)  # fmt: skip
+    _sign(folder / SIGNED_RELEASE_NAME, release.to_json(), key)
+    return release
+
+
+def renew(release: Path, key_path: Path, valid_days: float, rollback: bool) -> SignedRelease:
+    """Sign ``release.json`` of a published set again: a new expiry, and whether it is a rollback (the
+    files, already checked against the manifest, stay as they are)."""
+    key = load_private_key(key_path)
+    manifest = check_set(release, key.public_key())
+    return _sign_release(release, manifest, key, valid_days, rollback)
+
+
 def _described(path: Path) -> ReleaseFile:
     with path.open("rb") as f:
         digest = hashlib.file_digest(f, "sha256").hexdigest()
     return ReleaseFile(name=path.name, sha256=digest, size=path.stat().st_size)
 
 
-def check_set(release: Path, public_key: Path | None) -> ReleaseManifest:
-    """The set's manifest after checking its files (and its signature, given the public key)."""
-    try:
-        body = (release / MANIFEST_NAME).read_bytes()
-        signature = (release / SIGNATURE_NAME).read_bytes()
-    except OSError as exc:
-        raise ReleaseError(f"{release} is not a release set ({exc.filename}: {exc.strerror})") from None
-    try:
-        manifest = parse_manifest(body)
-        if public_key is not None:
-            verify_signature(body, signature, public_key)
-    except ValueError as exc:
-        raise ReleaseError(f"{release}: {exc}; agents would refuse it") from None
+def check_set(release: Path, public_key: Path | Ed25519PublicKey | None) -> ReleaseManifest:
+    """The set's manifest after checking its documents list the same files, the files themselves (and the
+    signatures, given the public key)."""
+    documents = []
+    for name, signature_name, parse in DOCUMENTS:
+        try:
+            body, signature = (release / name).read_bytes(), (release / signature_name).read_bytes()
+        except OSError as exc:
+            raise ReleaseError(f"{release} is not a release set ({exc.filename}: {exc.strerror})") from None
+        try:
+            documents.append(parse(body))
+            if public_key is not None:
+                verify_signature(body, signature, public_key)
+        except ValueError as exc:
+            raise ReleaseError(f"{release}: {exc}; agents would refuse it") from None
+    manifest, signed = documents
+    if (signed.version, signed.files) != (manifest.version, manifest.files):
+        raise ReleaseError(f"{release}: release.json and manifest.json list different files")
     for item in manifest.files:
         path = release / item.name
         if not path.is_file() or _described(path) != item:
@@ -167,7 +208,8 @@ def publish(release: Path, public_dir: Path, public_key: Path | None) -> Path:
     releases.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=releases, prefix=f".{manifest.version}-"))
     try:
-        for name in (MANIFEST_NAME, SIGNATURE_NAME, *(f.name for f in manifest.files)):
+        documents = [name for pair in DOCUMENTS for name in pair[:2]]
+        for name in (*documents, *(f.name for f in manifest.files)):
             shutil.copyfile(release / name, staging / name)
         os.chmod(staging, 0o755)
         staging.rename(target)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from dokiem.i18n import Translator
+from dokiem.release import DEFAULT_VALID_DAYS
 
 _PATH = click.Path(path_type=Path)
 
@@ -46,13 +47,18 @@ def keygen_command(tr: Translator, private: Path, public: Path) -> None:
     type=click.Choice(["aarch64", "x86_64"]),
     help="A machine type to include wheels for (repeatable; default: both, for Debian bookworm's glibc).",
 )
+@click.option("--valid-days", type=click.FloatRange(1, 3650), default=DEFAULT_VALID_DAYS, show_default=True,
+              help="Agents install the set until then (renew it to extend).")  # fmt: skip
+@click.option("--rollback", is_flag=True, help="The set may replace a newer version (a deliberate rollback).")
 @click.pass_obj
-def build_command(tr: Translator, source: Path, key: Path, out: Path, arches: tuple[str, ...]) -> None:
+def build_command(
+    tr: Translator, source: Path, key: Path, out: Path, arches: tuple[str, ...], valid_days: float, rollback: bool
+) -> None:
     """Build the dokiem wheel, gather every dependency's wheel, list them in a signed manifest."""
     from dokiem.admin.release import DEFAULT_ARCHES, ReleaseError, build
 
     try:
-        made = build(source, out, key, arches or DEFAULT_ARCHES,
+        made = build(source, out, key, arches or DEFAULT_ARCHES, valid_days=valid_days, rollback=rollback,
                      progress=lambda step: click.echo(f"… {step}", err=True))  # fmt: skip
     except ReleaseError as exc:
         raise click.ClickException(tr("release_failed", reason=exc)) from None
@@ -75,3 +81,22 @@ def publish_command(tr: Translator, release: Path, public_dir: Path, public_key:
     except ReleaseError as exc:
         raise click.ClickException(tr("release_failed", reason=exc)) from None
     click.echo(tr("release_published", version=target.name, path=target))
+
+
+@release_group.command("renew")
+@click.argument("release", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--key", type=_PATH, default=Path("deploy/secrets/release.key"), show_default=True,
+              help="The signing key from `dokiem release keygen`.")  # fmt: skip
+@click.option("--valid-days", type=click.FloatRange(1, 3650), default=DEFAULT_VALID_DAYS, show_default=True,
+              help="Agents install the set until then.")  # fmt: skip
+@click.option("--rollback", is_flag=True, help="The set may replace a newer version (a deliberate rollback).")
+@click.pass_obj
+def renew_command(tr: Translator, release: Path, key: Path, valid_days: float, rollback: bool) -> None:
+    """Sign a built or published set's release.json again: a new expiry, or a rollback to this version."""
+    from dokiem.admin.release import ReleaseError, renew
+
+    try:
+        signed = renew(release, key, valid_days, rollback)
+    except ReleaseError as exc:
+        raise click.ClickException(tr("release_failed", reason=exc)) from None
+    click.echo(tr("release_renewed", version=signed.version, expires=f"{signed.expires_at:%d/%m/%Y}"))

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dokiem.contract import AGENT_ID_PATTERN, Site
-from dokiem.fleet import FleetConfig, Measure, Schedule, local_address, require_servers
+from dokiem.fleet import FleetConfig, Measure, Schedule, check_release_url, local_address, require_servers
 from dokiem.settings import BrokerSection, Settings
 
 DEFAULT_DATA_DIR = "/var/lib/dokiem"
@@ -46,6 +47,9 @@ class UpdateSection(_Section):
         default=30, ge=1, le=1440, description="a new version that sends no heartbeat in this time is rolled back"
     )
     service: str = Field(default="dokiem-agent.service", pattern=r"^[A-Za-z0-9@._-]{1,100}\.service$")
+    release_host: str | None = Field(
+        default=None, description="the one host releases may come from over plain http (default: the broker's)"
+    )
 
 
 class AgentConfig(_Section):
@@ -66,6 +70,14 @@ class AgentConfig(_Section):
     def mqtt_username(self) -> str:
         return self.broker.username or self.agent.id
 
+    @property
+    def release_host(self) -> str | None:
+        return self.update.release_host or urlsplit(self.broker.url).hostname
+
+    def check_release_url(self, url: str) -> None:
+        """ValueError unless signed releases may be fetched from ``url`` (see ``dokiem.fleet``)."""
+        check_release_url(url, self.release_host, self.agent.allow_local_servers)
+
     def with_fleet(self, fleet: FleetConfig) -> AgentConfig:
         """This config with what the fleet config names; ValueError when the result is unusable (no
         server left for a schedule, a loopback or link-local server the local file does not allow)."""
@@ -75,6 +87,11 @@ class AgentConfig(_Section):
             "measure": self.measure.model_copy(update=measure_keys),
         })  # fmt: skip
         require_servers(merged.schedule, merged.measure)
+        if fleet.update is not None:
+            try:
+                self.check_release_url(fleet.update.url)
+            except ValueError as exc:
+                raise ValueError(f"update.url: {exc}") from None
         if not self.agent.allow_local_servers:
             for entry in fleet.measure.entries():
                 if host := local_address(entry.url):

@@ -172,7 +172,7 @@ def render_status(status: dict[str, Any], tr: Translator) -> str:
 def update_command(tr: Translator, config_path: Path | None) -> None:
     """One step of the updater (root; dokiem-update.service runs it): confirm or roll back a switch, else
     install the version the fleet config wants, verified against the release key."""
-    from dokiem.agent.update import Layout, Updater, restart_service
+    from dokiem.agent.update import Layout, Origin, Updater, restart_service
     from dokiem.status import UpdateOutcome
 
     config = load_or_exit(config_path, tr)
@@ -183,6 +183,7 @@ def update_command(tr: Translator, config_path: Path | None) -> None:
         section.public_key,
         section.health_minutes * 60,
         restart_service(section.service),
+        origin=Origin(config.release_host, config.agent.allow_local_servers),
     )
     report = updater.step()
     if report is None:

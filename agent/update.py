@@ -9,21 +9,26 @@ Two processes share the work so that no update can leave an agent without a work
   by ``dokiem-update.timer``) runs from the last *confirmed* version (``<root>/good``), never from the
   candidate. Each step it first settles a pending switch (the candidate's heartbeat confirms it; past
   the deadline without one, ``current`` goes back to the previous version), then installs what is
-  wanted: manifest and signature fetched, the Ed25519 signature checked against the key installed with
-  the agent, every wheel checked against the manifest's SHA-256, a new virtualenv made in
+  wanted: ``release.json`` and its signature fetched, the Ed25519 signature checked against the key
+  installed with the agent, the release refused if it has expired or would take the agent to an older
+  version without being signed as a rollback, every wheel checked against its SHA-256, a new virtualenv made in
   ``<root>/versions/<version>`` with ``pip --no-index`` from those wheels alone, ``dokiem --version``
   run in it, and only then ``<root>/current`` replaced by a symlink swap (``rename`` is atomic).
 
 What the updater did is written to ``update-outcome.json`` in the data folder; the agent reports it in
-its status heartbeat.
+its status heartbeat. Every fetch is held to the release origin (https, or http from the release host
+only; no loopback or link-local address, by name or as resolved; no redirect to another host) and to a
+deadline for the whole download, not only for each read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -32,27 +37,33 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.client import HTTPMessage
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
+from urllib.parse import urlsplit
 
+from packaging.version import InvalidVersion
+from packaging.version import Version as Pep440
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dokiem import __version__
 from dokiem.files import write_atomically
-from dokiem.fleet import Update
+from dokiem.fleet import Update, check_release_url, is_local_address
 from dokiem.release import (
-    MANIFEST_NAME,
     MAX_MANIFEST_BYTES,
-    SIGNATURE_NAME,
-    ReleaseManifest,
-    parse_manifest,
+    SIGNED_RELEASE_NAME,
+    SIGNED_RELEASE_SIGNATURE,
+    SignedRelease,
+    parse_signed_release,
     release_url,
     verify_signature,
 )
 from dokiem.status import UpdateOutcome, UpdateReport
 
 log = logging.getLogger(__name__)
-FETCH_TIMEOUT_S = 60
+READ_TIMEOUT_S = 15  # one read; the whole download has its deadline besides
+FETCH_BASE_S = 60.0  # a document's deadline, and a wheel's before its size is counted
+SLOWEST_RATE = 32 << 10  # bytes/s: a wheel's deadline allows a line this slow (a weak 3G signal)
 PIP_TIMEOUT_S = 900
 RETRY_FAILED_S = 86_400.0  # a rolled-back version is tried again after a day: no heartbeat may mean no network
 WANTED_FILE = "update-wanted.json"
@@ -161,19 +172,76 @@ class Layout:
         os.replace(tmp, link)
 
 
-def fetch(url: str, limit: int) -> bytes:
-    """The body at ``url``, at most ``limit`` bytes; UpdateRefused says what failed."""
+@dataclass(frozen=True)
+class Origin:
+    """Where releases may come from: https from any host, http from the release host only, never a
+    loopback or link-local address (as written or as resolved) unless the agent's own file allows it."""
+
+    release_host: str | None
+    allow_local: bool = False
+
+    def check(self, url: str) -> None:
+        try:
+            check_release_url(url, self.release_host, self.allow_local)
+        except ValueError as exc:
+            raise UpdateRefused(str(exc)) from None
+        if not self.allow_local:
+            host = urlsplit(url).hostname or ""
+            for address in _addresses(host):
+                if is_local_address(address):
+                    raise UpdateRefused(f"{url!r}: {host} resolves to {address}, a loopback or link-local address")
+
+
+def _addresses(host: str) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     try:
-        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_S) as response:
-            body: bytes = response.read(limit + 1)
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise UpdateRefused(f"cannot resolve {host}: {exc}") from None
+    return {ipaddress.ip_address(str(entry[4][0]).split("%")[0]) for entry in found}
+
+
+class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only within the host asked, and only where the origin allows."""
+
+    def __init__(self, origin: Origin) -> None:
+        self.origin = origin
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: HTTPMessage, newurl: str
+    ) -> urllib.request.Request | None:
+        if urlsplit(newurl).hostname != urlsplit(req.full_url).hostname:
+            raise UpdateRefused(f"{req.full_url}: redirected to another host ({newurl[:200]})")
+        self.origin.check(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def fetch(url: str, limit: int, origin: Origin, deadline_s: float = FETCH_BASE_S) -> bytes:
+    """The body at ``url``, at most ``limit`` bytes, all of it within ``deadline_s``; UpdateRefused says
+    what failed (a server dripping a byte at a time is cut off at the deadline, not at each read)."""
+    origin.check(url)
+    deadline = time.monotonic() + deadline_s
+    body = bytearray()
+    try:
+        with urllib.request.build_opener(_SameHostRedirects(origin)).open(url, timeout=READ_TIMEOUT_S) as response:
+            while chunk := response.read1(64 << 10):
+                body += chunk
+                if len(body) > limit:
+                    raise UpdateRefused(f"{url}: larger than {limit} bytes")
+                if time.monotonic() > deadline:
+                    raise UpdateRefused(f"{url}: not fetched within {deadline_s:.0f} s")
     except urllib.error.HTTPError as exc:
         raise UpdateRefused(f"{url}: the server answered {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)
         raise UpdateRefused(f"{url}: cannot fetch ({reason})") from None
-    if len(body) > limit:
-        raise UpdateRefused(f"{url}: larger than {limit} bytes")
-    return body
+    return bytes(body)
+
+
+def _older(version: str, than: str) -> bool:
+    try:
+        return Pep440(version) < Pep440(than)
+    except InvalidVersion:
+        raise UpdateRefused(f"{version!r} or {than!r} is not a version that can be compared") from None
 
 
 class Updater:
@@ -188,7 +256,9 @@ class Updater:
         restart: Callable[[], None],
         now: Callable[[], float] = time.time,
         python: Path | None = None,
+        origin: Origin | None = None,
     ) -> None:
+        self.origin = origin or Origin(release_host=None)
         self.layout = layout
         self.data_dir = data_dir
         self.public_key = public_key
@@ -228,31 +298,47 @@ class Updater:
 
     # --- installing ---------------------------------------------------------------------
 
-    def install(self, wanted: Update) -> ReleaseManifest:
+    def install(self, wanted: Update) -> SignedRelease:
         """Fetch, verify and install ``wanted`` into its own virtualenv; ``current`` is not touched."""
         version = wanted.version
-        manifest_bytes = fetch(release_url(wanted.url, version, MANIFEST_NAME), MAX_MANIFEST_BYTES)
-        signature = fetch(release_url(wanted.url, version, SIGNATURE_NAME), 1024)
-        try:
-            verify_signature(manifest_bytes, signature, self.public_key)
-            manifest = parse_manifest(manifest_bytes)
-        except ValueError as exc:
-            raise UpdateRefused(str(exc)) from None
-        if manifest.version != version:
-            raise UpdateRefused(f"the manifest at {wanted.url} is for {manifest.version}, not {version}")
+        release = self._signed_release(wanted)
         wheels = self.layout.downloads / version
         shutil.rmtree(wheels, ignore_errors=True)
         wheels.mkdir(parents=True)
         try:
-            for item in manifest.files:
-                body = fetch(release_url(wanted.url, version, item.name), item.size)
+            for item in release.files:
+                body = fetch(release_url(wanted.url, version, item.name), item.size, self.origin,
+                             FETCH_BASE_S + item.size / SLOWEST_RATE)  # fmt: skip
                 if len(body) != item.size or hashlib.sha256(body).hexdigest() != item.sha256:
                     raise UpdateRefused(f"{item.name} does not match the signed manifest")
                 (wheels / item.name).write_bytes(body)
             self._make_venv(version, wheels)
         finally:
             shutil.rmtree(wheels, ignore_errors=True)
-        return manifest
+        return release
+
+    def _signed_release(self, wanted: Update) -> SignedRelease:
+        """``release.json`` of ``wanted``, signed by the province, not expired, and not older than what
+        runs unless it is signed as a rollback."""
+        version = wanted.version
+        body = fetch(release_url(wanted.url, version, SIGNED_RELEASE_NAME), MAX_MANIFEST_BYTES, self.origin)
+        signature = fetch(release_url(wanted.url, version, SIGNED_RELEASE_SIGNATURE), 1024, self.origin)
+        try:
+            verify_signature(body, signature, self.public_key)
+            release = parse_signed_release(body)
+        except ValueError as exc:
+            raise UpdateRefused(str(exc)) from None
+        if release.version != version:
+            raise UpdateRefused(f"the release at {wanted.url} is for {release.version}, not {version}")
+        now = datetime.fromtimestamp(self.now(), UTC)
+        if release.expires_at <= now:
+            raise UpdateRefused(f"the signed release of {version} expired on {release.expires_at:%Y-%m-%d}:"
+                                " sign it again (dokiem release renew) or publish a new version")  # fmt: skip
+        running = self.layout.pointed(self.layout.current)
+        if running is not None and _older(version, running) and not release.rollback:
+            raise UpdateRefused(f"{version} is older than {running}, and its release is not signed as a rollback"
+                                " (dokiem release renew --rollback)")  # fmt: skip
+        return release
 
     def _make_venv(self, version: str, wheels: Path) -> None:
         venv = self.layout.venv(version)

@@ -62,7 +62,28 @@ def local_address(url: str) -> str | None:
         address = ipaddress.ip_address(host)
     except ValueError:
         return None
-    return host if address.is_loopback or address.is_link_local or address.is_unspecified else None
+    return host if is_local_address(address) else None
+
+
+def is_local_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Loopback, link-local or unspecified, an IPv4 address written as IPv6 (::ffff:127.0.0.1) included."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_link_local or address.is_unspecified
+
+
+def check_release_url(url: str, release_host: str | None, allow_local: bool) -> str:
+    """Where signed releases may be fetched from (``update.url``), as servers are judged and more: https
+    from any host, http only from the province's release host; never a loopback or link-local address
+    unless the agent's own file allows local servers. ValueError says why not."""
+    parts = urlsplit(check_server_url(url))
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "http" and host != (release_host or "").lower():
+        raise ValueError(f"{url!r}: releases come over https, or over http only from the release host"
+                         f" ({release_host or 'none set'})")  # fmt: skip
+    if not allow_local and (local := local_address(url)):
+        raise ValueError(f"{url!r}: {local} is a loopback or link-local address (agent.allow_local_servers is off)")
+    return url
 
 
 def _hostname(value: str) -> str:

@@ -20,20 +20,29 @@ from typing import Any
 
 import pytest
 
-from dokiem.admin.release import ReleaseError, build, check_set, generate_key, publish
+from dokiem.admin.release import ReleaseError, build, check_set, generate_key, publish, renew
 from dokiem.agent.update import (
     HEALTHY_FILE,
     RETRY_FAILED_S,
     WANTED_FILE,
     Healthy,
     Layout,
+    Origin,
     SwitchState,
     Updater,
+    UpdateRefused,
+    fetch,
     last_outcome,
     note_wanted,
 )
 from dokiem.fleet import Update
-from dokiem.release import MANIFEST_NAME, MAX_MANIFEST_BYTES, SIGNATURE_NAME, parse_manifest
+from dokiem.release import (
+    MAX_MANIFEST_BYTES,
+    SIGNED_RELEASE_NAME,
+    SIGNED_RELEASE_SIGNATURE,
+    parse_manifest,
+    parse_signed_release,
+)
 from dokiem.status import UpdateOutcome
 from testkit.agentkit import write_config
 from testkit.brokers import running_broker
@@ -41,6 +50,7 @@ from testkit.processes import REPO
 
 OLD, NEW = "0.9.0", "0.9.1"
 HEALTH_S = 600.0
+LAB = Origin("127.0.0.1", allow_local=True)  # the tests' release server: http on loopback, as a lab allows
 
 
 def _source_at(version: str, folder: Path) -> Path:
@@ -82,7 +92,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory, releases: tuple[str, Pat
     """An updater root as install.sh leaves it: OLD in versions/, current and good pointing at it."""
     url, _, public_key = releases
     root = tmp_path_factory.mktemp("opt-dokiem")
-    Updater(Layout(root), root / "unused", public_key, HEALTH_S, Restarts()).install(Update(version=OLD, url=url))
+    Updater(Layout(root), root / "unused", public_key, HEALTH_S, Restarts(), origin=LAB).install(
+        Update(version=OLD, url=url)
+    )
     Layout(root).point(Layout(root).current, OLD)
     Layout(root).point(Layout(root).good, OLD)
     return root
@@ -107,7 +119,7 @@ def _version(dokiem: Path) -> str:
 
 def _updater(root: Path, data: Path, public_key: Path, restarts: Restarts, now: float | None = None) -> Updater:
     clock = (lambda: now) if now is not None else time.time
-    return Updater(Layout(root), data, public_key, HEALTH_S, restarts, now=clock)
+    return Updater(Layout(root), data, public_key, HEALTH_S, restarts, now=clock, origin=LAB)
 
 
 def test_a_set_signed_with_another_key_is_refused_and_nothing_changes(
@@ -120,8 +132,8 @@ def test_a_set_signed_with_another_key_is_refused_and_nothing_changes(
     generate_key(tmp_path / "other.key", tmp_path / "other.pub")
     from dokiem.admin.release import load_private_key
 
-    manifest = (forged / NEW / MANIFEST_NAME).read_bytes()
-    (forged / NEW / SIGNATURE_NAME).write_bytes(load_private_key(tmp_path / "other.key").sign(manifest))
+    signed = (forged / NEW / SIGNED_RELEASE_NAME).read_bytes()
+    (forged / NEW / SIGNED_RELEASE_SIGNATURE).write_bytes(load_private_key(tmp_path / "other.key").sign(signed))
     with pytest.raises(ReleaseError, match="not signed"):
         check_set(forged / NEW, public_key)  # publish would have caught it too
     data = tmp_path / "data"
@@ -233,6 +245,9 @@ def test_the_cli_says_what_the_updater_did(tmp_path: Path, run_dokiem: object) -
     (tmp_path / "opt" / "versions" / OLD).mkdir(parents=True)
     Layout(tmp_path / "opt").point(Layout(tmp_path / "opt").current, OLD)  # a version to fall back on
     done = run_dokiem("--lang", "en", "agent", "update", "--config", str(config))  # type: ignore[operator]
+    assert done.returncode == 1 and "Update to 9.9.9 refused" in done.stderr and "loopback" in done.stderr
+    lab = write_config(tmp_path, "mqtt://127.0.0.1:1", update=paths, agent={"allow_local_servers": True})
+    done = run_dokiem("--lang", "en", "agent", "update", "--config", str(lab))  # type: ignore[operator]
     assert done.returncode == 1 and "Update to 9.9.9 refused" in done.stderr and "cannot fetch" in done.stderr
     assert "Traceback" not in done.stderr
     missing = run_dokiem("--lang", "en", "release", "build", "--key", str(tmp_path / "no.key"),  # type: ignore[operator]
@@ -318,7 +333,7 @@ def test_an_agent_of_the_old_layout_updates_itself_to_the_one_namespace(
                  (platform.machine(),))  # fmt: skip
     publish(made, public, public_key)
     root = tmp_path / "opt"
-    Updater(Layout(root), tmp_path / "unused", public_key, HEALTH_S, Restarts()).install(
+    Updater(Layout(root), tmp_path / "unused", public_key, HEALTH_S, Restarts(), origin=LAB).install(
         Update(version=OLD_LAYOUT, url=url)
     )
     layout = Layout(root)
@@ -342,3 +357,130 @@ def test_an_agent_of_the_old_layout_updates_itself_to_the_one_namespace(
     check = subprocess.run([str(layout.current / "bin/dokiem"), "--lang", "en", "agent", "check", "--config",
                             str(config)], capture_output=True, text=True, timeout=120)  # fmt: skip
     assert check.returncode == 0 and "Configuration OK" in check.stdout, check.stderr
+
+
+# --- issue 26: versions only go up, releases expire, fetches stay with their origin and deadline ------
+
+
+def _published_copy(public: Path, name: str, version: str) -> Path:
+    """A copy of a published set under <public>/<name>/<version>/, to change without touching the original."""
+    shutil.rmtree(public / name, ignore_errors=True)
+    shutil.copytree(public / "releases" / version, public / name / version)
+    return public / name / version
+
+
+def _at(root: Path, version: str) -> None:
+    """The installed agent as if ``version`` (installed) ran and was confirmed."""
+    layout = Layout(root)
+    layout.point(layout.current, version)
+    layout.point(layout.good, version)
+
+
+def test_an_older_signed_version_is_refused_unless_signed_as_a_rollback(
+    root: Path, releases: tuple[str, Path, Path], tmp_path: Path
+) -> None:
+    url, public, public_key = releases
+    data = tmp_path / "data"
+    note_wanted(data, Update(version=NEW, url=url))
+    assert _updater(root, data, public_key, Restarts()).step().outcome is UpdateOutcome.INSTALLED  # type: ignore[union-attr]
+    layout = Layout(root)
+    layout.state.unlink()
+    _at(root, NEW)
+    note_wanted(data, Update(version=OLD, url=url))  # an old signed set, replayed
+    refused = _updater(root, data, public_key, Restarts()).step()
+    assert refused is not None and refused.outcome is UpdateOutcome.REFUSED
+    assert "older than" in (refused.message or "") and layout.pointed(layout.current) == NEW
+    rollback = _published_copy(public, "rollback", OLD)
+    made = renew(rollback, public_key.with_name("release.key"), valid_days=7, rollback=True)
+    assert made.rollback and check_set(rollback, public_key).version == OLD
+    note_wanted(data, Update(version=OLD, url=url.replace("/releases/", "/rollback/")))
+    allowed = _updater(root, data, public_key, Restarts()).step()
+    assert allowed is not None and allowed.outcome is UpdateOutcome.INSTALLED and layout.pointed(layout.current) == OLD
+
+
+def test_an_expired_release_is_refused(root: Path, releases: tuple[str, Path, Path], tmp_path: Path) -> None:
+    url, public, public_key = releases
+    signed = parse_signed_release((public / "releases" / NEW / SIGNED_RELEASE_NAME).read_bytes())
+    data = tmp_path / "data"
+    note_wanted(data, Update(version=NEW, url=url))
+    late = signed.expires_at.timestamp() + 1
+    report = _updater(root, data, public_key, Restarts(), now=late).step()
+    assert report is not None and report.outcome is UpdateOutcome.REFUSED
+    assert "expired" in (report.message or "") and Layout(root).pointed(Layout(root).current) == OLD
+
+
+@pytest.mark.parametrize(
+    ("url", "origin", "why"),
+    [
+        ("http://127.0.0.1:9/releases/", Origin("127.0.0.1"), "loopback"),
+        ("https://169.254.169.254/latest/", Origin("example.vn"), "link-local"),
+        ("http://other.example.vn/releases/", Origin("tinh.example.vn"), "only from the release host"),
+        ("ftp://tinh.example.vn/releases/", Origin("tinh.example.vn"), "http"),
+        ("http://127.1/releases/", Origin("127.1"), "resolves to 127.0.0.1"),  # a name, as written
+        ("http://2130706433/releases/", Origin("2130706433"), "resolves to 127.0.0.1"),
+        ("http://[::ffff:169.254.169.254]/latest/", Origin("::ffff:169.254.169.254"), "link-local"),
+    ],
+)
+def test_a_release_url_outside_the_origin_is_refused_before_any_fetch(url: str, origin: Origin, why: str) -> None:
+    with pytest.raises(UpdateRefused, match=why):
+        fetch(url + "x/release.json", 1024, origin)
+
+
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    """A release server that redirects to another host, or drips its answer a byte at a time."""
+
+    def do_GET(self) -> None:
+        if "redirect" in self.path:
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.2:{self.server.server_address[1]}/x")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", "100")
+        self.end_headers()
+        try:
+            for _ in range(100):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.5)  # the hostile server's pace, not the test's synchronisation
+        except BrokenPipeError:
+            return  # the updater gave up, as it should
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def hostile() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_a_redirect_to_another_host_is_refused(hostile: str) -> None:
+    with pytest.raises(UpdateRefused, match="redirected to another host"):
+        fetch(hostile + "redirect/release.json", 1024, LAB)
+
+
+def test_a_dripped_download_ends_at_its_deadline(hostile: str) -> None:
+    # the whole answer takes 50 s, and each byte comes well within the read timeout
+    with pytest.raises(UpdateRefused, match="not fetched within 2 s"):
+        fetch(hostile + "drip/release.json", 1024, LAB, deadline_s=2)
+
+
+def test_the_agent_refuses_a_fleet_config_whose_update_url_leaves_the_origin(tmp_path: Path) -> None:
+    from dokiem.agent.service import Agent
+    from testkit.agentkit import config_for
+
+    agent = Agent(config_for(tmp_path, "mqtts://tinh.example.vn:8883"))
+    for url, why in (("http://127.0.0.1:8/internal/admin?x=1", "only from the release host"),
+                     ("https://169.254.169.254/latest/", "link-local"),
+                     ("http://elsewhere.example.vn/releases/", "only from the release host")):  # fmt: skip
+        payload = json.dumps({"schema": "dokiem.config/1", "update": {"version": "9.9.9", "url": url}}).encode()
+        refusal = agent.on_fleet_config(payload) or ""
+        assert refusal.startswith("update.url") and why in refusal, refusal
+        assert not (tmp_path / "data" / WANTED_FILE).exists()
+    good = {"schema": "dokiem.config/1", "update": {"version": "9.9.9", "url": "http://tinh.example.vn/public/r/"}}
+    assert agent.on_fleet_config(json.dumps(good).encode()) is None  # http from the broker's own host
