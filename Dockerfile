@@ -20,7 +20,8 @@ FROM python:3.11-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --home-dir /var/lib/dokiem --create-home dokiem
+    && groupadd --system --gid 10001 dokiem \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/dokiem --create-home dokiem
 COPY --from=build /opt/dokiem /opt/dokiem
 ENV PATH=/opt/dokiem/bin:$PATH \
     DOKIEM_DATA_DIR=/var/lib/dokiem \

@@ -14,7 +14,7 @@ from dokiem.admin import enroll
 from dokiem.admin.mqtt_users import PasswordFile
 from dokiem.collector.archive import Archive
 from dokiem.collector.config import collector_config_option, load_collector_config, open_archive_or_exit
-from dokiem.contract import ACCESS_TYPES, Access
+from dokiem.contract import ACCESS_TYPES, MIN_PLAN_MBPS, Access
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 
@@ -40,8 +40,8 @@ archive_option = click.option(
               "PROVINCE/DISTRICT/COMMUNE form (38/380/14755) is mapped to the 2025 commune.")  # fmt: skip
 @click.option("--isp", help="The ISP of the line measured, e.g. VNPT.")
 @click.option("--access", type=click.Choice(ACCESS_TYPES), help="Fixed or mobile line.")
-@click.option("--plan-down", type=click.FloatRange(0, min_open=True), help="Subscribed download, Mbit/s.")
-@click.option("--plan-up", type=click.FloatRange(0, min_open=True), help="Subscribed upload, Mbit/s.")
+@click.option("--plan-down", type=click.FloatRange(MIN_PLAN_MBPS), help="Subscribed download, Mbit/s.")
+@click.option("--plan-up", type=click.FloatRange(MIN_PLAN_MBPS), help="Subscribed upload, Mbit/s.")
 @click.option("--lat", type=click.FloatRange(-90, 90), help="Latitude (default: the commune's point).")
 @click.option("--lon", type=click.FloatRange(-180, 180), help="Longitude (default: the commune's point).")
 @click.option("--broker-url", required=True, envvar="DOKIEM_PUBLIC_BROKER_URL",

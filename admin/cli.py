@@ -21,12 +21,24 @@ from dokiem.files import write_atomically
 from dokiem.i18n import Translator
 
 MOSQUITTO_UID = 1883  # the eclipse-mosquitto image's user
-DOKIEM_UID = 10001  # the dokiem image's user (Dockerfile)
+DOKIEM_UID = 10001  # the dokiem image's user and group (Dockerfile)
+INFLUX_UID = 1000  # the influxdb:2 image's user, who runs its setup and init scripts
+GRAFANA_UID, GRAFANA_GID = 472, 0  # the grafana image's user, in the root group
+# Who reads each secret (compose bind-mounts a file secret with its host owner and mode): (uid, gid, mode).
+# Read by one container: its user's alone (0600); by two: the owner's, and the other's group (0640).
+SECRET_READERS: dict[str, tuple[int, int, int]] = {
+    "mqtt_collector_password": (DOKIEM_UID, DOKIEM_UID, 0o600),
+    "api_token": (DOKIEM_UID, DOKIEM_UID, 0o600),
+    "influx_admin_password": (INFLUX_UID, INFLUX_UID, 0o600),
+    "influx_admin_token": (INFLUX_UID, INFLUX_UID, 0o600),
+    "influx_collector_token": (INFLUX_UID, DOKIEM_UID, 0o640),  # influxdb's init script and the collector
+    "influx_read_token": (INFLUX_UID, GRAFANA_GID, 0o640),  # influxdb's init script and Grafana
+    "grafana_admin_password": (GRAFANA_UID, GRAFANA_GID, 0o600),
+    "alert_telegram_token": (GRAFANA_UID, GRAFANA_GID, 0o600),
+    "smtp_password": (GRAFANA_UID, GRAFANA_GID, 0o600),
+}
 # secret file -> how its value is made
-SECRET_FILES = (
-    "mqtt_collector_password", "influx_admin_password", "influx_admin_token", "influx_collector_token",
-    "influx_read_token", "grafana_admin_password", "api_token", "alert_telegram_token", "smtp_password",
-)  # fmt: skip
+SECRET_FILES = tuple(SECRET_READERS)
 
 
 def _secret_values() -> dict[str, str]:
@@ -126,9 +138,10 @@ def deploy_init_command(tr: Translator, folder: Path, domain: str, own_certs: bo
     secret_dir.chmod(0o700)
     values = _secret_values()
     for name in SECRET_FILES:
-        # Compose bind-mounts file secrets with their host mode, and each image runs as its own user:
-        # the file is world-readable, but only root can reach it on the host (secrets/ is 0700).
-        write_atomically(secret_dir / name, values[name] + "\n", mode=0o644)
+        # Compose bind-mounts file secrets with their host owner and mode, and each image runs as its own
+        # user: each file goes to the container user that reads it, readable by nobody else (as root)
+        write_atomically(secret_dir / name, values[name] + "\n", mode=0o600)
+        _hand_over(secret_dir / name, *SECRET_READERS[name])
     mosquitto = secret_dir / "mosquitto"
     mosquitto.mkdir(exist_ok=True)
     passwd = PasswordFile(mosquitto / "passwd")

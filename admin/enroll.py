@@ -18,6 +18,7 @@ from dokiem.collector.archive import Archive
 from dokiem.contract import AGENT_ID_PATTERN, Access, Site
 from dokiem.files import write_atomically
 from dokiem.regions import Province, Regions, UnknownRegion
+from dokiem.regions.isps import shipped_isps
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,15 @@ def named_site(codes: SiteCodes, line: Line, regions: Regions) -> Site:
     unit = province.communes.get(place.commune or "")
     district = province.districts.get(place.district or "")
     point = next(((p.lat, p.lon) for p in (unit, district) if p is not None and p.lat is not None), (None, None))
+    isp = shipped_isps().canonical(line.isp)
+    if line.isp is not None and isp is None:
+        raise ValueError(f"--isp {line.isp!r} is not an operator on the reference list; one of: "
+                         f"{', '.join(shipped_isps().names())} (dokiem/regions/isps.csv)")  # fmt: skip
     return Site(
         province_code=place.province, province_name=place.province_name, district_code=place.district,
         district_name=place.district_name, commune_code=place.commune, commune_name=place.commune_name,
         lat=line.lat if line.lat is not None else point[0], lon=line.lon if line.lon is not None else point[1],
-        isp=line.isp, access=line.access, plan_down_mbps=line.plan_down_mbps, plan_up_mbps=line.plan_up_mbps,
+        isp=isp, access=line.access, plan_down_mbps=line.plan_down_mbps, plan_up_mbps=line.plan_up_mbps,
     )  # fmt: skip
 
 

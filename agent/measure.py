@@ -259,6 +259,8 @@ def _result(
 ) -> Result:
     settings = request.settings
     down, up, lat = got.download, got.upload, got.latency
+    if got.error is not None:  # a failed run carries no speed figure: half a run is not a measurement
+        down = up = None
     method = Method(
         name=METHOD_NAME,
         version=METHOD_VERSION,

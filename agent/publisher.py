@@ -192,7 +192,11 @@ class Publisher:
             last_run_error=_message(self.state.last_run_error),
             config=ConfigState(fleet_version=self.state.fleet_version, error=_message(self.state.config_error)),
             skipped_runs=self.state.skipped_runs,
-            schedule=ScheduleState(interval_minutes=self.state.interval_minutes),
+            schedule=ScheduleState(
+                interval_minutes=self.state.interval_minutes,
+                light_interval_minutes=self.state.light_interval_minutes,
+                international_interval_minutes=self.state.international_interval_minutes,
+            ),
             faults=sorted(self.outbox.faults),
             update=last_outcome(self.config.agent.data_dir),
         )

@@ -64,7 +64,7 @@ class Agent:
         self._fleet: FleetConfig | None = self.fleet.load()
         self._note_update()
         self.config = self._with_fleet()
-        self.state.interval_minutes = self.config.schedule.interval_minutes
+        self._note_schedule()
         self.lock = asyncio.Lock()
         self.publisher = Publisher(config, self.outbox, self.state, self.on_fleet_config)
         self._last_heavy_bytes: int | None = None
@@ -104,8 +104,16 @@ class Agent:
     def _take_new_period_config(self) -> AgentConfig:
         """The fleet config received since the last period takes effect now."""
         self.config = self._with_fleet()
-        self.state.interval_minutes = self.config.schedule.interval_minutes
+        self._note_schedule()
         return self.config
+
+    def _note_schedule(self) -> None:
+        """The periods in force, for the heartbeat: the collector counts missed runs and floods against them."""
+        schedule, measure = self.config.schedule, self.config.measure
+        domestic, international = (bool(measure.entries(where)) for where in ServerLocation)
+        self.state.interval_minutes = schedule.interval_minutes if domestic else 0
+        self.state.light_interval_minutes = schedule.light_interval_minutes if domestic else 0
+        self.state.international_interval_minutes = schedule.international_interval_minutes if international else 0
 
     # --- running -----------------------------------------------------------------------
 

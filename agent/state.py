@@ -29,6 +29,8 @@ class AgentState:
     next_run_at: float | None = None
     skipped_runs: int = 0
     interval_minutes: float | None = None  # the schedule in force, so the collector can count missed runs
+    light_interval_minutes: float | None = None
+    international_interval_minutes: float | None = None
     pid: int = field(default_factory=os.getpid)
     last_results: list[dict[str, Any]] = field(default_factory=list)
 

@@ -10,7 +10,13 @@ process (the real code path, timed from outside). Three measurements, all in one
 3. latency: results published at 100 a second for ``--latency-seconds``; for each, the time
    from its publish to the moment InfluxDB acknowledged the batch holding it (p50, p99).
 
-    .venv/bin/python bench/ingest.py                 # writes docs/benchmarks.md
+The results come from a fleet (``--agents``, each at most one result an hour of measuring, as a
+schedule makes them) with figures that agree with their bytes and samples, so every check of issue 26
+runs on every result. ``--before REV`` runs the same measurement with the collector as it was at REV
+(a git worktree, its code first on the path) in the same run, for the ratio of the two.
+
+    .venv/bin/python bench/ingest.py                          # writes docs/benchmarks.md
+    .venv/bin/python bench/ingest.py --before 888cb74         # and the collector before the new checks
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+CODE = Path(os.environ.get("DOKIEM_BENCH_CODE", REPO))  # whose collector is measured (--before sets it)
+sys.path[:0] = [str(CODE), str(REPO)]
 
 from bench.docs import write_section  # noqa: E402
 from dokiem.collector.config import load  # noqa: E402
@@ -56,10 +63,10 @@ n = 0
 while time.time() - start < seconds:
     target = start + n / rate
     time.sleep(max(0, target - time.time()))
-    rid = str(uuid.uuid4())
-    payload = template.replace("RESULT_ID", rid)
+    rid, agent = str(uuid.uuid4()), f"paced-{n:05d}"  # an agent each: the rate rule is not what is measured
+    payload = template.replace("RESULT_ID", rid).replace("AGENT_ID", agent)
     sent.append((rid, time.time()))
-    client.publish("dokiem/v1/bench-1/result", payload, qos=1)
+    client.publish(f"dokiem/v1/{agent}/result", payload, qos=1)
     n += 1
 time.sleep(1)
 client.loop_stop()
@@ -67,21 +74,29 @@ json.dump(sent, open(out, "w"))
 """
 
 
-def sample_result(i: int, at: datetime) -> Result:
+MEASURED_S = 8.0
+
+
+def sample_result(i: int, at: datetime, agents: int = 1) -> Result:
     site = Site(province_code="38", district_code=DISTRICTS[i % len(DISTRICTS)], isp=("VNPT", "Viettel", "FPT")[i % 3],
                 access="fixed")  # type: ignore[arg-type]  # fmt: skip
+    down, up = 300.0 + i % 100, 280.5
     return Result(
-        agent_id="bench-1", started_at=at, finished_at=at + timedelta(seconds=25), site=site,
-        download_mbps=300.0 + i % 100, upload_mbps=280.5, latency_ms=3.2, jitter_ms=0.4, loss_pct=0.0,
-        loaded_latency_ms=12.0, bytes_down=10**9, bytes_up=9 * 10**8,
-        samples_down_mbps=[300.0] * 18, samples_up_mbps=[280.0] * 18,
-        method=Method(name="dokiem-http", version="1", streams_down=6, streams_up=6),
+        agent_id=f"bench-{i % agents:04d}", started_at=at, finished_at=at + timedelta(seconds=25), site=site,
+        download_mbps=down, upload_mbps=up, latency_ms=3.2, jitter_ms=0.4, loss_pct=0.0,
+        loaded_latency_ms=12.0, bytes_down=round(down * 1e6 / 8 * MEASURED_S),
+        bytes_up=round(up * 1e6 / 8 * MEASURED_S),
+        samples_down_mbps=[down] * 16, samples_up_mbps=[up] * 16,
+        method=Method(name="dokiem-http", version="1", streams_down=6, streams_up=6, measured_down_s=MEASURED_S,
+                      measured_up_s=MEASURED_S),
     )  # fmt: skip
 
 
-def payload_lines(n: int) -> list[str]:
-    base = datetime.now(UTC) - timedelta(days=1)
-    return [sample_result(i, base + timedelta(seconds=i)).to_json() for i in range(n)]
+def payload_lines(n: int, agents: int) -> list[str]:
+    """``n`` results of ``agents`` agents, one an hour each (the latest an hour ago), on their topics."""
+    base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    return [sample_result(i, base - timedelta(hours=i // agents, seconds=i % agents % 3000), agents).to_json()
+            for i in range(n)]  # fmt: skip
 
 
 def mosquitto_ceiling(broker: Broker, lines: list[str]) -> float:
@@ -112,12 +127,17 @@ def influx_ceiling(influx: Influx, lines: list[str]) -> float:
 
 
 async def dokiem_rate(collector: Collector, broker: Broker, lines: list[str]) -> float:
+    """Each result on its own agent's topic: one mosquitto_pub per agent, all at once."""
+    by_agent: dict[str, list[str]] = {}
+    for line in lines:
+        by_agent.setdefault(json.loads(line)["agent_id"], []).append(line)
     t0 = time.perf_counter()
-    pub = await asyncio.create_subprocess_exec(
-        "mosquitto_pub", "-p", str(broker.port), "-t", "dokiem/v1/bench-1/result", "-q", "1", "-l",
+    publishers = [await asyncio.create_subprocess_exec(
+        "mosquitto_pub", "-p", str(broker.port), "-t", f"dokiem/v1/{agent}/result", "-q", "1", "-l",
         stdin=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    await pub.communicate("\n".join(lines).encode())
+    ) for agent in by_agent]  # fmt: skip
+    await asyncio.gather(*(p.communicate("\n".join(rows).encode()) for p, rows in zip(publishers, by_agent.values(),
+                                                                                        strict=True)))  # fmt: skip
     while collector.stats["influx_written"] < len(lines):
         collector.flushed.clear()
         await asyncio.wait_for(collector.flushed.wait(), 120)
@@ -136,7 +156,8 @@ async def latency(collector: Collector, broker: Broker, seconds: float, folder: 
         return more
 
     collector.flush_influx = timed_flush  # type: ignore[method-assign]
-    template = sample_result(0, datetime.now(UTC)).model_copy(update={"result_id": "RESULT_ID"})  # type: ignore[arg-type]
+    template = sample_result(0, datetime.now(UTC)).model_copy(update={"result_id": "RESULT_ID",  # type: ignore[arg-type]
+                                                                     "agent_id": "AGENT_ID"})  # fmt: skip
     raw = template.model_dump_json(by_alias=True, exclude_none=True, warnings=False)
     out = folder / "sent.json"
     proc = await asyncio.create_subprocess_exec(sys.executable, "-c", PACED, str(broker.port), "100", str(seconds),
@@ -151,7 +172,7 @@ async def latency(collector: Collector, broker: Broker, seconds: float, folder: 
     return statistics.median(delays), delays[int(0.99 * (len(delays) - 1))], len(sent) - len(delays)
 
 
-async def main_async(args: argparse.Namespace, folder: Path) -> str:
+async def measure(args: argparse.Namespace, folder: Path) -> dict[str, float]:
     # a collector that falls behind must not lose messages: lift Mosquitto's 1,000-message queue cap
     broker = Broker(folder, extra=("max_queued_messages 0", "max_inflight_messages 0"))
     broker.start()
@@ -159,7 +180,7 @@ async def main_async(args: argparse.Namespace, folder: Path) -> str:
     influx.folder.mkdir()
     influx.start()
     try:
-        lines = payload_lines(args.results)
+        lines = payload_lines(args.results, args.agents)
         mq = mosquitto_ceiling(broker, lines)
         ifx = influx_ceiling(influx, lines)
         env = {"DOKIEM_BROKER_URL": broker.url, "DOKIEM_DATA_DIR": str(folder / "c"), "DOKIEM_INFLUX_URL": influx.url,
@@ -172,35 +193,76 @@ async def main_async(args: argparse.Namespace, folder: Path) -> str:
             await asyncio.sleep(0.05)
         rate = await dokiem_rate(collector, broker, lines)
         p50, p99, lost = await latency(collector, broker, args.latency_seconds, folder)
+        refused = collector.stats["quarantined"]
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
     finally:
         influx.stop()
         broker.stop()
-    floor = min(mq, ifx)
+    return {"mosquitto": mq, "influx": ifx, "rate": rate, "p50": p50, "p99": p99, "lost": lost, "refused": refused}
+
+
+def measure_before(args: argparse.Namespace, revision: str, folder: Path) -> dict[str, float]:
+    """The same measurement with the collector's code as it was at ``revision`` (a git worktree)."""
+    tree = folder / "before"
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(tree), revision], check=True)
+    try:
+        done = subprocess.run([sys.executable, __file__, "--json", "--results", str(args.results), "--agents",
+                               str(args.agents), "--latency-seconds", str(args.latency_seconds)],
+                              env={**os.environ, "DOKIEM_BENCH_CODE": str(tree)}, capture_output=True, text=True,
+                              check=True)  # fmt: skip
+        return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False)
+
+
+def report(args: argparse.Namespace, now: dict[str, float], before: dict[str, float] | None) -> str:
+    floor = min(now["mosquitto"], now["influx"])
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    return (
-        f"Run {when} on {platform.node()} ({os.cpu_count()} cores), command: "
-        f"`.venv/bin/python bench/ingest.py --results {args.results} --latency-seconds {args.latency_seconds:g}`\n\n"
-        "| measurement | rate (results/s) | ratio to the lower ceiling |\n|---|---|---|\n"
-        f"| ceiling: mosquitto_pub → mosquitto_sub, QoS 1 | {mq:,.0f} | — |\n"
-        f"| ceiling: InfluxDB batched /write (5,000 lines) | {ifx:,.0f} | — |\n"
-        f"| dokiem: MQTT → validate → archive → InfluxDB | {rate:,.0f} | {rate / floor:.2f} |\n\n"
-        f"End to end at 100 results/s for {args.latency_seconds:g} s, publish → InfluxDB acknowledged: "
-        f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms ({lost} not written within 30 s).\n"
+    command = f"`.venv/bin/python bench/ingest.py --results {args.results} --agents {args.agents} " + (
+        f"--latency-seconds {args.latency_seconds:g}" + (f" --before {args.before}`" if before else "`")
     )
+    rows = [
+        f"| ceiling: mosquitto_pub → mosquitto_sub, QoS 1 | {now['mosquitto']:,.0f} | — |",
+        f"| ceiling: InfluxDB batched /write (5,000 lines) | {now['influx']:,.0f} | — |",
+        f"| dokiem: MQTT → validate → archive → InfluxDB | {now['rate']:,.0f} | {now['rate'] / floor:.2f} |",
+    ]
+    if before is not None:
+        rows.append(f"| dokiem at {args.before} (before issue 26's checks), same run | {before['rate']:,.0f} | "
+                    f"{before['rate'] / floor:.2f} |")  # fmt: skip
+    text = (
+        f"Run {when} on {platform.node()} ({os.cpu_count()} cores), command: {command}\n\n"
+        f"{args.results:,} results from {args.agents} agents (one an hour each), every figure consistent: "
+        f"{now['refused']:.0f} refused.\n\n"
+        "| measurement | rate (results/s) | ratio to the lower ceiling |\n|---|---|---|\n" + "\n".join(rows) + "\n\n"
+        f"End to end at 100 results/s for {args.latency_seconds:g} s, publish → InfluxDB acknowledged: "
+        f"p50 {now['p50'] * 1000:.0f} ms, p99 {now['p99'] * 1000:.0f} ms ({now['lost']:.0f} not written within 30 s).\n"
+    )
+    if before is not None:
+        text += (f"\nWith the checks of issue 26 (enrolled site, operator list, figures that agree, rate per agent)"
+                 f" the ingest rate is {now['rate'] / before['rate']:.2f} of what it was at {args.before}"
+                 f" (p50 {before['p50'] * 1000:.0f} ms, p99 {before['p99'] * 1000:.0f} ms then).\n")  # fmt: skip
+    return text
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=int, default=50_000)
+    parser.add_argument("--agents", type=int, default=100, help="the fleet the results come from")
+    parser.add_argument("--before", help="also measure the collector as it was at this git revision")
     parser.add_argument("--latency-seconds", type=float, default=30)
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON only (for --before)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        text = asyncio.run(main_async(args, Path(tmp)))
+        now = asyncio.run(measure(args, Path(tmp)))
+        if args.json:
+            print(json.dumps(now))
+            return
+        before = measure_before(args, args.before, Path(tmp)) if args.before else None
+    text = report(args, now, before)
     print(text)
     if not args.no_write:
         write_section(args.out, "ingest", text)

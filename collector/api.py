@@ -3,15 +3,19 @@ it) are open; /metrics, /api/agents, /api/results, /api/quarantine are behind th
 
 from __future__ import annotations
 
+import base64
 import csv
 import hmac
 import io
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from dokiem.collector.archive import Page
+from dokiem.collector.httpdoor import request_deadline
 from dokiem.contract import FIGURES
 from dokiem.files import csv_cell
 
@@ -52,8 +56,52 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(text=_collector(request).metrics_text(), content_type="text/plain")
 
 
+# What one answer may hold: a page of results is a few MB, of kept messages (up to 64 KB each) a few more.
+MAX_PAGE = {"results": 10_000, "agents": 10_000, "quarantine": 100}
+DEFAULT_PAGE = {"results": 1000, "agents": 1000, "quarantine": 100}
+
+
+def _limit(request: web.Request, listing: str) -> int:
+    try:
+        limit = int(request.query.get("limit", DEFAULT_PAGE[listing]))
+    except ValueError:
+        raise web.HTTPBadRequest(text="limit must be a whole number\n") from None
+    if not 1 <= limit <= MAX_PAGE[listing]:
+        raise web.HTTPBadRequest(text=f"limit must be between 1 and {MAX_PAGE[listing]}\n")
+    return limit
+
+
+def _after(request: web.Request) -> tuple[Any, ...] | None:
+    """The key a ``cursor`` (from the previous page's Link header) stands for."""
+    raw = request.query.get("cursor")
+    if not raw:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(raw.encode() + b"=" * (-len(raw) % 4)))
+        if (
+            not isinstance(key, list)
+            or not 1 <= len(key) <= 2
+            or not all(isinstance(k, int | float | str) for k in key)
+        ):
+            raise ValueError(key)
+    except ValueError:
+        raise web.HTTPBadRequest(text="cursor is not one this API gave: take it from the Link header\n") from None
+    return tuple(key)
+
+
+def _paged(request: web.Request, page: Page[Any], response: web.Response) -> web.Response:
+    """The page's place in the whole listing, in headers (the body stays the list it always was):
+    ``X-Total-Count`` and, when more follows, ``Link: <…&cursor=…>; rel="next"``. Never a silent cut."""
+    response.headers["X-Total-Count"] = str(page.total)
+    if page.after is not None:
+        cursor = base64.urlsafe_b64encode(json.dumps(list(page.after)).encode()).decode().rstrip("=")
+        response.headers["Link"] = f'<{request.rel_url.update_query(cursor=cursor)}>; rel="next"'
+    return response
+
+
 async def agents(request: web.Request) -> web.Response:
-    return web.json_response(_collector(request).archive.registry.agents())
+    page = _collector(request).archive.registry.page(limit=_limit(request, "agents"), after=_after(request))
+    return _paged(request, page, web.json_response(page.items))
 
 
 def _when(request: web.Request, name: str) -> datetime | None:
@@ -70,12 +118,13 @@ def _when(request: web.Request, name: str) -> datetime | None:
 
 
 async def results(request: web.Request) -> web.Response:
-    rows = _collector(request).archive.results.query(
-        district=request.query.get("district") or None, since=_when(request, "since"), until=_when(request, "until")
-    )
+    page = _collector(request).archive.results.page(
+        district=request.query.get("district") or None, since=_when(request, "since"), until=_when(request, "until"),
+        limit=_limit(request, "results"), after=_after(request),
+    )  # fmt: skip
     if request.query.get("format", "json") == "csv":
-        return web.Response(text=_csv(rows), content_type="text/csv")
-    return web.json_response(rows)
+        return _paged(request, page, web.Response(text=_csv(page.items), content_type="text/csv"))
+    return _paged(request, page, web.json_response(page.items))
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
@@ -93,23 +142,18 @@ def _csv(rows: list[dict[str, Any]]) -> str:
 
 async def quarantine(request: web.Request) -> web.Response:
     """Kept messages, oldest first: ``?reason=schema&since=2026-07-01&limit=100``."""
-    try:
-        limit = int(request.query.get("limit", "1000"))
-    except ValueError:
-        raise web.HTTPBadRequest(text="limit must be a whole number\n") from None
-    if not 1 <= limit <= 100_000:
-        raise web.HTTPBadRequest(text="limit must be between 1 and 100000\n")
-    kept = _collector(request).archive.quarantine.listed(
-        request.query.get("reason") or None, _when(request, "since"), limit
+    page = _collector(request).archive.quarantine.page(
+        request.query.get("reason") or None, _when(request, "since"), _limit(request, "quarantine"), _after(request)
     )
-    return web.json_response([item.as_json() for item in kept])
+    return _paged(request, page, web.json_response([item.as_json() for item in page.items]))
 
 
 PUBLIC = "/public/"
 
 
 def create_app(collector: Collector) -> web.Application:
-    app = web.Application(middlewares=[require_token])
+    deadline = request_deadline(collector.config.http.request_timeout_s)
+    app = web.Application(middlewares=[deadline, require_token], client_max_size=1 << 20)
     app[COLLECTOR] = collector
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from dokiem.cli_config import config_option, load_or_exit
 from dokiem.i18n import Translator
@@ -53,6 +53,8 @@ class InfluxSection(_Section):
 
 class HttpSection(_Section):
     listen: str = "127.0.0.1:8081"
+    header_timeout_s: float = Field(default=10, gt=0, le=300, description="a request's head must arrive in this")
+    request_timeout_s: float = Field(default=60, gt=0, le=3600, description="its body read and answer, in this")
     api_token: str | None = None
     public_dir: Path | None = Field(default=None, description="a site from dokiem publish, served at /public/ openly")
 
@@ -65,10 +67,24 @@ class Limits(_Section):
     max_bytes: int = Field(default=64 << 10, ge=1024)
     max_future_s: float = Field(default=300, ge=0)
     max_clock_offset_s: float = Field(default=120, ge=1, description="beyond: filed at the test server's time")
-    retention_days: float = Field(default=800, gt=0)
+    max_age_days: float = Field(
+        default=31,
+        gt=0,
+        validation_alias=AliasChoices("max_age_days", "retention_days"),
+        description="older results are refused: an agent's outbox drops them after 30 days, so no honest"
+        " agent sends one, and a published quarter does not change afterwards",
+    )
     # a 10 Gbit/s line with room to spare; more is a bug or a forgery
     max_mbps: float = Field(default=20_000, gt=0)
     max_ms: float = Field(default=60_000, gt=0)
+    unscheduled_runs_per_hour: int = Field(
+        default=12,
+        ge=1,
+        description="results an hour from an agent that has not told a schedule (or runs none):"
+        " one every five minutes, the fleet's fastest; an agent's heartbeat gives its own",
+    )
+    quarantine_max_mb: float = Field(default=200, gt=0, description="kept payloads beyond it: the oldest dropped")
+    quarantine_max_days: float = Field(default=90, gt=0, description="kept messages older than this are dropped")
 
 
 class CollectorConfig(_Section):

@@ -17,7 +17,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from dokiem.collector import api
+from dokiem.collector import api, httpdoor
+from dokiem.collector.admission import EnrolledSites, RateGuard
 from dokiem.collector.archive import Archive, Stored
 from dokiem.collector.config import CollectorConfig
 from dokiem.collector.influx import InfluxUnavailable, InfluxWriter, RunCount, health_line, quarantine_line, result_line
@@ -25,6 +26,7 @@ from dokiem.collector.ingest import Message, receive
 from dokiem.collector.validate import Reason, Refusal, RefusalLog, parse_topic, validate_result, validate_status
 from dokiem.contract import TOPIC_PREFIX, Result
 from dokiem.regions import Place, Regions, UnknownRegion
+from dokiem.regions.isps import shipped_isps
 from dokiem.settings import parse_listen
 
 log = logging.getLogger(__name__)
@@ -38,9 +40,13 @@ class Collector:
         self.archive = Archive.from_url(config.archive_url)
         self.limits = config.limits
         self.regions = Regions.for_config(config.collector.regions_dir)
+        self.isps = shipped_isps()
+        self.enrolled = EnrolledSites(self.archive)
+        self.rates = RateGuard(self.archive, config.limits.unscheduled_runs_per_hour)
         self.refusals = RefusalLog(config.collector.refusal_log_interval_s)
         self.queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=100_000)
         self.stats: Counter[str] = Counter()
+        self._trimmed_at = -1  # the quarantine count the last trim saw
         self.last_kept: str | None = None  # the reason the last message was quarantined for (requeue reports it)
         self.broker_connected = False
         self._broker_error: str | None = None
@@ -71,20 +77,20 @@ class Collector:
                     self._on_broker,
                 )
             )
-            runner = await self._start_api()
+            runner, server = await self._start_api()
             try:
                 if started is not None:
                     started.set()
                 await asyncio.Event().wait()
             finally:
+                server.close()
                 await runner.cleanup()
 
-    async def _start_api(self) -> web.AppRunner:
+    async def _start_api(self) -> tuple[web.AppRunner, asyncio.Server]:
         host, port = parse_listen(self.config.http.listen)
         runner = web.AppRunner(api.create_app(self), access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, host, port).start()
-        return runner
+        return runner, await httpdoor.serve(runner, host, port, self.config.http.header_timeout_s)
 
     def _on_broker(self, connected: bool, error: str | None) -> None:
         # each change, and each new reason the broker cannot be reached, once (not every retry)
@@ -118,7 +124,20 @@ class Collector:
             self._archive(accepted)
         for *_, ack in batch:  # only now, with the batch committed, may the broker forget it
             ack()
+        if self.stats["quarantined"] != self._trimmed_at:
+            self._trim_quarantine()
         self.stored.set()
+
+    def _trim_quarantine(self) -> None:
+        """The quarantine stays within its size and age: a flood of junk never fills the disk."""
+        self._trimmed_at = self.stats["quarantined"]
+        limits = self.limits
+        dropped = self.archive.quarantine.trim(
+            int(limits.quarantine_max_mb * 2**20), limits.quarantine_max_days * 86400
+        )
+        if dropped:
+            self.stats["quarantine_dropped"] += dropped
+            log.warning("the quarantine is full: dropped its %d oldest messages", dropped)
 
     def _admit(self, message: Message) -> Result | None:
         """A validated result to archive, or None (a status handled here, or a message quarantined)."""
@@ -127,7 +146,8 @@ class Collector:
         try:
             agent, kind = parse_topic(topic)
             if kind == "result":
-                return validate_result(agent, payload, self.limits, regions=self.regions)
+                return validate_result(agent, payload, self.limits, regions=self.regions,
+                                       enrolled=self.enrolled.of(agent), isps=self.isps)  # fmt: skip
             self._status(agent, payload)
         except Refusal as refusal:
             self.keep(topic, agent, refusal, payload)
@@ -137,6 +157,14 @@ class Collector:
         return None
 
     def _archive(self, accepted: list[tuple[Result, Message]]) -> None:
+        over = {id(result) for result in self.rates.over(result for result, _ in accepted)}
+        for result, (topic, payload, _) in accepted:
+            if id(result) in over:
+                self.keep(topic, result.agent_id, Refusal(Reason.RATE, "more results in this hour of measuring than"
+                                                          " the agent's schedule makes"), payload)  # fmt: skip
+        accepted = [(result, message) for result, message in accepted if id(result) not in over]
+        if not accepted:
+            return
         results = [result for result, _ in accepted]
         try:
             new = self.archive.results.add(results, place=self.place)
@@ -150,6 +178,7 @@ class Collector:
                     new += self.archive.results.add([result], place=self.place)
                 except Exception as exc:
                     log.exception("archiving result %s failed; it is kept in the quarantine", result.result_id)
+                    self.rates.forget([result])
                     self.keep(topic, result.agent_id, Refusal(Reason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"),
                               payload)  # fmt: skip
         if self.influx is not None and len(self._lines) < MAX_CACHED_LINES:
@@ -175,7 +204,7 @@ class Collector:
         passes leaves the quarantine; one refused again is kept under its new reason. Returns the outcome
         by reason ("admitted" for those that passed)."""
         outcome: Counter[str] = Counter()
-        for kept in self.archive.quarantine.listed(reason, since, limit=1_000_000):
+        for kept in self.archive.quarantine.listed(reason, since):
             self.archive.quarantine.release(kept.id)
             self.last_kept = None
             if kept.reason == "influx_refused":
@@ -209,7 +238,7 @@ class Collector:
 
     def _site_named(self, agent: str) -> dict[str, Any] | None:
         """The agent's last site as filed today: 2025 commune and former district, with their names."""
-        site = self.archive.registry.site_of(agent)
+        site = self.archive.registry.site_of(agent) or self.archive.registry.declared_site_of(agent)
         if site is None:
             return None
         try:
@@ -314,6 +343,9 @@ class Collector:
                   "# TYPE dokiem_quarantine_messages gauge"]  # fmt: skip
         kept = sorted(self.archive.quarantine.counts().items())
         lines += [f'dokiem_quarantine_messages{{reason="{r}"}} {n}' for r, n in kept]
+        lines += ["# HELP dokiem_quarantine_dropped_total Kept messages dropped, oldest first, by the bound.",
+                  "# TYPE dokiem_quarantine_dropped_total counter",
+                  f"dokiem_quarantine_dropped_total {self.stats['quarantine_dropped']}"]  # fmt: skip
         lines += [
             "# TYPE dokiem_archive_results gauge",
             f"dokiem_archive_results {self.archive.results.count()}",

@@ -13,13 +13,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from statistics import fmean
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from dokiem.collector.config import Limits
-from dokiem.contract import TOPIC_PREFIX, Flag, Result, first_error
+from dokiem.contract import TOPIC_PREFIX, Flag, Result, Site, first_error
 from dokiem.regions import Place, Regions, UnknownRegion
+from dokiem.regions.isps import Isps, shipped_isps
 from dokiem.status import Status
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,9 @@ class Reason(StrEnum):
     TOO_OLD = "too_old"
     OUT_OF_BOUNDS = "out_of_bounds"
     UNKNOWN_REGION = "unknown_region"
+    INCONSISTENT = "inconsistent"  # figures that disagree with each other (bytes, time, samples, an error)
+    UNKNOWN_ISP = "unknown_isp"  # an unenrolled agent names an operator not on the reference list
+    RATE = "rate"  # more results in an hour of measuring than the agent's schedule makes, with slack
     INTERNAL_ERROR = "internal_error"  # handling the message raised: a bug, kept to be re-admitted after a fix
     INFLUX_REFUSED = "influx_refused"  # InfluxDB refused the point (a 400): archived, kept out of InfluxDB
 
@@ -74,17 +79,102 @@ def _parse(model: type[M], payload: bytes, limits: Limits) -> M:
 
 
 def validate_result(
-    topic_agent: str, payload: bytes, limits: Limits, now: datetime | None = None, regions: Regions | None = None
+    topic_agent: str,
+    payload: bytes,
+    limits: Limits,
+    now: datetime | None = None,
+    regions: Regions | None = None,
+    enrolled: Site | None = None,
+    isps: Isps | None = None,
 ) -> Result:
+    """The Result as the collector files it: checked, at the site enrolled for the agent when there is
+    one (flagged ``site_mismatch`` where the agent said otherwise), under the operator's listed name."""
     result = _parse(Result, payload, limits)
     if result.agent_id != topic_agent:
         raise Refusal(Reason.TOPIC_MISMATCH, f"payload agent_id {result.agent_id!r} on agent {topic_agent!r}'s topic")
     result = corrected_clock(result, limits)
     _check_time(result, limits, now or datetime.now(UTC))
     _check_bounds(result, limits)
+    check_figures(result)
+    result = flag_above_plan(result)
     if regions is not None:
+        result = at_enrolled_site(result, enrolled, regions, isps or shipped_isps())
         place_of(result, regions)
     return result
+
+
+# How far a figure may stand from what its own bytes and samples say: the agent computes it from exactly
+# those bytes (rounding moves it by well under 1%); its half-second samples average to it within a few %.
+BYTES_TOLERANCE = 0.05
+SAMPLES_TOLERANCE = 0.25
+ABOVE_PLAN_FACTOR = 3.0  # a speed over three times the plan: the plan on file is out of date, not the line
+
+
+def check_figures(result: Result) -> None:
+    """Figures that agree with each other: a failed run carries no speed; each speed agrees with the bytes
+    and the time it was measured over, and with its samples; the run lasted at least that long."""
+    speeds = {"download": result.download_mbps, "upload": result.upload_mbps}
+    if result.error is not None and any(v is not None for v in speeds.values()):
+        raise Refusal(Reason.INCONSISTENT, f"a failed run ({result.error.code}) carries a speed figure")
+    measured_total = 0.0
+    for direction, short in (("download", "down"), ("upload", "up")):
+        mbps = speeds[direction]
+        if mbps is None:
+            continue
+        moved: int | None = getattr(result, f"bytes_{short}")
+        seconds: float | None = getattr(result.method, f"measured_{short}_s")
+        if moved is None or not seconds:
+            raise Refusal(Reason.INCONSISTENT, f"{direction}_mbps without the bytes and the time it was measured over")
+        implied = moved * 8 / seconds / 1e6
+        if abs(implied - mbps) > BYTES_TOLERANCE * max(mbps, implied):
+            raise Refusal(Reason.INCONSISTENT, f"{direction}_mbps {mbps} but {moved} bytes in {seconds} s"
+                                               f" make {implied:.3f}")  # fmt: skip
+        samples: list[float] = getattr(result, f"samples_{short}_mbps")
+        if samples and abs(fmean(samples) - mbps) > SAMPLES_TOLERANCE * max(mbps, fmean(samples)):
+            raise Refusal(Reason.INCONSISTENT, f"{direction}_mbps {mbps} but its samples average {fmean(samples):.3f}")
+        measured_total += seconds
+    if (result.finished_at - result.started_at).total_seconds() < measured_total:
+        raise Refusal(Reason.INCONSISTENT, f"the run lasted less than the {measured_total} s it measured for")
+
+
+def flag_above_plan(result: Result) -> Result:
+    """A speed far above the plan is kept, flagged: the report leaves it out of every plan ratio."""
+    site = result.site
+    pairs = ((result.download_mbps, site.plan_down_mbps), (result.upload_mbps, site.plan_up_mbps))
+    if any(speed is not None and plan and speed > ABOVE_PLAN_FACTOR * plan for speed, plan in pairs):
+        return _flagged(result, Flag.ABOVE_PLAN)
+    return result
+
+
+def _flagged(result: Result, flag: Flag) -> Result:
+    return result.model_copy(update={"flags": sorted({*result.flags, flag}, key=lambda f: f.value)})
+
+
+def at_enrolled_site(result: Result, enrolled: Site | None, regions: Regions, isps: Isps) -> Result:
+    """The enrolled site is the truth: a result is filed there, flagged where the agent's own site names
+    another commune, operator or kind of line (a Pi moved or misconfigured: the run is kept, and the
+    reports leave it out). An agent never enrolled is filed as it says, under a listed operator only."""
+    if enrolled is None:
+        isp = isps.canonical(result.site.isp)
+        if result.site.isp is not None and isp is None:
+            raise Refusal(Reason.UNKNOWN_ISP, f"{result.site.isp[:64]!r} is not an operator on the reference list")
+        return result.model_copy(update={"site": result.site.model_copy(update={"isp": isp})})
+    filed = result.model_copy(update={"site": enrolled})
+    return _flagged(filed, Flag.SITE_MISMATCH) if _disagrees(result.site, enrolled, result, regions, isps) else filed
+
+
+def _disagrees(declared: Site, enrolled: Site, result: Result, regions: Regions, isps: Isps) -> bool:
+    if declared.isp is not None and isps.canonical(declared.isp) != enrolled.isp:
+        return True
+    if declared.access is not None and declared.access != enrolled.access:
+        return True
+    if declared.commune_code is None and declared.district_code is None:
+        return False
+    try:
+        said, truth = regions.place_site(declared, result.started_at), regions.place_site(enrolled, result.started_at)
+    except UnknownRegion:
+        return True
+    return (said.province, said.district, said.commune) != (truth.province, truth.district, truth.commune)
 
 
 def place_of(result: Result, regions: Regions) -> Place:
@@ -123,8 +213,9 @@ def validate_status(topic_agent: str, payload: bytes, limits: Limits) -> Status 
 def _check_time(result: Result, limits: Limits, now: datetime) -> None:
     if result.started_at > now + timedelta(seconds=limits.max_future_s):
         raise Refusal(Reason.IN_FUTURE, f"started_at {result.started_at.isoformat()} is ahead of the collector's clock")
-    if result.started_at < now - timedelta(days=limits.retention_days):
-        raise Refusal(Reason.TOO_OLD, f"started_at {result.started_at.isoformat()} is older than the retention")
+    if result.started_at < now - timedelta(days=limits.max_age_days):
+        raise Refusal(Reason.TOO_OLD, f"started_at {result.started_at.isoformat()} is older than an agent's outbox"
+                                      f" keeps results ({limits.max_age_days:g} days)")  # fmt: skip
 
 
 def _check_bounds(result: Result, limits: Limits) -> None:

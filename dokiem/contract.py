@@ -72,6 +72,8 @@ AgentId = Annotated[str, Field(min_length=1, max_length=64, pattern=AGENT_ID_PAT
 Count = Annotated[int, Field(ge=0, le=MAX_BYTES_COUNT)]
 
 Mbps = Annotated[float, Field(ge=0, le=MAX_MBPS)]
+MIN_PLAN_MBPS = 0.1  # a plan below this is none (a plan of 0 made every figure/plan ratio infinite)
+PlanMbps = Annotated[float, Field(ge=MIN_PLAN_MBPS, le=MAX_MBPS)]
 Millis = Annotated[float, Field(ge=0, le=MAX_MS)]
 Percent = Annotated[float, Field(ge=0, le=100)]
 Seconds = Annotated[float, Field(ge=0, le=10 * 365 * 86_400)]
@@ -153,8 +155,8 @@ class Site(WireModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     isp: Tag | None = None
     access: Access | None = None
-    plan_down_mbps: Mbps | None = None
-    plan_up_mbps: Mbps | None = None
+    plan_down_mbps: PlanMbps | None = None
+    plan_up_mbps: PlanMbps | None = None
 
 
 class ServerKind(StrEnum):
@@ -208,6 +210,8 @@ class Flag(StrEnum):
     CLOCK_UNSYNCED = "clock_unsynced"  # the agent measured before its clock was synchronised (waited, then went on)
     CLOCK_OFFSET = "clock_offset"  # the collector moved the run's times by its offset against the test server
     APP_COUNTED = "app_counted"  # bytes counted by the agent, not the kernel (no tcp_info): see method.counting
+    SITE_MISMATCH = "site_mismatch"  # filed at the enrolled site, which the agent's own site disagreed with
+    ABOVE_PLAN = "above_plan"  # a speed far above the subscribed plan: the plan on file is likely out of date
 
 
 class AgentLoad(WireModel):

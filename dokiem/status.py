@@ -47,9 +47,13 @@ class ConfigState(WireModel):
 
 
 class ScheduleState(WireModel):
-    interval_minutes: float | None = Field(default=None, ge=0, le=1440)
+    """The periods in force: missed runs are counted against them, and a flood beyond them refused."""
 
-    @field_validator("interval_minutes")
+    interval_minutes: float | None = Field(default=None, ge=0, le=1440)
+    light_interval_minutes: float | None = Field(default=None, ge=0, le=1440)
+    international_interval_minutes: float | None = Field(default=None, ge=0, le=10_080)
+
+    @field_validator("interval_minutes", "light_interval_minutes", "international_interval_minutes")
     @classmethod
     def _off_or_a_real_period(cls, value: float | None) -> float | None:
         if value is not None and 0 < value < MIN_INTERVAL_MINUTES:

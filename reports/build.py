@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +39,23 @@ def counted(rows: Iterable[tuple[Any, ...]], progress: Callable[[int], None], ev
 
 
 def read_figures(
-    archive: Archive, quarter: Quarter, rules: Thresholds, progress: Callable[[int], None] = lambda n: None
+    archive: Archive,
+    quarter: Quarter,
+    rules: Thresholds,
+    progress: Callable[[int], None] = lambda n: None,
+    cutoff: datetime | None = None,
 ) -> QuarterlyFigures:
-    current = counted(archive.results.report_rows(quarter.start, quarter.end), progress)
+    """The quarter's figures from what the archive had received by ``cutoff`` (default: now), which the
+    report states: the same archive and cut-off give the same report, whatever arrives later."""
+    cutoff = cutoff or datetime.now(UTC)
+    rows = archive.results.report_rows
+    current = counted(rows(quarter.start, quarter.end, received_by=cutoff), progress)
     before = quarter.previous()
-    abroad = archive.results.report_rows(quarter.start, quarter.end, ServerLocation.INTERNATIONAL)
-    return quarterly_figures(current, archive.results.report_rows(before.start, before.end), quarter, rules, abroad)
+    abroad = rows(quarter.start, quarter.end, ServerLocation.INTERNATIONAL, received_by=cutoff)
+    previous = rows(before.start, before.end, received_by=cutoff)
+    figures = quarterly_figures(current, previous, quarter, rules, abroad)
+    figures.cutoff = cutoff
+    return figures
 
 
 def quarter_label(quarter: Quarter, tr: Translator) -> str:
@@ -65,7 +76,8 @@ def _intro(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[
     lines = [
         tr("rpt_subtitle", province=names, start=f"{figures.quarter.start:%d/%m/%Y}",
            end=f"{last_day:%d/%m/%Y}",
-           generated=f"{figures.generated_at.astimezone(LOCAL_TIME):%d/%m/%Y %H:%M}"),
+           generated=f"{figures.generated_at.astimezone(LOCAL_TIME):%d/%m/%Y %H:%M}",
+           cutoff=f"{figures.cutoff.astimezone(LOCAL_TIME):%d/%m/%Y %H:%M}"),
     ]  # fmt: skip
     if groups:  # counts add up across access types (an agent measures one line); speeds never do
         lines.append(tr("rpt_summary", tests=tr.number(sum(g.tests for g in groups), 0),

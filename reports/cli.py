@@ -10,9 +10,23 @@ import click
 
 from dokiem.cli_config import ParsedParam, load_or_exit, thresholds_option
 from dokiem.collector.config import collector_config_option, load_collector_config, open_archive_or_exit
+from dokiem.contract import LOCAL_TIME
 from dokiem.i18n import Translator
 from dokiem.reports.quarterly import Quarter
 from dokiem.thresholds import load_thresholds
+
+
+def _cutoff(value: str) -> datetime:
+    """A moment in local time (Vietnam's), as the department writes it: 2026-10-05 or 2026-10-05T17:00."""
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TIME)
+
+
+cutoff_option = click.option(
+    "--cutoff", type=ParsedParam("YYYY-MM-DD[THH:MM]", _cutoff, datetime),
+    help="Read only results received by then (local time; default: now). The documents state it: the same"
+    " archive and cut-off give the same report.",
+)  # fmt: skip
 
 
 def _formats(value: str) -> list[str]:
@@ -55,11 +69,12 @@ def report_group() -> None:
 )
 @thresholds_option
 @click.option("--archive", "archive_url", help="Archive URL (default: the collector config's archive_url).")
+@cutoff_option
 @collector_config_option
 @click.pass_obj
 def quarterly_command(
     tr: Translator, quarter: Quarter | None, out_dir: Path, formats: str, letterhead_path: Path | None,
-    thresholds_path: Path | None, archive_url: str | None, config_path: Path | None,
+    thresholds_path: Path | None, archive_url: str | None, cutoff: datetime | None, config_path: Path | None,
 ) -> None:  # fmt: skip
     """Write the quarterly report: per province, former district, commune, ISP, fixed and mobile apart."""
     from dokiem.regions import Regions
@@ -82,7 +97,7 @@ def quarterly_command(
         click.echo(f"\r  {tr.number(n, 0)}", nl=False, err=True)
 
     try:
-        figures = read_figures(archive, quarter, rules, progress)
+        figures = read_figures(archive, quarter, rules, progress, cutoff)
     finally:
         archive.close()
     click.echo("", err=True)
@@ -110,11 +125,12 @@ def quarterly_command(
               help="Whom reusers credit.")  # fmt: skip
 @thresholds_option
 @click.option("--archive", "archive_url", help="Archive URL (default: the collector config's archive_url).")
+@cutoff_option
 @collector_config_option
 @click.pass_obj
 def publish_command(
     tr: Translator, quarter: Quarter | None, out_dir: Path, licence: str, licence_url: str, holder: str,
-    thresholds_path: Path | None, archive_url: str | None, config_path: Path | None,
+    thresholds_path: Path | None, archive_url: str | None, cutoff: datetime | None, config_path: Path | None,
 ) -> None:  # fmt: skip
     """Write the quarter's public results site and open data: pages per commune, an SVG map, CSV/JSON."""
     import shutil
@@ -135,11 +151,12 @@ def publish_command(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
-        figures = read_figures(archive, quarter, rules)
+        figures = read_figures(archive, quarter, rules, cutoff=cutoff)
         if figures.tests == 0:
             raise click.ClickException(tr("rpt_no_results", quarter=str(quarter), where=archive.where))
-        rows = archive.results.report_rows(quarter.start, quarter.end)
-        done = publish(figures, rows, regions, partial, tr, Licence(licence, licence_url, holder))
+        rows = archive.results.report_rows(quarter.start, quarter.end, received_by=figures.cutoff)
+        done = publish(figures, rows, regions, partial, tr, Licence(licence, licence_url, holder),
+                       cut=figures.cutoff.astimezone(LOCAL_TIME))  # fmt: skip
         size = f"{tr.number(done.bytes / 2**20, 1)} MiB"
     except (ValueError, OSError) as exc:
         shutil.rmtree(partial, ignore_errors=True)

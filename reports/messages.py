@@ -9,8 +9,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rpt_title": ("Báo cáo chất lượng băng rộng {quarter}", "Broadband quality report, {quarter}"),
     "rpt_quarter": ("Quý {roman}/{year}", "Q{number} {year}"),
     "rpt_subtitle": (
-        "{province} · {start} – {end} · lập lúc {generated}",
-        "{province} · {start} – {end} · generated {generated}",
+        "{province} · {start} – {end} · số liệu nhận đến {cutoff} · lập lúc {generated}",
+        "{province} · {start} – {end} · data received by {cutoff} · generated {generated}",
     ),
     "rpt_summary": (
         "{tests} lượt đo từ {agents} thiết bị đo ({failed} lượt lỗi); quý trước: {previous} lượt đo.",

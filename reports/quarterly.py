@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from dokiem.collector.archive import REPORT_COLUMNS
 from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, Flag
+from dokiem.regions.isps import shipped_isps
 from dokiem.thresholds import Threshold, Thresholds
 
 WEEK_MS = 7 * 86_400_000
@@ -33,7 +34,8 @@ PER_ACCESS = ("province", "district", "commune")  # grouped by (code, access typ
 _TEXT_COLUMNS = {"agent": "agent_id", "province": "province_code", "district": "district_code",
                  "commune": "commune_code", "isp": "isp", "access": "access", "flags": "flags"}  # fmt: skip
 # Flags that make a run's figures unsound as a measure of the line: left out of every figure, counted
-INVALIDATING = frozenset({Flag.CPU_SATURATED, Flag.CPU_THROTTLED, Flag.WIFI, Flag.CROSS_TRAFFIC})
+INVALIDATING = frozenset({Flag.CPU_SATURATED, Flag.CPU_THROTTLED, Flag.WIFI, Flag.CROSS_TRAFFIC,
+                          Flag.SITE_MISMATCH, Flag.ABOVE_PLAN})  # fmt: skip
 _NUMBER_COLUMNS = {"download": "download_mbps", "upload": "upload_mbps", "latency": "latency_ms",
                    "jitter": "jitter_ms", "loss": "loss_pct", "plan_down": "plan_down_mbps"}  # fmt: skip
 
@@ -42,7 +44,9 @@ Ints = npt.NDArray[np.int64]
 
 
 def isp_key(isp: str | None, access: str | None) -> str | None:
-    """An ISP's fixed and mobile networks are different services: they are grouped apart."""
+    """An ISP's fixed and mobile networks are different services: they are grouped apart. Only a listed
+    operator's name is shown (an archive from before the list may hold whatever an agent wrote)."""
+    isp = shipped_isps().canonical(isp)
     return f"{isp}|{access}" if isp and access else isp
 
 
@@ -224,6 +228,7 @@ class QuarterlyFigures:
     # runs against international servers, by access type (province-wide): never part of the figures above
     international: list[GroupStats] = field(default_factory=list)
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    cutoff: datetime = field(default_factory=lambda: datetime.now(UTC))  # results received by then are read
 
     def group(self, breakdown: str, key: str, access: str | None) -> GroupStats | None:
         return next((g for g in self.groups.get(breakdown, []) if (g.key, g.access) == (key, access)), None)

@@ -13,6 +13,9 @@ from dokiem.contract import Method, Result, utcnow
 QUICK = SpeedSettings(warmup_max_s=1.0, measure_min_s=1.0, measure_max_s=1.5)
 
 
+MEASURED_S = 10.0
+
+
 def write_config(folder: Path, broker_url: str, **sections: dict[str, object]) -> Path:
     """An agent.toml for tests: no scheduled runs unless the test asks for them."""
     base: dict[str, dict[str, object]] = {
@@ -50,11 +53,14 @@ def config_for(folder: Path, broker_url: str, **sections: dict[str, object]) -> 
 
 
 def make_result(n: int = 0, agent_id: str = "th-380-001") -> Result:
+    """A download of 100 + n Mbit/s measured over 10 s, its bytes as the agent counts them."""
     start = utcnow() - timedelta(minutes=1, seconds=n)  # distinct start times: distinct InfluxDB points
+    mbps = 100.0 + n
     return Result(
         agent_id=agent_id,
         started_at=start,
         finished_at=start + timedelta(seconds=20),
-        download_mbps=100.0 + n,
-        method=Method(name="dokiem-http", version="1"),
+        download_mbps=mbps,
+        bytes_down=round(mbps * 1e6 / 8 * MEASURED_S),
+        method=Method(name="dokiem-http", version="1", measured_down_s=MEASURED_S),
     )

@@ -17,16 +17,19 @@ from testkit.processes import free_port
 TOKEN = "test-token"
 
 
-def collector_config(tmp_path: Path, broker: Broker, influx: Influx | None) -> CollectorConfig:
+def collector_config(tmp_path: Path, broker: Broker, influx: Influx | None, **settings: str) -> CollectorConfig:
+    """The collector's config for a test; ``settings`` are more DOKIEM_* variables."""
     env = {
         "DOKIEM_BROKER_URL": broker.url,
         "DOKIEM_DATA_DIR": str(tmp_path / "collector"),
         "DOKIEM_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
         "DOKIEM_API_TOKEN": TOKEN,
+        # the tests' agents send many results in one hour without a schedule; the rate rule has its own tests
+        "DOKIEM_LIMITS_UNSCHEDULED_RUNS_PER_HOUR": "100000",
     }
     if influx is not None:
         env["DOKIEM_INFLUX_URL"] = influx.url
-    return load(None, environ=env)
+    return load(None, environ=env | settings)
 
 
 async def wait_stored(collector: Collector, predicate: object, timeout: float = 20) -> None:

@@ -172,8 +172,10 @@ async def test_on_a_full_disk_the_agent_keeps_measuring_and_sends_from_memory(sm
     agent.queue(make_result(0))
     month_usage = agent.outbox.usage(month_key(time.time()))
     filler = fill(small_disk)
+    month = month_key(time.time())
     held = [make_result(i).model_copy(update={"data_used_bytes": 1000}) for i in range(1, 6)]
     for result in held:
+        agent.outbox.add_usage(month, 1000)  # what each run charges as it ends
         agent.queue(result)  # no exception: measured results are kept
     assert Fault.DISK_FULL in agent.outbox.faults
     assert agent.outbox.stats().held_in_memory == 5
@@ -184,6 +186,7 @@ async def test_on_a_full_disk_the_agent_keeps_measuring_and_sends_from_memory(sm
         await recorder.wait_for(lambda: len(set(recorder.result_ids())) == 6)
         await recorder.wait_for(lambda: any("disk_full" in s.get("faults", []) for s in recorder.status))
     more = make_result(9).model_copy(update={"data_used_bytes": 500})
+    agent.outbox.add_usage(month, 500)
     agent.queue(more)  # still full: held
     filler.unlink()  # space returns
     last = make_result(10)

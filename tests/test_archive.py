@@ -77,10 +77,17 @@ def test_agents_registry_counts_missed_runs(archive: Archive) -> None:
     assert agent["expected_runs"] == 11 and agent["missed_runs"] == 8
 
 
-def test_site_of_an_agent(archive: Archive) -> None:
-    site = Site(province_code="38", district_code="381", isp="FPT")
-    archive.results.add([make_result(1).model_copy(update={"site": site})])
-    assert archive.registry.site_of("th-380-001") == {"province_code": "38", "district_code": "381", "isp": "FPT"}
+def test_the_enrolled_site_changes_only_through_enrolment(archive: Archive) -> None:
+    """Issue 26: what an agent's results say is kept as its declared site, never over the enrolled one."""
+    declared = Site(province_code="38", district_code="381", isp="FPT")
+    archive.results.add([make_result(1).model_copy(update={"site": declared})])
+    assert archive.registry.site_of("th-380-001") is None  # never enrolled
+    assert archive.registry.declared_site_of("th-380-001") == {"province_code": "38", "district_code": "381",
+                                                               "isp": "FPT"}  # fmt: skip
+    enrolled = '{"province_code": "38", "commune_code": "14797", "isp": "VNPT"}'
+    archive.registry.register("th-380-001", enrolled)
+    archive.results.add([make_result(2).model_copy(update={"site": declared})])
+    assert archive.registry.site_of("th-380-001") == {"province_code": "38", "commune_code": "14797", "isp": "VNPT"}
     assert archive.registry.site_of("nobody") is None
 
 

@@ -119,13 +119,16 @@ def test_every_refusal_reason() -> None:
         "too_old": ("th-380-001", shifted(good, -timedelta(days=5000))),
         "out_of_bounds": ("th-380-001", good.model_copy(update={"download_mbps": 50_000.0}).to_json().encode()),
         "unknown_region": ("th-380-001", good.model_copy(update={"site": Site(province_code="99")}).to_json().encode()),
+        "inconsistent": ("th-380-001", good.model_copy(update={"bytes_down": 10}).to_json().encode()),
+        "unknown_isp": ("th-380-001", good.model_copy(update={"site": Site(isp="VNPT 0900")}).to_json().encode()),
     }  # fmt: skip
     for reason, (agent, payload) in cases.items():
         with pytest.raises(Refusal) as info:
             validate_result(agent, payload, limits, now, regions=Regions.load())
         assert info.value.reason == reason
-    # bad_topic is the topic's, internal_error and influx_refused the service's (tests/test_quarantine.py)
-    assert set(cases) | {"bad_topic", "internal_error", "influx_refused"} == set(REASONS)
+    # bad_topic is the topic's, internal_error and influx_refused the service's (tests/test_quarantine.py), rate
+    # the service's too (tests/test_trust.py)
+    assert set(cases) | {"bad_topic", "internal_error", "influx_refused", "rate"} == set(REASONS)
 
 
 async def test_refusals_are_counted_by_reason_and_never_stored(broker: Broker, running: Collector) -> None:
@@ -212,7 +215,8 @@ async def test_shared_subscription_splits_the_stream(tmp_path: Path, broker: Bro
     for i in range(2):
         env = {"DOKIEM_BROKER_URL": broker.url, "DOKIEM_DATA_DIR": str(tmp_path / f"c{i}"),
                "DOKIEM_HTTP_LISTEN": f"127.0.0.1:{free_port()}", "DOKIEM_COLLECTOR_SHARED_GROUP": "dokiem",
-               "DOKIEM_COLLECTOR_CLIENT_ID": f"collector-{i}"}  # fmt: skip
+               "DOKIEM_COLLECTOR_CLIENT_ID": f"collector-{i}",
+               "DOKIEM_LIMITS_UNSCHEDULED_RUNS_PER_HOUR": "1000"}  # fmt: skip
         c = Collector(load(None, environ=env))
         started = asyncio.Event()
         tasks.append(asyncio.create_task(c.run(started)))

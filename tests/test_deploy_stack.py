@@ -9,8 +9,10 @@ started for real in test_broker_security.py.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,20 @@ def test_deploy_init_writes_secrets_once_and_never_into_env(stack: Path) -> None
     again = subprocess.run([*DOKIEM, "deploy", "init", "--dir", str(stack), "--domain", "x.vn"], capture_output=True,
                            text=True)  # fmt: skip
     assert again.returncode == 1 and "--force" in again.stderr and "đã có bí mật" in again.stderr  # no lock-out
+
+
+def test_each_secret_is_readable_by_the_container_that_reads_it_and_nobody_else(stack: Path) -> None:
+    """Issue 26: no secret file is 0644 (the compose file mounts them with their host owner and mode)."""
+    from dokiem.admin.cli import SECRET_READERS
+
+    compose = _compose(stack)
+    for name, (uid, gid, mode) in SECRET_READERS.items():
+        info = (stack / "secrets" / name).stat()
+        assert stat.S_IMODE(info.st_mode) == mode and mode & 0o007 == 0, name
+        if os.geteuid() == 0:  # only root can hand a file to another user
+            assert (info.st_uid, info.st_gid) == (uid, gid), name
+        readers = {service for service, spec in compose["services"].items() if name in spec.get("secrets", [])}
+        assert len(readers) == (2 if mode == 0o640 else 1), (name, readers)  # owner and group, or owner alone
 
 
 def test_compose_references_only_files_that_exist(stack: Path) -> None:

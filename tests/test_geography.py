@@ -5,13 +5,14 @@ in the era of its time; results archived under old codes are refiled by ``collec
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import os
 import subprocess
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,9 +86,21 @@ def _archived(archive: Archive) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
+@pytest.fixture
+async def from_2025(tmp_path: Path, broker: Broker, influx: Influx) -> AsyncIterator[Collector]:
+    """A collector that still takes results of June 2025 (a re-admitted backlog from then, say)."""
+    collector = Collector(collector_config(tmp_path, broker, influx, DOKIEM_LIMITS_MAX_AGE_DAYS="3650"))
+    task = asyncio.create_task(collector.run())
+    await asyncio.wait_for(collector.subscribed.wait(), 10)
+    yield collector
+    task.cancel()
+
+
 async def test_a_code_is_read_in_the_era_of_the_result(
-    tmp_path: Path, broker: Broker, influx: Influx, running: Collector
+    tmp_path: Path, broker: Broker, influx: Influx, from_2025: Collector
 ) -> None:
+    running = from_2025
+
     def june(n: int, commune: str) -> Result:
         return make_result(n).model_copy(update={"started_at": JUNE_2025 + timedelta(minutes=n),
                                                  "finished_at": JUNE_2025 + timedelta(minutes=n, seconds=20),

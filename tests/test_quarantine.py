@@ -26,8 +26,11 @@ AGENT = "th-380-001"
 
 
 def result_with(**changes: Any) -> bytes:
-    """A valid result's JSON with some keys replaced (at any depth, dotted)."""
+    """A valid result's JSON with some keys replaced (at any depth, dotted); a new download figure
+    comes with the bytes that make it (unless the change names them too)."""
     data = json.loads(make_result(0).model_copy(update={"site": thanh_hoa_site()}).to_json())
+    if isinstance(changes.get("download_mbps"), float) and "bytes_down" not in changes:
+        changes["bytes_down"] = round(changes["download_mbps"] * 1e6 / 8 * data["method"]["measured_down_s"])
     for dotted, value in changes.items():
         *parents, key = dotted.split(".")
         target = data
@@ -184,7 +187,7 @@ async def test_influxdb_refusing_a_point_never_stalls_the_writer(influx: Influx,
 
 async def test_the_first_copy_of_a_result_id_wins_everywhere(influx: Influx, running: Collector) -> None:
     first = make_result(0).model_copy(update={"site": thanh_hoa_site()})
-    second = first.model_copy(update={"download_mbps": 999.0})
+    second = first.model_copy(update={"download_mbps": 999.0, "bytes_down": round(999.0 * 1e6 / 8 * 10)})
     async with aiomqtt.Client("127.0.0.1", running.config.broker.port) as client:
         await client.publish(result_topic(AGENT), first.to_json(), qos=1)
         await client.publish(result_topic(AGENT), second.to_json(), qos=1)
@@ -198,8 +201,12 @@ async def test_the_first_copy_of_a_result_id_wins_everywhere(influx: Influx, run
 
 
 async def test_csv_cells_cannot_start_a_formula(running: Collector) -> None:
+    """An ISP is now filed under a listed name (a formula is refused as unknown_isp); an archive from before
+    the list may still hold one, and the CSV must not let it run."""
     hostile = make_result(0).model_copy(update={"site": thanh_hoa_site().model_copy(update={"isp": "-2+3"})})
     running.handle([(result_topic(AGENT), hostile.to_json().encode(), lambda: None)])
+    assert running.archive.quarantine.counts() == {"unknown_isp": 1}
+    running.archive.results.add([hostile])  # as an older collector archived it
     csv_text = (await api_get(running, "/api/results?format=csv")).decode()
     assert ",'-2+3," in csv_text and ",-2+3," not in csv_text
 

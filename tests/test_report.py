@@ -237,3 +237,34 @@ def test_runs_flagged_unsound_are_left_out_of_the_figures_and_counted(tmp_path: 
     sound = [r.download_mbps for r in results if r.result_id not in unsound]
     assert group.excluded == len(unsound) == 10 and group.tests == 40
     assert group.download.median == pytest.approx(statistics.median(sound))
+
+
+def test_a_report_reads_only_what_was_received_by_its_cutoff(tmp_path: Path, run_dokiem: Any) -> None:
+    """Issue 26: a published quarter does not change when late results arrive; the report says its cut-off."""
+    from datetime import datetime, timedelta
+
+    from dokiem.contract import LOCAL_TIME
+    from dokiem.reports.build import read_figures
+
+    agents = synthetic_agents(REGIONS, per_district=1)
+    early = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 300, seed=11))
+    late = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 200, seed=12))
+    cutoff = datetime(2026, 10, 5, 17, 0, tzinfo=LOCAL_TIME)
+    path = tmp_path / "archive.db"
+    archive = Archive.from_url(f"sqlite://{path}")
+    archive.results.add(early, received_at=(cutoff - timedelta(days=1)).timestamp())
+    published = read_figures(archive, QUARTER, load_thresholds(), cutoff=cutoff)
+    archive.results.add(late, received_at=(cutoff + timedelta(days=1)).timestamp())  # arrived after
+    again = read_figures(archive, QUARTER, load_thresholds(), cutoff=cutoff)
+    everything = read_figures(archive, QUARTER, load_thresholds())
+    archive.close()
+    assert published.tests == again.tests == len(early) and everything.tests == len(early) + len(late)
+    assert [g.download for g in published.groups["district"]] == [g.download for g in again.groups["district"]]
+    done = run_dokiem("report", "quarterly", "--quarter", str(QUARTER), "--archive", f"sqlite://{path}",
+                      "--cutoff", "2026-10-05T17:00", "--format", "pdf", "--out", str(tmp_path / "out"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    pdf = next((tmp_path / "out").glob("*.pdf"))
+    text = subprocess.run(["pdftotext", "-l", "2", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "số liệu nhận đến 05/10/2026 17:00" in " ".join(text.split())
+    bad = run_dokiem("report", "quarterly", "--archive", f"sqlite://{path}", "--cutoff", "5/10/2026")
+    assert bad.returncode == 2 and "--cutoff" in bad.stderr

@@ -10,13 +10,13 @@ over the database layer (``db.py``).
 
 from __future__ import annotations
 
-from dokiem.collector.archive.db import Db, connect
+from dokiem.collector.archive.db import Db, Page, connect
 from dokiem.collector.archive.quarantine import Quarantine, Quarantined
 from dokiem.collector.archive.registry import AgentRegistry
 from dokiem.collector.archive.results import REPORT_COLUMNS, Placing, ResultStore, Stored
 
-__all__ = ["REPORT_COLUMNS", "AgentRegistry", "Archive", "Placing", "Quarantine", "Quarantined", "ResultStore",
-           "Stored"]  # fmt: skip
+__all__ = ["REPORT_COLUMNS", "AgentRegistry", "Archive", "Page", "Placing", "Quarantine", "Quarantined",
+           "ResultStore", "Stored"]  # fmt: skip
 
 
 class Archive:

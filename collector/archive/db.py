@@ -6,11 +6,15 @@ it or, for an archive made by an older dokiem, adds the columns it lacks and fil
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class Db(Protocol):
@@ -31,7 +35,11 @@ class Db(Protocol):
 
 class Sqlite:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # payloads hold the agents' coordinates: the owner's alone (SQLite gives -wal and -shm the same mode)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        with contextlib.suppress(PermissionError):  # another user's archive (a report run as root): as it is
+            path.chmod(0o600)
         self.where = str(path)
         self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -131,6 +139,35 @@ def ensure_table(db: Db, table: Table) -> None:
     db.execute("BEGIN")
     db.executemany(f"UPDATE {table.name} SET {assignments} WHERE {table.key} = ?", rows)
     db.execute("COMMIT")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing: its items, how many the whole listing holds, and the key of the last item
+    (where the next page starts; None when this is the last)."""
+
+    items: list[T]
+    total: int
+    after: tuple[Any, ...] | None
+
+
+def page_of(rows: list[Any], limit: int, total: int, key: Callable[[Any], tuple[Any, ...]]) -> Page[Any]:
+    """``rows`` read with ``LIMIT limit + 1``: the extra row only says that another page follows."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, total, key(rows[-1]) if more and rows else None)
+
+
+def every(page: Callable[[tuple[Any, ...] | None], Page[T]]) -> list[T]:
+    """Every item of a listing, a page at a time (``page(after)`` gives the page after a key)."""
+    found: list[T] = []
+    after = None
+    while True:
+        current = page(after)
+        found += current.items
+        if current.after is None:
+            return found
+        after = current.after
 
 
 def printable(text: str) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dokiem.collector.archive.db import Column, Db, Table, ensure_table, printable
+from dokiem.collector.archive.db import Column, Db, Page, Table, ensure_table, every, page_of, printable
 
 TABLE = Table("quarantine", (
     Column("id", "TEXT PRIMARY KEY"),
@@ -63,20 +63,51 @@ class Quarantine:
         )  # fmt: skip
         return key
 
-    def listed(self, reason: str | None = None, since: datetime | None = None,
-               limit: int = 1000) -> list[Quarantined]:  # fmt: skip
-        """Kept messages, oldest first, optionally of one reason and since a time."""
-        sql = f"SELECT {', '.join(TABLE.names())} FROM quarantine WHERE received_at >= ?"
+    def page(self, reason: str | None = None, since: datetime | None = None, limit: int = 100,
+             after: tuple[Any, ...] | None = None) -> Page[Quarantined]:  # fmt: skip
+        """Kept messages, oldest first, ``limit`` at a time from after ``after``; optionally of one reason
+        and since a time."""
+        where = "received_at >= ?"
         args: list[Any] = [since.timestamp() if since else 0.0]
         if reason:
-            sql += " AND reason = ?"
+            where += " AND reason = ?"
             args.append(reason)
-        sql += " ORDER BY received_at LIMIT ?"
-        args.append(limit)
-        return [
-            Quarantined(key, at, topic, agent, why, detail, size, base64.b64decode(payload))
-            for key, at, topic, agent, why, detail, size, payload in self._db.execute(sql, args).fetchall()
-        ]
+        total = int(self._db.execute(f"SELECT COUNT(*) FROM quarantine WHERE {where}", args).fetchone()[0])
+        if after is not None:
+            where += " AND (received_at > ? OR (received_at = ? AND id > ?))"
+            args += [after[0], after[0], after[1]]
+        rows = self._db.execute(f"SELECT {', '.join(TABLE.names())} FROM quarantine WHERE {where}"
+                                " ORDER BY received_at, id LIMIT ?", [*args, limit + 1]).fetchall()  # fmt: skip
+        found = page_of(rows, limit, total, key=lambda row: (row[1], row[0]))
+        kept = [Quarantined(key, at, topic, agent, why, detail, size, base64.b64decode(payload))
+                for key, at, topic, agent, why, detail, size, payload in found.items]  # fmt: skip
+        return Page(kept, total, found.after)
+
+    def listed(self, reason: str | None = None, since: datetime | None = None) -> list[Quarantined]:
+        """Every kept message (of one reason, since a time), oldest first."""
+        return every(lambda after: self.page(reason, since, 1000, after))
+
+    def trim(self, max_bytes: int, max_age_s: float, now: float | None = None) -> int:
+        """Drop what is older than ``max_age_s``, then the oldest until the kept payloads fit ``max_bytes``;
+        returns how many were dropped (a flood of junk cannot fill the disk)."""
+        now = time.time() if now is None else now
+        dropped = int(self._db.execute("DELETE FROM quarantine WHERE received_at < ?", (now - max_age_s,)).rowcount)
+        excess = int(self._db.execute("SELECT COALESCE(SUM(LENGTH(payload_b64)), 0) FROM quarantine").fetchone()[0])
+        excess -= max_bytes
+        if excess <= 0:
+            return dropped
+        freed, last = 0, None
+        for received_at, key, length in self._db.stream(
+            "SELECT received_at, id, LENGTH(payload_b64) FROM quarantine ORDER BY received_at, id"
+        ):
+            freed += int(length)
+            last = (received_at, key)
+            if freed >= excess:
+                break
+        assert last is not None
+        cursor = self._db.execute("DELETE FROM quarantine WHERE received_at < ? OR (received_at = ? AND id <= ?)",
+                                  (last[0], last[0], last[1]))  # fmt: skip
+        return dropped + int(cursor.rowcount)
 
     def counts(self) -> dict[str, int]:
         rows = self._db.execute("SELECT reason, COUNT(*) FROM quarantine GROUP BY reason").fetchall()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dokiem.collector.archive.db import Column, Db, Table, ensure_table
+from dokiem.collector.archive.db import Column, Db, Page, Table, ensure_table, every, page_of
 from dokiem.collector.archive.registry import AgentRegistry
 from dokiem.contract import HEADLINE_FIGURES, Result, ServerLocation
 from dokiem.regions import Place
@@ -78,7 +78,7 @@ COLUMNS: tuple[ResultColumn, ...] = (
 TABLE = Table(
     "results", COLUMNS, key="result_id",
     indexes=("results_started ON results (started_ms)", "results_district ON results (district_code, started_ms)",
-             "results_agent ON results (agent_id)",
+             "results_agent_started ON results (agent_id, started_ms)",
              "results_pending ON results (influx_pending) WHERE influx_pending = 1"),
 )  # fmt: skip
 _INSERTED = tuple(column for column in COLUMNS if column.name not in ("received_at", "influx_pending"))
@@ -116,7 +116,7 @@ class ResultStore:
             rows.append((*(column.of(result, where) for column in _INSERTED), now))
         self._db.execute("BEGIN")
         try:
-            known = self._known({str(r.result_id) for r in results})
+            known = self.known({str(r.result_id) for r in results})
             self._db.executemany(INSERT, rows)
             self._registry.count_results(results, now)
             self._db.execute("COMMIT")
@@ -130,7 +130,8 @@ class ResultStore:
                 new.append(result)
         return new
 
-    def _known(self, result_ids: set[str]) -> set[str]:
+    def known(self, result_ids: set[str]) -> set[str]:
+        """Those of ``result_ids`` the archive holds."""
         found: set[str] = set()
         ids = sorted(result_ids)
         for start in range(0, len(ids), 500):
@@ -144,6 +145,13 @@ class ResultStore:
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+
+    def count_started(self, agent_id: str, since_ms: int, until_ms: int) -> int:
+        """The agent's results started in [since_ms, until_ms)."""
+        return int(self._db.execute(
+            "SELECT COUNT(*) FROM results WHERE agent_id = ? AND started_ms >= ? AND started_ms < ?",
+            (agent_id, since_ms, until_ms),
+        ).fetchone()[0])  # fmt: skip
 
     def pending(self, limit: int) -> list[Stored]:
         rows = self._db.execute(
@@ -206,36 +214,53 @@ class ResultStore:
             self._db.execute("COMMIT")
             moved += len(changes)
 
-    def query(
+    def page(
         self,
         district: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
-        limit: int = 100_000,
-    ) -> list[dict[str, Any]]:
-        """Results as sent, each with ``filed``: the province, former district and 2025 commune the
-        collector filed it under (what ``district`` filters on)."""
-        sql = ("SELECT payload, province_code, district_code, commune_code FROM results"
-               " WHERE started_ms >= ? AND started_ms < ?")  # fmt: skip
+        limit: int = 1000,
+        after: tuple[Any, ...] | None = None,
+    ) -> Page[dict[str, Any]]:
+        """Results as filed, oldest first, ``limit`` at a time from after the key ``after`` (a page's
+        ``after``); each with ``filed``: the province, former district and 2025 commune the collector filed
+        it under (what ``district`` filters on)."""
+        where = "started_ms >= ? AND started_ms < ?"
         args: list[Any] = [_ms(since) if since else 0, _ms(until) if until else 2**62]
         if district:
-            sql += " AND district_code = ?"
+            where += " AND district_code = ?"
             args.append(district)
-        sql += " ORDER BY started_ms LIMIT ?"
-        args.append(limit)
-        return [
-            json.loads(payload) | {"filed": {"province_code": province, "district_code": district,
-                                             "commune_code": commune}}
-            for payload, province, district, commune in self._db.execute(sql, args)
-        ]  # fmt: skip
+        total = int(self._db.execute(f"SELECT COUNT(*) FROM results WHERE {where}", args).fetchone()[0])
+        if after is not None:
+            where += " AND (started_ms > ? OR (started_ms = ? AND result_id > ?))"
+            args += [after[0], after[0], after[1]]
+        rows = self._db.execute(
+            "SELECT payload, province_code, district_code, commune_code, started_ms, result_id FROM results"
+            f" WHERE {where} ORDER BY started_ms, result_id LIMIT ?", [*args, limit + 1],
+        ).fetchall()  # fmt: skip
+        found = page_of(rows, limit, total, key=lambda row: (row[4], row[5]))
+        items = [json.loads(payload) | {"filed": {"province_code": province, "district_code": district_code,
+                                                  "commune_code": commune}}
+                 for payload, province, district_code, commune, *_ in found.items]  # fmt: skip
+        return Page(items, found.total, found.after)
+
+    def query(self, district: str | None = None, since: datetime | None = None,
+              until: datetime | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        """Every result of the range (a test's or a script's view; the API pages)."""
+        return every(lambda after: self.page(district, since, until, 10_000, after))
 
     def report_rows(
-        self, since: datetime, until: datetime, location: ServerLocation = ServerLocation.DOMESTIC
-    ) -> Iterator[tuple[Any, ...]]:
+        self, since: datetime, until: datetime, location: ServerLocation = ServerLocation.DOMESTIC,
+        received_by: datetime | None = None,
+    ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
         """REPORT_COLUMNS of every result started in [since, until) against servers at ``location``,
-        streamed: domestic and international speed are never mixed in one figure."""
+        streamed: domestic and international speed are never mixed in one figure. With ``received_by``,
+        only what the collector had received by then: a report cut there reads the same every time."""
         where = "server_location IS NULL" if location is ServerLocation.DOMESTIC else "server_location = ?"
-        extra = () if location is ServerLocation.DOMESTIC else (location.value,)
+        extra: tuple[Any, ...] = () if location is ServerLocation.DOMESTIC else (location.value,)
+        if received_by is not None:
+            where += " AND received_at <= ?"
+            extra += (received_by.timestamp(),)
         yield from self._db.stream(
             f"SELECT {', '.join(REPORT_COLUMNS)} FROM results WHERE started_ms >= ? AND started_ms < ? AND {where}",
             (_ms(since), _ms(until), *extra),
