@@ -12,7 +12,7 @@ from dokiem.collector.archive import Archive
 from dokiem.contract import LOCAL_TIME, ServerLocation
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
-from dokiem.reports.charts import Picture, commune_map, district_chart, trend_chart
+from dokiem.reports.charts import DistrictBars, Picture, commune_map, district_chart, trend_chart
 from dokiem.reports.docx import PICTURE_SIZE, Section, write_docx
 from dokiem.reports.findings import findings, key_figures
 from dokiem.reports.letterhead import Letterhead
@@ -108,13 +108,18 @@ def pictures(
     return out
 
 
-def district_medians(figures: QuarterlyFigures, regions: Regions) -> list[tuple[str, float | None, float | None]]:
-    """(former district's name, fixed median, mobile median) for each district with results."""
-    medians: dict[str, dict[str | None, float | None]] = {}
+def district_medians(figures: QuarterlyFigures, regions: Regions) -> list[DistrictBars]:
+    """Each former district with results: its median download by access type, which are too thin."""
+    medians: dict[str, dict[str, float | None]] = {}
+    thin: dict[str, set[str]] = {}
     for group in figures.groups.get("district", []):
-        medians.setdefault(group.key, {})[group.access] = group.download.median
+        medians.setdefault(group.key, {})[group.access or ""] = group.download.median
+        if group.few_samples:
+            thin.setdefault(group.key, set()).add(group.access or "")
     names = {code: d.name for p in regions.provinces.values() for code, d in p.districts.items()}
-    return [(names.get(code, code), m.get("fixed"), m.get("mobile")) for code, m in sorted(medians.items())]
+    return [
+        DistrictBars(names.get(code, code), m, frozenset(thin.get(code, ()))) for code, m in sorted(medians.items())
+    ]
 
 
 def commune_shading(

@@ -10,7 +10,6 @@ and each figure is sized for the page it goes on.
 from __future__ import annotations
 
 import io
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,9 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PatchCollection
 from matplotlib.dates import date2num, num2date
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch, Polygon
+from matplotlib.textpath import TextPath
 from matplotlib.ticker import FuncFormatter
 
 from dokiem.i18n import Translator
@@ -53,38 +54,76 @@ def _figure(width: float, height: float) -> Figure:
     return figure
 
 
+TITLE = FontProperties(family="DejaVu Sans", size=10, weight="bold")
+
+
+def wrap_to_width(text: str, width_pt: float, font: FontProperties = TITLE) -> list[str]:
+    """``text`` in lines no wider than ``width_pt`` points as ``font`` draws them (measured, not guessed)."""
+    lines: list[str] = []
+    for word in text.split():
+        trial = f"{lines[-1]} {word}" if lines else word
+        if lines and TextPath((0, 0), trial, prop=font).get_extents().width <= width_pt:
+            lines[-1] = trial
+        else:
+            lines.append(word)
+    return lines
+
+
 def _title(axes: Axes, title: str, width: float) -> None:
-    """A bold title at the left, wrapped to the figure's width (about 12 characters an inch at 10 pt)."""
-    axes.set_title("\n".join(textwrap.wrap(title, int(width * 12))), fontsize=10, loc="left", fontweight="bold")
+    """A bold title at the figure's left edge (not the axes', which the labels push right), wrapped to the
+    figure's width less its margins."""
+    lines = wrap_to_width(title, (width - 0.3) * 72)
+    axes.figure.suptitle("\n".join(lines), x=0.01, ha="left", fontproperties=TITLE)
 
 
 def _speed_axis(axis: Any, tr: Translator) -> None:
     axis.set_major_formatter(FuncFormatter(lambda value, _: tr.number(value, 0)))
 
 
+@dataclass(frozen=True)
+class DistrictBars:
+    """A former district's medians; ``thin`` names the access types with too few tests to be read."""
+
+    name: str
+    medians: dict[str, float | None]
+    thin: frozenset[str]
+
+
 def district_chart(
-    rows: Sequence[tuple[str, float | None, float | None]], title: str, tr: Translator, width: float,
-    max_height: float,
-) -> Picture:  # fmt: skip
-    """Median download by former district: a fixed and a mobile bar each, fastest fixed first; as tall
-    as the rows need, no taller than ``max_height`` inches."""
-    ordered = sorted(rows, key=lambda row: -(row[1] or 0))
+    rows: Sequence[DistrictBars], title: str, tr: Translator, width: float, max_height: float
+) -> Picture:
+    """Median download by former district: a bar per access type each, fastest fixed first; a bar of
+    too few tests is pale, hatched and starred, as the tables star it. As tall as the rows need, no
+    taller than ``max_height`` inches."""
+    ordered = sorted(rows, key=lambda row: -(row.medians.get("fixed") or 0))
     height = min(max_height, 1.2 + 0.3 * len(ordered))
     figure = _figure(width, height)
     axes: Axes = figure.add_subplot()
     positions = range(len(ordered))
-    for offset, access, medians in ((-0.2, "fixed", [r[1] for r in ordered]), (0.2, "mobile", [r[2] for r in ordered])):
+    for offset, access in ((-0.2, "fixed"), (0.2, "mobile")):
+        medians = [row.medians.get(access) for row in ordered]
+        thin = [access in row.thin for row in ordered]
         bars = axes.barh([p + offset for p in positions], [m or 0.0 for m in medians], height=0.38,
                          color=COLORS[access], label=tr(f"access_{access}"))  # fmt: skip
-        labels = [tr.number(m, 1) if m is not None else "–" for m in medians]
+        for bar, is_thin in zip(bars, thin, strict=True):
+            if is_thin:
+                bar.set_alpha(0.35)
+                bar.set_hatch("////")
+        labels = [
+            ("–" if m is None else tr.number(m, 1)) + (" *" if t else "") for m, t in zip(medians, thin, strict=True)
+        ]
         axes.bar_label(bars, labels=labels, padding=2, fontsize=6)
-    axes.set_yticks(list(positions), [row[0] for row in ordered], fontsize=7)
+    axes.set_yticks(list(positions), [row.name for row in ordered], fontsize=7)
     axes.invert_yaxis()
     _speed_axis(axes.xaxis, tr)
     axes.tick_params(axis="x", labelsize=7)
     axes.margins(x=0.12)
     _title(axes, title, width)
-    axes.legend(loc="lower right", fontsize=8, frameon=True)
+    # the legend's own swatches: a bar's (the first may be a pale, hatched one) would mislead
+    handles = [Patch(facecolor=COLORS[access], label=tr(f"access_{access}")) for access in ("fixed", "mobile")]
+    if any(row.thin for row in ordered):
+        handles.append(Patch(facecolor="white", edgecolor="#555555", hatch="////", label=tr("rpt_chart_thin")))
+    axes.legend(handles=handles, loc="lower right", fontsize=8, frameon=True)
     return _picture(figure)
 
 

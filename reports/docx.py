@@ -12,12 +12,14 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 from docx import Document
 from docx.document import Document as DocumentType
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Length, Mm, Pt
 from docx.table import Table as DocxTable
@@ -33,7 +35,36 @@ from dokiem.reports.tables import Table, format_value
 FONT = "Times New Roman"
 BODY_PT, TABLE_PT = 13, 10
 TEXT_WIDTH_MM = 210 - 30 - 15
-PICTURE_SIZE = (TEXT_WIDTH_MM / 25.4, 8.6)  # inches the text block holds: width, height for one picture
+# inches a picture may take: the text block's width, and a height that leaves room for a section's text
+# above it on the same page (a taller one moves to the next page and leaves this one two-thirds blank)
+PICTURE_SIZE = (TEXT_WIDTH_MM / 25.4, 6.2)
+# Times New Roman's widths, read from its metric twin Liberation Serif (Debian's fonts-liberation); a letter
+# it lacks (some precomposed Vietnamese ones: Ở, Ọ, Ệ) LibreOffice sets in DejaVu Serif, wider: measured so
+METRIC_FONTS = {False: ("LiberationSerif-Regular.ttf", "DejaVuSerif.ttf"),
+                True: ("LiberationSerif-Bold.ttf", "DejaVuSerif-Bold.ttf")}  # fmt: skip
+METRIC_DIRS = ("/usr/share/fonts/truetype/liberation", "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/TTF")
+CELL_PADDING_MM = 2.5  # more than Word's and LibreOffice's default cell margins (1.9 mm), each side
+
+
+@cache
+def _advances(bold: bool) -> list[dict[int, float]]:
+    """Per font of METRIC_FONTS found, each letter's advance in thousandths of an em."""
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    found = []
+    for name in METRIC_FONTS[bold]:
+        path = next((Path(d, name) for d in METRIC_DIRS if Path(d, name).exists()), None)
+        if path is not None:
+            found.append(dict(TTFont(name, str(path)).face.charWidths))
+    return found
+
+
+def text_width_mm(text: str, size: float, bold: bool = False) -> float:
+    """How wide ``text`` is set in Times New Roman at ``size`` points (an estimate without the metrics)."""
+    fonts = _advances(bold)
+    average = 620 if bold else 500
+    units = sum(next((font[ord(c)] for font in fonts if ord(c) in font), average) for c in text)
+    return units / 1000 * size * 25.4 / 72
 
 
 def _font(document: DocumentType) -> None:
@@ -74,19 +105,25 @@ def _date_line(letterhead: Letterhead, today: datetime) -> str:
 
 
 def _header(document: DocumentType, letterhead: Letterhead, today: datetime) -> None:
+    """The issuing body and the number on the left, the motto and the date on the right: each line on one
+    line, the columns as wide as their longest line is set (Decree 30's layout, not a guessed width)."""
+    left_lines = [
+        (letterhead.parent.upper(), 13, False, False),
+        (letterhead.body.upper(), 13, True, False),
+        ("――――――", 9, False, False),
+        (f"Số: {letterhead.number or '      '}/BC-{letterhead.abbreviation}", 13, False, False),
+    ]
+    right_lines = [("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12, True, False),
+                   ("Độc lập - Tự do - Hạnh phúc", 13, True, False),
+                   ("―――――――――――", 9, False, False), (_date_line(letterhead, today), 13, False, True)]  # fmt: skip
     table = document.add_table(rows=1, cols=2)  # no style: no borders, as on a printed letterhead
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    _widths(table, Mm(70), Mm(105))  # a little wider than the text: the motto on one line
+    _widths(table, *(Mm(max(text_width_mm(text, size, bold) for text, size, bold, _ in lines) + 2 * CELL_PADDING_MM)
+                     for lines in (left_lines, right_lines)))  # fmt: skip
     left, right = table.rows[0].cells
-    left.paragraphs[0].text = ""
-    _line(left, letterhead.parent.upper(), size=13)
-    _line(left, letterhead.body.upper(), size=13, bold=True)
-    _line(left, "――――――", size=9)
-    _line(left, f"Số: {letterhead.number or '      '}/BC-{letterhead.abbreviation}", size=13)
-    _line(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True)
-    _line(right, "Độc lập - Tự do - Hạnh phúc", size=13, bold=True)
-    _line(right, "―――――――――――", size=9)
-    _line(right, _date_line(letterhead, today), size=13, italic=True)
+    for cell, lines in ((left, left_lines), (right, right_lines)):
+        for text, size, bold, italic in lines:
+            _line(cell, text, size=size, bold=bold, italic=italic)
     for cell in (left, right):  # the cell's own first paragraph stays empty: drop it
         first = cell.paragraphs[0]
         if not first.text:
@@ -94,16 +131,24 @@ def _header(document: DocumentType, letterhead: Letterhead, today: datetime) -> 
 
 
 def _widths(table: DocxTable, *widths: Length) -> None:
-    """Column widths Word (the cells') and LibreOffice (the grid's) both honour."""
+    """Column widths Word (the cells') and LibreOffice (the grid's and the table's own) both honour."""
     table.autofit = False
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width
         for cell in column.cells:
             cell.width = width
+    total = table._tbl.tblPr.find(qn("w:tblW"))
+    if total is None:
+        total = OxmlElement("w:tblW")
+        table._tbl.tblPr.append(total)
+    total.set(qn("w:type"), "dxa")
+    total.set(qn("w:w"), str(sum(int(w.twips) for w in widths)))
 
 
 def _heading(document: DocumentType, text: str) -> None:
-    _line(document, text, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT, after=6).paragraph_format.space_before = Pt(12)
+    heading = _line(document, text, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT, after=6)
+    heading.paragraph_format.space_before = Pt(12)
+    heading.paragraph_format.keep_with_next = True  # never alone at the foot of a page
 
 
 def _text(document: DocumentType, text: str) -> None:
@@ -150,9 +195,11 @@ def _row(cells: Sequence[object], texts: Sequence[str], bold: bool = False, numb
 
 
 def _signature(document: DocumentType, letterhead: Letterhead, tr: Translator) -> None:
-    document.add_paragraph()
+    """ "Nơi nhận" and the signature block: one table row that may not break across pages."""
+    document.add_paragraph().paragraph_format.keep_with_next = True
     table = document.add_table(rows=1, cols=2)
     _widths(table, Mm(85), Mm(80))
+    _cant_split(table.rows[0])
     left, right = table.rows[0].cells
     first = left.paragraphs[0]
     run = first.add_run(tr("docx_recipients"))
@@ -166,6 +213,27 @@ def _signature(document: DocumentType, letterhead: Letterhead, tr: Translator) -
     _line(right, letterhead.signer_name or " ", bold=True)
 
 
+def _cant_split(row: object) -> None:
+    properties = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
+    properties.append(OxmlElement("w:cantSplit"))
+
+
+def _page_numbers(document: DocumentType) -> None:
+    """The page number at the top centre from page 2 (Decree 30): a PAGE field in the header, none on page 1."""
+    section = document.sections[0]
+    section.different_first_page_header_footer = True
+    paragraph = section.header.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "2"  # what a reader that does not update fields shows; Word and LibreOffice count
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+
+
 Section = tuple[str, list[str], list[tuple[Table, Sequence[str]]], list[Picture]]  # heading, text, tables, pictures
 
 
@@ -177,6 +245,7 @@ def write_docx(
     document = Document()
     _page(document)
     _font(document)
+    _page_numbers(document)
     _header(document, letterhead, today or datetime.now(LOCAL_TIME))
     _line(document, title, size=14, bold=True).paragraph_format.space_before = Pt(18)
     _line(document, subtitle, size=14, bold=True, after=12)
@@ -187,7 +256,8 @@ def write_docx(
         for picture in pictures:
             _picture(document, picture)
         for table, keys in tables:
-            _line(document, table.title, size=12, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, after=3)
+            caption = _line(document, table.title, size=12, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, after=3)
+            caption.paragraph_format.keep_with_next = True
             _table(document, table, keys, tr)
             document.add_paragraph()
     _signature(document, letterhead, tr)

@@ -58,10 +58,7 @@ def access_facts(figures: QuarterlyFigures, access: str) -> AccessFacts:
 
 def change_pct(group: GroupStats | None) -> float | None:
     """The median download's change from the previous quarter, in percent."""
-    if group is None or group.previous is None or not group.previous.download.median:
-        return None
-    now, before = group.download.median, group.previous.download.median
-    return None if now is None else round(100 * (now - before) / before, 1)
+    return None if group is None else group.change_pct("download_median")
 
 
 def key_figures(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> Table:

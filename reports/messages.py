@@ -7,7 +7,8 @@ from dokiem.i18n import add_texts
 TEXTS: dict[str, tuple[str, str]] = {
     # quarterly report
     "rpt_title": ("Báo cáo chất lượng băng rộng {quarter}", "Broadband quality report, {quarter}"),
-    "rpt_quarter": ("Quý {roman}/{year}", "Q{number} {year}"),
+    # a no-break space: "Quý" never ends a line apart from its number
+    "rpt_quarter": ("Quý\u00a0{roman}/{year}", "Q{number}\u00a0{year}"),
     "rpt_subtitle": (
         "{province} · {start} – {end} · số liệu nhận đến {cutoff} · lập lúc {generated}",
         "{province} · {start} – {end} · data received by {cutoff} · generated {generated}",
@@ -40,6 +41,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Tốc độ tải xuống trung vị theo huyện cũ, cố định và di động (Mbit/s)",
         "Median download by former district, fixed and mobile (Mbit/s)",
     ),
+    "rpt_chart_thin": ("* chưa đủ số lượt đo", "* too few tests"),
     "rpt_map_title": (
         "Tốc độ tải xuống cố định trung vị theo xã (từ 01/7/2025)",
         "Median fixed download by commune (since 2025-07-01)",
@@ -278,8 +280,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rpt_plan_mean_ratio": ("TB tải xuống / gói cước", "Mean download / plan"),
     "rpt_speed_80_80": ("Tốc độ 80/80 (Mbit/s)", "80/80 speed (Mbit/s)"),
     "rpt_threshold_share": ("Đạt: {name}", "Meets: {name}"),
-    "rpt_change_down_median": ("Δ tải xuống trung vị so với quý trước", "Δ download median vs last quarter"),
-    "rpt_change_up_median": ("Δ tải lên trung vị so với quý trước", "Δ upload median vs last quarter"),
+    "rpt_change_down_median": ("Δ tải xuống trung vị so với quý trước (%)", "Δ download median vs last quarter (%)"),
+    "rpt_change_up_median": ("Δ tải lên trung vị so với quý trước (%)", "Δ upload median vs last quarter (%)"),
     "rpt_change_tests": ("Δ lượt đo so với quý trước", "Δ tests vs last quarter"),
     "rpt_few_samples": ("Ghi chú", "Note"),
     "rpt_flag_few": ("ít hơn {minimum} lượt đo", "fewer than {minimum} tests"),

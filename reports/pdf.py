@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -24,7 +25,7 @@ from reportlab.platypus.flowables import Flowable
 
 from dokiem.i18n import Translator
 from dokiem.reports.charts import Picture
-from dokiem.reports.tables import Table, format_value
+from dokiem.reports.tables import Column, Table, format_value
 
 FONT_DIRS = (
     "/usr/share/fonts/truetype/dejavu",
@@ -36,12 +37,13 @@ PAGE = landscape(A4)
 MARGIN = 12 * mm
 FRAME = (PAGE[0] - 2 * MARGIN, PAGE[1] - MARGIN - 14 * mm - 12)  # what a page holds below its margins
 
-# The columns of each table's two parts in the PDF (the XLSX and CSV carry all of them).
-SPEED_PART = ("down_median", "down_mean", "down_p10", "down_p90", "up_median", "up_mean", "up_p10", "up_p90",
-              "latency_median", "jitter_median", "loss_mean")  # fmt: skip
-QUALITY_PART = ("plan_good", "plan_mid", "plan_low", "plan_mean_ratio", "speed_80_80", "change_down_median",
-                "change_up_median", "change_tests")  # fmt: skip
-COUNT_COLUMNS = ("agents", "tests", "failed")
+# The columns of each table's parts in the PDF (the XLSX and CSV carry all of them); a part too wide for
+# the page is split further, each piece repeating the table's name columns.
+SPEED_PART = ("agents", "tests", "failed", "down_median", "down_mean", "down_p10", "down_p90", "up_median", "up_mean",
+              "up_p10", "up_p90", "latency_median", "jitter_median", "loss_mean")  # fmt: skip
+QUALITY_PART = ("tests", "plan_good", "plan_mid", "plan_low", "plan_mean_ratio", "speed_80_80", "change_down_median",
+                "change_up_median", "change_tests", "threshold_")  # fmt: skip
+PADDING = 3.0  # points each side of a cell's text
 
 
 class FontMissing(RuntimeError):
@@ -74,29 +76,86 @@ class _Styles:
         self.regular, self.bold = regular, bold
 
 
-def _pdf_table(table: Table, keys: Sequence[str], tr: Translator, styles: _Styles) -> LongTable:
-    """The name columns and those named in ``keys`` (a key ending in "_" takes every column it begins)."""
-    name_columns = [c for c in table.columns if c.kind == "text"]
-    wanted = [c for c in table.columns if any(c.key == k or (k.endswith("_") and c.key.startswith(k)) for k in keys)]
-    chosen = name_columns + wanted
+def cell_texts(table: Table, chosen: Sequence[Column], tr: Translator) -> list[list[str]]:
+    """The body as it is printed: values formatted for the reader, a thin group's name starred."""
     index = {c.key: i for i, c in enumerate(table.columns)}
-    header = [Paragraph(escape(c.title), styles.head_cell) for c in chosen]
     body = []
     for row, flagged in zip(table.rows, table.flagged, strict=True):
         cells = [format_value(row[index[c.key]], c.kind, tr) for c in chosen]
         if flagged:
             cells[0] = f"{cells[0]} *"
         body.append(cells)
-    width = PAGE[0] - 24 * mm
-    text_width = 34 * mm
-    other = (width - text_width * len(name_columns)) / max(1, len(chosen) - len(name_columns))
-    widths = [text_width] * len(name_columns) + [other] * (len(chosen) - len(name_columns))
+    return body
+
+
+@dataclass(frozen=True)
+class Fit:
+    """What a column needs: ``least`` keeps every header word and every value whole on its line;
+    ``ease`` is the width its header would take on one line (never asked for in full)."""
+
+    least: float
+    ease: float
+
+
+def column_fits(chosen: Sequence[Column], body: list[list[str]], styles: _Styles) -> list[Fit]:
+    fits = []
+    for n, column in enumerate(chosen):
+        words = column.title.split() or [""]
+        head_word = max(pdfmetrics.stringWidth(w, styles.bold, styles.head_cell.fontSize) for w in words)
+        head_line = pdfmetrics.stringWidth(column.title, styles.bold, styles.head_cell.fontSize)
+        widest = max((pdfmetrics.stringWidth(row[n], styles.regular, styles.cell.fontSize) for row in body), default=0)
+        least = max(head_word, widest) + 2 * PADDING
+        fits.append(Fit(least, max(least, min(head_line + 2 * PADDING, 3 * least))))
+    return fits
+
+
+def column_widths(fits: Sequence[Fit], available: float) -> list[float] | None:
+    """Widths from the content: each column its least, the room left shared out towards each one's
+    ease, then evenly; None when even the least widths do not fit."""
+    widths = [fit.least for fit in fits]
+    room = available - sum(widths)
+    if room < 0:
+        return None
+    wanted = [fit.ease - fit.least for fit in fits]
+    share = min(1.0, room / sum(wanted)) if sum(wanted) else 0.0
+    widths = [w + share * extra for w, extra in zip(widths, wanted, strict=True)]
+    spare = (available - sum(widths)) / len(widths)
+    return [w + spare for w in widths]
+
+
+def _parts(table: Table, keys: Sequence[str], tr: Translator, styles: _Styles) -> list[LongTable]:
+    """The name columns and those named in ``keys`` (a key ending in "_" takes every column it begins), as
+    one table, or as several (each with the name columns) where one would not fit the page."""
+
+    def named(column: Column) -> bool:
+        return any(column.key == k or (k.endswith("_") and column.key.startswith(k)) for k in keys)
+
+    names = [c for c in table.columns if c.kind == "text"]
+    wanted = [c for c in table.columns if c.kind != "text" and named(c)]
+    available = PAGE[0] - 2 * MARGIN
+    parts: list[list[Column]] = [[]]
+    for column in wanted:
+        trial = names + parts[-1] + [column]
+        if parts[-1] and column_widths(column_fits(trial, cell_texts(table, trial, tr), styles), available) is None:
+            parts.append([])
+        parts[-1].append(column)
+    return [_pdf_table(table, names + part, tr, styles, available) for part in parts]
+
+
+def _pdf_table(table: Table, chosen: list[Column], tr: Translator, styles: _Styles, available: float) -> LongTable:
+    body = cell_texts(table, chosen, tr)
+    widths = column_widths(column_fits(chosen, body, styles), available)
+    assert widths is not None, "_parts splits a table until each part fits"
+    header = [Paragraph(escape(c.title), styles.head_cell) for c in chosen]
+    names = sum(1 for c in chosen if c.kind == "text")
     result = LongTable([header, *body], colWidths=widths, repeatRows=1)
     style = [
         ("FONT", (0, 1), (-1, -1), styles.regular, 6.5),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#999999")),
-        ("ALIGN", (len(name_columns), 1), (-1, -1), "RIGHT"),
+        ("ALIGN", (names, 1), (-1, -1), "RIGHT"),
+        ("LEFTPADDING", (0, 0), (-1, -1), PADDING),
+        ("RIGHTPADDING", (0, 0), (-1, -1), PADDING),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
@@ -133,17 +192,19 @@ def write_pdf(
     styles = _Styles(regular, bold)
     story: list[Flowable] = [Paragraph(escape(title), styles.title)]
     story += [Paragraph(escape(line), styles.body) for line in intro]
+    key_figures, *breakdowns = tables
+    story += [Spacer(1, 3 * mm), Paragraph(escape(key_figures.title), styles.heading)]
+    story += _parts(key_figures, [c.key for c in key_figures.columns], tr, styles)  # on the first page
     for picture in pictures:
         story += [PageBreak(), _image(picture)]
-    for table in tables:
+    for table in breakdowns:
         if not table.rows:
             continue
         story.append(PageBreak())
-        story.append(Paragraph(escape(f"{table.title} — {tr('rpt_part_speed')}"), styles.heading))
-        story.append(_pdf_table(table, (*COUNT_COLUMNS, *SPEED_PART), tr, styles))
-        story.append(Spacer(1, 6 * mm))
-        story.append(Paragraph(escape(f"{table.title} — {tr('rpt_part_quality')}"), styles.heading))
-        story.append(_pdf_table(table, ("tests", *QUALITY_PART, "threshold_"), tr, styles))
+        for part, keys in ((tr("rpt_part_speed"), SPEED_PART), (tr("rpt_part_quality"), QUALITY_PART)):
+            story.append(Paragraph(escape(f"{table.title} — {part}"), styles.heading))
+            for piece in _parts(table, keys, tr, styles):
+                story += [piece, Spacer(1, 4 * mm)]
     story.append(PageBreak())
     story.append(Paragraph(escape(thresholds.title), styles.heading))
     for row in thresholds.rows:

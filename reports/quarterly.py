@@ -206,6 +206,13 @@ class GroupStats:
         now, before = _figure(self, figure), _figure(self.previous, figure)
         return None if now is None or before is None else now - before
 
+    def change_pct(self, figure: str) -> float | None:
+        """The change from the previous quarter as a share of the previous value, in percent to one decimal
+        (what the tables print and the findings say: one number, one unit)."""
+        change = self.change(figure)
+        before = _figure(self.previous, figure) if self.previous is not None else None
+        return None if change is None or not before else round(100 * change / before, 1)
+
 
 def _figure(stats: GroupStats, figure: str) -> float | None:
     if figure == "download_median":

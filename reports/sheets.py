@@ -17,7 +17,7 @@ _XLSX_FORMATS: dict[Kind, str] = {
     "pct": "0.00",
     "share": "0.0%",
     "ratio": "0.00",
-    "delta_mbps": "+0.0;-0.0;0.0",
+    "delta_pct": "+0.0;-0.0;0.0",  # percent points as numbers: the header says (%)
     "delta_int": "+#,##0;-#,##0;0",
 }
 

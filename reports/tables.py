@@ -13,7 +13,7 @@ from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.quarterly import PER_ACCESS, GroupStats, QuarterlyFigures, access_rank, split_isp_key
 
-Kind = Literal["text", "int", "mbps", "ms", "pct", "share", "ratio", "delta_mbps", "delta_int", "flag", "number"]
+Kind = Literal["text", "int", "mbps", "ms", "pct", "share", "ratio", "delta_pct", "delta_int", "flag", "number"]
 Value = str | int | float | None
 
 # breakdown -> table id (file and sheet names stay English and stable)
@@ -70,8 +70,8 @@ def _figure_columns(tr: Translator, figures: QuarterlyFigures) -> list[tuple[Col
         title = tr("rpt_threshold_share", name=threshold.name(tr.lang))
         columns.append((Column(f"threshold_{threshold.id}", title, "share"), _threshold_share(threshold.id)))
     columns += [
-        col("change_down_median", "delta_mbps", lambda g: g.change("download_median")),
-        col("change_up_median", "delta_mbps", lambda g: g.change("upload_median")),
+        col("change_down_median", "delta_pct", lambda g: g.change_pct("download_median")),
+        col("change_up_median", "delta_pct", lambda g: g.change_pct("upload_median")),
         col("change_tests", "delta_int", lambda g: None if (c := g.change("tests")) is None else int(c)),
         col("few_samples", "flag", lambda g: tr("rpt_flag_few", minimum=figures.rules.report.min_samples)
             if g.few_samples else ""),
@@ -189,5 +189,6 @@ def format_value(value: Value, kind: str, tr: Translator) -> str:
         return tr.number(value, 2)
     if kind == "pct":
         return tr.number(value, 2)
-    text = tr.number(value, 1)
-    return f"+{text}" if kind == "delta_mbps" and value > 0 else text
+    if kind == "delta_pct":
+        return f"{'+' if value > 0 else ''}{tr.number(value, 1)}%"
+    return tr.number(value, 1)
