@@ -46,6 +46,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Version {version} sent no heartbeat in time: rolled back to the previous one.",
     ),
     "update_refused": ("Từ chối cập nhật {version}: {reason}", "Update to {version} refused: {reason}"),
+    "once_clock_wait": (
+        "Đồng hồ chưa đồng bộ NTP: chờ tối đa {minutes} phút trước khi đo (--no-clock-wait để đo ngay; kết quả"
+        " sẽ được đánh dấu).",
+        "The clock is not NTP-synchronised: waiting up to {minutes} min before measuring (--no-clock-wait to"
+        " measure now; the Result will say so).",
+    ),
     "once_sent": ("Đã gửi kết quả tới máy chủ trung tâm.", "The result reached the broker."),
     "once_queued": (
         "Chưa gửi được: kết quả nằm trong hàng đợi và sẽ được gửi khi có kết nối.",
@@ -66,15 +72,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "last_error": ("Lỗi kết nối gần nhất", "Last connection error"),
     "last_run_error": ("Lỗi đo gần nhất", "Last run error"),
     "fleet_refused": ("Cấu hình từ trung tâm bị từ chối", "Fleet config refused"),
-    # flags
-    "flag_cpu_saturated": (
-        "CPU máy đo quá tải: kết quả có thể thấp hơn thực tế",
-        "agent CPU saturated: figures may read low",
-    ),
-    "flag_cpu_throttled": ("CPU máy đo bị giới hạn trong lúc đo", "agent CPU was throttled during the run"),
-    "flag_wifi": ("đo qua Wi-Fi, không phải cáp mạng", "measured over Wi-Fi, not a cable"),
-    "flag_server_busy": ("máy chủ đo đang bận", "the test server was busy"),
-    "flag_cross_traffic": ("có lưu lượng khác trên đường truyền khi đo", "other traffic on the line during the run"),
     # error codes (Result.error.code)
     "err_dns_failed": ("Không phân giải được tên máy chủ", "The server's name does not resolve"),
     "err_connect_failed": ("Không kết nối được tới máy chủ đo", "Cannot connect to the test server"),
@@ -107,6 +104,5 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Bỏ qua phép đo: sẽ vượt hạn mức dữ liệu tháng của đường truyền",
         "Run skipped: it would exceed the line's monthly data budget",
     ),
-    "err_bad_server_url": ("Địa chỉ máy chủ không hợp lệ", "Invalid server URL"),
 }
 add_texts(TEXTS)

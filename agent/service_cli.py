@@ -54,14 +54,22 @@ def run_command(tr: Translator, config_path: Path | None) -> None:
 @click.option(
     "--send-timeout", type=click.FloatRange(1, 600), default=30, show_default=True, help="Seconds to try the broker."
 )
+@click.option("--no-clock-wait", is_flag=True,
+              help="Measure at once even if the clock is not NTP-synchronised yet (the Result says so).")  # fmt: skip
 @click.pass_obj
-def once_command(tr: Translator, config_path: Path | None, send_timeout: float) -> None:
+def once_command(tr: Translator, config_path: Path | None, send_timeout: float, no_clock_wait: bool) -> None:
     """Measure once now; the result is queued and sent like any other."""
+    from dokiem.agent.clock import kernel_synchronised
     from dokiem.agent.service import Agent
 
     config = load_or_exit(config_path, tr)
     if not config.measure.servers:
         raise click.UsageError(tr("bad_option", reason="measure.servers is empty (or set DOKIEM_SERVERS)"))
+    wait = config.schedule.clock_wait_minutes
+    if no_clock_wait:
+        config = config.model_copy(update={"schedule": config.schedule.model_copy(update={"clock_wait_minutes": 0})})
+    elif wait > 0 and kernel_synchronised() is False:  # say what it waits for, and how not to
+        click.echo(tr("once_clock_wait", minutes=tr.number(wait, 0)), err=True)
 
     async def main() -> tuple[Any, bool]:
         agent = Agent(config)
@@ -159,7 +167,8 @@ def render_status(status: dict[str, Any], tr: Translator) -> str:
         if status[key]:
             rows.append((tr(label), status[key]))
     for result in status["last_results"]:
-        down, up, latency = (result[k] or "—" for k in ("download_mbps", "upload_mbps", "latency_ms"))
+        down, up, latency = (tr.number(result[k], 1) if result[k] is not None else "—"
+                             for k in ("download_mbps", "upload_mbps", "latency_ms"))  # fmt: skip
         figures = f"↓ {down} · ↑ {up} Mbit/s · {latency} ms"
         rows.append((result["started_at"][:19].replace("T", " "), result["error"] or figures))
     width = max(len(label) for label, _ in rows)

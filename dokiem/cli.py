@@ -12,6 +12,7 @@ import click
 
 from dokiem import __version__
 from dokiem.cli_config import LazyCommand, LazyGroup
+from dokiem.helptext import HELP_LANG, HelpContext
 from dokiem.i18n import LANGS, Translator, default_lang
 
 COMMANDS: dict[str, LazyCommand] = {
@@ -37,7 +38,15 @@ ATTACHED: dict[str, dict[str, LazyCommand]] = {
 }
 
 
+def _help_lang(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """Eager, so that ``--lang en --help`` already knows the language of the help."""
+    ctx.meta[HELP_LANG] = value
+    return value
+
+
 class Main(LazyGroup):
+    context_class = HelpContext
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
         if isinstance(command, LazyGroup):
@@ -63,6 +72,8 @@ class Main(LazyGroup):
     default=default_lang,
     show_default="vi, or $DOKIEM_LANG",
     help="Language of messages and tables.",
+    is_eager=True,
+    callback=_help_lang,
 )
 @click.option("--verbose", "-v", is_flag=True, help="Log what happens (for troubleshooting).")
 @click.version_option(__version__, prog_name="dokiem")

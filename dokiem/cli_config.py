@@ -99,7 +99,8 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.lazy:
-            return super().get_command(ctx, cmd_name)
+            command = super().get_command(ctx, cmd_name)
+            return None if command is None else _speaking_as(command, self.context_class)
         module_name, attribute, needs_collector = self.lazy[cmd_name]
         try:
             module = importlib.import_module(module_name)
@@ -109,7 +110,17 @@ class LazyGroup(click.Group):
             return _needs_collector(cmd_name, str(missing))
         command = getattr(module, attribute)
         assert isinstance(command, click.Command)
-        return command
+        return _speaking_as(command, self.context_class)
+
+
+def _speaking_as(command: click.Command, context_class: type[click.Context]) -> click.Command:
+    """``command`` and every command under it made with its group's context class: the root's decides
+    the language of every help, however deep and however lazily loaded."""
+    command.context_class = context_class
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _speaking_as(sub, context_class)
+    return command
 
 
 def _needs_collector(name: str, reason: str) -> click.Command:

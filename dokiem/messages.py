@@ -21,11 +21,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "listen_failed": ("Không mở được cổng {listen}: {reason}", "Cannot listen on {listen}: {reason}"),
     "up_started": (
-        "dokiem đang chạy: máy chủ đo {url}, đo mỗi {minutes} phút, dữ liệu trong {data}.\n"
+        "dokiem đang chạy: máy chủ đo {url}, {every}, dữ liệu trong {data}.\n"
         "API: {api} (Authorization: Bearer {token}). Nhấn Ctrl+C để dừng.",
-        "dokiem is running: test server {url}, measuring every {minutes} min, data in {data}.\n"
+        "dokiem is running: test server {url}, {every}, data in {data}.\n"
         "API: {api} (Authorization: Bearer {token}). Press Ctrl+C to stop.",
     ),
+    "up_every": ("đo mỗi {minutes} phút", "measuring every {minutes} min"),
+    "up_runs": ("đo {runs} lần rồi dừng", "measuring {runs} time(s), then stopping"),
     "up_next": ("Lần đo tiếp theo lúc {time}.", "Next measurement at {time}."),
     "stopped": ("Đã dừng.", "Stopped."),
     "col_time": ("Thời điểm", "Time"),
@@ -86,6 +88,35 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rg_checked": (
         "Đã so {rows} dòng với {shipped} đơn vị của danh mục: {differences} khác biệt.",
         "Compared {rows} rows with the {shipped} units shipped: {differences} differences.",
+    ),
+    # the flags of a Result (contract.Flag)
+    "flag_cpu_saturated": (
+        "CPU máy đo quá tải: kết quả có thể thấp hơn thực tế",
+        "agent CPU saturated: figures may read low",
+    ),
+    "flag_cpu_throttled": ("CPU máy đo bị giới hạn trong lúc đo", "agent CPU was throttled during the run"),
+    "flag_wifi": ("đo qua Wi-Fi, không phải cáp mạng", "measured over Wi-Fi, not a cable"),
+    "flag_server_busy": ("máy chủ đo đang bận", "the test server was busy"),
+    "flag_cross_traffic": ("có lưu lượng khác trên đường truyền khi đo", "other traffic on the line during the run"),
+    "flag_clock_unsynced": (
+        "đồng hồ máy đo chưa đồng bộ NTP khi đo (đã chờ rồi vẫn đo)",
+        "the agent's clock was not NTP-synchronised (it waited, then measured)",
+    ),
+    "flag_clock_offset": (
+        "đồng hồ máy đo lệch so với máy chủ đo: thời điểm đo đã được chỉnh theo máy chủ",
+        "the agent's clock was off the test server's: the run is filed at the server's time",
+    ),
+    "flag_app_counted": (
+        "số byte do phần mềm đếm, không phải nhân hệ điều hành (không có tcp_info)",
+        "bytes counted by the program, not the kernel (no tcp_info)",
+    ),
+    "flag_site_mismatch": (
+        "máy đo khai địa điểm khác nơi đăng ký: kết quả được xếp theo nơi đăng ký",
+        "the agent named another site than it was enrolled at: filed at the enrolled one",
+    ),
+    "flag_above_plan": (
+        "tốc độ vượt quá ba lần gói cước: gói cước ghi nhận có thể đã cũ",
+        "a speed over three times the plan: the plan on file is likely out of date",
     ),
     "access_fixed": ("Cố định", "Fixed"),
     "access_mobile": ("Di động", "Mobile"),

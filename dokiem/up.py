@@ -96,8 +96,10 @@ async def run_up(
         collector_task = tasks.create_task(collector.run(started))
         await started.wait()
         publisher = tasks.create_task(agent.publisher.run())
-        click.echo(tr("up_started", url=f"http://{listen[0]}:{web_port}/", minutes=tr.number(interval_min, 0),
-                      api=f"http://{api}/api/results", token=token, data=data_dir), err=True)  # fmt: skip
+        every = (tr("up_runs", runs=tr.number(runs, 0)) if runs is not None
+                 else tr("up_every", minutes=tr.number(interval_min, 0)))  # fmt: skip
+        click.echo(tr("up_started", url=f"http://{listen[0]}:{web_port}/", every=every, api=f"http://{api}/api/results",
+                      token=token, data=data_dir), err=True)  # fmt: skip
         click.echo(table_header(tr))
         done = 0
         try:

@@ -49,10 +49,11 @@ def build_command(tr: Translator, out: Path, thresholds_path: Path | None, confi
 @click.option("--influx-db", envvar="DOKIEM_INFLUX_DB", default="dokiem", show_default=True)
 @click.option("--influx-token", envvar="DOKIEM_INFLUX_READ_TOKEN", help="Read-only InfluxDB token for Grafana.")
 @thresholds_option
+@collector_config_option
 @click.pass_obj
 def push_command(
     tr: Translator, url: str, token: str, influx_url: str, influx_db: str, influx_token: str | None,
-    thresholds_path: Path | None,
+    thresholds_path: Path | None, config_path: Path | None,
 ) -> None:  # fmt: skip
     """Upload the InfluxDB datasource and the dashboards (created, or updated in place)."""
     from dokiem.grafana.dashboards import build_all
@@ -60,8 +61,10 @@ def push_command(
     from dokiem.grafana.push import PushFailed, push
 
     thresholds = load_or_exit(load_thresholds, thresholds_path, tr)
+    regions = Regions.for_config(load_collector_config(config_path, tr).collector.regions_dir)
+    boards = build_all(tr, thresholds, regions)
     try:
-        push(url, token, datasource(influx_url, influx_db, influx_token), build_all(tr, thresholds), click.echo)
+        push(url, token, datasource(influx_url, influx_db, influx_token), boards, click.echo)
     except PushFailed as exc:
         key = "grafana_refused" if exc.refused else "grafana_unreachable"
         raise click.ClickException(tr(key, url=exc.url, reason=exc.reason)) from None

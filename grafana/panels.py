@@ -11,15 +11,21 @@ access type at a time (``map_access``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from grafana_foundation_sdk.builders import barchart, histogram, stat, table, timeseries
 from grafana_foundation_sdk.builders import common as common_builders
 from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
+from dokiem.collation import collation_key, unit_key
 from dokiem.contract import ACCESS_TYPES
 from dokiem.grafana.influxql import DATASOURCE, InfluxQL
 from dokiem.i18n import Translator
+from dokiem.regions import Regions
+from dokiem.regions.isps import shipped_isps
 from dokiem.series import Measurement
 from dokiem.thresholds import Threshold, Thresholds
 
@@ -81,18 +87,30 @@ def stat_panel(title: str) -> stat.Panel:
     return stat.Panel().title(title).datasource(DATASOURCE).reduce_options(reduce)
 
 
-def query_variable(name: str, label: str, query: str, *, multi: bool) -> db.QueryVariable:
-    variable = (
-        db.QueryVariable(name)
-        .label(label)
-        .datasource(DATASOURCE)
-        .query(query)
-        .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
-        .sort(model.VariableSort.ALPHABETICAL_ASC)
-    )
+@dataclass(frozen=True)
+class Names:
+    """What the name variables offer, each list in Vietnamese alphabetical order (Grafana's own sort puts
+    "Xã Biện Thượng" before "Xã Bát Mọt"): the former districts, the 2025 communes, the operators."""
+
+    districts: tuple[str, ...]
+    communes: tuple[str, ...]
+    isps: tuple[str, ...]
+
+    @classmethod
+    def of(cls, regions: Regions) -> Names:
+        provinces = regions.provinces.values()
+        districts = [d.name for p in provinces for d in p.districts.values()]
+        communes = [c.name for p in provinces for c in p.communes.values()]
+        return cls(tuple(sorted(set(districts), key=unit_key)), tuple(sorted(set(communes), key=unit_key)),
+                   tuple(sorted(shipped_isps().names(), key=collation_key)))  # fmt: skip
+
+
+def names_variable(name: str, label: str, names: Sequence[str], *, multi: bool) -> db.CustomVariable:
+    """A variable over ``names`` in the order given (one value, or several with "All")."""
+    variable = db.CustomVariable(name).label(label).values(",".join(names))
     if multi:
-        variable = variable.multi(True).include_all(True).all_value(".*")
-    return variable
+        return variable.multi(True).include_all(True).all_value(".*")
+    return variable.current(model.VariableOption(text=names[0], value=names[0], selected=True))
 
 
 def access_variable(tr: Translator, name: str, label: str, *, multi: bool) -> db.CustomVariable:

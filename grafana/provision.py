@@ -107,7 +107,7 @@ def provisioning_files(
             commune_shapes(regions), ensure_ascii=False, separators=(",", ":")
         ),
     }
-    for name, board in build_all(tr, thresholds).items():
+    for name, board in build_all(tr, thresholds, regions).items():
         files[Path(f"provisioning/dashboards/json/dokiem-{name}.json")] = _dump(board)
     contact_points = contact_points_file(os.environ if environment is None else environment)
     if contact_points is not None:

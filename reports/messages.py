@@ -77,6 +77,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Not enough data to publish ({tests} tests this quarter).",
     ),
     "pub_no_tests": ("chưa có lượt đo", "no tests"),
+    "pub_no_tests_long": ("Chưa có lượt đo nào trong quý.", "No tests this quarter."),
+    "pub_period": ("{quarter} ({start} – {end})", "{quarter} ({start} – {end})"),
     "pub_communes": ("Các xã, phường", "Communes"),
     "pub_not_ranked": (
         "Xếp theo tên, không xếp hạng. Xã chưa đủ số liệu không được công bố số liệu.",
@@ -272,7 +274,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rpt_up_p10": ("Tải lên p10 (Mbit/s)", "Upload p10 (Mbit/s)"),
     "rpt_up_p90": ("Tải lên p90 (Mbit/s)", "Upload p90 (Mbit/s)"),
     "rpt_latency_median": ("Độ trễ trung vị (ms)", "Latency median (ms)"),
-    "rpt_jitter_median": ("Jitter trung vị (ms)", "Jitter median (ms)"),
+    "rpt_jitter_median": ("Độ biến thiên trễ trung vị (ms)", "Jitter median (ms)"),
     "rpt_loss_mean": ("Mất gói TB (%)", "Loss mean (%)"),
     "rpt_plan_good": ("≥ 95% gói cước", "≥ 95% of plan"),
     "rpt_plan_mid": ("80–95% gói cước", "80–95% of plan"),

@@ -41,9 +41,10 @@ FRAME = (PAGE[0] - 2 * MARGIN, PAGE[1] - MARGIN - 14 * mm - 12)  # what a page h
 # the page is split further, each piece repeating the table's name columns.
 SPEED_PART = ("agents", "tests", "failed", "down_median", "down_mean", "down_p10", "down_p90", "up_median", "up_mean",
               "up_p10", "up_p90", "latency_median", "jitter_median", "loss_mean")  # fmt: skip
-QUALITY_PART = ("tests", "plan_good", "plan_mid", "plan_low", "plan_mean_ratio", "speed_80_80", "change_down_median",
-                "change_up_median", "change_tests", "threshold_")  # fmt: skip
+QUALITY_PART = ("tests", "excluded", "plan_good", "plan_mid", "plan_low", "plan_mean_ratio", "speed_80_80",
+                "change_down_median", "change_up_median", "change_tests", "threshold_")  # fmt: skip
 PADDING = 3.0  # points each side of a cell's text
+SLACK = 0.5  # points: a word exactly as wide as its cell is split by reportlab's wrap (its sums round)
 
 
 class FontMissing(RuntimeError):
@@ -66,7 +67,7 @@ def register_fonts() -> tuple[str, str]:
     )
 
 
-class _Styles:
+class Styles:
     def __init__(self, regular: str, bold: str) -> None:
         self.title = ParagraphStyle("title", fontName=bold, fontSize=16, leading=20, spaceAfter=4)
         self.heading = ParagraphStyle("heading", fontName=bold, fontSize=11, leading=14, spaceBefore=6, spaceAfter=4)
@@ -97,14 +98,14 @@ class Fit:
     ease: float
 
 
-def column_fits(chosen: Sequence[Column], body: list[list[str]], styles: _Styles) -> list[Fit]:
+def column_fits(chosen: Sequence[Column], body: list[list[str]], styles: Styles) -> list[Fit]:
     fits = []
     for n, column in enumerate(chosen):
         words = column.title.split() or [""]
         head_word = max(pdfmetrics.stringWidth(w, styles.bold, styles.head_cell.fontSize) for w in words)
         head_line = pdfmetrics.stringWidth(column.title, styles.bold, styles.head_cell.fontSize)
         widest = max((pdfmetrics.stringWidth(row[n], styles.regular, styles.cell.fontSize) for row in body), default=0)
-        least = max(head_word, widest) + 2 * PADDING
+        least = max(head_word, widest) + 2 * PADDING + SLACK
         fits.append(Fit(least, max(least, min(head_line + 2 * PADDING, 3 * least))))
     return fits
 
@@ -123,7 +124,7 @@ def column_widths(fits: Sequence[Fit], available: float) -> list[float] | None:
     return [w + spare for w in widths]
 
 
-def _parts(table: Table, keys: Sequence[str], tr: Translator, styles: _Styles) -> list[LongTable]:
+def table_pieces(table: Table, keys: Sequence[str], tr: Translator, styles: Styles) -> list[LongTable]:
     """The name columns and those named in ``keys`` (a key ending in "_" takes every column it begins), as
     one table, or as several (each with the name columns) where one would not fit the page."""
 
@@ -142,10 +143,10 @@ def _parts(table: Table, keys: Sequence[str], tr: Translator, styles: _Styles) -
     return [_pdf_table(table, names + part, tr, styles, available) for part in parts]
 
 
-def _pdf_table(table: Table, chosen: list[Column], tr: Translator, styles: _Styles, available: float) -> LongTable:
+def _pdf_table(table: Table, chosen: list[Column], tr: Translator, styles: Styles, available: float) -> LongTable:
     body = cell_texts(table, chosen, tr)
     widths = column_widths(column_fits(chosen, body, styles), available)
-    assert widths is not None, "_parts splits a table until each part fits"
+    assert widths is not None, "table_pieces splits a table until each part fits"
     header = [Paragraph(escape(c.title), styles.head_cell) for c in chosen]
     names = sum(1 for c in chosen if c.kind == "text")
     result = LongTable([header, *body], colWidths=widths, repeatRows=1)
@@ -189,12 +190,12 @@ def write_pdf(
     tr: Translator,
 ) -> Path:  # fmt: skip
     regular, bold = register_fonts()
-    styles = _Styles(regular, bold)
+    styles = Styles(regular, bold)
     story: list[Flowable] = [Paragraph(escape(title), styles.title)]
     story += [Paragraph(escape(line), styles.body) for line in intro]
     key_figures, *breakdowns = tables
     story += [Spacer(1, 3 * mm), Paragraph(escape(key_figures.title), styles.heading)]
-    story += _parts(key_figures, [c.key for c in key_figures.columns], tr, styles)  # on the first page
+    story += table_pieces(key_figures, [c.key for c in key_figures.columns], tr, styles)  # on the first page
     for picture in pictures:
         story += [PageBreak(), _image(picture)]
     for table in breakdowns:
@@ -203,7 +204,7 @@ def write_pdf(
         story.append(PageBreak())
         for part, keys in ((tr("rpt_part_speed"), SPEED_PART), (tr("rpt_part_quality"), QUALITY_PART)):
             story.append(Paragraph(escape(f"{table.title} — {part}"), styles.heading))
-            for piece in _parts(table, keys, tr, styles):
+            for piece in table_pieces(table, keys, tr, styles):
                 story += [piece, Spacer(1, 4 * mm)]
     story.append(PageBreak())
     story.append(Paragraph(escape(thresholds.title), styles.heading))

@@ -20,7 +20,7 @@ from dokiem.regions import Province, Regions
 from dokiem.reports.disclosure import publishable
 from dokiem.reports.opendata import Licence, hour_of, write_dictionary, write_level, write_licence, write_records
 from dokiem.reports.quarterly import INVALIDATING, GroupStats, QuarterlyFigures, split_isp_key
-from dokiem.reports.site import Page, commune_page, index_page
+from dokiem.reports.site import Page, commune_names, commune_page, index_page
 from dokiem.thresholds import ReportRules
 
 LEVELS = ("communes", "districts", "isps")
@@ -115,7 +115,7 @@ def publish(
     footer = tr("pub_footer", cut=f"{cut:%d/%m/%Y %H:%M}", version=__version__, licence=licence.name)
     page = Page(figures=figures, province=province, rows=rows, tr=tr, licence=licence, footer=footer)
     outcome.files.append(_write(out / "index.html", index_page(page)))
-    for code in dict.fromkeys(row["code"] for row in rows["communes"]):
+    for code, _ in commune_names(page):  # every commune: the map and the list link to each
         outcome.files.append(_write(out / "communes" / f"{code}.html", commune_page(page, code)))
     for level in LEVELS:
         outcome.files += write_level(out / "data", level, rows[level])
@@ -127,7 +127,15 @@ def publish(
                      records=outcome.records, held=outcome.held_back_records, excluded=outcome.excluded_records,
                      cut=f"{cut:%d/%m/%Y %H:%M}", licence=licence.name)]  # fmt: skip
     outcome.files.append(write_dictionary(out / "data", dictionary))
+    _readable_by_all(out)
     return outcome
+
+
+def _readable_by_all(out: Path) -> None:
+    """A site a web server serves as its own user: folders 0755, files 0644 (nothing in it is private)."""
+    out.chmod(0o755)
+    for path in out.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def _write(path: Path, text: str) -> Path:

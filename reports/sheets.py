@@ -45,7 +45,7 @@ def write_csv(tables: list[Table], out_dir: Path, stem: str) -> list[Path]:
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
-    name = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31]
+    name = "".join("-" if ch in "[]:*?/\\" else ch for ch in title)[:31]  # Excel refuses these in a name
     base, n = name, 2
     while name in used:
         name = f"{base[:28]} {n}"

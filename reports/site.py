@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from html import escape
 from typing import Any
 
+from dokiem.collation import collation_key, unit_key
 from dokiem.contract import ACCESS_TYPES
 from dokiem.i18n import Translator
 from dokiem.regions import Province
@@ -132,10 +134,15 @@ def _area(code: str, name: str, row: dict[str, Any] | None, edges: list[float], 
     return Area(code, name, shade(value, edges), f"{name}: {_mbps(value, tr)} Mbit/s", href)
 
 
+def _quarter(page: Page) -> str:
+    quarter = page.figures.quarter
+    return page.tr("rpt_quarter", roman=("I", "II", "III", "IV")[quarter.number - 1], number=quarter.number,
+                   year=quarter.year)  # fmt: skip
+
+
 def index_page(page: Page) -> str:
     tr, figures = page.tr, page.figures
-    quarter = tr("rpt_quarter", roman=("I", "II", "III", "IV")[figures.quarter.number - 1],
-                 number=figures.quarter.number, year=figures.quarter.year)  # fmt: skip
+    quarter = _quarter(page)
     parts = [f"<p>{escape(tr('pub_intro', quarter=quarter, province=page.province.name))}</p>"]
     summary = []
     for access in ACCESS_TYPES:
@@ -171,11 +178,10 @@ def index_page(page: Page) -> str:
     parts.append(_table([escape(tr("rpt_by_isp")), escape(tr("rpt_by_access")), escape(tr("pub_down_median")),
                          escape(tr("pub_up_median")), escape(tr("rpt_tests"))], isp_rows, 2))  # fmt: skip
     communes = _by(page.rows["communes"], "code")
-    commune_names = {code: row["name"] for (code, _), row in communes.items()}
     commune_rows = [
         [f'<a href="communes/{escape(code)}.html">{escape(name)}</a>',
          *(_figure_or_thin(communes.get((code, a)), "download_median_mbps", tr) for a in ACCESS_TYPES)]
-        for code, name in sorted(commune_names.items(), key=lambda item: item[1])
+        for code, name in commune_names(page)
     ]  # fmt: skip
     parts.append(f'<h2 id="communes">{escape(tr("pub_communes"))}</h2><p>{escape(tr("pub_not_ranked"))}</p>')
     parts.append(_table([escape(tr("rpt_by_commune")), escape(tr("pub_fixed_median")),
@@ -189,14 +195,29 @@ def _method(page: Page) -> str:
     return page.tr("pub_method", minimum=rules.min_samples, agents=rules.min_agents)
 
 
+def commune_names(page: Page) -> list[tuple[str, str]]:
+    """(code, name) of every commune of the province, and of any other the quarter's rows name, in
+    Vietnamese alphabetical order of their own names."""
+    names = {code: unit.name for code, unit in page.province.communes.items()}
+    names |= {row["code"]: row["name"] for row in page.rows["communes"] if row["code"] not in names}
+    return sorted(names.items(), key=lambda item: unit_key(item[1]))
+
+
 def commune_page(page: Page, code: str) -> str:
+    """A commune's figures for the quarter, fixed and mobile apart; a commune without a test this
+    quarter gets its page too (the map links every commune)."""
     tr = page.tr
     rows = [row for row in page.rows["communes"] if row["code"] == code]
-    name = rows[0]["name"]
-    districts = [
-        page.province.districts[d].name for d in rows[0]["district"].split(", ") if d in page.province.districts
-    ]
-    parts = [f"<p>{escape(tr('pub_former_district', districts=', '.join(districts) or '–'))}</p>"]
+    unit = page.province.communes.get(code)
+    name = unit.name if unit else rows[0]["name"]
+    former = unit.districts if unit else tuple(rows[0]["district"].split(", "))
+    districts = [page.province.districts[d].name for d in former if d in page.province.districts]
+    first, last = page.figures.quarter.start, page.figures.quarter.end - timedelta(days=1)
+    period = tr("pub_period", quarter=_quarter(page), start=f"{first:%d/%m/%Y}", end=f"{last:%d/%m/%Y}")
+    parts = [f"<p><strong>{escape(period)}</strong></p>",
+             f"<p>{escape(tr('pub_former_district', districts=', '.join(districts) or '–'))}</p>"]  # fmt: skip
+    if not rows:
+        parts.append(f'<p class="thin">{escape(tr("pub_no_tests_long"))}</p>')
     for row in sorted(rows, key=lambda r: ACCESS_TYPES.index(r["access"]) if r["access"] in ACCESS_TYPES else 9):
         parts.append(
             f"<h2>{escape(tr('access_' + str(row['access'])) if row['access'] else tr('access_unknown'))}</h2>"
@@ -216,7 +237,7 @@ def commune_page(page: Page, code: str) -> str:
     isps = [g for g in page.figures.groups.get("commune_isp", []) if g.key.startswith(f"{code}/")]
     if isps:
         isp_rows = []
-        for group in sorted(isps, key=lambda g: g.key):
+        for group in sorted(isps, key=lambda g: collation_key(g.key)):
             isp = group.key.split("/", 1)[1].split("|")[0]
             shown = publishable(group, page.figures.rules.report)
             value = (

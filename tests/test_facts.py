@@ -114,7 +114,7 @@ def unknown_names(query: str) -> set[str]:
 def _dashboard_queries() -> list[tuple[str, str]]:
     queries = []
     for lang in LANGS:
-        for name, board in build_all(Translator(lang), load_thresholds()).items():
+        for name, board in build_all(Translator(lang), load_thresholds(), Regions.load()).items():
             for panel in board["panels"]:
                 queries += [(f"{name}: {panel['title']}", t["query"]) for t in panel.get("targets", [])]
             for variable in board.get("templating", {}).get("list", []):

@@ -10,19 +10,24 @@ import gzip
 import io
 import json
 import re
+import stat
 import subprocess
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from dokiem.collation import unit_key
 from dokiem.collector.archive import Archive
 from dokiem.collector.service import Collector
 from dokiem.contract import Access, Flag, Result, ServerRef, Site
 from dokiem.i18n import Translator
+from dokiem.regions import Regions
 from dokiem.reports.tables import format_value
 from dokiem.thresholds import SHIPPED
 from testkit.brokers import Broker
@@ -165,6 +170,55 @@ def test_the_pages_are_small_accessible_and_self_contained(published: tuple[Path
     assert index.count("<path ") == 2 * len(features["features"])  # both maps draw every commune
     assert 'href="communes/14797.html"' in index and (site / "communes" / "14797.html").exists()
     assert len(index) < 400_000
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.commune_names: list[str] = []
+        self._in_commune_link = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.links.append(value)
+        href = dict(attrs).get("href") or ""
+        self._in_commune_link = tag == "a" and href.startswith("communes/")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_commune_link:
+            self.commune_names.append(data)
+            self._in_commune_link = False
+
+
+def test_every_link_of_the_site_leads_to_a_page_it_holds_readable_by_the_web_server(
+    published: tuple[Path, list[Result], Path],
+) -> None:
+    site = published[0]
+    pages = sorted(site.rglob("*.html"))
+    province = Regions.load().provinces["38"]
+    assert len(list((site / "communes").glob("*.html"))) >= len(province.communes)  # a page per commune
+    for page in pages:
+        parser = _Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for link in parser.links:
+            target = urllib.parse.urlsplit(link)
+            if target.scheme or target.netloc or not target.path:
+                assert target.scheme in ("", "https", "mailto"), (page, link)  # a licence, a contact
+                continue
+            assert (page.parent / target.path).resolve().is_file(), f"{page.relative_to(site)} links to {link}"
+    for path in [site, *site.rglob("*")]:
+        assert stat.S_IMODE(path.stat().st_mode) == (0o755 if path.is_dir() else 0o644), path
+
+
+def test_the_site_lists_the_communes_in_vietnamese_order(published: tuple[Path, list[Result], Path]) -> None:
+    parser = _Links()
+    parser.feed((published[0] / "index.html").read_text(encoding="utf-8"))
+    names = parser.commune_names
+    assert len(names) >= len(Regions.load().provinces["38"].communes)
+    assert names == sorted(names, key=unit_key)
+    assert names != sorted(names)  # code point order would differ (Đ after Z, "Phường" before "Xã")
 
 
 @pytest.fixture

@@ -13,10 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from dokiem.collector.archive import Archive
 from dokiem.contract import Access, Result
+from dokiem.i18n import Translator
+from dokiem.reports.findings import key_figures
+from dokiem.reports.pdf import PADDING, QUALITY_PART, SPEED_PART, Styles, register_fonts, table_pieces
 from dokiem.reports.quarterly import GroupStats, Quarter, QuarterlyFigures
+from dokiem.reports.tables import Column, Table, format_value, report_tables
 from dokiem.settings import ConfigError
 from dokiem.thresholds import SHIPPED, load_thresholds
 from testkit.reportkit import MIN_SAMPLES, QUARTER, REGIONS
@@ -198,6 +205,108 @@ def _page_with(pdf: Path, heading: str) -> int:
         if heading in text:
             return page
     raise AssertionError(f"no page of {pdf} has {heading!r}")
+
+
+def _pdf_text(pdf: Path, *pages: int) -> str:
+    span = ["-f", str(pages[0]), "-l", str(pages[-1])] if pages else []
+    return subprocess.run(["pdftotext", "-layout", *span, str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+
+
+def _printed_on_one_line(text: str, cells: list[str]) -> bool:
+    """A row as printed: its cells on one line, in order, each whole (not cut at a border)."""
+    pattern = r"(?:^|\s)" + r"\s+(?:\S+\s+)*?".join(re.escape(cell) for cell in cells) + r"(?:\s|$)"
+    return any(re.search(pattern, line) for line in text.splitlines())
+
+
+def _parts_printed(tables: list[Table], tr: Translator) -> list[tuple[Table, str, list[Column]]]:
+    """(table, part, the columns the part prints): the name columns and those the part names."""
+    out = []
+    for table in (t for t in tables if t.rows):
+        for part, keys in ((tr("rpt_part_speed"), SPEED_PART), (tr("rpt_part_quality"), QUALITY_PART)):
+            columns = [c for c in table.columns if c.kind == "text" or c.key in keys
+                       or any(k.endswith("_") and c.key.startswith(k) for k in keys)]  # fmt: skip
+            out.append((table, part, columns))
+    return out
+
+
+def _segment(text: str, heading: str, tables: list[Table], tr: Translator) -> str:
+    """The text from ``heading`` to the next part's heading: one part's pieces, over as many pages."""
+    start = text.index(heading)
+    after = [text.find(f"{t.title} — {p}", start + len(heading)) for t, p, _ in _parts_printed(tables, tr)]
+    return text[start : min([a for a in after if a > start], default=len(text))]
+
+
+def test_the_pdf_prints_the_key_figures_on_page_one_and_every_group_whole(
+    run_dokiem: Any, tmp_path: Path, quarter_data: tuple[Path, list[Result], list[Result]], thresholds_file: Path,
+    figures: QuarterlyFigures,
+) -> None:  # fmt: skip
+    """What a reader of the printed report sees (pdftotext -layout): page 1 holds every key figure with its
+    value; every row of every breakdown is printed with its name and download median on one line; every
+    word of every column heading is printed whole."""
+    done = _report(run_dokiem, quarter_data[0], tmp_path, "--format", "pdf", "--thresholds", str(thresholds_file))
+    assert done.returncode == 0, done.stderr
+    pdf = tmp_path / "dokiem-quarterly-2026Q3-vi.pdf"
+    tr = Translator("vi")
+    first_page = _pdf_text(pdf, 1)
+    summary = key_figures(figures, REGIONS, tr)
+    assert len(summary.rows) >= 10
+    for label, access, value in summary.rows:
+        cells = [str(label), str(access), format_value(value, "number", tr)] if access else [str(label)]
+        assert _printed_on_one_line(first_page, cells), (cells, first_page)
+    everything = _pdf_text(pdf)
+    tables = report_tables(figures, tr, REGIONS)
+    for table, part, columns in _parts_printed(tables, tr):
+        words = set(_segment(everything, f"{table.title} — {part}", tables, tr).split())
+        for column in columns:
+            assert set(column.title.split()) <= words, (table.id, part, column.title)
+    for table in tables:
+        names = [n for n, c in enumerate(table.columns) if c.kind == "text"]
+        median = next(n for n, c in enumerate(table.columns) if c.key == "down_median")
+        for row, flagged in zip(table.rows, table.flagged, strict=True):
+            cells = [format_value(row[n], "text", tr) for n in names]
+            cells[0] += " *" if flagged else ""
+            printed = [*cells, format_value(row[median], table.columns[median].kind, tr)]
+            assert _printed_on_one_line(everything, printed), (table.id, printed)
+
+
+HEAD_WORDS = st.sampled_from(["Tải", "xuống", "trung", "vị", "(Mbit/s)", "Lượt", "đo", "Mã", "Độ", "biến", "thiên",
+                               "trễ", "Đạt:", "QCVN", "126:2021", "≥", "Nhà", "mạng", "cũ", "(%)"])  # fmt: skip
+
+
+@st.composite
+def _tables(draw: st.DrawFn) -> Table:
+    names = draw(st.integers(1, 3))
+    figures = draw(st.integers(1, 30))
+    title = st.lists(HEAD_WORDS, min_size=1, max_size=8).map(" ".join)
+    columns = [Column(f"n{n}", draw(title), "text") for n in range(names)]
+    columns += [Column(f"f{n}", draw(title), draw(st.sampled_from(["mbps", "int", "pct", "delta_pct"])))
+                for n in range(figures)]  # fmt: skip
+    text = st.text(alphabet="ABCĐHXaăâbđêôơưạảãáàệộ ", min_size=1, max_size=30).map(str.strip).filter(bool)
+    value = st.floats(0, 99_999, allow_nan=False)
+    rows = [[draw(text) for _ in range(names)] + [draw(value) for _ in range(figures)]
+            for _ in range(draw(st.integers(1, 4)))]  # fmt: skip
+    return Table("t", "T", columns, rows, [draw(st.booleans()) for _ in rows])
+
+
+@given(_tables())
+@settings(max_examples=60, deadline=None)
+def test_a_printed_table_never_breaks_a_heading_word_nor_spills_a_value(table: Table) -> None:
+    """Laid out as the PDF lays it out, then wrapped by reportlab itself: each heading word stays on its line
+    and each value fits inside its borders, however many columns (a table too wide is split in pieces)."""
+    styles = Styles(*register_fonts())
+    tr = Translator("vi")
+    for piece in table_pieces(table, [c.key for c in table.columns], tr, styles):
+        header, *body = piece._cellvalues
+        for cell, width in zip(header, piece._colWidths, strict=True):
+            inside = width - 2 * PADDING
+            cell.wrap(inside, 1_000)
+            assert sum(len(line.words if hasattr(line, "words") else line[1]) for line in cell.blPara.lines) == len(
+                cell.text.split()
+            ), (cell.text, width)
+        for row in body:
+            for text, width in zip(row, piece._colWidths, strict=True):
+                assert stringWidth(text, styles.regular, styles.cell.fontSize) <= width - 2 * PADDING, (text, width)
 
 
 def test_no_results_bad_quarter_and_bad_thresholds_are_explained(

@@ -101,6 +101,18 @@ def test_the_docx_tables_give_fixed_and_mobile_apart(document: Path, figures: Qu
         assert row[4] == format_value(group.download.median, "mbps", tr)
 
 
+def test_the_docx_gives_every_key_figure_before_the_breakdowns(document: Path, figures: QuarterlyFigures) -> None:
+    opened = docx.Document(str(document))
+    tr = Translator("vi")
+    summary = key_figures(figures, REGIONS, tr)
+    first = opened.tables[1]  # the first after the letterhead: the key figures, before every breakdown
+    assert [c.text for c in first.rows[0].cells] == [c.title for c in summary.columns]
+    printed = [[c.text for c in row.cells] for row in first.rows[1:]]
+    expected = [[format_value(label, "text", tr), format_value(access, "text", tr), format_value(value, "number", tr)]
+                for label, access, value in summary.rows]  # fmt: skip
+    assert printed == expected
+
+
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_every_number_in_the_findings_is_in_the_tables(quarter_data: tuple[Path, Any, Any], lang: str) -> None:
     from dokiem.thresholds import load_thresholds

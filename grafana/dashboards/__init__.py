@@ -9,19 +9,22 @@ from typing import Any
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from dokiem.grafana.dashboards import commune, district, fleet, province
+from dokiem.grafana.panels import Names
 from dokiem.i18n import Translator
+from dokiem.regions import Regions
 from dokiem.thresholds import Thresholds
 
 BUILDERS = {"province": province.province_overview, "district": district.district_view, "commune": commune.commune_view,
             "fleet": fleet.fleet_health}  # fmt: skip
 
 
-def build_all(tr: Translator, thresholds: Thresholds) -> dict[str, dict[str, Any]]:
+def build_all(tr: Translator, thresholds: Thresholds, regions: Regions) -> dict[str, dict[str, Any]]:
     """name -> dashboard JSON, as Grafana provisions it."""
     encoder = JSONEncoder(sort_keys=True)
+    names = Names.of(regions)
     out: dict[str, dict[str, Any]] = {}
     for name, build in BUILDERS.items():
-        board = json.loads(encoder.encode(build(tr, thresholds).build()))
+        board = json.loads(encoder.encode(build(tr, thresholds, names).build()))
         for number, panel in enumerate(board["panels"], start=1):
             panel["id"] = number  # stable ids: links and Grafana's panel state survive a rebuild
         for variable in board.get("templating", {}).get("list", []):

@@ -9,17 +9,13 @@ from dokiem.i18n import Translator
 from dokiem.thresholds import Thresholds
 
 
-def commune_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
+def commune_view(tr: Translator, thresholds: Thresholds, names: p.Names) -> db.Dashboard:
     """One 2025 commune: its agents, its ISPs, the distribution, the hour of day."""
     filters = (p.COMMUNE, p.IPV, p.DOMESTIC, p.ACCESS)
     return (
         p.dashboard("dokiem-commune", tr("gf_title_commune"))
         .description(tr("gf_desc_commune"))
-        .with_variable(
-            p.query_variable(
-                "commune", tr("gf_commune"), f'SHOW TAG VALUES FROM {p.SPEED} WITH KEY = "commune_name"', multi=False
-            )
-        )
+        .with_variable(p.names_variable("commune", tr("gf_commune"), names.communes, multi=False))
         .with_variable(p.access_variable(tr, "access", tr("gf_access"), multi=True))
         .with_variable(p.ip_version_variable(tr))
         .with_panel(p.by_access_table(tr, tr("gf_medians_by_access"), p.COMMUNE, p.DOMESTIC).span(24))

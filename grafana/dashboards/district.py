@@ -14,22 +14,14 @@ def _period_medians(tr: Translator, title: str, *conditions: str) -> table.Panel
     return p.by_access_table(tr, title, *conditions).span(6)
 
 
-def district_view(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
+def district_view(tr: Translator, thresholds: Thresholds, names: p.Names) -> db.Dashboard:
     """A former district and the 2025 communes filed under it."""
     filters = (p.DISTRICT, p.ISP, p.IPV, p.DOMESTIC, p.ACCESS)
     return (
         p.dashboard("dokiem-district", tr("gf_title_district"))
         .description(tr("gf_desc_district"))
-        .with_variable(
-            p.query_variable(
-                "district", tr("gf_district"), f'SHOW TAG VALUES FROM {p.SPEED} WITH KEY = "district_name"', multi=False
-            )
-        )
-        .with_variable(
-            p.query_variable(
-                "isp", tr("gf_isp"), f'SHOW TAG VALUES FROM {p.SPEED} WITH KEY = "isp" WHERE {p.DISTRICT}', multi=True
-            )
-        )
+        .with_variable(p.names_variable("district", tr("gf_district"), names.districts, multi=False))
+        .with_variable(p.names_variable("isp", tr("gf_isp"), names.isps, multi=True))
         .with_variable(p.access_variable(tr, "access", tr("gf_access"), multi=True))
         .with_variable(p.ip_version_variable(tr))
         .with_panel(

@@ -41,7 +41,7 @@ def _counts_by(title: str, query: str, group: tuple[str, str], count: tuple[str,
     )
 
 
-def fleet_health(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
+def fleet_health(tr: Translator, thresholds: Thresholds, names: p.Names) -> db.Dashboard:
     in_district = '"district_name" =~ /^$district$/'
     latest = f"""SELECT last("online") AS "online" FROM {p.HEALTH} WHERE {p.where(in_district)} GROUP BY "agent",
         "district_name" """
@@ -57,11 +57,7 @@ def fleet_health(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
         p.dashboard("dokiem-fleet", tr("gf_title_fleet"))
         .description(tr("gf_desc_fleet"))
         .time("now-24h", "now")
-        .with_variable(
-            p.query_variable(
-                "district", tr("gf_district"), f'SHOW TAG VALUES FROM {p.HEALTH} WITH KEY = "district_name"', multi=True
-            )
-        )
+        .with_variable(p.names_variable("district", tr("gf_district"), names.districts, multi=True))
         .with_panel(
             p.stat_panel(tr("gf_agents_online"))
             .with_target(

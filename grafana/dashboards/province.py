@@ -98,14 +98,12 @@ def _province_medians(tr: Translator, title: str, location: str) -> stat.Panel:
     return panel.transformations([p.MERGE, p.organize(rename)]).unit(p.MBPS).decimals(1).height(16).span(10)
 
 
-def province_overview(tr: Translator, thresholds: Thresholds) -> db.Dashboard:
+def province_overview(tr: Translator, thresholds: Thresholds, names: p.Names) -> db.Dashboard:
     filters = (p.ISP, p.IPV, p.DOMESTIC, p.ACCESS)
     board = (
         p.dashboard("dokiem-province", tr("gf_title_province"))
         .description(tr("gf_desc_province"))
-        .with_variable(
-            p.query_variable("isp", tr("gf_isp"), f'SHOW TAG VALUES FROM {p.SPEED} WITH KEY = "isp"', multi=True)
-        )
+        .with_variable(p.names_variable("isp", tr("gf_isp"), names.isps, multi=True))
         .with_variable(p.access_variable(tr, "access", tr("gf_access"), multi=True))
         .with_variable(p.access_variable(tr, "map_access", tr("gf_map_access"), multi=False))
         .with_variable(p.ip_version_variable(tr))
