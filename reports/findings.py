@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from dokiem.contract import ACCESS_TYPES
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
-from dokiem.reports.quarterly import GroupStats, QuarterlyFigures
+from dokiem.reports.quarterly import GroupStats, QuarterlyFigures, split_isp_key
 from dokiem.reports.tables import Column, Table, Value, format_value, isp_name
 
 
@@ -81,7 +81,7 @@ def key_figures(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> 
             rows.append([tr("kf_lowest_change"), kind, change])
         rows.append([tr("kf_thin_communes"), kind, len(facts.thin_communes)])
         if facts.fastest_isp is not None:
-            rows.append([tr("kf_fastest_isp", isp=isp_name(facts.fastest_isp.key, tr)), kind,
+            rows.append([tr("kf_fastest_isp", isp=split_isp_key(facts.fastest_isp.key)[0]), kind,
                          facts.fastest_isp.download.median])  # fmt: skip
     rows.append([tr("kf_min_samples"), "", figures.rules.report.min_samples])
     return Table(
