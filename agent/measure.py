@@ -39,6 +39,7 @@ from dokiem.contract import (
     ErrorInfo,
     Flag,
     Method,
+    PathStats,
     PingStats,
     Result,
     Site,
@@ -192,7 +193,7 @@ async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
     got.latency = await measure_latency(server, settings)
     # the latency connection's family (happy eyeballs' choice when none was asked for) is the run's
     got.family = got.latency.family
-    settings = replace(settings, family=got.family)
+    settings = replace(settings, family=got.family, rtt_ms=got.latency.min_ms or 0.0)
     if request.ping_count > 0:
         from dokiem.agent.probes import ping  # icmplib loads only when pinging
 
@@ -244,6 +245,24 @@ def _loaded_latency(got: _Collected) -> float | None:
     return statistics.median(rtts) if rtts else None
 
 
+def _worse_rpm(down: PhaseResult | None, up: PhaseResult | None) -> float | None:
+    """The line's responsiveness: its worse direction (a video call needs both)."""
+    rpms = [p.responsiveness_rpm for p in (down, up) if p is not None and p.responsiveness_rpm is not None]
+    return min(rpms) if rpms else None
+
+
+def _path_stats(phase: PhaseResult | None) -> PathStats | None:
+    if phase is None:
+        return None
+    seen = phase.path
+    return PathStats(
+        min_rtt_ms=_round(seen.min_rtt_ms),
+        loaded_rtt_ms=_round(seen.loaded_rtt_ms),
+        retransmitted_pct=_round(seen.retransmitted_pct),
+        congestion_control=seen.congestion_control,
+    )
+
+
 def counting_label(down: PhaseResult | None, up: PhaseResult | None) -> str:
     """How the bytes of each direction were counted, as it was done (never assumed)."""
     parts = []
@@ -275,6 +294,8 @@ def _result(
         counting=counting_label(down, up),
         moved_down_bytes=down.total_bytes if down else None,
         moved_up_bytes=up.total_bytes if up else None,
+        path_down=_path_stats(down),
+        path_up=_path_stats(up),
     )
     error = ErrorInfo.of(got.error.code, got.error.message) if got.error else None
     return Result.model_validate(
@@ -296,6 +317,9 @@ def _result(
             "loaded_latency_down_ms": _round(down.loaded_latency_ms) if down else None,
             "loaded_latency_up_ms": _round(up.loaded_latency_ms) if up else None,
             "dns_ms": _round(_system_dns_ms(got.dns)),
+            "responsiveness_rpm": _round(_worse_rpm(down, up), 0),
+            "responsiveness_down_rpm": _round(down.responsiveness_rpm, 0) if down else None,
+            "responsiveness_up_rpm": _round(up.responsiveness_rpm, 0) if up else None,
             "bytes_down": down.bytes if down else None,
             "bytes_up": up.bytes if up else None,
             "data_used_bytes": used or None,

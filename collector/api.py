@@ -16,14 +16,14 @@ from aiohttp import web
 
 from dokiem.collector.archive import Page
 from dokiem.collector.httpdoor import request_deadline
-from dokiem.contract import FIGURES
+from dokiem.contract import DIRECTIONAL, FIGURES
 from dokiem.files import csv_cell
 
 if TYPE_CHECKING:
     from dokiem.collector.service import Collector
 
 COLLECTOR = web.AppKey("collector", object)
-CSV_FIGURES = tuple(f for f in FIGURES if not f.endswith(("_down_ms", "_up_ms")))  # per-direction ones: JSON only
+CSV_FIGURES = tuple(f for f in FIGURES if not f.endswith(DIRECTIONAL))  # per-direction ones: JSON only
 CSV_COLUMNS = ("result_id", "agent_id", "started_at", *CSV_FIGURES, "error")
 
 

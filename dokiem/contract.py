@@ -34,8 +34,10 @@ LOCAL_TIME = timezone(timedelta(hours=7), "ICT")
 # The figures of a Result, by field name: written once here, read by the archive, InfluxDB, the API.
 FIGURES = (
     "download_mbps", "upload_mbps", "latency_ms", "jitter_ms", "loss_pct", "loaded_latency_ms",
-    "loaded_latency_down_ms", "loaded_latency_up_ms", "dns_ms",
+    "loaded_latency_down_ms", "loaded_latency_up_ms", "dns_ms", "responsiveness_rpm", "responsiveness_down_rpm",
+    "responsiveness_up_rpm",
 )  # fmt: skip
+DIRECTIONAL = ("_down_ms", "_up_ms", "_down_rpm", "_up_rpm")  # the per-direction figures' endings
 HEADLINE_FIGURES = FIGURES[:5]  # the five every report and table shows
 COUNTS = ("bytes_down", "bytes_up", "data_used_bytes")
 
@@ -77,6 +79,8 @@ PlanMbps = Annotated[float, Field(ge=MIN_PLAN_MBPS, le=MAX_MBPS)]
 Millis = Annotated[float, Field(ge=0, le=MAX_MS)]
 Percent = Annotated[float, Field(ge=0, le=100)]
 Seconds = Annotated[float, Field(ge=0, le=10 * 365 * 86_400)]
+MAX_RPM = 60_000_000.0  # a round trip of a microsecond: loopback, never a line
+Rpm = Annotated[float, Field(ge=0, le=MAX_RPM)]
 
 
 def result_topic(agent_id: str) -> str:
@@ -179,6 +183,16 @@ class ServerRef(WireModel):
     location: ServerLocation = ServerLocation.DOMESTIC
 
 
+class PathStats(WireModel):
+    """The path as TCP saw it on one direction's connections while its figure was taken (M-Lab's ndt7
+    records MinRTT and the retransmission rate the same way)."""
+
+    min_rtt_ms: Millis | None = Field(default=None, description="the least round trip TCP measured")
+    loaded_rtt_ms: Millis | None = Field(default=None, description="the connections' median round trip under load")
+    retransmitted_pct: Percent | None = Field(default=None, description="bytes sent again, of all sent (our sends)")
+    congestion_control: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,16}$")
+
+
 class Method(WireModel):
     """How the figures were taken: figures from different methods are never mixed silently."""
 
@@ -199,6 +213,8 @@ class Method(WireModel):
     moved_down_bytes: Count | None = Field(default=None, description="all bytes the download moved, warm-up included")
     moved_up_bytes: Count | None = Field(default=None, description="all bytes the upload moved, warm-up included")
     servers_tried: int | None = Field(default=None, ge=1, le=100, description="1 + the servers failed over from")
+    path_down: PathStats | None = None
+    path_up: PathStats | None = None
 
 
 class Flag(StrEnum):
@@ -307,6 +323,12 @@ class Result(WireModel):
     loaded_latency_down_ms: Millis | None = None
     loaded_latency_up_ms: Millis | None = None
     dns_ms: Millis | None = None
+    responsiveness_rpm: Rpm | None = Field(
+        default=None,
+        description="round trips per minute under load (draft-ietf-ippm-responsiveness), the worse direction",
+    )
+    responsiveness_down_rpm: Rpm | None = None
+    responsiveness_up_rpm: Rpm | None = None
 
     bytes_down: Count | None = None
     bytes_up: Count | None = None

@@ -121,5 +121,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "access_fixed": ("Cố định", "Fixed"),
     "access_mobile": ("Di động", "Mobile"),
     "access_unknown": ("Không rõ", "Not given"),
+    "rpt_written": ("Đã ghi {path}", "Wrote {path}"),  # the report's files, the dashboards' provisioning
 }
 add_texts(TEXTS)

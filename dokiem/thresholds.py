@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -16,6 +17,12 @@ from dokiem.contract import Access, first_error
 from dokiem.settings import ConfigError
 
 SHIPPED = Path(__file__).resolve().parent / "thresholds.toml"
+if TYPE_CHECKING:  # numpy is the reports' (a collector extra): the agent imports this module without it
+    import numpy as np
+    import numpy.typing as npt
+
+    Floats = npt.NDArray[np.float64]
+    Bools = npt.NDArray[np.bool_]
 
 
 class Threshold(BaseModel):
@@ -55,10 +62,47 @@ class ReportRules(BaseModel):
         return self
 
 
+class ResponsivenessRules(BaseModel):
+    """Where latency under load becomes something a person notices (issue 21): the classes of
+    responsiveness in round trips a minute, and how far latency may rise under load before the line's
+    buffer is called bloated. The report, the site and the dashboards say so in words by these."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    low_below_rpm: float = Field(default=300, gt=0, description="under this: low (a round trip under load > 200 ms)")
+    high_from_rpm: float = Field(default=1000, gt=0, description="from this: high (a round trip under load ≤ 60 ms)")
+    bloat_added_ms: float = Field(default=100, gt=0, description="loaded minus idle latency from this: bloated buffer")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ResponsivenessRules:
+        if self.low_below_rpm >= self.high_from_rpm:
+            raise ValueError("low_below_rpm must be below high_from_rpm")
+        return self
+
+    def rpm_class(self, rpm: float | None) -> str | None:
+        """``low``, ``medium`` or ``high``; None without a figure."""
+        if rpm is None:
+            return None
+        return "low" if rpm < self.low_below_rpm else "high" if rpm >= self.high_from_rpm else "medium"
+
+    @overload
+    def bloated(self, added_ms: float, rpm: float) -> bool: ...
+
+    @overload
+    def bloated(self, added_ms: Floats, rpm: Floats) -> Bools: ...
+
+    def bloated(self, added_ms: float | Floats, rpm: float | Floats) -> bool | Bools:
+        """The buffer holds enough under load for a video call to notice: latency rises by
+        ``bloat_added_ms`` or more under load, or the responsiveness is low. Takes floats or numpy arrays
+        alike (one rule for a run and for a million); a figure not measured is NaN and says nothing."""
+        return (added_ms >= self.bloat_added_ms) | (rpm < self.low_below_rpm)
+
+
 class Thresholds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     report: ReportRules = ReportRules()
+    responsiveness: ResponsivenessRules = ResponsivenessRules()
     thresholds: list[Threshold] = []
 
     @model_validator(mode="after")

@@ -69,6 +69,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     "gf_up_median": ("Tải lên trung vị (Mbit/s)", "Upload median (Mbit/s)"),
     "gf_up_p10": ("Tải lên p10 (Mbit/s)", "Upload p10 (Mbit/s)"),
     "gf_latency_median": ("Độ trễ trung vị (ms)", "Latency median (ms)"),
+    "gf_loaded_latency": ("Độ trễ khi tải trung vị (ms)", "Latency under load median (ms)"),
+    "gf_latency_added": ("Độ trễ tăng khi tải (ms)", "Latency added under load (ms)"),
+    "gf_rpm": ("Độ phản hồi (RPM)", "Responsiveness (RPM)"),
+    "gf_rpm_level": ("Mức phản hồi", "Responsiveness level"),
+    "gf_rpm_low": ("Thấp: gọi video bị giật khi đường truyền bận", "Low: video calls stutter while the line is busy"),
+    "gf_rpm_medium": ("Trung bình", "Medium"),
+    "gf_rpm_high": ("Cao", "High"),
+    "gf_bloated": ("Bộ đệm phình", "Bloated buffer"),
+    "gf_responsiveness": ("Độ trễ khi đường truyền bận", "Latency while the line is busy"),
+    "gf_responsiveness_desc": (
+        "Độ phản hồi: số lượt khứ hồi mỗi phút khi đường truyền đang tải đầy (RPM, theo dự thảo IETF"
+        " draft-ietf-ippm-responsiveness). Dưới {low} RPM là thấp, từ {high} RPM là cao. Độ trễ tăng từ"
+        " {added} ms trở lên khi tải: bộ đệm phình (bufferbloat), cuộc gọi video bị giật dù tốc độ cao.",
+        "Responsiveness: round trips a minute while the line is fully loaded (RPM, IETF"
+        " draft-ietf-ippm-responsiveness). Under {low} RPM is low, from {high} RPM high. Latency rising by"
+        " {added} ms or more under load: a bloated buffer (bufferbloat); video calls stutter however fast the line.",
+    ),
     "gf_loss_mean": ("Mất gói TB (%)", "Loss mean (%)"),
     "gf_tests": ("Lượt đo", "Tests"),
     "gf_failed": ("Lượt lỗi", "Failed"),

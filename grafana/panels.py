@@ -144,6 +144,52 @@ def access_mapping(tr: Translator) -> model.DynamicConfigValue:
     return model.DynamicConfigValue(id_val="mappings", value=[model.ValueMap(options=options)])
 
 
+def responsiveness_words(tr: Translator, thresholds: Thresholds) -> model.DynamicConfigValue:
+    """Round trips a minute under load said in words, by the department's classes (thresholds.toml)."""
+    rules = thresholds.responsiveness
+    ranges = [(0.0, rules.low_below_rpm, "low", "red"), (rules.low_below_rpm, rules.high_from_rpm, "medium", "yellow"),
+              (rules.high_from_rpm, None, "high", "green")]  # fmt: skip
+    maps = [
+        model.RangeMap(options=model.DashboardRangeMapOptions(
+            from_val=low, to=None if high is None else high - 1e-9,
+            result=model.ValueMappingResult(text=tr(f"gf_rpm_{level}"), color=color, index=n)))
+        for n, (low, high, level, color) in enumerate(ranges)
+    ]  # fmt: skip
+    return model.DynamicConfigValue(id_val="mappings", value=maps)
+
+
+def bloat_words(tr: Translator, thresholds: Thresholds) -> model.DynamicConfigValue:
+    """Latency's rise under load said in words: a bloated buffer from the department's bound."""
+    added = thresholds.responsiveness.bloat_added_ms
+    maps = [
+        model.RangeMap(options=model.DashboardRangeMapOptions(
+            from_val=added, to=None, result=model.ValueMappingResult(text=tr("gf_bloated"), color="red", index=0))),
+    ]  # fmt: skip
+    return model.DynamicConfigValue(id_val="mappings", value=maps)
+
+
+def responsiveness_table(tr: Translator, thresholds: Thresholds, by: str, label: str, *conditions: str) -> table.Panel:
+    """Latency idle and under load, responsiveness (RPM) and its level in words, per group and access type:
+    a fast line whose buffer holds hundreds of milliseconds is bad for video calls, and says so."""
+    query = f"""SELECT median("latency_ms") AS "idle", median("loaded_latency_ms") AS "loaded",
+        median("loaded_latency_ms") - median("latency_ms") AS "added", median("responsiveness_rpm") AS "rpm",
+        median("responsiveness_rpm") AS "level" FROM {SPEED} WHERE {where(*conditions)} GROUP BY "{by}", "access" """
+    rename = {by: label} | labels(tr, access="gf_access", idle="gf_latency_median", loaded="gf_loaded_latency",
+                                   added="gf_latency_added", rpm="gf_rpm", level="gf_rpm_level")  # fmt: skip
+    rules = thresholds.responsiveness
+    description = tr("gf_responsiveness_desc", low=tr.number(rules.low_below_rpm, 0),
+                     high=tr.number(rules.high_from_rpm, 0), added=tr.number(rules.bloat_added_ms, 0))  # fmt: skip
+    return (
+        figure_table(tr("gf_responsiveness"), [InfluxQL(query)], rename)
+        .description(description)
+        .override_by_name(tr("gf_access"), [access_mapping(tr)])
+        .override_by_name(tr("gf_rpm_level"), [responsiveness_words(tr, thresholds)])
+        .override_by_name(tr("gf_latency_added"), [bloat_words(tr, thresholds)])
+        .override_by_name(tr("gf_rpm"), [model.DynamicConfigValue(id_val="decimals", value=0)])
+        .height(8)
+    )
+
+
 def dashboard(uid: str, title: str) -> db.Dashboard:
     return (
         db.Dashboard(title)

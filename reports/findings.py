@@ -8,7 +8,7 @@ never ranked: the lowest and highest are taken among the groups with enough test
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dokiem.contract import ACCESS_TYPES
 from dokiem.i18n import Translator
@@ -30,6 +30,8 @@ class AccessFacts:
     highest: GroupStats | None
     thin_communes: list[str]  # commune codes with too few tests of this access type
     fastest_isp: GroupStats | None
+    rpm: float | None = None  # the province's median responsiveness under load
+    bloated: list[str] = field(default_factory=list)  # ranked former districts bloated in most of their tests
 
 
 def access_facts(figures: QuarterlyFigures, access: str) -> AccessFacts:
@@ -53,6 +55,8 @@ def access_facts(figures: QuarterlyFigures, access: str) -> AccessFacts:
         highest=ranked[-1] if len(ranked) > 1 else None,
         thin_communes=sorted(g.key for g in figures.groups.get("commune", []) if g.access == access and g.few_samples),
         fastest_isp=max(isps, key=lambda g: g.download.median or 0, default=None),
+        rpm=province.rpm_median if province else None,
+        bloated=[g.key for g in ranked if g.bloated is not None and g.bloated > 0.5],
     )
 
 
@@ -83,7 +87,11 @@ def key_figures(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> 
         if facts.fastest_isp is not None:
             rows.append([tr("kf_fastest_isp", isp=split_isp_key(facts.fastest_isp.key)[0]), kind,
                          facts.fastest_isp.download.median])  # fmt: skip
+        if facts.rpm is not None:
+            rows += [[tr("kf_rpm"), kind, round(facts.rpm)], [tr("kf_bloated"), kind, len(facts.bloated)]]
     rows.append([tr("kf_min_samples"), "", figures.rules.report.min_samples])
+    if any(row[0] == tr("kf_rpm") for row in rows):
+        rows.append([tr("kf_bloat_added"), "", int(figures.rules.responsiveness.bloat_added_ms)])
     return Table(
         id="summary",
         title=tr("rpt_table_summary"),
@@ -99,6 +107,25 @@ def key_figures(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> 
 
 def _district_names(regions: Regions) -> dict[str, str]:
     return {code: d.name for p in regions.provinces.values() for code, d in p.districts.items()}
+
+
+def _responsiveness(
+    facts: AccessFacts, figures: QuarterlyFigures, kind: str, names: dict[str, str], tr: Translator
+) -> list[str]:
+    """Latency under load in words: the province's level, what a low one means, the bloated districts."""
+    if facts.rpm is None:
+        return []
+    rules = figures.rules.responsiveness
+    level = rules.rpm_class(facts.rpm)
+    said = [tr("fd_rpm", access=kind, rpm=format_value(round(facts.rpm), "number", tr), level=tr(f"rpm_level_{level}"))]
+    if level == "low":
+        said.append(tr("fd_rpm_low"))
+    if facts.bloated:
+        said.append(tr("fd_bloated", count=format_value(len(facts.bloated), "number", tr),
+                       ranked=format_value(facts.ranked, "number", tr),
+                       added=format_value(int(rules.bloat_added_ms), "number", tr),
+                       names=", ".join(names.get(key, key) for key in facts.bloated)))  # fmt: skip
+    return said
 
 
 def findings(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> list[str]:
@@ -134,6 +161,7 @@ def findings(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> lis
         if facts.fastest_isp is not None:
             sentences.append(tr("fd_fastest_isp", isp=isp_name(facts.fastest_isp.key, tr),
                                 median=number(facts.fastest_isp.download.median)))  # fmt: skip
+        sentences += _responsiveness(facts, figures, kind, names, tr)
     for abroad in figures.international:  # measured apart, reported apart
         if abroad.download.median is not None:
             sentences.append(tr("fd_international", access=tr(f"access_{abroad.access}"), tests=number(abroad.tests),

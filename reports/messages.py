@@ -123,7 +123,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         " false: chưa đủ số liệu (dưới {minimum} lượt đo thành công hoặc dưới {agents} thiết bị đo), các số"
         " liệu để trống. tests: số lượt đo; agents: số thiết bị đo; *_median/_p10/_p90_mbps: trung vị, phân vị"
         " 10 và 90 (Mbit/s); latency_median/_p10/_p90_ms: độ trễ (ms); download_median_change_mbps: thay đổi so"
-        " với quý trước.\n\n"
+        " với quý trước; loaded_latency_median_ms: độ trễ khi đường truyền bận (ms); responsiveness_median_rpm:"
+        " độ phản hồi, số lượt khứ hồi mỗi phút khi đường truyền bận (RPM); bloated_share: tỷ lệ lượt đo có bộ"
+        " đệm phình.\n\n"
         "tests.csv.gz: {records} lượt đo, mỗi dòng một lượt: hour (giờ địa phương, làm tròn xuống đến giờ),"
         " province, district (huyện cũ), commune (xã từ 01/7/2025), isp, access, failed, download_mbps,"
         " upload_mbps, latency_ms, jitter_ms, loss_pct. Không có mã thiết bị, địa chỉ IP hay tọa độ. Không"
@@ -135,7 +137,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         " enough data (fewer than {minimum} successful tests or fewer than {agents} agents), figures empty."
         " tests: tests counted; agents: agents counted; *_median/_p10/_p90_mbps: median, 10th and 90th"
         " percentile (Mbit/s); latency_median/_p10/_p90_ms: latency (ms); download_median_change_mbps: change"
-        " from the previous quarter.\n\n"
+        " from the previous quarter; loaded_latency_median_ms: latency while the line is busy (ms);"
+        " responsiveness_median_rpm: round trips a minute while the line is busy (RPM); bloated_share: the"
+        " share of tests with a bloated buffer.\n\n"
         "tests.csv.gz: {records} tests, one per row: hour (local time, rounded down to the hour), province,"
         " district (former), commune (since 2025-07-01), isp, access, failed, download_mbps, upload_mbps,"
         " latency_ms, jitter_ms, loss_pct. No agent id, IP address or coordinates. Not published: {held} tests"
@@ -216,6 +220,36 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "kf_thin_communes": ("Số xã chưa đủ số lượt đo để công bố", "Communes with too few tests to publish"),
     "kf_fastest_isp": ("Nhà mạng nhanh nhất: {isp} (Mbit/s)", "Fastest ISP: {isp} (Mbit/s)"),
+    "kf_rpm": (
+        "Độ phản hồi trung vị toàn tỉnh khi đường truyền bận (RPM)",
+        "Province median responsiveness under load (RPM)",
+    ),
+    "kf_bloated": (
+        "Số huyện cũ có bộ đệm phình ở hơn nửa số lượt đo",
+        "Former districts with a bloated buffer in more than half the tests",
+    ),
+    "fd_rpm": (
+        "{access}: khi đường truyền bận, độ phản hồi trung vị toàn tỉnh là {rpm} lượt khứ hồi mỗi phút (RPM),"
+        " mức {level}.",
+        "{access}: under load, the province's median responsiveness is {rpm} round trips a minute (RPM), {level}.",
+    ),
+    "fd_rpm_low": (
+        "Ở mức này, cuộc gọi video bị giật khi có người khác đang tải nặng trên cùng đường truyền.",
+        "At this level a video call stutters while someone else loads the same line.",
+    ),
+    "fd_bloated": (
+        "{count} trên {ranked} huyện cũ đủ số lượt đo có bộ đệm phình (độ trễ tăng từ {added} ms trở lên khi tải,"
+        " hoặc độ phản hồi thấp) ở hơn nửa số lượt đo: {names}.",
+        "{count} of {ranked} former districts with enough tests have a bloated buffer (latency rising by {added} ms"
+        " or more under load, or low responsiveness) in more than half their tests: {names}.",
+    ),
+    "kf_bloat_added": (
+        "Độ trễ tăng khi tải được coi là bộ đệm phình (ms)",
+        "Latency rise under load taken as a bloated buffer (ms)",
+    ),
+    "rpm_level_low": ("thấp", "low"),
+    "rpm_level_medium": ("trung bình", "medium"),
+    "rpm_level_high": ("cao", "high"),
     "kf_min_samples": ("Số lượt đo thành công tối thiểu của một nhóm", "Fewest successful tests a group needs"),
     "fd_no_tests": ("{access}: không có lượt đo nào trong quý.", "{access}: no tests this quarter."),
     "fd_median": (
@@ -276,6 +310,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rpt_latency_median": ("Độ trễ trung vị (ms)", "Latency median (ms)"),
     "rpt_jitter_median": ("Độ biến thiên trễ trung vị (ms)", "Jitter median (ms)"),
     "rpt_loss_mean": ("Mất gói TB (%)", "Loss mean (%)"),
+    "rpt_loaded_latency_median": ("Độ trễ khi tải trung vị (ms)", "Latency under load median (ms)"),
+    "rpt_rpm_median": ("Độ phản hồi trung vị (RPM)", "Responsiveness median (RPM)"),
+    "rpt_bloated": ("Bộ đệm phình (% lượt đo)", "Bloated buffer (% of tests)"),
     "rpt_plan_good": ("≥ 95% gói cước", "≥ 95% of plan"),
     "rpt_plan_mid": ("80–95% gói cước", "80–95% of plan"),
     "rpt_plan_low": ("< 80% gói cước", "< 80% of plan"),
@@ -298,8 +335,19 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Kho lưu trữ không có kết quả nào trong quý {quarter} ({where}). Kiểm tra --quarter và --archive.",
         "The archive holds no results in {quarter} ({where}). Check --quarter and --archive.",
     ),
-    "rpt_written": ("Đã ghi {path}", "Wrote {path}"),
     "rpt_reading": ("Đang đọc kho lưu trữ {where}…", "Reading the archive {where}…"),
     "rpt_read": ("Đã đọc {count} kết quả của quý {quarter}.", "Read {count} results of {quarter}."),
+    "pub_rpm": (
+        "Khi đường truyền bận, độ trễ trung vị là {loaded} ms; độ phản hồi {rpm} lượt khứ hồi mỗi phút (RPM), mức"
+        " {level}.",
+        "While the line is busy, the median latency is {loaded} ms; responsiveness {rpm} round trips a minute"
+        " (RPM), {level}.",
+    ),
+    "pub_bloated": (
+        "Bộ đệm của đường truyền phình ra khi tải ({share}% lượt đo): cuộc gọi video có thể bị giật khi có người"
+        " khác đang tải nặng, dù tốc độ cao.",
+        "The line's buffer swells under load ({share}% of tests): a video call may stutter while someone else"
+        " loads the line, however fast it is.",
+    ),
 }
 add_texts(TEXTS)

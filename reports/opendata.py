@@ -25,6 +25,7 @@ LEVEL_COLUMNS = (
     "code", "name", "district", "isp", "access", "published", "tests", "agents", "download_median_mbps",
     "download_p10_mbps", "download_p90_mbps", "upload_median_mbps", "upload_p10_mbps", "upload_p90_mbps",
     "latency_median_ms", "latency_p10_ms", "latency_p90_ms", "download_median_change_mbps",
+    "loaded_latency_median_ms", "responsiveness_median_rpm", "bloated_share",
 )  # fmt: skip
 RECORD_COLUMNS = ("hour", "province", "district", "commune", "isp", "access", "failed", "download_mbps",
                   "upload_mbps", "latency_ms", "jitter_ms", "loss_pct")  # fmt: skip

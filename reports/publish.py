@@ -52,6 +52,8 @@ def _figures_of(group: GroupStats, rules: ReportRules) -> dict[str, Any]:
         "latency_p90_ms": group.latency.p90,
         "download_median_change_mbps": group.change("download_median") if publishable(group.previous, rules)
         else None,
+        "loaded_latency_median_ms": group.loaded_latency_median, "responsiveness_median_rpm": group.rpm_median,
+        "bloated_share": group.bloated,
     }  # fmt: skip
 
 

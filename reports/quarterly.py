@@ -37,7 +37,8 @@ _TEXT_COLUMNS = {"agent": "agent_id", "province": "province_code", "district": "
 INVALIDATING = frozenset({Flag.CPU_SATURATED, Flag.CPU_THROTTLED, Flag.WIFI, Flag.CROSS_TRAFFIC,
                           Flag.SITE_MISMATCH, Flag.ABOVE_PLAN})  # fmt: skip
 _NUMBER_COLUMNS = {"download": "download_mbps", "upload": "upload_mbps", "latency": "latency_ms",
-                   "jitter": "jitter_ms", "loss": "loss_pct", "plan_down": "plan_down_mbps"}  # fmt: skip
+                   "jitter": "jitter_ms", "loss": "loss_pct", "plan_down": "plan_down_mbps",
+                   "loaded_latency": "loaded_latency_ms", "rpm": "responsiveness_rpm"}  # fmt: skip
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -194,6 +195,12 @@ class GroupStats:
     thresholds: dict[str, float | None]
     few_samples: bool
     previous: GroupStats | None = None
+    loaded_latency_median: float | None = None
+    rpm_median: float | None = None  # responsiveness, round trips a minute under load
+    bloated: float | None = None  # share of the tests with latency under load this says is a bloated buffer
+
+    def rpm_class(self, rules: Thresholds) -> str | None:
+        return rules.responsiveness.rpm_class(self.rpm_median)
 
     @property
     def latency_median(self) -> float | None:
@@ -313,7 +320,20 @@ class _Summariser:
             speed_80_80=float(np.percentile(agent_speeds, 20)) if agent_speeds.size else None,
             thresholds={t.id: self._threshold_share(ok, t) for t in self.rules.thresholds},
             few_samples=int(ok.size) < rules.min_samples,
+            loaded_latency_median=_median(_measured(n["loaded_latency"][ok])),
+            rpm_median=_median(_measured(n["rpm"][ok])),
+            bloated=self._bloated_share(ok),
         )
+
+    def _bloated_share(self, ok: Ints) -> float | None:
+        """The share of tests with latency under load measured whose buffer the rules call bloated."""
+        n = self.frame.numbers
+        loaded, rpm = n["loaded_latency"][ok], n["rpm"][ok]
+        known = ~np.isnan(loaded) | ~np.isnan(rpm)
+        if not known.any():
+            return None
+        bloated = self.rules.responsiveness.bloated(loaded - n["latency"][ok], rpm)
+        return float((bloated & known).sum() / known.sum())
 
     def _threshold_share(self, ok: Ints, threshold: Threshold) -> float | None:
         n = self.frame.numbers

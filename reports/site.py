@@ -203,6 +203,21 @@ def commune_names(page: Page) -> list[tuple[str, str]]:
     return sorted(names.items(), key=lambda item: unit_key(item[1]))
 
 
+def _responsiveness_words(row: dict[str, Any], page: Page) -> list[str]:
+    """Latency under load for a resident: the level in words, and what a bloated buffer means for a call."""
+    tr, rules = page.tr, page.figures.rules.responsiveness
+    rpm = row.get("responsiveness_median_rpm")
+    if rpm is None:
+        return []
+    level = rules.rpm_class(rpm)
+    said = [tr("pub_rpm", rpm=tr.number(rpm, 0), level=tr(f"rpm_level_{level}"),
+               loaded=_mbps(row.get("loaded_latency_median_ms"), tr))]  # fmt: skip
+    bloated = row.get("bloated_share")
+    if level == "low" or (bloated is not None and bloated > 0.5):
+        said.append(tr("pub_bloated", share=tr.number(100 * (bloated or 0), 0)))
+    return [f"<p>{escape(' '.join(said))}</p>"]
+
+
 def commune_page(page: Page, code: str) -> str:
     """A commune's figures for the quarter, fixed and mobile apart; a commune without a test this
     quarter gets its page too (the map links every commune)."""
@@ -228,6 +243,7 @@ def commune_page(page: Page, code: str) -> str:
         spread = [[escape(tr(f"pub_{figure}")), *(escape(_mbps(row[f"{figure}_{k}_{unit}"], tr)) for k in SPREAD)]
                   for figure, unit in (("download", "mbps"), ("upload", "mbps"), ("latency", "ms"))]  # fmt: skip
         parts.append(_table([escape(tr("pub_figure")), escape(tr("pub_median")), "p10", "p90"], spread, 1))
+        parts += _responsiveness_words(row, page)
         counts = tr(
             "pub_counts",
             tests=tr.number(row["tests"], 0),

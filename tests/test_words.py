@@ -45,13 +45,26 @@ def _sources() -> Iterator[Path]:
         yield from (path for path in (PACKAGE / room).rglob("*.py") if path.is_file())
 
 
-def _keys_named_in_code() -> set[str]:
+def _keys_named_in(paths: Iterator[Path]) -> set[str]:
     named = set()
-    for path in _sources():
+    for path in paths:
         text = path.read_text(encoding="utf-8")
         named |= set(re.findall(r'\btr\(\s*"([a-z0-9_]+)"', text))
         named |= {f"stage_{stage}" for stage in re.findall(r'\bprogress\(\s*"([a-z]+)"', text)}
     return named
+
+
+def _keys_named_in_code() -> set[str]:
+    return _keys_named_in(_sources())
+
+
+@pytest.mark.parametrize("room", ROOMS)
+def test_each_room_names_only_its_own_texts_and_the_cores(room: str) -> None:
+    """A command loads its own room's texts (and the core's), not its neighbours': a key of another room
+    would print as the bare key ("rpt_written" from dokiem grafana build)."""
+    core = importlib.import_module("dokiem.messages").TEXTS
+    own = importlib.import_module(f"dokiem.{room}.messages").TEXTS
+    assert sorted(_keys_named_in((PACKAGE / room).rglob("*.py")) - core.keys() - own.keys()) == []
 
 
 def _keys_made_from_values() -> set[str]:

@@ -5,6 +5,10 @@ it. A blocking socket lets a download wait for a whole MiB in one ``recv_into(MS
 and an upload hand the kernel a MiB of page cache with one ``sendfile`` (no copy in Python);
 measured in the lab, that is about a third of the CPU of an asyncio stream doing the same.
 The figure never depends on these reads: it comes from the kernel's counters (``tcpinfo``).
+
+A connection the server keeps alive carries two requests in flight (HTTP/1.1 pipelining): the next
+request is already queued while the server serves one, so the gap between a response and the next
+request (a round trip: a fifth of the time at 240 ms with requests of a second) never idles the stream.
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from dokiem.agent.probes.tcpinfo import kernel_counters
+from dokiem.agent.probes.tcpinfo import TcpInfo, congestion_control, tcp_info
 from dokiem.agent.probes.wire import Address, Head, HttpFailure, ResponseParser, connect_failure, request_head
 from dokiem.agent.servers import Endpoint
 from dokiem.contract import ErrorCode
 
 BLOCK = 1 << 20
+PIPELINE = 2  # requests in flight per connection
 
 
 def _random_file() -> int:
@@ -76,7 +81,11 @@ class BulkStream(threading.Thread):
         self._halt = threading.Event()
         self._sock: socket.socket | None = None
         self._done_bytes = 0
+        self._done_sent = 0  # bytes sent and sent again by closed connections (upload: the retransmitted share)
+        self._done_retrans = 0
         self._app_bytes = 0
+        self._carry = b""  # what the last read took of the next pipelined response
+        self.congestion: str | None = None
         self.app_counted = False  # the kernel's counters were unreadable at least once: we counted
         self._lock = threading.Lock()
         self._buffer = memoryview(bytearray(BLOCK))
@@ -90,12 +99,25 @@ class BulkStream(threading.Thread):
 
     def _socket_bytes(self, sock: socket.socket) -> int:
         """This connection's bytes in our direction: the kernel's count, or what we moved ourselves."""
-        counters = kernel_counters(sock)
-        if counters is None:
+        info = tcp_info(sock)
+        if info is None:
             self.app_counted = True
             return self._app_bytes
-        acked, received = counters
-        return received if self.direction == "download" else acked
+        return info.bytes_received if self.direction == "download" else info.bytes_acked
+
+    def path(self) -> TcpInfo | None:
+        """The kernel's view of the current connection (None between connections)."""
+        with self._lock:
+            return tcp_info(self._sock) if self._sock is not None else None
+
+    def sent_and_resent(self) -> tuple[int, int]:
+        """Bytes this stream sent and sent again, over all its connections (0, 0 where the kernel lacks them)."""
+        with self._lock:
+            current = tcp_info(self._sock) if self._sock is not None else None
+            sent, resent = self._done_sent, self._done_retrans
+        if current is not None and current.bytes_sent is not None and current.bytes_retrans is not None:
+            sent, resent = sent + current.bytes_sent, resent + current.bytes_retrans
+        return sent, resent
 
     def stop(self) -> None:
         self._halt.set()
@@ -138,6 +160,8 @@ class BulkStream(threading.Thread):
         with self._lock:
             self._sock = sock
             self._app_bytes = 0
+            self._carry = b""
+        self.congestion = self.congestion or congestion_control(raw)
         if self._halt.is_set():
             sock.shutdown(socket.SHUT_RDWR)
         return sock
@@ -145,6 +169,10 @@ class BulkStream(threading.Thread):
     def _retire(self, sock: socket.socket) -> None:
         with self._lock:
             self._done_bytes += self._socket_bytes(sock)
+            info = tcp_info(sock)
+            if info is not None and info.bytes_sent is not None and info.bytes_retrans is not None:
+                self._done_sent += info.bytes_sent
+                self._done_retrans += info.bytes_retrans
             self._sock = None
         if self._halt.is_set():
             # Stopped mid-transfer: reset, not a half-close. A server that accepts the connection only
@@ -155,20 +183,43 @@ class BulkStream(threading.Thread):
         sock.close()
 
     def _transfer(self, sock: socket.socket) -> None:
+        """Requests until stopped or the server closes the connection: one at first, then ``PIPELINE`` in
+        flight once the server has kept the connection alive (one that closes after each response, as PHP's
+        built-in server does, is never sent a second request it would drop)."""
+        download = self.direction == "download"
         blob = 256 << 10
+        in_flight, depth = 0, 1
+        last_sent: float | None = None
         while not self._halt.is_set():
-            if self.direction == "download":
-                parser = self._download_one(sock)
-            else:
-                assert self.upload_blob is not None
-                t0 = time.monotonic()
-                parser = self._upload_one(sock, blob)
-                blob = self.upload_blob(blob, time.monotonic() - t0)
+            while in_flight < depth and not self._halt.is_set():
+                if download:
+                    sock.sendall(request_head(self.endpoint, "GET", self.next_target()))
+                else:
+                    assert self.upload_blob is not None
+                    self._send_upload(sock, blob)
+                    now = time.monotonic()
+                    if last_sent is not None:  # a body's time through the send buffer: the line's pace
+                        blob = self.upload_blob(blob, now - last_sent)
+                    last_sent = now
+                in_flight += 1
+            if self._halt.is_set():
+                return
+            parser = self._read_response(sock, bulk=download)
+            in_flight -= 1
+            if download and parser.body_bytes == 0:
+                raise HttpFailure(ErrorCode.NO_DATA, "the download endpoint returned an empty body")
             if not parser.reusable:
                 return
+            depth = PIPELINE
 
-    def _read_response(self, sock: socket.socket, parser: ResponseParser, bulk: bool) -> None:
-        """Feed the parser until the response is complete; whole MiBs at a time for a bulk body."""
+    def _read_response(self, sock: socket.socket, bulk: bool) -> ResponseParser:
+        """The next response, whole (what a read took of the one after it is kept for it); whole MiBs at
+        a time for a bulk body."""
+        parser = ResponseParser()
+        if self._carry:
+            self._carry = bytes(parser.feed(memoryview(self._carry)))
+            if parser.head is not None and not parser.done:
+                self.check(parser.head)
         view = self._buffer
         waitall = bulk and not self.endpoint.tls
         while not parser.done:
@@ -181,23 +232,17 @@ class BulkStream(threading.Thread):
                 parser.eof()
                 break
             self._app_bytes += n
-            parser.feed(view[:n])
+            if rest := parser.feed(view[:n]):
+                self._carry = bytes(rest)
             if parser.head is not None and parser.body_bytes == 0 and not parser.done:
                 self.check(parser.head)
         if parser.error is not None:
             raise parser.error
         assert parser.head is not None
         self.check(parser.head)
-
-    def _download_one(self, sock: socket.socket) -> ResponseParser:
-        sock.sendall(request_head(self.endpoint, "GET", self.next_target()))
-        parser = ResponseParser()
-        self._read_response(sock, parser, bulk=True)
-        if parser.body_bytes == 0:
-            raise HttpFailure(ErrorCode.NO_DATA, "the download endpoint returned an empty body")
         return parser
 
-    def _upload_one(self, sock: socket.socket, size: int) -> ResponseParser:
+    def _send_upload(self, sock: socket.socket, size: int) -> None:
         sock.sendall(request_head(self.endpoint, "POST", self.next_target(), size))
         remaining = size
         fd = upload_source()
@@ -210,6 +255,3 @@ class BulkStream(threading.Thread):
                 sent = os.sendfile(sock.fileno(), fd, 0, n)
             self._app_bytes += sent
             remaining -= sent
-        parser = ResponseParser()
-        self._read_response(sock, parser, bulk=False)
-        return parser

@@ -93,7 +93,8 @@ class ResponseParser:
         """Bytes still due in a Content-Length body (None in any other state)."""
         return self._remaining if self._state == "length" else None
 
-    def feed(self, data: memoryview) -> None:
+    def feed(self, data: memoryview) -> memoryview:
+        """Take what belongs to this response; returns what follows it (the next pipelined response's)."""
         while data and self._state != "done":
             if self._state == "head":
                 data = self._feed_head(data)
@@ -104,6 +105,7 @@ class ResponseParser:
                 data = data[len(data) :]
             else:
                 data = self._feed_line(data)
+        return data
 
     def eof(self, exc: BaseException | None = None) -> None:
         if self._state == "close":

@@ -57,6 +57,8 @@ def _figure(name: str) -> ResultColumn:
 
 
 REAL = "DOUBLE PRECISION"
+# The figures a report reads, each its own column: the headline five, and latency under load (issue 21).
+REPORTED_FIGURES = (*HEADLINE_FIGURES, "loaded_latency_ms", "responsiveness_rpm")
 COLUMNS: tuple[ResultColumn, ...] = (
     ResultColumn("result_id", "TEXT PRIMARY KEY", of=lambda r, _p: str(r.result_id)),
     ResultColumn("agent_id", "TEXT NOT NULL", of=lambda r, _p: r.agent_id),
@@ -67,7 +69,7 @@ COLUMNS: tuple[ResultColumn, ...] = (
     ResultColumn("isp", "TEXT", of=lambda r, _p: r.site.isp),
     ResultColumn("access", "TEXT", of=lambda r, _p: r.site.access.value if r.site.access else None),
     ResultColumn("failed", "INTEGER NOT NULL", of=lambda r, _p: int(r.error is not None)),
-    *(_figure(name) for name in HEADLINE_FIGURES),
+    *(_figure(name) for name in REPORTED_FIGURES),
     _copied("plan_down_mbps", REAL, lambda result: result.site.plan_down_mbps),
     _copied("flags", "TEXT", _flags),
     _copied("server_location", "TEXT", _international),
@@ -88,7 +90,7 @@ INSERT = (
 )
 # What a report reads of each result, by name (never by position).
 REPORT_COLUMNS = ("agent_id", "started_ms", "province_code", "district_code", "commune_code", "isp", "access",
-                  "failed", *HEADLINE_FIGURES, "plan_down_mbps", "flags")  # fmt: skip
+                  "failed", *REPORTED_FIGURES, "plan_down_mbps", "flags")  # fmt: skip
 
 
 @dataclass(frozen=True)

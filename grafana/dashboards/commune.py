@@ -20,6 +20,7 @@ def commune_view(tr: Translator, thresholds: Thresholds, names: p.Names) -> db.D
         .with_variable(p.ip_version_variable(tr))
         .with_panel(p.by_access_table(tr, tr("gf_medians_by_access"), p.COMMUNE, p.DOMESTIC).span(24))
         .with_panel(p.agents_table(tr, tr("gf_agents_in_commune"), (), *filters))
+        .with_panel(p.responsiveness_table(tr, thresholds, "agent", tr("gf_agent"), *filters).span(24))
         .with_panel(p.ranking_table(tr, "isp", tr("gf_isp"), *filters))
         .with_panel(p.histogram_panel(tr, *filters))
         .with_panel(p.hour_of_day(tr, p.COMMUNE, p.DOMESTIC))

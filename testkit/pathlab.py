@@ -1,0 +1,201 @@
+"""A real path on one machine: client, router and server namespaces, the router shaping each direction
+(``tbf``: rate and bottleneck buffer) and holding every forwarded packet a fixed time, dropping a share
+(``../shared/lab/delayline.c`` on NFQUEUE: this kernel has no netem).
+
+    client (CLIENT_IP) --veth-- router --veth-- server (SERVER_IP)
+
+The client's default route goes through the router, as an agent's does through its gateway; each
+direction is delayed once, so the round trip is twice ``one_way_ms``. Needs root, ``gcc``,
+``iptables`` and ``libnetfilter-queue-dev`` (the README's test command installs them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DELAYLINE_SOURCE = REPO.parent / "shared" / "lab" / "delayline.c"
+# RFC 2544's benchmarking range: addresses of the lab's own hosts, inside its namespaces only.
+CLIENT_NET, SERVER_NET = "198.18.1", "198.18.2"
+CLIENT_IP, SERVER_IP = f"{CLIENT_NET}.2", f"{SERVER_NET}.2"
+ALLOWED = Path("/proc/sys/net/ipv4/tcp_allowed_congestion_control")
+
+
+@dataclass(frozen=True)
+class PathShape:
+    """What the path does: rates each way, one-way delay, random loss (each direction), and how much the
+    bottleneck queues (``tbf``'s latency: 20 ms a sane router, 500 ms a bloated one)."""
+
+    down_mbps: float
+    up_mbps: float
+    one_way_ms: float = 0.0
+    loss: float = 0.0
+    buffer_ms: float = 20.0
+    congestion: str = "cubic"  # the hosts' TCP congestion control: Linux's default, as most test servers run
+
+
+    @property
+    def rtt_ms(self) -> float:
+        return 2 * self.one_way_ms
+
+    def label(self) -> str:
+        return (f"{self.down_mbps:g}/{self.up_mbps:g} Mbit/s, {self.rtt_ms:g} ms, loss {self.loss:.1%}, "
+                f"buffer {self.buffer_ms:g} ms, {self.congestion}")  # fmt: skip
+
+
+def _sh(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(args, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
+    return done
+
+
+def delayline_binary(cache: Path | None = None) -> Path:
+    """The delay line, compiled once per source (kept in the temp folder between runs)."""
+    if shutil.which("gcc") is None or not Path("/usr/include/libnetfilter_queue").is_dir():
+        raise RuntimeError(
+            "the path lab needs gcc and libnetfilter-queue-dev (the README's test command installs them)"
+        )
+    if not DELAYLINE_SOURCE.is_file():
+        raise RuntimeError(f"{DELAYLINE_SOURCE} is missing: the lab's delay line ships in ../shared/lab/")
+    folder = cache or Path(tempfile.gettempdir()) / "dokiem-lab"
+    folder.mkdir(exist_ok=True)
+    binary = folder / f"delayline-{int(DELAYLINE_SOURCE.stat().st_mtime)}"
+    if not binary.exists():
+        built = folder / f".{binary.name}.{os.getpid()}"
+        _sh("gcc", "-O2", "-o", str(built), str(DELAYLINE_SOURCE), "-lnetfilter_queue")
+        built.rename(binary)
+    return binary
+
+
+class PathLab:
+    """Three namespaces named from ``tag`` (short: interface names are at most 15 characters)."""
+
+    def __init__(self, tag: str, shape: PathShape) -> None:
+        self.client, self.router, self.server = f"{tag}-cli", f"{tag}-rtr", f"{tag}-srv"
+        self._links = {"client": (f"{tag}c0", f"{tag}c1"), "server": (f"{tag}s0", f"{tag}s1")}
+        self.shape = shape
+        self._line: subprocess.Popen[bytes] | None = None
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._allowed_before: str | None = None
+
+    def exec(self, namespace: str, *args: str) -> list[str]:
+        return ["ip", "netns", "exec", namespace, *args]
+
+    def start(self) -> None:
+        self.close()
+        for ns in (self.client, self.router, self.server):
+            _sh("ip", "netns", "add", ns)
+            _sh("ip", "-n", ns, "link", "set", "lo", "up")
+        for side, ns, net in (("client", self.client, CLIENT_NET), ("server", self.server, SERVER_NET)):
+            inner, outer = self._links[side]
+            _sh("ip", "link", "add", inner, "netns", ns, "type", "veth", "peer", "name", outer, "netns", self.router)
+            _sh("ip", "-n", ns, "addr", "add", f"{net}.2/24", "dev", inner)
+            _sh("ip", "-n", self.router, "addr", "add", f"{net}.1/24", "dev", outer)
+            _sh("ip", "-n", ns, "link", "set", inner, "up")
+            _sh("ip", "-n", self.router, "link", "set", outer, "up")
+            _sh("ip", "-n", ns, "route", "add", "default", "via", f"{net}.1")
+        _sh(*self.exec(self.router, "sysctl", "-qw", "net.ipv4.ip_forward=1"))
+        self._allow(self.shape.congestion)
+        for ns in (self.client, self.server):
+            _sh(*self.exec(ns, "sysctl", "-qw", f"net.ipv4.tcp_congestion_control={self.shape.congestion}"))
+        self.reshape(self.shape)
+
+    def _allow(self, congestion: str) -> None:
+        """A namespace may only choose a congestion control the host allows (some hosts allow only bbr):
+        allowed for the lab's life, as it was after."""
+        allowed = ALLOWED.read_text().split()
+        if congestion not in allowed:
+            self._allowed_before = " ".join(allowed)
+            ALLOWED.write_text(" ".join([*allowed, congestion]))
+
+    def reshape(self, shape: PathShape) -> None:
+        """Rates and buffer on the router's two ways out, and the delay line restarted for delay and loss."""
+        self.shape = shape
+        for side, rate in (("client", shape.down_mbps), ("server", shape.up_mbps)):
+            outer = self._links[side][1]
+            _sh(*self.exec(self.router, "tc", "qdisc", "del", "dev", outer, "root"), check=False)
+            burst = max(16_000, int(rate * 1e6 / 8 / 250))  # a 4 ms bucket: above one tick at HZ=250
+            _sh(*self.exec(self.router, "tc", "qdisc", "add", "dev", outer, "root", "tbf", "rate", f"{rate:g}mbit",
+                           "burst", str(burst), "latency", f"{shape.buffer_ms:g}ms"))  # fmt: skip
+        self._restart_line(shape)
+
+    def _restart_line(self, shape: PathShape) -> None:
+        self._stop_line()
+        _sh(*self.exec(self.router, "iptables", "-F", "FORWARD"))
+        if shape.one_way_ms <= 0 and shape.loss <= 0:
+            return
+        binary = delayline_binary()
+        self._line = subprocess.Popen(
+            self.exec(self.router, str(binary), "0", f"{shape.one_way_ms:g}", f"{shape.loss:g}"),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        assert self._line.stderr is not None
+        said = self._line.stderr.readline().decode()  # it says its settings once bound to the queue
+        if "delayline:" not in said:
+            raise RuntimeError(f"the delay line did not start: {said.strip() or self._line.poll()}")
+        # no --queue-bypass: should the line die, the path goes dark (a failed run), never silently undelayed
+        _sh(*self.exec(self.router, "iptables", "-A", "FORWARD", "-j", "NFQUEUE", "--queue-num", "0"))
+
+    def _stop_line(self) -> None:
+        if self._line is not None and self._line.poll() is None:
+            self._line.send_signal(signal.SIGTERM)
+            try:
+                self._line.wait(5)
+            except subprocess.TimeoutExpired:
+                self._line.kill()
+                self._line.wait()
+        self._line = None
+
+    def spawn(self, namespace: str, *args: str, **kwargs: object) -> subprocess.Popen[bytes]:
+        """A process in ``namespace``, ended with the lab."""
+        process = subprocess.Popen(self.exec(namespace, *args), **kwargs)  # type: ignore[call-overload]
+        self._processes.append(process)
+        return process
+
+    def wait_reachable(self, url: str, timeout_s: float = 30) -> None:
+        """Until ``url`` answers from the client's side (a server just started in the server namespace)."""
+        probe = "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)"
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if subprocess.run(self.exec(self.client, sys.executable, "-c", probe, url),
+                              capture_output=True).returncode == 0:  # fmt: skip
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"{url} did not answer from the client namespace in {timeout_s:.0f} s")
+
+    def close(self) -> None:
+        for process in self._processes:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        self._processes.clear()
+        self._stop_line()
+        for ns in (self.client, self.router, self.server):
+            _sh("ip", "netns", "del", ns, check=False)
+        if self._allowed_before is not None:
+            ALLOWED.write_text(self._allowed_before)
+            self._allowed_before = None
+
+
+@contextmanager
+def path_lab(tag: str, shape: PathShape) -> Iterator[PathLab]:
+    lab = PathLab(tag, shape)
+    try:
+        lab.start()
+        yield lab
+    finally:
+        lab.close()
