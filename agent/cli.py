@@ -101,6 +101,7 @@ def render_table(result: Result, tr: Translator) -> str:
     if result.loaded_latency_ms is not None:
         detail = tr("loaded_detail", down=ms(result.loaded_latency_down_ms), up=ms(result.loaded_latency_up_ms))
         rows.append((tr("loaded_latency"), f"{ms(result.loaded_latency_ms)}  ({detail})"))
+    rows += _responsiveness_rows(result, tr)
     if result.ping is not None:
         p = result.ping
         detail = tr("loss_detail", method=p.method, received=p.received, sent=p.sent)
@@ -123,6 +124,29 @@ def render_table(result: Result, tr: Translator) -> str:
         rows.append((tr("error"), tr.error(result.error.code, result.error.message)))
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
+
+
+def _responsiveness_rows(result: Result, tr: Translator) -> list[tuple[str, str]]:
+    """Responsiveness with its level in words (the shipped thresholds' classes), and the path TCP saw."""
+    from dokiem.thresholds import load_thresholds
+
+    rows = []
+    rules = load_thresholds().responsiveness
+    if (rpm := result.responsiveness_rpm) is not None:
+        said = f"{tr.number(rpm, 0)} RPM — {tr('rpm_' + str(rules.rpm_class(rpm)))}"
+        added = (result.loaded_latency_ms or float("nan")) - (result.latency_ms or float("nan"))
+        if rules.bloated(added, rpm):
+            said += "; " + tr("bloated_words")
+        rows.append((tr("responsiveness"), said))
+    path = result.method.path_up or result.method.path_down
+    if path is not None and path.min_rtt_ms is not None:
+        said = tr("path_min_rtt", ms=tr.number(path.min_rtt_ms, 1))
+        if path.retransmitted_pct is not None:
+            said += "; " + tr(
+                "path_resent", pct=tr.number(path.retransmitted_pct, 2), cc=path.congestion_control or "?"
+            )
+        rows.append((tr("path"), said))
+    return rows
 
 
 async def _measure(

@@ -9,6 +9,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     # measure: table labels
     "server": ("Máy chủ đo", "Test server"),
     "loaded_latency": ("Độ trễ khi có tải", "Latency under load"),
+    "responsiveness": ("Độ phản hồi khi tải", "Responsiveness under load"),
+    "rpm_low": ("thấp: cuộc gọi video bị giật khi đường truyền bận", "low: video calls stutter while the line is busy"),
+    "rpm_medium": ("trung bình", "medium"),
+    "rpm_high": ("cao", "high"),
+    "bloated_words": ("bộ đệm phình (bufferbloat)", "bloated buffer (bufferbloat)"),
+    "path": ("Đường truyền (TCP)", "Path (TCP)"),
+    "path_min_rtt": ("khứ hồi tối thiểu {ms} ms", "least round trip {ms} ms"),
+    "path_resent": ("tải lên truyền lại {pct}% ({cc})", "upload resent {pct}% ({cc})"),
     "dns": ("Phân giải DNS", "DNS lookup"),
     "agent_cpu": ("CPU của máy đo", "Agent CPU"),
     "streams_measured": ("{streams} luồng, đo {seconds} s", "{streams} streams, measured {seconds} s"),
@@ -51,6 +59,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         " sẽ được đánh dấu).",
         "The clock is not NTP-synchronised: waiting up to {minutes} min before measuring (--no-clock-wait to"
         " measure now; the Result will say so).",
+    ),
+    "once_no_servers": (
+        "Cấu hình không có máy chủ đo {location} nào (measure.servers, hoặc DOKIEM_SERVERS).",
+        "The configuration names no {location} test server (measure.servers, or DOKIEM_SERVERS).",
     ),
     "once_sent": ("Đã gửi kết quả tới máy chủ trung tâm.", "The result reached the broker."),
     "once_queued": (

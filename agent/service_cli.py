@@ -56,15 +56,21 @@ def run_command(tr: Translator, config_path: Path | None) -> None:
 )
 @click.option("--no-clock-wait", is_flag=True,
               help="Measure at once even if the clock is not NTP-synchronised yet (the Result says so).")  # fmt: skip
+@click.option("--international", is_flag=True,
+              help="Measure the international test points (location = international) instead.")  # fmt: skip
 @click.pass_obj
-def once_command(tr: Translator, config_path: Path | None, send_timeout: float, no_clock_wait: bool) -> None:
+def once_command(
+    tr: Translator, config_path: Path | None, send_timeout: float, no_clock_wait: bool, international: bool
+) -> None:
     """Measure once now; the result is queued and sent like any other."""
     from dokiem.agent.clock import kernel_synchronised
     from dokiem.agent.service import Agent
+    from dokiem.contract import ServerLocation
 
     config = load_or_exit(config_path, tr)
-    if not config.measure.servers:
-        raise click.UsageError(tr("bad_option", reason="measure.servers is empty (or set DOKIEM_SERVERS)"))
+    location = ServerLocation.INTERNATIONAL if international else ServerLocation.DOMESTIC
+    if not config.measure.entries(location):
+        raise click.UsageError(tr("once_no_servers", location=tr(f"location_{location.value}")))
     wait = config.schedule.clock_wait_minutes
     if no_clock_wait:
         config = config.model_copy(update={"schedule": config.schedule.model_copy(update={"clock_wait_minutes": 0})})
@@ -73,7 +79,7 @@ def once_command(tr: Translator, config_path: Path | None, send_timeout: float, 
 
     async def main() -> tuple[Any, bool]:
         agent = Agent(config)
-        result = await agent.run_heavy(config, period_end=time.time())
+        result = await agent.run_heavy(config, period_end=time.time(), location=location)
         sent = await agent.publisher.drain_once(send_timeout)
         return result, sent
 

@@ -34,6 +34,8 @@ VIETNAMESE: dict[str, str] = {
     "Measure once now; the result is queued and sent like any other.":
         "Đo một lần ngay bây giờ; kết quả được xếp hàng đợi và gửi như mọi lần đo khác.",
     "Seconds to try the broker.": "Số giây thử kết nối máy chủ MQTT.",
+    "Measure the international test points (location = international) instead.":
+        "Đo các điểm đo quốc tế (location = international) thay cho trong nước.",
     "Measure at once even if the clock is not NTP-synchronised yet (the Result says so).":
         "Đo ngay cả khi đồng hồ chưa đồng bộ NTP (kết quả sẽ ghi rõ điều đó).",
     "Run the agent until stopped (this is what the systemd unit starts).":

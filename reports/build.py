@@ -14,7 +14,7 @@ from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.charts import DistrictBars, Picture, commune_map, district_chart, trend_chart
 from dokiem.reports.docx import PICTURE_SIZE, Section, write_docx
-from dokiem.reports.findings import findings, key_figures
+from dokiem.reports.findings import finding_groups, key_figures
 from dokiem.reports.letterhead import Letterhead
 from dokiem.reports.outline import outline
 from dokiem.reports.pdf import write_pdf
@@ -156,7 +156,8 @@ def write_report(
     tables = [key_figures(figures, regions, tr), *report_tables(figures, tr, regions)]
     thresholds = thresholds_table(figures, tr)
     title = tr("rpt_title", quarter=quarter_label(figures.quarter, tr))
-    sentences = findings(figures, regions, tr)
+    groups = finding_groups(figures, regions, tr)
+    sentences = [sentence for group in groups for sentence in group]
     intro = [*_intro(figures, tr, regions), *sentences]
     stem = f"dokiem-quarterly-{figures.quarter}-{tr.lang}"
     written: list[Path] = []
@@ -169,7 +170,8 @@ def write_report(
             )
         elif fmt == "pdf":
             drawn = list(pictures(figures, regions, tr, *PDF_PICTURE).values())
-            written.append(write_pdf(out_dir / f"{stem}.pdf", title, intro, tables, thresholds, drawn, tr))
+            paragraphs = [*_intro(figures, tr, regions), *(" ".join(group) for group in groups)]
+            written.append(write_pdf(out_dir / f"{stem}.pdf", title, paragraphs, tables, thresholds, drawn, tr))
         elif fmt == "docx":
             document = _docx_parts(figures, regions, tr, {t.id: t for t in tables}, thresholds, sentences)
             written.append(write_docx(out_dir / f"{stem}.docx", letterhead or Letterhead(), *document, tr))

@@ -130,8 +130,14 @@ def _responsiveness(
 
 def findings(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> list[str]:
     """The summary's sentences, in the reader's language, from the same figures as ``key_figures``."""
+    return [sentence for group in finding_groups(figures, regions, tr) for sentence in group]
+
+
+def finding_groups(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> list[list[str]]:
+    """The summary's sentences, a group per access type and one for the international servers: the PDF
+    sets each group as one paragraph, so that the key figures still fit on the first page."""
     names = _district_names(regions)
-    sentences = []
+    groups: list[list[str]] = []
 
     def number(value: int | float | None) -> str:
         return format_value(value, "number", tr)
@@ -140,6 +146,8 @@ def findings(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> lis
     for access in ACCESS_TYPES:
         facts = access_facts(figures, access)
         kind = tr(f"access_{access}")
+        sentences: list[str] = []
+        groups.append(sentences)
         if facts.median is None:
             sentences.append(tr("fd_no_tests", access=kind))
             continue
@@ -162,8 +170,7 @@ def findings(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> lis
             sentences.append(tr("fd_fastest_isp", isp=isp_name(facts.fastest_isp.key, tr),
                                 median=number(facts.fastest_isp.download.median)))  # fmt: skip
         sentences += _responsiveness(facts, figures, kind, names, tr)
-    for abroad in figures.international:  # measured apart, reported apart
-        if abroad.download.median is not None:
-            sentences.append(tr("fd_international", access=tr(f"access_{abroad.access}"), tests=number(abroad.tests),
-                                down=number(abroad.download.median), up=number(abroad.upload.median)))  # fmt: skip
-    return sentences
+    abroad_said = [tr("fd_international", access=tr(f"access_{abroad.access}"), tests=number(abroad.tests),
+                      down=number(abroad.download.median), up=number(abroad.upload.median))
+                   for abroad in figures.international if abroad.download.median is not None]  # fmt: skip
+    return [group for group in (*groups, abroad_said) if group]

@@ -20,8 +20,8 @@ from testkit.processes import free_port, wait_until_ready
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
 
-def port_open(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
         return True
     return False
 
@@ -34,10 +34,16 @@ class Broker:
     tls: tuple[Path, Path, Path] | None = None  # ca, cert, key
     proc: subprocess.Popen[bytes] | None = None
     extra: tuple[str, ...] = ()
+    host: str = "127.0.0.1"  # another local address where an agent in a lab namespace reaches it
 
     def config_text(self) -> str:
         # run as whoever runs the tests (as root, mosquitto would switch to a user who cannot read tmp files)
-        lines = [f"listener {self.port} 127.0.0.1", "persistence false", "log_dest stderr", f"user {getpass.getuser()}"]
+        lines = [
+            f"listener {self.port} {self.host}",
+            "persistence false",
+            "log_dest stderr",
+            f"user {getpass.getuser()}",
+        ]
         if self.password_file is None:
             lines.append("allow_anonymous true")
         else:
@@ -51,7 +57,7 @@ class Broker:
         conf = self.folder / "mosquitto.conf"
         conf.write_text(self.config_text())
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stderr=subprocess.PIPE)
-        wait_until_ready(lambda: port_open(self.port), self.proc, "mosquitto", 10)
+        wait_until_ready(lambda: port_open(self.port, self.host), self.proc, "mosquitto", 10)
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -61,7 +67,7 @@ class Broker:
 
     @property
     def url(self) -> str:
-        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
 
 @contextlib.contextmanager

@@ -3,9 +3,12 @@
 (``../shared/lab/delayline.c`` on NFQUEUE: this kernel has no netem).
 
     client (CLIENT_IP) --veth-- router --veth-- server (SERVER_IP)
+                                  |
+                                  +--veth-- this host (UPLINK_IP: the broker, the collector's side)
 
 The client's default route goes through the router, as an agent's does through its gateway; each
-direction is delayed once, so the round trip is twice ``one_way_ms``. Needs root, ``gcc``,
+direction is delayed once, so the round trip is twice ``one_way_ms``. The uplink is this host's own
+namespace: a broker listening on UPLINK_IP is reached by the agent over its line, delayed too. Needs root, ``gcc``,
 ``iptables`` and ``libnetfilter-queue-dev`` (the README's test command installs them).
 """
 
@@ -28,6 +31,8 @@ DELAYLINE_SOURCE = REPO.parent / "shared" / "lab" / "delayline.c"
 # RFC 2544's benchmarking range: addresses of the lab's own hosts, inside its namespaces only.
 CLIENT_NET, SERVER_NET = "198.18.1", "198.18.2"
 CLIENT_IP, SERVER_IP = f"{CLIENT_NET}.2", f"{SERVER_NET}.2"
+UPLINK_NET = "198.18.3"
+UPLINK_IP = f"{UPLINK_NET}.1"  # this host's end
 ALLOWED = Path("/proc/sys/net/ipv4/tcp_allowed_congestion_control")
 
 
@@ -42,7 +47,6 @@ class PathShape:
     loss: float = 0.0
     buffer_ms: float = 20.0
     congestion: str = "cubic"  # the hosts' TCP congestion control: Linux's default, as most test servers run
-
 
     @property
     def rtt_ms(self) -> float:
@@ -84,6 +88,7 @@ class PathLab:
     def __init__(self, tag: str, shape: PathShape) -> None:
         self.client, self.router, self.server = f"{tag}-cli", f"{tag}-rtr", f"{tag}-srv"
         self._links = {"client": (f"{tag}c0", f"{tag}c1"), "server": (f"{tag}s0", f"{tag}s1")}
+        self._uplink = (f"{tag}u0", f"{tag}u1")
         self.shape = shape
         self._line: subprocess.Popen[bytes] | None = None
         self._processes: list[subprocess.Popen[bytes]] = []
@@ -105,6 +110,13 @@ class PathLab:
             _sh("ip", "-n", ns, "link", "set", inner, "up")
             _sh("ip", "-n", self.router, "link", "set", outer, "up")
             _sh("ip", "-n", ns, "route", "add", "default", "via", f"{net}.1")
+        here, there = self._uplink
+        _sh("ip", "link", "add", here, "type", "veth", "peer", "name", there, "netns", self.router)
+        _sh("ip", "addr", "add", f"{UPLINK_IP}/24", "dev", here)
+        _sh("ip", "-n", self.router, "addr", "add", f"{UPLINK_NET}.2/24", "dev", there)
+        _sh("ip", "link", "set", here, "up")
+        _sh("ip", "-n", self.router, "link", "set", there, "up")
+        _sh("ip", "route", "replace", f"{CLIENT_NET}.0/24", "via", f"{UPLINK_NET}.2")
         _sh(*self.exec(self.router, "sysctl", "-qw", "net.ipv4.ip_forward=1"))
         self._allow(self.shape.congestion)
         for ns in (self.client, self.server):
@@ -186,6 +198,7 @@ class PathLab:
         self._stop_line()
         for ns in (self.client, self.router, self.server):
             _sh("ip", "netns", "del", ns, check=False)
+        _sh("ip", "link", "del", self._uplink[0], check=False)  # gone with its peer's namespace, if not before
         if self._allowed_before is not None:
             ALLOWED.write_text(self._allowed_before)
             self._allowed_before = None

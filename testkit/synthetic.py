@@ -60,6 +60,7 @@ def synthetic_results(
 ) -> Iterator[Result]:
     """``count`` results spread over [start, end), round-robin over the agents."""
     rng = random.Random(seed)
+    under_load = random.Random(seed + 1000)  # its own draws: the other figures stay as they were before it
     span = (end - start).total_seconds()
     template = Result(agent_id=agents[0].agent_id, started_at=start, finished_at=start, method=METHOD)
     for i in range(count):
@@ -79,15 +80,24 @@ def synthetic_results(
         else:
             download = max(1.0, rng.lognormvariate(0, 0.5) * 80 * agent.quality)
             upload = download * rng.uniform(0.1, 0.4)
+        latency = round(rng.uniform(4, 40) if agent.site.access is Access.FIXED else rng.uniform(20, 80), 2)
         yield template.model_copy(
             update=base
             | {
                 "download_mbps": round(download, 2),
                 "upload_mbps": round(upload, 2),
-                "latency_ms": round(
-                    rng.uniform(4, 40) if agent.site.access is Access.FIXED else rng.uniform(20, 80), 2
-                ),
+                "latency_ms": latency,
                 "jitter_ms": round(rng.uniform(0.2, 6), 2),
                 "loss_pct": round(max(0.0, rng.gauss(0.2, 0.3)), 2),
+                **_under_load(latency, agent, under_load),
             }
         )
+
+
+def _under_load(latency: float, agent: SyntheticAgent, rng: random.Random) -> dict[str, float]:
+    """Latency under load and responsiveness: most lines add tens of milliseconds, the poorer ones (a third
+    of the agents, by quality) hold hundreds in a bloated buffer."""
+    added = rng.uniform(150, 450) if agent.quality < 0.75 else rng.uniform(5, 60)
+    loaded = latency + added
+    rpm = 60_000 / ((latency + loaded) / 2 + added / 2)
+    return {"loaded_latency_ms": round(loaded, 2), "responsiveness_rpm": round(rpm)}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dokiem.collector.archive import Archive
+from dokiem.collector.archive import REPORT_COLUMNS, Archive
 from dokiem.contract import Site
 from dokiem.status import ScheduleState, Status
 from testkit.agentkit import make_result
@@ -114,13 +114,16 @@ def test_report_rows_stream_the_figure_columns(archive: Archive) -> None:
     results = [make_result(i).model_copy(update={"site": site, "upload_mbps": 10.0 + i}) for i in range(5)]
     archive.results.add(results)
     since = min(r.started_at for r in results)
-    rows = list(archive.results.report_rows(since, since + timedelta(hours=1)))
+    rows = [dict(zip(REPORT_COLUMNS, row, strict=True)) for row in
+            archive.results.report_rows(since, since + timedelta(hours=1))]  # fmt: skip
     assert len(rows) == 5
-    by_download = {row[8]: row for row in rows}
-    first = by_download[results[0].download_mbps]
-    assert first[:3] == (results[0].agent_id, int(results[0].started_at.timestamp() * 1000), "38")
-    assert first[3] == "380" and first[5] == "VNPT" and first[7] == 0
-    assert first[9] == 10.0 and first[10] is None and first[13] == 300.0  # upload; latency not measured; plan
+    first = next(row for row in rows if row["download_mbps"] == results[0].download_mbps)
+    assert (first["agent_id"], first["started_ms"]) == (
+        results[0].agent_id,
+        int(results[0].started_at.timestamp() * 1000),
+    )
+    assert (first["province_code"], first["district_code"], first["isp"], first["failed"]) == ("38", "380", "VNPT", 0)
+    assert first["upload_mbps"] == 10.0 and first["latency_ms"] is None and first["plan_down_mbps"] == 300.0
     assert list(archive.results.report_rows(since - timedelta(days=2), since - timedelta(days=1))) == []
 
 

@@ -399,3 +399,37 @@ def test_english_dashboards_keep_the_same_queries() -> None:
     for name in BOARDS:
         assert [q for _, q in _targets(english[name])] == [q for _, q in _targets(BOARDS[name])]
         assert english[name]["title"] != BOARDS[name]["title"]
+
+
+def _mapped(overrides: list[dict[str, Any]], column: str, value: float) -> str | None:
+    """What Grafana shows for ``value`` in ``column`` by the panel's range mappings (None: the number)."""
+    for override in overrides:
+        if override["matcher"]["options"] != column:
+            continue
+        for prop in override["properties"]:
+            for mapping in prop["value"] if prop["id"] == "mappings" else []:
+                options = mapping["options"]
+                low, high = options.get("from"), options.get("to")
+                if (low is None or value >= low) and (high is None or value <= high):
+                    return str(options["result"]["text"])
+    return None
+
+
+def test_the_commune_view_says_latency_under_load_in_words(data: tuple[Influx, Any, list[Result]]) -> None:
+    """Issue 21: per agent, the median responsiveness with its level in words and a bloated buffer named,
+    by the thresholds' classes, from the figures the agent sent."""
+    server, _, results = data
+    tr, rules = Translator("vi"), THRESHOLDS.responsiveness
+    panel = _panel("commune", tr("gf_responsiveness"))
+    (target,) = panel["targets"]
+    rows = _rows(server, target["query"])
+    assert rows
+    mine = _by([r for r in _ok(results) if r.site.commune_name == COMMUNE], lambda r: (r.agent_id, r.site.access.value))
+    overrides = panel["fieldConfig"]["overrides"]
+    words = {"low": tr("gf_rpm_low"), "medium": tr("gf_rpm_medium"), "high": tr("gf_rpm_high")}
+    for row in rows:
+        sent = mine[(row["agent"], row["access"])]
+        assert row["rpm"] == pytest.approx(statistics.median(r.responsiveness_rpm for r in sent))  # type: ignore[type-var]
+        assert _mapped(overrides, tr("gf_rpm_level"), row["level"]) == words[str(rules.rpm_class(row["level"]))]
+        bloated = row["added"] >= rules.bloat_added_ms
+        assert (_mapped(overrides, tr("gf_latency_added"), row["added"]) == tr("gf_bloated")) is bloated

@@ -29,7 +29,7 @@ from dokiem.contract import Access, Flag, Result, ServerRef, Site
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.tables import format_value
-from dokiem.thresholds import SHIPPED
+from dokiem.thresholds import SHIPPED, load_thresholds
 from testkit.brokers import Broker
 from testkit.collectorkit import TOKEN, collector_config
 from testkit.processes import DOKIEM
@@ -154,6 +154,16 @@ def test_the_site_shows_the_quarterly_reports_figures(published: tuple[Path, lis
         assert row["latency_p10_ms"] <= row["latency_median_ms"] <= row["latency_p90_ms"]  # the spread, as asked
     page = (site / "communes" / "14797.html").read_text(encoding="utf-8")
     assert "Độ trễ (ms)" in page and "Tải xuống (Mbit/s)" in page and "Tải lên (Mbit/s)" in page
+    # latency under load in words, by the thresholds' classes (issue 21)
+    rules, tr = load_thresholds().responsiveness, Translator("vi")
+    rows = [r for r in json.loads((site / "data" / "communes.json").read_text(encoding="utf-8"))
+            if r["published"] and r["code"] == "14797"]  # fmt: skip
+    assert len(rows) == 2  # fixed and mobile
+    for row in rows:
+        level = rules.rpm_class(row["responsiveness_median_rpm"])
+        said = tr("pub_rpm", loaded=format_value(row["loaded_latency_median_ms"], "ms", tr),
+                  rpm=tr.number(row["responsiveness_median_rpm"], 0), level=tr(f"rpm_level_{level}"))  # fmt: skip
+        assert said in page.replace("&#x27;", "'")
     index = (site / "index.html").read_text(encoding="utf-8")
     fixed = next(r for r in json.loads((site / "data" / "communes.json").read_text()) if r["access"] == "fixed"
                  and r["published"])  # fmt: skip

@@ -20,7 +20,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from dokiem.collector.archive import Archive
 from dokiem.contract import Access, Result
 from dokiem.i18n import Translator
-from dokiem.reports.findings import key_figures
+from dokiem.reports.findings import findings, key_figures
 from dokiem.reports.pdf import PADDING, QUALITY_PART, SPEED_PART, Styles, register_fonts, table_pieces
 from dokiem.reports.quarterly import GroupStats, Quarter, QuarterlyFigures
 from dokiem.reports.tables import Column, Table, format_value, report_tables
@@ -307,6 +307,35 @@ def test_a_printed_table_never_breaks_a_heading_word_nor_spills_a_value(table: T
         for row in body:
             for text, width in zip(row, piece._colWidths, strict=True):
                 assert stringWidth(text, styles.regular, styles.cell.fontSize) <= width - 2 * PADDING, (text, width)
+
+
+def test_latency_under_load_is_said_in_words_where_the_buffer_is_bloated(
+    figures: QuarterlyFigures, quarter_data: tuple[Path, list[Result], list[Result]]
+) -> None:
+    """Issue 21: each group's share of tests with a bloated buffer (latency rising by the bound under load,
+    or low responsiveness), as counted from the results themselves; the findings name the former
+    districts bloated in most of their tests and say the province's level in words."""
+    rules = figures.rules.responsiveness
+    _, current, _ = quarter_data
+    groups = {(g.key, g.access): g for g in figures.groups["district"]}
+    bloated_districts = set()
+    for key, results in _by(current, lambda r: f"{r.site.district_code}/{r.site.access}").items():
+        ok = [r for r in results if r.error is None]
+        bloated = [r for r in ok if r.loaded_latency_ms - r.latency_ms >= rules.bloat_added_ms  # type: ignore[operator]
+                   or r.responsiveness_rpm < rules.low_below_rpm]  # type: ignore[operator]  # fmt: skip
+        group = groups[tuple(key.split("/"))]  # type: ignore[index]
+        assert group.bloated == pytest.approx(len(bloated) / len(ok))
+        if not group.few_samples and group.access == "fixed" and len(bloated) > len(ok) / 2:
+            bloated_districts.add(REGIONS.provinces["38"].districts[group.key].name)
+    assert bloated_districts, "the generated quarter has bloated districts"
+    tr = Translator("vi")
+    sentences = findings(figures, REGIONS, tr)
+    fixed_bloated = next(s for s in sentences if "bộ đệm phình" in s)  # fixed comes first, then mobile
+    assert set(fixed_bloated.rsplit(": ", 1)[1].rstrip(".").split(", ")) == bloated_districts
+    province = figures.province("fixed")
+    assert province is not None and province.rpm_median is not None
+    level = tr(f"rpm_level_{rules.rpm_class(province.rpm_median)}")
+    assert any(format_value(round(province.rpm_median), "number", tr) in s and level in s for s in sentences)
 
 
 def test_no_results_bad_quarter_and_bad_thresholds_are_explained(
