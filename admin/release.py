@@ -125,8 +125,9 @@ def build(
         for arch in arches:
             progress(f"dependencies for {arch}")
             tags = [arg for tag in platform_tags(arch) for arg in ("--platform", tag)]
+            # with the upnp extra's wheels: an agent installed with it keeps it through updates
             _pip("download", "--only-binary=:all:", *tags, "--python-version", python_version,
-                 "--implementation", "cp", "--dest", str(work), str(wheel))  # fmt: skip
+                 "--implementation", "cp", "--dest", str(work), f"{wheel}[upnp]")  # fmt: skip
         manifest = ReleaseManifest(
             version=version,
             created_at=datetime.now(UTC).replace(microsecond=0),

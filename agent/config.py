@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dokiem.agent.router import RouterSection
 from dokiem.contract import AGENT_ID_PATTERN, Site
 from dokiem.fleet import FleetConfig, Measure, Schedule, check_release_url, local_address, require_servers
 from dokiem.settings import BrokerSection, Settings
@@ -60,6 +61,7 @@ class AgentConfig(_Section):
     measure: Measure = Field(default_factory=Measure)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     update: UpdateSection = Field(default_factory=UpdateSection)
+    router: RouterSection = Field(default_factory=RouterSection)
 
     @model_validator(mode="after")
     def _needs_a_server(self) -> AgentConfig:

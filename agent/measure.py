@@ -31,6 +31,7 @@ from dokiem.agent.probes.http import (
 )
 from dokiem.agent.probes.system import LoadMeter
 from dokiem.agent.probes.wire import HttpFailure, families, open_connection
+from dokiem.agent.router import Counters, RouterUnavailable, Sampler, Traffic
 from dokiem.agent.servers import Server
 from dokiem.contract import (
     AgentLoad,
@@ -72,6 +73,11 @@ class MeasureRequest:
     resolvers: list[str] = field(default_factory=list)
     progress: Progress = _no_progress
     usage: UsageMeter = field(default_factory=UsageMeter)  # shared by every server and family the run tries
+    router: Counters | None = None  # the office router's WAN counters: others' traffic seen where it enters
+    router_poll_s: float = 1.0
+    router_settle_s: float = 5.0
+    busy_mbps: tuple[float, float] = (2.0, 2.0)  # others' traffic (down, up) that makes a run unsound
+    deferred: int | None = None  # times the run waited for a busy line before it started
 
 
 @dataclass
@@ -148,10 +154,11 @@ async def _first_rtt(server: Server, settings: SpeedSettings) -> float | None:
 
 
 async def measure(request: MeasureRequest) -> Result:
+    sampler = await _watch_router(request)
     started = utcnow()
     meter = LoadMeter()
     got = _Collected()
-    used_before = request.usage.total
+    used_before, wire_before = request.usage.total, (request.usage.wire_in, request.usage.wire_out)
     try:
         await _run_probes(request, got)
     except HttpFailure as failure:
@@ -160,15 +167,20 @@ async def measure(request: MeasureRequest) -> Result:
         log.exception("measurement crashed")
         got.error = HttpFailure(ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
     load = meter.load()
-    own_bytes = (got.download.bytes if got.download else 0) + (got.upload.bytes if got.upload else 0)
-    flags = meter.flags(load, own_bytes)
+    own = (request.usage.wire_in - wire_before[0], request.usage.wire_out - wire_before[1])
+    traffic = await sampler.stop(request.router_settle_s) if sampler is not None else None
+    cross = _cross_traffic(traffic, own)
+    # all the run's own traffic, warm-up, probes and headers included: only the rest is someone else's
+    flags = meter.flags(load, None if cross is not None else sum(own))
+    if cross is not None and (cross[0] > request.busy_mbps[0] or cross[1] > request.busy_mbps[1]):
+        flags.append(Flag.CROSS_TRAFFIC)
     if got.error is not None and got.error.code == ErrorCode.SERVER_BUSY:
         flags.append(Flag.SERVER_BUSY)
     if any(phase is not None and not phase.kernel_counted for phase in (got.download, got.upload)):
         flags.append(Flag.APP_COUNTED)
     used = request.usage.total - used_before
     try:
-        return _result(request, got, started, load, flags, used)
+        return _result(request, got, started, load, flags, used, cross, sampler)
     except ValidationError as exc:  # a value no Result takes (from a server, or a bug): a failed run, counted
         first = first_error(exc)
         log.error("the run's Result was invalid at %s: %s", first.where, first.message)
@@ -190,7 +202,7 @@ async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
         progress("dns", None)
         got.dns = await measure_dns(names, request.resolvers)
     progress("latency", None)
-    got.latency = await measure_latency(server, settings)
+    got.latency = await measure_latency(server, settings, request.usage)
     # the latency connection's family (happy eyeballs' choice when none was asked for) is the run's
     got.family = got.latency.family
     settings = replace(settings, family=got.family, rtt_ms=got.latency.min_ms or 0.0)
@@ -273,9 +285,31 @@ def counting_label(down: PhaseResult | None, up: PhaseResult | None) -> str:
     return ", ".join(parts) or "none"
 
 
+async def _watch_router(request: MeasureRequest) -> Sampler | None:
+    """The router's counters, read through the run (None where there is no router, or it does not answer)."""
+    if request.router is None:
+        return None
+    sampler = Sampler(request.router, request.router_poll_s)
+    try:
+        await sampler.start(request.router_settle_s)
+    except RouterUnavailable as exc:
+        log.warning("the run goes on without the router's counters: %s", exc)
+        return None
+    return sampler
+
+
+def _cross_traffic(traffic: Traffic | None, own: tuple[int, int]) -> tuple[float, float] | None:
+    """Others' traffic (down, up) in Mbit/s: what crossed the router less the run's own bytes."""
+    if traffic is None:
+        return None
+    others = Traffic(max(0, traffic.received - own[0]), max(0, traffic.sent - own[1]), traffic.seconds)
+    return others.mbps()
+
+
 def _result(
-    request: MeasureRequest, got: _Collected, started: datetime, load: AgentLoad, flags: list[Flag], used: int
-) -> Result:
+    request: MeasureRequest, got: _Collected, started: datetime, load: AgentLoad, flags: list[Flag], used: int,
+    cross: tuple[float, float] | None = None, sampler: Sampler | None = None,
+) -> Result:  # fmt: skip
     settings = request.settings
     down, up, lat = got.download, got.upload, got.latency
     if got.error is not None:  # a failed run carries no speed figure: half a run is not a measurement
@@ -296,6 +330,8 @@ def _result(
         moved_up_bytes=up.total_bytes if up else None,
         path_down=_path_stats(down),
         path_up=_path_stats(up),
+        traffic_source=sampler.counters.name if sampler is not None and cross is not None else "interface",
+        deferred=request.deferred,
     )
     error = ErrorInfo.of(got.error.code, got.error.message) if got.error else None
     return Result.model_validate(
@@ -320,6 +356,8 @@ def _result(
             "responsiveness_rpm": _round(_worse_rpm(down, up), 0),
             "responsiveness_down_rpm": _round(down.responsiveness_rpm, 0) if down else None,
             "responsiveness_up_rpm": _round(up.responsiveness_rpm, 0) if up else None,
+            "cross_traffic_down_mbps": _round(cross[0]) if cross else None,
+            "cross_traffic_up_mbps": _round(cross[1]) if cross else None,
             "bytes_down": down.bytes if down else None,
             "bytes_up": up.bytes if up else None,
             "data_used_bytes": used or None,

@@ -60,6 +60,20 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The clock is not NTP-synchronised: waiting up to {minutes} min before measuring (--no-clock-wait to"
         " measure now; the Result will say so).",
     ),
+    "traffic_interface": (
+        "Lưu lượng khác trên đường truyền: chỉ thấy ở cổng mạng của máy đo (không tìm thấy bộ định tuyến qua"
+        " UPnP, không cấu hình SNMP).",
+        "Others' traffic on the line: seen only at the agent's own port (no router found by UPnP, no SNMP set).",
+    ),
+    "traffic_upnp": (
+        "Lưu lượng khác trên đường truyền: đọc từ bộ định tuyến qua UPnP IGD ({where}).",
+        "Others' traffic on the line: read from the router by UPnP IGD ({where}).",
+    ),
+    "traffic_snmp": (
+        "Lưu lượng khác trên đường truyền: đọc từ bộ định tuyến qua SNMP ({where}).",
+        "Others' traffic on the line: read from the router by SNMP ({where}).",
+    ),
+    "traffic_router_failed": ("Không đọc được bộ định tuyến: {reason}", "The router could not be read: {reason}"),
     "once_no_servers": (
         "Cấu hình không có máy chủ đo {location} nào (measure.servers, hoặc DOKIEM_SERVERS).",
         "The configuration names no {location} test server (measure.servers, or DOKIEM_SERVERS).",

@@ -22,6 +22,7 @@ from dokiem.agent.outbox import Outbox
 from dokiem.agent.probes.http import SpeedSettings
 from dokiem.agent.probes.system import limit_malloc_arenas, release_memory
 from dokiem.agent.publisher import Publisher
+from dokiem.agent.router import Counters, RouterUnavailable, find_router, watch
 from dokiem.agent.schedule import estimate_run_bytes, month_key, over_budget, period_bounds, pick_slot
 from dokiem.agent.servers import configured_server
 from dokiem.agent.state import AgentState
@@ -66,6 +67,7 @@ class Agent:
         self.config = self._with_fleet()
         self._note_schedule()
         self.lock = asyncio.Lock()
+        self.router: Counters | None = None  # the office router's counters, once found
         self.publisher = Publisher(config, self.outbox, self.state, self.on_fleet_config)
         self._last_heavy_bytes: int | None = None
 
@@ -210,8 +212,9 @@ class Agent:
                 self.outbox.add_usage(month_key(time.time()), request.usage.total)
 
     async def run_heavy(
-        self, config: AgentConfig, period_end: float, location: ServerLocation = ServerLocation.DOMESTIC
-    ) -> Result:
+        self, config: AgentConfig, period_end: float, location: ServerLocation = ServerLocation.DOMESTIC,
+        defer_until: float | None = None,
+    ) -> Result:  # fmt: skip
         """One speed test: skipped (and reported) over budget, tried once more later in the period on 503."""
         estimate = estimate_run_bytes(
             self._last_heavy_bytes, config.site.plan_down_mbps, config.site.plan_up_mbps, config.measure.max_seconds + 4
@@ -224,11 +227,18 @@ class Agent:
             return result
         # a Pi boots with the clock it shut down with: give NTP a bounded time, then say so in the Result
         synced = await wait_for_sync(self.clock, config.schedule.clock_wait_minutes * 60)
+        router = await self._router(config)
+        deferred = None
+        if router is not None:
+            deferred = await self._wait_for_quiet_line(config, router, defer_until or period_end)
         busy = False
         for attempt in range(MAX_RUNS_PER_PERIOD):
+            request = self._request(config, heavy=True, location=location)
+            request.router, request.router_poll_s = router, config.router.poll_seconds
+            request.router_settle_s = config.router.settle_seconds
+            request.busy_mbps, request.deferred = busy_mbps(config), deferred
             async with self.lock:
-                results = await self._measure_and_charge(self._request(config, heavy=True, location=location),
-                                                         config.measure.ip_version)  # fmt: skip
+                results = await self._measure_and_charge(request, config.measure.ip_version)
             retry_at = time.time() + config.schedule.busy_retry_minutes * 60
             all_busy = all(r.error is not None and r.error.code == ErrorCode.SERVER_BUSY for r in results)
             if not all_busy or retry_at + HEAVY_RUN_S > period_end or attempt + 1 == MAX_RUNS_PER_PERIOD:
@@ -242,6 +252,35 @@ class Agent:
             self._last_heavy_bytes = result.data_used_bytes or self._last_heavy_bytes
             self.queue(result)
         return flagged[0]
+
+    async def _router(self, config: AgentConfig) -> Counters | None:
+        """The office router's counters, found once and kept (looked for again after a failure)."""
+        if self.router is None and config.router.source != "none":
+            try:
+                self.router = await find_router(config.router)
+            except RouterUnavailable as exc:
+                log.warning("no router counters: %s", exc)
+        return self.router
+
+    async def _wait_for_quiet_line(self, config: AgentConfig, router: Counters, period_end: float) -> int:
+        """Watch the line before the test; while others use it, wait and look again, within the period and
+        up to ``max_defers`` times (then the run goes ahead, and is flagged if they go on). Returns the waits."""
+        section, limit = config.router, busy_mbps(config)
+        deferred = 0
+        while deferred < section.max_defers:
+            traffic = await watch(router, section.watch_seconds, section.poll_seconds)
+            if traffic is None:  # the router stopped answering: look for it again next time
+                self.router = None
+                break
+            down, up = traffic.mbps()
+            retry_at = time.time() + section.defer_minutes * 60
+            if (down <= limit[0] and up <= limit[1]) or retry_at + HEAVY_RUN_S > period_end:
+                break
+            deferred += 1
+            log.warning("the line is busy (%.1f down, %.1f up Mbit/s by others); trying again at %s", down, up,
+                        time.strftime("%H:%M:%S", time.localtime(retry_at)))  # fmt: skip
+            await _sleep_until(retry_at)
+        return deferred
 
     def queue(self, result: Result) -> None:
         """Commit the result before anything tries to send it (its bytes were charged as the run ended)."""
@@ -305,3 +344,10 @@ async def _sleep_until(when: float) -> None:
     delay = when - time.time()
     if delay > 0:
         await asyncio.sleep(delay)
+
+
+def busy_mbps(config: AgentConfig) -> tuple[float, float]:
+    """Others' traffic (down, up) from which the line is busy: a share of the plan, or a fixed rate."""
+    section, site = config.router, config.site
+    return (section.busy_share * site.plan_down_mbps if site.plan_down_mbps else section.busy_mbps,
+            section.busy_share * site.plan_up_mbps if site.plan_up_mbps else section.busy_mbps)  # fmt: skip

@@ -64,7 +64,7 @@ def once_command(
 ) -> None:
     """Measure once now; the result is queued and sent like any other."""
     from dokiem.agent.clock import kernel_synchronised
-    from dokiem.agent.service import Agent
+    from dokiem.agent.service import HEAVY_RUN_S, Agent
     from dokiem.contract import ServerLocation
 
     config = load_or_exit(config_path, tr)
@@ -79,7 +79,10 @@ def once_command(
 
     async def main() -> tuple[Any, bool]:
         agent = Agent(config)
-        result = await agent.run_heavy(config, period_end=time.time(), location=location)
+        # a busy office line is waited for here too (up to router.max_defers), the technician told why
+        waits = config.router.max_defers * config.router.defer_minutes * 60
+        result = await agent.run_heavy(config, period_end=time.time(), location=location,
+                                       defer_until=time.time() + waits + HEAVY_RUN_S + 60)  # fmt: skip
         sent = await agent.publisher.drain_once(send_timeout)
         return result, sent
 
@@ -107,6 +110,27 @@ def check_command(tr: Translator, config_path: Path | None) -> None:
             minutes=tr.number(config.schedule.interval_minutes, 0),
         )
     )
+    click.echo(_traffic_source(config, tr))
+
+
+def _traffic_source(config: Any, tr: Translator) -> str:
+    """Where others' traffic on the line will be seen: the router found now, or the agent's own port."""
+    from dokiem.agent.router import RouterUnavailable, find_router
+
+    async def found() -> tuple[str, str] | None:
+        counters = await find_router(config.router)
+        if counters is None:
+            return None
+        await counters.close()
+        return counters.name, counters.where
+
+    try:
+        source = asyncio.run(found())
+    except RouterUnavailable as exc:
+        return tr("traffic_router_failed", reason=str(exc))
+    if source is None:
+        return tr("traffic_interface")
+    return tr(f"traffic_{source[0]}", where=source[1])
 
 
 def _described(entry: ServerEntry, tr: Translator) -> str:

@@ -24,6 +24,7 @@ deadline for the whole download, not only for each read.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import ipaddress
 import logging
 import os
@@ -348,7 +349,7 @@ class Updater:
         steps = [
             [str(self.python), "-m", "venv", str(venv)],
             [str(venv / "bin/python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-index",
-             "--find-links", str(wheels), f"dokiem=={version}"],
+             "--find-links", str(wheels), f"{_requirement()}=={version}"],
         ]  # fmt: skip
         try:
             for command in steps:
@@ -430,3 +431,8 @@ def restart_service(unit: str) -> Callable[[], None]:
             subprocess.run(["systemctl", "restart", "--no-block", unit], check=False, timeout=60)
 
     return restart
+
+
+def _requirement() -> str:
+    """dokiem, with the upnp extra where this install has it (the release carries its wheels)."""
+    return "dokiem[upnp]" if importlib.util.find_spec("async_upnp_client") is not None else "dokiem"

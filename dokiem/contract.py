@@ -35,9 +35,9 @@ LOCAL_TIME = timezone(timedelta(hours=7), "ICT")
 FIGURES = (
     "download_mbps", "upload_mbps", "latency_ms", "jitter_ms", "loss_pct", "loaded_latency_ms",
     "loaded_latency_down_ms", "loaded_latency_up_ms", "dns_ms", "responsiveness_rpm", "responsiveness_down_rpm",
-    "responsiveness_up_rpm",
+    "responsiveness_up_rpm", "cross_traffic_down_mbps", "cross_traffic_up_mbps",
 )  # fmt: skip
-DIRECTIONAL = ("_down_ms", "_up_ms", "_down_rpm", "_up_rpm")  # the per-direction figures' endings
+DIRECTIONAL = ("_down_ms", "_up_ms", "_down_rpm", "_up_rpm", "traffic_down_mbps", "traffic_up_mbps")  # JSON only
 HEADLINE_FIGURES = FIGURES[:5]  # the five every report and table shows
 COUNTS = ("bytes_down", "bytes_up", "data_used_bytes")
 
@@ -215,6 +215,10 @@ class Method(WireModel):
     servers_tried: int | None = Field(default=None, ge=1, le=100, description="1 + the servers failed over from")
     path_down: PathStats | None = None
     path_up: PathStats | None = None
+    traffic_source: Literal["upnp", "snmp", "interface"] | None = Field(
+        default=None, description="where others' traffic on the line was watched: the router, or the agent's own port"
+    )
+    deferred: int | None = Field(default=None, ge=0, le=100, description="times the run waited for a busy line")
 
 
 class Flag(StrEnum):
@@ -329,6 +333,8 @@ class Result(WireModel):
     )
     responsiveness_down_rpm: Rpm | None = None
     responsiveness_up_rpm: Rpm | None = None
+    cross_traffic_down_mbps: Mbps | None = Field(default=None, description="others' traffic on the line, towards it")
+    cross_traffic_up_mbps: Mbps | None = None
 
     bytes_down: Count | None = None
     bytes_up: Count | None = None

@@ -3,8 +3,11 @@
 (``../shared/lab/delayline.c`` on NFQUEUE: this kernel has no netem).
 
     client (CLIENT_IP) --veth-- router --veth-- server (SERVER_IP)
-                                  |
+    [staff (STAFF_IP) --veth--/]  |
                                   +--veth-- this host (UPLINK_IP: the broker, the collector's side)
+
+With ``staff=True`` the client shares its LAN (a bridge on the router, the router's LAN side) with a
+second host, as an agent in a commune office shares the line with the staff's computers.
 
 The client's default route goes through the router, as an agent's does through its gateway; each
 direction is delayed once, so the round trip is twice ``one_way_ms``. The uplink is this host's own
@@ -31,6 +34,7 @@ DELAYLINE_SOURCE = REPO.parent / "shared" / "lab" / "delayline.c"
 # RFC 2544's benchmarking range: addresses of the lab's own hosts, inside its namespaces only.
 CLIENT_NET, SERVER_NET = "198.18.1", "198.18.2"
 CLIENT_IP, SERVER_IP = f"{CLIENT_NET}.2", f"{SERVER_NET}.2"
+STAFF_IP, GATEWAY_IP = f"{CLIENT_NET}.3", f"{CLIENT_NET}.1"
 UPLINK_NET = "198.18.3"
 UPLINK_IP = f"{UPLINK_NET}.1"  # this host's end
 ALLOWED = Path("/proc/sys/net/ipv4/tcp_allowed_congestion_control")
@@ -85,9 +89,12 @@ def delayline_binary(cache: Path | None = None) -> Path:
 class PathLab:
     """Three namespaces named from ``tag`` (short: interface names are at most 15 characters)."""
 
-    def __init__(self, tag: str, shape: PathShape) -> None:
+    def __init__(self, tag: str, shape: PathShape, staff: bool = False) -> None:
         self.client, self.router, self.server = f"{tag}-cli", f"{tag}-rtr", f"{tag}-srv"
+        self.staff = f"{tag}-stf" if staff else None
         self._links = {"client": (f"{tag}c0", f"{tag}c1"), "server": (f"{tag}s0", f"{tag}s1")}
+        self._staff_link = (f"{tag}f0", f"{tag}f1")
+        self.bridge = f"{tag}br" if staff else None
         self._uplink = (f"{tag}u0", f"{tag}u1")
         self.shape = shape
         self._line: subprocess.Popen[bytes] | None = None
@@ -97,19 +104,48 @@ class PathLab:
     def exec(self, namespace: str, *args: str) -> list[str]:
         return ["ip", "netns", "exec", namespace, *args]
 
+    @property
+    def namespaces(self) -> list[str]:
+        return [self.client, self.router, self.server, *([self.staff] if self.staff else [])]
+
+    @property
+    def staff_interface(self) -> str:
+        return self._staff_link[0]
+
+    @property
+    def lan(self) -> str:
+        """The router's LAN side: what the download is shaped on, and where a LAN service listens."""
+        return self.bridge or self._links["client"][1]
+
+    @property
+    def wan(self) -> str:
+        """The router's WAN side (towards the server): what its byte counters count."""
+        return self._links["server"][1]
+
     def start(self) -> None:
         self.close()
-        for ns in (self.client, self.router, self.server):
+        for ns in self.namespaces:
             _sh("ip", "netns", "add", ns)
             _sh("ip", "-n", ns, "link", "set", "lo", "up")
-        for side, ns, net in (("client", self.client, CLIENT_NET), ("server", self.server, SERVER_NET)):
-            inner, outer = self._links[side]
+        if self.bridge:
+            _sh("ip", "-n", self.router, "link", "add", self.bridge, "type", "bridge")
+            _sh("ip", "-n", self.router, "link", "set", self.bridge, "up")
+        hosts = [("client", self.client, CLIENT_NET, self._links["client"], CLIENT_IP),
+                 ("server", self.server, SERVER_NET, self._links["server"], SERVER_IP)]  # fmt: skip
+        if self.staff:
+            hosts.append(("staff", self.staff, CLIENT_NET, self._staff_link, STAFF_IP))
+        for side, ns, net, (inner, outer), address in hosts:
             _sh("ip", "link", "add", inner, "netns", ns, "type", "veth", "peer", "name", outer, "netns", self.router)
-            _sh("ip", "-n", ns, "addr", "add", f"{net}.2/24", "dev", inner)
-            _sh("ip", "-n", self.router, "addr", "add", f"{net}.1/24", "dev", outer)
+            _sh("ip", "-n", ns, "addr", "add", f"{address}/24", "dev", inner)
             _sh("ip", "-n", ns, "link", "set", inner, "up")
-            _sh("ip", "-n", self.router, "link", "set", outer, "up")
             _sh("ip", "-n", ns, "route", "add", "default", "via", f"{net}.1")
+            if self.bridge and side != "server":
+                _sh("ip", "-n", self.router, "link", "set", outer, "master", self.bridge)
+            else:
+                _sh("ip", "-n", self.router, "addr", "add", f"{net}.1/24", "dev", outer)
+            _sh("ip", "-n", self.router, "link", "set", outer, "up")
+        if self.bridge:
+            _sh("ip", "-n", self.router, "addr", "add", f"{GATEWAY_IP}/24", "dev", self.bridge)
         here, there = self._uplink
         _sh("ip", "link", "add", here, "type", "veth", "peer", "name", there, "netns", self.router)
         _sh("ip", "addr", "add", f"{UPLINK_IP}/24", "dev", here)
@@ -134,8 +170,7 @@ class PathLab:
     def reshape(self, shape: PathShape) -> None:
         """Rates and buffer on the router's two ways out, and the delay line restarted for delay and loss."""
         self.shape = shape
-        for side, rate in (("client", shape.down_mbps), ("server", shape.up_mbps)):
-            outer = self._links[side][1]
+        for outer, rate in ((self.lan, shape.down_mbps), (self.wan, shape.up_mbps)):
             _sh(*self.exec(self.router, "tc", "qdisc", "del", "dev", outer, "root"), check=False)
             burst = max(16_000, int(rate * 1e6 / 8 / 250))  # a 4 ms bucket: above one tick at HZ=250
             _sh(*self.exec(self.router, "tc", "qdisc", "add", "dev", outer, "root", "tbf", "rate", f"{rate:g}mbit",
@@ -196,7 +231,7 @@ class PathLab:
                     process.kill()
         self._processes.clear()
         self._stop_line()
-        for ns in (self.client, self.router, self.server):
+        for ns in self.namespaces:
             _sh("ip", "netns", "del", ns, check=False)
         _sh("ip", "link", "del", self._uplink[0], check=False)  # gone with its peer's namespace, if not before
         if self._allowed_before is not None:
@@ -205,8 +240,8 @@ class PathLab:
 
 
 @contextmanager
-def path_lab(tag: str, shape: PathShape) -> Iterator[PathLab]:
-    lab = PathLab(tag, shape)
+def path_lab(tag: str, shape: PathShape, staff: bool = False) -> Iterator[PathLab]:
+    lab = PathLab(tag, shape, staff)
     try:
         lab.start()
         yield lab

@@ -229,12 +229,15 @@ async def test_shared_subscription_splits_the_stream(tmp_path: Path, broker: Bro
         for r in results:
             await client.publish(result_topic(r.agent_id), r.to_json(), qos=1)
     async with asyncio.timeout(20):
-        while sum(c.archive.results.count() for c in collectors) < 40:
+        while True:
+            for c in collectors:
+                c.stored.clear()
+            if sum(c.archive.results.count() for c in collectors) >= 40:
+                break
             stored = [asyncio.create_task(c.stored.wait()) for c in collectors]
             await asyncio.wait(stored, return_when=asyncio.FIRST_COMPLETED)
-            for c, t in zip(collectors, stored, strict=True):
+            for t in stored:
                 t.cancel()
-                c.stored.clear()
     for t in tasks:
         t.cancel()
     counts = [c.archive.results.count() for c in collectors]

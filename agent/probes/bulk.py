@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from dokiem.agent.probes.tcpinfo import TcpInfo, congestion_control, tcp_info
+from dokiem.agent.probes.tcpinfo import TcpInfo, congestion_control, tcp_info, wire_bytes
 from dokiem.agent.probes.wire import Address, Head, HttpFailure, ResponseParser, connect_failure, request_head
 from dokiem.agent.servers import Endpoint
 from dokiem.contract import ErrorCode
@@ -83,6 +83,7 @@ class BulkStream(threading.Thread):
         self._done_bytes = 0
         self._done_sent = 0  # bytes sent and sent again by closed connections (upload: the retransmitted share)
         self._done_retrans = 0
+        self._done_wire = (0, 0)  # closed connections' bytes on the interface (in, out), headers included
         self._app_bytes = 0
         self._carry = b""  # what the last read took of the next pipelined response
         self.congestion: str | None = None
@@ -109,6 +110,12 @@ class BulkStream(threading.Thread):
         """The kernel's view of the current connection (None between connections)."""
         with self._lock:
             return tcp_info(self._sock) if self._sock is not None else None
+
+    def wire(self) -> tuple[int, int]:
+        """This stream's bytes on the interface (in, out), headers included, over all its connections."""
+        with self._lock:
+            current = wire_bytes(tcp_info(self._sock), self._sock.family) if self._sock is not None else (0, 0)
+            return _plus(self._done_wire, current)
 
     def sent_and_resent(self) -> tuple[int, int]:
         """Bytes this stream sent and sent again, over all its connections (0, 0 where the kernel lacks them)."""
@@ -170,6 +177,7 @@ class BulkStream(threading.Thread):
         with self._lock:
             self._done_bytes += self._socket_bytes(sock)
             info = tcp_info(sock)
+            self._done_wire = _plus(self._done_wire, wire_bytes(info, sock.family))
             if info is not None and info.bytes_sent is not None and info.bytes_retrans is not None:
                 self._done_sent += info.bytes_sent
                 self._done_retrans += info.bytes_retrans
@@ -255,3 +263,7 @@ class BulkStream(threading.Thread):
                 sent = os.sendfile(sock.fileno(), fd, 0, n)
             self._app_bytes += sent
             remaining -= sent
+
+
+def _plus(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return a[0] + b[0], a[1] + b[1]

@@ -207,7 +207,7 @@ async def timed_get(conn: HttpConnection, target: str) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-async def measure_latency(server: Server, settings: SpeedSettings) -> LatencyResult:
+async def measure_latency(server: Server, settings: SpeedSettings, usage: UsageMeter | None = None) -> LatencyResult:
     conn = await open_connection(server.ping, settings.connect_timeout_s, settings.family)
     family = conn.family  # with AF_UNSPEC, happy eyeballs chose it: every later connection keeps it
     rtts: list[float] = []
@@ -218,6 +218,7 @@ async def measure_latency(server: Server, settings: SpeedSettings) -> LatencyRes
             offset = offset_from_date(warm.head.header("date"), time.time())
             for _ in range(settings.latency_count):
                 if conn.closed:  # the server said Connection: close: this sample goes on a new connection
+                    _charge(usage, conn)
                     conn.close()
                     conn = await open_connection(server.ping, settings.connect_timeout_s, family)
                     reconnected += 1  # the handshake is not timed, but the sample is on a fresh path: say so
@@ -228,8 +229,14 @@ async def measure_latency(server: Server, settings: SpeedSettings) -> LatencyRes
                 ErrorCode.TIMEOUT, f"no answer to ping requests in {settings.latency_timeout_s:.0f} s"
             ) from exc
     finally:
+        _charge(usage, conn)
         conn.close()
     return LatencyResult(rtts, reconnected, offset, family)
+
+
+def _charge(usage: UsageMeter | None, conn: HttpConnection) -> None:
+    if usage is not None:
+        usage.add_wire(conn.wire_bytes())
 
 
 # --- throughput --------------------------------------------------------------------------
@@ -241,9 +248,19 @@ class UsageMeter:
 
     def __init__(self) -> None:
         self.total = 0
+        self.wire_in = 0  # everything on the interface each way, headers and the small requests included
+        self.wire_out = 0
 
     def add(self, n_bytes: int) -> None:
         self.total += n_bytes
+
+    def add_wire(self, in_out: tuple[int, int]) -> None:
+        self.wire_in += in_out[0]
+        self.wire_out += in_out[1]
+
+    @property
+    def wire(self) -> int:
+        return self.wire_in + self.wire_out
 
 
 @dataclass
@@ -316,6 +333,8 @@ class SpeedPhase:
             await asyncio.to_thread(self._join_streams)
             moved = sum(stream.moved() for stream in self.streams)
             self.usage.add(moved)
+            for stream in self.streams:
+                self.usage.add_wire(stream.wire())
         result.total_bytes = moved
         result.kernel_counted = not any(stream.app_counted for stream in self.streams)
         result.path = self._path_seen()
@@ -486,6 +505,7 @@ class SpeedPhase:
                 failures += 1
             else:
                 failures = 0
+                self.usage.add_wire(probe.wire_bytes)
                 if self._measuring:
                     self.loaded_rtts.append(probe.http_ms)
                     self.probes.tcp_ms.append(probe.tcp_ms)

@@ -66,6 +66,7 @@ class ForeignProbe:
     tcp_ms: float
     tls_ms: float | None
     http_ms: float
+    wire_bytes: tuple[int, int] = (0, 0)  # its bytes on the interface (in, out): the test's own traffic
 
 
 async def foreign_probe(endpoint: Endpoint, address: Address, target: str, timeout_s: float) -> ForeignProbe:
@@ -87,13 +88,14 @@ async def foreign_probe(endpoint: Endpoint, address: Address, target: str, timeo
             conn = HttpConnection(endpoint, reader, writer)
             await conn.exchange("GET", target)
             t3 = time.perf_counter()
+            wire = conn.wire_bytes()
     except (OSError, TimeoutError, HttpFailure, ssl.SSLError) as exc:
         sock.close()
         raise ProbeFailed(str(exc) or type(exc).__name__) from exc
     finally:
         if conn is not None:
             conn.close()
-    return ForeignProbe((t1 - t0) * 1000, (t2 - t1) * 1000 if context else None, (t3 - t2) * 1000)
+    return ForeignProbe((t1 - t0) * 1000, (t2 - t1) * 1000 if context else None, (t3 - t2) * 1000, wire)
 
 
 class ProbeFailed(Exception):

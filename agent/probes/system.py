@@ -120,7 +120,9 @@ class LoadMeter:
             rss_mb=round(psutil.Process().memory_info().rss / 2**20, 1),
         )
 
-    def flags(self, load: AgentLoad, own_bytes: int) -> list[Flag]:
+    def flags(self, load: AgentLoad, own_bytes: int | None) -> list[Flag]:
+        """The run's flags; ``own_bytes`` (the run's own traffic on the interface, headers included) for the
+        interface's cross-traffic check, None where the router is watched instead."""
         elapsed = max(1e-6, time.monotonic() - self._t0)
         flags: list[Flag] = []
         if load.cpu_pct_of_core >= SATURATED_PCT_OF_CORE or (load.system_cpu_pct or 0) >= SATURATED_SYSTEM_PCT:
@@ -130,7 +132,7 @@ class LoadMeter:
         if self.interface is not None and is_wireless(self.interface):
             flags.append(Flag.WIFI)
         if_now = _interface_bytes(self.interface)
-        if if_now is not None and self._if0 is not None and own_bytes > 0:
+        if if_now is not None and self._if0 is not None and own_bytes:
             extra = (if_now - self._if0) - own_bytes
             if extra > CROSS_TRAFFIC_SHARE * own_bytes + (1 << 20):
                 flags.append(Flag.CROSS_TRAFFIC)

@@ -26,6 +26,8 @@ _SND_CWND = 80
 _RCV_RTT = 92
 _BYTES_ACKED = 120  # 4.1
 _BYTES_RECEIVED = 128  # 4.1
+_SEGS_OUT = 136  # 4.2
+_SEGS_IN = 140  # 4.2
 _MIN_RTT = 148  # 4.6
 _DELIVERY_RATE = 160  # 4.9, bytes per second
 _BYTES_SENT = 200  # 4.19
@@ -33,6 +35,9 @@ _BYTES_RETRANS = 208  # 4.19
 _COUNTERS_LEN = 136
 _PATH_LEN = 216
 INFINITE_SSTHRESH = 0x7FFFFFFF  # the kernel's value until the connection first leaves slow start
+# What a segment carries besides its payload on an Ethernet interface's byte counters: the frame header
+# (14), IP (20; 40 for IPv6) and TCP with timestamps, Linux's default (32).
+SEGMENT_OVERHEAD: dict[int, int] = {socket.AF_INET: 14 + 20 + 32, socket.AF_INET6: 14 + 40 + 32}
 
 
 class _SockLike(Protocol):
@@ -52,6 +57,8 @@ class TcpInfo:
     delivery_rate: int | None
     bytes_sent: int | None
     bytes_retrans: int | None
+    segs_out: int = 0
+    segs_in: int = 0
 
     @property
     def in_slow_start(self) -> bool:
@@ -82,7 +89,20 @@ def tcp_info(sock: _SockLike) -> TcpInfo | None:
     min_rtt = struct.unpack_from("=I", raw, _MIN_RTT)[0] if len(raw) >= _MIN_RTT + 4 else None
     rate = struct.unpack_from("=Q", raw, _DELIVERY_RATE)[0] if len(raw) >= _DELIVERY_RATE + 8 else None
     sent, retrans = struct.unpack_from("=QQ", raw, _BYTES_SENT) if longer else (None, None)
-    return TcpInfo(acked, received, rtt, rcv_rtt, min_rtt, cwnd, ssthresh, mss, rate, sent, retrans)
+    segs_out, segs_in = struct.unpack_from("=II", raw, _SEGS_OUT) if len(raw) >= _SEGS_IN + 4 else (0, 0)
+    return TcpInfo(acked, received, rtt, rcv_rtt, min_rtt, cwnd, ssthresh, mss, rate, sent, retrans, segs_out,
+                   segs_in)  # fmt: skip
+
+
+def wire_bytes(info: TcpInfo | None, family: int) -> tuple[int, int]:
+    """(in, out): what the connection moved on the interface each way, payload (resent included) and every
+    segment's headers, ACKs too: the test's own traffic, which no cross-traffic check may call someone
+    else's."""
+    if info is None:
+        return 0, 0
+    header = SEGMENT_OVERHEAD.get(family, SEGMENT_OVERHEAD[socket.AF_INET6])
+    sent = info.bytes_sent if info.bytes_sent is not None else info.bytes_acked
+    return info.bytes_received + info.segs_in * header, sent + info.segs_out * header
 
 
 def kernel_counters(sock: _SockLike) -> tuple[int, int] | None:

@@ -25,6 +25,7 @@ from typing import Any
 import h11
 
 from dokiem import __version__
+from dokiem.agent.probes.tcpinfo import tcp_info, wire_bytes
 from dokiem.agent.servers import Endpoint
 from dokiem.contract import ErrorCode, printable_message
 
@@ -382,6 +383,11 @@ class HttpConnection:
             except OSError as exc:
                 raise HttpFailure(ErrorCode.CLOSED_MID_STREAM, f"the connection was lost: {exc}") from exc
             self._h11.receive_data(data)  # b"" is the server's close; h11 says if that was too early
+
+    def wire_bytes(self) -> tuple[int, int]:
+        """What the connection has moved on the interface so far (in, out), headers included."""
+        sock = self._writer.get_extra_info("socket")
+        return (0, 0) if sock is None else wire_bytes(tcp_info(sock), self.family)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -1,0 +1,309 @@
+"""The office's router, watched: the line's traffic where it enters the office, not at the agent.
+
+A Pi on the office switch never sees the staff's downloads: they pass the router, not the Pi. So the
+agent reads the router's WAN byte counters, from UPnP IGD (``WANCommonInterfaceConfig``, found by SSDP
+on the LAN; async-upnp-client, the ``upnp`` extra) or from SNMP (IF-MIB ``ifHCInOctets``/``ifHCOutOctets``
+of the WAN interface; pysnmp) where the office has a managed router. Before a test it watches them for
+a few seconds and defers while the line is busy; during the test, the counters minus the test's own
+bytes are the cross traffic the Result records (SamKnows's whiteboxes and the FCC's Measuring Broadband
+America rest on the same idea).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+log = logging.getLogger(__name__)
+
+IGD = "urn:schemas-upnp-org:device:InternetGatewayDevice:1"
+IF_NAME, IF_DESCR = "1.3.6.1.2.1.31.1.1.1.1", "1.3.6.1.2.1.2.2.1.2"
+IF_HC_IN, IF_HC_OUT = "1.3.6.1.2.1.31.1.1.1.6", "1.3.6.1.2.1.31.1.1.1.10"
+
+
+class RouterSection(BaseModel):
+    """``[router]`` in agent.toml: where the office's line is watched, and when it is too busy to test."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(default="auto", pattern="^(auto|upnp|snmp|none)$",
+                        description="auto: SNMP if snmp_host is set, else UPnP IGD if the LAN has one")  # fmt: skip
+    snmp_host: str | None = None
+    snmp_port: int = Field(default=161, ge=1, le=65535)
+    snmp_community: SecretStr | None = None
+    snmp_interface: str | None = Field(default=None, description="the router's WAN interface (ifName or ifDescr)")
+    discovery_seconds: float = Field(default=3, gt=0, le=30)
+    watch_seconds: float = Field(default=8, gt=0, le=120, description="how long the line is watched before a test"
+                                 " (long enough for the router to refresh its counters twice)")  # fmt: skip
+    busy_share: float = Field(default=0.1, gt=0, le=1, description="busy: others use this share of the plan")
+    busy_mbps: float = Field(default=2, gt=0, le=10_000, description="busy, where the site gives no plan")
+    max_defers: int = Field(default=3, ge=0, le=20, description="deferrals while busy, then measured (flagged)")
+    defer_minutes: float = Field(default=5, ge=0, le=120)
+    poll_seconds: float = Field(default=1, gt=0, le=10, description="counters read this often during a test")
+    settle_seconds: float = Field(default=5, ge=0, le=60, description="after a test, the counters are read until"
+                                  " the router refreshes them, at most this long")  # fmt: skip
+
+
+class RouterUnavailable(Exception):
+    """No counters from the router (unreachable, refused, no such interface): the run goes on without."""
+
+
+Source = Literal["upnp", "snmp"]
+
+
+class Counters(Protocol):
+    name: Source  # recorded in the Result's method
+    where: str  # for ``dokiem agent check``: never a secret
+    wrap: int  # the counters' modulus (IGD's are 32-bit)
+
+    async def read(self) -> tuple[int, int]:
+        """(bytes received, bytes sent) on the router's WAN side."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class UpnpCounters:
+    name: Source = "upnp"
+    wrap = 2**32
+
+    def __init__(self, igd: Any, location: str) -> None:
+        self._igd, self.where = igd, location
+
+    async def read(self) -> tuple[int, int]:
+        try:
+            received = await self._igd.async_get_total_bytes_received()
+            sent = await self._igd.async_get_total_bytes_sent()
+        except Exception as exc:  # the library raises its own and aiohttp's; all mean "no counters now"
+            raise RouterUnavailable(f"the UPnP gateway at {self.where} did not answer: {exc}") from exc
+        if received is None or sent is None:
+            raise RouterUnavailable(f"the UPnP gateway at {self.where} gives no byte counters")
+        return int(received), int(sent)
+
+    async def close(self) -> None:
+        return None  # each request made its own HTTP session
+
+
+async def find_upnp(seconds: float) -> UpnpCounters | None:
+    """The LAN's Internet gateway by SSDP, or None (none answered, or the ``upnp`` extra is not installed)."""
+    try:
+        from async_upnp_client.aiohttp import AiohttpRequester
+        from async_upnp_client.client_factory import UpnpFactory
+        from async_upnp_client.profiles.igd import IgdDevice
+        from async_upnp_client.search import async_search
+    except ImportError:
+        log.info("UPnP gateways are not looked for: install dokiem[upnp] (async-upnp-client)")
+        return None
+    found: list[str] = []
+
+    async def answered(headers: Any) -> None:
+        if headers.get("location"):
+            found.append(str(headers["location"]))
+
+    with contextlib.suppress(OSError):
+        await async_search(answered, timeout=max(1, round(seconds)), search_target=IGD)
+    if not found:
+        return None
+    try:
+        device = await UpnpFactory(AiohttpRequester(timeout=5)).async_create_device(found[0])
+    except Exception as exc:  # a gateway whose description is broken is no gateway
+        log.info("the UPnP gateway at %s has no usable description: %s", found[0], exc)
+        return None
+    return UpnpCounters(IgdDevice(device, None), found[0])
+
+
+class SnmpCounters:
+    name: Source = "snmp"
+    wrap = 2**64
+
+    def __init__(self, section: RouterSection) -> None:
+        from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+
+        self._section = section
+        self._engine = SnmpEngine()
+        self._index: int | None = None
+        self.where = f"{section.snmp_host}:{section.snmp_port} {section.snmp_interface or ''}".strip()
+
+    async def _target(self) -> Any:
+        from pysnmp.hlapi.v3arch.asyncio import UdpTransportTarget
+
+        s = self._section
+        return await UdpTransportTarget.create((s.snmp_host, s.snmp_port), timeout=2, retries=1)
+
+    def _auth(self) -> Any:
+        from pysnmp.hlapi.v3arch.asyncio import CommunityData
+
+        community = self._section.snmp_community
+        return CommunityData(community.get_secret_value() if community else "public")
+
+    async def _interface_index(self) -> int:
+        from pysnmp.hlapi.v3arch.asyncio import ContextData, ObjectIdentity, ObjectType, walk_cmd
+
+        wanted = self._section.snmp_interface
+        if not wanted:
+            raise RouterUnavailable("router.snmp_interface is not set: name the router's WAN interface (ifName)")
+        for column in (IF_NAME, IF_DESCR):
+            async for error, status, _index, binds in walk_cmd(
+                self._engine, self._auth(), await self._target(), ContextData(), ObjectType(ObjectIdentity(column)),
+                lexicographicMode=False,
+            ):  # fmt: skip
+                if error or status:
+                    raise RouterUnavailable(f"SNMP at {self.where}: {error or status.prettyPrint()}")
+                for oid, value in binds:
+                    if str(value) == wanted:
+                        return int(str(oid).rsplit(".", 1)[1])
+        raise RouterUnavailable(f"SNMP at {self.where}: no interface named {wanted!r} (IF-MIB ifName/ifDescr)")
+
+    async def read(self) -> tuple[int, int]:
+        from pysnmp.hlapi.v3arch.asyncio import ContextData, ObjectIdentity, ObjectType, get_cmd
+
+        if self._index is None:
+            self._index = await self._interface_index()
+        wanted = (ObjectType(ObjectIdentity(f"{column}.{self._index}")) for column in (IF_HC_IN, IF_HC_OUT))
+        error, status, _index, binds = await get_cmd(self._engine, self._auth(), await self._target(), ContextData(),
+                                                     *wanted)  # fmt: skip
+        if error or status:
+            raise RouterUnavailable(f"SNMP at {self.where}: {error or status.prettyPrint()}")
+        try:
+            return int(binds[0][1]), int(binds[1][1])
+        except (TypeError, ValueError) as exc:  # noSuchInstance: a router without 64-bit counters
+            raise RouterUnavailable(f"SNMP at {self.where}: no IF-MIB ifHCInOctets/ifHCOutOctets") from exc
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._engine.close_dispatcher()
+
+
+async def find_router(section: RouterSection) -> Counters | None:
+    """The source the section names, or in ``auto`` SNMP where a host is given, else a UPnP gateway."""
+    if section.source == "none":
+        return None
+    if section.source == "snmp" or (section.source == "auto" and section.snmp_host):
+        if not section.snmp_host:
+            raise RouterUnavailable("router.source is snmp but router.snmp_host is not set")
+        counters = SnmpCounters(section)
+        await counters.read()  # fails now, clearly, rather than in the middle of a test
+        return counters
+    return await find_upnp(section.discovery_seconds)
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """What crossed the router's WAN side over ``seconds``: bytes in (towards the office) and out."""
+
+    received: int
+    sent: int
+    seconds: float
+
+    def mbps(self) -> tuple[float, float]:
+        span = max(self.seconds, 1e-6)
+        return self.received * 8 / span / 1e6, self.sent * 8 / span / 1e6
+
+
+class Sampler:
+    """Reads the counters every ``poll_s`` while running, adding up the steps (a 32-bit IGD counter wraps
+    every 34 s at a gigabit: read often enough, a step is never more than one wrap).
+
+    Routers refresh their counters every few seconds, not at each read (net-snmp's interface table every
+    3 s), so a read tells the bytes up to the last refresh. Only the reads where a counter moved are kept
+    as points: the time between two such points is the time their bytes crossed."""
+
+    def __init__(self, counters: Counters, poll_s: float) -> None:
+        self.counters, self.poll_s = counters, poll_s
+        self._points: list[tuple[float, int, int]] = []  # (time, bytes received, bytes sent) since start
+        self._last: tuple[int, int] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.failed: str | None = None
+
+    async def start(self, settle_s: float = 0.0) -> None:
+        """Begins at the counters' next refresh (waited for at most ``settle_s``): the first read may tell
+        bytes up to a refresh seconds ago, and a run counted from it would take in seconds before it began."""
+        self._last = await self.counters.read()
+        self._points = [(time.monotonic(), 0, 0)]
+        deadline = self._points[0][0] + settle_s
+        while time.monotonic() < deadline and not await self._step():
+            if self.failed is not None:
+                raise RouterUnavailable(self.failed)
+            await asyncio.sleep(min(self.poll_s, 0.5))
+        self._points = self._points[-1:]
+        self._task = asyncio.create_task(self._poll())
+
+    @property
+    def moves(self) -> int:
+        """How many times the counters moved since the start."""
+        return len(self._points) - 1
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_s)
+            await self._step()
+
+    async def _step(self) -> bool:
+        """Reads the counters once; True where they moved."""
+        try:
+            now = await self.counters.read()
+        except RouterUnavailable as exc:
+            self.failed = str(exc)
+            return False
+        assert self._last is not None
+        if now == self._last:
+            return False
+        wrap = self.counters.wrap
+        _, received, sent = self._points[-1]
+        received += (now[0] - self._last[0]) % wrap
+        sent += (now[1] - self._last[1]) % wrap
+        self._points.append((time.monotonic(), received, sent))
+        self._last = now
+        return True
+
+    async def _halt(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def stop(self, settle_s: float = 0.0) -> Traffic | None:
+        """What crossed since ``start``, up to the counters' first refresh after now (read for at most
+        ``settle_s``), so that the last seconds of the run are in. None where the router stopped answering."""
+        await self._halt()
+        deadline = time.monotonic() + settle_s
+        while not await self._step() and self.failed is None and time.monotonic() < deadline:
+            await asyncio.sleep(min(self.poll_s, 0.5))
+        if self.failed is not None:
+            return None
+        (start, received0, sent0), (end, received, sent) = self._points[0], self._points[-1]
+        if len(self._points) == 1:
+            end = time.monotonic()
+        return Traffic(received - received0, sent - sent0, end - start)
+
+    async def steady(self) -> Traffic | None:
+        """The line's rate while it was watched: between the first and the last refresh seen (bytes read
+        at the first refresh may have crossed before the watch began); with fewer than two, all of it."""
+        await self._halt()
+        await self._step()
+        if self.failed is not None:
+            return None
+        moved = self._points[1:]
+        if len(moved) < 2:
+            (start, received0, sent0), (_, received, sent) = self._points[0], self._points[-1]
+            return Traffic(received - received0, sent - sent0, time.monotonic() - start)
+        (t0, r0, s0), (t1, r1, s1) = moved[0], moved[-1]
+        return Traffic(r1 - r0, s1 - s0, t1 - t0)
+
+
+async def watch(counters: Counters, seconds: float, poll_s: float) -> Traffic | None:
+    """The line's traffic over the next ``seconds`` (before a test: is anyone using it?)."""
+    sampler = Sampler(counters, min(poll_s, seconds))
+    await sampler.start()
+    await asyncio.sleep(seconds)
+    # one refresh alone cannot tell a rate (its bytes began before it): watch on for the next, a while
+    deadline = time.monotonic() + seconds
+    while sampler.moves == 1 and sampler.failed is None and time.monotonic() < deadline:
+        await asyncio.sleep(sampler.poll_s)
+    return await sampler.steady()
