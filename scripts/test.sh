@@ -13,7 +13,8 @@ $SUDO apt-get $APT_WAIT update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get $APT_WAIT install -y -qq --no-install-recommends \
     python3-venv iproute2 iperf3 openssl mosquitto mosquitto-clients influxdb postgresql \
     poppler-utils tesseract-ocr tesseract-ocr-vie fonts-dejavu-core fonts-liberation libreoffice-writer-nogui \
-    php-cli php-fpm apache2 libapache2-mod-php nginx docker-compose gcc iptables libnetfilter-queue-dev >/dev/null
+    php-cli php-fpm apache2 libapache2-mod-php nginx docker-compose gcc iptables libnetfilter-queue-dev \
+    miniupnpd snmpd >/dev/null
 
 echo "== python packages (fresh .venv-test)"
 python3 -m venv --clear .venv-test
