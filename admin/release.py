@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from dokiem.files import write_atomically
 from dokiem.release import (
+    AGENT_EXTRAS,
     DEFAULT_VALID_DAYS,
     MANIFEST_NAME,
     SIGNATURE_NAME,
@@ -125,9 +126,9 @@ def build(
         for arch in arches:
             progress(f"dependencies for {arch}")
             tags = [arg for tag in platform_tags(arch) for arg in ("--platform", tag)]
-            # with the upnp extra's wheels: an agent installed with it keeps it through updates
+            # with the agent's extras' wheels: an agent installed with them keeps them through updates
             _pip("download", "--only-binary=:all:", *tags, "--python-version", python_version,
-                 "--implementation", "cp", "--dest", str(work), f"{wheel}[upnp]")  # fmt: skip
+                 "--implementation", "cp", "--dest", str(work), f"{wheel}[{','.join(AGENT_EXTRAS)}]")  # fmt: skip
         manifest = ReleaseManifest(
             version=version,
             created_at=datetime.now(UTC).replace(microsecond=0),

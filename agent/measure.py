@@ -29,11 +29,14 @@ from dokiem.agent.probes.http import (
     run_speed_phase,
     timed_get,
 )
+from dokiem.agent.probes.radio import ModemManagerRadio, RadioReader
 from dokiem.agent.probes.system import LoadMeter
+from dokiem.agent.probes.wifi import WifiRadio, captive_portal
 from dokiem.agent.probes.wire import HttpFailure, families, open_connection
 from dokiem.agent.router import Counters, RouterUnavailable, Sampler, Traffic
 from dokiem.agent.servers import Server
 from dokiem.contract import (
+    Access,
     AgentLoad,
     DnsTiming,
     ErrorCode,
@@ -42,8 +45,10 @@ from dokiem.contract import (
     Method,
     PathStats,
     PingStats,
+    Radio,
     Result,
     Site,
+    TrafficSource,
     first_error,
     utcnow,
 )
@@ -51,7 +56,7 @@ from dokiem.contract import (
 log = logging.getLogger(__name__)
 SYSTEM_RESOLVER = "system"
 
-# Progress events: (stage, value) — stage is latency|ping|download|upload|dns, value Mbit/s or None.
+# Progress events: (stage, value) — stage is portal|latency|ping|download|upload|dns, value Mbit/s or None.
 Progress = Callable[[str, float | None], None]
 
 
@@ -78,6 +83,8 @@ class MeasureRequest:
     router_settle_s: float = 5.0
     busy_mbps: tuple[float, float] = (2.0, 2.0)  # others' traffic (down, up) that makes a run unsound
     deferred: int | None = None  # times the run waited for a busy line before it started
+    radio: RadioReader | None = None  # a mobile modem's or a hotspot's radio, recorded with the run
+    portal_check_url: str | None = None  # public Wi-Fi: a sign-in page is looked for first
 
 
 @dataclass
@@ -89,6 +96,9 @@ class _Collected:
     dns: list[DnsTiming] = field(default_factory=list)
     error: HttpFailure | None = None
     family: int = socket.AF_UNSPEC
+    radio: Radio | None = None
+    cross: tuple[float, float] | None = None  # others' traffic (down, up) seen at the router
+    traffic_source: TrafficSource = "interface"
 
 
 # A run that failed for one of these reasons, with no figure, is tried again on the next server.
@@ -155,11 +165,14 @@ async def _first_rtt(server: Server, settings: SpeedSettings) -> float | None:
 
 async def measure(request: MeasureRequest) -> Result:
     sampler = await _watch_router(request)
+    if request.radio is not None:
+        await request.radio.prepare()
     started = utcnow()
     meter = LoadMeter()
     got = _Collected()
     used_before, wire_before = request.usage.total, (request.usage.wire_in, request.usage.wire_out)
     try:
+        await _check_portal(request)
         await _run_probes(request, got)
     except HttpFailure as failure:
         got.error = failure
@@ -169,18 +182,15 @@ async def measure(request: MeasureRequest) -> Result:
     load = meter.load()
     own = (request.usage.wire_in - wire_before[0], request.usage.wire_out - wire_before[1])
     traffic = await sampler.stop(request.router_settle_s) if sampler is not None else None
-    cross = _cross_traffic(traffic, own)
+    got.cross = _cross_traffic(traffic, own)
+    if got.cross is not None and sampler is not None:
+        got.traffic_source = sampler.counters.name
+    got.radio = await request.radio.read() if request.radio is not None else None
     # all the run's own traffic, warm-up, probes and headers included: only the rest is someone else's
-    flags = meter.flags(load, None if cross is not None else sum(own))
-    if cross is not None and (cross[0] > request.busy_mbps[0] or cross[1] > request.busy_mbps[1]):
-        flags.append(Flag.CROSS_TRAFFIC)
-    if got.error is not None and got.error.code == ErrorCode.SERVER_BUSY:
-        flags.append(Flag.SERVER_BUSY)
-    if any(phase is not None and not phase.kernel_counted for phase in (got.download, got.upload)):
-        flags.append(Flag.APP_COUNTED)
+    flags = _flags(request, got, meter.flags(load, None if got.cross is not None else sum(own)))
     used = request.usage.total - used_before
     try:
-        return _result(request, got, started, load, flags, used, cross, sampler)
+        return _result(request, got, started, load, flags, used)
     except ValidationError as exc:  # a value no Result takes (from a server, or a bug): a failed run, counted
         first = first_error(exc)
         log.error("the run's Result was invalid at %s: %s", first.where, first.message)
@@ -191,6 +201,38 @@ async def measure(request: MeasureRequest) -> Result:
             request.site,
             used,
         )
+
+
+def _flags(request: MeasureRequest, got: _Collected, flags: list[Flag]) -> list[Flag]:
+    """The machine's flags and the run's: others on the line, a busy server, bytes the kernel did not count,
+    a modem on another network than the declared ISP's. At a public hotspot, Wi-Fi is the service."""
+    if request.site.access is Access.PUBLIC_WIFI:
+        flags = [flag for flag in flags if flag is not Flag.WIFI]
+    cross = got.cross
+    if cross is not None and (cross[0] > request.busy_mbps[0] or cross[1] > request.busy_mbps[1]):
+        flags.append(Flag.CROSS_TRAFFIC)
+    if got.error is not None and got.error.code == ErrorCode.SERVER_BUSY:
+        flags.append(Flag.SERVER_BUSY)
+    if any(phase is not None and not phase.kernel_counted for phase in (got.download, got.upload)):
+        flags.append(Flag.APP_COUNTED)
+    if _operator_mismatch(request.site.isp, got.radio):
+        flags.append(Flag.OPERATOR_MISMATCH)
+    return flags
+
+
+def _operator_mismatch(isp: str | None, radio: Radio | None) -> bool:
+    """The site declares one ISP and the modem is on another's network (unknown networks are not judged)."""
+    known = radio.operator_isps() if radio is not None else ()
+    return bool(isp and known) and (isp or "").casefold() not in {name.casefold() for name in known}
+
+
+async def _check_portal(request: MeasureRequest) -> None:
+    if request.portal_check_url is None:
+        return
+    request.progress("portal", None)
+    portal = await captive_portal(request.portal_check_url)
+    if portal is not None:
+        raise HttpFailure(ErrorCode.CAPTIVE_PORTAL, portal)
 
 
 async def _run_probes(request: MeasureRequest, got: _Collected) -> None:
@@ -307,9 +349,8 @@ def _cross_traffic(traffic: Traffic | None, own: tuple[int, int]) -> tuple[float
 
 
 def _result(
-    request: MeasureRequest, got: _Collected, started: datetime, load: AgentLoad, flags: list[Flag], used: int,
-    cross: tuple[float, float] | None = None, sampler: Sampler | None = None,
-) -> Result:  # fmt: skip
+    request: MeasureRequest, got: _Collected, started: datetime, load: AgentLoad, flags: list[Flag], used: int
+) -> Result:
     settings = request.settings
     down, up, lat = got.download, got.upload, got.latency
     if got.error is not None:  # a failed run carries no speed figure: half a run is not a measurement
@@ -330,7 +371,7 @@ def _result(
         moved_up_bytes=up.total_bytes if up else None,
         path_down=_path_stats(down),
         path_up=_path_stats(up),
-        traffic_source=sampler.counters.name if sampler is not None and cross is not None else "interface",
+        traffic_source=got.traffic_source,
         deferred=request.deferred,
     )
     error = ErrorInfo.of(got.error.code, got.error.message) if got.error else None
@@ -356,8 +397,8 @@ def _result(
             "responsiveness_rpm": _round(_worse_rpm(down, up), 0),
             "responsiveness_down_rpm": _round(down.responsiveness_rpm, 0) if down else None,
             "responsiveness_up_rpm": _round(up.responsiveness_rpm, 0) if up else None,
-            "cross_traffic_down_mbps": _round(cross[0]) if cross else None,
-            "cross_traffic_up_mbps": _round(cross[1]) if cross else None,
+            "cross_traffic_down_mbps": _round(got.cross[0]) if got.cross else None,
+            "cross_traffic_up_mbps": _round(got.cross[1]) if got.cross else None,
             "bytes_down": down.bytes if down else None,
             "bytes_up": up.bytes if up else None,
             "data_used_bytes": used or None,
@@ -368,6 +409,7 @@ def _result(
             "method": method,
             "flags": sorted(set(flags), key=lambda f: f.value),
             "agent_load": load,
+            "radio": got.radio,
             "error": error,
         }
     )
@@ -375,3 +417,12 @@ def _result(
 
 def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
+
+
+def radio_reader(access: Access | None) -> RadioReader | None:
+    """Where a site's radio is read: a mobile site's modem (ModemManager), a hotspot's Wi-Fi; none on a cable."""
+    if access is Access.MOBILE:
+        return ModemManagerRadio()
+    if access is Access.PUBLIC_WIFI:
+        return WifiRadio()
+    return None

@@ -27,6 +27,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # progress
     "stage_dns": ("Đang đo thời gian phân giải DNS…", "Timing DNS lookups…"),
     "stage_latency": ("Đang đo độ trễ…", "Measuring latency…"),
+    "stage_portal": ("Đang kiểm tra trang đăng nhập Wi-Fi…", "Checking for a Wi-Fi sign-in page…"),
     "stage_ping": ("Đang ping máy chủ…", "Pinging the server…"),
     "stage_download": ("Đang đo tải xuống", "Measuring download"),
     "stage_upload": ("Đang đo tải lên", "Measuring upload"),
@@ -129,6 +130,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err_budget_exhausted": (
         "Bỏ qua phép đo: sẽ vượt hạn mức dữ liệu tháng của đường truyền",
         "Run skipped: it would exceed the line's monthly data budget",
+    ),
+    "err_captive_portal": (
+        "Wi-Fi đang chờ đăng nhập (trang đăng nhập của điểm phát): không đo",
+        "The Wi-Fi asks for sign-in (a captive portal): not measured",
     ),
 }
 add_texts(TEXTS)

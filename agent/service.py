@@ -17,7 +17,7 @@ from datetime import datetime
 from dokiem.agent.clock import ClockSource, kernel_synchronised, wait_for_sync
 from dokiem.agent.config import AgentConfig
 from dokiem.agent.fleet import FleetStore
-from dokiem.agent.measure import MeasureRequest, failed_result, measure_ip_versions
+from dokiem.agent.measure import MeasureRequest, failed_result, measure_ip_versions, radio_reader
 from dokiem.agent.outbox import Outbox
 from dokiem.agent.probes.http import SpeedSettings
 from dokiem.agent.probes.system import limit_malloc_arenas, release_memory
@@ -28,7 +28,7 @@ from dokiem.agent.servers import configured_server
 from dokiem.agent.state import AgentState
 from dokiem.agent.systemd import Notifier
 from dokiem.agent.update import note_wanted
-from dokiem.contract import ErrorCode, Flag, Result, ServerLocation
+from dokiem.contract import Access, ErrorCode, Flag, Result, ServerLocation
 from dokiem.fleet import FleetConfig
 
 log = logging.getLogger(__name__)
@@ -304,6 +304,8 @@ class Agent:
             ping_count=config.measure.ping_count,
             dns_names=config.measure.dns_names,
             resolvers=config.measure.resolvers,
+            radio=radio_reader(config.site.access),
+            portal_check_url=config.measure.portal_check_url if config.site.access is Access.PUBLIC_WIFI else None,
         )
 
     def _skipped(self, config: AgentConfig, month: str, estimate: int) -> Result:

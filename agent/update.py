@@ -51,6 +51,7 @@ from dokiem import __version__
 from dokiem.files import write_atomically
 from dokiem.fleet import Update, check_release_url, is_local_address
 from dokiem.release import (
+    AGENT_EXTRAS,
     MAX_MANIFEST_BYTES,
     SIGNED_RELEASE_NAME,
     SIGNED_RELEASE_SIGNATURE,
@@ -434,5 +435,6 @@ def restart_service(unit: str) -> Callable[[], None]:
 
 
 def _requirement() -> str:
-    """dokiem, with the upnp extra where this install has it (the release carries its wheels)."""
-    return "dokiem[upnp]" if importlib.util.find_spec("async_upnp_client") is not None else "dokiem"
+    """dokiem, with the agent's extras this install has (the release carries their wheels)."""
+    extras = [name for name, module in AGENT_EXTRAS.items() if importlib.util.find_spec(module) is not None]
+    return f"dokiem[{','.join(extras)}]" if extras else "dokiem"

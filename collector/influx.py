@@ -24,10 +24,11 @@ import aiohttp
 from influxdb_client import Point, WritePrecision
 
 from dokiem.collector.config import InfluxSection
-from dokiem.contract import COUNTS, FIGURES, LOCAL_TIME, Result
+from dokiem.contract import COUNTS, FIGURES, LOCAL_TIME, Radio, Result
 from dokiem.regions import Place
-from dokiem.series import HEALTH_READINGS, OUTBOX_FIELDS, Measurement, Tag
+from dokiem.series import HEALTH_READINGS, OUTBOX_FIELDS, RADIO_FIELDS, Measurement, Tag
 from dokiem.status import Status
+from dokiem.thresholds import load_thresholds
 
 
 class InfluxUnavailable(Exception):
@@ -37,6 +38,10 @@ class InfluxUnavailable(Exception):
 
 class InfluxRefused(Exception):
     """InfluxDB refused the batch as bad data (400): some point in it can never be written."""
+
+
+# the shipped signal classes: a tag is written once, so a department's later edit applies to new results
+RADIO_RULES = load_thresholds().radio
 
 
 def _line(point: Point) -> str | None:
@@ -61,6 +66,7 @@ def result_line(result: Result, place: Place | None = None) -> str | None:
         Tag.ERROR: result.error.code if result.error else None,
         Tag.IP_VERSION: str(result.ip_version) if result.ip_version else None,
         Tag.LOCATION: result.server.location.value if result.server else None,
+        **radio_tags(result.radio),
     }  # fmt: skip
     for key, value in tags.items():
         if value:
@@ -76,7 +82,22 @@ def result_line(result: Result, place: Place | None = None) -> str | None:
         point.field("plan_down_mbps", float(site.plan_down_mbps))
     if result.method.streams_down is not None:
         point.field("streams_down", int(result.method.streams_down))
+    for name in RADIO_FIELDS:
+        if result.radio is not None and (reading := getattr(result.radio, name)) is not None:
+            point.field(name, float(reading))
     return _line(point.time(int(result.started_at.timestamp() * 1000), WritePrecision.MS))
+
+
+def radio_tags(radio: Radio | None) -> dict[Tag, str | None]:
+    """The radio's technology, operator (by name: 452-04 is Viettel) and signal class, as tags."""
+    if radio is None:
+        return {}
+    names = radio.operator_isps()
+    return {
+        Tag.TECHNOLOGY: radio.technology.value if radio.technology else None,
+        Tag.OPERATOR: names[0] if names else radio.operator_name or radio.operator_code,
+        Tag.SIGNAL: RADIO_RULES.signal_class(radio),
+    }
 
 
 def health_line(

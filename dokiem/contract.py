@@ -141,6 +141,7 @@ def parse_document(model: type[_Document], payload: bytes, limit: int, what: str
 class Access(StrEnum):
     FIXED = "fixed"
     MOBILE = "mobile"
+    PUBLIC_WIFI = "public_wifi"  # a hotspot the plan provides (tourist sites, hospitals): the Wi-Fi is the service
 
 
 ACCESS_TYPES = tuple(access.value for access in Access)
@@ -193,6 +194,9 @@ class PathStats(WireModel):
     congestion_control: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,16}$")
 
 
+TrafficSource = Literal["upnp", "snmp", "interface"]  # where others' traffic on the line was seen
+
+
 class Method(WireModel):
     """How the figures were taken: figures from different methods are never mixed silently."""
 
@@ -215,7 +219,7 @@ class Method(WireModel):
     servers_tried: int | None = Field(default=None, ge=1, le=100, description="1 + the servers failed over from")
     path_down: PathStats | None = None
     path_up: PathStats | None = None
-    traffic_source: Literal["upnp", "snmp", "interface"] | None = Field(
+    traffic_source: TrafficSource | None = Field(
         default=None, description="where others' traffic on the line was watched: the router, or the agent's own port"
     )
     deferred: int | None = Field(default=None, ge=0, le=100, description="times the run waited for a busy line")
@@ -232,6 +236,48 @@ class Flag(StrEnum):
     APP_COUNTED = "app_counted"  # bytes counted by the agent, not the kernel (no tcp_info): see method.counting
     SITE_MISMATCH = "site_mismatch"  # filed at the enrolled site, which the agent's own site disagreed with
     ABOVE_PLAN = "above_plan"  # a speed far above the subscribed plan: the plan on file is likely out of date
+    OPERATOR_MISMATCH = "operator_mismatch"  # the modem's network is not the site's declared ISP
+
+
+# Vietnam's mobile networks by MCC-MNC, and the ISP names a site may declare for each (VinaPhone is VNPT's)
+MOBILE_OPERATORS: dict[str, tuple[str, ...]] = {
+    "452-01": ("MobiFone",),
+    "452-02": ("VinaPhone", "VNPT"),
+    "452-04": ("Viettel",),
+    "452-05": ("Vietnamobile",),
+}
+
+
+class Technology(StrEnum):
+    G2 = "2g"
+    G3 = "3g"
+    G4 = "4g"
+    G5 = "5g"
+    WIFI = "wifi"
+
+
+class Radio(WireModel):
+    """The radio the run went over: a mobile modem's network and cell, or the Wi-Fi it joined. ``missing``
+    says why it is unknown (no ModemManager, no modem, not a wireless interface)."""
+
+    technology: Technology | None = None
+    operator_code: str | None = Field(default=None, pattern=r"^[0-9]{3}-[0-9]{2,3}$", description="MCC-MNC")
+    operator_name: Name | None = None
+    band: str | None = Field(default=None, pattern=r"^(B[0-9]{1,3}|n[0-9]{1,3}|[0-9](\.[0-9])?GHz)$")
+    rsrp_dbm: float | None = Field(default=None, ge=-160, le=0)
+    rsrq_db: float | None = Field(default=None, ge=-40, le=20)
+    sinr_db: float | None = Field(default=None, ge=-40, le=60)
+    signal_dbm: float | None = Field(default=None, ge=-150, le=0, description="RSSI: Wi-Fi's, or the modem's")
+    cell_id: str | None = Field(default=None, pattern=r"^[0-9A-Fa-f]{1,16}$")
+    area_code: str | None = Field(default=None, pattern=r"^[0-9A-Fa-f]{1,8}$", description="LAC or TAC")
+    ssid: Name | None = None
+    bitrate_mbps: Mbps | None = None
+    channel: int | None = Field(default=None, ge=1, le=233)
+    missing: Message | None = None
+
+    def operator_isps(self) -> tuple[str, ...]:
+        """The ISP names a site on this modem's network may declare (none where the network is unknown)."""
+        return MOBILE_OPERATORS.get(self.operator_code or "", ())
 
 
 class AgentLoad(WireModel):
@@ -285,6 +331,7 @@ class ErrorCode(StrEnum):
     OOKLA_UNREACHABLE = "ookla_unreachable"
     INTERNAL_ERROR = "internal_error"
     BUDGET_EXHAUSTED = "budget_exhausted"
+    CAPTIVE_PORTAL = "captive_portal"  # a hotspot's sign-in page answers in place of the internet
 
 
 def printable_message(text: str, limit: int = 1000) -> str:
@@ -348,6 +395,7 @@ class Result(WireModel):
     method: Method
     flags: list[Flag] = Field(default_factory=list, max_length=len(Flag))
     agent_load: AgentLoad | None = None
+    radio: Radio | None = None
     error: ErrorInfo | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)

@@ -183,6 +183,15 @@ class Measure(_Section):
     ip_version: IpVersion = Field(
         default="auto", description="auto: happy eyeballs picks; 4 or 6: that family only; both: a Result for each"
     )
+    portal_check_url: str = Field(default="http://connectivitycheck.gstatic.com/generate_204", max_length=2000,
+                                  description="public Wi-Fi: asked before each test; any answer but an empty 204 "
+                                  "is a sign-in page (captive portal)")  # fmt: skip
+
+    @field_validator("portal_check_url")
+    @classmethod
+    def _portal_url(cls, value: str) -> str:
+        _server_url(value)
+        return value
 
     @field_validator("servers")
     @classmethod

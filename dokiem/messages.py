@@ -118,8 +118,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "tốc độ vượt quá ba lần gói cước: gói cước ghi nhận có thể đã cũ",
         "a speed over three times the plan: the plan on file is likely out of date",
     ),
+    "flag_operator_mismatch": (
+        "modem đang dùng mạng khác nhà mạng khai báo của điểm đo",
+        "the modem is on another network than the site's declared ISP",
+    ),
     "access_fixed": ("Cố định", "Fixed"),
     "access_mobile": ("Di động", "Mobile"),
+    "access_public_wifi": ("Wi-Fi công cộng", "Public Wi-Fi"),
     "access_unknown": ("Không rõ", "Not given"),
     "rpt_written": ("Đã ghi {path}", "Wrote {path}"),  # the report's files, the dashboards' provisioning
 }

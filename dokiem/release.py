@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 RELEASE_SCHEMA = "dokiem.release/1"
 MANIFEST_NAME = "manifest.json"
 SIGNATURE_NAME = "manifest.json.sig"
+# the agent's optional extras (pyproject.toml) and a module each brings: a release carries their wheels, and
+# an agent installed with one keeps it through updates
+AGENT_EXTRAS = {"upnp": "async_upnp_client", "wifi": "pyroute2"}
 SIGNED_RELEASE_NAME = "release.json"
 SIGNED_RELEASE_SIGNATURE = "release.json.sig"
 DEFAULT_VALID_DAYS = 180

@@ -38,13 +38,16 @@ class Tag(StrEnum):
     ERROR = "error"  # a failed run's error code
     IP_VERSION = "ip_version"
     LOCATION = "location"  # domestic | international test server
+    TECHNOLOGY = "technology"  # the radio's: 4g, 5g, wifi, … (contract.Technology)
+    OPERATOR = "operator"  # the mobile network the modem was on, by name (Viettel, VinaPhone, …)
+    SIGNAL = "signal"  # good | fair | poor (thresholds.toml [radio])
     REASON = "reason"  # why a message was quarantined
 
 
 _PLACE = (Tag.PROVINCE, Tag.DISTRICT, Tag.DISTRICT_NAME, Tag.COMMUNE, Tag.COMMUNE_NAME)
 TAGS: dict[Measurement, tuple[Tag, ...]] = {
     Measurement.SPEEDTEST: (*_PLACE, Tag.COMMUNE_DECLARED, Tag.ISP, Tag.ACCESS, Tag.AGENT, Tag.SERVER, Tag.HOUR,
-                            Tag.ERROR, Tag.IP_VERSION, Tag.LOCATION),
+                            Tag.ERROR, Tag.IP_VERSION, Tag.LOCATION, Tag.TECHNOLOGY, Tag.OPERATOR, Tag.SIGNAL),
     Measurement.HEALTH: (Tag.AGENT, *_PLACE, Tag.ISP),
     Measurement.QUARANTINE: (Tag.REASON, Tag.AGENT),
 }  # fmt: skip
@@ -52,8 +55,9 @@ TAGS: dict[Measurement, tuple[Tag, ...]] = {
 HEALTH_READINGS = ("cpu_pct", "memory_pct", "temperature_c", "disk_pct", "load1")  # floats from Status.health
 OUTBOX_FIELDS = ("outbox_depth", "outbox_dropped_age", "outbox_dropped_size")
 RUN_FIELDS = ("runs_received", "runs_expected", "runs_missed")
+RADIO_FIELDS = ("rsrp_dbm", "rsrq_db", "sinr_db", "signal_dbm")  # Result.radio's readings, as written
 FIELDS: dict[Measurement, tuple[str, ...]] = {
-    Measurement.SPEEDTEST: (*FIGURES, *COUNTS, "failed", "plan_down_mbps", "streams_down"),
+    Measurement.SPEEDTEST: (*FIGURES, *COUNTS, "failed", "plan_down_mbps", "streams_down", *RADIO_FIELDS),
     Measurement.HEALTH: ("online", *HEALTH_READINGS, "uptime_s", *OUTBOX_FIELDS, *RUN_FIELDS),
     Measurement.QUARANTINE: ("count",),
 }

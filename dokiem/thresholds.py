@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from dokiem.contract import Access, first_error
+from dokiem.contract import Access, Radio, Technology, first_error
 from dokiem.settings import ConfigError
 
 SHIPPED = Path(__file__).resolve().parent / "thresholds.toml"
@@ -98,11 +98,42 @@ class ResponsivenessRules(BaseModel):
         return (added_ms >= self.bloat_added_ms) | (rpm < self.low_below_rpm)
 
 
+class RadioRules(BaseModel):
+    """Signal classes, so that a figure is read beside the radio it came over (issue 23): a mobile
+    modem's RSRP, a hotspot's Wi-Fi RSSI. The dashboards break speeds down by these."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rsrp_good_from_dbm: float = Field(default=-90, ge=-160, le=0)
+    rsrp_poor_below_dbm: float = Field(default=-105, ge=-160, le=0)
+    wifi_good_from_dbm: float = Field(default=-60, ge=-150, le=0)
+    wifi_poor_below_dbm: float = Field(default=-70, ge=-150, le=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RadioRules:
+        if self.rsrp_poor_below_dbm >= self.rsrp_good_from_dbm or self.wifi_poor_below_dbm >= self.wifi_good_from_dbm:
+            raise ValueError("each poor_below_dbm must be below its good_from_dbm")
+        return self
+
+    def signal_class(self, radio: Radio | None) -> str | None:
+        """``good``, ``fair`` or ``poor``: by RSRP on a mobile network, by RSSI on Wi-Fi; None without one."""
+        if radio is None:
+            return None
+        if radio.technology is Technology.WIFI:
+            value, good, poor = radio.signal_dbm, self.wifi_good_from_dbm, self.wifi_poor_below_dbm
+        else:
+            value, good, poor = radio.rsrp_dbm, self.rsrp_good_from_dbm, self.rsrp_poor_below_dbm
+        if value is None:
+            return None
+        return "good" if value >= good else "poor" if value < poor else "fair"
+
+
 class Thresholds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     report: ReportRules = ReportRules()
     responsiveness: ResponsivenessRules = ResponsivenessRules()
+    radio: RadioRules = RadioRules()
     thresholds: list[Threshold] = []
 
     @model_validator(mode="after")

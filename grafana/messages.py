@@ -78,6 +78,28 @@ TEXTS: dict[str, tuple[str, str]] = {
     "gf_rpm_high": ("Cao", "High"),
     "gf_bloated": ("Bộ đệm phình", "Bloated buffer"),
     "gf_responsiveness": ("Độ trễ khi đường truyền bận", "Latency while the line is busy"),
+    "gf_radio": ("Tốc độ theo nhà mạng, công nghệ và mức sóng", "Speed by operator, technology and signal"),
+    "gf_radio_desc": (
+        "Máy đo di động (modem 4G/5G) và Wi-Fi công cộng: tốc độ đặt cạnh sóng lúc đo, vì sóng yếu không phải"
+        " mạng chậm. Sóng di động (RSRP) từ {good} dBm là tốt, dưới {poor} dBm là yếu; Wi-Fi từ {wifi_good} dBm"
+        " là tốt, dưới {wifi_poor} dBm là yếu (thresholds.toml, mục [radio]).",
+        "Mobile agents (4G/5G modems) and public Wi-Fi: each speed beside the signal it was measured at, since a"
+        " weak signal is not a slow network. Mobile signal (RSRP) from {good} dBm is good, under {poor} dBm"
+        " poor; Wi-Fi from {wifi_good} dBm good, under {wifi_poor} dBm poor (thresholds.toml, [radio]).",
+    ),
+    "gf_operator": ("Nhà mạng", "Operator"),
+    "gf_technology": ("Công nghệ", "Technology"),
+    "gf_technology_2g": ("2G", "2G"),
+    "gf_technology_3g": ("3G", "3G"),
+    "gf_technology_4g": ("4G", "4G"),
+    "gf_technology_5g": ("5G", "5G"),
+    "gf_technology_wifi": ("Wi-Fi công cộng", "Public Wi-Fi"),
+    "gf_signal": ("Mức sóng", "Signal"),
+    "gf_signal_good": ("Tốt", "Good"),
+    "gf_signal_fair": ("Trung bình", "Fair"),
+    "gf_signal_poor": ("Yếu", "Poor"),
+    "gf_rsrp": ("RSRP trung vị (dBm)", "Median RSRP (dBm)"),
+    "gf_sinr": ("SINR trung vị (dB)", "Median SINR (dB)"),
     "gf_responsiveness_desc": (
         "Độ phản hồi: số lượt khứ hồi mỗi phút khi đường truyền đang tải đầy (RPM, theo dự thảo IETF"
         " draft-ietf-ippm-responsiveness). Dưới {low} RPM là thấp, từ {high} RPM là cao. Độ trễ tăng từ"

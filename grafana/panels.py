@@ -21,12 +21,12 @@ from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
 from dokiem.collation import collation_key, unit_key
-from dokiem.contract import ACCESS_TYPES
+from dokiem.contract import ACCESS_TYPES, Technology
 from dokiem.grafana.influxql import DATASOURCE, InfluxQL
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.regions.isps import shipped_isps
-from dokiem.series import Measurement
+from dokiem.series import Measurement, Tag
 from dokiem.thresholds import Threshold, Thresholds
 
 GAZETTEER = "public/gazetteer/dokiem-districts.json"
@@ -39,6 +39,7 @@ ACCESS = '"access" =~ /^$access$/'
 IPV = '"ip_version" =~ /^$ip_version$/'  # a point measured before the tag existed has "": All still matches
 DOMESTIC = "\"location\" != 'international'"  # every figure but the international panel; untagged = domestic
 INTERNATIONAL = "\"location\" = 'international'"
+RADIO = f'"{Tag.TECHNOLOGY}" =~ /./'  # runs whose radio is known: mobile modems, public Wi-Fi
 DISTRICT = '"district_name" =~ /^$district$/'
 COMMUNE = '"commune_name" =~ /^$commune$/'
 MAP_ACCESS = "\"access\" = '$map_access'"
@@ -188,6 +189,37 @@ def responsiveness_table(tr: Translator, thresholds: Thresholds, by: str, label:
         .override_by_name(tr("gf_rpm"), [model.DynamicConfigValue(id_val="decimals", value=0)])
         .height(8)
     )
+
+
+def radio_table(tr: Translator, thresholds: Thresholds, *conditions: str) -> table.Panel:
+    """Speeds by operator, radio technology and signal class (mobile modems and public Wi-Fi): a weak signal
+    is not a slow network, so a figure is read beside the radio it was measured on."""
+    query = f"""SELECT median("download_mbps") AS "down", median("upload_mbps") AS "up",
+        median("rsrp_dbm") AS "rsrp", median("sinr_db") AS "sinr", count("download_mbps") AS "tests"
+        FROM {SPEED} WHERE {where(*conditions, RADIO)}
+        GROUP BY "{Tag.OPERATOR}", "{Tag.TECHNOLOGY}", "{Tag.SIGNAL}", "{Tag.ACCESS}" """
+    rename = labels(tr, operator="gf_operator", technology="gf_technology", signal="gf_signal", access="gf_access",
+                    down="gf_down_median", up="gf_up_median", rsrp="gf_rsrp", sinr="gf_sinr",
+                    tests="gf_tests")  # fmt: skip
+    rules = thresholds.radio
+    description = tr("gf_radio_desc", good=tr.number(rules.rsrp_good_from_dbm, 0),
+                     poor=tr.number(rules.rsrp_poor_below_dbm, 0), wifi_good=tr.number(rules.wifi_good_from_dbm, 0),
+                     wifi_poor=tr.number(rules.wifi_poor_below_dbm, 0))  # fmt: skip
+    return (
+        figure_table(tr("gf_radio"), [InfluxQL(query)], rename)
+        .description(description)
+        .override_by_name(tr("gf_technology"), [_value_words(tr, "gf_technology", [t.value for t in Technology])])
+        .override_by_name(tr("gf_signal"), [_value_words(tr, "gf_signal", ["good", "fair", "poor"])])
+        .override_by_name(tr("gf_access"), [access_mapping(tr)])
+        .override_by_name(tr("gf_tests"), [model.DynamicConfigValue(id_val="decimals", value=0)])
+        .height(8)
+    )
+
+
+def _value_words(tr: Translator, prefix: str, values: list[str]) -> model.DynamicConfigValue:
+    """A tag's values shown in the reader's language (``{prefix}_{value}`` in the catalogue)."""
+    options = {v: model.ValueMappingResult(text=tr(f"{prefix}_{v}"), index=n) for n, v in enumerate(values)}
+    return model.DynamicConfigValue(id_val="mappings", value=[model.ValueMap(options=options)])
 
 
 def dashboard(uid: str, title: str) -> db.Dashboard:

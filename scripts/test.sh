@@ -14,11 +14,14 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get $APT_WAIT install -y -qq --no-insta
     python3-venv iproute2 iperf3 openssl mosquitto mosquitto-clients influxdb postgresql \
     poppler-utils tesseract-ocr tesseract-ocr-vie fonts-dejavu-core fonts-liberation libreoffice-writer-nogui \
     php-cli php-fpm apache2 libapache2-mod-php nginx docker-compose gcc iptables libnetfilter-queue-dev \
-    miniupnpd snmpd >/dev/null
+    miniupnpd snmpd dbus-daemon python3-dbus python3-gi >/dev/null
 
 echo "== python packages (fresh .venv-test)"
 python3 -m venv --clear .venv-test
 .venv-test/bin/pip install -q --disable-pip-version-check -e '.[collector,dev]'
+# ModemManager's mock (tests/test_radio.py): PyPI's python-dbusmock has the modemmanager template; it runs
+# under Debian's Python, which has its dependencies (dbus-python, PyGObject), so it is installed without them
+.venv-test/bin/pip install -q --disable-pip-version-check --no-deps python-dbusmock==0.38.1
 
 echo "== ruff, mypy"
 .venv-test/bin/ruff check .

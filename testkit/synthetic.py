@@ -1,4 +1,5 @@
-"""A generated quarter of results for Thanh Hóa: every district, several ISPs, fixed and mobile.
+"""A generated quarter of results for Thanh Hóa: every district, several ISPs, fixed and mobile, and public
+Wi-Fi hotspots in every fourth district (the city's among them); mobile and hotspot results carry their radio.
 
 Deterministic for a seed. Tests compute what they expect from these Results themselves; the
 benchmark uses the same generator for a million.
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dokiem.contract import Access, ErrorInfo, Method, Result, Site
+from dokiem.contract import MOBILE_OPERATORS, Access, ErrorInfo, Method, Radio, Result, Site, Technology
 from dokiem.regions import Regions
 
 FIXED_ISPS = ("VNPT", "Viettel", "FPT")
@@ -52,6 +53,12 @@ def synthetic_agents(regions: Regions, per_district: int = 3, seed: int = 1) -> 
                 plan_up_mbps=None,
             )  # fmt: skip
             agents.append(SyntheticAgent(f"th-{district.code}-{n:03d}", site, district_quality))
+        if d_index % 4 == 0:  # a hotspot at the commune office: Wi-Fi is the service measured
+            hotspot = Site(province_code="38", province_name=province.name, district_code=district.code,
+                           district_name=district.name, commune_code=first[0] or None, commune_name=first[1] or None,
+                           lat=district.lat, lon=district.lon, isp=FIXED_ISPS[d_index % 3],
+                           access=Access.PUBLIC_WIFI)  # fmt: skip
+            agents.append(SyntheticAgent(f"th-{district.code}-{per_district:03d}", hotspot, district_quality))
     return agents
 
 
@@ -61,6 +68,7 @@ def synthetic_results(
     """``count`` results spread over [start, end), round-robin over the agents."""
     rng = random.Random(seed)
     under_load = random.Random(seed + 1000)  # its own draws: the other figures stay as they were before it
+    radios = random.Random(seed + 2000)
     span = (end - start).total_seconds()
     template = Result(agent_id=agents[0].agent_id, started_at=start, finished_at=start, method=METHOD)
     for i in range(count):
@@ -90,6 +98,7 @@ def synthetic_results(
                 "jitter_ms": round(rng.uniform(0.2, 6), 2),
                 "loss_pct": round(max(0.0, rng.gauss(0.2, 0.3)), 2),
                 **_under_load(latency, agent, under_load),
+                "radio": _radio(agent, radios),
             }
         )
 
@@ -101,3 +110,19 @@ def _under_load(latency: float, agent: SyntheticAgent, rng: random.Random) -> di
     loaded = latency + added
     rpm = 60_000 / ((latency + loaded) / 2 + added / 2)
     return {"loaded_latency_ms": round(loaded, 2), "responsiveness_rpm": round(rpm)}
+
+
+OPERATOR_CODES = {names[0]: code for code, names in MOBILE_OPERATORS.items()}
+
+
+def _radio(agent: SyntheticAgent, rng: random.Random) -> Radio | None:
+    """A mobile agent's modem (5G in the better districts' first lines, else 4G; RSRP from the cell's centre
+    to its edge) or a hotspot's Wi-Fi; none on a cable."""
+    if agent.site.access is Access.MOBILE:
+        technology = Technology.G5 if agent.quality >= 0.8 else Technology.G4
+        return Radio(technology=technology, operator_code=OPERATOR_CODES.get(agent.site.isp or ""),
+                     rsrp_dbm=round(rng.uniform(-118, -75), 1), sinr_db=round(rng.uniform(-3, 25), 1))  # fmt: skip
+    if agent.site.access is Access.PUBLIC_WIFI:
+        return Radio(technology=Technology.WIFI, ssid="Wi-Fi công cộng", signal_dbm=round(rng.uniform(-80, -45)),
+                     channel=6, band="2.4GHz")  # fmt: skip
+    return None

@@ -25,7 +25,7 @@ from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from dokiem.collation import collation_key, unit_key
 from dokiem.collector.influx import RunCount, health_line, quarantine_line, result_line
-from dokiem.contract import LOCAL_TIME, Result, ServerLocation, ServerRef
+from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, Result, ServerLocation, ServerRef
 from dokiem.grafana.dashboards import build_all
 from dokiem.grafana.influxql import DATASOURCE_UID
 from dokiem.grafana.panels import DOMESTIC, IPV, ISP, PEAK_HOURS, threshold_queries
@@ -136,7 +136,7 @@ def test_every_query_of_every_dashboard_runs_and_returns_series(data: tuple[Infl
             if variable["name"] == "ip_version":  # IPv4, IPv6 or All
                 assert variable["query"] == "IPv4 : 4,IPv6 : 6" and variable["includeAll"]
             elif "access" in variable["name"]:  # fixed or mobile, fixed by default
-                assert variable["query"] == "Cố định : fixed,Di động : mobile"
+                assert variable["query"] == "Cố định : fixed,Di động : mobile,Wi-Fi công cộng : public_wifi"
                 assert variable["current"]["value"] in ("fixed", ["fixed"]), variable["name"]
             else:  # names, in Vietnamese order: every one the data holds is offered
                 tag = {"district": "district_name", "commune": "commune_name", "isp": "isp"}[variable["name"]]
@@ -160,7 +160,7 @@ def test_no_query_pools_fixed_and_mobile() -> None:
                 continue
             checked += 1
             apart = re.search(r'GROUP BY .*"access"', query) or re.search(
-                r'"access" = \'(fixed|mobile|\$map_access)\'', query
+                r'"access" = \'(fixed|mobile|public_wifi|\$map_access)\'', query
             )
             assert apart, f"{name} / {title} pools fixed and mobile: {query}"
     assert checked >= 15
@@ -219,7 +219,7 @@ def test_rankings_give_fixed_and_mobile_apart(data: tuple[Influx, list[Synthetic
     assert {(row["district_name"], row["access"]): row["agents"] for row in _rows(server, agents)} == agents_per_group
     assert _rows(server, figures, ip_version="6") == []  # the generated runs carry no IPv6 tag: filtered out
     vnpt = _rows(server, figures, isp="VNPT", access="fixed")
-    assert sum(row["tests"] for row in vnpt) == sum(r.site.isp == "VNPT" for r in results)
+    assert sum(row["tests"] for row in vnpt) == sum(r.site.isp == "VNPT" and r.site.access == "fixed" for r in results)
     assert {row["access"] for row in vnpt} == {"fixed"}
     province = _panel("province", "Trung vị toàn tỉnh")
     merged: dict[str, float] = {}
@@ -290,8 +290,7 @@ def test_district_view_communes_histogram_and_peak_hours(
         assert _row(server, peak, access)["download"] == pytest.approx(statistics.median(in_peak))
         assert _row(server, off_peak, access)["download"] == pytest.approx(statistics.median(outside))
     profile = _panel("district", "Tải xuống trung vị theo giờ trong ngày")
-    fixed, mobile = (t["query"] for t in profile["targets"])
-    for access, query in (("fixed", fixed), ("mobile", mobile)):
+    for access, query in zip(ACCESS_TYPES, (t["query"] for t in profile["targets"]), strict=True):
         hours_seen = {f"{r.started_at.astimezone(LOCAL_TIME):%H}" for r in _ok(city) if r.site.access == access}
         assert {row["hour"] for row in _rows(server, query) if row[access] is not None} == hours_seen
 
@@ -319,7 +318,7 @@ def test_the_commune_dashboard_shows_its_agents_isps_and_hours(
     assert Counter({(row["isp"], row["access"]): row["tests"] for row in _rows(server, isps)}) == Counter(
         (r.site.isp, r.site.access) for r in here
     )
-    fixed, _ = (t["query"] for t in _panel("commune", "Tải xuống trung vị theo giờ trong ngày")["targets"])
+    fixed, *_ = (t["query"] for t in _panel("commune", "Tải xuống trung vị theo giờ trong ngày")["targets"])
     assert {row["hour"] for row in _rows(server, fixed)} <= {f"{h:02d}" for h in range(24)}
 
 
@@ -345,7 +344,7 @@ def test_fleet_health_counts_agents_missed_runs_and_errors(
     assert (row["missed"], row["expected"]) == (3 * len(agents), 40 * len(agents))
     latest, state = (t["query"] for t in _panel("fleet", "Thiết bị đo")["targets"])
     assert {r["agent"] for r in _rows(server, latest, **everywhere) if r["online"] == 0} == OFFLINE
-    assert len(_rows(server, state, district=re.escape(CITY))) == 3
+    assert len(_rows(server, state, district=re.escape(CITY))) == sum(a.site.district_name == CITY for a in agents)
     (errors,) = (t["query"] for t in _panel("fleet", "Lượt đo lỗi theo nguyên nhân")["targets"])
     assert _rows(server, errors, **everywhere)[0]["failed"] == sum(r.error is not None for r in results)
 
@@ -372,8 +371,10 @@ def test_trends_split_an_isps_fixed_and_mobile_networks_and_name_them_in_vietnam
     server = data[0]
     isps = _series_names(server, _panel("province", "Tải xuống trung vị theo nhà mạng"))
     assert isps == {"VNPT (Cố định)", "Viettel (Cố định)", "FPT (Cố định)", "Viettel (Di động)",
-                    "VinaPhone (Di động)", "MobiFone (Di động)"}  # fmt: skip
-    assert _series_names(server, _panel("province", "Tải xuống trung vị theo loại truy nhập")) == {"Cố định", "Di động"}
+                    "VinaPhone (Di động)", "MobiFone (Di động)", "VNPT (Wi-Fi công cộng)", "Viettel (Wi-Fi công cộng)",
+                    "FPT (Wi-Fi công cộng)"}  # fmt: skip
+    assert _series_names(server, _panel("province", "Tải xuống trung vị theo loại truy nhập")) == {
+        "Cố định", "Di động", "Wi-Fi công cộng"}  # fmt: skip
 
 
 def test_dashboards_are_valid_and_the_checked_in_files_are_current() -> None:

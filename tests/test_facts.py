@@ -16,10 +16,12 @@ from dokiem.contract import (
     ErrorInfo,
     Method,
     PingStats,
+    Radio,
     Result,
     ServerLocation,
     ServerRef,
     Site,
+    Technology,
 )
 from dokiem.grafana.alerts import RULES, rule_json, rules_file
 from dokiem.grafana.dashboards import build_all
@@ -68,10 +70,13 @@ def _full_result() -> tuple[Result, Place]:
         server=ServerRef(id="s1", url="http://s1.example.vn/", location=ServerLocation.INTERNATIONAL), ip_version=6,
         download_mbps=100, upload_mbps=50, latency_ms=10, jitter_ms=1, loss_pct=0, loaded_latency_ms=40,
         loaded_latency_down_ms=40, loaded_latency_up_ms=50, dns_ms=5, responsiveness_rpm=900,
-        responsiveness_down_rpm=1200, responsiveness_up_rpm=900, bytes_down=10**8, bytes_up=10**8,
+        responsiveness_down_rpm=1200, responsiveness_up_rpm=900, cross_traffic_down_mbps=1, cross_traffic_up_mbps=0.5,
+        bytes_down=10**8, bytes_up=10**8,
         data_used_bytes=3 * 10**8, ping=PingStats(method="icmp", target="s1", sent=5, received=5, loss_pct=0),
         dns=[DnsTiming(resolver="system", name="s1.example.vn", ms=5)],
         method=Method(name="dokiem-http", version="1", streams_down=4, streams_up=4),
+        radio=Radio(technology=Technology.G5, operator_code="452-04", rsrp_dbm=-95, rsrq_db=-11, sinr_db=12,
+                    signal_dbm=-70),
         error=ErrorInfo(code="timeout", message="out of time"),
     )  # fmt: skip
     return result, regions.place_site(result.site, result.started_at)

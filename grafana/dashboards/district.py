@@ -31,6 +31,7 @@ def district_view(tr: Translator, thresholds: Thresholds, names: p.Names) -> db.
         )
         .with_panel(p.agents_table(tr, tr("gf_agents_in_district"), ("commune_name",), *filters))
         .with_panel(p.responsiveness_table(tr, thresholds, "commune_name", tr("gf_commune"), *filters).span(24))
+        .with_panel(p.radio_table(tr, thresholds, *filters))
         .with_panel(p.histogram_panel(tr, *filters))
         .with_panel(p.hour_of_day(tr, p.DISTRICT, p.ISP, p.DOMESTIC))
         .with_panel(_period_medians(tr, tr("gf_peak"), *filters, f'"hour" =~ /^({p.PEAK_HOURS})$/'))
