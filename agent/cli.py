@@ -16,7 +16,7 @@ from dokiem.agent.probes.http import SpeedSettings
 from dokiem.agent.probes.ookla import best_ookla_server
 from dokiem.agent.probes.wire import HttpFailure
 from dokiem.agent.servers import BadServerURL, Server, librespeed_server
-from dokiem.contract import AGENT_ID_PATTERN, Result
+from dokiem.contract import AGENT_ID_PATTERN, Radio, Result
 from dokiem.i18n import Translator
 
 max_seconds_option = click.option(
@@ -110,6 +110,12 @@ def render_table(result: Result, tr: Translator) -> str:
         rows.append((tr("loss"), tr("not_measured")))
     if result.dns_ms is not None:
         rows.append((tr("dns"), ms(result.dns_ms)))
+    if result.radio is not None:
+        rows.append((tr("radio"), radio_words(result.radio, tr)))
+    if result.cross_traffic_down_mbps is not None:
+        others = tr("cross_detail", down=mbps(result.cross_traffic_down_mbps), up=mbps(result.cross_traffic_up_mbps),
+                    source=m.traffic_source or "")  # fmt: skip
+        rows.append((tr("cross_traffic"), others))
     if result.agent_load is not None:
         load = result.agent_load
         rows.append(
@@ -124,6 +130,22 @@ def render_table(result: Result, tr: Translator) -> str:
         rows.append((tr("error"), tr.error(result.error.code, result.error.message)))
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
+
+
+def radio_words(radio: Radio, tr: Translator) -> str:
+    """The radio in one line: "4G Viettel (452-04) B3, RSRP -97 dBm, SINR 9,5 dB" or a hotspot's SSID."""
+    if radio.technology is None:
+        return tr("radio_missing", reason=radio.missing or "")
+    parts = [tr(f"technology_{radio.technology.value}")]
+    parts += [p for p in (radio.operator_name, f"({radio.operator_code})" if radio.operator_code else None,
+                          radio.ssid, radio.band) if p]  # fmt: skip
+    readings = [f"{name} {tr.number(value, 1)} {unit}" for name, value, unit in (
+        ("RSRP", radio.rsrp_dbm, "dBm"), ("RSRQ", radio.rsrq_db, "dB"), ("SINR", radio.sinr_db, "dB"),
+        ("RSSI", radio.signal_dbm, "dBm")) if value is not None]  # fmt: skip
+    if radio.bitrate_mbps is not None:
+        readings.append(f"{tr.number(radio.bitrate_mbps, 1)} Mbit/s")
+    said = " ".join(parts) + (", " + ", ".join(readings) if readings else "")
+    return said + (f" ({radio.missing})" if radio.missing else "")
 
 
 def _responsiveness_rows(result: Result, tr: Translator) -> list[tuple[str, str]]:

@@ -80,7 +80,8 @@ class MeasureRequest:
     usage: UsageMeter = field(default_factory=UsageMeter)  # shared by every server and family the run tries
     router: Counters | None = None  # the office router's WAN counters: others' traffic seen where it enters
     router_poll_s: float = 1.0
-    router_settle_s: float = 5.0
+    router_settle_s: float = 5.0  # after the run: read on until the router refreshes its counters
+    router_start_settle_s: float = 0.0  # before it, where others were busy: start at a refresh
     busy_mbps: tuple[float, float] = (2.0, 2.0)  # others' traffic (down, up) that makes a run unsound
     deferred: int | None = None  # times the run waited for a busy line before it started
     radio: RadioReader | None = None  # a mobile modem's or a hotspot's radio, recorded with the run
@@ -333,7 +334,7 @@ async def _watch_router(request: MeasureRequest) -> Sampler | None:
         return None
     sampler = Sampler(request.router, request.router_poll_s)
     try:
-        await sampler.start(request.router_settle_s)
+        await sampler.start(request.router_start_settle_s)
     except RouterUnavailable as exc:
         log.warning("the run goes on without the router's counters: %s", exc)
         return None

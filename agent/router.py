@@ -282,6 +282,11 @@ class Sampler:
             end = time.monotonic()
         return Traffic(received - received0, sent - sent0, end - start)
 
+    def so_far(self) -> Traffic:
+        """Every byte counted since the start, over the time since (an upper bound of the rate)."""
+        (start, received0, sent0), (_, received, sent) = self._points[0], self._points[-1]
+        return Traffic(received - received0, sent - sent0, time.monotonic() - start)
+
     async def steady(self) -> Traffic | None:
         """The line's rate while it was watched: between the first and the last refresh seen (bytes read
         at the first refresh may have crossed before the watch began); with fewer than two, all of it."""
@@ -291,19 +296,28 @@ class Sampler:
             return None
         moved = self._points[1:]
         if len(moved) < 2:
-            (start, received0, sent0), (_, received, sent) = self._points[0], self._points[-1]
-            return Traffic(received - received0, sent - sent0, time.monotonic() - start)
+            return self.so_far()
         (t0, r0, s0), (t1, r1, s1) = moved[0], moved[-1]
         return Traffic(r1 - r0, s1 - s0, t1 - t0)
 
 
-async def watch(counters: Counters, seconds: float, poll_s: float) -> Traffic | None:
+async def watch(
+    counters: Counters, seconds: float, poll_s: float, busy_mbps: tuple[float, float] = (0.0, 0.0)
+) -> Traffic | None:
     """The line's traffic over the next ``seconds`` (before a test: is anyone using it?)."""
     sampler = Sampler(counters, min(poll_s, seconds))
     await sampler.start()
     await asyncio.sleep(seconds)
-    # one refresh alone cannot tell a rate (its bytes began before it): watch on for the next, a while
+    # One refresh alone cannot tell a rate (its bytes began before it). Counted over the watch alone they
+    # overstate it: under the busy bound even so, the line is quiet; else watch on for the next refresh.
     deadline = time.monotonic() + seconds
     while sampler.moves == 1 and sampler.failed is None and time.monotonic() < deadline:
+        if not _over(sampler.so_far(), busy_mbps):
+            break
         await asyncio.sleep(sampler.poll_s)
     return await sampler.steady()
+
+
+def _over(traffic: Traffic, busy_mbps: tuple[float, float]) -> bool:
+    down, up = traffic.mbps()
+    return down > busy_mbps[0] or up > busy_mbps[1]

@@ -228,14 +228,16 @@ class Agent:
         # a Pi boots with the clock it shut down with: give NTP a bounded time, then say so in the Result
         synced = await wait_for_sync(self.clock, config.schedule.clock_wait_minutes * 60)
         router = await self._router(config)
-        deferred = None
+        deferred, busy_before = None, False
         if router is not None:
-            deferred = await self._wait_for_quiet_line(config, router, defer_until or period_end)
+            deferred, busy_before = await self._wait_for_quiet_line(config, router, defer_until or period_end)
         busy = False
         for attempt in range(MAX_RUNS_PER_PERIOD):
             request = self._request(config, heavy=True, location=location)
             request.router, request.router_poll_s = router, config.router.poll_seconds
             request.router_settle_s = config.router.settle_seconds
+            # others' bytes are counted from a refresh only where there are others: a quiet line starts at once
+            request.router_start_settle_s = config.router.settle_seconds if busy_before else 0.0
             request.busy_mbps, request.deferred = busy_mbps(config), deferred
             async with self.lock:
                 results = await self._measure_and_charge(request, config.measure.ip_version)
@@ -262,25 +264,27 @@ class Agent:
                 log.warning("no router counters: %s", exc)
         return self.router
 
-    async def _wait_for_quiet_line(self, config: AgentConfig, router: Counters, period_end: float) -> int:
+    async def _wait_for_quiet_line(self, config: AgentConfig, router: Counters, period_end: float) -> tuple[int, bool]:
         """Watch the line before the test; while others use it, wait and look again, within the period and
-        up to ``max_defers`` times (then the run goes ahead, and is flagged if they go on). Returns the waits."""
+        up to ``max_defers`` times (then the run goes ahead, and is flagged if they go on). Returns the waits,
+        and whether the line was still busy when the run went ahead."""
         section, limit = config.router, busy_mbps(config)
-        deferred = 0
+        deferred, busy = 0, False
         while deferred < section.max_defers:
-            traffic = await watch(router, section.watch_seconds, section.poll_seconds)
+            traffic = await watch(router, section.watch_seconds, section.poll_seconds, limit)
             if traffic is None:  # the router stopped answering: look for it again next time
                 self.router = None
                 break
             down, up = traffic.mbps()
+            busy = down > limit[0] or up > limit[1]
             retry_at = time.time() + section.defer_minutes * 60
-            if (down <= limit[0] and up <= limit[1]) or retry_at + HEAVY_RUN_S > period_end:
+            if not busy or retry_at + HEAVY_RUN_S > period_end:
                 break
             deferred += 1
             log.warning("the line is busy (%.1f down, %.1f up Mbit/s by others); trying again at %s", down, up,
                         time.strftime("%H:%M:%S", time.localtime(retry_at)))  # fmt: skip
             await _sleep_until(retry_at)
-        return deferred
+        return deferred, busy
 
     def queue(self, result: Result) -> None:
         """Commit the result before anything tries to send it (its bytes were charged as the run ended)."""

@@ -125,6 +125,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "access_fixed": ("Cố định", "Fixed"),
     "access_mobile": ("Di động", "Mobile"),
     "access_public_wifi": ("Wi-Fi công cộng", "Public Wi-Fi"),
+    # the radio's technology (contract.Technology): mobile generations and a hotspot's Wi-Fi
+    "technology_2g": ("2G", "2G"),
+    "technology_3g": ("3G", "3G"),
+    "technology_4g": ("4G", "4G"),
+    "technology_5g": ("5G", "5G"),
+    "technology_wifi": ("Wi-Fi công cộng", "Public Wi-Fi"),
     "access_unknown": ("Không rõ", "Not given"),
     "rpt_written": ("Đã ghi {path}", "Wrote {path}"),  # the report's files, the dashboards' provisioning
 }

@@ -208,7 +208,7 @@ def radio_table(tr: Translator, thresholds: Thresholds, *conditions: str) -> tab
     return (
         figure_table(tr("gf_radio"), [InfluxQL(query)], rename)
         .description(description)
-        .override_by_name(tr("gf_technology"), [_value_words(tr, "gf_technology", [t.value for t in Technology])])
+        .override_by_name(tr("gf_technology"), [_value_words(tr, "technology", [t.value for t in Technology])])
         .override_by_name(tr("gf_signal"), [_value_words(tr, "gf_signal", ["good", "fair", "poor"])])
         .override_by_name(tr("gf_access"), [access_mapping(tr)])
         .override_by_name(tr("gf_tests"), [model.DynamicConfigValue(id_val="decimals", value=0)])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dokiem.contract import ACCESS_TYPES
+from dokiem.contract import ACCESS_TYPES, Access
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.quarterly import GroupStats, QuarterlyFigures, split_isp_key
@@ -71,7 +71,13 @@ def key_figures(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> 
     rows: list[list[Value]] = []
     for access in ACCESS_TYPES:
         facts = access_facts(figures, access)
+        if figures.province(access) is None and access == Access.PUBLIC_WIFI:
+            continue  # most provinces' quarters have no hotspot agent: no block of dashes
         kind = tr(f"access_{access}")
+        if access == Access.PUBLIC_WIFI:  # hotspots, by site: no national threshold, no district ranking
+            rows.append([tr("kf_median"), kind, facts.median])
+            rows += [[tr("kf_rpm"), kind, round(facts.rpm)]] if facts.rpm is not None else []
+            continue
         rows += [
             [tr("kf_median"), kind, facts.median],
             [tr("kf_target"), kind, facts.target],
@@ -145,6 +151,8 @@ def finding_groups(figures: QuarterlyFigures, regions: Regions, tr: Translator) 
     minimum = number(figures.rules.report.min_samples)
     for access in ACCESS_TYPES:
         facts = access_facts(figures, access)
+        if facts.median is None and access == Access.PUBLIC_WIFI:
+            continue  # a quarter without hotspot agents says nothing of them
         kind = tr(f"access_{access}")
         sentences: list[str] = []
         groups.append(sentences)
@@ -152,6 +160,9 @@ def finding_groups(figures: QuarterlyFigures, regions: Regions, tr: Translator) 
             sentences.append(tr("fd_no_tests", access=kind))
             continue
         sentences.append(tr("fd_median", access=kind, median=number(facts.median)))
+        if access == Access.PUBLIC_WIFI:  # hotspots, by site: no national threshold, no district ranking
+            sentences += _responsiveness(facts, figures, kind, names, tr)
+            continue
         if facts.target is not None and facts.ranked:
             sentences.append(tr("fd_meeting", meeting=number(facts.meeting), ranked=number(facts.ranked),
                                 target=number(facts.target), access=kind.lower()))  # fmt: skip

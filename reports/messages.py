@@ -34,6 +34,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rpt_table_communes": ("Theo xã (từ 01/7/2025)", "By commune (since 2025-07-01)"),
     "rpt_table_isps": ("Theo nhà mạng", "By ISP"),
     "rpt_table_access": ("Theo loại truy nhập", "By access type"),
+    "rpt_table_technologies": (
+        "Theo công nghệ vô tuyến (di động 4G, 5G; Wi-Fi công cộng)",
+        "By radio technology (mobile 4G, 5G; public Wi-Fi)",
+    ),
     "rpt_table_thresholds": ("Ngưỡng chất lượng và nguồn", "Quality thresholds and sources"),
     "rpt_part_speed": ("tốc độ", "speeds"),
     "rpt_part_quality": ("so với gói cước, ngưỡng và quý trước", "against plan, thresholds and last quarter"),
@@ -291,6 +295,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rpt_by_commune": ("Xã", "Commune"),
     "rpt_by_isp": ("Nhà mạng", "ISP"),
     "rpt_by_access": ("Loại truy nhập", "Access"),
+    "rpt_by_technology": ("Công nghệ", "Technology"),
     "rpt_code": ("Mã", "Code"),
     "rpt_agents": ("Thiết bị đo", "Agents"),
     "rpt_tests": ("Lượt đo", "Tests"),

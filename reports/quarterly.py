@@ -28,11 +28,12 @@ from dokiem.regions.isps import shipped_isps
 from dokiem.thresholds import Threshold, Thresholds
 
 WEEK_MS = 7 * 86_400_000
-BREAKDOWNS = ("province", "district", "commune", "isp", "access")
-PER_ACCESS = ("province", "district", "commune")  # grouped by (code, access type)
+BREAKDOWNS = ("province", "district", "commune", "isp", "access", "technology")
+PER_ACCESS = ("province", "district", "commune", "technology")  # grouped by (code, access type)
 # the frame's column -> the archive's (REPORT_COLUMNS), so rows are read by name, never by position
 _TEXT_COLUMNS = {"agent": "agent_id", "province": "province_code", "district": "district_code",
-                 "commune": "commune_code", "isp": "isp", "access": "access", "flags": "flags"}  # fmt: skip
+                 "commune": "commune_code", "isp": "isp", "access": "access", "technology": "technology",
+                 "flags": "flags"}  # fmt: skip
 # Flags that make a run's figures unsound as a measure of the line: left out of every figure, counted
 INVALIDATING = frozenset({Flag.CPU_SATURATED, Flag.CPU_THROTTLED, Flag.WIFI, Flag.CROSS_TRAFFIC,
                           Flag.SITE_MISMATCH, Flag.ABOVE_PLAN})  # fmt: skip

@@ -17,7 +17,8 @@ Kind = Literal["text", "int", "mbps", "ms", "pct", "share", "ratio", "delta_pct"
 Value = str | int | float | None
 
 # breakdown -> table id (file and sheet names stay English and stable)
-TABLE_IDS = {"province": "province", "district": "districts", "commune": "communes", "isp": "isps", "access": "access"}
+TABLE_IDS = {"province": "province", "district": "districts", "commune": "communes", "isp": "isps", "access": "access",
+             "technology": "technologies"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ def _name_columns(breakdown: str, tr: Translator, regions: Regions) -> list[tupl
         return [(name, lambda c: provinces.get(c, c)), (code, lambda c: c)]
     if breakdown == "access":
         return [(name, lambda c: access_name(c, tr))]
+    if breakdown == "technology":
+        return [(name, lambda c: tr(f"technology_{c}") if tr.has(f"technology_{c}") else c)]
     return [(name, lambda c: isp_name(c, tr))]
 
 
@@ -134,7 +137,7 @@ def report_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions) -
         per_group: list[tuple[Column, Callable[[GroupStats], Value]]] = (
             [access_column] if breakdown in PER_ACCESS else []
         )
-        if breakdown in PER_ACCESS:  # official code order, as GSO lists them; fixed before mobile
+        if breakdown in PER_ACCESS:  # official code order, as GSO lists them (4G before 5G); fixed before mobile
             groups = sorted(groups, key=lambda g: (g.key, access_rank(g.access)))
         tables.append(
             Table(

@@ -109,6 +109,11 @@ class PathLab:
         return [self.client, self.router, self.server, *([self.staff] if self.staff else [])]
 
     @property
+    def client_interface(self) -> str:
+        """The agent's interface, in the client namespace: its default route."""
+        return self._links["client"][0]
+
+    @property
     def staff_interface(self) -> str:
         return self._staff_link[0]
 

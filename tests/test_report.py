@@ -65,7 +65,8 @@ def test_district_figures_match_the_results(
     _, current, previous = quarter_data
     # a group per former district and access type: fixed and mobile are never one median
     districts = _by(current, lambda r: f"{r.site.district_code}/{r.site.access}")
-    assert {f"{g.key}/{g.access}" for g in figures.groups["district"]} == set(districts) and len(districts) == 54
+    assert {f"{g.key}/{g.access}" for g in figures.groups["district"]} == set(districts)
+    assert {r.site.access for r in current} == set(Access)  # fixed, mobile and public Wi-Fi: each its own group
     earlier = _by(previous, lambda r: f"{r.site.district_code}/{r.site.access}")
     for key, results in districts.items():
         code, access = key.split("/")
@@ -113,7 +114,8 @@ def test_plan_shares_80_80_and_thresholds(
     assert _group(figures, "access", "fixed").thresholds["mobile_4g"] is None  # no mobile test in a fixed group
     # an ISP's fixed and mobile networks are grouped apart
     assert {g.key for g in figures.groups["isp"]} == {"VNPT|fixed", "Viettel|fixed", "FPT|fixed", "Viettel|mobile",
-                                                      "VinaPhone|mobile", "MobiFone|mobile"}  # fmt: skip
+                                                      "VinaPhone|mobile", "MobiFone|mobile", "VNPT|public_wifi",
+                                                      "Viettel|public_wifi", "FPT|public_wifi"}  # fmt: skip
     viettel_mobile = [r for r in mobile if r.site.isp == "Viettel"]
     assert _group(figures, "isp", "Viettel|mobile").download.median == pytest.approx(
         statistics.median(r.download_mbps for r in viettel_mobile)
@@ -142,9 +144,11 @@ def test_csv_and_xlsx_hold_every_group(
     assert (tmp_path / "dokiem-quarterly-2026Q3-en.pdf").exists()
     with (tmp_path / "dokiem-quarterly-2026Q3-en-districts.csv").open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 54 and rows[0]["Former district"] == "Thành phố Thanh Hóa"  # 27 × fixed, mobile
-    assert [row["Access"] for row in rows[:2]] == ["Fixed", "Mobile"]
-    by_code = {(row["Code"], row["Access"].lower()): row for row in rows}
+    groups = {(r.site.district_code, r.site.access) for r in quarter_data[1]}  # each district's access types
+    assert len(rows) == len(groups) and rows[0]["Former district"] == "Thành phố Thanh Hóa"
+    assert [row["Access"] for row in rows[:3]] == ["Fixed", "Mobile", "Public Wi-Fi"]  # the city has a hotspot
+    access_of = {"Fixed": "fixed", "Mobile": "mobile", "Public Wi-Fi": "public_wifi"}
+    by_code = {(row["Code"], access_of[row["Access"]]): row for row in rows}
     for group in figures.groups["district"]:
         row = by_code[group.key, group.access]
         assert float(row["Download median (Mbit/s)"]) == pytest.approx(group.download.median, abs=1e-3)
@@ -158,11 +162,11 @@ def test_csv_and_xlsx_hold_every_group(
     sheet = list(book["By commune (since 2025-07-01)"].iter_rows(values_only=True))
     header, body = sheet[0], sheet[1:]
     communes = {(r.site.commune_code, r.site.access) for r in quarter_data[1] if r.site.commune_code}
-    assert len(body) == len(figures.groups["commune"]) == len(communes) > 40  # 81 agents in 48 of the 166
+    assert len(body) == len(figures.groups["commune"]) == len(communes) > 40  # 88 agents in 48 of the 166
     median, code, access = (header.index(h) for h in ("Download median (Mbit/s)", "Code", "Access"))
     groups = {(g.key, g.access): g for g in figures.groups["commune"]}
     for row in body:
-        assert row[median] == pytest.approx(groups[row[code], str(row[access]).lower()].download.median)
+        assert row[median] == pytest.approx(groups[row[code], access_of[str(row[access])]].download.median)
 
 
 def test_pdf_read_as_a_person_would(

@@ -17,12 +17,12 @@ import pytest
 from dokiem.agent.outbox import Outbox
 from dokiem.contract import Flag, Result
 from testkit.agentkit import write_config
-from testkit.pathlab import CLIENT_NET, GATEWAY_IP, SERVER_IP, STAFF_IP, PathLab, PathShape, path_lab
+from testkit.officelab import COMMUNITY, router_section, start_router_services
+from testkit.pathlab import SERVER_IP, STAFF_IP, PathLab, PathShape, path_lab
 from testkit.processes import REPO
 
 LINE = PathShape(down_mbps=50, up_mbps=20, one_way_ms=5, buffer_ms=50)
 TESTSERVER = f"http://{SERVER_IP}:8080/"
-SNMP_PORT, COMMUNITY = 1161, "dokiem-lab-community"
 STAFF_MBPS = 12  # a staff computer's download, constant (UDP): a quarter of the line
 
 
@@ -33,28 +33,9 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PathLab]:
         lab.spawn(lab.server, sys.executable, "-m", "dokiem", "testserver", "--listen", f"{SERVER_IP}:8080",
                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)  # fmt: skip
         lab.spawn(lab.server, "iperf3", "-s", "-B", SERVER_IP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        upnp = folder / "miniupnpd.conf"
-        upnp.write_text(f"ext_ifname={lab.wan}\nlistening_ip={lab.lan}\nhttp_port=5000\nenable_natpmp=no\n"
-                        "enable_upnp=yes\nsecure_mode=no\nsystem_uptime=yes\n"
-                        "uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b\n")  # fmt: skip
-        lab.spawn(lab.router, "miniupnpd", "-d", "-f", str(upnp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        snmp = folder / "snmpd.conf"
-        snmp.write_text(f"agentAddress udp:{GATEWAY_IP}:{SNMP_PORT}\nrocommunity {COMMUNITY} {CLIENT_NET}.0/24\n")
-        lab.spawn(lab.router, "snmpd", "-f", "-Lo", "-C", "-c", str(snmp), "-p", str(folder / "snmpd.pid"),
-                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        start_router_services(lab, folder)
         lab.wait_reachable(f"{TESTSERVER}healthz")
-        lab.wait_reachable(f"http://{GATEWAY_IP}:5000/rootDesc.xml")
         yield lab
-
-
-def _router(lab: PathLab, source: str) -> dict[str, object]:
-    """agent.toml's [router] for ``source``: UPnP found on the LAN, SNMP at the gateway, or none."""
-    return {
-        "upnp": {"source": "upnp", "discovery_seconds": 2},
-        "snmp": {"source": "snmp", "snmp_host": GATEWAY_IP, "snmp_port": SNMP_PORT, "snmp_community": COMMUNITY,
-                 "snmp_interface": lab.wan},
-        "none": {"source": "none"},
-    }[source]  # fmt: skip
 
 
 def _agent_once(lab: PathLab, folder: Path, router: dict[str, object], *extra: str) -> tuple[Result, str]:
@@ -79,7 +60,7 @@ def _staff_rx(lab: PathLab) -> int:
 
 @pytest.mark.parametrize("router", ["upnp", "snmp"])
 def test_a_quiet_office_line_is_measured_at_once_and_not_flagged(office: PathLab, tmp_path: Path, router: str) -> None:
-    result, said = _agent_once(office, tmp_path, _router(office, router))
+    result, said = _agent_once(office, tmp_path, router_section(office, router))
     assert result.error is None, said
     assert result.method.traffic_source == router and result.method.deferred == 0, said
     assert Flag.CROSS_TRAFFIC not in result.flags
@@ -92,7 +73,7 @@ def test_a_quiet_line_watched_at_the_agents_own_port_is_not_flagged(office: Path
     the test moved (warm-up, probes, headers, ACKs) is its own."""
     office.reshape(PathShape(down_mbps=rate, up_mbps=rate, one_way_ms=LINE.one_way_ms, buffer_ms=LINE.buffer_ms))
     try:
-        result, said = _agent_once(office, tmp_path, _router(office, "none"))
+        result, said = _agent_once(office, tmp_path, router_section(office, "none"))
     finally:
         office.reshape(LINE)
     assert result.error is None, said
@@ -108,7 +89,7 @@ def test_a_busy_line_is_deferred_then_measured_flagged_with_the_staffs_traffic(
                          "-t", "120", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         t0, rx0 = time.monotonic(), _staff_rx(office)
-        result, said = _agent_once(office, tmp_path, _router(office, router))
+        result, said = _agent_once(office, tmp_path, router_section(office, router))
         staff_mbps = (_staff_rx(office) - rx0) * 8 / (time.monotonic() - t0) / 1e6
     finally:
         staff.terminate()
@@ -122,7 +103,7 @@ def test_a_busy_line_is_deferred_then_measured_flagged_with_the_staffs_traffic(
 def test_agent_check_says_which_source_it_found(office: PathLab, tmp_path: Path) -> None:
     for router, expected in (("upnp", "UPnP IGD"), ("snmp", "SNMP"), ("none", "cổng mạng của máy đo")):
         config = write_config(tmp_path / router, "mqtt://127.0.0.1:1", measure={"servers": [TESTSERVER]},
-                              router=_router(office, router))  # fmt: skip
+                              router=router_section(office, router))  # fmt: skip
         check = office.exec(office.client, sys.executable, "-m", "dokiem", "agent", "check", "--config", str(config))
         done = subprocess.run(check, capture_output=True, text=True, timeout=60, cwd=REPO)
         assert done.returncode == 0 and expected in done.stdout, done.stdout + done.stderr

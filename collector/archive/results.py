@@ -36,6 +36,12 @@ def _international(result: Result) -> str | None:
     return None
 
 
+def _technology(result: Result) -> str | None:
+    """The radio's technology (4g, 5g, wifi): the report gives 4G and 5G apart."""
+    radio = result.radio
+    return radio.technology.value if radio is not None and radio.technology is not None else None
+
+
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -73,6 +79,7 @@ COLUMNS: tuple[ResultColumn, ...] = (
     _copied("plan_down_mbps", REAL, lambda result: result.site.plan_down_mbps),
     _copied("flags", "TEXT", _flags),
     _copied("server_location", "TEXT", _international),
+    _copied("technology", "TEXT", _technology),
     ResultColumn("received_at", "DOUBLE PRECISION NOT NULL"),
     ResultColumn("influx_pending", "INTEGER NOT NULL DEFAULT 1"),
     ResultColumn("payload", "TEXT NOT NULL", of=lambda r, _p: r.to_json()),
@@ -90,7 +97,7 @@ INSERT = (
 )
 # What a report reads of each result, by name (never by position).
 REPORT_COLUMNS = ("agent_id", "started_ms", "province_code", "district_code", "commune_code", "isp", "access",
-                  "failed", *REPORTED_FIGURES, "plan_down_mbps", "flags")  # fmt: skip
+                  "technology", "failed", *REPORTED_FIGURES, "plan_down_mbps", "flags")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,36 @@
+"""A commune office's router, as the agent meets it: Debian's miniupnpd (UPnP IGD) and snmpd (IF-MIB) in
+the path lab's router namespace, both counting the WAN side, with a staff computer beside the agent."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from testkit.pathlab import CLIENT_NET, GATEWAY_IP, PathLab
+
+SNMP_PORT, COMMUNITY = 1161, "dokiem-lab-community"
+UPNP_PORT = 5000
+
+
+def start_router_services(lab: PathLab, folder: Path) -> None:
+    """miniupnpd and snmpd on the router's LAN side (the snmpd community readable from the LAN only)."""
+    upnp = folder / "miniupnpd.conf"
+    upnp.write_text(f"ext_ifname={lab.wan}\nlistening_ip={lab.lan}\nhttp_port={UPNP_PORT}\nenable_natpmp=no\n"
+                    "enable_upnp=yes\nsecure_mode=no\nsystem_uptime=yes\n"
+                    "uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b\n")  # fmt: skip
+    lab.spawn(lab.router, "miniupnpd", "-d", "-f", str(upnp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    snmp = folder / "snmpd.conf"
+    snmp.write_text(f"agentAddress udp:{GATEWAY_IP}:{SNMP_PORT}\nrocommunity {COMMUNITY} {CLIENT_NET}.0/24\n")
+    lab.spawn(lab.router, "snmpd", "-f", "-Lo", "-C", "-c", str(snmp), "-p", str(folder / "snmpd.pid"),
+              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    lab.wait_reachable(f"http://{GATEWAY_IP}:{UPNP_PORT}/rootDesc.xml")
+
+
+def router_section(lab: PathLab, source: str) -> dict[str, object]:
+    """agent.toml's [router] for ``source``: UPnP found on the LAN, SNMP at the gateway, or none."""
+    return {
+        "upnp": {"source": "upnp", "discovery_seconds": 2},
+        "snmp": {"source": "snmp", "snmp_host": GATEWAY_IP, "snmp_port": SNMP_PORT, "snmp_community": COMMUNITY,
+                 "snmp_interface": lab.wan},
+        "none": {"source": "none"},
+    }[source]  # fmt: skip
