@@ -20,6 +20,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "dns": ("Phân giải DNS", "DNS lookup"),
     "radio": ("Sóng (vô tuyến)", "Radio"),
     "radio_missing": ("không rõ: {reason}", "unknown: {reason}"),
+    "radio_now": ("Sóng lúc này: {radio}", "Radio now: {radio}"),
     "cross_traffic": ("Lưu lượng khác", "Others' traffic"),
     "cross_detail": ("↓ {down} · ↑ {up} (đo tại router, {source})", "↓ {down} · ↑ {up} (seen at the router, {source})"),
     "agent_cpu": ("CPU của máy đo", "Agent CPU"),

@@ -111,6 +111,19 @@ def check_command(tr: Translator, config_path: Path | None) -> None:
         )
     )
     click.echo(_traffic_source(config, tr))
+    if (said := _radio_source(config, tr)) is not None:
+        click.echo(said)
+
+
+def _radio_source(config: Any, tr: Translator) -> str | None:
+    """A mobile site's modem or a hotspot's Wi-Fi, as the next run will record it (None on a cable)."""
+    from dokiem.agent.cli import radio_words
+    from dokiem.agent.measure import radio_reader
+
+    reader = radio_reader(config.site.access)
+    if reader is None:
+        return None
+    return tr("radio_now", radio=radio_words(asyncio.run(reader.read()), tr))
 
 
 def _traffic_source(config: Any, tr: Translator) -> str:

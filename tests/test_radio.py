@@ -145,3 +145,15 @@ async def test_a_mobile_agents_run_carries_its_radio_to_the_dashboards(
         (cell.operator_name, technology, want_signal, "mobile", 1)
     ]
     assert rows[0]["down"] == pytest.approx(result.download_mbps) and rows[0]["rsrp"] == cell.rsrp
+
+
+def test_agent_check_says_what_radio_the_next_run_will_record(bus: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "agent", "mqtt://127.0.0.1:1", measure={"servers": ["http://test.example.vn/"]},
+                          site={"isp": "Viettel", "access": "mobile"}, router={"source": "none"})  # fmt: skip
+    env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": bus}
+    with modemmanager(bus) as mm:
+        mm.add_modem(VIETTEL_4G)
+        done = subprocess.run([*DOKIEM, "agent", "check", "--config", str(config)], capture_output=True, text=True,
+                              timeout=60, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Sóng lúc này: 4G Viettel (452-04) B3, RSRP -97,0 dBm" in done.stdout, done.stdout
