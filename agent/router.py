@@ -37,6 +37,11 @@ class RouterSection(BaseModel):
     snmp_host: str | None = None
     snmp_port: int = Field(default=161, ge=1, le=65535)
     snmp_community: SecretStr | None = None
+    snmp_user: str | None = Field(
+        default=None, max_length=32, description="SNMPv3 user (authPriv), in place of a community"
+    )
+    snmp_auth_key: SecretStr | None = Field(default=None, description="SNMPv3 authentication pass phrase (SHA)")
+    snmp_priv_key: SecretStr | None = Field(default=None, description="SNMPv3 privacy pass phrase (AES)")
     snmp_interface: str | None = Field(default=None, description="the router's WAN interface (ifName or ifDescr)")
     discovery_seconds: float = Field(default=3, gt=0, le=30)
     watch_seconds: float = Field(default=8, gt=0, le=120, description="how long the line is watched before a test"
@@ -137,10 +142,20 @@ class SnmpCounters:
         return await UdpTransportTarget.create((s.snmp_host, s.snmp_port), timeout=2, retries=1)
 
     def _auth(self) -> Any:
-        from pysnmp.hlapi.v3arch.asyncio import CommunityData
+        from pysnmp.hlapi.v3arch.asyncio import (
+            CommunityData,
+            UsmUserData,
+            usmAesCfb128Protocol,
+            usmHMACSHAAuthProtocol,
+        )
 
-        community = self._section.snmp_community
-        return CommunityData(community.get_secret_value() if community else "public")
+        s = self._section
+        if s.snmp_user:  # SNMPv3, authenticated and encrypted: nothing on the LAN reads or forges the counters
+            auth, priv = (key.get_secret_value() if key else None for key in (s.snmp_auth_key, s.snmp_priv_key))
+            return UsmUserData(s.snmp_user, authKey=auth, privKey=priv,
+                               authProtocol=usmHMACSHAAuthProtocol if auth else None,
+                               privProtocol=usmAesCfb128Protocol if priv else None)  # fmt: skip
+        return CommunityData(s.snmp_community.get_secret_value() if s.snmp_community else "public")
 
     async def _interface_index(self) -> int:
         from pysnmp.hlapi.v3arch.asyncio import ContextData, ObjectIdentity, ObjectType, walk_cmd

@@ -9,6 +9,7 @@ from pathlib import Path
 from testkit.pathlab import CLIENT_NET, GATEWAY_IP, PathLab
 
 SNMP_PORT, COMMUNITY = 1161, "dokiem-lab-community"
+SNMP_USER, SNMP_AUTH, SNMP_PRIV = "dokiem", "lab-auth-pass-phrase", "lab-priv-pass-phrase"
 UPNP_PORT = 5000
 
 
@@ -20,9 +21,12 @@ def start_router_services(lab: PathLab, folder: Path) -> None:
                     "uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b\n")  # fmt: skip
     lab.spawn(lab.router, "miniupnpd", "-d", "-f", str(upnp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     snmp = folder / "snmpd.conf"
-    snmp.write_text(f"agentAddress udp:{GATEWAY_IP}:{SNMP_PORT}\nrocommunity {COMMUNITY} {CLIENT_NET}.0/24\n")
-    lab.spawn(lab.router, "snmpd", "-f", "-Lo", "-C", "-c", str(snmp), "-p", str(folder / "snmpd.pid"),
-              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    snmp.write_text(f"agentAddress udp:{GATEWAY_IP}:{SNMP_PORT}\nrocommunity {COMMUNITY} {CLIENT_NET}.0/24\n"
+                    f"createUser {SNMP_USER} SHA {SNMP_AUTH} AES {SNMP_PRIV}\nrouser {SNMP_USER} priv\n")  # fmt: skip
+    (folder / "snmp-state").mkdir(exist_ok=True)  # net-snmp keeps its engine id and users here, not in /var/lib
+    lab.spawn(lab.router, "env", f"SNMP_PERSISTENT_DIR={folder / 'snmp-state'}", "snmpd", "-f", "-Lo", "-C", "-c",
+              str(snmp), "-p", str(folder / "snmpd.pid"), stdout=subprocess.DEVNULL,
+              stderr=subprocess.DEVNULL)  # fmt: skip
     lab.wait_reachable(f"http://{GATEWAY_IP}:{UPNP_PORT}/rootDesc.xml")
 
 
@@ -32,5 +36,7 @@ def router_section(lab: PathLab, source: str) -> dict[str, object]:
         "upnp": {"source": "upnp", "discovery_seconds": 2},
         "snmp": {"source": "snmp", "snmp_host": GATEWAY_IP, "snmp_port": SNMP_PORT, "snmp_community": COMMUNITY,
                  "snmp_interface": lab.wan},
+        "snmpv3": {"source": "snmp", "snmp_host": GATEWAY_IP, "snmp_port": SNMP_PORT, "snmp_user": SNMP_USER,
+                   "snmp_auth_key": SNMP_AUTH, "snmp_priv_key": SNMP_PRIV, "snmp_interface": lab.wan},
         "none": {"source": "none"},
     }[source]  # fmt: skip
