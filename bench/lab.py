@@ -16,7 +16,7 @@ A case is ``DOWN/UP[@RTTms][:LOSS%][+BUFFERms]`` (rates in Mbit/s; defaults 0 ms
     sudo .venv/bin/python bench/lab.py                      # the issue-21 axes, both budgets, testserver + apache
     sudo .venv/bin/python bench/lab.py --cases 20/20@150ms,100/100@50ms:1% --budgets none --servers apache
 
-Writes the table into docs/benchmarks.md between the ``lab`` markers (``--no-write`` to skip).
+Writes the table into docs/benchmarks.md between the ``lab-paths`` markers (``--no-write`` to skip).
 """
 
 from __future__ import annotations
@@ -333,7 +333,7 @@ def main() -> None:
     )
     print(text)
     if not args.no_write:
-        write_section(args.out, "lab", text)
+        write_section(args.out, "lab-paths", text)
 
 
 if __name__ == "__main__":
