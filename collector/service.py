@@ -57,7 +57,7 @@ class Collector:
         self._lines: dict[str, str] = {}  # line protocol of results not yet in InfluxDB (saves a re-parse)
         self._influx_wake = asyncio.Event()
         self.started_at = time.monotonic()
-        self.stored = asyncio.Event()  # set after each stored batch (tests and `dokiem up` wait on it)
+        self.stored = asyncio.Event()  # set after each batch stored and message kept (tests, `dokiem up` wait)
         self.flushed = asyncio.Event()  # set after each batch InfluxDB took
 
     # --- the pipeline ------------------------------------------------------------------
@@ -193,6 +193,7 @@ class Collector:
         self.archive.quarantine.keep(topic, agent, refusal.reason, refusal.detail, payload, self.limits.max_bytes)
         self.stats["quarantined"] += 1
         self.last_kept = refusal.reason
+        self.stored.set()  # kept is stored too (InfluxDB's refusals are kept by the writer, after the batch)
         if self.influx is not None and len(self.health_lines) < MAX_HEALTH_BACKLOG:
             line = quarantine_line(refusal.reason, agent)
             if line:

@@ -88,6 +88,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         " poor; Wi-Fi from {wifi_good} dBm good, under {wifi_poor} dBm poor (thresholds.toml, [radio]).",
     ),
     "gf_operator": ("Nhà mạng", "Operator"),
+    "gf_hotspots": ("Wi-Fi công cộng theo điểm phát", "Public Wi-Fi by site"),
+    "gf_hotspots_desc": (
+        "Các điểm Wi-Fi công cộng của kế hoạch (khu du lịch, bệnh viện, bến xe): mỗi thiết bị đo một điểm, Wi-Fi"
+        " là dịch vụ được đo, tính riêng, không gộp với cố định hay di động.",
+        "The plan's public Wi-Fi hotspots (tourist sites, hospitals, bus stations): one agent each; the Wi-Fi is"
+        " the service measured, kept apart from fixed and mobile.",
+    ),
+    "gf_rssi": ("Sóng Wi-Fi trung vị (dBm)", "Median Wi-Fi signal (dBm)"),
     "gf_technology": ("Công nghệ", "Technology"),
     "gf_signal": ("Mức sóng", "Signal"),
     "gf_signal_good": ("Tốt", "Good"),

@@ -21,7 +21,7 @@ from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
 from dokiem.collation import collation_key, unit_key
-from dokiem.contract import ACCESS_TYPES, Technology
+from dokiem.contract import ACCESS_TYPES, Access, Technology
 from dokiem.grafana.influxql import DATASOURCE, InfluxQL
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
@@ -40,6 +40,7 @@ IPV = '"ip_version" =~ /^$ip_version$/'  # a point measured before the tag exist
 DOMESTIC = "\"location\" != 'international'"  # every figure but the international panel; untagged = domestic
 INTERNATIONAL = "\"location\" = 'international'"
 RADIO = f'"{Tag.TECHNOLOGY}" =~ /./'  # runs whose radio is known: mobile modems, public Wi-Fi
+HOTSPOTS = f"\"{Tag.ACCESS}\" = '{Access.PUBLIC_WIFI.value}'"
 DISTRICT = '"district_name" =~ /^$district$/'
 COMMUNE = '"commune_name" =~ /^$commune$/'
 MAP_ACCESS = "\"access\" = '$map_access'"
@@ -211,6 +212,22 @@ def radio_table(tr: Translator, thresholds: Thresholds, *conditions: str) -> tab
         .override_by_name(tr("gf_technology"), [_value_words(tr, "technology", [t.value for t in Technology])])
         .override_by_name(tr("gf_signal"), [_value_words(tr, "gf_signal", ["good", "fair", "poor"])])
         .override_by_name(tr("gf_access"), [access_mapping(tr)])
+        .override_by_name(tr("gf_tests"), [model.DynamicConfigValue(id_val="decimals", value=0)])
+        .height(8)
+    )
+
+
+def hotspot_table(tr: Translator, *conditions: str) -> table.Panel:
+    """Public Wi-Fi by site: each hotspot agent's commune, its medians and its signal, the service it gives."""
+    query = f"""SELECT median("download_mbps") AS "down", median("upload_mbps") AS "up", median("latency_ms") AS
+        "latency", median("signal_dbm") AS "rssi", count("failed") AS "tests" FROM {SPEED}
+        WHERE {where(*conditions, HOTSPOTS)} GROUP BY "{Tag.COMMUNE_NAME}", "{Tag.AGENT}" """
+    rename = labels(tr, commune_name="gf_commune", agent="gf_agent", down="gf_down_median", up="gf_up_median",
+                    latency="gf_latency_median", rssi="gf_rssi", tests="gf_tests")  # fmt: skip
+    return (
+        figure_table(tr("gf_hotspots"), [InfluxQL(query)], rename)
+        .description(tr("gf_hotspots_desc"))
+        .override_by_name(tr("gf_commune"), [commune_link(tr)])
         .override_by_name(tr("gf_tests"), [model.DynamicConfigValue(id_val="decimals", value=0)])
         .height(8)
     )

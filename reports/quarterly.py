@@ -36,7 +36,7 @@ _TEXT_COLUMNS = {"agent": "agent_id", "province": "province_code", "district": "
                  "flags": "flags"}  # fmt: skip
 # Flags that make a run's figures unsound as a measure of the line: left out of every figure, counted
 INVALIDATING = frozenset({Flag.CPU_SATURATED, Flag.CPU_THROTTLED, Flag.WIFI, Flag.CROSS_TRAFFIC,
-                          Flag.SITE_MISMATCH, Flag.ABOVE_PLAN})  # fmt: skip
+                          Flag.SITE_MISMATCH, Flag.ABOVE_PLAN, Flag.OPERATOR_MISMATCH})  # fmt: skip
 _NUMBER_COLUMNS = {"download": "download_mbps", "upload": "upload_mbps", "latency": "latency_ms",
                    "jitter": "jitter_ms", "loss": "loss_pct", "plan_down": "plan_down_mbps",
                    "loaded_latency": "loaded_latency_ms", "rpm": "responsiveness_rpm"}  # fmt: skip

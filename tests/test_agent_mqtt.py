@@ -40,7 +40,14 @@ async def test_queued_results_are_published_and_leave_the_outbox(tmp_path: Path,
     assert agent.outbox.depth() == 0 and agent.outbox.stats().sent == 5
 
 
-async def test_outage_then_drain_oldest_first(tmp_path: Path, broker: Broker) -> None:
+async def test_outage_then_drain_oldest_first(tmp_path: Path) -> None:
+    # The recorder keeps its session across the outage, as the collector does (mosquitto persists it), so
+    # whatever the agent sends the moment the broker is back is kept for it: no race with its subscribing.
+    broker = Broker(tmp_path, extra=("persistence true", f"persistence_location {tmp_path}/"))
+    broker.start()
+    kept = {"identifier": "recorder", "clean_session": False}
+    async with Recorder(broker, **kept):
+        pass
     agent = Agent(config_for(tmp_path, broker.url))
     broker.stop()
     task = asyncio.create_task(agent.publisher.run())
@@ -49,9 +56,12 @@ async def test_outage_then_drain_oldest_first(tmp_path: Path, broker: Broker) ->
         agent.queue(r)
     assert agent.outbox.depth() == 20 and not agent.state.connected
     broker.start()
-    async with Recorder(broker) as collector:
-        await collector.wait_for(lambda: len(set(collector.result_ids())) >= 20, timeout=60)
-    task.cancel()
+    try:
+        async with Recorder(broker, **kept) as collector:
+            await collector.wait_for(lambda: len(set(collector.result_ids())) >= 20, timeout=60)
+    finally:
+        task.cancel()
+        broker.stop()
     ids = list(dict.fromkeys(collector.result_ids()))
     assert ids == [str(r.result_id) for r in results]
     assert agent.outbox.depth() == 0

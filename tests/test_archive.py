@@ -142,5 +142,5 @@ def test_an_archive_from_before_the_figure_columns_gets_them_filled(tmp_path: Pa
     db.close()
     reopened = Archive.from_url(f"sqlite://{path}")
     (row,) = reopened.results.report_rows(result.started_at, result.started_at + timedelta(seconds=1))
-    assert row[8] == result.download_mbps
+    assert row[REPORT_COLUMNS.index("download_mbps")] == result.download_mbps
     reopened.close()

@@ -112,6 +112,7 @@ def province_overview(tr: Translator, thresholds: Thresholds, names: p.Names) ->
         .with_panel(p.ranking_table(tr, "district_name", tr("gf_district"), *filters))
         .with_panel(p.responsiveness_table(tr, thresholds, "district_name", tr("gf_district"), *filters).span(24))
         .with_panel(p.radio_table(tr, thresholds, *filters))
+        .with_panel(p.hotspot_table(tr, p.ISP, p.IPV, p.DOMESTIC))
         .with_panel(
             p.ranking_table(tr, "commune_name", tr("gf_commune"), *filters).override_by_name(
                 tr("gf_commune"), [p.commune_link(tr)]
