@@ -44,6 +44,12 @@ class Reason(StrEnum):
     RATE = "rate"  # more results in an hour of measuring than the agent's schedule makes, with slack
     INTERNAL_ERROR = "internal_error"  # handling the message raised: a bug, kept to be re-admitted after a fix
     INFLUX_REFUSED = "influx_refused"  # InfluxDB refused the point (a 400): archived, kept out of InfluxDB
+    # a resident's submission (issue 22): the ticket or the test server's signed summary does not hold
+    TICKET_INVALID = "ticket_invalid"  # not a ticket this collector signed
+    TICKET_EXPIRED = "ticket_expired"
+    TICKET_REPLAYED = "ticket_replayed"  # used already, or issued before the collector restarted
+    SUMMARY_INVALID = "summary_invalid"  # not signed by the ticket's test server (changed, or made up)
+    SUMMARY_MISMATCH = "summary_mismatch"  # signed, but for another server, another ticket or another time
 
 
 REASONS = tuple(reason.value for reason in Reason)

@@ -228,6 +228,10 @@ VIETNAMESE: dict[str, str] = {
     "Concurrent tests before answering 503.": "Số phép đo đồng thời trước khi trả lời 503.",
     "Serve HTTPS with this certificate (PEM, chain included).": "Phục vụ HTTPS với chứng thư này (PEM, gồm cả chuỗi).",
     "The certificate's private key (PEM).": "Khóa bí mật của chứng thư (PEM).",
+    "Sign residents' test summaries with this Ed25519 private key (PEM; the collector holds its public key).":
+        "Ký bản tóm tắt phép đo của người dân bằng khóa bí mật Ed25519 này (PEM; bộ thu giữ khóa công khai).",
+    "This server's id in the collector's list of test servers (with --signing-key).":
+        "Mã của máy chủ này trong danh sách máy chủ đo của bộ thu (đi cùng --signing-key).",
     "Run dokiem all-in-one: broker, collector, test server and an agent measuring it.":
         "Chạy dokiem trọn gói: máy chủ MQTT, bộ thu, máy chủ đo và một thiết bị đo đo tới nó.",
     "Minutes between measurements.": "Số phút giữa hai lần đo.",

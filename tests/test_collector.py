@@ -128,7 +128,8 @@ def test_every_refusal_reason() -> None:
         assert info.value.reason == reason
     # bad_topic is the topic's, internal_error and influx_refused the service's (tests/test_quarantine.py), rate
     # the service's too (tests/test_trust.py)
-    assert set(cases) | {"bad_topic", "internal_error", "influx_refused", "rate"} == set(REASONS)
+    residents = {"ticket_invalid", "ticket_expired", "ticket_replayed", "summary_invalid", "summary_mismatch"}
+    assert set(cases) | {"bad_topic", "internal_error", "influx_refused", "rate"} | residents == set(REASONS)
 
 
 async def test_refusals_are_counted_by_reason_and_never_stored(broker: Broker, running: Collector) -> None:

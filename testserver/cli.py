@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from pathlib import Path
 
 import click
 
 from dokiem.cli_config import LISTEN_ADDRESS, run_server
+from dokiem.contract import TAG_PATTERN
 from dokiem.i18n import Translator
 from dokiem.testserver import server as testserver
 
+TAG = re.compile(TAG_PATTERN)
 
-async def _serve_forever(host: str, port: int, capacity: int, tls: ssl.SSLContext | None, tr: Translator) -> None:
-    runner, bound = await testserver.start(host, port, capacity, tls)
+
+async def _serve_forever(
+    host: str, port: int, capacity: int, tls: ssl.SSLContext | None, voucher: testserver.Voucher | None, tr: Translator
+) -> None:
+    runner, bound = await testserver.start(host, port, capacity, tls, voucher)
     shown = f"[{host}]" if ":" in host else host
     scheme = "https" if tls else "http"
     click.echo(tr("testserver_running", url=f"{scheme}://{shown}:{bound}/", capacity=capacity), err=True)
@@ -53,11 +59,24 @@ async def _serve_forever(host: str, port: int, capacity: int, tls: ssl.SSLContex
     envvar="DOKIEM_TESTSERVER_TLS_KEY",
     help="The certificate's private key (PEM).",
 )
+@click.option(
+    "--signing-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="DOKIEM_TESTSERVER_SIGNING_KEY",
+    help="Sign residents' test summaries with this Ed25519 private key (PEM; the collector holds its public key).",
+)
+@click.option(
+    "--server-id",
+    envvar="DOKIEM_TESTSERVER_ID",
+    help="This server's id in the collector's list of test servers (with --signing-key).",
+)
 @click.pass_obj
 def testserver_command(
-    tr: Translator, listen: tuple[str, int], max_tests: int, tls_cert: Path | None, tls_key: Path | None
-) -> None:
+    tr: Translator, listen: tuple[str, int], max_tests: int, tls_cert: Path | None, tls_key: Path | None,
+    signing_key: Path | None, server_id: str | None,
+) -> None:  # fmt: skip
     """Serve the LibreSpeed/i-Speed test endpoints (and Speedtest Mini's) for agents to measure against."""
+    voucher = _voucher(signing_key, server_id, tr)
     tls = None
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError(tr("bad_option", reason="--tls-cert and --tls-key go together"))
@@ -66,4 +85,26 @@ def testserver_command(
             tls = testserver.tls_context(tls_cert, tls_key)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--tls-cert") from exc
-    run_server(_serve_forever(*listen, max_tests, tls, tr), listen, tr)
+    run_server(_serve_forever(*listen, max_tests, tls, voucher, tr), listen, tr)
+
+
+def _voucher(signing_key: Path | None, server_id: str | None, tr: Translator) -> testserver.Voucher | None:
+    """The key and id residents' summaries are signed as (issue 22); none without --signing-key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    if (signing_key is None) != (server_id is None):
+        raise click.UsageError(tr("bad_option", reason="--signing-key and --server-id go together"))
+    if signing_key is None or server_id is None:
+        return None
+    if not TAG.fullmatch(server_id):
+        raise click.BadParameter(tr("bad_server_id"), param_hint="--server-id")
+    try:
+        key = serialization.load_pem_private_key(signing_key.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise click.BadParameter(tr("bad_signing_key", path=str(signing_key), reason=str(exc)[:200]),
+                                 param_hint="--signing-key") from None  # fmt: skip
+    if not isinstance(key, Ed25519PrivateKey):
+        raise click.BadParameter(tr("bad_signing_key", path=str(signing_key), reason="not an Ed25519 key"),
+                                 param_hint="--signing-key")  # fmt: skip
+    return testserver.Voucher(server_id, key)

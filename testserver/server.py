@@ -12,13 +12,18 @@ import os
 import re
 import ssl
 import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem import __version__
+from dokiem.vouch import MAX_TICKETS_COUNTED, ServerSummary, Tally, seal
 
 CHUNK = 1 << 20
 MAX_CK_SIZE = 1024
@@ -72,13 +77,77 @@ class ConcurrencyCap:
         return len(self._last_seen)
 
 
+@dataclass
+class _Direction:
+    bytes: int = 0
+    first: float | None = None  # wall-clock seconds of the first and the last byte the server moved
+    last: float | None = None
+
+    def add(self, moved: int, began: float, ended: float) -> None:
+        self.bytes += moved
+        self.first = began if self.first is None else min(self.first, began)
+        self.last = ended if self.last is None else max(self.last, ended)
+
+    def tally(self) -> Tally | None:
+        if self.first is None or self.last is None:
+            return None
+        return Tally(bytes=self.bytes, seconds=round(self.last - self.first, 3))
+
+
+@dataclass
+class TicketCounts:
+    """The bytes each ticket's requests moved, by this server's own count (issue 22): what it signs. Bounded:
+    the oldest ticket is forgotten first."""
+
+    limit: int = MAX_TICKETS_COUNTED
+    clock: Callable[[], float] = time.time
+    _tickets: OrderedDict[uuid.UUID, tuple[_Direction, _Direction]] = field(default_factory=OrderedDict)
+
+    def count(self, ticket: uuid.UUID, direction: int, moved: int, began: float) -> None:
+        if ticket not in self._tickets:
+            self._tickets[ticket] = (_Direction(), _Direction())
+            while len(self._tickets) > self.limit:
+                self._tickets.popitem(last=False)
+        self._tickets[ticket][direction].add(moved, began, self.clock())
+
+    def summary(self, ticket: uuid.UUID, server_id: str) -> ServerSummary | None:
+        if ticket not in self._tickets:
+            return None
+        down, up = self._tickets[ticket]
+        times = [t for t in (down.first, down.last, up.first, up.last) if t is not None]
+        return ServerSummary(ticket_id=ticket, server_id=server_id, first_at=datetime.fromtimestamp(min(times), UTC),
+                             last_at=datetime.fromtimestamp(max(times), UTC), download=down.tally(),
+                             upload=up.tally())  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Voucher:
+    """What the server signs its summaries as: its id (the collector's list names it) and its own key."""
+
+    server_id: str
+    key: Ed25519PrivateKey
+
+
+DOWN, UP = 0, 1
 SLOTS = web.AppKey("slots", ConcurrencyCap)
+COUNTS = web.AppKey("counts", TicketCounts)
+VOUCHER = web.AppKey("voucher", Voucher)
 GARBAGE = web.AppKey("garbage", bytes)
 STARTED = web.AppKey("started", float)
 
 
 def _client(request: web.Request) -> str:
     return request.remote or "unknown"
+
+
+def _ticket(request: web.Request) -> uuid.UUID | None:
+    """The ticket a resident's request names (``?ticket=``), where the server vouches; None otherwise."""
+    if VOUCHER not in request.app or "ticket" not in request.query:
+        return None
+    try:
+        return uuid.UUID(request.query["ticket"][:64])
+    except ValueError:
+        return None
 
 
 def _busy(slots: ConcurrencyCap) -> web.Response:
@@ -116,6 +185,7 @@ async def _stream_bytes(request: web.Request, total: int, content_type: str) -> 
         garbage = request.app[GARBAGE]
         view = memoryview(garbage)
         remaining = total
+        began, ticket = time.time(), _ticket(request)
         try:
             await response.prepare(request)
             while remaining > 0:
@@ -124,6 +194,8 @@ async def _stream_bytes(request: web.Request, total: int, content_type: str) -> 
                 remaining -= n
         except ConnectionError:
             pass  # clients end a test by closing mid-body: that is normal, not an error
+        if ticket is not None:
+            request.app[COUNTS].count(ticket, DOWN, total - remaining, began)
         return response
     finally:
         slots.release(client)
@@ -145,6 +217,7 @@ async def _swallow(request: web.Request, answer: bytes) -> web.StreamResponse:
     if not slots.acquire(client):
         return _busy(slots)
     received = 0
+    began, ticket = time.time(), _ticket(request)
     try:
         while chunk := await request.content.readany():
             received += len(chunk)
@@ -152,6 +225,8 @@ async def _swallow(request: web.Request, answer: bytes) -> web.StreamResponse:
         return web.Response(status=499)  # the client ended its test mid-upload; nobody reads this
     finally:
         slots.release(client)
+        if ticket is not None:
+            request.app[COUNTS].count(ticket, UP, received, began)
     body = answer.replace(b"{size}", str(received).encode())
     return web.Response(body=body, headers={**NO_CACHE, "Connection": "keep-alive"})
 
@@ -174,6 +249,18 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
+async def summary(request: web.Request) -> web.Response:
+    """``GET /summary?ticket=``: what this server counted of the ticket's test, signed with its key."""
+    if VOUCHER not in request.app:
+        raise web.HTTPNotFound(text="this test server signs no summaries (started without --signing-key)\n")
+    ticket = _ticket(request)
+    voucher = request.app[VOUCHER]
+    found = request.app[COUNTS].summary(ticket, voucher.server_id) if ticket is not None else None
+    if found is None:
+        raise web.HTTPNotFound(text="no test under this ticket here\n")
+    return web.json_response({"summary": seal(found, voucher.key)}, headers=NO_CACHE)
+
+
 _MINI_IMAGE = re.compile(r"^random(\d{2,4})x(\d{2,4})\.jpg$")
 
 
@@ -194,9 +281,14 @@ async def mini_latency(request: web.Request) -> web.Response:
     return web.Response(text="test=test", headers=NO_CACHE)
 
 
-def create_app(capacity: int = 20, grace_s: float = 5.0, retry_after_s: int = 30) -> web.Application:
+def create_app(
+    capacity: int = 20, grace_s: float = 5.0, retry_after_s: int = 30, voucher: Voucher | None = None
+) -> web.Application:
     app = web.Application(client_max_size=MAX_CK_SIZE * CHUNK)
     app[SLOTS] = ConcurrencyCap(capacity=capacity, grace_s=grace_s, retry_after_s=retry_after_s)
+    app[COUNTS] = TicketCounts()
+    if voucher is not None:
+        app[VOUCHER] = voucher
     app[GARBAGE] = os.urandom(CHUNK)
     app[STARTED] = time.monotonic()
     for prefix in ("/backend/", "/"):
@@ -205,6 +297,7 @@ def create_app(capacity: int = 20, grace_s: float = 5.0, retry_after_s: int = 30
             app.router.add_route("*", f"{prefix}empty{suffix}", empty)
             app.router.add_get(f"{prefix}getIP{suffix}", get_ip)
     app.router.add_get("/healthz", health)
+    app.router.add_get("/summary", summary)
     app.router.add_get("/speedtest/latency.txt", mini_latency)
     app.router.add_post("/speedtest/upload.php", mini_upload)
     app.router.add_get("/speedtest/{name}", mini_random)
@@ -222,10 +315,10 @@ def tls_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:
 
 
 async def start(
-    host: str, port: int, capacity: int = 20, tls: ssl.SSLContext | None = None
+    host: str, port: int, capacity: int = 20, tls: ssl.SSLContext | None = None, voucher: Voucher | None = None
 ) -> tuple[web.AppRunner, int]:
     """Start serving; returns the runner (to clean up) and the bound port (useful with port 0)."""
-    runner = web.AppRunner(create_app(capacity), access_log=None)
+    runner = web.AppRunner(create_app(capacity, voucher=voucher), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True, ssl_context=tls)
     await site.start()

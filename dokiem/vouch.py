@@ -1,0 +1,111 @@
+"""Figures a test server vouches for (issue 22): the ticket the collector issues and the summary the server signs.
+
+A resident's browser is not trusted with its own figures. Before a test the collector hands it a
+single-use ticket, signed, naming the test server and expiring in minutes; the test server counts, for
+that ticket, the bytes it sent and received and over what time, from its own side, and at the end
+signs a summary with its own Ed25519 key (a test server may be run by a third party: it holds its key,
+the collector its public key). The collector stores the server's figures, not the page's.
+
+Both documents travel as one compact token, ``base64url(JSON) "." base64url(Ed25519 signature)``, so
+that what is verified is exactly the bytes that were signed. Each side reads them with the models here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from pydantic import AwareDatetime, Field, ValidationError
+
+from dokiem.contract import Count, Millis, Tag, WireModel, first_error
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+TICKET_LIFETIME = timedelta(minutes=10)  # long enough for a test on a slow phone, short enough not to hoard
+MAX_TOKEN_CHARS = 4096
+MAX_TICKETS_COUNTED = 10_000  # tickets a test server keeps counts for at once (the oldest are forgotten)
+M = TypeVar("M", bound=WireModel)
+
+
+class Ticket(WireModel):
+    """The collector's leave for one resident's test against one test server."""
+
+    schema_: Literal["dokiem.ticket/1"] = Field(default="dokiem.ticket/1", alias="schema")
+    ticket_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    server_id: Tag
+    issued_at: AwareDatetime
+    expires_at: AwareDatetime
+
+
+class Tally(WireModel):
+    """One direction as the server counted it: the bytes of the ticket's requests and the time from the first
+    byte to the last."""
+
+    bytes: Count
+    seconds: float = Field(ge=0, le=3600)
+    tcp_counted: bool = False  # from the kernel's tcp_info (bytes acknowledged / received), not the app's count
+
+    @property
+    def mbps(self) -> float | None:
+        return self.bytes * 8 / self.seconds / 1e6 if self.seconds > 0 else None
+
+
+class ServerSummary(WireModel):
+    """What a test server saw of one ticket's test, signed with its own key."""
+
+    schema_: Literal["dokiem.summary/1"] = Field(default="dokiem.summary/1", alias="schema")
+    ticket_id: uuid.UUID
+    server_id: Tag
+    first_at: AwareDatetime
+    last_at: AwareDatetime
+    download: Tally | None = None  # what the server sent
+    upload: Tally | None = None  # what it received
+    min_rtt_ms: Millis | None = None
+
+
+class BadToken(ValueError):
+    """A token that is not one, or whose signature does not hold (``reason`` says which)."""
+
+    def __init__(self, reason: Literal["malformed", "signature"], detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def seal(document: WireModel, key: Ed25519PrivateKey) -> str:
+    """The document and its signature, as one token."""
+    body = document.model_dump_json(by_alias=True).encode()
+    return f"{_b64(body)}.{_b64(key.sign(body))}"
+
+
+def unseal(token: str, model: type[M], key: Ed25519PublicKey) -> M:
+    """The document a token carries, once its signature holds; BadToken otherwise."""
+    from cryptography.exceptions import InvalidSignature
+
+    if len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
+        raise BadToken("malformed", f"not a signed token (two base64url parts, at most {MAX_TOKEN_CHARS} characters)")
+    body_text, signature_text = token.split(".")
+    try:
+        body, signature = _unb64(body_text), _unb64(signature_text)
+    except (binascii.Error, ValueError) as exc:
+        raise BadToken("malformed", f"not base64url: {exc}") from None
+    try:
+        key.verify(signature, body)
+    except InvalidSignature:
+        raise BadToken("signature", f"the signature does not hold for this {model.__name__}") from None
+    try:
+        return model.model_validate_json(body, strict=True)
+    except ValidationError as exc:
+        first = first_error(exc)
+        raise BadToken("malformed", f"signed, but not a {model.__name__}: {first.where}: {first.message}") from None
