@@ -24,7 +24,7 @@ import aiohttp
 from influxdb_client import Point, WritePrecision
 
 from dokiem.collector.config import InfluxSection
-from dokiem.contract import COUNTS, FIGURES, LOCAL_TIME, Radio, Result
+from dokiem.contract import COUNTS, FIGURES, LOCAL_TIME, RESIDENT, Radio, Result
 from dokiem.regions import Place
 from dokiem.series import HEALTH_READINGS, OUTBOX_FIELDS, RADIO_FIELDS, Measurement, Tag
 from dokiem.status import Status
@@ -67,6 +67,7 @@ def result_line(result: Result, place: Place | None = None) -> str | None:
         Tag.IP_VERSION: str(result.ip_version) if result.ip_version else None,
         Tag.LOCATION: result.server.location.value if result.server else None,
         **radio_tags(result.radio),
+        Tag.SOURCE: result.source if result.source == RESIDENT else None,
     }  # fmt: skip
     for key, value in tags.items():
         if value:

@@ -19,7 +19,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from dokiem.collector.config import Limits
-from dokiem.contract import TOPIC_PREFIX, Flag, Result, Site, first_error
+from dokiem.contract import RESIDENT, TOPIC_PREFIX, Flag, Result, Site, first_error
 from dokiem.regions import Place, Regions, UnknownRegion
 from dokiem.regions.isps import Isps, shipped_isps
 from dokiem.status import Status
@@ -96,6 +96,8 @@ def validate_result(
     """The Result as the collector files it: checked, at the site enrolled for the agent when there is
     one (flagged ``site_mismatch`` where the agent said otherwise), under the operator's listed name."""
     result = _parse(Result, payload, limits)
+    if result.source == RESIDENT:
+        raise Refusal(Reason.INCONSISTENT, f"source {result.source!r} over MQTT: only agents send results there")
     if result.agent_id != topic_agent:
         raise Refusal(Reason.TOPIC_MISMATCH, f"payload agent_id {result.agent_id!r} on agent {topic_agent!r}'s topic")
     result = corrected_clock(result, limits)

@@ -194,6 +194,10 @@ class PathStats(WireModel):
     congestion_control: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,16}$")
 
 
+# Who measured: the province's managed agents, or residents testing their own line (issue 22). Their figures
+# are never pooled: residents are a self-selected sample, the agents a panel.
+Source = Literal["agent", "resident"]
+RESIDENT: Source = "resident"
 TrafficSource = Literal["upnp", "snmp", "interface"]  # where others' traffic on the line was seen
 
 
@@ -358,6 +362,8 @@ class Result(WireModel):
     result_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     agent_id: AgentId
     agent_version: Version | None = None
+    # absent on an agent's (so collectors from before it read agents' results as ever)
+    source: Source | None = Field(default=None, description="resident: a resident's own test; absent: an agent's")
     started_at: AwareDatetime
     finished_at: AwareDatetime
     site: Site = Field(default_factory=Site)

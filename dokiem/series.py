@@ -42,12 +42,14 @@ class Tag(StrEnum):
     OPERATOR = "operator"  # the mobile network the modem was on, by name (Viettel, VinaPhone, …)
     SIGNAL = "signal"  # good | fair | poor (thresholds.toml [radio])
     REASON = "reason"  # why a message was quarantined
+    SOURCE = "source"  # "resident" on a resident's own test (issue 22); absent on an agent's
 
 
 _PLACE = (Tag.PROVINCE, Tag.DISTRICT, Tag.DISTRICT_NAME, Tag.COMMUNE, Tag.COMMUNE_NAME)
 TAGS: dict[Measurement, tuple[Tag, ...]] = {
     Measurement.SPEEDTEST: (*_PLACE, Tag.COMMUNE_DECLARED, Tag.ISP, Tag.ACCESS, Tag.AGENT, Tag.SERVER, Tag.HOUR,
-                            Tag.ERROR, Tag.IP_VERSION, Tag.LOCATION, Tag.TECHNOLOGY, Tag.OPERATOR, Tag.SIGNAL),
+                            Tag.ERROR, Tag.IP_VERSION, Tag.LOCATION, Tag.TECHNOLOGY, Tag.OPERATOR, Tag.SIGNAL,
+                            Tag.SOURCE),
     Measurement.HEALTH: (Tag.AGENT, *_PLACE, Tag.ISP),
     Measurement.QUARANTINE: (Tag.REASON, Tag.AGENT),
 }  # fmt: skip

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dokiem.grafana.influxql import DATASOURCE_UID
+from dokiem.grafana.panels import AGENTS_ONLY
 from dokiem.i18n import Translator
 from dokiem.series import Measurement
 
@@ -72,7 +73,7 @@ LABELS = {"agent": "{{ $labels.agent }}", "district": "{{ $labels.district_name 
           "commune": "{{ $labels.commune_name }}"}  # fmt: skip
 SPEED, HEALTH, QUARANTINE = (m.quoted() for m in (Measurement.SPEEDTEST, Measurement.HEALTH, Measurement.QUARANTINE))
 # a commune's fixed-line speed to domestic servers (an international figure is the world's link, not the line)
-FIXED_DOMESTIC = """"access" = 'fixed' AND "location" != 'international'"""
+FIXED_DOMESTIC = f"""\"access\" = 'fixed' AND \"location\" != 'international' AND {AGENTS_ONLY}"""
 FIXED_MEDIAN = f"""SELECT median("download_mbps") FROM {SPEED} WHERE $timeFilter AND {FIXED_DOMESTIC}
     GROUP BY "commune", "commune_name" """
 

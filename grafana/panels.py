@@ -21,7 +21,7 @@ from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
 from dokiem.collation import collation_key, unit_key
-from dokiem.contract import ACCESS_TYPES, Access, Technology
+from dokiem.contract import ACCESS_TYPES, RESIDENT, Access, Technology
 from dokiem.grafana.influxql import DATASOURCE, InfluxQL
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
@@ -40,6 +40,7 @@ IPV = '"ip_version" =~ /^$ip_version$/'  # a point measured before the tag exist
 DOMESTIC = "\"location\" != 'international'"  # every figure but the international panel; untagged = domestic
 INTERNATIONAL = "\"location\" = 'international'"
 RADIO = f'"{Tag.TECHNOLOGY}" =~ /./'  # runs whose radio is known: mobile modems, public Wi-Fi
+AGENTS_ONLY = f"\"{Tag.SOURCE}\" != '{RESIDENT}'"  # an agent's point has no source tag: it matches
 HOTSPOTS = f"\"{Tag.ACCESS}\" = '{Access.PUBLIC_WIFI.value}'"
 DISTRICT = '"district_name" =~ /^$district$/'
 COMMUNE = '"commune_name" =~ /^$commune$/'
@@ -47,6 +48,13 @@ MAP_ACCESS = "\"access\" = '$map_access'"
 
 
 def where(*conditions: str) -> str:
+    """A speed query's filter: the time range and ``conditions``, agents' runs only (residents' tests are
+    their own source, never pooled with the panel's: issue 22)."""
+    return " AND ".join(("$timeFilter", AGENTS_ONLY, *conditions))
+
+
+def fleet_where(*conditions: str) -> str:
+    """A heartbeat's or the quarantine's filter: the time range and ``conditions`` (agents only send them)."""
     return " AND ".join(("$timeFilter", *conditions))
 
 

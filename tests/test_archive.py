@@ -127,6 +127,17 @@ def test_report_rows_stream_the_figure_columns(archive: Archive) -> None:
     assert list(archive.results.report_rows(since - timedelta(days=2), since - timedelta(days=1))) == []
 
 
+def test_residents_tests_never_reach_the_reports_rows(tmp_path: Path) -> None:
+    archive = Archive.from_url(f"sqlite://{tmp_path / 'a.db'}")
+    agents, resident = make_result(1), make_result(2).model_copy(update={"source": "resident"})
+    archive.results.add([agents, resident])
+    since = min(r.started_at for r in (agents, resident))
+    rows = list(archive.results.report_rows(since, since + timedelta(days=1)))
+    assert archive.results.count() == 2 and len(rows) == 1  # kept, and apart
+    assert rows[0][REPORT_COLUMNS.index("agent_id")] == agents.agent_id
+    archive.close()
+
+
 def test_an_archive_from_before_the_figure_columns_gets_them_filled(tmp_path: Path) -> None:
     import sqlite3
 

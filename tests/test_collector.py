@@ -126,8 +126,11 @@ def test_every_refusal_reason() -> None:
         with pytest.raises(Refusal) as info:
             validate_result(agent, payload, limits, now, regions=Regions.load())
         assert info.value.reason == reason
+    with pytest.raises(Refusal) as posing:  # an agent posing as a resident: residents come by their own door
+        validate_result("th-380-001", good.model_copy(update={"source": "resident"}).to_json().encode(), limits, now)
+    assert posing.value.reason == "inconsistent" and "source" in posing.value.detail
     # bad_topic is the topic's, internal_error and influx_refused the service's (tests/test_quarantine.py), rate
-    # the service's too (tests/test_trust.py)
+    # the service's too (tests/test_trust.py), the residents' those of tests/test_vouching.py
     residents = {"ticket_invalid", "ticket_expired", "ticket_replayed", "summary_invalid", "summary_mismatch"}
     assert set(cases) | {"bad_topic", "internal_error", "influx_refused", "rate"} | residents == set(REASONS)
 

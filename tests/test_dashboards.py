@@ -74,7 +74,11 @@ def data() -> Iterator[tuple[Influx, list[SyntheticAgent], list[Result]]]:
         server.query('CREATE DATABASE "dokiem"')
         ABROAD[:] = [r.model_copy(update={"result_id": uuid.uuid4(), "server": SINGAPORE, "download_mbps": 1.0 + n % 7,
                                           "upload_mbps": 0.5}) for n, r in enumerate(_ok(results)[:300])]  # fmt: skip
-        lines = [result_line(r, REGIONS.place_site(r.site, r.started_at)) for r in (*results, *ABROAD)]
+        # residents' own tests, far from the agents' figures: every agents' panel must leave them out
+        residents = [r.model_copy(update={"result_id": uuid.uuid4(), "source": "resident", "download_mbps": 9000.0,
+                                          "upload_mbps": 9000.0, "latency_ms": 900.0})
+                     for r in _ok(results)[::5]]  # fmt: skip
+        lines = [result_line(r, REGIONS.place_site(r.site, r.started_at)) for r in (*results, *ABROAD, *residents)]
         at = _ms(QUARTER.end) - 3_600_000
         for n, agent in enumerate(agents):
             status = Status(

@@ -66,7 +66,8 @@ def _full_result() -> tuple[Result, Place]:
     site = Site(province_code="38", commune_code="14755", isp="VNPT", access=Access.FIXED, plan_down_mbps=300,
                 plan_up_mbps=100)  # fmt: skip
     result = Result(
-        agent_id="th-380-001", started_at=MOMENT, finished_at=MOMENT + timedelta(seconds=30), site=site,
+        agent_id="th-380-001", source="resident", started_at=MOMENT, finished_at=MOMENT + timedelta(seconds=30),
+        site=site,
         server=ServerRef(id="s1", url="http://s1.example.vn/", location=ServerLocation.INTERNATIONAL), ip_version=6,
         download_mbps=100, upload_mbps=50, latency_ms=10, jitter_ms=1, loss_pct=0, loaded_latency_ms=40,
         loaded_latency_down_ms=40, loaded_latency_up_ms=50, dns_ms=5, responsiveness_rpm=900,

@@ -18,7 +18,7 @@ from typing import Any
 
 from dokiem.collector.archive.db import Column, Db, Page, Table, ensure_table, every, page_of
 from dokiem.collector.archive.registry import AgentRegistry
-from dokiem.contract import HEADLINE_FIGURES, Result, ServerLocation
+from dokiem.contract import HEADLINE_FIGURES, RESIDENT, Result, ServerLocation
 from dokiem.regions import Place
 
 Placing = Callable[[Result], Place]  # how the collector reads a result's site
@@ -80,6 +80,7 @@ COLUMNS: tuple[ResultColumn, ...] = (
     _copied("flags", "TEXT", _flags),
     _copied("server_location", "TEXT", _international),
     _copied("technology", "TEXT", _technology),
+    _copied("source", "TEXT", lambda result: result.source if result.source == RESIDENT else None),
     ResultColumn("received_at", "DOUBLE PRECISION NOT NULL"),
     ResultColumn("influx_pending", "INTEGER NOT NULL DEFAULT 1"),
     ResultColumn("payload", "TEXT NOT NULL", of=lambda r, _p: r.to_json()),
@@ -265,7 +266,9 @@ class ResultStore:
         """REPORT_COLUMNS of every result started in [since, until) against servers at ``location``,
         streamed: domestic and international speed are never mixed in one figure. With ``received_by``,
         only what the collector had received by then: a report cut there reads the same every time."""
-        where = "server_location IS NULL" if location is ServerLocation.DOMESTIC else "server_location = ?"
+        # agents' runs only: residents' tests are their own source, never pooled with the panel's (issue 22)
+        where = "source IS NULL AND "
+        where += "server_location IS NULL" if location is ServerLocation.DOMESTIC else "server_location = ?"
         extra: tuple[Any, ...] = () if location is ServerLocation.DOMESTIC else (location.value,)
         if received_by is not None:
             where += " AND received_at <= ?"

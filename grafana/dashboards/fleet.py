@@ -14,7 +14,7 @@ from dokiem.thresholds import Thresholds
 
 def _per_agent(title: str, aggregate: str, *conditions: str) -> timeseries.Panel:
     """One heartbeat figure over time, a series per agent."""
-    query = f"""SELECT {aggregate} FROM {p.HEALTH} WHERE {p.where(*conditions)}
+    query = f"""SELECT {aggregate} FROM {p.HEALTH} WHERE {p.fleet_where(*conditions)}
         GROUP BY time($__interval), "agent" fill(none)"""
     return (
         timeseries.Panel()
@@ -43,11 +43,11 @@ def _counts_by(title: str, query: str, group: tuple[str, str], count: tuple[str,
 
 def fleet_health(tr: Translator, thresholds: Thresholds, names: p.Names) -> db.Dashboard:
     in_district = '"district_name" =~ /^$district$/'
-    latest = f"""SELECT last("online") AS "online" FROM {p.HEALTH} WHERE {p.where(in_district)} GROUP BY "agent",
+    latest = f"""SELECT last("online") AS "online" FROM {p.HEALTH} WHERE {p.fleet_where(in_district)} GROUP BY "agent",
         "district_name" """
     state = f"""SELECT last("runs_expected") AS "expected", last("runs_received") AS "received",
         last("runs_missed") AS "missed", last("temperature_c") AS "temperature", last("cpu_pct") AS "cpu",
-        last("outbox_depth") AS "outbox" FROM {p.HEALTH} WHERE {p.where(in_district)} GROUP BY "agent" """
+        last("outbox_depth") AS "outbox" FROM {p.HEALTH} WHERE {p.fleet_where(in_district)} GROUP BY "agent" """
     online_mapping = model.ValueMap(options={
         "1": model.ValueMappingResult(text=tr("gf_online"), color="green", index=0),
         "0": model.ValueMappingResult(text=tr("gf_offline"), color="red", index=1),
@@ -89,7 +89,7 @@ def fleet_health(tr: Translator, thresholds: Thresholds, names: p.Names) -> db.D
         .with_panel(
             _counts_by(
                 tr("gf_quarantined_by_reason"),
-                f'SELECT sum("count") AS "messages" FROM {p.QUARANTINE} WHERE {p.where()} GROUP BY "reason"',
+                f'SELECT sum("count") AS "messages" FROM {p.QUARANTINE} WHERE {p.fleet_where()} GROUP BY "reason"',
                 ("reason", tr("gf_reason")),
                 ("messages", tr("gf_messages")),
             )
