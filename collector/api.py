@@ -1,5 +1,6 @@
-"""The HTTP API: /healthz and /public/ (the site ``dokiem publish`` wrote, if ``http.public_dir`` names
-it) are open; /metrics, /api/agents, /api/results, /api/quarantine are behind the token."""
+"""The HTTP API: /healthz, /public/ (the site ``dokiem publish`` wrote, if ``http.public_dir`` names
+it) and /do/ (residents' tests, where ``[residents]`` is set) are open; /metrics, /api/agents,
+/api/results, /api/quarantine are behind the token."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from aiohttp import web
 
 from dokiem.collector.archive import Page
 from dokiem.collector.httpdoor import request_deadline
+from dokiem.collector.residents import ResidentDoor, add_routes
 from dokiem.contract import DIRECTIONAL, FIGURES
 from dokiem.files import csv_cell
 
@@ -35,7 +37,7 @@ def _collector(request: web.Request) -> Collector:
 async def require_token(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    if request.path == "/healthz" or request.path.startswith(PUBLIC):
+    if request.path == "/healthz" or request.path.startswith((PUBLIC, RESIDENTS)):
         return await handler(request)
     token = _collector(request).config.http.api_token
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -149,6 +151,7 @@ async def quarantine(request: web.Request) -> web.Response:
 
 
 PUBLIC = "/public/"
+RESIDENTS = "/do/"  # residents' own tests (issue 22): open, the figures vouched for by the test server
 
 
 def create_app(collector: Collector) -> web.Application:
@@ -160,6 +163,9 @@ def create_app(collector: Collector) -> web.Application:
     app.router.add_get("/api/agents", agents)
     app.router.add_get("/api/results", results)
     app.router.add_get("/api/quarantine", quarantine)
+    residents = collector.config.residents
+    if residents.key_file is not None and residents.servers:
+        add_routes(app, ResidentDoor(residents, collector, collector.regions))
     public = collector.config.http.public_dir
     if public is not None:
         # files only: no listing, no symlink out of the folder (aiohttp refuses "..", 403/404)

@@ -59,6 +59,23 @@ class HttpSection(_Section):
     public_dir: Path | None = Field(default=None, description="a site from dokiem publish, served at /public/ openly")
 
 
+class ResidentServer(_Section):
+    """A test server residents may measure against, and the public key its summaries are signed with."""
+
+    id: str = Field(pattern=r"^[\w .,&()+/:-]{1,64}$")
+    url: str = Field(min_length=1, max_length=2000)
+    public_key: Path = Field(description="the server's Ed25519 public key (PEM)")
+
+
+class ResidentsSection(_Section):
+    """Residents' own tests (issue 22): closed unless the collector has its key and at least one server."""
+
+    key_file: Path | None = Field(default=None, description="the collector's Ed25519 private key (PEM): signs tickets")
+    servers: list[ResidentServer] = Field(default_factory=list, max_length=50)
+    per_address_per_hour: int = Field(default=6, ge=1, le=1000, description="tickets, and submissions, per address")
+    max_body_bytes: int = Field(default=16 << 10, ge=1024, le=1 << 20)
+
+
 class Limits(_Section):
     """What the collector accepts: a message's size, how far its clock may be off, physical bounds."""
 
@@ -93,6 +110,7 @@ class CollectorConfig(_Section):
     influx: InfluxSection = Field(default_factory=InfluxSection)
     http: HttpSection = Field(default_factory=HttpSection)
     limits: Limits = Field(default_factory=Limits)
+    residents: ResidentsSection = Field(default_factory=ResidentsSection)
 
     @property
     def mqtt_client_id(self) -> str:

@@ -187,6 +187,16 @@ class Collector:
         self.stats["duplicates"] += len(results) - len(new)
         self._influx_wake.set()
 
+    def store_resident(self, result: Result) -> None:
+        """A resident's result whose figures a test server vouched for (collector/residents.py), archived and
+        queued for InfluxDB like an agent's; kept apart by its source everywhere it is read."""
+        new = self.archive.results.add([result], place=self.place)
+        if self.influx is not None and len(self._lines) < MAX_CACHED_LINES:
+            self._lines.update((str(r.result_id), self._line(r) or "") for r in new)
+        self.stats["accepted"] += len(new)
+        self._influx_wake.set()
+        self.stored.set()
+
     def keep(self, topic: str, agent: str | None, refusal: Refusal, payload: bytes) -> None:
         """Count the refusal, keep the message in the quarantine, and tell the fleet dashboard."""
         self.refusals.record(refusal, agent or "?", topic)

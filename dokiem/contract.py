@@ -241,6 +241,7 @@ class Flag(StrEnum):
     SITE_MISMATCH = "site_mismatch"  # filed at the enrolled site, which the agent's own site disagreed with
     ABOVE_PLAN = "above_plan"  # a speed far above the subscribed plan: the plan on file is likely out of date
     OPERATOR_MISMATCH = "operator_mismatch"  # the modem's network is not the site's declared ISP
+    PAGE_DISAGREES = "page_disagrees"  # a resident's page read over 10% off what the test server counted
 
 
 # Vietnam's mobile networks by MCC-MNC, and the ISP names a site may declare for each (VinaPhone is VNPT's)
@@ -389,6 +390,8 @@ class Result(WireModel):
     cross_traffic_down_mbps: Mbps | None = Field(default=None, description="others' traffic on the line, towards it")
     cross_traffic_up_mbps: Mbps | None = None
 
+    page_download_mbps: Mbps | None = Field(default=None, description="a resident's page's own reading, beside")
+    page_upload_mbps: Mbps | None = None
     bytes_down: Count | None = None
     bytes_up: Count | None = None
     data_used_bytes: Count | None = Field(default=None, description="all bytes the run moved, warm-up included")

@@ -122,6 +122,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "modem đang dùng mạng khác nhà mạng khai báo của điểm đo",
         "the modem is on another network than the site's declared ISP",
     ),
+    "flag_page_disagrees": (
+        "trang đo của người dân đọc lệch hơn 10% so với số máy chủ đo đếm được (lưu số của máy chủ)",
+        "the resident's page read over 10% off the test server's count (the server's is kept)",
+    ),
     "access_fixed": ("Cố định", "Fixed"),
     "access_mobile": ("Di động", "Mobile"),
     "access_public_wifi": ("Wi-Fi công cộng", "Public Wi-Fi"),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pydantic import AwareDatetime, Field, ValidationError
 
-from dokiem.contract import Count, Millis, Tag, WireModel, first_error
+from dokiem.contract import Code, Count, Mbps, Millis, Tag, WireModel, first_error
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -65,6 +65,28 @@ class ServerSummary(WireModel):
     download: Tally | None = None  # what the server sent
     upload: Tally | None = None  # what it received
     min_rtt_ms: Millis | None = None
+
+
+class PageFigures(WireModel):
+    """What the resident's page measured itself: kept beside the server's, never in place of them."""
+
+    download_mbps: Mbps | None = None
+    upload_mbps: Mbps | None = None
+    latency_ms: Millis | None = None
+    jitter_ms: Millis | None = None
+
+
+class ResidentSubmission(WireModel):
+    """``POST /do/result``: the ticket, the server's signed summary, the page's figures, and where and what
+    the resident says the line is (a commune of 2025, the access, the ISP from the province's list)."""
+
+    ticket: str = Field(max_length=MAX_TOKEN_CHARS)
+    summary: str = Field(max_length=MAX_TOKEN_CHARS)
+    commune_code: Code
+    access: Literal["fixed", "mobile"]
+    isp: Tag
+    wifi: bool = False  # a home line tested over Wi-Fi: kept, and marked
+    page: PageFigures = Field(default_factory=PageFigures)
 
 
 class BadToken(ValueError):

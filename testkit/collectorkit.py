@@ -4,7 +4,9 @@ stores, and its API."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from dokiem.collector.config import CollectorConfig, load
@@ -30,6 +32,19 @@ def collector_config(tmp_path: Path, broker: Broker, influx: Influx | None, **se
     if influx is not None:
         env["DOKIEM_INFLUX_URL"] = influx.url
     return load(None, environ=env | settings)
+
+
+@contextlib.asynccontextmanager
+async def collector_running(config: CollectorConfig) -> AsyncIterator[Collector]:
+    """A collector on ``config``, started (its HTTP door open), stopped at the end."""
+    collector = Collector(config)
+    started = asyncio.Event()
+    task = asyncio.create_task(collector.run(started))
+    try:
+        await asyncio.wait_for(started.wait(), 10)
+        yield collector
+    finally:
+        task.cancel()
 
 
 async def wait_stored(collector: Collector, predicate: object, timeout: float = 20) -> None:

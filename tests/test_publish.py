@@ -31,7 +31,7 @@ from dokiem.regions import Regions
 from dokiem.reports.tables import format_value
 from dokiem.thresholds import SHIPPED, load_thresholds
 from testkit.brokers import Broker
-from testkit.collectorkit import TOKEN, collector_config
+from testkit.collectorkit import TOKEN, collector_config, collector_running
 from testkit.processes import DOKIEM
 from testkit.reportkit import QUARTER
 from testkit.synthetic import SyntheticAgent, synthetic_results
@@ -237,12 +237,8 @@ async def serving(
 ) -> AsyncIterator[Collector]:
     config = collector_config(tmp_path, broker, None)
     config = config.model_copy(update={"http": config.http.model_copy(update={"public_dir": published[0]})})
-    collector = Collector(config)
-    started = asyncio.Event()
-    task = asyncio.create_task(collector.run(started))
-    await asyncio.wait_for(started.wait(), 10)
-    yield collector
-    task.cancel()
+    async with collector_running(config) as collector:
+        yield collector
 
 
 def _get(collector: Collector, path: str, token: str | None = None) -> tuple[int, bytes]:

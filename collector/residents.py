@@ -1,0 +1,184 @@
+"""Residents' door (issue 22): ``POST /do/ticket`` and ``POST /do/result``, open without a token.
+
+A ticket names one of the province's test servers; a result is taken only with the summary that server
+signed for that ticket (collector/vouching.py), and the figures stored are the server's, the page's
+beside them. Every refusal answers with its reason and is kept in the quarantine under it. No address
+is stored: each door counts requests per address under a keyed hash whose key changes every day, in
+memory only; no cookie is set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import ValidationError
+
+from dokiem.collector.config import ResidentsSection
+from dokiem.collector.validate import Reason, Refusal
+from dokiem.collector.vouching import TicketBook, disagrees
+from dokiem.contract import RESIDENT, Access, Flag, Method, Result, ServerRef, Site, first_error
+from dokiem.regions import Regions
+from dokiem.vouch import ResidentSubmission, ServerSummary
+
+if TYPE_CHECKING:
+    from dokiem.collector.service import Collector
+
+TOPIC = "do/result"  # how the quarantine names this door
+MAX_ADDRESSES = 100_000  # addresses counted at once (a flood from many addresses is forgotten, not grown)
+RESIDENT_AGENT = "resident"  # the agent_id of every resident's result: no person is named
+
+
+class AddressLimiter:
+    """At most ``per_hour`` requests an hour from one address, counted under a keyed hash (the key is
+    drawn afresh each day and never written): the addresses themselves are never kept."""
+
+    def __init__(self, per_hour: int, clock: Callable[[], float] = time.time) -> None:
+        self.per_hour, self.clock = per_hour, clock
+        self._day = -1
+        self._key = b""
+        self._seen: dict[bytes, deque[float]] = {}
+
+    def allow(self, address: str) -> bool:
+        now = self.clock()
+        if int(now // 86_400) != self._day:
+            self._day, self._key, self._seen = int(now // 86_400), os.urandom(32), {}
+        if len(self._seen) >= MAX_ADDRESSES:
+            self._seen.clear()
+        seen = self._seen.setdefault(hmac.new(self._key, address.encode(), hashlib.sha256).digest()[:16], deque())
+        while seen and seen[0] <= now - 3600:
+            seen.popleft()
+        if len(seen) >= self.per_hour:
+            return False
+        seen.append(now)
+        return True
+
+
+def _private_key(path: os.PathLike[str]) -> Ed25519PrivateKey:
+    with open(path, "rb") as f:
+        key = serialization.load_pem_private_key(f.read(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def _public_key(path: os.PathLike[str]) -> Ed25519PublicKey:
+    with open(path, "rb") as f:
+        key = serialization.load_pem_public_key(f.read())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{path} is not an Ed25519 public key")
+    return key
+
+
+class ResidentDoor:
+    def __init__(self, config: ResidentsSection, collector: Collector, regions: Regions) -> None:
+        assert config.key_file is not None
+        self.config, self.collector, self.regions = config, collector, regions
+        self.urls = {server.id: server.url for server in config.servers}
+        self.book = TicketBook(key=_private_key(config.key_file),
+                               servers={s.id: _public_key(s.public_key) for s in config.servers})  # fmt: skip
+        self.tickets = AddressLimiter(config.per_address_per_hour)
+        self.results = AddressLimiter(config.per_address_per_hour)
+
+    async def ticket(self, request: web.Request) -> web.Response:
+        if not self.tickets.allow(request.remote or "?"):
+            return _refused(429, "too_many", "too many tests from here this hour: try again later")
+        body = await _body(request, self.config.max_body_bytes)
+        server_id = body.get("server_id") if isinstance(body, dict) else None
+        if server_id is None and len(self.urls) == 1:
+            server_id = next(iter(self.urls))
+        if not isinstance(server_id, str) or server_id not in self.urls:
+            return _refused(400, "unknown_server", f"server_id must be one of {sorted(self.urls)}")
+        try:
+            token = self.book.issue(server_id)
+        except OverflowError as exc:
+            return _refused(503, "busy", str(exc))
+        return web.json_response({"ticket": token, "server": {"id": server_id, "url": self.urls[server_id]}},
+                                 headers={"Cache-Control": "no-store"})  # fmt: skip
+
+    async def result(self, request: web.Request) -> web.Response:
+        if not self.results.allow(request.remote or "?"):
+            return _refused(429, "too_many", "too many results from here this hour: try again later")
+        raw = await request.content.read(self.config.max_body_bytes + 1)
+        try:
+            if len(raw) > self.config.max_body_bytes:
+                raise Refusal(Reason.TOO_LARGE, f"over {self.config.max_body_bytes} bytes")
+            result = self._resident_result(raw)
+        except Refusal as refusal:
+            self.collector.keep(TOPIC, None, refusal, raw)
+            return _refused(422, refusal.reason.value, refusal.detail)
+        self.collector.store_resident(result)
+        return web.json_response({"result_id": str(result.result_id), "download_mbps": result.download_mbps,
+                                  "upload_mbps": result.upload_mbps, "flags": [f.value for f in result.flags]},
+                                 headers={"Cache-Control": "no-store"})  # fmt: skip
+
+    def _resident_result(self, raw: bytes) -> Result:
+        try:
+            submission = ResidentSubmission.model_validate_json(raw, strict=True)
+        except ValidationError as exc:
+            first = first_error(exc)
+            reason = Reason.NOT_JSON if first.kind == "json_invalid" else Reason.SCHEMA
+            raise Refusal(reason, f"{first.where}: {first.message}") from None
+        province = next((p.code for p in self.regions.provinces.values() if submission.commune_code in p.communes),
+                        None)  # fmt: skip
+        if province is None:
+            raise Refusal(Reason.UNKNOWN_REGION, f"no commune {submission.commune_code} in the 2025 list")
+        isp = self.collector.isps.canonical(submission.isp)
+        if isp is None:
+            raise Refusal(Reason.UNKNOWN_ISP, f"{submission.isp!r} is not on the province's list of ISPs")
+        site = Site(province_code=province, commune_code=submission.commune_code, isp=isp,
+                    access=Access(submission.access))  # fmt: skip
+        ticket, summary = self.book.redeem(submission.ticket, submission.summary)  # spent only once all else holds
+        return _from_summary(summary, submission, site, self.urls[ticket.server_id])
+
+
+def _from_summary(summary: ServerSummary, submission: ResidentSubmission, site: Site, url: str) -> Result:
+    """The server's figures, the page's beside them, flagged where the page read over 10% off."""
+    down = summary.download.mbps if summary.download else None
+    up = summary.upload.mbps if summary.upload else None
+    page = submission.page
+    flags = [flag for flag, on in ((Flag.WIFI, submission.wifi),
+                                   (Flag.PAGE_DISAGREES, disagrees(page.download_mbps, down)
+                                    or disagrees(page.upload_mbps, up))) if on]  # fmt: skip
+    return Result(
+        agent_id=RESIDENT_AGENT, source=RESIDENT, started_at=summary.first_at,
+        finished_at=max(summary.last_at, summary.first_at + timedelta(milliseconds=1)), site=site,
+        server=ServerRef(id=summary.server_id, url=url), download_mbps=_round(down), upload_mbps=_round(up),
+        latency_ms=page.latency_ms, jitter_ms=page.jitter_ms, page_download_mbps=page.download_mbps,
+        page_upload_mbps=page.upload_mbps, bytes_down=summary.download.bytes if summary.download else None,
+        bytes_up=summary.upload.bytes if summary.upload else None,
+        method=Method(name="dokiem-web", version="1", counting="server"), flags=flags,
+    )  # fmt: skip
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+async def _body(request: web.Request, limit: int) -> object:
+    raw = await request.content.read(limit + 1)
+    if len(raw) > limit:
+        return None
+    try:
+        return json.loads(raw or b"{}")
+    except ValueError:
+        return None
+
+
+def _refused(status: int, reason: str, detail: str) -> web.Response:
+    return web.json_response({"error": reason, "detail": detail}, status=status, headers={"Cache-Control": "no-store"})
+
+
+def add_routes(app: web.Application, door: ResidentDoor) -> None:
+    app.router.add_post("/do/ticket", door.ticket)
+    app.router.add_post("/do/result", door.result)

@@ -1,0 +1,183 @@
+"""Residents' door (issue 22): a ticket from the collector, a test against a real ``dokiem testserver`` that
+signs what it counted, the result stored with the server's figures and kept apart as a resident's; each
+forged, replayed or malformed submission refused with its reason and kept in the quarantine; a handful
+an hour per address; no address stored."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from dokiem.collector.config import ResidentServer, ResidentsSection
+from dokiem.collector.residents import AddressLimiter
+from dokiem.collector.service import Collector
+from dokiem.contract import Flag, Result
+from dokiem.regions import Regions
+from dokiem.vouch import ServerSummary, seal, unseal
+from testkit.brokers import Broker
+from testkit.collectorkit import collector_config, collector_running
+from testkit.influx import Influx
+from testkit.processes import start_testserver
+
+SERVER_ID = "th-speedtest-1"
+COMMUNE = next(iter(Regions.load().provinces["38"].communes))  # a commune of 2025
+PER_HOUR = 20
+
+
+def _write_keys(folder: Path, key: Ed25519PrivateKey) -> tuple[Path, Path]:
+    private, public = folder / f"{id(key)}.key", folder / f"{id(key)}.pub"
+    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))  # fmt: skip
+    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                     serialization.PublicFormat.SubjectPublicKeyInfo))  # fmt: skip
+    return private, public
+
+
+@pytest.fixture(scope="module")
+def server_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture(scope="module")
+def test_point(tmp_path_factory: pytest.TempPathFactory, server_key: Ed25519PrivateKey) -> Iterator[str]:
+    private, _ = _write_keys(tmp_path_factory.mktemp("server"), server_key)
+    proc, url = start_testserver("--signing-key", str(private), "--server-id", SERVER_ID)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture
+async def door(
+    tmp_path: Path, broker: Broker, influx: Influx, test_point: str, server_key: Ed25519PrivateKey
+) -> AsyncIterator[Collector]:
+    collector_key, _ = _write_keys(tmp_path, Ed25519PrivateKey.generate())
+    _, server_public = _write_keys(tmp_path, server_key)
+    server = ResidentServer(id=SERVER_ID, url=test_point, public_key=server_public)
+    residents = ResidentsSection(key_file=collector_key, per_address_per_hour=PER_HOUR, servers=[server])
+    async with collector_running(collector_config(tmp_path, broker, influx).model_copy(
+            update={"residents": residents})) as collector:  # fmt: skip
+        yield collector
+
+
+def _post(collector: Collector, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    host, port = collector.config.http.listen.rsplit(":", 1)
+    request = urllib.request.Request(f"http://{host}:{port}{path}", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.load(refused)
+
+
+async def _ticket(collector: Collector) -> tuple[str, str]:
+    status, body = await asyncio.to_thread(
+        _post, collector, "/do/ticket", json.dumps({"server_id": SERVER_ID}).encode()
+    )
+    assert status == 200, body
+    return str(body["ticket"]), str(body["server"]["url"])
+
+
+def _run_test(url: str, ticket: str) -> str:
+    """The page's test: a download and an upload under the ticket, then the server's signed summary."""
+    ticket_id = json.loads(_b64(ticket.split(".")[0]))["ticket_id"]
+    with urllib.request.urlopen(f"{url}garbage.php?ckSize=4&ticket={ticket_id}", timeout=30) as answer:
+        answer.read()
+    upload = urllib.request.Request(f"{url}empty.php?ticket={ticket_id}", data=b"\0" * (2 << 20), method="POST")
+    urllib.request.urlopen(upload, timeout=30).read()
+    with urllib.request.urlopen(f"{url}summary?ticket={ticket_id}", timeout=10) as answer:
+        return str(json.load(answer)["summary"])
+
+
+def _b64(text: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _submission(ticket: str, summary: str, **changes: Any) -> bytes:
+    page = {"download_mbps": 1000.0, "upload_mbps": 1000.0, "latency_ms": 12.5}
+    body: dict[str, Any] = {
+        "ticket": ticket,
+        "summary": summary,
+        "commune_code": COMMUNE,
+        "access": "fixed",
+        "isp": "VNPT",
+        "page": page,
+    }
+    return json.dumps(body | changes).encode()
+
+
+async def test_a_residents_test_is_stored_with_the_servers_figures_and_kept_apart(
+    door: Collector, server_key: Ed25519PrivateKey
+) -> None:
+    ticket, url = await _ticket(door)
+    summary_token = await asyncio.to_thread(_run_test, url, ticket)
+    status, body = await asyncio.to_thread(_post, door, "/do/result", _submission(ticket, summary_token))
+    assert status == 200, body
+    (stored,) = door.archive.results.query()
+    result = Result.model_validate_json(str(door.archive.results.payload_of(str(stored["result_id"]))))
+    summary = unseal(summary_token, ServerSummary, server_key.public_key())
+    assert result.source == "resident" and result.agent_id == "resident" and result.site.commune_code == COMMUNE
+    assert summary.download is not None and result.bytes_down == summary.download.bytes == 4 << 20
+    assert result.download_mbps == pytest.approx(summary.download.mbps, rel=1e-3)
+    assert result.page_download_mbps == 1000.0 and Flag.PAGE_DISAGREES in result.flags  # the page's, beside
+    assert body["flags"] == ["page_disagrees"]
+    rows = list(door.archive.results.report_rows(result.started_at, result.finished_at))
+    assert rows == []  # never in the agents' figures
+    replay = await asyncio.to_thread(_post, door, "/do/result", _submission(ticket, summary_token))
+    assert replay[0] == 422 and replay[1]["error"] == "ticket_replayed"
+    assert door.archive.quarantine.counts() == {"ticket_replayed": 1}
+
+
+async def test_forged_and_malformed_submissions_are_refused_with_their_reason_and_kept(
+    door: Collector, server_key: Ed25519PrivateKey
+) -> None:
+    ticket, url = await _ticket(door)
+    genuine = await asyncio.to_thread(_run_test, url, ticket)
+    summary = unseal(genuine, ServerSummary, server_key.public_key())
+    made_up = seal(summary.model_copy(update={"download": None}), Ed25519PrivateKey.generate())
+    cases = {
+        "summary_invalid": _submission(ticket, made_up),
+        "ticket_invalid": _submission("forged." + ticket.split(".")[1], genuine),
+        "schema": b'{"ticket": 1}',
+        "unknown_region": _submission(ticket, genuine, commune_code="99999"),
+        "unknown_isp": _submission(ticket, genuine, isp="VNPT lừa đảo"),
+        "too_large": b"{" + b" " * (20 << 10) + b"}",
+    }
+    for reason, body in cases.items():
+        status, answer = await asyncio.to_thread(_post, door, "/do/result", body)
+        assert (status, answer["error"]) == (422, reason), answer
+    assert door.archive.quarantine.counts() == dict.fromkeys(cases, 1)
+    assert door.archive.results.count() == 0
+    status, answer = await asyncio.to_thread(_post, door, "/do/result", _submission(ticket, genuine))
+    assert status == 200, answer  # the refusals before did not spend the ticket
+
+
+async def test_a_handful_an_hour_per_address_and_no_address_kept(door: Collector, tmp_path: Path) -> None:
+    answers = [await asyncio.to_thread(_post, door, "/do/ticket", b"{}") for _ in range(PER_HOUR + 1)]
+    assert [status for status, _ in answers] == [200] * PER_HOUR + [429]
+    status, _ = await asyncio.to_thread(_post, door, "/do/result", b"not json")
+    assert status == 422 and door.archive.quarantine.counts() == {"not_json": 1}  # kept: its body, nothing else
+    stored = b"".join(path.read_bytes() for path in (tmp_path / "collector").rglob("*") if path.is_file())
+    assert stored and b"127.0.0.1" not in stored
+
+
+def test_the_limiter_counts_an_hour_and_forgets_each_day() -> None:
+    now = [86_400.0 * 100]
+    limiter = AddressLimiter(2, clock=lambda: now[0])
+    assert [limiter.allow("203.0.113.7") for _ in range(3)] == [True, True, False]
+    assert limiter.allow("203.0.113.8")  # another address, its own count
+    now[0] += 3601
+    assert limiter.allow("203.0.113.7")  # an hour later
+    assert all(len(key) == 16 and b"203" not in key for key in limiter._seen)  # keyed hashes, not addresses
