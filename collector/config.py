@@ -74,6 +74,7 @@ class ResidentsSection(_Section):
     servers: list[ResidentServer] = Field(default_factory=list, max_length=50)
     per_address_per_hour: int = Field(default=6, ge=1, le=1000, description="tickets, and submissions, per address")
     max_body_bytes: int = Field(default=16 << 10, ge=1024, le=1 << 20)
+    test_seconds: float = Field(default=8, ge=1, le=30, description="the page's download and upload, each")
 
 
 class Limits(_Section):

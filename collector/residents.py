@@ -17,18 +17,22 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import ValidationError
 
+from dokiem.collation import collation_key
 from dokiem.collector.config import ResidentsSection
 from dokiem.collector.validate import Reason, Refusal
 from dokiem.collector.vouching import TicketBook, disagrees
 from dokiem.contract import RESIDENT, Access, Flag, Method, Result, ServerRef, Site, first_error
 from dokiem.regions import Regions
+from dokiem.thresholds import load_thresholds
 from dokiem.vouch import ResidentSubmission, ServerSummary
 
 if TYPE_CHECKING:
@@ -89,6 +93,26 @@ class ResidentDoor:
                                servers={s.id: _public_key(s.public_key) for s in config.servers})  # fmt: skip
         self.tickets = AddressLimiter(config.per_address_per_hour)
         self.results = AddressLimiter(config.per_address_per_hour)
+
+    def page_config(self, lang: str) -> dict[str, object]:
+        """What the page needs: the test servers, the communes of 2025 in Vietnamese order, the province's
+        ISPs, the national thresholds to compare with, and how long each direction runs."""
+        communes = [(code, c.name, ", ".join(p.districts[d].name for d in c.districts if d in p.districts))
+                    for p in self.regions.provinces.values() for code, c in p.communes.items()]  # fmt: skip
+        thresholds = [{"name": t.name(lang), "access": t.access.value if t.access else None,
+                       "download_mbps": t.download_mbps, "upload_mbps": t.upload_mbps}
+                      for t in load_thresholds().thresholds]  # fmt: skip
+        return {
+            "servers": [{"id": server_id, "url": url} for server_id, url in self.urls.items()],
+            # each with its former district(s): a resident may know the old name ("quang xuong")
+            "communes": [
+                {"code": code, "name": name, "former": former}
+                for code, name, former in sorted(communes, key=lambda c: collation_key(c[1]))
+            ],
+            "isps": self.collector.isps.names(),
+            "thresholds": thresholds,
+            "seconds": self.config.test_seconds,
+        }
 
     async def ticket(self, request: web.Request) -> web.Response:
         if not self.tickets.allow(request.remote or "?"):
@@ -179,6 +203,50 @@ def _refused(status: int, reason: str, detail: str) -> web.Response:
     return web.json_response({"error": reason, "detail": detail}, status=status, headers={"Cache-Control": "no-store"})
 
 
+PAGE = Path(__file__).with_name("page")
+PAGE_FILES = {"do.js": "text/javascript", "do.css": "text/css", "icon.svg": "image/svg+xml",
+              "manifest.webmanifest": "application/manifest+json"}  # fmt: skip
+
+
+def _page_headers(door: ResidentDoor) -> dict[str, str]:
+    """No file from anywhere but here and the test servers; no inline script; never framed."""
+    servers = " ".join(sorted({_origin(url) for url in door.urls.values()}))
+    policy = (f"default-src 'self'; connect-src 'self' {servers}; script-src 'self'; style-src 'self'; "
+              "img-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; "
+              "frame-ancestors 'none'")  # fmt: skip
+    return {"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-cache"}  # fmt: skip
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def add_routes(app: web.Application, door: ResidentDoor) -> None:
+    async def index(request: web.Request) -> web.Response:
+        return web.Response(body=(PAGE / "index.html").read_bytes(), content_type="text/html", charset="utf-8",
+                            headers=_page_headers(door))  # fmt: skip
+
+    async def static(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in PAGE_FILES:
+            raise web.HTTPNotFound()
+        return web.Response(body=(PAGE / name).read_bytes(), content_type=PAGE_FILES[name],
+                            headers=_page_headers(door))  # fmt: skip
+
+    async def page_config(request: web.Request) -> web.Response:
+        return web.json_response(
+            door.page_config(request.query.get("lang", "vi")), headers={"Cache-Control": "no-cache"}
+        )
+
+    app.router.add_get("/do/", index)
+    app.router.add_get("/do", _redirect)
+    app.router.add_get("/do/static/{name}", static)
+    app.router.add_get("/do/config", page_config)
     app.router.add_post("/do/ticket", door.ticket)
     app.router.add_post("/do/result", door.result)
+
+
+async def _redirect(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/do/")

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem.collector.archive import Archive
 from dokiem.collector.service import Collector
@@ -23,6 +24,7 @@ from testkit.collectorkit import collector_config
 from testkit.influx import Influx
 from testkit.processes import DOKIEM, start_testserver
 from testkit.reportkit import QUARTER, write_quarter_archive, write_thresholds
+from testkit.residentkit import signing_test_server
 
 
 @pytest.fixture(scope="session")
@@ -86,3 +88,16 @@ def figures(quarter_data: tuple[Path, list[Result], list[Result]], thresholds_fi
         return read_figures(archive, QUARTER, load_thresholds(thresholds_file))
     finally:
         archive.close()
+
+
+@pytest.fixture(scope="module")
+def server_key() -> Ed25519PrivateKey:
+    """A test server's own signing key (residents' tests, issue 22)."""
+    return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture(scope="module")
+def test_point(tmp_path_factory: pytest.TempPathFactory, server_key: Ed25519PrivateKey) -> Iterator[str]:
+    """A ``dokiem testserver`` that signs what it counts with ``server_key``."""
+    with signing_test_server(tmp_path_factory.mktemp("server"), server_key) as url:
+        yield url

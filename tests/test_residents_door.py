@@ -9,15 +9,13 @@ import asyncio
 import json
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from dokiem.collector.config import ResidentServer, ResidentsSection
 from dokiem.collector.residents import AddressLimiter
 from dokiem.collector.service import Collector
 from dokiem.contract import Flag, Result
@@ -26,44 +24,17 @@ from dokiem.vouch import ServerSummary, seal, unseal
 from testkit.brokers import Broker
 from testkit.collectorkit import collector_config, collector_running
 from testkit.influx import Influx
-from testkit.processes import start_testserver
+from testkit.residentkit import SERVER_ID, residents_section
 
-SERVER_ID = "th-speedtest-1"
 COMMUNE = next(iter(Regions.load().provinces["38"].communes))  # a commune of 2025
 PER_HOUR = 20
-
-
-def _write_keys(folder: Path, key: Ed25519PrivateKey) -> tuple[Path, Path]:
-    private, public = folder / f"{id(key)}.key", folder / f"{id(key)}.pub"
-    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))  # fmt: skip
-    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo))  # fmt: skip
-    return private, public
-
-
-@pytest.fixture(scope="module")
-def server_key() -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.generate()
-
-
-@pytest.fixture(scope="module")
-def test_point(tmp_path_factory: pytest.TempPathFactory, server_key: Ed25519PrivateKey) -> Iterator[str]:
-    private, _ = _write_keys(tmp_path_factory.mktemp("server"), server_key)
-    proc, url = start_testserver("--signing-key", str(private), "--server-id", SERVER_ID)
-    yield url
-    proc.terminate()
-    proc.wait(10)
 
 
 @pytest.fixture
 async def door(
     tmp_path: Path, broker: Broker, influx: Influx, test_point: str, server_key: Ed25519PrivateKey
 ) -> AsyncIterator[Collector]:
-    collector_key, _ = _write_keys(tmp_path, Ed25519PrivateKey.generate())
-    _, server_public = _write_keys(tmp_path, server_key)
-    server = ResidentServer(id=SERVER_ID, url=test_point, public_key=server_public)
-    residents = ResidentsSection(key_file=collector_key, per_address_per_hour=PER_HOUR, servers=[server])
+    residents = residents_section(tmp_path, server_key, test_point, per_address_per_hour=PER_HOUR)
     async with collector_running(collector_config(tmp_path, broker, influx).model_copy(
             update={"residents": residents})) as collector:  # fmt: skip
         yield collector

@@ -1,0 +1,256 @@
+// dokiem's residents' test (issue 22). The test server counts the bytes and signs what it counted; this
+// page only moves them, shows the speed as it goes, and submits its own reading beside the server's.
+"use strict";
+
+const TEXT = {
+  vi: {
+    title: "Đo tốc độ đường truyền của bạn", other_lang: "English",
+    consent_title: "Trước khi đo",
+    consent_text: "Kết quả đo giúp Sở biết chất lượng băng rộng người dân thực sự nhận được. Chúng tôi lưu: xã, loại đường truyền, nhà mạng, các số đo và thời điểm đo. Chúng tôi không lưu địa chỉ IP, không dùng cookie, không lưu vị trí của bạn. Dữ liệu mở chỉ ghi giờ đo, không ghi phút.",
+    consent_accept: "Tôi đồng ý, tiếp tục", form_title: "Đường truyền của bạn",
+    commune_label: "Xã, phường nơi bạn đo", commune_hint: "Gõ tên, có dấu hay không dấu",
+    access_label: "Loại đường truyền", access_fixed: "Cáp quang tại nhà (qua Wi-Fi hoặc dây mạng)",
+    access_mobile: "Di động 4G/5G", wifi_label: "Tôi đo qua Wi-Fi", isp_label: "Nhà mạng", start: "Bắt đầu đo",
+    result_title: "Kết quả",
+    footer: "Số đo do máy chủ đo của tỉnh đếm và ký xác nhận; số trình duyệt đo được lưu bên cạnh.",
+    pick_commune: "Hãy chọn xã, phường trong danh sách.", choosing: "Đang chọn máy chủ gần nhất…",
+    latency: "Đang đo độ trễ…", download: "Đang đo tải xuống", upload: "Đang đo tải lên", sending: "Đang gửi kết quả…",
+    down: "Tải xuống", up: "Tải lên", lat: "Độ trễ", jit: "Độ biến thiên trễ", loaded: "Độ trễ khi có tải",
+    meets: "Đạt {name}.", misses: "Chưa đạt {name}.", failed: "Không đo được: {why}",
+    good_4k: "Đủ cho video 4K, gọi video nhiều người và làm việc từ xa cùng lúc.",
+    good_hd: "Đủ cho video HD và gọi video.", good_sd: "Đủ cho lướt web, video chất lượng thường và gọi thoại.",
+    good_little: "Chỉ đủ cho tin nhắn và lướt web nhẹ.",
+  },
+  en: {
+    title: "Test your line's speed", other_lang: "Tiếng Việt",
+    consent_title: "Before you test",
+    consent_text: "Your result helps the department know the broadband quality people really get. We keep: the commune, the kind of line, the ISP, the figures and the time. We keep no IP address, use no cookie and keep no location of yours. Open data gives the hour only, not the minute.",
+    consent_accept: "I agree, continue", form_title: "Your line",
+    commune_label: "Commune or ward where you test", commune_hint: "Type the name, with or without diacritics",
+    access_label: "Kind of line", access_fixed: "Home fibre (over Wi-Fi or cable)", access_mobile: "Mobile 4G/5G",
+    wifi_label: "I am testing over Wi-Fi", isp_label: "ISP", start: "Start the test", result_title: "Result",
+    footer: "The province's test server counts the figures and signs them; the browser's own reading is kept beside.",
+    pick_commune: "Pick a commune or ward from the list.", choosing: "Choosing the nearest test server…",
+    latency: "Measuring latency…", download: "Measuring download", upload: "Measuring upload", sending: "Sending the result…",
+    down: "Download", up: "Upload", lat: "Latency", jit: "Jitter", loaded: "Latency under load",
+    meets: "Meets {name}.", misses: "Does not meet {name}.", failed: "Could not measure: {why}",
+    good_4k: "Enough for 4K video, group video calls and remote work at once.",
+    good_hd: "Enough for HD video and video calls.", good_sd: "Enough for browsing, standard video and voice calls.",
+    good_little: "Enough for messages and light browsing only.",
+  },
+};
+const LANG = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "vi";
+const t = (key, vars = {}) => TEXT[LANG][key].replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+const $ = (id) => document.getElementById(id);
+const number = (value, digits = 1) => value == null ? "–" :
+  value.toLocaleString(LANG === "vi" ? "vi-VN" : "en-GB", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fold = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase();
+
+let config = null;
+let chosen = null;  // the commune picked: {code, name}
+
+function translate() {
+  document.documentElement.lang = LANG;
+  for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  for (const el of document.querySelectorAll("[data-tp]")) el.placeholder = t(el.dataset.tp);
+  $("lang").href = LANG === "en" ? "?" : "?lang=en";
+}
+
+function showOptions() {
+  const typed = fold($("commune").value.trim());
+  const list = $("commune-list");
+  list.replaceChildren();
+  chosen = null;
+  if (!typed) { list.hidden = true; $("commune").setAttribute("aria-expanded", "false"); return; }
+  const found = config.communes.filter((c) => fold(`${c.name} ${c.former}`).includes(typed)).slice(0, 12);
+  for (const commune of found) {
+    const item = document.createElement("li");
+    item.setAttribute("role", "option");
+    item.id = `commune-${commune.code}`;
+    item.tabIndex = -1;
+    item.textContent = commune.former ? `${commune.name} (${commune.former})` : commune.name;  // text, never markup
+    item.addEventListener("click", () => pick(commune));
+    item.addEventListener("keydown", (event) => { if (event.key === "Enter") pick(commune); });
+    list.append(item);
+  }
+  list.hidden = found.length === 0;
+  $("commune").setAttribute("aria-expanded", String(found.length > 0));
+}
+
+function pick(commune) {
+  chosen = commune;
+  $("commune").value = commune.name;
+  $("commune-list").hidden = true;
+  $("commune").setAttribute("aria-expanded", "false");
+}
+
+async function postJson(path, body) {
+  const answer = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const data = await answer.json();
+  if (!answer.ok) throw new Error(data.detail || data.error || String(answer.status));
+  return data;
+}
+
+async function rtt(url) {
+  const start = performance.now();
+  const answer = await fetch(`${url}empty.php?r=${Math.random()}`, { cache: "no-store" });
+  await answer.arrayBuffer();
+  return performance.now() - start;
+}
+
+async function nearest(servers) {
+  let best = null;
+  for (const server of servers) {
+    try {
+      const times = [];
+      for (let i = 0; i < 3; i++) times.push(await rtt(server.url));
+      const least = Math.min(...times);
+      if (!best || least < best.ms) best = { server, ms: least };
+    } catch (error) { /* unreachable: the next one */ }
+  }
+  if (!best) throw new Error("no test server answers");
+  return best.server;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : null;
+}
+
+async function latency(url) {
+  const times = [];
+  for (let i = 0; i < 10; i++) times.push(await rtt(url));
+  const jitter = times.slice(1).reduce((sum, x, i) => sum + Math.abs(x - times[i]), 0) / Math.max(1, times.length - 1);
+  return { ms: Math.min(...times), jitter };
+}
+
+// Streams move bytes for ``seconds``; pings run beside them for the latency under load.
+async function phase(kind, url, ticket, seconds, streams) {
+  const stop = new AbortController();
+  let moved = 0;
+  const began = performance.now();
+  const show = setInterval(() => {
+    const mbps = moved * 8 / ((performance.now() - began) / 1000) / 1e6;
+    $("live").textContent = `${number(mbps)} Mbit/s`;
+  }, 250);
+  const loaded = [];
+  const pinging = (async () => {
+    while (!stop.signal.aborted) {
+      try { loaded.push(await rtt(url)); } catch (error) { break; }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  const blob = kind === "upload" ? new Blob([new Uint8Array(4 << 20)]) : null;
+  const one = async () => {
+    while (!stop.signal.aborted) {
+      try {
+        if (kind === "download") {
+          const answer = await fetch(`${url}garbage.php?ckSize=25&ticket=${ticket}&r=${Math.random()}`, { signal: stop.signal, cache: "no-store" });
+          const reader = answer.body.getReader();
+          for (;;) { const { done, value } = await reader.read(); if (done) break; moved += value.length; }
+        } else {
+          await fetch(`${url}empty.php?ticket=${ticket}&r=${Math.random()}`, { method: "POST", body: blob, signal: stop.signal });
+          moved += blob.size;
+        }
+      } catch (error) { if (!stop.signal.aborted) throw error; }
+    }
+  };
+  const runners = Array.from({ length: streams }, one);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const elapsed = (performance.now() - began) / 1000;
+  stop.abort();
+  await Promise.allSettled([...runners, pinging]);
+  clearInterval(show);
+  return { mbps: moved * 8 / elapsed / 1e6, loaded: median(loaded) };
+}
+
+function say(text) { $("phase").textContent = text; }
+
+function verdict(figures, access) {
+  const lines = [];
+  for (const threshold of config.thresholds.filter((x) => x.access === access)) {
+    const ok = (threshold.download_mbps == null || figures.download_mbps >= threshold.download_mbps)
+      && (threshold.upload_mbps == null || figures.upload_mbps >= threshold.upload_mbps);
+    lines.push(t(ok ? "meets" : "misses", { name: threshold.name }));
+  }
+  return lines.join(" ");
+}
+
+function goodFor(down) {
+  if (down >= 100) return t("good_4k");
+  if (down >= 25) return t("good_hd");
+  if (down >= 5) return t("good_sd");
+  return t("good_little");
+}
+
+function showResult(server, page) {
+  const rows = [["down", `${number(server.download_mbps)} Mbit/s`], ["up", `${number(server.upload_mbps)} Mbit/s`],
+    ["lat", `${number(page.latency_ms)} ms`], ["jit", `${number(page.jitter_ms)} ms`], ["loaded", `${number(page.loaded_ms)} ms`]];
+  const list = $("figures");
+  list.replaceChildren();
+  for (const [key, value] of rows) {
+    const term = document.createElement("dt"); term.textContent = t(key);
+    const detail = document.createElement("dd"); detail.textContent = value;
+    list.append(term, detail);
+  }
+  $("verdict").textContent = verdict(server, $("access").value);
+  $("good-for").textContent = goodFor(server.download_mbps ?? 0);
+}
+
+async function run() {
+  if (!chosen) { $("commune").focus(); say(t("pick_commune")); $("progress").hidden = false; return; }
+  $("start").disabled = true;
+  $("progress").hidden = false;
+  const result = $("result");
+  result.hidden = true;
+  result.dataset.state = "running";
+  try {
+    say(t("choosing"));
+    const server = await nearest(config.servers);
+    const issued = await postJson("/do/ticket", { server_id: server.id });
+    const ticketId = JSON.parse(atob(issued.ticket.split(".")[0].replace(/-/g, "+").replace(/_/g, "/"))).ticket_id;
+    say(t("latency"));
+    const idle = await latency(server.url);
+    say(t("download"));
+    const down = await phase("download", server.url, ticketId, config.seconds, 4);
+    say(t("upload"));
+    const up = await phase("upload", server.url, ticketId, config.seconds, 3);
+    say(t("sending"));
+    const summary = (await (await fetch(`${server.url}summary?ticket=${ticketId}`, { cache: "no-store" })).json()).summary;
+    const page = { download_mbps: down.mbps, upload_mbps: up.mbps, latency_ms: idle.ms, jitter_ms: idle.jitter };
+    const stored = await postJson("/do/result", { ticket: issued.ticket, summary, commune_code: chosen.code,
+      access: $("access").value, isp: $("isp").value, wifi: $("wifi").checked, page });
+    showResult(stored, { ...page, loaded_ms: median([down.loaded, up.loaded].filter((x) => x != null)) });
+    result.dataset.state = "done";
+    say("");
+    $("live").textContent = "";
+  } catch (error) {
+    result.dataset.state = "error";
+    result.dataset.error = String(error.message || error);
+    $("figures").replaceChildren();
+    $("verdict").textContent = t("failed", { why: result.dataset.error });
+    $("good-for").textContent = "";
+  } finally {
+    result.hidden = false;
+    $("progress").hidden = true;
+    $("start").disabled = false;
+  }
+}
+
+async function start() {
+  translate();
+  config = await (await fetch(`/do/config?lang=${LANG}`)).json();
+  for (const isp of config.isps) $("isp").append(new Option(isp, isp));
+  const kind = navigator.connection && navigator.connection.type;
+  if (kind === "cellular") $("access").value = "mobile";
+  if (kind === "wifi") $("wifi").checked = true;
+  $("consent-accept").addEventListener("click", () => { $("consent").hidden = true; $("form").hidden = false; $("commune").focus(); });
+  $("commune").addEventListener("input", showOptions);
+  $("commune").addEventListener("keydown", (event) => {
+    const first = $("commune-list").querySelector("[role=option]");
+    if (event.key === "ArrowDown" && first) { event.preventDefault(); first.focus(); }
+  });
+  $("start").addEventListener("click", run);
+}
+
+document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,46 @@
+"""Residents' tests for the tests: Ed25519 keys on disk, a test server that signs its counts, the
+collector's [residents] section pointing at it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from dokiem.collector.config import ResidentServer, ResidentsSection
+from testkit.processes import start_testserver
+
+SERVER_ID = "th-speedtest-1"
+
+
+def write_keys(folder: Path, key: Ed25519PrivateKey) -> tuple[Path, Path]:
+    """The key's private and public halves as PEM files in ``folder``."""
+    private, public = folder / f"{id(key)}.key", folder / f"{id(key)}.pub"
+    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))  # fmt: skip
+    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                     serialization.PublicFormat.SubjectPublicKeyInfo))  # fmt: skip
+    return private, public
+
+
+@contextlib.contextmanager
+def signing_test_server(folder: Path, key: Ed25519PrivateKey) -> Iterator[str]:
+    """``dokiem testserver --signing-key … --server-id …`` on loopback; yields its URL."""
+    private, _ = write_keys(folder, key)
+    proc, url = start_testserver("--signing-key", str(private), "--server-id", SERVER_ID)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def residents_section(folder: Path, server_key: Ed25519PrivateKey, url: str, **settings: object) -> ResidentsSection:
+    """The collector's [residents]: its own new key, and the one test server at ``url``."""
+    collector_key, _ = write_keys(folder, Ed25519PrivateKey.generate())
+    _, server_public = write_keys(folder, server_key)
+    server = ResidentServer(id=SERVER_ID, url=url, public_key=server_public)
+    return ResidentsSection(key_file=collector_key, servers=[server], **settings)  # type: ignore[arg-type]

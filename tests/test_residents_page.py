@@ -1,0 +1,108 @@
+"""The residents' page (issue 22) in Debian's Chromium, driven by Selenium through chromedriver: consent, a
+commune found without its diacritics, a whole test against a real test server that signs its count, the
+figures the collector stored; at a phone's 360 px and a desktop's 1280 px (screenshots kept beside the
+test's files, to look at)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import unicodedata
+import urllib.request
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.ui import WebDriverWait
+
+from dokiem.collector.service import Collector
+from dokiem.contract import Result
+from testkit.brokers import Broker
+from testkit.collectorkit import collector_config, collector_running
+from testkit.residentkit import residents_section
+
+TYPED = "quang xuong"  # as a resident types it on a phone without Vietnamese input
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).replace("đ", "d")
+
+
+@pytest.fixture
+async def door(
+    tmp_path: Path, broker: Broker, test_point: str, server_key: Ed25519PrivateKey
+) -> AsyncIterator[Collector]:
+    residents = residents_section(tmp_path, server_key, test_point, test_seconds=2)
+    async with collector_running(collector_config(tmp_path, broker, None).model_copy(
+            update={"residents": residents})) as collector:  # fmt: skip
+        yield collector
+
+
+def _browser(width: int) -> webdriver.Chrome:
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},900"):
+        options.add_argument(argument)
+    return webdriver.Chrome(options=options, service=Service(executable_path="/usr/bin/chromedriver"))
+
+
+def _resident_test(url: str, width: int, shots: Path) -> dict[str, str]:
+    """A resident's whole visit, as a browser makes it; the result's state and what the page shows."""
+    browser = _browser(width)
+    try:
+        browser.get(url)
+        wait = WebDriverWait(browser, 30)
+        browser.save_screenshot(str(shots / f"consent-{width}.png"))
+        browser.find_element(By.ID, "consent-accept").click()
+        browser.find_element(By.ID, "commune").send_keys(TYPED)
+        option = wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "#commune-list [role=option]"))
+        named = option.text
+        option.click()
+        Select(browser.find_element(By.ID, "access")).select_by_value("fixed")
+        Select(browser.find_element(By.ID, "isp")).select_by_value("VNPT")
+        browser.find_element(By.ID, "start").click()
+        result = WebDriverWait(browser, 120).until(
+            lambda b: (r := b.find_element(By.ID, "result")).get_attribute("data-state") in ("done", "error") and r
+        )
+        browser.save_screenshot(str(shots / f"result-{width}.png"))
+        return {"state": str(result.get_attribute("data-state")), "error": str(result.get_attribute("data-error")),
+                "named": named, "shown": browser.find_element(By.ID, "figures").text,
+                "lang": str(browser.find_element(By.TAG_NAME, "html").get_attribute("lang"))}  # fmt: skip
+    finally:
+        browser.quit()
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+async def test_a_resident_tests_their_line_in_chromium(door: Collector, tmp_path: Path, width: int) -> None:
+    url = f"http://{door.config.http.listen}/do/"
+    seen = await asyncio.to_thread(_resident_test, url, width, tmp_path)
+    assert seen["state"] == "done", seen["error"]
+    assert TYPED in _fold(seen["named"]).lower() and seen["lang"] == "vi"
+    (stored,) = door.archive.results.query()
+    result = Result.model_validate_json(str(door.archive.results.payload_of(str(stored["result_id"]))))
+    assert result.source == "resident" and result.site.isp == "VNPT" and result.site.access == "fixed"
+    assert result.bytes_down and result.bytes_up and result.download_mbps and result.upload_mbps
+    assert result.page_download_mbps is not None  # the page's own reading, beside the server's
+    first = seen["shown"].split("\n")[1]  # "5.716,7 Mbit/s": the download, in Vietnamese number format
+    shown = float(first.removesuffix(" Mbit/s").replace(".", "").replace(",", "."))
+    assert abs(shown - result.download_mbps) <= 0.05  # the server's figure, not the page's
+
+
+def _get(url: str) -> tuple[bytes, str]:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return answer.read(), str(answer.headers["Content-Security-Policy"])
+
+
+async def test_the_page_loads_nothing_from_elsewhere_and_runs_no_inline_script(door: Collector) -> None:
+    base = f"http://{door.config.http.listen}/do/"
+    body, policy = await asyncio.to_thread(_get, base)
+    page = body.decode()
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+    assert "http" not in page.replace('href="?lang=en"', "")  # no CDN, font or analytics
+    manifest = json.loads((await asyncio.to_thread(_get, f"{base}static/manifest.webmanifest"))[0])
+    assert manifest["start_url"] == "/do/" and manifest["display"] == "standalone"
