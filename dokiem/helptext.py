@@ -237,6 +237,8 @@ VIETNAMESE: dict[str, str] = {
     "Minutes between measurements.": "Số phút giữa hai lần đo.",
     "Stop after this many runs (default: until Ctrl+C).": "Dừng sau số lần đo này (mặc định: đến khi nhấn Ctrl+C).",
     "Where the test server listens (port 0 = any free port).": "Nơi máy chủ đo lắng nghe (cổng 0 = cổng trống bất kỳ).",
+    "Where the collector's API and the residents' page listen (port 0 = any free port).":
+        "Nơi API của bộ thu và trang đo cho người dân lắng nghe (cổng 0 = cổng trống bất kỳ).",
     "Where the agent's outbox and the collector's archive live.":
         "Nơi đặt hàng đợi của thiết bị đo và kho lưu trữ của bộ thu.",
     "Also write to this InfluxDB (e.g. http://127.0.0.1:8086).": "Ghi thêm vào InfluxDB này (ví dụ http://127.0.0.1:8086).",

@@ -22,9 +22,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "listen_failed": ("Không mở được cổng {listen}: {reason}", "Cannot listen on {listen}: {reason}"),
     "up_started": (
         "dokiem đang chạy: máy chủ đo {url}, {every}, dữ liệu trong {data}.\n"
-        "API: {api} (Authorization: Bearer {token}). Nhấn Ctrl+C để dừng.",
+        "API: {api} (Authorization: Bearer {token}). Trang đo cho người dân: {page}. Nhấn Ctrl+C để dừng.",
         "dokiem is running: test server {url}, {every}, data in {data}.\n"
-        "API: {api} (Authorization: Bearer {token}). Press Ctrl+C to stop.",
+        "API: {api} (Authorization: Bearer {token}). Residents' test page: {page}. Press Ctrl+C to stop.",
     ),
     "up_every": ("đo mỗi {minutes} phút", "measuring every {minutes} min"),
     "up_runs": ("đo {runs} lần rồi dừng", "measuring {runs} time(s), then stopping"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import socket
 from datetime import datetime, timedelta
@@ -18,17 +19,21 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem.agent.cli import max_seconds_option
 from dokiem.agent.config import AgentConfig
 from dokiem.agent.service import Agent
 from dokiem.cli_config import LISTEN_ADDRESS, run_server
+from dokiem.collector.config import ResidentServer, ResidentsSection
 from dokiem.collector.config import load as load_collector
 from dokiem.collector.service import Collector
 from dokiem.contract import Result
 from dokiem.i18n import Translator
 from dokiem.testserver import server as testserver
 
+LOCAL_SERVER = "local"  # the all-in-one test server's id in the residents' list
 COLUMNS = ("col_time", "download", "upload", "latency", "jitter", "loss", "col_status")
 
 
@@ -72,15 +77,54 @@ async def start_broker(port: int) -> Any:
     return broker
 
 
+def _key(path: Path) -> Ed25519PrivateKey:
+    """An Ed25519 key kept in ``path`` (made the first time, readable by its owner only)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM,
+                                                         serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption())  # fmt: skip
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+            f.write(pem)
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise click.ClickException(f"{path} is not an Ed25519 key: remove it and dokiem up makes a new one")
+    return key
+
+
+def _residents(data_dir: Path, server_url: str, server_key: Ed25519PrivateKey) -> ResidentsSection:
+    """The residents' door wired to the local test server: keys kept in data_dir/keys."""
+    public = data_dir / "keys" / "testserver.pub"
+    encoding, form = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    pem = server_key.public_key().public_bytes(encoding, form)
+    public.write_bytes(pem)
+    collector_key = data_dir / "keys" / "collector.key"
+    _key(collector_key)
+    return ResidentsSection(key_file=collector_key, servers=[ResidentServer(id=LOCAL_SERVER, url=server_url,
+                                                                            public_key=public)])  # fmt: skip
+
+
+def _reachable(host: str) -> str:
+    """The host a browser on the LAN reaches (an address that listens on every interface is none)."""
+    if host not in ("0.0.0.0", "::", ""):
+        return host
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: it only picks the outgoing interface
+        return str(probe.getsockname()[0])
+    return "127.0.0.1"
+
+
 async def run_up(
     tr: Translator, interval_min: float, runs: int | None, listen: tuple[str, int], data_dir: Path,
-    influx: str | None, max_seconds: float,
+    influx: str | None, max_seconds: float, http: tuple[str, int] = ("127.0.0.1", 0),
 ) -> int:  # fmt: skip
     mqtt_port = free_port()
     broker = await start_broker(mqtt_port)
-    web, web_port = await testserver.start(*listen)
+    server_key = _key(data_dir / "keys" / "testserver.key")
+    web, web_port = await testserver.start(*listen, voucher=testserver.Voucher(LOCAL_SERVER, server_key))
+    server_url = f"http://{_reachable(listen[0])}:{web_port}/"
     token = secrets.token_urlsafe(16)
-    api = f"127.0.0.1:{free_port()}"
+    api = f"{http[0]}:{http[1] or free_port()}"
     env = {
         "DOKIEM_BROKER_URL": f"mqtt://127.0.0.1:{mqtt_port}",
         "DOKIEM_DATA_DIR": str(data_dir / "collector"),
@@ -88,7 +132,8 @@ async def run_up(
         "DOKIEM_API_TOKEN": token,
         "DOKIEM_LIMITS_MAX_MBPS": "100000",  # loopback runs at tens of Gbit/s: not a line, but not a forgery
     } | ({"DOKIEM_INFLUX_URL": influx} if influx else {})
-    collector = Collector(load_collector(None, environ=env))
+    config = load_collector(None, environ=env)
+    collector = Collector(config.model_copy(update={"residents": _residents(data_dir, server_url, server_key)}))
     agent = Agent(_agent_config(data_dir, mqtt_port, f"http://{listen[0]}:{web_port}/", max_seconds))
     failures = 0
     async with asyncio.TaskGroup() as tasks:
@@ -99,7 +144,8 @@ async def run_up(
         every = (tr("up_runs", runs=tr.number(runs, 0)) if runs is not None
                  else tr("up_every", minutes=tr.number(interval_min, 0)))  # fmt: skip
         click.echo(tr("up_started", url=f"http://{listen[0]}:{web_port}/", every=every, api=f"http://{api}/api/results",
-                      token=token, data=data_dir), err=True)  # fmt: skip
+                      token=token, data=data_dir, page=f"http://{_reachable(http[0])}:{api.rsplit(':', 1)[1]}/do/"),
+                   err=True)  # fmt: skip
         click.echo(table_header(tr))
         done = 0
         try:
@@ -152,13 +198,15 @@ async def _until_archived(collector: Collector, result_id: str) -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dokiem-data"),
               show_default=True, help="Where the agent's outbox and the collector's archive live.")  # fmt: skip
 @click.option("--influx", metavar="URL", help="Also write to this InfluxDB (e.g. http://127.0.0.1:8086).")
+@click.option("--http", type=LISTEN_ADDRESS, default="127.0.0.1:0", show_default=True,
+              help="Where the collector's API and the residents' page listen (port 0 = any free port).")  # fmt: skip
 @max_seconds_option
 @click.pass_obj
 def up_command(
     tr: Translator, interval_min: float, runs: int | None, listen: tuple[str, int], data_dir: Path,
-    influx: str | None, max_seconds: float,
+    influx: str | None, http: tuple[str, int], max_seconds: float,
 ) -> None:  # fmt: skip
     """Run dokiem all-in-one: broker, collector, test server and an agent measuring it."""
-    failures = run_server(run_up(tr, interval_min, runs, listen, data_dir, influx, max_seconds), listen, tr)
+    failures = run_server(run_up(tr, interval_min, runs, listen, data_dir, influx, max_seconds, http), listen, tr)
     if failures:
         raise SystemExit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sqlite3
 import subprocess
@@ -161,6 +162,10 @@ def test_up_runs_the_whole_flow(run_dokiem: Run, tmp_path: Path) -> None:
     assert row.endswith("| đạt") and "Mbit/s" in row
     archive = sqlite3.connect(tmp_path / "data" / "collector" / "archive.db")
     assert archive.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 1  # it went through MQTT
+    # the residents' page is served too, its keys made once and readable by their owner only
+    assert re.search(r"Trang đo cho người dân: http://127\.0\.0\.1:\d+/do/", proc.stderr), proc.stderr
+    for name in ("collector.key", "testserver.key"):
+        assert (tmp_path / "data" / "keys" / name).stat().st_mode & 0o077 == 0
 
 
 @pytest.fixture(scope="module")

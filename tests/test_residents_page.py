@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import unicodedata
 import urllib.request
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ from dokiem.collector.service import Collector
 from dokiem.contract import Result
 from testkit.brokers import Broker
 from testkit.collectorkit import collector_config, collector_running
+from testkit.processes import DOKIEM, answers, free_port, wait_until_ready
 from testkit.residentkit import residents_section
 
 TYPED = "quang xuong"  # as a resident types it on a phone without Vietnamese input
@@ -106,3 +108,19 @@ async def test_the_page_loads_nothing_from_elsewhere_and_runs_no_inline_script(d
     assert "http" not in page.replace('href="?lang=en"', "")  # no CDN, font or analytics
     manifest = json.loads((await asyncio.to_thread(_get, f"{base}static/manifest.webmanifest"))[0])
     assert manifest["start_url"] == "/do/" and manifest["display"] == "standalone"
+
+
+def test_dokiem_up_serves_the_page_with_its_test_server_wired(tmp_path: Path) -> None:
+    port = free_port()
+    command = [*DOKIEM, "up", "--interval", "1440", "--max-seconds", "3", "--http", f"127.0.0.1:{port}",
+               "--data-dir", str(tmp_path / "data")]  # fmt: skip
+    up = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until_ready(lambda: answers(f"http://127.0.0.1:{port}/do/config", 200), up, "dokiem up", 60)
+        config = json.loads(_get(f"http://127.0.0.1:{port}/do/config")[0])
+        (server,) = config["servers"]
+        assert server["id"] == "local" and answers(f"{server['url']}healthz", 200)
+        assert len(config["communes"]) == 166 and "VNPT" in config["isps"]
+    finally:
+        up.terminate()
+        up.wait(30)
