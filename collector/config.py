@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from dokiem.cli_config import config_option, load_or_exit
 from dokiem.i18n import Translator
@@ -66,6 +66,11 @@ class ResidentServer(_Section):
     url: str = Field(min_length=1, max_length=2000)
     public_key: Path = Field(description="the server's Ed25519 public key (PEM)")
 
+    @field_validator("public_key")
+    @classmethod
+    def _public_key_exists(cls, value: Path) -> Path:
+        return _readable(value)
+
 
 class ResidentsSection(_Section):
     """Residents' own tests (issue 22): closed unless the collector has its key and at least one server."""
@@ -75,6 +80,17 @@ class ResidentsSection(_Section):
     per_address_per_hour: int = Field(default=6, ge=1, le=1000, description="tickets, and submissions, per address")
     max_body_bytes: int = Field(default=16 << 10, ge=1024, le=1 << 20)
     test_seconds: float = Field(default=8, ge=1, le=30, description="the page's download and upload, each")
+
+    @field_validator("key_file")
+    @classmethod
+    def _key_exists(cls, value: Path | None) -> Path | None:
+        return None if value is None else _readable(value)
+
+
+def _readable(path: Path) -> Path:
+    if not path.is_file():
+        raise ValueError(f"no file {path}: make keys with openssl genpkey -algorithm ed25519 (collector.example.toml)")
+    return path
 
 
 class Limits(_Section):
