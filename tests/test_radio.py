@@ -127,10 +127,10 @@ async def test_a_mobile_agents_run_carries_its_radio_to_the_dashboards(
             assert done.returncode == 0, done.stdout + done.stderr
             async with asyncio.timeout(30):
                 while True:
-                    collector.stored.clear()
+                    collector.flushed.clear()  # InfluxDB is written after the archive
                     if series := influx.query(_radio_query()):
                         break
-                    await collector.stored.wait()
+                    await collector.flushed.wait()
             (stored,) = collector.archive.results.query()
         finally:
             task.cancel()

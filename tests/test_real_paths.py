@@ -145,10 +145,10 @@ async def test_an_international_point_250_ms_away_reaches_the_international_pane
             query = _international_fixed_query()
             async with asyncio.timeout(30):
                 while True:
-                    collector.stored.clear()
+                    collector.flushed.clear()  # InfluxDB is written after the archive
                     if rows := influx.query(query):
                         break
-                    await collector.stored.wait()
+                    await collector.flushed.wait()
         finally:
             task.cancel()
     values = dict(zip(rows[0]["columns"], rows[0]["values"][0], strict=True))
