@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import ValidationError
 
 from dokiem.collation import collation_key
@@ -33,7 +31,7 @@ from dokiem.collector.vouching import TicketBook, disagrees
 from dokiem.contract import RESIDENT, Access, Flag, Method, Result, ServerRef, Site, first_error
 from dokiem.regions import Regions
 from dokiem.thresholds import load_thresholds
-from dokiem.vouch import ResidentSubmission, ServerSummary
+from dokiem.vouch import ResidentSubmission, ServerSummary, read_private_key, read_public_key
 
 if TYPE_CHECKING:
     from dokiem.collector.service import Collector
@@ -68,29 +66,13 @@ class AddressLimiter:
         return True
 
 
-def _private_key(path: os.PathLike[str]) -> Ed25519PrivateKey:
-    with open(path, "rb") as f:
-        key = serialization.load_pem_private_key(f.read(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} is not an Ed25519 private key")
-    return key
-
-
-def _public_key(path: os.PathLike[str]) -> Ed25519PublicKey:
-    with open(path, "rb") as f:
-        key = serialization.load_pem_public_key(f.read())
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"{path} is not an Ed25519 public key")
-    return key
-
-
 class ResidentDoor:
     def __init__(self, config: ResidentsSection, collector: Collector, regions: Regions) -> None:
         assert config.key_file is not None
         self.config, self.collector, self.regions = config, collector, regions
         self.urls = {server.id: server.url for server in config.servers}
-        self.book = TicketBook(key=_private_key(config.key_file),
-                               servers={s.id: _public_key(s.public_key) for s in config.servers})  # fmt: skip
+        self.book = TicketBook(key=read_private_key(config.key_file),
+                               servers={s.id: read_public_key(s.public_key) for s in config.servers})  # fmt: skip
         self.tickets = AddressLimiter(config.per_address_per_hour)
         self.results = AddressLimiter(config.per_address_per_hour)
 

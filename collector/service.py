@@ -181,20 +181,20 @@ class Collector:
                     self.rates.forget([result])
                     self.keep(topic, result.agent_id, Refusal(Reason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"),
                               payload)  # fmt: skip
+        self._filed(results, new)
+
+    def _filed(self, offered: list[Result], new: list[Result]) -> None:
+        """Results the archive took (``new``, the first copy of each ``offered``): queued for InfluxDB, counted."""
         if self.influx is not None and len(self._lines) < MAX_CACHED_LINES:
             self._lines.update((str(r.result_id), self._line(r) or "") for r in new)  # the first copy only
         self.stats["accepted"] += len(new)
-        self.stats["duplicates"] += len(results) - len(new)
+        self.stats["duplicates"] += len(offered) - len(new)
         self._influx_wake.set()
 
     def store_resident(self, result: Result) -> None:
         """A resident's result whose figures a test server vouched for (collector/residents.py), archived and
         queued for InfluxDB like an agent's; kept apart by its source everywhere it is read."""
-        new = self.archive.results.add([result], place=self.place)
-        if self.influx is not None and len(self._lines) < MAX_CACHED_LINES:
-            self._lines.update((str(r.result_id), self._line(r) or "") for r in new)
-        self.stats["accepted"] += len(new)
-        self._influx_wake.set()
+        self._filed([result], self.archive.results.add([result], place=self.place))
         self.stored.set()
 
     def keep(self, topic: str, agent: str | None, refusal: Refusal, payload: bytes) -> None:

@@ -32,6 +32,7 @@ from dokiem.collector.service import Collector
 from dokiem.contract import Result
 from dokiem.i18n import Translator
 from dokiem.testserver import server as testserver
+from dokiem.vouch import read_private_key
 
 LOCAL_SERVER = "local"  # the all-in-one test server's id in the residents' list
 COLUMNS = ("col_time", "download", "upload", "latency", "jitter", "loss", "col_status")
@@ -86,10 +87,10 @@ def _key(path: Path) -> Ed25519PrivateKey:
                                                          serialization.NoEncryption())  # fmt: skip
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
             f.write(pem)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise click.ClickException(f"{path} is not an Ed25519 key: remove it and dokiem up makes a new one")
-    return key
+    try:
+        return read_private_key(path)
+    except ValueError as exc:
+        raise click.ClickException(f"{exc}: remove it and dokiem up makes a new one") from None
 
 
 def _residents(data_dir: Path, server_url: str, server_key: Ed25519PrivateKey) -> ResidentsSection:

@@ -13,6 +13,7 @@ from dokiem.cli_config import LISTEN_ADDRESS, run_server
 from dokiem.contract import TAG_PATTERN
 from dokiem.i18n import Translator
 from dokiem.testserver import server as testserver
+from dokiem.vouch import read_private_key
 
 TAG = re.compile(TAG_PATTERN)
 
@@ -90,9 +91,6 @@ def testserver_command(
 
 def _voucher(signing_key: Path | None, server_id: str | None, tr: Translator) -> testserver.Voucher | None:
     """The key and id residents' summaries are signed as (issue 22); none without --signing-key."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     if (signing_key is None) != (server_id is None):
         raise click.UsageError(tr("bad_option", reason="--signing-key and --server-id go together"))
     if signing_key is None or server_id is None:
@@ -100,11 +98,8 @@ def _voucher(signing_key: Path | None, server_id: str | None, tr: Translator) ->
     if not TAG.fullmatch(server_id):
         raise click.BadParameter(tr("bad_server_id"), param_hint="--server-id")
     try:
-        key = serialization.load_pem_private_key(signing_key.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
+        key = read_private_key(signing_key)
+    except (OSError, ValueError) as exc:
         raise click.BadParameter(tr("bad_signing_key", path=str(signing_key), reason=str(exc)[:200]),
                                  param_hint="--signing-key") from None  # fmt: skip
-    if not isinstance(key, Ed25519PrivateKey):
-        raise click.BadParameter(tr("bad_signing_key", path=str(signing_key), reason="not an Ed25519 key"),
-                                 param_hint="--signing-key")  # fmt: skip
     return testserver.Voucher(server_id, key)
