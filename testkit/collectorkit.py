@@ -8,6 +8,7 @@ import contextlib
 import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from dokiem.collector.config import CollectorConfig, load
 from dokiem.collector.service import Collector
@@ -58,6 +59,24 @@ async def wait_influx(influx: Influx, query: str, expected: object, timeout: flo
     async with asyncio.timeout(timeout):
         while influx.scalar(query) != expected:
             await asyncio.sleep(0.05)
+
+
+async def influx_rows(collector: Collector, influx: Influx, query: str, timeout: float = 30) -> list[dict[str, Any]]:
+    """The rows ``query`` gives once InfluxDB has them (each of the collector's writes is a wake-up); on a
+    timeout, what the collector saw, so a failure says where the result stopped."""
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                collector.flushed.clear()  # InfluxDB is written after the archive
+                if rows := influx.query(query):
+                    return rows
+                await collector.flushed.wait()
+    except TimeoutError:
+        seen = {"stats": dict(collector.stats), "influx_error": collector.influx_error,
+                "archived": len(collector.archive.results.query()),
+                "pending": collector.archive.results.pending_count(),
+                "quarantined": [(q.reason, q.detail) for q in collector.archive.quarantine.listed()]}  # fmt: skip
+        raise AssertionError(f"no rows for {query!r} after {timeout} s; the collector saw {seen}") from None
 
 
 async def wait_backlog_written(collector: Collector, timeout: float = 20) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from dokiem.agent.messages import TEXTS as AGENT_TEXTS
 from dokiem.agent.probes.radio import ModemManagerRadio
 from dokiem.collector.service import Collector
 from dokiem.contract import Flag, Radio, Result, Technology
@@ -22,11 +23,13 @@ from dokiem.regions import Regions
 from dokiem.thresholds import load_thresholds
 from testkit.agentkit import write_config
 from testkit.brokers import running_broker
-from testkit.collectorkit import collector_config
+from testkit.collectorkit import collector_config, influx_rows
 from testkit.influx import Influx
 from testkit.modemmanager import LTE, NR5G, VIETTEL_4G, VINAPHONE_5G, Cell, modemmanager, private_bus
 from testkit.pathlab import SERVER_IP, UPLINK_IP, PathShape, path_lab
 from testkit.processes import DOKIEM, REPO
+
+SENT = AGENT_TEXTS["once_sent"][0]  # what `agent once` says when the broker took the result
 
 
 @pytest.fixture
@@ -125,12 +128,8 @@ async def test_a_mobile_agents_run_carries_its_radio_to_the_dashboards(
                                                "--config", str(config)), capture_output=True, text=True, timeout=120,
                                                env=env, cwd=REPO)  # fmt: skip
             assert done.returncode == 0, done.stdout + done.stderr
-            async with asyncio.timeout(30):
-                while True:
-                    collector.flushed.clear()  # InfluxDB is written after the archive
-                    if series := influx.query(_radio_query()):
-                        break
-                    await collector.flushed.wait()
+            assert SENT in done.stderr, done.stderr
+            series = await influx_rows(collector, influx, _radio_query())
             (stored,) = collector.archive.results.query()
         finally:
             task.cancel()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from dokiem.agent.cli import render_table
+from dokiem.agent.messages import TEXTS as AGENT_TEXTS
 from dokiem.collector.service import Collector
 from dokiem.contract import Result
 from dokiem.grafana.dashboards import build_all
@@ -23,7 +24,7 @@ from dokiem.regions import Regions
 from dokiem.thresholds import load_thresholds
 from testkit.agentkit import write_config
 from testkit.brokers import running_broker
-from testkit.collectorkit import collector_config
+from testkit.collectorkit import collector_config, influx_rows
 from testkit.influx import Influx
 from testkit.pathlab import SERVER_IP, UPLINK_IP, PathLab, PathShape, path_lab
 from testkit.processes import REPO
@@ -33,6 +34,8 @@ LONG = PathShape(down_mbps=20, up_mbps=20, one_way_ms=75, buffer_ms=50)  # 150 m
 BLOATED = PathShape(down_mbps=20, up_mbps=20, one_way_ms=5, buffer_ms=500)  # a home router holding half a second
 SANE = PathShape(down_mbps=20, up_mbps=20, one_way_ms=5, buffer_ms=20)
 ABROAD = PathShape(down_mbps=20, up_mbps=20, one_way_ms=125, buffer_ms=50)  # 250 ms: an international test point
+
+SENT = AGENT_TEXTS["once_sent"][0]  # what `agent once` says when the broker took the result
 
 
 def _serve(lab: PathLab) -> None:
@@ -143,12 +146,8 @@ async def test_an_international_point_250_ms_away_reaches_the_international_pane
                 str(config)), capture_output=True, text=True, timeout=240, cwd=REPO)  # fmt: skip
             assert done.returncode == 0, done.stdout + done.stderr
             query = _international_fixed_query()
-            async with asyncio.timeout(30):
-                while True:
-                    collector.flushed.clear()  # InfluxDB is written after the archive
-                    if rows := influx.query(query):
-                        break
-                    await collector.flushed.wait()
+            assert SENT in done.stderr, done.stderr
+            rows = await influx_rows(collector, influx, query)
         finally:
             task.cancel()
     values = dict(zip(rows[0]["columns"], rows[0]["values"][0], strict=True))
