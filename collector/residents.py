@@ -26,12 +26,13 @@ from pydantic import ValidationError
 
 from dokiem.collation import collation_key
 from dokiem.collector.config import ResidentsSection
+from dokiem.collector.locate import CommuneLocator
 from dokiem.collector.validate import Reason, Refusal
 from dokiem.collector.vouching import TicketBook, disagrees
 from dokiem.contract import RESIDENT, Access, Flag, Method, Result, ServerRef, Site, first_error
 from dokiem.regions import Regions
 from dokiem.thresholds import load_thresholds
-from dokiem.vouch import ResidentSubmission, ServerSummary, read_private_key, read_public_key
+from dokiem.vouch import LocateQuery, ResidentSubmission, ServerSummary, read_private_key, read_public_key
 
 if TYPE_CHECKING:
     from dokiem.collector.service import Collector
@@ -75,6 +76,8 @@ class ResidentDoor:
                                servers={s.id: read_public_key(s.public_key) for s in config.servers})  # fmt: skip
         self.tickets = AddressLimiter(config.per_address_per_hour)
         self.results = AddressLimiter(config.per_address_per_hour)
+        self.located = AddressLimiter(config.per_address_per_hour)
+        self.locator = CommuneLocator(regions)
 
     def page_config(self, lang: str) -> dict[str, object]:
         """What the page needs: the test servers, the communes of 2025 in Vietnamese order, the province's
@@ -111,6 +114,26 @@ class ResidentDoor:
             return _refused(503, "busy", str(exc))
         return web.json_response({"ticket": token, "server": {"id": server_id, "url": self.urls[server_id]}},
                                  headers={"Cache-Control": "no-store"})  # fmt: skip
+
+    async def locate(self, request: web.Request) -> web.Response:
+        """The commune at the browser's point. The point is read, looked up and dropped: never stored, logged
+        or sent back (the answer names the commune only), and it comes in a body, out of the access log."""
+        if not self.located.allow(request.remote or "?"):
+            return _refused(429, "too_many", "too many look-ups from here this hour: pick the commune by name")
+        raw = await request.content.read(self.config.max_body_bytes + 1)
+        if len(raw) > self.config.max_body_bytes:
+            return _refused(413, "too_large", f"over {self.config.max_body_bytes} bytes")
+        try:
+            point = LocateQuery.model_validate_json(raw)
+        except ValidationError as exc:
+            first = first_error(exc)
+            return _refused(400, "bad_point", f"{first.where}: {first.message}")
+        found = self.locator.commune_at(point.lat, point.lon)
+        if found is None:
+            return _refused(404, "outside", "the point is in none of the province's communes: pick one by name")
+        return web.json_response(
+            {"code": found.commune_code, "name": found.name}, headers={"Cache-Control": "no-store"}
+        )
 
     async def result(self, request: web.Request) -> web.Response:
         if not self.results.allow(request.remote or "?"):
@@ -197,7 +220,7 @@ def _page_headers(door: ResidentDoor) -> dict[str, str]:
               "img-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; "
               "frame-ancestors 'none'")  # fmt: skip
     return {"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-            "Cache-Control": "no-cache"}  # fmt: skip
+            "Cache-Control": "no-cache", "Permissions-Policy": "geolocation=(self)"}  # fmt: skip
 
 
 def _origin(url: str) -> str:
@@ -228,6 +251,7 @@ def add_routes(app: web.Application, door: ResidentDoor) -> None:
     app.router.add_get("/do/config", page_config)
     app.router.add_post("/do/ticket", door.ticket)
     app.router.add_post("/do/result", door.result)
+    app.router.add_post("/do/locate", door.locate)
 
 
 async def _redirect(request: web.Request) -> web.Response:

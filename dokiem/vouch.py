@@ -90,6 +90,13 @@ class ResidentSubmission(WireModel):
     page: PageFigures = Field(default_factory=PageFigures)
 
 
+class LocateQuery(WireModel):
+    """``POST /do/locate``: the point the browser located, to be turned into a commune and dropped."""
+
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
 class BadToken(ValueError):
     """A token that is not one, or whose signature does not hold (``reason`` says which)."""
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from dokiem.collector.locate import CommuneLocator
 from dokiem.collector.residents import AddressLimiter
 from dokiem.collector.service import Collector
 from dokiem.contract import Flag, Result
@@ -152,3 +153,59 @@ def test_the_limiter_counts_an_hour_and_forgets_each_day() -> None:
     now[0] += 3601
     assert limiter.allow("203.0.113.7")  # an hour later
     assert all(len(key) == 16 and b"203" not in key for key in limiter._seen)  # keyed hashes, not addresses
+
+
+def _commune_points() -> dict[str, tuple[float, float]]:
+    """Each 2025 commune's published point (the region file's lat/lon, inside its commune)."""
+    import csv
+
+    folder = Regions.load().provinces["38"].folder
+    with (folder / "communes-2025-07.csv").open(encoding="utf-8", newline="") as f:
+        return {row["commune_code"]: (float(row["lat"]), float(row["lon"])) for row in csv.DictReader(f)}
+
+
+def test_every_communes_point_is_found_in_that_commune() -> None:
+    locator = CommuneLocator(Regions.load())
+    found = {code: locator.commune_at(lat, lon) for code, (lat, lon) in _commune_points().items()}
+    assert len(found) == 166 and all(f is not None and f.commune_code == code for code, f in found.items())
+
+
+async def test_a_located_point_becomes_its_commune_and_nothing_else(door: Collector) -> None:
+    """A commune's point through the door: the answer names the commune only, and nothing is stored."""
+    points = _commune_points()
+    for code, (lat, lon) in list(points.items())[:: len(points) // 5]:
+        status, body = await asyncio.to_thread(_post, door, "/do/locate", json.dumps({"lat": lat, "lon": lon}).encode())
+        assert (status, body["code"]) == (200, code), body
+        assert set(body) == {"code", "name"}
+    assert door.archive.results.query() == [] and door.archive.quarantine.listed() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b'{"lat": 21.0285, "lon": 105.8542}', 404, "outside"),  # Hà Nội: no commune of this province
+        (b'{"lat": 91, "lon": 105.8}', 400, "bad_point"),
+        (b'{"lat": "19.8", "lon": 105.8, "x": 1}', 400, "bad_point"),
+        (b'{"lat": NaN, "lon": 105.8}', 400, "bad_point"),
+        (b'{"lat": 1e400, "lon": 105.8}', 400, "bad_point"),
+        (b"[19.8, 105.8]", 400, "bad_point"),
+        (b"\xff\xfe", 400, "bad_point"),
+        (b"", 400, "bad_point"),
+        (b'{"lat": 19.8, "lon": 105.8, "pad": "' + b"x" * 70_000 + b'"}', 413, "too_large"),
+    ],
+    ids=[
+        "Hà Nội",
+        "latitude 91",
+        "a string and an extra key",
+        "NaN",
+        "1e400",
+        "a list",
+        "not UTF-8",
+        "empty",
+        "70 KB",
+    ],
+)
+async def test_a_bad_point_is_refused_with_a_reason(door: Collector, body: bytes, status: int, error: str) -> None:
+    got, answer = await asyncio.to_thread(_post, door, "/do/locate", body)
+    assert (got, answer["error"]) == (status, error), answer
+    assert "105.8" not in answer["detail"]  # the point is never echoed

@@ -6,6 +6,7 @@ test's files, to look at)."""
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 import subprocess
 import unicodedata
@@ -23,12 +24,15 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from dokiem.collector.service import Collector
 from dokiem.contract import Result
+from dokiem.regions import Regions
 from testkit.brokers import Broker
 from testkit.collectorkit import collector_config, collector_running
 from testkit.processes import DOKIEM, answers, free_port, wait_until_ready
 from testkit.residentkit import residents_section
 
 TYPED = "quang xuong"  # as a resident types it on a phone without Vietnamese input
+SERVICE_LOGGERS = ("dokiem", "aiohttp")  # the collector's own and its HTTP server's (the access log)
+HOOKS = ("download-mbps", "upload-mbps", "latency-ms", "result-id")  # #result's data-* once done (issue 22)
 
 
 def _fold(text: str) -> str:
@@ -53,18 +57,30 @@ def _browser(width: int) -> webdriver.Chrome:
     return webdriver.Chrome(options=options, service=Service(executable_path="/usr/bin/chromedriver"))
 
 
-def _resident_test(url: str, width: int, shots: Path) -> dict[str, str]:
-    """A resident's whole visit, as a browser makes it; the result's state and what the page shows."""
+def _resident_test(url: str, width: int, shots: Path, point: tuple[float, float] | None = None) -> dict[str, str]:
+    """A resident's whole visit, as a browser makes it (the commune typed, or found from the browser's
+    ``point``); the result's state and what the page shows."""
     browser = _browser(width)
     try:
+        if point is not None:  # the browser's location, and the resident's yes to sharing it
+            origin = url.split("/do/")[0]
+            browser.execute_cdp_cmd("Browser.grantPermissions", {"origin": origin, "permissions": ["geolocation"]})
+            browser.execute_cdp_cmd("Emulation.setGeolocationOverride",
+                                    {"latitude": point[0], "longitude": point[1], "accuracy": 20})  # fmt: skip
         browser.get(url)
         wait = WebDriverWait(browser, 30)
         browser.save_screenshot(str(shots / f"consent-{width}.png"))
         browser.find_element(By.ID, "consent-accept").click()
-        browser.find_element(By.ID, "commune").send_keys(TYPED)
-        option = wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "#commune-list [role=option]"))
-        named = option.text
-        option.click()
+        if point is None:
+            browser.find_element(By.ID, "commune").send_keys(TYPED)
+            option = wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "#commune-list [role=option]"))
+            named = option.text
+            option.click()
+        else:
+            browser.find_element(By.ID, "locate").click()
+            wait.until(lambda b: b.find_element(By.ID, "commune").get_attribute("value"))
+            named = str(browser.find_element(By.ID, "commune").get_attribute("value"))
+            browser.save_screenshot(str(shots / f"located-{width}.png"))
         Select(browser.find_element(By.ID, "access")).select_by_value("fixed")
         Select(browser.find_element(By.ID, "isp")).select_by_value("VNPT")
         browser.find_element(By.ID, "start").click()
@@ -74,6 +90,7 @@ def _resident_test(url: str, width: int, shots: Path) -> dict[str, str]:
         browser.save_screenshot(str(shots / f"result-{width}.png"))
         return {"state": str(result.get_attribute("data-state")), "error": str(result.get_attribute("data-error")),
                 "named": named, "shown": browser.find_element(By.ID, "figures").text,
+                "hooks": json.dumps({k: result.get_attribute(f"data-{k}") for k in HOOKS}),
                 "lang": str(browser.find_element(By.TAG_NAME, "html").get_attribute("lang"))}  # fmt: skip
     finally:
         browser.quit()
@@ -93,6 +110,39 @@ async def test_a_resident_tests_their_line_in_chromium(door: Collector, tmp_path
     first = seen["shown"].split("\n")[1]  # "5.716,7 Mbit/s": the download, in Vietnamese number format
     shown = float(first.removesuffix(" Mbit/s").replace(".", "").replace(",", "."))
     assert abs(shown - result.download_mbps) <= 0.05  # the server's figure, not the page's
+    hooks = json.loads(seen["hooks"])
+    assert hooks["result-id"] == str(result.result_id) and float(hooks["download-mbps"]) == result.download_mbps
+    assert float(hooks["upload-mbps"]) == result.upload_mbps and float(hooks["latency-ms"]) == result.latency_ms
+
+
+async def test_the_browser_finds_the_commune_and_its_point_is_kept_nowhere(
+    door: Collector, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The resident lets the browser locate them: the commune whose published point it is comes back, the
+    test is stored under it, and the point is in neither the archive's files, the stored result nor the logs."""
+    code, lat, lon = next(iter(_commune_points()))
+    point = (lat + 0.0000321, lon - 0.0000187)  # a metre or two off the published point: digits of its own
+    for logger in SERVICE_LOGGERS:
+        caplog.set_level("DEBUG", logger=logger)
+    seen = await asyncio.to_thread(_resident_test, f"http://{door.config.http.listen}/do/", 360, tmp_path, point)
+    assert seen["state"] == "done", seen["error"]
+    (stored,) = door.archive.results.query()
+    payload = str(door.archive.results.payload_of(str(stored["result_id"])))
+    assert Result.model_validate_json(payload).site.commune_code == code
+    traces = [f"{point[0]:.4f}", f"{point[1]:.4f}"]
+    kept = [path for path in (tmp_path / "collector").rglob("*") if path.is_file()]
+    assert kept  # the archive is there to be read
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(SERVICE_LOGGERS))
+    assert logged  # the collector's and aiohttp's access log were captured
+    for trace in traces:
+        assert trace not in payload and trace not in logged
+        assert not [path for path in kept if trace.encode() in path.read_bytes()]
+
+
+def _commune_points() -> list[tuple[str, float, float]]:
+    folder = Regions.load().provinces["38"].folder
+    with (folder / "communes-2025-07.csv").open(encoding="utf-8", newline="") as f:
+        return [(row["commune_code"], float(row["lat"]), float(row["lon"])) for row in csv.DictReader(f)]
 
 
 def _get(url: str) -> tuple[bytes, str]:

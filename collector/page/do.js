@@ -13,6 +13,8 @@ const TEXT = {
     access_mobile: "Di động 4G/5G", wifi_label: "Tôi đo qua Wi-Fi", isp_label: "Nhà mạng", start: "Bắt đầu đo",
     result_title: "Kết quả",
     footer: "Số đo do máy chủ đo của tỉnh đếm và ký xác nhận; số trình duyệt đo được lưu bên cạnh.",
+    locate: "Tìm xã theo vị trí của tôi", locating: "Đang tìm xã…",
+    located: "Vị trí chỉ dùng để tìm xã, không được lưu.", not_located: "Không tìm được xã theo vị trí: {why}. Hãy gõ tên xã.",
     pick_commune: "Hãy chọn xã, phường trong danh sách.", choosing: "Đang chọn máy chủ gần nhất…",
     latency: "Đang đo độ trễ…", download: "Đang đo tải xuống", upload: "Đang đo tải lên", sending: "Đang gửi kết quả…",
     down: "Tải xuống", up: "Tải lên", lat: "Độ trễ", jit: "Độ biến thiên trễ", loaded: "Độ trễ khi có tải",
@@ -30,6 +32,8 @@ const TEXT = {
     access_label: "Kind of line", access_fixed: "Home fibre (over Wi-Fi or cable)", access_mobile: "Mobile 4G/5G",
     wifi_label: "I am testing over Wi-Fi", isp_label: "ISP", start: "Start the test", result_title: "Result",
     footer: "The province's test server counts the figures and signs them; the browser's own reading is kept beside.",
+    locate: "Find my commune from my location", locating: "Finding the commune…",
+    located: "The location only finds the commune; it is not kept.", not_located: "No commune found from the location: {why}. Type its name.",
     pick_commune: "Pick a commune or ward from the list.", choosing: "Choosing the nearest test server…",
     latency: "Measuring latency…", download: "Measuring download", upload: "Measuring upload", sending: "Sending the result…",
     down: "Download", up: "Upload", lat: "Latency", jit: "Jitter", loaded: "Latency under load",
@@ -82,6 +86,21 @@ function pick(commune) {
   $("commune").value = commune.name;
   $("commune-list").hidden = true;
   $("commune").setAttribute("aria-expanded", "false");
+}
+
+// The browser's point goes to the collector once, which answers with the commune only and keeps nothing.
+function locate() {
+  const note = $("locate-note");
+  if (!navigator.geolocation) { note.textContent = t("not_located", { why: "—" }); return; }
+  note.textContent = t("locating");
+  navigator.geolocation.getCurrentPosition(async (position) => {
+    try {
+      const found = await postJson("/do/locate", { lat: position.coords.latitude, lon: position.coords.longitude });
+      const commune = config.communes.find((c) => c.code === found.code) || { code: found.code, name: found.name, former: "" };
+      pick(commune);
+      note.textContent = t("located");
+    } catch (error) { note.textContent = t("not_located", { why: error.message }); }
+  }, (error) => { note.textContent = t("not_located", { why: error.message }); }, { timeout: 15000, maximumAge: 600000 });
 }
 
 async function postJson(path, body) {
@@ -221,6 +240,8 @@ async function run() {
     const stored = await postJson("/do/result", { ticket: issued.ticket, summary, commune_code: chosen.code,
       access: $("access").value, isp: $("isp").value, wifi: $("wifi").checked, page });
     showResult(stored, { ...page, loaded_ms: median([down.loaded, up.loaded].filter((x) => x != null)) });
+    Object.assign(result.dataset, { downloadMbps: stored.download_mbps ?? "", uploadMbps: stored.upload_mbps ?? "",
+      latencyMs: page.latency_ms, resultId: stored.result_id });
     result.dataset.state = "done";
     say("");
     $("live").textContent = "";
@@ -251,6 +272,7 @@ async function start() {
     if (event.key === "ArrowDown" && first) { event.preventDefault(); first.focus(); }
   });
   $("start").addEventListener("click", run);
+  $("locate").addEventListener("click", locate);
 }
 
 document.addEventListener("DOMContentLoaded", start);
