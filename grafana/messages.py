@@ -15,6 +15,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "gf_title_district": ("dokiem · Huyện cũ", "dokiem · Former district"),
     "gf_title_commune": ("dokiem · Xã", "dokiem · Commune"),
     "gf_title_fleet": ("dokiem · Thiết bị đo", "dokiem · Fleet health"),
+    "gf_title_residents": ("dokiem · Người dân tự đo", "dokiem · Residents' own tests"),
+    "gf_desc_residents": (
+        "Kết quả người dân tự đo trên trang đo của tỉnh (số đo do máy chủ đo xác nhận): số lượt theo xã, trung vị"
+        " theo nhà mạng và loại truy nhập, tỷ lệ đạt các ngưỡng quốc gia. Mẫu tự chọn, không gộp với số liệu của"
+        " các thiết bị đo; lượt đo qua Wi-Fi được giữ và đánh dấu.",
+        "Residents' own tests on the province's test page (figures vouched for by the test server): tests per"
+        " commune, medians by ISP and access type, share meeting the national thresholds. A self-selected"
+        " sample, never pooled with the agents' figures; tests over Wi-Fi are kept and marked.",
+    ),
     "gf_desc_province": (
         "Tốc độ băng rộng theo xã (từ 01/7/2025), huyện cũ, nhà mạng; cố định và di động tách riêng; tỷ lệ lượt"
         " đo đạt các ngưỡng quốc gia.",

@@ -41,6 +41,7 @@ DOMESTIC = "\"location\" != 'international'"  # every figure but the internation
 INTERNATIONAL = "\"location\" = 'international'"
 RADIO = f'"{Tag.TECHNOLOGY}" =~ /./'  # runs whose radio is known: mobile modems, public Wi-Fi
 AGENTS_ONLY = f"\"{Tag.SOURCE}\" != '{RESIDENT}'"  # an agent's point has no source tag: it matches
+RESIDENTS_ONLY = f"\"{Tag.SOURCE}\" = '{RESIDENT}'"  # the residents' dashboard: their own tests, alone
 HOTSPOTS = f"\"{Tag.ACCESS}\" = '{Access.PUBLIC_WIFI.value}'"
 DISTRICT = '"district_name" =~ /^$district$/'
 COMMUNE = '"commune_name" =~ /^$commune$/'
@@ -48,9 +49,10 @@ MAP_ACCESS = "\"access\" = '$map_access'"
 
 
 def where(*conditions: str) -> str:
-    """A speed query's filter: the time range and ``conditions``, agents' runs only (residents' tests are
-    their own source, never pooled with the panel's: issue 22)."""
-    return " AND ".join(("$timeFilter", AGENTS_ONLY, *conditions))
+    """A speed query's filter: the time range and ``conditions``, agents' runs only unless ``conditions``
+    ask for residents' (RESIDENTS_ONLY): the two sources are never pooled in one figure (issue 22)."""
+    source = () if RESIDENTS_ONLY in conditions else (AGENTS_ONLY,)
+    return " AND ".join(("$timeFilter", *source, *conditions))
 
 
 def fleet_where(*conditions: str) -> str:
@@ -294,6 +296,19 @@ def ranking_table(tr: Translator, group_by: str, label: str, *conditions: str) -
                                          agents="gf_agents")  # fmt: skip
     targets = [InfluxQL(figures).ref("A"), InfluxQL(agents).ref("B")]
     return figure_table(tr("gf_ranking", by=label), targets, rename).override_by_name(
+        tr("gf_access"), [access_mapping(tr)]
+    )
+
+
+def residents_table(tr: Translator, group_by: str, label: str, *conditions: str) -> table.Panel:
+    """Residents' tests per group and access type: how many, and their medians (no agent count: a
+    resident is no agent, and no address is kept to count them by)."""
+    query = f"""SELECT count("failed") AS "tests", median("download_mbps") AS "down_median",
+        median("upload_mbps") AS "up_median", median("latency_ms") AS "latency" FROM {SPEED}
+        WHERE {where(RESIDENTS_ONLY, *conditions)} GROUP BY "{group_by}", "access" """
+    rename = {group_by: label} | labels(tr, access="gf_access", tests="gf_tests", down_median="gf_down_median",
+                                         up_median="gf_up_median", latency="gf_latency_median")  # fmt: skip
+    return figure_table(tr("gf_ranking", by=label), [InfluxQL(query)], rename).override_by_name(
         tr("gf_access"), [access_mapping(tr)]
     )
 

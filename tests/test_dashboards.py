@@ -28,13 +28,13 @@ from dokiem.collector.influx import RunCount, health_line, quarantine_line, resu
 from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, Result, ServerLocation, ServerRef
 from dokiem.grafana.dashboards import build_all
 from dokiem.grafana.influxql import DATASOURCE_UID
-from dokiem.grafana.panels import DOMESTIC, IPV, ISP, PEAK_HOURS, threshold_queries
+from dokiem.grafana.panels import AGENTS_ONLY, DOMESTIC, IPV, ISP, PEAK_HOURS, RESIDENTS_ONLY, threshold_queries
 from dokiem.grafana.provision import HERE, provisioning_files
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.quarterly import Quarter
 from dokiem.status import Health, OutboxHealth, Status
-from dokiem.thresholds import load_thresholds
+from dokiem.thresholds import Threshold, load_thresholds
 from testkit.influx import Influx
 from testkit.synthetic import SyntheticAgent, synthetic_agents, synthetic_results
 
@@ -47,6 +47,7 @@ AGENTS = synthetic_agents(REGIONS)
 COMMUNE = str(AGENTS[0].site.commune_name)  # a 2025 commune of the former Thành phố Thanh Hóa
 OFFLINE = {"th-380-000", "th-381-001", "th-407-002"}
 ABROAD: list[Result] = []  # the international runs the data fixture writes beside the domestic ones
+RESIDENTS: list[Result] = []  # residents' own tests (issue 22), far above any agent's figure
 SINGAPORE = ServerRef(id="sg1", url="http://sg.speedtest.example.net/", location=ServerLocation.INTERNATIONAL)
 
 
@@ -75,10 +76,11 @@ def data() -> Iterator[tuple[Influx, list[SyntheticAgent], list[Result]]]:
         ABROAD[:] = [r.model_copy(update={"result_id": uuid.uuid4(), "server": SINGAPORE, "download_mbps": 1.0 + n % 7,
                                           "upload_mbps": 0.5}) for n, r in enumerate(_ok(results)[:300])]  # fmt: skip
         # residents' own tests, far from the agents' figures: every agents' panel must leave them out
-        residents = [r.model_copy(update={"result_id": uuid.uuid4(), "source": "resident", "download_mbps": 9000.0,
-                                          "upload_mbps": 9000.0, "latency_ms": 900.0})
-                     for r in _ok(results)[::5]]  # fmt: skip
-        lines = [result_line(r, REGIONS.place_site(r.site, r.started_at)) for r in (*results, *ABROAD, *residents)]
+        RESIDENTS[:] = [r.model_copy(update={"result_id": uuid.uuid4(), "source": "resident", "agent_id": "resident",
+                                             "download_mbps": 9000.0 + n % 13, "upload_mbps": 8000.0 + n % 7,
+                                             "latency_ms": 20.0 + 200 * (n % 5)})
+                        for n, r in enumerate(_ok(results)[::5])]  # fmt: skip
+        lines = [result_line(r, REGIONS.place_site(r.site, r.started_at)) for r in (*results, *ABROAD, *RESIDENTS)]
         at = _ms(QUARTER.end) - 3_600_000
         for n, agent in enumerate(agents):
             status = Status(
@@ -251,6 +253,14 @@ def test_international_runs_have_their_own_panel_and_stay_out_of_every_other(
                 assert "\"location\" != 'international'" in query, f"{name} / {title}"
 
 
+def _meets(result: Result, threshold: Threshold) -> bool:
+    return (
+        (threshold.download_mbps is None or (result.download_mbps or 0) >= threshold.download_mbps)
+        and (threshold.upload_mbps is None or (result.upload_mbps or 0) >= threshold.upload_mbps)
+        and (threshold.latency_ms is None or (result.latency_ms or 0) <= threshold.latency_ms)
+    )
+
+
 def test_threshold_shares_match_the_results(data: tuple[Influx, list[SyntheticAgent], list[Result]]) -> None:
     server, _, results = data
     ok = _ok(results)
@@ -259,12 +269,7 @@ def test_threshold_shares_match_the_results(data: tuple[Influx, list[SyntheticAg
         met_query, total_query = threshold_queries(threshold, ISP, IPV, DOMESTIC)
         assert [t["query"] for t in panel["targets"]] == [" ".join(met_query.split()), " ".join(total_query.split())]
         group = [r for r in ok if threshold.access is None or r.site.access == threshold.access]
-        meets = [
-            r for r in group
-            if (threshold.download_mbps is None or r.download_mbps >= threshold.download_mbps)
-            and (threshold.upload_mbps is None or r.upload_mbps >= threshold.upload_mbps)
-            and (threshold.latency_ms is None or r.latency_ms <= threshold.latency_ms)
-        ]  # fmt: skip
+        meets = [r for r in group if _meets(r, threshold)]
         met = server.scalar(grafana_query(met_query)) or 0
         total = server.scalar(grafana_query(total_query))
         assert (met, total) == (len(meets), len(group)), threshold.id
@@ -438,3 +443,35 @@ def test_the_commune_view_says_latency_under_load_in_words(data: tuple[Influx, A
         assert _mapped(overrides, tr("gf_rpm_level"), row["level"]) == words[str(rules.rpm_class(row["level"]))]
         bloated = row["added"] >= rules.bloat_added_ms
         assert (_mapped(overrides, tr("gf_latency_added"), row["added"]) == tr("gf_bloated")) is bloated
+
+
+def test_residents_have_their_own_board_and_no_other_reads_them(
+    data: tuple[Influx, list[SyntheticAgent], list[Result]],
+) -> None:
+    """The residents' board's tables and threshold shares are the residents' tests alone; every other
+    board's speed query leaves them out."""
+    server = data[0]
+    for name, board in BOARDS.items():
+        for title, query in _targets(board):
+            if '"download_mbps"' in query or ('"failed"' in query and name != "fleet"):
+                want = RESIDENTS_ONLY if name == "residents" else AGENTS_ONLY
+                assert want in query and (AGENTS_ONLY if name == "residents" else RESIDENTS_ONLY) not in query, title
+    tr = Translator("vi")
+    keys = {"commune_name": lambda r: REGIONS.place_site(r.site, r.started_at).commune_name or "",
+            "isp": lambda r: r.site.isp}  # fmt: skip
+    for tag, label in (("commune_name", "gf_commune"), ("isp", "gf_isp")):
+        (query,) = (t["query"] for t in _panel("residents", tr("gf_ranking", by=tr(label)))["targets"])
+        groups = _by(RESIDENTS, lambda r, key=keys[tag]: (key(r), r.site.access.value))  # type: ignore[misc]
+        rows = _rows(server, query)
+        assert {(row[tag], row["access"]) for row in rows} == set(groups)
+        for row in rows:
+            mine = groups[(row[tag], row["access"])]
+            assert row["tests"] == len(mine)
+            assert row["down_median"] == pytest.approx(statistics.median(r.download_mbps for r in mine))
+            assert row["latency"] == pytest.approx(statistics.median(r.latency_ms for r in mine))
+    for threshold in THRESHOLDS.thresholds:
+        met_query, total_query = (t["query"] for t in _panel("residents", threshold.name("vi"))["targets"])
+        group = [r for r in RESIDENTS if threshold.access is None or r.site.access == threshold.access]
+        meets = [r for r in group if _meets(r, threshold)]
+        assert (server.scalar(grafana_query(met_query)) or 0, server.scalar(grafana_query(total_query))) == (
+            len(meets), len(group)), threshold.id  # fmt: skip
