@@ -9,19 +9,19 @@ from pathlib import Path
 from typing import Any
 
 from dokiem.collector.archive import Archive
-from dokiem.contract import LOCAL_TIME, ServerLocation
+from dokiem.contract import LOCAL_TIME, RESIDENT, ServerLocation
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.charts import DistrictBars, Picture, commune_map, district_chart, trend_chart
 from dokiem.reports.docx import PICTURE_SIZE, Section, write_docx
-from dokiem.reports.findings import finding_groups, key_figures
+from dokiem.reports.findings import finding_groups, key_figures, resident_sentences
 from dokiem.reports.letterhead import Letterhead
 from dokiem.reports.outline import outline
 from dokiem.reports.pdf import write_pdf
-from dokiem.reports.quarterly import Quarter, QuarterlyFigures, quarterly_figures
+from dokiem.reports.quarterly import Quarter, QuarterlyFigures, quarterly_figures, resident_figures
 from dokiem.reports.shading import fixed_edges
 from dokiem.reports.sheets import write_csv, write_xlsx
-from dokiem.reports.tables import Table, isp_name, report_tables, thresholds_table
+from dokiem.reports.tables import Table, isp_name, report_tables, resident_tables, thresholds_table
 from dokiem.thresholds import Thresholds
 
 FORMATS = ("xlsx", "pdf", "csv", "docx")
@@ -54,6 +54,7 @@ def read_figures(
     abroad = rows(quarter.start, quarter.end, ServerLocation.INTERNATIONAL, received_by=cutoff)
     previous = rows(before.start, before.end, received_by=cutoff)
     figures = quarterly_figures(current, previous, quarter, rules, abroad)
+    figures.residents = resident_figures(rows(quarter.start, quarter.end, received_by=cutoff, source=RESIDENT), rules)
     figures.cutoff = cutoff
     return figures
 
@@ -139,13 +140,13 @@ def commune_shading(
 
 def _docx_parts(
     figures: QuarterlyFigures, regions: Regions, tr: Translator, tables: dict[str, Table], thresholds: Table,
-    sentences: list[str],
+    sentences: list[str], residents: tuple[list[str], list[Table]],
 ) -> tuple[str, str, list[Section]]:  # fmt: skip
     """The Word report's title, subtitle and sections."""
     drawn = pictures(figures, regions, tr, *PICTURE_SIZE)
     method = [*_intro(figures, tr, regions)[1:], tr("docx_p_method")]
     subtitle = tr("docx_subtitle", quarter=quarter_label(figures.quarter, tr), province=_names(figures, regions))
-    return tr("docx_title"), subtitle, outline(tables, thresholds, sentences, method, drawn, tr)
+    return tr("docx_title"), subtitle, outline(tables, thresholds, sentences, method, drawn, tr, residents)
 
 
 def write_report(
@@ -159,21 +160,28 @@ def write_report(
     groups = finding_groups(figures, regions, tr)
     sentences = [sentence for group in groups for sentence in group]
     intro = [*_intro(figures, tr, regions), *sentences]
+    residents = (resident_sentences(figures, tr), resident_tables(figures, tr, regions))  # never pooled: apart
     stem = f"dokiem-quarterly-{figures.quarter}-{tr.lang}"
     written: list[Path] = []
     for fmt in formats:
         if fmt == "csv":
-            written += write_csv([*tables, thresholds], out_dir, stem)
+            written += write_csv([*tables, thresholds, *residents[1]], out_dir, stem)
         elif fmt == "xlsx":
             written.append(
-                write_xlsx([*tables, thresholds], [title, *intro], out_dir / f"{stem}.xlsx", tr("rpt_few_samples"))
+                write_xlsx(
+                    [*tables, thresholds, *residents[1]],
+                    [title, *intro],
+                    out_dir / f"{stem}.xlsx",
+                    tr("rpt_few_samples"),
+                )
             )
         elif fmt == "pdf":
             drawn = list(pictures(figures, regions, tr, *PDF_PICTURE).values())
             paragraphs = [*_intro(figures, tr, regions), *(" ".join(group) for group in groups)]
-            written.append(write_pdf(out_dir / f"{stem}.pdf", title, paragraphs, tables, thresholds, drawn, tr))
+            written.append(write_pdf(out_dir / f"{stem}.pdf", title, paragraphs, tables, thresholds, drawn, tr,
+                                     residents))  # fmt: skip
         elif fmt == "docx":
-            document = _docx_parts(figures, regions, tr, {t.id: t for t in tables}, thresholds, sentences)
+            document = _docx_parts(figures, regions, tr, {t.id: t for t in tables}, thresholds, sentences, residents)
             written.append(write_docx(out_dir / f"{stem}.docx", letterhead or Letterhead(), *document, tr))
         else:
             raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")

@@ -185,3 +185,12 @@ def finding_groups(figures: QuarterlyFigures, regions: Regions, tr: Translator) 
                       down=number(abroad.download.median), up=number(abroad.upload.median))
                    for abroad in figures.international if abroad.download.median is not None]  # fmt: skip
     return [group for group in (*groups, abroad_said) if group]
+
+
+def resident_sentences(figures: QuarterlyFigures, tr: Translator) -> list[str]:
+    """The residents' section's words: how many tests (how many over Wi-Fi), and why the sample stands apart."""
+    residents = figures.residents
+    if residents is None or not residents.tests:
+        return [tr("rpt_residents_none")]
+    counts = tr("rpt_residents_counts", tests=tr.number(residents.tests, 0), wifi=tr.number(residents.wifi, 0))
+    return [counts, tr("rpt_residents_sample")]

@@ -33,6 +33,29 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rpt_table_districts": ("Theo huyện cũ", "By former district"),
     "rpt_table_communes": ("Theo xã (từ 01/7/2025)", "By commune (since 2025-07-01)"),
     "rpt_table_isps": ("Theo nhà mạng", "By ISP"),
+    "rpt_table_residents_communes": ("Người dân tự đo: theo xã", "Residents' own tests: by commune"),
+    "rpt_table_residents_isps": ("Người dân tự đo: theo nhà mạng", "Residents' own tests: by ISP"),
+    "rpt_s_residents": ("KẾT QUẢ ĐO CỦA NGƯỜI DÂN", "RESIDENTS' OWN TESTS"),
+    "rpt_residents_counts": (
+        "Trong quý, người dân tự đo {tests} lượt trên trang đo của tỉnh ({wifi} lượt qua Wi-Fi, được giữ và đánh"
+        " dấu vì Wi-Fi là một phần chất lượng người dân nhận được). Số đo là số máy chủ đo của tỉnh đếm và ký"
+        " xác nhận, không phải số trình duyệt tự báo.",
+        "In the quarter residents ran {tests} tests of their own on the province's test page ({wifi} over Wi-Fi,"
+        " kept and marked: their Wi-Fi is part of what they get). The figures are those the province's test"
+        " server counted and signed, not the browser's own word.",
+    ),
+    "rpt_residents_sample": (
+        "Đây là mẫu tự chọn: người dân đo khi muốn, thường khi đường truyền có vấn đề, trên điện thoại hoặc"
+        " máy tính và mạng trong nhà của họ; còn thiết bị đo của xã đo theo lịch cố định trên một đường truyền"
+        " đã biết. Vì vậy hai nguồn được trình bày riêng, không gộp và không dùng để xếp hạng lẫn nhau.",
+        "This is a self-selected sample: residents test when they choose, often when the line troubles them,"
+        " on their own phones, computers and home networks; the communes' agents measure on a fixed schedule"
+        " on a known line. The two sources are therefore shown apart, never pooled or ranked against each other.",
+    ),
+    "rpt_residents_none": (
+        "Trong quý chưa có lượt người dân tự đo nào.",
+        "No resident tested their line this quarter.",
+    ),
     "rpt_table_access": ("Theo loại truy nhập", "By access type"),
     "rpt_table_technologies": (
         "Theo công nghệ vô tuyến (di động 4G, 5G; Wi-Fi công cộng)",
@@ -170,6 +193,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "docx_s_change": ("VII. THAY ĐỔI SO VỚI QUÝ TRƯỚC", "VII. CHANGE FROM THE PREVIOUS QUARTER"),
     "docx_s_thin": ("VIII. CÁC NHÓM CHƯA ĐỦ SỐ LƯỢT ĐO", "VIII. GROUPS WITH TOO FEW TESTS"),
+    "docx_s_residents": ("IX. KẾT QUẢ ĐO CỦA NGƯỜI DÂN", "IX. RESIDENTS' OWN TESTS"),
     "docx_s_annex": ("PHỤ LỤC: KẾT QUẢ THEO XÃ", "ANNEX: RESULTS BY COMMUNE"),
     "docx_p_method": (
         "Thiết bị đo đặt tại trụ sở UBND xã đo theo phương pháp của i-Speed (VNNIC): tải xuống, tải lên qua"

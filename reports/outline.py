@@ -14,12 +14,14 @@ COMMUNE_KEYS = ("name", "district", "code", "access", "tests", "down_median", "u
 ISP_KEYS = ("name", "agents", "tests", "down_median", "up_median", "latency_median")
 QUALITY_KEYS = ("name", "access", "plan_good", "plan_mid", "plan_low", "plan_mean_ratio")
 CHANGE_KEYS = ("name", "access", "down_median", "change_down_median", "change_up_median", "change_tests")
+RESIDENT_COMMUNE_KEYS = ("name", "district", "access", "tests", "down_median", "up_median", "latency_median")
+RESIDENT_ISP_KEYS = ("name", "tests", "down_median", "up_median", "latency_median")
 THRESHOLD_KEYS = ("name", "access", "download", "upload", "latency")
 
 
 def outline(
     tables: dict[str, Table], thresholds: Table, findings: list[str], method: list[str],
-    pictures: dict[str, Picture], tr: Translator,
+    pictures: dict[str, Picture], tr: Translator, residents: tuple[list[str], list[Table]] = ([], []),
 ) -> list[Section]:  # fmt: skip
     """The sections of the document (heading, paragraphs, tables with their columns, pictures)."""
     province, districts, communes = tables["province"], tables["districts"], tables["communes"]
@@ -35,6 +37,8 @@ def outline(
          []),
         (tr("docx_s_change"), [tr("docx_p_change")], [(districts, CHANGE_KEYS)], []),
         (tr("docx_s_thin"), thin_groups([districts, communes], tr), [], []),
+        (tr("docx_s_residents"), residents[0],
+         [(t, RESIDENT_COMMUNE_KEYS if t.id == "residents_communes" else RESIDENT_ISP_KEYS) for t in residents[1]], []),
         (tr("docx_s_annex"), [], [(communes, COMMUNE_KEYS)], []),
     ]  # fmt: skip
     return sections

@@ -25,7 +25,7 @@ from reportlab.platypus.flowables import Flowable
 
 from dokiem.i18n import Translator
 from dokiem.reports.charts import Picture
-from dokiem.reports.tables import Column, Table, format_value
+from dokiem.reports.tables import RESIDENT_FIGURES, Column, Table, format_value
 
 FONT_DIRS = (
     "/usr/share/fonts/truetype/dejavu",
@@ -125,6 +125,19 @@ def column_widths(fits: Sequence[Fit], available: float) -> list[float] | None:
     return [w + spare for w in widths]
 
 
+def _residents(sentences: list[str], tables: list[Table], tr: Translator, styles: Styles) -> list[Flowable]:
+    """Residents' own tests on a page of their own, apart from the agents' figures (issue 22)."""
+    if not sentences:
+        return []
+    story: list[Flowable] = [PageBreak(), Paragraph(escape(tr("rpt_s_residents")), styles.heading)]
+    story += [Paragraph(escape(line), styles.body) for line in sentences]
+    for table in tables:
+        if table.rows:
+            story += [Spacer(1, 3 * mm), Paragraph(escape(table.title), styles.heading)]
+            story += table_pieces(table, RESIDENT_FIGURES, tr, styles)
+    return story
+
+
 def table_pieces(table: Table, keys: Sequence[str], tr: Translator, styles: Styles) -> list[LongTable]:
     """The name columns and those named in ``keys`` (a key ending in "_" takes every column it begins), as
     one table, or as several (each with the name columns) where one would not fit the page."""
@@ -188,7 +201,7 @@ class _Footer:
 
 def write_pdf(
     path: Path, title: str, intro: list[str], tables: list[Table], thresholds: Table, pictures: list[Picture],
-    tr: Translator,
+    tr: Translator, residents: tuple[list[str], list[Table]] = ([], []),
 ) -> Path:  # fmt: skip
     regular, bold = register_fonts()
     styles = Styles(regular, bold)
@@ -207,6 +220,7 @@ def write_pdf(
             story.append(Paragraph(escape(f"{table.title} — {part}"), styles.heading))
             for piece in table_pieces(table, keys, tr, styles):
                 story += [piece, Spacer(1, 4 * mm)]
+    story += _residents(*residents, tr, styles)
     story.append(PageBreak())
     story.append(Paragraph(escape(thresholds.title), styles.heading))
     for row in thresholds.rows:

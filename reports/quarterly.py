@@ -233,6 +233,16 @@ def _figure(stats: GroupStats, figure: str) -> float | None:
 
 
 @dataclass
+class ResidentFigures:
+    """Residents' own tests of the quarter (issue 22), apart from the agents': by commune and by ISP, each
+    by access type. Their Wi-Fi is part of what they get, so a test over Wi-Fi counts here (and is counted)."""
+
+    groups: dict[str, list[GroupStats]]
+    tests: int
+    wifi: int  # tests the resident said ran over Wi-Fi
+
+
+@dataclass
 class QuarterlyFigures:
     quarter: Quarter
     rules: Thresholds
@@ -242,6 +252,7 @@ class QuarterlyFigures:
     previous_tests: int
     # runs against international servers, by access type (province-wide): never part of the figures above
     international: list[GroupStats] = field(default_factory=list)
+    residents: ResidentFigures | None = None  # residents' own tests, never pooled with the figures above
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     cutoff: datetime = field(default_factory=lambda: datetime.now(UTC))  # results received by then are read
 
@@ -428,6 +439,20 @@ def isp_trend(frame: Frame, since: datetime) -> dict[str, list[tuple[datetime, f
             for w, in_week in ((w, weeks == w) for w in np.unique(weeks))
         ]
     return trend
+
+
+def resident_figures(rows: Iterable[tuple[Any, ...]], rules: Thresholds) -> ResidentFigures:
+    flags_at = REPORT_COLUMNS.index("flags")
+    wifi = 0
+    kept: list[tuple[Any, ...]] = []
+    for row in rows:
+        flags = set((row[flags_at] or "").split(",")) - {""}
+        if Flag.WIFI.value in flags:
+            wifi += 1
+            row = (*row[:flags_at], ",".join(sorted(flags - {Flag.WIFI.value})) or None, *row[flags_at + 1 :])
+        kept.append(row)
+    frame = load_frame(kept)
+    return ResidentFigures(groups=summarise(frame, rules), tests=len(frame), wifi=wifi)
 
 
 def quarterly_figures(

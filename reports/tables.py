@@ -128,30 +128,41 @@ def isp_name(key: str, tr: Translator) -> str:
 
 
 def report_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[Table]:
-    tables = []
     figure_columns = _figure_columns(tr, figures)
+    return [_table(table_id, breakdown, figures.groups.get(breakdown, []), figure_columns, tr, regions)
+            for breakdown, table_id in TABLE_IDS.items()]  # fmt: skip
+
+
+# Residents' tables (issue 22): breakdown -> table id, and the figures a self-selected sample can give
+RESIDENT_TABLE_IDS = {"commune": "residents_communes", "isp": "residents_isps"}
+RESIDENT_FIGURES = ("tests", "down_median", "up_median", "latency_median", "jitter_median")
+
+
+def resident_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[Table]:
+    """Residents' own tests by commune and by ISP, apart from the agents' tables (empty without any)."""
+    if figures.residents is None or not figures.residents.tests:
+        return []
+    columns = [c for c in _figure_columns(tr, figures) if c[0].key in RESIDENT_FIGURES]
+    return [_table(table_id, breakdown, figures.residents.groups.get(breakdown, []), columns, tr, regions)
+            for breakdown, table_id in RESIDENT_TABLE_IDS.items()]  # fmt: skip
+
+
+def _table(
+    table_id: str, breakdown: str, groups: list[GroupStats],
+    figure_columns: list[tuple[Column, Callable[[GroupStats], Value]]], tr: Translator, regions: Regions,
+) -> Table:  # fmt: skip
+    names = _name_columns(breakdown, tr, regions)
     access_column = (Column("access", tr("rpt_by_access"), "text"), lambda g: access_name(g.access or "", tr))
-    for breakdown, table_id in TABLE_IDS.items():
-        names = _name_columns(breakdown, tr, regions)
-        groups = figures.groups.get(breakdown, [])
-        per_group: list[tuple[Column, Callable[[GroupStats], Value]]] = (
-            [access_column] if breakdown in PER_ACCESS else []
-        )
-        if breakdown in PER_ACCESS:  # official code order, as GSO lists them (4G before 5G); fixed before mobile
-            groups = sorted(groups, key=lambda g: (g.key, access_rank(g.access)))
-        tables.append(
-            Table(
-                id=table_id,
-                title=tr(f"rpt_table_{table_id}"),
-                columns=[c for c, _ in names] + [c for c, _ in per_group] + [c for c, _ in figure_columns],
-                rows=[
-                    [get(g.key) for _, get in names] + [get(g) for _, get in (*per_group, *figure_columns)]
-                    for g in groups
-                ],
-                flagged=[g.few_samples for g in groups],
-            )
-        )
-    return tables
+    per_group: list[tuple[Column, Callable[[GroupStats], Value]]] = [access_column] if breakdown in PER_ACCESS else []
+    if breakdown in PER_ACCESS:  # official code order, as GSO lists them (4G before 5G); fixed before mobile
+        groups = sorted(groups, key=lambda g: (g.key, access_rank(g.access)))
+    return Table(
+        id=table_id,
+        title=tr(f"rpt_table_{table_id}"),
+        columns=[c for c, _ in names] + [c for c, _ in per_group] + [c for c, _ in figure_columns],
+        rows=[[get(g.key) for _, get in names] + [get(g) for _, get in (*per_group, *figure_columns)] for g in groups],
+        flagged=[g.few_samples for g in groups],
+    )
 
 
 def thresholds_table(figures: QuarterlyFigures, tr: Translator) -> Table:

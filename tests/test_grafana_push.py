@@ -90,8 +90,13 @@ def test_push_creates_then_updates_datasource_folder_and_dashboards(run_dokiem: 
     first = run_dokiem("grafana", "push", "--url", grafana.url, "--token", TOKEN, "--influx-url",
                        "http://influxdb:8086", env=env)  # fmt: skip
     assert first.returncode == 0, first.stderr
-    assert set(grafana.dashboards) == {"dokiem-province", "dokiem-district", "dokiem-commune", "dokiem-fleet",
-                                         "dokiem-residents"}
+    assert set(grafana.dashboards) == {
+        "dokiem-province",
+        "dokiem-district",
+        "dokiem-commune",
+        "dokiem-fleet",
+        "dokiem-residents",
+    }
     source = grafana.datasources["dokiem-influxdb"]
     assert source["url"] == "http://influxdb:8086" and source["jsonData"]["dbName"] == "dokiem"
     assert source["secureJsonData"] == {"httpHeaderValue1": "Token influx-read-token"}

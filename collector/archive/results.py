@@ -261,15 +261,16 @@ class ResultStore:
 
     def report_rows(
         self, since: datetime, until: datetime, location: ServerLocation = ServerLocation.DOMESTIC,
-        received_by: datetime | None = None,
+        received_by: datetime | None = None, source: str | None = None,
     ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
         """REPORT_COLUMNS of every result started in [since, until) against servers at ``location``,
         streamed: domestic and international speed are never mixed in one figure. With ``received_by``,
-        only what the collector had received by then: a report cut there reads the same every time."""
-        # agents' runs only: residents' tests are their own source, never pooled with the panel's (issue 22)
-        where = "source IS NULL AND "
+        only what the collector had received by then: a report cut there reads the same every time.
+        Agents' runs (``source`` None) or one other source's alone: never pooled (issue 22)."""
+        where = "source IS NULL AND " if source is None else "source = ? AND "
+        extra: tuple[Any, ...] = () if source is None else (source,)
         where += "server_location IS NULL" if location is ServerLocation.DOMESTIC else "server_location = ?"
-        extra: tuple[Any, ...] = () if location is ServerLocation.DOMESTIC else (location.value,)
+        extra += () if location is ServerLocation.DOMESTIC else (location.value,)
         if received_by is not None:
             where += " AND received_at <= ?"
             extra += (received_by.timestamp(),)

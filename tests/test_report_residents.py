@@ -1,0 +1,110 @@
+"""The quarterly report's residents' section (issue 22): residents' own tests by commune and by ISP, apart
+from the agents' figures (which they never change), their Wi-Fi tests counted in and said; in the CSV,
+the PDF and the DOCX as a person reads them."""
+
+from __future__ import annotations
+
+import csv
+import statistics
+import subprocess
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from dokiem.collector.archive import Archive
+from dokiem.contract import RESIDENT, Flag, Result
+from dokiem.i18n import Translator
+from testkit.processes import DOKIEM
+from testkit.reportkit import QUARTER, REGIONS
+from testkit.synthetic import synthetic_agents, synthetic_results
+
+CSV_STEM = f"dokiem-quarterly-{QUARTER}-vi"
+
+
+def _residents(results: list[Result]) -> list[Result]:
+    """Residents' own tests where some agents stand, far above any agent's figure; every third over Wi-Fi."""
+    return [
+        r.model_copy(update={"result_id": uuid.uuid4(), "agent_id": "resident", "source": RESIDENT,
+                             "download_mbps": 5000.0 + n % 17, "upload_mbps": 4000.0 + n % 5,
+                             "flags": [Flag.WIFI] if n % 3 == 0 else []})
+        for n, r in enumerate(results) if r.error is None and r.site.commune_code
+    ]  # fmt: skip
+
+
+def _archive(path: Path, results: list[Result]) -> Path:
+    archive = Archive.from_url(f"sqlite://{path}")
+    archive.results.add(results, place=lambda r: REGIONS.place_site(r.site, r.started_at))
+    archive.close()
+    return path
+
+
+def _report(archive: Path, out: Path, formats: str) -> None:
+    done = subprocess.run([*DOKIEM,
+        "report", "quarterly", "--quarter", str(QUARTER), "--archive", f"sqlite://{archive}", "--out", str(out),
+        "--format", formats], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def _csv(folder: Path, table: str) -> list[dict[str, str]]:
+    with (folder / f"{CSV_STEM}-{table}.csv").open(encoding="utf-8-sig") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[Result]]:
+    """The same agents' quarter reported alone and with residents' tests beside it."""
+    folder = tmp_path_factory.mktemp("residents")
+    agents = synthetic_agents(REGIONS, per_district=1)[:6]
+    results = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 300, failed_share=0.02))
+    residents = _residents(results[::2])
+    alone, beside = folder / "alone", folder / "beside"
+    _report(_archive(folder / "agents.db", results), alone, "csv")
+    _report(_archive(folder / "both.db", [*results, *residents]), beside, "csv,pdf,docx")
+    return alone, beside, residents
+
+
+def test_residents_tests_are_their_own_tables_and_change_no_agents_figure(
+    reports: tuple[Path, Path, list[Result]],
+) -> None:
+    alone, beside, residents = reports
+    for table in ("province", "districts", "communes", "isps", "access"):
+        assert _csv(alone, table) == _csv(beside, table), table  # the agents' figures, untouched
+    assert not (alone / f"{CSV_STEM}-residents_communes.csv").exists()  # no residents: no such table
+    by_commune: dict[tuple[str, str], list[Result]] = defaultdict(list)
+    for r in residents:
+        by_commune[(str(r.site.commune_code), r.site.access.value)].append(r)
+    rows = _csv(beside, "residents_communes")
+    tr = Translator("vi")
+    access = {tr(f"access_{a}"): a for a in ("fixed", "mobile", "public_wifi")}
+    got = {(row[tr("rpt_code")], access[row[tr("rpt_by_access")]]): row for row in rows}
+    assert set(got) == set(by_commune)
+    for key, mine in by_commune.items():  # Wi-Fi tests count: a resident's Wi-Fi is part of what they get
+        assert int(got[key][tr("rpt_tests")]) == len(mine)
+        assert float(got[key][tr("rpt_down_median")]) == pytest.approx(
+            statistics.median(r.download_mbps or 0 for r in mine), abs=1e-3
+        )
+    isps = _csv(beside, "residents_isps")
+    assert sum(int(row[tr("rpt_tests")]) for row in isps) == len(residents)
+
+
+def test_the_pdf_and_docx_say_what_the_residents_sample_is(reports: tuple[Path, Path, list[Result]]) -> None:
+    _, beside, residents = reports
+    tr = Translator("vi")
+    pdf = beside / f"{CSV_STEM}.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert tr("rpt_s_residents") in text
+    wifi = sum(Flag.WIFI in r.flags for r in residents)
+    said = tr("rpt_residents_counts", tests=tr.number(len(residents), 0), wifi=tr.number(wifi, 0))
+    flat = " ".join(text.split())
+    assert said.split(" (")[0] in flat and "mẫu tự chọn" in flat
+    pages = [page for page in text.split("\f") if tr("rpt_s_residents") in page]
+    assert len(pages) == 1 and tr("rpt_table_residents_communes") in " ".join(pages[0].split())
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(beside / "page")], check=True)  # to look at
+    from docx import Document
+
+    document = Document(str(beside / f"{CSV_STEM}.docx"))
+    headings = [p.text for p in document.paragraphs]
+    assert tr("docx_s_residents") in headings
+    assert any("mẫu tự chọn" in p for p in headings)
