@@ -56,6 +56,10 @@ async def receive(
                     payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
                     await queue.put((str(message.topic), bytes(payload), _acker(client, message)))
         except aiomqtt.MqttError as exc:
+            # leaving the client on a stop can raise the disconnection's MqttError in place of the stop
+            # itself: a stop is never taken for a lost broker (the collector would never end)
+            if (task := asyncio.current_task()) is not None and task.cancelling():
+                raise asyncio.CancelledError from exc
             on_state(False, str(exc))
         delay = backoff_delay(attempt, RECONNECT_MAX_S)
         attempt += 1

@@ -25,6 +25,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from dokiem.collation import collation_key
+from dokiem.collector.archive import bucket_of
 from dokiem.collector.config import ResidentsSection
 from dokiem.collector.locate import CommuneLocator
 from dokiem.collector.validate import Reason, Refusal
@@ -77,6 +78,8 @@ class ResidentDoor:
         self.tickets = AddressLimiter(config.per_address_per_hour)
         self.results = AddressLimiter(config.per_address_per_hour)
         self.located = AddressLimiter(config.per_address_per_hour)
+        # the senders' buckets' key: stable (one address, one bucket, every day), and only the collector's
+        self.sender_key = hashlib.sha256(b"dokiem resident senders\0" + config.key_file.read_bytes()).digest()
         self.locator = CommuneLocator(regions)
 
     def page_config(self, lang: str) -> dict[str, object]:
@@ -147,9 +150,16 @@ class ResidentDoor:
             self.collector.keep(TOPIC, None, refusal, raw)
             return _refused(422, refusal.reason.value, refusal.detail)
         self.collector.store_resident(result)
+        self._count_sender(result, request.remote or "?")
         return web.json_response({"result_id": str(result.result_id), "download_mbps": result.download_mbps,
                                   "upload_mbps": result.upload_mbps, "flags": [f.value for f in result.flags]},
                                  headers={"Cache-Control": "no-store"})  # fmt: skip
+
+    def _count_sender(self, result: Result, address: str) -> None:
+        """The address into its bucket for the commune's day (the disclosure rule's count); then forgotten."""
+        access = result.site.access.value if result.site.access else ""
+        self.collector.archive.senders.note(result.started_at, str(result.site.commune_code), access,
+                                            bucket_of(self.sender_key, address))  # fmt: skip
 
     def _resident_result(self, raw: bytes) -> Result:
         try:

@@ -52,6 +52,14 @@ class ReportRules(BaseModel):
 
     min_samples: int = Field(default=300, ge=1)
     min_agents: int = Field(default=3, ge=1, description="fewer agents than this: not published (privacy)")
+    min_resident_addresses: int = Field(
+        default=3,
+        ge=1,
+        le=16,
+        description=(
+            "residents' tests from fewer addresses than this: not published (counted as keyed buckets, never kept)"
+        ),
+    )
     plan_good_ratio: float = Field(default=0.95, gt=0, le=2)
     plan_min_ratio: float = Field(default=0.80, gt=0, le=2)
 

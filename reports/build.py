@@ -54,7 +54,8 @@ def read_figures(
     abroad = rows(quarter.start, quarter.end, ServerLocation.INTERNATIONAL, received_by=cutoff)
     previous = rows(before.start, before.end, received_by=cutoff)
     figures = quarterly_figures(current, previous, quarter, rules, abroad)
-    figures.residents = resident_figures(rows(quarter.start, quarter.end, received_by=cutoff, source=RESIDENT), rules)
+    residents = rows(quarter.start, quarter.end, received_by=cutoff, source=RESIDENT)
+    figures.residents = resident_figures(residents, rules, archive.senders.distinct(quarter.start, quarter.end))
     figures.cutoff = cutoff
     return figures
 

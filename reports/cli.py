@@ -10,7 +10,7 @@ import click
 
 from dokiem.cli_config import ParsedParam, load_or_exit, thresholds_option
 from dokiem.collector.config import collector_config_option, load_collector_config, open_archive_or_exit
-from dokiem.contract import LOCAL_TIME
+from dokiem.contract import LOCAL_TIME, RESIDENT
 from dokiem.i18n import Translator
 from dokiem.reports.quarterly import Quarter
 from dokiem.thresholds import load_thresholds
@@ -155,8 +155,9 @@ def publish_command(
         if figures.tests == 0:
             raise click.ClickException(tr("rpt_no_results", quarter=str(quarter), where=archive.where))
         rows = archive.results.report_rows(quarter.start, quarter.end, received_by=figures.cutoff)
+        theirs = archive.results.report_rows(quarter.start, quarter.end, received_by=figures.cutoff, source=RESIDENT)
         done = publish(figures, rows, regions, partial, tr, Licence(licence, licence_url, holder),
-                       cut=figures.cutoff.astimezone(LOCAL_TIME))  # fmt: skip
+                       cut=figures.cutoff.astimezone(LOCAL_TIME), residents_rows=theirs)  # fmt: skip
         size = f"{tr.number(done.bytes / 2**20, 1)} MiB"
     except (ValueError, OSError) as exc:
         shutil.rmtree(partial, ignore_errors=True)

@@ -5,6 +5,8 @@ with at least ``min_samples`` successful sound tests from at least ``min_agents`
 the thresholds file's ``[report]``); otherwise it reads "not enough data", is never ranked or
 shaded, and its figures appear nowhere under the site (its per-test records are held back too).
 Runs flagged unsound (``reports.quarterly.INVALIDATING``) are left out of every figure and counted.
+Residents' own tests are their own groups, published with ``min_samples`` tests from at least
+``min_resident_addresses`` addresses (``residents_publishable``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ from dokiem.thresholds import ReportRules, Threshold
 def publishable(group: GroupStats | None, rules: ReportRules) -> bool:
     """Enough successful sound tests from enough agents to show a figure (privacy and honesty)."""
     return group is not None and not group.few_samples and group.agents >= rules.min_agents
+
+
+def residents_publishable(group: GroupStats | None, addresses: int, rules: ReportRules) -> bool:
+    """Residents' tests of a commune: enough successful tests, from enough addresses (issue 22). A resident
+    is no agent: the agents' count says nothing here; the addresses are counted, never kept."""
+    return group is not None and not group.few_samples and addresses >= rules.min_resident_addresses
 
 
 def threshold_counts(figures: QuarterlyFigures, threshold: Threshold) -> tuple[int, int]:

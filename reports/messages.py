@@ -113,6 +113,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "pub_districts": ("Theo huyện cũ", "By former district"),
     "pub_isps": ("Theo nhà mạng", "By ISP"),
+    "pub_residents": ("Người dân tự đo", "Residents' own tests"),
+    "pub_residents_about": (
+        "Kết quả người dân tự đo trên trang đo của tỉnh, do máy chủ đo xác nhận; là mẫu tự chọn (đo khi muốn,"
+        " kể cả qua Wi-Fi trong nhà) nên được trình bày riêng, không gộp với số liệu của thiết bị đo ở trên.",
+        "Residents' own tests on the province's test page, vouched for by the test server; a self-selected"
+        " sample (tested when they chose, home Wi-Fi included), so shown apart from the agents' figures above.",
+    ),
+    "pub_residents_counts": ("{tests} lượt người dân tự đo.", "{tests} tests by residents."),
+    "pub_residents_thin": (
+        "Chưa đủ số liệu để công bố ({tests} lượt; cần {minimum} lượt từ ít nhất {addresses} địa chỉ khác nhau).",
+        "Not enough data to publish ({tests} tests; {minimum} from at least {addresses} different addresses needed).",
+    ),
+    "pub_residents_none": ("Chưa có lượt người dân tự đo nào trong quý.", "No resident tested here this quarter."),
     "pub_fixed_median": ("Cố định: tải xuống trung vị (Mbit/s)", "Fixed: median download (Mbit/s)"),
     "pub_mobile_median": ("Di động: tải xuống trung vị (Mbit/s)", "Mobile: median download (Mbit/s)"),
     "pub_change": ("Cố định: thay đổi so với quý trước (Mbit/s)", "Fixed: change on the previous quarter (Mbit/s)"),
@@ -143,6 +156,20 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Data cut at {cut}; method dokiem {version}; data licensed {licence}.",
     ),
     "pub_open_data": ("Dữ liệu mở", "Open data"),
+    "pub_dictionary_residents": (
+        "residents.csv/.json: kết quả người dân tự đo trên trang đo của tỉnh, một dòng cho mỗi xã và loại truy"
+        " nhập, cùng các cột như communes.csv (agents để trống); published = false khi dưới {minimum} lượt đo"
+        " thành công hoặc từ dưới {addresses} địa chỉ khác nhau (địa chỉ chỉ được đếm, không được lưu)."
+        " residents_tests.csv.gz: {records} lượt của các xã được công bố, cùng các cột như tests.csv.gz, giờ làm"
+        " tròn xuống đến giờ; {held} lượt của các xã chưa đủ số liệu không có trong tệp. Là mẫu tự chọn, kể cả"
+        " lượt đo qua Wi-Fi trong nhà: không gộp với số liệu của thiết bị đo.",
+        "residents.csv/.json: residents' own tests on the province's test page, a row per commune and access"
+        " type, with the columns of communes.csv (agents empty); published = false under {minimum} successful"
+        " tests or from fewer than {addresses} different addresses (addresses are counted, never kept)."
+        " residents_tests.csv.gz: {records} tests of the published communes, with the columns of tests.csv.gz,"
+        " the time rounded down to the hour; {held} tests of communes not published are left out. A"
+        " self-selected sample, home Wi-Fi included: never pooled with the agents' figures.",
+    ),
     "pub_dictionary": (
         "Dữ liệu mở dokiem — cắt lúc {cut}, giấy phép {licence} (LICENSE.txt).\n\n"
         "communes.csv/.json, districts.csv/.json, isps.csv/.json: một dòng cho mỗi xã (từ 01/7/2025), huyện cũ"

@@ -62,9 +62,10 @@ def hour_of(started_ms: int) -> str:
     return moment.isoformat(timespec="minutes")
 
 
-def write_records(folder: Path, records: Iterable[dict[str, Any]]) -> tuple[Path, int]:
-    """``tests.csv.gz``: one row per published run; returns the path and how many were written."""
-    path = folder / "tests.csv.gz"
+def write_records(folder: Path, records: Iterable[dict[str, Any]], source: str = "") -> tuple[Path, int]:
+    """``tests.csv.gz`` (``residents_tests.csv.gz`` for the residents' source): one row per published run;
+    returns the path and how many were written."""
+    path = folder / f"{source + '_' if source else ''}tests.csv.gz"
     written = 0
     with gzip.open(path, "wb", compresslevel=9) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, RECORD_COLUMNS, extrasaction="ignore")

@@ -14,10 +14,10 @@ from typing import Any
 
 from dokiem import __version__
 from dokiem.collector.archive import REPORT_COLUMNS
-from dokiem.contract import ACCESS_TYPES, LOCAL_TIME
+from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, Flag
 from dokiem.i18n import Translator
 from dokiem.regions import Province, Regions
-from dokiem.reports.disclosure import publishable
+from dokiem.reports.disclosure import publishable, residents_publishable
 from dokiem.reports.opendata import Licence, hour_of, write_dictionary, write_level, write_licence, write_records
 from dokiem.reports.quarterly import INVALIDATING, GroupStats, QuarterlyFigures, split_isp_key
 from dokiem.reports.site import Page, commune_names, commune_page, index_page
@@ -40,11 +40,12 @@ class Published:
         return sum(path.stat().st_size for path in self.files)
 
 
-def _figures_of(group: GroupStats, rules: ReportRules) -> dict[str, Any]:
-    if not publishable(group, rules):
+def _figures_of(group: GroupStats, rules: ReportRules, shown: bool | None = None) -> dict[str, Any]:
+    """A group's published figures (``shown`` overrides the agents' rule: residents have their own)."""
+    if not (publishable(group, rules) if shown is None else shown):
         return {"published": False, "tests": group.tests, "agents": None}
     return {
-        "published": True, "tests": group.tests, "agents": group.agents,
+        "published": True, "tests": group.tests, "agents": group.agents if shown is None else None,
         "download_median_mbps": group.download.median, "download_p10_mbps": group.download.p10,
         "download_p90_mbps": group.download.p90, "upload_median_mbps": group.upload.median,
         "upload_p10_mbps": group.upload.p10, "upload_p90_mbps": group.upload.p90,
@@ -77,14 +78,32 @@ def level_rows(figures: QuarterlyFigures, province: Province) -> dict[str, list[
     return rows
 
 
+def resident_rows(figures: QuarterlyFigures, province: Province) -> list[dict[str, Any]]:
+    """Residents' own tests per commune and access type, apart from the agents': figures only where a
+    commune has ``min_samples`` of them from ``min_resident_addresses`` addresses (issue 22)."""
+    if figures.residents is None:
+        return []
+    rules, order = figures.rules.report, {a: n for n, a in enumerate(ACCESS_TYPES)}
+    rows = []
+    for group in sorted(figures.residents.groups.get("commune", []),
+                        key=lambda g: (g.key, order.get(g.access or "", 9))):  # fmt: skip
+        unit = province.communes.get(group.key)
+        addresses = figures.residents.addresses.get((group.key, group.access or ""), 0)
+        rows.append({"code": group.key, "name": unit.name if unit else group.key,
+                     "district": ", ".join(unit.districts) if unit else "", "access": group.access,
+                     **_figures_of(group, rules, residents_publishable(group, addresses, rules))})  # fmt: skip
+    return rows
+
+
 def records(
-    rows: Iterable[tuple[Any, ...]], published: set[tuple[str, str]], outcome: Published
-) -> Iterator[dict[str, Any]]:
+    rows: Iterable[tuple[Any, ...]], published: set[tuple[str, str]], outcome: Published,
+    unsound: frozenset[Flag] = INVALIDATING,
+) -> Iterator[dict[str, Any]]:  # fmt: skip
     """Per-test records of the published (commune, access) groups, anonymised; counts what is held back."""
     index = {name: n for n, name in enumerate(REPORT_COLUMNS)}
     for row in rows:
         flags = row[index["flags"]]
-        if flags and INVALIDATING & set(flags.split(",")):
+        if flags and unsound & set(flags.split(",")):
             outcome.excluded_records += 1
             continue
         if (row[index["commune_code"]], row[index["access"]]) not in published:
@@ -102,7 +121,7 @@ def records(
 
 def publish(
     figures: QuarterlyFigures, report_rows: Iterable[tuple[Any, ...]], regions: Regions, out: Path, tr: Translator,
-    licence: Licence, cut: datetime | None = None,
+    licence: Licence, cut: datetime | None = None, residents_rows: Iterable[tuple[Any, ...]] = (),
 ) -> Published:  # fmt: skip
     """Write the site and the open data under ``out``; returns what was written."""
     codes = [g.key for g in figures.groups.get("province", [])]
@@ -113,21 +132,29 @@ def publish(
     outcome = Published()
     (out / "communes").mkdir(parents=True, exist_ok=True)
     (out / "data").mkdir(exist_ok=True)
-    rows = level_rows(figures, province)
+    rows = level_rows(figures, province) | {"residents": resident_rows(figures, province)}
     footer = tr("pub_footer", cut=f"{cut:%d/%m/%Y %H:%M}", version=__version__, licence=licence.name)
     page = Page(figures=figures, province=province, rows=rows, tr=tr, licence=licence, footer=footer)
     outcome.files.append(_write(out / "index.html", index_page(page)))
     for code, _ in commune_names(page):  # every commune: the map and the list link to each
         outcome.files.append(_write(out / "communes" / f"{code}.html", commune_page(page, code)))
-    for level in LEVELS:
+    for level in (*LEVELS, "residents"):
         outcome.files += write_level(out / "data", level, rows[level])
     shown = {(row["code"], row["access"]) for row in rows["communes"] if row["published"]}
     path, outcome.records = write_records(out / "data", records(report_rows, shown, outcome))
     outcome.files.append(path)
+    theirs = Published()  # residents' records: their Wi-Fi is part of what they get, so it is no flaw here
+    shown = {(row["code"], row["access"]) for row in rows["residents"] if row["published"]}
+    wifi_kept = INVALIDATING - {Flag.WIFI}
+    path, theirs.records = write_records(out / "data", records(residents_rows, shown, theirs, wifi_kept), "residents")
+    outcome.files.append(path)
     outcome.files.append(write_licence(out / "data", licence, tr.lang))
     dictionary = [tr("pub_dictionary", minimum=figures.rules.report.min_samples, agents=figures.rules.report.min_agents,
                      records=outcome.records, held=outcome.held_back_records, excluded=outcome.excluded_records,
-                     cut=f"{cut:%d/%m/%Y %H:%M}", licence=licence.name)]  # fmt: skip
+                     cut=f"{cut:%d/%m/%Y %H:%M}", licence=licence.name),
+                  tr("pub_dictionary_residents", minimum=figures.rules.report.min_samples,
+                     addresses=figures.rules.report.min_resident_addresses, records=theirs.records,
+                     held=theirs.held_back_records)]  # fmt: skip
     outcome.files.append(write_dictionary(out / "data", dictionary))
     _readable_by_all(out)
     return outcome

@@ -240,6 +240,7 @@ class ResidentFigures:
     groups: dict[str, list[GroupStats]]
     tests: int
     wifi: int  # tests the resident said ran over Wi-Fi
+    addresses: dict[tuple[str, str], int] = field(default_factory=dict)  # (commune, access) -> at least so many
 
 
 @dataclass
@@ -441,7 +442,9 @@ def isp_trend(frame: Frame, since: datetime) -> dict[str, list[tuple[datetime, f
     return trend
 
 
-def resident_figures(rows: Iterable[tuple[Any, ...]], rules: Thresholds) -> ResidentFigures:
+def resident_figures(
+    rows: Iterable[tuple[Any, ...]], rules: Thresholds, addresses: dict[tuple[str, str], int] | None = None
+) -> ResidentFigures:
     flags_at = REPORT_COLUMNS.index("flags")
     wifi = 0
     kept: list[tuple[Any, ...]] = []
@@ -452,7 +455,7 @@ def resident_figures(rows: Iterable[tuple[Any, ...]], rules: Thresholds) -> Resi
             row = (*row[:flags_at], ",".join(sorted(flags - {Flag.WIFI.value})) or None, *row[flags_at + 1 :])
         kept.append(row)
     frame = load_frame(kept)
-    return ResidentFigures(groups=summarise(frame, rules), tests=len(frame), wifi=wifi)
+    return ResidentFigures(groups=summarise(frame, rules), tests=len(frame), wifi=wifi, addresses=addresses or {})
 
 
 def quarterly_figures(

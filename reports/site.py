@@ -234,9 +234,7 @@ def commune_page(page: Page, code: str) -> str:
     if not rows:
         parts.append(f'<p class="thin">{escape(tr("pub_no_tests_long"))}</p>')
     for row in sorted(rows, key=lambda r: ACCESS_TYPES.index(r["access"]) if r["access"] in ACCESS_TYPES else 9):
-        parts.append(
-            f"<h2>{escape(tr('access_' + str(row['access'])) if row['access'] else tr('access_unknown'))}</h2>"
-        )
+        parts.append(f"<h2>{escape(_access_title(row, tr))}</h2>")
         if not row["published"]:
             parts.append(f'<p class="thin">{escape(tr("pub_thin_long", tests=tr.number(row["tests"], 0)))}</p>')
             continue
@@ -265,5 +263,31 @@ def commune_page(page: Page, code: str) -> str:
         parts.append(f"<h2>{escape(tr('pub_isps'))}</h2>")
         parts.append(_table([escape(tr("rpt_by_isp")), escape(tr("rpt_by_access")), escape(tr("pub_down_median"))],
                             isp_rows, 2))  # fmt: skip
+    parts += _residents_part(page, code)
     parts.append(f"<h2>{escape(tr('pub_method_title'))}</h2><p>{escape(_method(page))}</p>")
     return _html(page, name, "".join(parts), 1)
+
+
+def _access_title(row: dict[str, Any], tr: Translator) -> str:
+    return tr(f"access_{row['access']}") if row["access"] else tr("access_unknown")
+
+
+def _residents_part(page: Page, code: str) -> list[str]:
+    """Residents' own tests in the commune, apart from the agents' figures above (issue 22)."""
+    tr, rules = page.tr, page.figures.rules.report
+    rows = [row for row in page.rows.get("residents", []) if row["code"] == code]
+    parts = [f"<h2>{escape(tr('pub_residents'))}</h2>", f"<p>{escape(tr('pub_residents_about'))}</p>"]
+    if not rows:
+        return [*parts, f'<p class="thin">{escape(tr("pub_residents_none"))}</p>']
+    for row in sorted(rows, key=lambda r: ACCESS_TYPES.index(r["access"]) if r["access"] in ACCESS_TYPES else 9):
+        parts.append(f"<h3>{escape(_access_title(row, tr))}</h3>")
+        if not row["published"]:
+            thin = tr("pub_residents_thin", tests=tr.number(row["tests"], 0), minimum=tr.number(rules.min_samples, 0),
+                      addresses=tr.number(rules.min_resident_addresses, 0))  # fmt: skip
+            parts.append(f'<p class="thin">{escape(thin)}</p>')
+            continue
+        spread = [[escape(tr(f"pub_{figure}")), *(escape(_mbps(row[f"{figure}_{k}_{unit}"], tr)) for k in SPREAD)]
+                  for figure, unit in (("download", "mbps"), ("upload", "mbps"), ("latency", "ms"))]  # fmt: skip
+        parts.append(_table([escape(tr("pub_figure")), escape(tr("pub_median")), "p10", "p90"], spread, 1))
+        parts.append(f"<p>{escape(tr('pub_residents_counts', tests=tr.number(row['tests'], 0)))}</p>")
+    return parts

@@ -5,6 +5,7 @@ the PDF and the DOCX as a person reads them."""
 from __future__ import annotations
 
 import csv
+import gzip
 import statistics
 import subprocess
 import uuid
@@ -13,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from dokiem.collector.archive import Archive
+from dokiem.collector.archive import Archive, bucket_of
 from dokiem.contract import RESIDENT, Flag, Result
 from dokiem.i18n import Translator
 from testkit.processes import DOKIEM
-from testkit.reportkit import QUARTER, REGIONS
+from testkit.reportkit import MIN_SAMPLES, QUARTER, REGIONS, write_thresholds
 from testkit.synthetic import synthetic_agents, synthetic_results
 
 CSV_STEM = f"dokiem-quarterly-{QUARTER}-vi"
@@ -108,3 +109,65 @@ def test_the_pdf_and_docx_say_what_the_residents_sample_is(reports: tuple[Path, 
     headings = [p.text for p in document.paragraphs]
     assert tr("docx_s_residents") in headings
     assert any("mẫu tự chọn" in p for p in headings)
+
+
+def test_the_site_and_open_data_show_residents_apart_from_enough_addresses(tmp_path: Path) -> None:
+    """Two communes with as many residents' tests as a group needs: one from 3 addresses (published, on its
+    page beside the agents' and in residents.csv and residents_tests.csv.gz by the hour), one from a single
+    address (held back everywhere). The addresses were counted into buckets, never kept."""
+    fixed = [a for a in synthetic_agents(REGIONS, per_district=1) if a.site.access.value == "fixed"]
+    agents = [fixed[0], next(a for a in fixed if a.site.commune_code != fixed[0].site.commune_code)]
+    results = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 2 * MIN_SAMPLES + 40, failed_share=0))
+    (shown, shown_tests), (held, held_tests) = _two_communes(_residents(results))
+    archive = Archive.from_url(f"sqlite://{tmp_path / 'archive.db'}")
+    archive.results.add(results + shown_tests + held_tests, place=lambda r: REGIONS.place_site(r.site, r.started_at))
+    three = _addresses_in_distinct_buckets(3)
+    for n, r in enumerate(shown_tests):  # three addresses take turns in the shown commune
+        archive.senders.note(r.started_at, shown, r.site.access.value, bucket_of(KEY, three[n % 3]))
+    for r in held_tests:  # one address sends every test in the other
+        archive.senders.note(r.started_at, held, r.site.access.value, bucket_of(KEY, "198.51.100.7"))
+    archive.close()
+    rules = write_thresholds(tmp_path / "thresholds.toml")
+    done = subprocess.run([*DOKIEM, "publish", "--quarter", str(QUARTER), "--archive",
+                           f"sqlite://{tmp_path / 'archive.db'}", "--thresholds", str(rules), "--out",
+                           str(tmp_path / "site")], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with (tmp_path / "site" / "data" / "residents.csv").open(encoding="utf-8") as f:
+        rows = {row["code"]: row for row in csv.DictReader(f)}
+    assert rows[shown]["published"] == "True" and rows[held]["published"] == "False"
+    assert rows[held]["download_median_mbps"] == "" and rows[shown]["agents"] == ""
+    with gzip.open(tmp_path / "site" / "data" / "residents_tests.csv.gz", "rt", encoding="utf-8") as f:
+        records = list(csv.DictReader(f))
+    assert {r["commune"] for r in records} == {shown} and all(r["hour"].endswith(":00+07:00") for r in records)
+    assert len(records) == len(shown_tests)  # Wi-Fi tests are kept for residents
+    tr = Translator("vi")
+    page = (tmp_path / "site" / "communes" / f"{held}.html").read_text(encoding="utf-8")
+    assert tr("pub_residents") in page and "198.51.100" not in page
+    assert tr("pub_residents_thin", tests=tr.number(len(held_tests), 0), minimum=tr.number(MIN_SAMPLES, 0),
+              addresses="3") in page  # fmt: skip
+    assert tr("pub_residents_counts", tests=tr.number(len(shown_tests), 0)) in (
+        tmp_path / "site" / "communes" / f"{shown}.html").read_text(encoding="utf-8")  # fmt: skip
+
+
+KEY = b"the collector's sender key (test)"
+
+
+def _addresses_in_distinct_buckets(count: int) -> list[str]:
+    """``count`` addresses the key puts in different buckets (a few in a row may share one)."""
+    found: dict[int, str] = {}
+    for n in range(1, 255):
+        found.setdefault(bucket_of(KEY, f"203.0.113.{n}"), f"203.0.113.{n}")
+        if len(found) == count:
+            return list(found.values())
+    raise AssertionError("the buckets are not spread")
+
+
+def _two_communes(residents: list[Result]) -> list[tuple[str, list[Result]]]:
+    """Two communes' residents' tests, each of one access type, at least MIN_SAMPLES of them."""
+    groups: dict[tuple[str, str], list[Result]] = defaultdict(list)
+    for r in residents:
+        groups[(str(r.site.commune_code), r.site.access.value)].append(r)
+    big = sorted((key for key, tests in groups.items() if len(tests) >= MIN_SAMPLES), key=lambda k: k[0])
+    assert len({commune for commune, _ in big}) >= 2, {k: len(v) for k, v in groups.items()}
+    first, second = big[0], next(key for key in big if key[0] != big[0][0])
+    return [(first[0], groups[first]), (second[0], groups[second])]

@@ -1,0 +1,56 @@
+"""Residents' senders, counted without being kept (issue 22): for each day, commune and access type, which
+of 16 buckets the senders' addresses fell in (a keyed hash of the address, 4 bits of it; the key never
+leaves the collector). No address, no result id: a bucket row links to nothing. Two tests in different
+buckets came from different addresses, so the buckets seen are a lower bound on the addresses, which is
+what the disclosure rule needs ("from at least 3 addresses"), and all it can learn."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from dokiem.collector.archive.db import Column, Db, Table, ensure_table
+from dokiem.contract import LOCAL_TIME
+
+BUCKETS = 16
+TABLE = Table("resident_senders", (
+    Column("day", "TEXT NOT NULL"),
+    Column("commune_code", "TEXT NOT NULL"),
+    Column("access", "TEXT NOT NULL"),
+    Column("bucket", "INTEGER NOT NULL"),
+), indexes=("resident_senders_key ON resident_senders (day, commune_code, access, bucket)",),
+    key="day")  # fmt: skip
+
+
+def bucket_of(key: bytes, address: str) -> int:
+    """The address's bucket under the collector's key: the same address, the same bucket, any day."""
+    return hmac.new(key, address.encode("utf-8", "replace"), hashlib.sha256).digest()[0] % BUCKETS
+
+
+def day_of(moment: datetime) -> str:
+    return moment.astimezone(LOCAL_TIME).date().isoformat()
+
+
+class Senders:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+        ensure_table(db, TABLE)
+
+    def note(self, moment: datetime, commune_code: str, access: str, bucket: int) -> None:
+        row = (day_of(moment), commune_code, access, bucket)
+        found = self._db.execute(
+            "SELECT 1 FROM resident_senders WHERE day = ? AND commune_code = ? AND access = ? AND bucket = ?", row
+        ).fetchone()
+        if found is None:
+            self._db.execute("INSERT INTO resident_senders (day, commune_code, access, bucket) VALUES (?, ?, ?, ?)",
+                             row)  # fmt: skip
+
+    def distinct(self, since: datetime, until: datetime) -> dict[tuple[str, str], int]:
+        """(commune, access) -> the buckets seen on the days of [since, until): at least that many addresses."""
+        rows = self._db.execute(
+            "SELECT commune_code, access, COUNT(DISTINCT bucket) FROM resident_senders WHERE day >= ? AND day < ?"
+            " GROUP BY commune_code, access",
+            (day_of(since), day_of(until)),
+        ).fetchall()
+        return {(str(commune), str(access)): int(count) for commune, access, count in rows}
