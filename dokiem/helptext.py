@@ -226,6 +226,10 @@ VIETNAMESE: dict[str, str] = {
         "Phục vụ các điểm đo kiểu LibreSpeed/i-Speed (và Speedtest Mini) để thiết bị đo đo tới.",
     "HOST:PORT to serve on.": "MÁY:CỔNG để phục vụ.",
     "Concurrent tests before answering 503.": "Số phép đo đồng thời trước khi trả lời 503.",
+    "Of those, how many residents' tests at once (default: half): the rest stay free for the agents.": (
+        "Trong số đó, bao nhiêu lượt người dân tự đo cùng lúc (mặc định: một nửa): phần còn lại luôn dành cho"
+        " các thiết bị đo."
+    ),
     "Serve HTTPS with this certificate (PEM, chain included).": "Phục vụ HTTPS với chứng thư này (PEM, gồm cả chuỗi).",
     "The certificate's private key (PEM).": "Khóa bí mật của chứng thư (PEM).",
     "Sign residents' test summaries with this Ed25519 private key (PEM; the collector holds its public key).":

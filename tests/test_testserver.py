@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import socket
 import urllib.request
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem.settings import parse_listen
 from dokiem.testserver.server import ConcurrencyCap
@@ -71,11 +75,13 @@ def test_speedtest_mini_endpoints(testserver_url: str) -> None:
     assert get(f"{testserver_url}speedtest/upload.php", data=b"content1=" + b"A" * 1000)[2] == b"size=1009"
 
 
-def _open_test(url: str, source: str) -> tuple[socket.socket, bytes]:
-    """Start a large download from ``source`` and return the socket with the response head."""
+def _open_test(url: str, source: str, ticket: str = "") -> tuple[socket.socket, bytes]:
+    """Start a large download from ``source`` (a resident's under ``ticket``) and return the socket with
+    the response head."""
     host, port = url.split("//")[1].rstrip("/").split(":")
     sock = socket.create_connection((host, int(port)), source_address=(source, 0), timeout=10)
-    sock.sendall(b"GET /backend/garbage.php?ckSize=1024 HTTP/1.1\r\nHost: x\r\n\r\n")
+    query = f"&ticket={ticket}" if ticket else ""
+    sock.sendall(f"GET /backend/garbage.php?ckSize=1024{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     head = b""
     while b"\r\n\r\n" not in head:
         head += sock.recv(1)
@@ -116,6 +122,43 @@ def test_slots_free_after_the_grace_period() -> None:
     now[0] = 5.1
     assert slots.acquire("b")
     assert slots.in_use == 1
+
+
+def test_residents_never_take_the_agents_slots() -> None:
+    slots = ConcurrencyCap(capacity=4, clock=lambda: 0.0)  # two for residents' tests, by default
+    assert slots.acquire("ticket:1", resident=True) and slots.acquire("ticket:2", resident=True)
+    assert not slots.acquire("ticket:3", resident=True)  # residents' share is full
+    assert slots.acquire("ticket:1", resident=True)  # a running test opens more streams
+    assert slots.acquire("10.0.0.1") and slots.acquire("10.0.0.2")  # the agents' share stays free
+    assert not slots.acquire("10.0.0.3")
+    assert (slots.in_use, slots.residents_in_use) == (4, 2)
+
+
+def test_a_signing_server_holds_agents_slots_against_residents(tmp_path: Path) -> None:
+    """Through HTTP: with two slots, one resident's test fills the residents' share; a second resident is
+    told to come back; an agent still measures. Each resident by ticket (many share one address)."""
+    key = tmp_path / "server.key"
+    key.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))  # fmt: skip
+    proc, url = start_testserver("--max-tests", "2", "--signing-key", str(key), "--server-id", "th-1")
+    held: list[socket.socket] = []
+    try:
+        first, head = _open_test(url, "127.0.0.1", str(uuid.uuid4()))
+        held.append(first)
+        assert head.startswith(b"HTTP/1.1 200")
+        second, head2 = _open_test(url, "127.0.0.1", str(uuid.uuid4()))
+        held.append(second)
+        assert head2.startswith(b"HTTP/1.1 503")
+        agent, head3 = _open_test(url, "127.0.0.2")
+        held.append(agent)
+        assert head3.startswith(b"HTTP/1.1 200")
+        health = json.loads(get(f"{url}healthz")[2])
+        assert (health["residents_in_progress"], health["resident_capacity"], health["tests_in_progress"]) == (1, 1, 2)
+    finally:
+        for sock in held:
+            sock.close()
+        proc.terminate()
+        proc.wait(10)
 
 
 def test_a_held_slot_never_expires() -> None:

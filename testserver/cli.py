@@ -19,9 +19,10 @@ TAG = re.compile(TAG_PATTERN)
 
 
 async def _serve_forever(
-    host: str, port: int, capacity: int, tls: ssl.SSLContext | None, voucher: testserver.Voucher | None, tr: Translator
-) -> None:
-    runner, bound = await testserver.start(host, port, capacity, tls, voucher)
+    host: str, port: int, capacity: int, tls: ssl.SSLContext | None, voucher: testserver.Voucher | None, tr: Translator,
+    resident_capacity: int | None = None,
+) -> None:  # fmt: skip
+    runner, bound = await testserver.start(host, port, capacity, tls, voucher, resident_capacity)
     shown = f"[{host}]" if ":" in host else host
     scheme = "https" if tls else "http"
     click.echo(tr("testserver_running", url=f"{scheme}://{shown}:{bound}/", capacity=capacity), err=True)
@@ -49,6 +50,13 @@ async def _serve_forever(
     help="Concurrent tests before answering 503.",
 )
 @click.option(
+    "--max-resident-tests",
+    type=click.IntRange(0, 10_000),
+    default=None,
+    envvar="DOKIEM_TESTSERVER_MAX_RESIDENT_TESTS",
+    help="Of those, how many residents' tests at once (default: half): the rest stay free for the agents.",
+)
+@click.option(
     "--tls-cert",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     envvar="DOKIEM_TESTSERVER_TLS_CERT",
@@ -73,8 +81,8 @@ async def _serve_forever(
 )
 @click.pass_obj
 def testserver_command(
-    tr: Translator, listen: tuple[str, int], max_tests: int, tls_cert: Path | None, tls_key: Path | None,
-    signing_key: Path | None, server_id: str | None,
+    tr: Translator, listen: tuple[str, int], max_tests: int, max_resident_tests: int | None, tls_cert: Path | None,
+    tls_key: Path | None, signing_key: Path | None, server_id: str | None,
 ) -> None:  # fmt: skip
     """Serve the LibreSpeed/i-Speed test endpoints (and Speedtest Mini's) for agents to measure against."""
     voucher = _voucher(signing_key, server_id, tr)
@@ -86,7 +94,9 @@ def testserver_command(
             tls = testserver.tls_context(tls_cert, tls_key)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--tls-cert") from exc
-    run_server(_serve_forever(*listen, max_tests, tls, voucher, tr), listen, tr)
+    if max_resident_tests is not None and max_resident_tests > max_tests:
+        raise click.UsageError(tr("bad_option", reason="--max-resident-tests cannot exceed --max-tests"))
+    run_server(_serve_forever(*listen, max_tests, tls, voucher, tr, max_resident_tests), listen, tr)
 
 
 def _voucher(signing_key: Path | None, server_id: str | None, tr: Translator) -> testserver.Voucher | None:

@@ -43,26 +43,42 @@ class ConcurrencyCap:
 
     The grace spans the short gaps between a test's phases (latency, download, upload), so a
     test that has started is not cut off half-way by a newcomer.
+
+    Agents first (issue 22): residents' tests (each by its ticket: many residents share one address
+    behind a carrier's NAT) hold at most ``resident_capacity`` slots (half by default), so the rest are
+    always there for the agents, whose schedule the province's figures rest on.
     """
 
     capacity: int
     grace_s: float = 5.0
     retry_after_s: int = 30
     clock: Callable[[], float] = time.monotonic
+    resident_capacity: int | None = None
     _active: dict[str, int] = field(default_factory=dict)
     _last_seen: dict[str, float] = field(default_factory=dict)
+    _residents: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if self.resident_capacity is None:
+            self.resident_capacity = self.capacity // 2
 
     def _expire(self, now: float) -> None:
         for client, seen in list(self._last_seen.items()):
             if self._active.get(client, 0) == 0 and now - seen > self.grace_s:
                 del self._last_seen[client]
                 self._active.pop(client, None)
+                self._residents.discard(client)
 
-    def acquire(self, client: str) -> bool:
+    def acquire(self, client: str, resident: bool = False) -> bool:
         now = self.clock()
         self._expire(now)
-        if client not in self._last_seen and len(self._last_seen) >= self.capacity:
-            return False
+        if client not in self._last_seen:
+            if len(self._last_seen) >= self.capacity:
+                return False
+            if resident and len(self._residents) >= (self.resident_capacity or 0):
+                return False
+        if resident:
+            self._residents.add(client)
         self._active[client] = self._active.get(client, 0) + 1
         self._last_seen[client] = now
         return True
@@ -75,6 +91,11 @@ class ConcurrencyCap:
     def in_use(self) -> int:
         self._expire(self.clock())
         return len(self._last_seen)
+
+    @property
+    def residents_in_use(self) -> int:
+        self._expire(self.clock())
+        return len(self._residents)
 
 
 @dataclass
@@ -140,6 +161,12 @@ def _client(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
+def _holder(request: web.Request) -> tuple[str, uuid.UUID | None]:
+    """Who holds a slot: a resident's test by its ticket, anyone else by address; and the ticket."""
+    ticket = _ticket(request)
+    return (f"ticket:{ticket}" if ticket is not None else _client(request)), ticket
+
+
 def _ticket(request: web.Request) -> uuid.UUID | None:
     """The ticket a resident's request names (``?ticket=``), where the server vouches; None otherwise."""
     if VOUCHER not in request.app or "ticket" not in request.query:
@@ -169,8 +196,8 @@ def _ck_size(request: web.Request) -> int:
 
 async def _stream_bytes(request: web.Request, total: int, content_type: str) -> web.StreamResponse:
     slots = request.app[SLOTS]
-    client = _client(request)
-    if not slots.acquire(client):
+    client, ticket = _holder(request)
+    if not slots.acquire(client, resident=ticket is not None):
         return _busy(slots)
     try:
         response = web.StreamResponse(
@@ -185,7 +212,7 @@ async def _stream_bytes(request: web.Request, total: int, content_type: str) -> 
         garbage = request.app[GARBAGE]
         view = memoryview(garbage)
         remaining = total
-        began, ticket = time.time(), _ticket(request)
+        began = time.time()
         try:
             await response.prepare(request)
             while remaining > 0:
@@ -213,11 +240,11 @@ async def empty(request: web.Request) -> web.StreamResponse:
 
 async def _swallow(request: web.Request, answer: bytes) -> web.StreamResponse:
     slots = request.app[SLOTS]
-    client = _client(request)
-    if not slots.acquire(client):
+    client, ticket = _holder(request)
+    if not slots.acquire(client, resident=ticket is not None):
         return _busy(slots)
     received = 0
-    began, ticket = time.time(), _ticket(request)
+    began = time.time()
     try:
         while chunk := await request.content.readany():
             received += len(chunk)
@@ -243,6 +270,8 @@ async def health(request: web.Request) -> web.Response:
             "version": __version__,
             "tests_in_progress": slots.in_use,
             "capacity": slots.capacity,
+            "residents_in_progress": slots.residents_in_use,
+            "resident_capacity": slots.resident_capacity,
             "uptime_s": round(time.monotonic() - request.app[STARTED], 1),
         },
         headers=NO_CACHE,
@@ -282,10 +311,12 @@ async def mini_latency(request: web.Request) -> web.Response:
 
 
 def create_app(
-    capacity: int = 20, grace_s: float = 5.0, retry_after_s: int = 30, voucher: Voucher | None = None
-) -> web.Application:
+    capacity: int = 20, grace_s: float = 5.0, retry_after_s: int = 30, voucher: Voucher | None = None,
+    resident_capacity: int | None = None,
+) -> web.Application:  # fmt: skip
     app = web.Application(client_max_size=MAX_CK_SIZE * CHUNK)
-    app[SLOTS] = ConcurrencyCap(capacity=capacity, grace_s=grace_s, retry_after_s=retry_after_s)
+    app[SLOTS] = ConcurrencyCap(capacity=capacity, grace_s=grace_s, retry_after_s=retry_after_s,
+                                resident_capacity=resident_capacity)  # fmt: skip
     app[COUNTS] = TicketCounts()
     if voucher is not None:
         app[VOUCHER] = voucher
@@ -315,10 +346,12 @@ def tls_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:
 
 
 async def start(
-    host: str, port: int, capacity: int = 20, tls: ssl.SSLContext | None = None, voucher: Voucher | None = None
-) -> tuple[web.AppRunner, int]:
+    host: str, port: int, capacity: int = 20, tls: ssl.SSLContext | None = None, voucher: Voucher | None = None,
+    resident_capacity: int | None = None,
+) -> tuple[web.AppRunner, int]:  # fmt: skip
     """Start serving; returns the runner (to clean up) and the bound port (useful with port 0)."""
-    runner = web.AppRunner(create_app(capacity, voucher=voucher), access_log=None)
+    runner = web.AppRunner(create_app(capacity, voucher=voucher, resident_capacity=resident_capacity),
+                           access_log=None)  # fmt: skip
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True, ssl_context=tls)
     await site.start()
