@@ -78,6 +78,12 @@ class ResidentsSection(_Section):
     key_file: Path | None = Field(default=None, description="the collector's Ed25519 private key (PEM): signs tickets")
     servers: list[ResidentServer] = Field(default_factory=list, max_length=50)
     per_address_per_hour: int = Field(default=6, ge=1, le=1000, description="tickets, and submissions, per address")
+    max_per_second: float = Field(
+        default=10,
+        gt=0,
+        le=1000,
+        description=("requests a second on the residents' door from all addresses together: the agents' ingest first"),
+    )
     max_body_bytes: int = Field(default=16 << 10, ge=1024, le=1 << 20)
     test_seconds: float = Field(default=8, ge=1, le=30, description="the page's download and upload, each")
 

@@ -43,6 +43,26 @@ MAX_ADDRESSES = 100_000  # addresses counted at once (a flood from many addresse
 RESIDENT_AGENT = "resident"  # the agent_id of every resident's result: no person is named
 
 
+class DoorRate:
+    """All addresses together: at most ``per_second`` requests a second on the residents' door (a burst of
+    a few seconds' worth), so a flood from many addresses is turned away before any work and never slows
+    the agents' ingest, which shares this process (measured: bench/residents_flood.py)."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_second, self.clock = per_second, clock
+        self.burst = max(1.0, 3 * per_second)
+        self._tokens, self._at = self.burst, clock()
+
+    def allow(self) -> bool:
+        now = self.clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.per_second)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
 class AddressLimiter:
     """At most ``per_hour`` requests an hour from one address, counted under a keyed hash (the key is
     drawn afresh each day and never written): the addresses themselves are never kept."""
@@ -78,6 +98,7 @@ class ResidentDoor:
         self.tickets = AddressLimiter(config.per_address_per_hour)
         self.results = AddressLimiter(config.per_address_per_hour)
         self.located = AddressLimiter(config.per_address_per_hour)
+        self.door = DoorRate(config.max_per_second)
         # the senders' buckets' key: stable (one address, one bucket, every day), and only the collector's
         self.sender_key = hashlib.sha256(b"dokiem resident senders\0" + config.key_file.read_bytes()).digest()
         self.locator = CommuneLocator(regions)
@@ -103,6 +124,8 @@ class ResidentDoor:
         }
 
     async def ticket(self, request: web.Request) -> web.Response:
+        if not self.door.allow():
+            return _busy()
         if not self.tickets.allow(request.remote or "?"):
             return _refused(429, "too_many", "too many tests from here this hour: try again later")
         body = await _body(request, self.config.max_body_bytes)
@@ -121,6 +144,8 @@ class ResidentDoor:
     async def locate(self, request: web.Request) -> web.Response:
         """The commune at the browser's point. The point is read, looked up and dropped: never stored, logged
         or sent back (the answer names the commune only), and it comes in a body, out of the access log."""
+        if not self.door.allow():
+            return _busy()
         if not self.located.allow(request.remote or "?"):
             return _refused(429, "too_many", "too many look-ups from here this hour: pick the commune by name")
         raw = await request.content.read(self.config.max_body_bytes + 1)
@@ -139,6 +164,8 @@ class ResidentDoor:
         )
 
     async def result(self, request: web.Request) -> web.Response:
+        if not self.door.allow():
+            return _busy()
         if not self.results.allow(request.remote or "?"):
             return _refused(429, "too_many", "too many results from here this hour: try again later")
         raw = await request.content.read(self.config.max_body_bytes + 1)
@@ -212,6 +239,12 @@ async def _body(request: web.Request, limit: int) -> object:
         return json.loads(raw or b"{}")
     except ValueError:
         return None
+
+
+def _busy() -> web.Response:
+    response = _refused(503, "busy", "too many residents' tests at once across the province: try again shortly")
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 def _refused(status: int, reason: str, detail: str) -> web.Response:

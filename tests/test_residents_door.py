@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem.collector.locate import CommuneLocator
-from dokiem.collector.residents import AddressLimiter
+from dokiem.collector.residents import AddressLimiter, DoorRate
 from dokiem.collector.service import Collector
 from dokiem.contract import Flag, Result
 from dokiem.regions import Regions
@@ -218,3 +218,12 @@ async def test_a_bad_point_is_refused_with_a_reason(door: Collector) -> None:
         got, answer = await asyncio.to_thread(_post, door, "/do/locate", body)
         assert (got, answer["error"]) == (status, error), (what, answer)
         assert "105.8" not in answer["detail"]  # the point is never echoed
+
+
+def test_the_door_takes_a_few_a_second_from_everyone_together() -> None:
+    now = [0.0]
+    door = DoorRate(per_second=2, clock=lambda: now[0])
+    taken = sum(door.allow() for _ in range(100))
+    assert taken == 6  # a burst of three seconds' worth, then nothing until time passes
+    now[0] = 1.0
+    assert [door.allow() for _ in range(3)] == [True, True, False]
