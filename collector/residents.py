@@ -45,8 +45,8 @@ RESIDENT_AGENT = "resident"  # the agent_id of every resident's result: no perso
 
 class DoorRate:
     """All addresses together: at most ``per_second`` requests a second on the residents' door (a burst of
-    a few seconds' worth), so a flood from many addresses is turned away before any work and never slows
-    the agents' ingest, which shares this process (measured: bench/residents_flood.py)."""
+    a few seconds' worth), so a flood from many addresses is turned away before any work. The agents'
+    ingest shares this process: what a flood still costs it is measured in bench/residents_flood.py."""
 
     def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_second, self.clock = per_second, clock

@@ -22,6 +22,9 @@ const TEXT = {
     good_4k: "Đủ cho video 4K, gọi video nhiều người và làm việc từ xa cùng lúc.",
     good_hd: "Đủ cho video HD và gọi video.", good_sd: "Đủ cho lướt web, video chất lượng thường và gọi thoại.",
     good_little: "Chỉ đủ cho tin nhắn và lướt web nhẹ.",
+    err_busy: "máy chủ đang bận vì nhiều người cùng đo, hãy thử lại sau ít phút",
+    err_too_many: "bạn đã đo nhiều lần trong giờ này, hãy thử lại sau",
+    err_outside: "vị trí không thuộc xã, phường nào của tỉnh",
   },
   en: {
     title: "Test your line's speed", other_lang: "Tiếng Việt",
@@ -41,6 +44,9 @@ const TEXT = {
     good_4k: "Enough for 4K video, group video calls and remote work at once.",
     good_hd: "Enough for HD video and video calls.", good_sd: "Enough for browsing, standard video and voice calls.",
     good_little: "Enough for messages and light browsing only.",
+    err_busy: "the server is busy with many tests at once; try again in a few minutes",
+    err_too_many: "you have tested several times this hour; try again later",
+    err_outside: "the location is in none of the province's communes",
   },
 };
 const LANG = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "vi";
@@ -106,7 +112,7 @@ function locate() {
 async function postJson(path, body) {
   const answer = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const data = await answer.json();
-  if (!answer.ok) throw new Error(data.detail || data.error || String(answer.status));
+  if (!answer.ok) throw new Error(TEXT[LANG][`err_${data.error}`] || data.detail || data.error || String(answer.status));
   return data;
 }
 
