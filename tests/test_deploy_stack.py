@@ -132,8 +132,9 @@ def test_grafana_and_influxdb_provisioning_fit_the_compose_file(stack: Path) -> 
     assert path.startswith("/etc/grafana/provisioning/")
     mounted = {v.split(":")[1]: v.split(":")[0] for v in grafana["volumes"] if v.startswith(".")}
     on_host = stack / mounted["/etc/grafana/provisioning"] / path.removeprefix("/etc/grafana/provisioning/")
-    assert sorted(p.name for p in on_host.glob("*.json")) == ["dokiem-commune.json", "dokiem-district.json",
-                                                             "dokiem-fleet.json", "dokiem-province.json"]  # fmt: skip
+    from dokiem.grafana.dashboards import BUILDERS
+
+    assert sorted(p.name for p in on_host.glob("*.json")) == sorted(f"dokiem-{name}.json" for name in BUILDERS)
     # what the map fetches from Grafana's public/ folder is mounted there, from a file that exists
     board = json.loads((on_host / "dokiem-province.json").read_text())
     fetched = {layer["config"].get("src") or layer["location"]["gazetteer"] for panel in board["panels"]
