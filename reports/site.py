@@ -238,9 +238,7 @@ def commune_page(page: Page, code: str) -> str:
         if not row["published"]:
             parts.append(f'<p class="thin">{escape(tr("pub_thin_long", tests=tr.number(row["tests"], 0)))}</p>')
             continue
-        spread = [[escape(tr(f"pub_{figure}")), *(escape(_mbps(row[f"{figure}_{k}_{unit}"], tr)) for k in SPREAD)]
-                  for figure, unit in (("download", "mbps"), ("upload", "mbps"), ("latency", "ms"))]  # fmt: skip
-        parts.append(_table([escape(tr("pub_figure")), escape(tr("pub_median")), "p10", "p90"], spread, 1))
+        parts.append(_spread_table(row, tr))
         parts += _responsiveness_words(row, page)
         counts = tr(
             "pub_counts",
@@ -268,6 +266,13 @@ def commune_page(page: Page, code: str) -> str:
     return _html(page, name, "".join(parts), 1)
 
 
+def _spread_table(row: dict[str, Any], tr: Translator) -> str:
+    """A published group's download, upload and latency: median, p10, p90."""
+    spread = [[escape(tr(f"pub_{figure}")), *(escape(_mbps(row[f"{figure}_{k}_{unit}"], tr)) for k in SPREAD)]
+              for figure, unit in (("download", "mbps"), ("upload", "mbps"), ("latency", "ms"))]  # fmt: skip
+    return _table([escape(tr("pub_figure")), escape(tr("pub_median")), "p10", "p90"], spread, 1)
+
+
 def _access_title(row: dict[str, Any], tr: Translator) -> str:
     return tr(f"access_{row['access']}") if row["access"] else tr("access_unknown")
 
@@ -286,8 +291,6 @@ def _residents_part(page: Page, code: str) -> list[str]:
                       addresses=tr.number(rules.min_resident_addresses, 0))  # fmt: skip
             parts.append(f'<p class="thin">{escape(thin)}</p>')
             continue
-        spread = [[escape(tr(f"pub_{figure}")), *(escape(_mbps(row[f"{figure}_{k}_{unit}"], tr)) for k in SPREAD)]
-                  for figure, unit in (("download", "mbps"), ("upload", "mbps"), ("latency", "ms"))]  # fmt: skip
-        parts.append(_table([escape(tr("pub_figure")), escape(tr("pub_median")), "p10", "p90"], spread, 1))
+        parts.append(_spread_table(row, tr))
         parts.append(f"<p>{escape(tr('pub_residents_counts', tests=tr.number(row['tests'], 0)))}</p>")
     return parts

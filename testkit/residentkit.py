@@ -4,6 +4,7 @@ collector's [residents] section pointing at it."""
 from __future__ import annotations
 
 import contextlib
+import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem.collector.config import ResidentServer, ResidentsSection
+from dokiem.regions import Regions
 from testkit.processes import start_testserver
 
 SERVER_ID = "th-speedtest-1"
@@ -44,3 +46,10 @@ def residents_section(folder: Path, server_key: Ed25519PrivateKey, url: str, **s
     _, server_public = write_keys(folder, server_key)
     server = ResidentServer(id=SERVER_ID, url=url, public_key=server_public)
     return ResidentsSection(key_file=collector_key, servers=[server], **settings)  # type: ignore[arg-type]
+
+
+def commune_points() -> dict[str, tuple[float, float]]:
+    """Each 2025 commune's published point (the region file's lat, lon: inside its commune)."""
+    folder = Regions.load().provinces["38"].folder
+    with (folder / "communes-2025-07.csv").open(encoding="utf-8", newline="") as f:
+        return {row["commune_code"]: (float(row["lat"]), float(row["lon"])) for row in csv.DictReader(f)}

@@ -26,7 +26,7 @@ from dokiem.vouch import ServerSummary, seal, unseal
 from testkit.brokers import Broker
 from testkit.collectorkit import collector_config, collector_running
 from testkit.influx import Influx
-from testkit.residentkit import SERVER_ID, residents_section
+from testkit.residentkit import SERVER_ID, commune_points, residents_section
 
 COMMUNE = next(iter(Regions.load().provinces["38"].communes))  # a commune of 2025
 PER_HOUR = 20
@@ -159,24 +159,15 @@ def test_the_limiter_counts_an_hour_and_forgets_each_day() -> None:
     assert all(len(key) == 16 and b"203" not in key for key in limiter._seen)  # keyed hashes, not addresses
 
 
-def _commune_points() -> dict[str, tuple[float, float]]:
-    """Each 2025 commune's published point (the region file's lat/lon, inside its commune)."""
-    import csv
-
-    folder = Regions.load().provinces["38"].folder
-    with (folder / "communes-2025-07.csv").open(encoding="utf-8", newline="") as f:
-        return {row["commune_code"]: (float(row["lat"]), float(row["lon"])) for row in csv.DictReader(f)}
-
-
 def test_every_communes_point_is_found_in_that_commune() -> None:
     locator = CommuneLocator(Regions.load())
-    found = {code: locator.commune_at(lat, lon) for code, (lat, lon) in _commune_points().items()}
+    found = {code: locator.commune_at(lat, lon) for code, (lat, lon) in commune_points().items()}
     assert len(found) == 166 and all(f is not None and f.commune_code == code for code, f in found.items())
 
 
 async def test_a_located_point_becomes_its_commune_and_nothing_else(door: Collector) -> None:
     """A commune's point through the door: the answer names the commune only, and nothing is stored."""
-    points = _commune_points()
+    points = commune_points()
     for code, (lat, lon) in list(points.items())[:: len(points) // 5]:
         status, body = await asyncio.to_thread(_post, door, "/do/locate", json.dumps({"lat": lat, "lon": lon}).encode())
         assert (status, body["code"]) == (200, code), body

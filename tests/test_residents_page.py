@@ -6,7 +6,6 @@ test's files, to look at)."""
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import subprocess
 import unicodedata
@@ -24,11 +23,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from dokiem.collector.service import Collector
 from dokiem.contract import Result
-from dokiem.regions import Regions
 from testkit.brokers import Broker
 from testkit.collectorkit import collector_config, collector_running
 from testkit.processes import DOKIEM, answers, free_port, wait_until_ready
-from testkit.residentkit import residents_section
+from testkit.residentkit import commune_points, residents_section
 
 TYPED = "quang xuong"  # as a resident types it on a phone without Vietnamese input
 SERVICE_LOGGERS = ("dokiem", "aiohttp")  # the collector's own and its HTTP server's (the access log)
@@ -120,7 +118,7 @@ async def test_the_browser_finds_the_commune_and_its_point_is_kept_nowhere(
 ) -> None:
     """The resident lets the browser locate them: the commune whose published point it is comes back, the
     test is stored under it, and the point is in neither the archive's files, the stored result nor the logs."""
-    code, lat, lon = next(iter(_commune_points()))
+    code, (lat, lon) = next(iter(commune_points().items()))
     point = (lat + 0.0000321, lon - 0.0000187)  # a metre or two off the published point: digits of its own
     for logger in SERVICE_LOGGERS:
         caplog.set_level("DEBUG", logger=logger)
@@ -137,12 +135,6 @@ async def test_the_browser_finds_the_commune_and_its_point_is_kept_nowhere(
     for trace in traces:
         assert trace not in payload and trace not in logged
         assert not [path for path in kept if trace.encode() in path.read_bytes()]
-
-
-def _commune_points() -> list[tuple[str, float, float]]:
-    folder = Regions.load().provinces["38"].folder
-    with (folder / "communes-2025-07.csv").open(encoding="utf-8", newline="") as f:
-        return [(row["commune_code"], float(row["lat"]), float(row["lon"])) for row in csv.DictReader(f)]
 
 
 def _get(url: str) -> tuple[bytes, str]:
