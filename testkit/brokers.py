@@ -35,12 +35,14 @@ class Broker:
     proc: subprocess.Popen[bytes] | None = None
     extra: tuple[str, ...] = ()
     host: str = "127.0.0.1"  # another local address where an agent in a lab namespace reaches it
+    persistent: bool = False  # keep sessions and queued messages through a restart, as deploy/mosquitto does
 
     def config_text(self) -> str:
         # run as whoever runs the tests (as root, mosquitto would switch to a user who cannot read tmp files)
         lines = [
             f"listener {self.port} {self.host}",
-            "persistence false",
+            f"persistence {str(self.persistent).lower()}",
+            f"persistence_location {self.folder}/",
             "log_dest stderr",
             f"user {getpass.getuser()}",
         ]
@@ -105,6 +107,8 @@ class Recorder:
     """A subscriber that records every message on dokiem/v1/# (what a collector would see)."""
 
     def __init__(self, broker: Broker, **client_kwargs: object) -> None:
+        """``client_kwargs`` are aiomqtt's: a persistent session (identifier, clean_session=False) on a
+        persistent broker misses nothing published while it reconnects after a restart, as the collector."""
         self.broker = broker
         self.client_kwargs = client_kwargs
         self.results: list[dict[str, object]] = []
