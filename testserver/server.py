@@ -8,22 +8,22 @@ not this server: a client over the cap gets 503 with ``Retry-After``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import ssl
 import time
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem import __version__
-from dokiem.vouch import MAX_TICKETS_COUNTED, ServerSummary, Tally, seal
+from dokiem.testserver.counting import DOWN, SAMPLE_S, UP, Readable, TicketCounts
+from dokiem.vouch import seal
 
 CHUNK = 1 << 20
 MAX_CK_SIZE = 1024
@@ -98,49 +98,6 @@ class ConcurrencyCap:
         return len(self._residents)
 
 
-@dataclass
-class _Direction:
-    bytes: int = 0
-    first: float | None = None  # wall-clock seconds of the first and the last byte the server moved
-    last: float | None = None
-
-    def add(self, moved: int, began: float, ended: float) -> None:
-        self.bytes += moved
-        self.first = began if self.first is None else min(self.first, began)
-        self.last = ended if self.last is None else max(self.last, ended)
-
-    def tally(self) -> Tally | None:
-        if self.first is None or self.last is None:
-            return None
-        return Tally(bytes=self.bytes, seconds=round(self.last - self.first, 3))
-
-
-@dataclass
-class TicketCounts:
-    """The bytes each ticket's requests moved, by this server's own count (issue 22): what it signs. Bounded:
-    the oldest ticket is forgotten first."""
-
-    limit: int = MAX_TICKETS_COUNTED
-    clock: Callable[[], float] = time.time
-    _tickets: OrderedDict[uuid.UUID, tuple[_Direction, _Direction]] = field(default_factory=OrderedDict)
-
-    def count(self, ticket: uuid.UUID, direction: int, moved: int, began: float) -> None:
-        if ticket not in self._tickets:
-            self._tickets[ticket] = (_Direction(), _Direction())
-            while len(self._tickets) > self.limit:
-                self._tickets.popitem(last=False)
-        self._tickets[ticket][direction].add(moved, began, self.clock())
-
-    def summary(self, ticket: uuid.UUID, server_id: str) -> ServerSummary | None:
-        if ticket not in self._tickets:
-            return None
-        down, up = self._tickets[ticket]
-        times = [t for t in (down.first, down.last, up.first, up.last) if t is not None]
-        return ServerSummary(ticket_id=ticket, server_id=server_id, first_at=datetime.fromtimestamp(min(times), UTC),
-                             last_at=datetime.fromtimestamp(max(times), UTC), download=down.tally(),
-                             upload=up.tally())  # fmt: skip
-
-
 @dataclass(frozen=True)
 class Voucher:
     """What the server signs its summaries as: its id (the collector's list names it) and its own key."""
@@ -149,7 +106,6 @@ class Voucher:
     key: Ed25519PrivateKey
 
 
-DOWN, UP = 0, 1
 SLOTS = web.AppKey("slots", ConcurrencyCap)
 COUNTS = web.AppKey("counts", TicketCounts)
 VOUCHER = web.AppKey("voucher", Voucher)
@@ -177,6 +133,25 @@ def _ticket(request: web.Request) -> uuid.UUID | None:
         return None
 
 
+def _socket(request: web.Request) -> Readable | None:
+    return request.transport.get_extra_info("socket") if request.transport is not None else None
+
+
+async def _read_counts(app: web.Application) -> AsyncIterator[None]:
+    """Every live connection of residents' tests read at one instant, every SAMPLE_S (testserver/counting)."""
+
+    async def forever() -> None:
+        while True:
+            await asyncio.sleep(SAMPLE_S)
+            app[COUNTS].sample()
+
+    task = asyncio.create_task(forever())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def _busy(slots: ConcurrencyCap) -> web.Response:
     return web.Response(
         status=503,
@@ -199,6 +174,8 @@ async def _stream_bytes(request: web.Request, total: int, content_type: str) -> 
     client, ticket = _holder(request)
     if not slots.acquire(client, resident=ticket is not None):
         return _busy(slots)
+    if ticket is not None:
+        request.app[COUNTS].open(ticket, DOWN, _socket(request))
     try:
         response = web.StreamResponse(
             headers={
@@ -243,6 +220,8 @@ async def _swallow(request: web.Request, answer: bytes) -> web.StreamResponse:
     client, ticket = _holder(request)
     if not slots.acquire(client, resident=ticket is not None):
         return _busy(slots)
+    if ticket is not None:
+        request.app[COUNTS].open(ticket, UP, _socket(request))
     received = 0
     began = time.time()
     try:
@@ -318,6 +297,7 @@ def create_app(
     app[SLOTS] = ConcurrencyCap(capacity=capacity, grace_s=grace_s, retry_after_s=retry_after_s,
                                 resident_capacity=resident_capacity)  # fmt: skip
     app[COUNTS] = TicketCounts()
+    app.cleanup_ctx.append(_read_counts)
     if voucher is not None:
         app[VOUCHER] = voucher
     app[GARBAGE] = os.urandom(CHUNK)

@@ -23,10 +23,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from dokiem.agent.probes.tcpinfo import TcpInfo, congestion_control, tcp_info, wire_bytes
 from dokiem.agent.probes.wire import Address, Head, HttpFailure, ResponseParser, connect_failure, request_head
 from dokiem.agent.servers import Endpoint
 from dokiem.contract import ErrorCode
+from dokiem.tcpinfo import TcpInfo, congestion_control, tcp_info, wire_bytes
 
 BLOCK = 1 << 20
 PIPELINE = 2  # requests in flight per connection

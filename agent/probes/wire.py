@@ -25,9 +25,9 @@ from typing import Any
 import h11
 
 from dokiem import __version__
-from dokiem.agent.probes.tcpinfo import tcp_info, wire_bytes
 from dokiem.agent.servers import Endpoint
 from dokiem.contract import ErrorCode, printable_message
+from dokiem.tcpinfo import tcp_info, wire_bytes
 
 USER_AGENT = f"dokiem/{__version__}"
 MAX_HEAD = 64 << 10
