@@ -56,6 +56,7 @@ class Broker:
         return "\n".join([*lines, *self.extra]) + "\n"
 
     def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
         conf = self.folder / "mosquitto.conf"
         conf.write_text(self.config_text())
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stderr=subprocess.PIPE)

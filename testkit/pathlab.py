@@ -17,6 +17,7 @@ namespace: a broker listening on UPLINK_IP is reached by the agent over its line
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -225,6 +226,16 @@ class PathLab:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"{url} did not answer from the client namespace in {timeout_s:.0f} s")
+
+    def iperf3(self) -> tuple[float, float]:
+        """(download, upload) in Mbit/s as iperf3 reads the path from the client (an ``iperf3 -s`` on
+        SERVER_IP): four streams, three seconds omitted."""
+        rates = []
+        for reverse in (["-R"], []):
+            done = _sh(*self.exec(self.client, "iperf3", "-c", SERVER_IP, "-P", "4", "-O", "3", "-t", "6", "-J",
+                                  *reverse))  # fmt: skip
+            rates.append(json.loads(done.stdout)["end"]["sum_received"]["bits_per_second"] / 1e6)
+        return rates[0], rates[1]
 
     def close(self) -> None:
         for process in self._processes:

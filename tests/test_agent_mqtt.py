@@ -188,7 +188,6 @@ async def test_nothing_lost_through_kill_9_and_broker_restarts(tmp_path: Path) -
     keeps sessions and the subscriber's is persistent, as in the field: with a clean session, what the
     agent publishes before the subscriber is back after a restart is dropped by the broker, not lost by
     the agent."""
-    (tmp_path / "broker").mkdir()
     with running_broker(tmp_path / "broker", persistent=True) as broker:
         await _kill_and_restart(tmp_path, broker)
 

@@ -6,7 +6,6 @@ reference."""
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -52,16 +51,6 @@ def lab(request: pytest.FixtureRequest) -> Iterator[PathLab]:
         yield made
 
 
-def iperf3(lab: PathLab) -> tuple[float, float]:
-    """(download, upload) in Mbit/s as iperf3 reads the same path: four streams, three seconds omitted."""
-    rates = []
-    for reverse in (["-R"], []):
-        done = subprocess.run(lab.exec(lab.client, "iperf3", "-c", SERVER_IP, "-P", "4", "-O", "3", "-t", "6", "-J",
-                                       *reverse), capture_output=True, text=True, timeout=60)  # fmt: skip
-        rates.append(json.loads(done.stdout)["end"]["sum_received"]["bits_per_second"] / 1e6)
-    return rates[0], rates[1]
-
-
 def measure(lab: PathLab, *extra: str) -> tuple[Result, str]:
     """``dokiem measure`` from the client namespace: the Result, and the table a technician reads."""
     done = subprocess.run(lab.exec(lab.client, sys.executable, "-m", "dokiem", "measure", "--server", TESTSERVER,
@@ -76,7 +65,7 @@ def measure(lab: PathLab, *extra: str) -> tuple[Result, str]:
 def test_a_long_path_reads_as_iperf3_reads_it_and_records_the_path(lab: PathLab) -> None:
     """At 150 ms the dokiem before issue 21 read upload at 0.6 of iperf3 (each request's response waited a
     round trip; the warm-up ended before slow start did)."""
-    reference = iperf3(lab)
+    reference = lab.iperf3()
     result, _ = measure(lab)
     assert result.error is None, result.error
     for got, want in zip((result.download_mbps, result.upload_mbps), reference, strict=True):
@@ -128,7 +117,7 @@ async def test_an_international_point_250_ms_away_reaches_the_international_pane
     """The agent in its namespace measures its international entry over the 250 ms path and sends the
     Result over the same line to the broker; the collector writes InfluxDB; the province dashboard's
     international panel, queried as Grafana queries it, gives the figure iperf3 gives the path."""
-    reference = iperf3(lab)
+    reference = lab.iperf3()
     (tmp_path / "broker").mkdir()
     with running_broker(tmp_path / "broker", host=UPLINK_IP) as broker:
         collector = Collector(collector_config(tmp_path, broker, influx))

@@ -8,33 +8,22 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import unicodedata
 import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.select import Select
-from selenium.webdriver.support.ui import WebDriverWait
 
 from dokiem.collector.service import Collector
 from dokiem.contract import Result
 from testkit.brokers import Broker
+from testkit.browser import TYPED, fold, resident_test
 from testkit.collectorkit import collector_config, collector_running
 from testkit.processes import DOKIEM, answers, free_port, wait_until_ready
 from testkit.residentkit import commune_points, residents_section
 
-TYPED = "quang xuong"  # as a resident types it on a phone without Vietnamese input
 SERVICE_LOGGERS = ("dokiem", "aiohttp")  # the collector's own and its HTTP server's (the access log)
-HOOKS = ("download-mbps", "upload-mbps", "latency-ms", "result-id")  # #result's data-* once done (issue 22)
-
-
-def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).replace("đ", "d")
 
 
 @pytest.fixture
@@ -47,59 +36,12 @@ async def door(
         yield collector
 
 
-def _browser(width: int) -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},900"):
-        options.add_argument(argument)
-    return webdriver.Chrome(options=options, service=Service(executable_path="/usr/bin/chromedriver"))
-
-
-def _resident_test(url: str, width: int, shots: Path, point: tuple[float, float] | None = None) -> dict[str, str]:
-    """A resident's whole visit, as a browser makes it (the commune typed, or found from the browser's
-    ``point``); the result's state and what the page shows."""
-    browser = _browser(width)
-    try:
-        if point is not None:  # the browser's location, and the resident's yes to sharing it
-            origin = url.split("/do/")[0]
-            browser.execute_cdp_cmd("Browser.grantPermissions", {"origin": origin, "permissions": ["geolocation"]})
-            browser.execute_cdp_cmd("Emulation.setGeolocationOverride",
-                                    {"latitude": point[0], "longitude": point[1], "accuracy": 20})  # fmt: skip
-        browser.get(url)
-        wait = WebDriverWait(browser, 30)
-        browser.save_screenshot(str(shots / f"consent-{width}.png"))
-        browser.find_element(By.ID, "consent-accept").click()
-        if point is None:
-            browser.find_element(By.ID, "commune").send_keys(TYPED)
-            option = wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "#commune-list [role=option]"))
-            named = option.text
-            option.click()
-        else:
-            browser.find_element(By.ID, "locate").click()
-            wait.until(lambda b: b.find_element(By.ID, "commune").get_attribute("value"))
-            named = str(browser.find_element(By.ID, "commune").get_attribute("value"))
-            browser.save_screenshot(str(shots / f"located-{width}.png"))
-        Select(browser.find_element(By.ID, "access")).select_by_value("fixed")
-        Select(browser.find_element(By.ID, "isp")).select_by_value("VNPT")
-        browser.find_element(By.ID, "start").click()
-        result = WebDriverWait(browser, 120).until(
-            lambda b: (r := b.find_element(By.ID, "result")).get_attribute("data-state") in ("done", "error") and r
-        )
-        browser.save_screenshot(str(shots / f"result-{width}.png"))
-        return {"state": str(result.get_attribute("data-state")), "error": str(result.get_attribute("data-error")),
-                "named": named, "shown": browser.find_element(By.ID, "figures").text,
-                "hooks": json.dumps({k: result.get_attribute(f"data-{k}") for k in HOOKS}),
-                "lang": str(browser.find_element(By.TAG_NAME, "html").get_attribute("lang"))}  # fmt: skip
-    finally:
-        browser.quit()
-
-
 @pytest.mark.parametrize("width", [360, 1280])
 async def test_a_resident_tests_their_line_in_chromium(door: Collector, tmp_path: Path, width: int) -> None:
     url = f"http://{door.config.http.listen}/do/"
-    seen = await asyncio.to_thread(_resident_test, url, width, tmp_path)
+    seen = await asyncio.to_thread(resident_test, url, width, tmp_path)
     assert seen["state"] == "done", seen["error"]
-    assert TYPED in _fold(seen["named"]).lower() and seen["lang"] == "vi"
+    assert TYPED in fold(seen["named"]).lower() and seen["lang"] == "vi"
     (stored,) = door.archive.results.query()
     result = Result.model_validate_json(str(door.archive.results.payload_of(str(stored["result_id"]))))
     assert result.source == "resident" and result.site.isp == "VNPT" and result.site.access == "fixed"
@@ -122,7 +64,7 @@ async def test_the_browser_finds_the_commune_and_its_point_is_kept_nowhere(
     point = (lat + 0.0000321, lon - 0.0000187)  # a metre or two off the published point: digits of its own
     for logger in SERVICE_LOGGERS:
         caplog.set_level("DEBUG", logger=logger)
-    seen = await asyncio.to_thread(_resident_test, f"http://{door.config.http.listen}/do/", 360, tmp_path, point)
+    seen = await asyncio.to_thread(resident_test, f"http://{door.config.http.listen}/do/", 360, tmp_path, point)
     assert seen["state"] == "done", seen["error"]
     (stored,) = door.archive.results.query()
     payload = str(door.archive.results.payload_of(str(stored["result_id"])))

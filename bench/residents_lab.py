@@ -1,0 +1,207 @@
+"""Residents' tests on real paths (issue 22): the page's figures against iperf3's, and what a test costs
+the test server.
+
+Builds the path lab of ``testkit/pathlab.py`` (needs root): Debian's Chromium runs the page in the client
+namespace (``testkit/browser.py``) through the router's shaped line to ``dokiem testserver`` (with its
+signing key) and ``iperf3 -s`` in the server namespace; the collector serves the page from this host's
+side of the router. For each case:
+
+- accuracy: what the collector stored (the test server's count), what the page read itself, and iperf3
+  on the same path, as a ratio to iperf3;
+- cost: the test server's CPU seconds for the whole resident's test (its process, read from /proc).
+
+Then capacity: the test server held to one core (cgroup v1 ``cpu`` quota), K residents' downloads (then
+uploads) at once, each held to 50 Mbit/s by curl and each under its own ticket (so the server reads each
+connection's ``tcp_info``); a core holds K residents when every one of them still gets its 50 Mbit/s.
+
+    sudo .venv/bin/python bench/residents_lab.py
+    sudo .venv/bin/python bench/residents_lab.py --cases 100/100,20/20@150ms --residents 10,20 --no-write
+
+Writes into docs/benchmarks.md between the ``residents-paths`` markers (``--no-write`` to skip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from bench.docs import run_line, write_section  # noqa: E402
+from bench.lab import case_label, parse_case, set_budget  # noqa: E402
+from dokiem.contract import Result  # noqa: E402
+from testkit.brokers import running_broker  # noqa: E402
+from testkit.collectorkit import collector_config, collector_running  # noqa: E402
+from testkit.pathlab import SERVER_IP, UPLINK_IP, PathLab, PathShape, path_lab  # noqa: E402
+from testkit.processes import free_port  # noqa: E402
+from testkit.residentkit import SERVER_ID, residents_section, write_keys  # noqa: E402
+
+TESTSERVER = f"http://{SERVER_IP}:8080/"
+RESIDENT_MBPS = 50
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's user + system CPU time so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def serve(lab: PathLab, key: Ed25519PrivateKey, folder: Path, *options: str, budget: int | None = None) -> int:
+    """iperf3 and a signing ``dokiem testserver`` in the server namespace; the test server's pid."""
+    private, _ = write_keys(folder, key)
+    lab.spawn(lab.server, "iperf3", "-s", "-B", SERVER_IP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = lab.spawn(lab.server, sys.executable, "-m", "dokiem", "testserver", "--listen", f"{SERVER_IP}:8080",
+                       "--signing-key", str(private), "--server-id", SERVER_ID, *options, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, cwd=REPO, preexec_fn=set_budget(budget))  # fmt: skip
+    lab.wait_reachable(f"{TESTSERVER}healthz")
+    return server.pid  # ip netns exec execs the command: the same process
+
+
+@dataclass(frozen=True)
+class Row:
+    shape: PathShape
+    iperf3: tuple[float, float]
+    stored: tuple[float, float]
+    page: tuple[float, float]
+    server_cpu_s: float
+
+
+def visit(lab: PathLab, url: str, shots: Path) -> None:
+    done = subprocess.run(lab.exec(lab.client, sys.executable, "-m", "testkit.browser", url, "360", str(shots)),
+                          capture_output=True, text=True, timeout=300, cwd=REPO)  # fmt: skip
+    seen = json.loads(done.stdout) if done.returncode == 0 else {"state": "failed", "error": done.stderr[-500:]}
+    if seen["state"] != "done":
+        raise RuntimeError(f"the page's test did not finish: {seen['error']}")
+
+
+async def accuracy(shape: PathShape, folder: Path) -> Row:
+    key = Ed25519PrivateKey.generate()
+    with path_lab("dkq", shape) as lab, running_broker(folder / "broker") as broker:
+        pid = await asyncio.to_thread(serve, lab, key, folder)
+        config = collector_config(folder, broker, None, DOKIEM_HTTP_LISTEN=f"{UPLINK_IP}:{free_port()}")
+        residents = residents_section(folder, key, TESTSERVER)
+        async with collector_running(config.model_copy(update={"residents": residents})) as collector:
+            reference = await asyncio.to_thread(lab.iperf3)
+            before = cpu_seconds(pid)
+            await asyncio.to_thread(visit, lab, f"http://{config.http.listen}/do/", folder)
+            spent = cpu_seconds(pid) - before
+            (stored,) = collector.archive.results.query()
+            result = Result.model_validate_json(str(collector.archive.results.payload_of(str(stored["result_id"]))))
+    return Row(shape, reference, (result.download_mbps or 0, result.upload_mbps or 0),
+               (result.page_download_mbps or 0, result.page_upload_mbps or 0), spent)  # fmt: skip
+
+
+def curls(lab: PathLab, count: int, upload: Path | None, seconds: float) -> list[float]:
+    """``count`` residents at once, each held to RESIDENT_MBPS, each under its own ticket: their Mbit/s."""
+    limit = str(int(RESIDENT_MBPS * 1e6 / 8))
+    runs = []
+    for _ in range(count):
+        ticket = uuid.uuid4()
+        if upload is None:
+            url, extra, speed = f"{TESTSERVER}garbage.php?ckSize=1024&ticket={ticket}", [], "%{speed_download}"
+        else:
+            url, speed = f"{TESTSERVER}empty.php?ticket={ticket}", "%{speed_upload}"
+            extra = ["--data-binary", f"@{upload}", "-H", "Content-Type: application/octet-stream"]
+        runs.append(subprocess.Popen(lab.exec(lab.client, "curl", "-s", "-o", "/dev/null", "--limit-rate", limit,
+                                              "--max-time", f"{seconds:g}", "-w", speed, *extra, url),
+                                     stdout=subprocess.PIPE, text=True))  # fmt: skip
+    return [float(run.communicate(timeout=seconds + 30)[0] or 0) * 8 / 1e6 for run in runs]
+
+
+@dataclass(frozen=True)
+class Load:
+    residents: int
+    direction: str
+    mean: float
+    least: float
+    server_cores: float
+
+
+def capacity(counts: list[int], seconds: float, folder: Path) -> list[Load]:
+    key = Ed25519PrivateKey.generate()
+    blob = Path(tempfile.mkdtemp(dir="/dev/shm")) / "upload.bin"
+    blob.write_bytes(os.urandom(1 << 20) * int(RESIDENT_MBPS / 8 * seconds * 2))
+    loads = []
+    try:
+        with path_lab("dkq", PathShape(down_mbps=10_000, up_mbps=10_000)) as lab:
+            most = str(max(counts) * 2)
+            pid = serve(lab, key, folder, "--max-tests", most, "--max-resident-tests", most, budget=100)
+            for count in counts:
+                for direction, upload in (("download", None), ("upload", blob)):
+                    before, began = cpu_seconds(pid), time.monotonic()
+                    got = curls(lab, count, upload, seconds)
+                    cores = (cpu_seconds(pid) - before) / (time.monotonic() - began)
+                    loads.append(Load(count, direction, statistics.fmean(got), min(got), cores))
+                    print(loads[-1], flush=True)
+    finally:
+        shutil.rmtree(blob.parent)
+    return loads
+
+
+def _n(x: float, digits: int = 1) -> str:
+    return f"{x:,.{digits}f}"
+
+
+def tables(rows: list[Row], loads: list[Load]) -> str:
+    lines = ["| path | iperf3 down / up | stored (server's count) down / up | ratio | page's own down / up | "
+             "test server CPU per test |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for r in rows:
+        ratio = f"{r.stored[0] / r.iperf3[0]:.3f} / {r.stored[1] / r.iperf3[1]:.3f}"
+        lines.append(
+            f"| {case_label(r.shape)} | {_n(r.iperf3[0])} / {_n(r.iperf3[1])} | {_n(r.stored[0])} / "
+            f"{_n(r.stored[1])} | {ratio} | {_n(r.page[0])} / {_n(r.page[1])} | {r.server_cpu_s:.2f} s |"
+        )
+    lines += ["", f"Residents at once against a test server held to one core, each at {RESIDENT_MBPS} Mbit/s:", "",
+              "| residents | direction | mean Mbit/s | least | share of 50 (least) | test server cores used |",
+              "|---|---|---|---|---|---|"]  # fmt: skip
+    for load in loads:
+        lines.append(f"| {load.residents} | {load.direction} | {_n(load.mean)} | {_n(load.least)} | "
+                     f"{load.least / RESIDENT_MBPS:.2f} | {load.server_cores:.2f} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--cases",
+        default="20/20+20ms,100/100+20ms,300/300+20ms,20/20@150ms",
+        help="DOWN/UP[@RTTms][:LOSS%%][+BUFFERms], comma-separated (bench/lab.py's form)",
+    )
+    parser.add_argument("--residents", default="10,40,80", help="residents at once, comma-separated")
+    parser.add_argument("--seconds", type=float, default=10, help="each capacity run's length")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    if os.geteuid() != 0 or not all(shutil.which(x) for x in ("iperf3", "curl", "chromium", "chromedriver")):
+        sys.exit("bench/residents_lab.py needs root, iperf3, curl, chromium and chromium-driver")
+    began = time.monotonic()
+    rows = []
+    for text in args.cases.split(","):
+        with tempfile.TemporaryDirectory() as folder:
+            rows.append(asyncio.run(accuracy(parse_case(text), Path(folder))))
+            print(rows[-1], flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        loads = capacity([int(x) for x in args.residents.split(",")], args.seconds, Path(folder))
+    command = "sudo .venv/bin/python bench/residents_lab.py " + " ".join(sys.argv[1:])
+    text = f"{run_line(command.strip(), time.monotonic() - began)}\n\n{tables(rows, loads)}"
+    print(text)
+    if not args.no_write:
+        write_section(args.out, "residents-paths", text)
+
+
+if __name__ == "__main__":
+    main()

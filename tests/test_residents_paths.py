@@ -1,0 +1,61 @@
+"""The residents' page on shaped lines (issue 22): Chromium in a client namespace whose default route
+carries the test, through a router that shapes the line (``tbf``), against ``dokiem testserver`` in the
+server namespace, the collector on the host's side of the router; what the collector stores (the test
+server's count) against what iperf3 reads of the same path, at 20, 100 and 300 Mbit/s."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from dokiem.contract import Result
+from testkit.brokers import Broker
+from testkit.collectorkit import collector_config, collector_running
+from testkit.pathlab import SERVER_IP, UPLINK_IP, PathLab, PathShape, path_lab
+from testkit.processes import REPO, free_port
+from testkit.residentkit import SERVER_ID, residents_section, write_keys
+
+TESTSERVER = f"http://{SERVER_IP}:8080/"
+TOLERANCE = 0.05  # issue 22: the stored figures within ±5% of iperf3 on the same line
+
+
+def _serve(lab: PathLab, key: Ed25519PrivateKey, folder: Path) -> None:
+    private, _ = write_keys(folder, key)
+    lab.spawn(lab.server, "iperf3", "-s", "-B", SERVER_IP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lab.spawn(lab.server, sys.executable, "-m", "dokiem", "testserver", "--listen", f"{SERVER_IP}:8080",
+              "--signing-key", str(private), "--server-id", SERVER_ID, stdout=subprocess.DEVNULL,
+              stderr=subprocess.DEVNULL, cwd=REPO)  # fmt: skip
+    lab.wait_reachable(f"{TESTSERVER}healthz")
+
+
+def visit_from_client(lab: PathLab, url: str, shots: Path) -> dict[str, str]:
+    """testkit.browser's visit, the browser and its driver in the client namespace."""
+    done = subprocess.run(lab.exec(lab.client, sys.executable, "-m", "testkit.browser", url, "360", str(shots)),
+                          capture_output=True, text=True, timeout=300, cwd=REPO)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return dict(json.loads(done.stdout))
+
+
+@pytest.mark.parametrize("mbps", [20, 100, 300])
+async def test_a_residents_figures_read_as_iperf3_reads_the_line(
+    mbps: int, tmp_path: Path, broker: Broker, server_key: Ed25519PrivateKey
+) -> None:
+    with path_lab("dkr", PathShape(down_mbps=mbps, up_mbps=mbps)) as lab:
+        await asyncio.to_thread(_serve, lab, server_key, tmp_path)
+        residents = residents_section(tmp_path, server_key, TESTSERVER)
+        config = collector_config(tmp_path, broker, None, DOKIEM_HTTP_LISTEN=f"{UPLINK_IP}:{free_port()}")
+        async with collector_running(config.model_copy(update={"residents": residents})) as collector:
+            down, up = await asyncio.to_thread(lab.iperf3)
+            seen = await asyncio.to_thread(visit_from_client, lab, f"http://{config.http.listen}/do/", tmp_path)
+            assert seen["state"] == "done", seen["error"]
+            (stored,) = collector.archive.results.query()
+            result = Result.model_validate_json(str(collector.archive.results.payload_of(str(stored["result_id"]))))
+    assert result.download_mbps is not None and result.upload_mbps is not None
+    assert abs(result.download_mbps / down - 1) <= TOLERANCE, (result.download_mbps, down, result.page_download_mbps)
+    assert abs(result.upload_mbps / up - 1) <= TOLERANCE, (result.upload_mbps, up, result.page_upload_mbps)
