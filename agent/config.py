@@ -117,6 +117,7 @@ ENV_ALIASES: dict[str, tuple[str, str]] = {
     "DOKIEM_SITE_ACCESS": ("site", "access"),
     "DOKIEM_PLAN_DOWN_MBPS": ("site", "plan_down_mbps"),
     "DOKIEM_PLAN_UP_MBPS": ("site", "plan_up_mbps"),
+    "DOKIEM_SITE_PREMISES": ("site", "premises"),
     "DOKIEM_SERVERS": ("measure", "servers"),
     "DOKIEM_INTERVAL_MINUTES": ("schedule", "interval_minutes"),
 }

@@ -83,7 +83,7 @@ class Row:
 def visit(lab: PathLab, url: str, shots: Path) -> None:
     done = subprocess.run(lab.exec(lab.client, sys.executable, "-m", "testkit.browser", url, "360", str(shots)),
                           capture_output=True, text=True, timeout=300, cwd=REPO)  # fmt: skip
-    seen = json.loads(done.stdout) if done.returncode == 0 else {"state": "failed", "error": done.stderr[-500:]}
+    seen = json.loads(done.stdout) if done.returncode == 0 else {"state": "failed", "error": done.stderr[:1500]}
     if seen["state"] != "done":
         raise RuntimeError(f"the page's test did not finish: {seen['error']}")
 

@@ -11,14 +11,14 @@ import io
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 from aiohttp import web
 
 from dokiem.collector.archive import Page
 from dokiem.collector.httpdoor import request_deadline
 from dokiem.collector.residents import ResidentDoor, add_routes
-from dokiem.contract import DIRECTIONAL, FIGURES
+from dokiem.contract import DIRECTIONAL, FIGURES, Source
 from dokiem.files import csv_cell
 
 if TYPE_CHECKING:
@@ -119,10 +119,21 @@ def _when(request: web.Request, name: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _source(request: web.Request) -> Source:
+    """Whose results: the agents' (by default) or the residents' (``?source=resident``), never both in one
+    listing, as nowhere else pools them (issue 22)."""
+    raw = request.query.get("source") or "agent"
+    if raw not in get_args(Source):
+        raise web.HTTPBadRequest(text=f"source={raw[:40]!r} is not one of {', '.join(get_args(Source))}\n")
+    return cast(Source, raw)
+
+
 async def results(request: web.Request) -> web.Response:
+    """Results as filed, oldest first: ``?source=resident&district=381&since=2026-07-01&limit=1000``; a
+    resident's carries the test server's figures and the page's own beside them (``page_*_mbps``)."""
     page = _collector(request).archive.results.page(
         district=request.query.get("district") or None, since=_when(request, "since"), until=_when(request, "until"),
-        limit=_limit(request, "results"), after=_after(request),
+        limit=_limit(request, "results"), after=_after(request), source=_source(request),
     )  # fmt: skip
     if request.query.get("format", "json") == "csv":
         return _paged(request, page, web.Response(text=_csv(page.items), content_type="text/csv"))

@@ -28,6 +28,7 @@ from dokiem.collation import collation_key
 from dokiem.collector.archive import bucket_of
 from dokiem.collector.config import ResidentsSection
 from dokiem.collector.locate import CommuneLocator
+from dokiem.collector.published import PublishedMedians
 from dokiem.collector.validate import Reason, Refusal
 from dokiem.collector.vouching import TicketBook, disagrees
 from dokiem.contract import RESIDENT, Access, Flag, Method, Result, ServerRef, Site, first_error
@@ -102,10 +103,12 @@ class ResidentDoor:
         # the senders' buckets' key: stable (one address, one bucket, every day), and only the collector's
         self.sender_key = hashlib.sha256(b"dokiem resident senders\0" + config.key_file.read_bytes()).digest()
         self.locator = CommuneLocator(regions)
+        self.published = PublishedMedians(collector.config.http.public_dir)
 
     def page_config(self, lang: str) -> dict[str, object]:
         """What the page needs: the test servers, the communes of 2025 in Vietnamese order, the province's
-        ISPs, the national thresholds to compare with, and how long each direction runs."""
+        ISPs, the national thresholds and the communes' published medians to compare with, and how long
+        each direction runs."""
         communes = [(code, c.name, ", ".join(p.districts[d].name for d in c.districts if d in p.districts))
                     for p in self.regions.provinces.values() for code, c in p.communes.items()]  # fmt: skip
         thresholds = [{"name": t.name(lang), "access": t.access.value if t.access else None,
@@ -120,6 +123,7 @@ class ResidentDoor:
             ],
             "isps": self.collector.isps.names(),
             "thresholds": thresholds,
+            "medians": self.published.medians(),
             "seconds": self.config.test_seconds,
         }
 

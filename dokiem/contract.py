@@ -145,6 +145,10 @@ class Access(StrEnum):
 
 
 ACCESS_TYPES = tuple(access.value for access in Access)
+# Where an agent stands: a public office (the default: a commune's figures are published from one agent)
+# or a household, whose line is a family's own (its group keeps the report's min_agents rule).
+Premises = Literal["office", "household"]
+HOUSEHOLD: Premises = "household"
 
 
 class Site(WireModel):
@@ -162,6 +166,7 @@ class Site(WireModel):
     access: Access | None = None
     plan_down_mbps: PlanMbps | None = None
     plan_up_mbps: PlanMbps | None = None
+    premises: Premises | None = None  # None: a public office
 
 
 class ServerKind(StrEnum):

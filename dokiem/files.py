@@ -6,6 +6,11 @@ import os
 import tempfile
 from pathlib import Path
 
+# A published site's open data (``dokiem publish`` writes it; the collector serves the site at /public/
+# and shows residents their commune's published median from its communes' file).
+OPEN_DATA = "data"
+COMMUNES_LEVEL = "communes"
+
 
 def write_atomically(path: Path, data: str | bytes, mode: int = 0o600) -> None:
     """Write, fsync, rename: a crash leaves the old file or the new one, never half of one. The file

@@ -51,7 +51,11 @@ class ReportRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     min_samples: int = Field(default=300, ge=1)
-    min_agents: int = Field(default=3, ge=1, description="fewer agents than this: not published (privacy)")
+    min_agents: int = Field(
+        default=3,
+        ge=1,
+        description="a group with a household's agent and fewer agents than this: not published (privacy)",
+    )
     min_resident_addresses: int = Field(
         default=3,
         ge=1,

@@ -1,8 +1,10 @@
 """What may be shown to the public, decided once for the site, the open data and the map.
 
 A group (a commune, a former district, an ISP network, each by access type) is published only
-with at least ``min_samples`` successful sound tests from at least ``min_agents`` agents (both in
-the thresholds file's ``[report]``); otherwise it reads "not enough data", is never ranked or
+with at least ``min_samples`` successful sound tests (the thresholds file's ``[report]``). An agent in a
+public office measures the commune's line, not a family's: one is enough (issue 22: most communes have one
+or two). A group with an agent enrolled as a household (``site.premises``) also needs ``min_agents``
+agents, so that no family's own line is shown alone. Otherwise it reads "not enough data", is never ranked or
 shaded, and its figures appear nowhere under the site (its per-test records are held back too).
 Runs flagged unsound (``reports.quarterly.INVALIDATING``) are left out of every figure and counted.
 Residents' own tests are their own groups, published with ``min_samples`` tests from at least
@@ -16,8 +18,11 @@ from dokiem.thresholds import ReportRules, Threshold
 
 
 def publishable(group: GroupStats | None, rules: ReportRules) -> bool:
-    """Enough successful sound tests from enough agents to show a figure (privacy and honesty)."""
-    return group is not None and not group.few_samples and group.agents >= rules.min_agents
+    """Enough successful sound tests to show a figure, and, where a household's agent is among them, enough
+    agents that its line is not shown alone (privacy and honesty)."""
+    if group is None or group.few_samples:
+        return False
+    return group.household_agents == 0 or group.agents >= rules.min_agents
 
 
 def residents_publishable(group: GroupStats | None, addresses: int, rules: ReportRules) -> bool:

@@ -144,12 +144,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         " HTTP song song tới máy chủ đo trong nước, độ trễ từ các yêu cầu lặp lại. Số liệu là trung vị các lượt"
         " đo thành công; p10 và p90 cho biết độ phân tán. Lượt đo khi thiết bị quá tải, qua Wi-Fi hoặc có lưu"
         " lượng khác trên đường truyền bị loại. Một nhóm chỉ được công bố khi có ít nhất {minimum} lượt đo thành"
-        " công từ ít nhất {agents} thiết bị đo.",
+        " công; nhóm có thiết bị đo đặt tại hộ gia đình cần thêm ít nhất {agents} thiết bị đo.",
         "Agents in the commune offices measure on a schedule as VNNIC's i-Speed does: download and upload over"
         " several parallel HTTP streams to a domestic test server, latency from repeated requests. Figures are"
         " medians of the successful tests; p10 and p90 show the spread. Tests taken on an overloaded agent, over"
         " Wi-Fi or with other traffic on the line are left out. A group is published only with at least"
-        " {minimum} successful tests from at least {agents} agents.",
+        " {minimum} successful tests; a group with an agent in a household also needs at least {agents} agents.",
     ),
     "pub_footer": (
         "Số liệu chốt lúc {cut}; phương pháp dokiem {version}; dữ liệu theo giấy phép {licence}.",
@@ -174,8 +174,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Dữ liệu mở dokiem — cắt lúc {cut}, giấy phép {licence} (LICENSE.txt).\n\n"
         "communes.csv/.json, districts.csv/.json, isps.csv/.json: một dòng cho mỗi xã (từ 01/7/2025), huyện cũ"
         " hoặc mạng của nhà mạng, theo loại truy nhập (access: fixed = cố định, mobile = di động). published ="
-        " false: chưa đủ số liệu (dưới {minimum} lượt đo thành công hoặc dưới {agents} thiết bị đo), các số"
-        " liệu để trống. tests: số lượt đo; agents: số thiết bị đo; *_median/_p10/_p90_mbps: trung vị, phân vị"
+        " false: chưa đủ số liệu (dưới {minimum} lượt đo thành công, hoặc dưới {agents} thiết bị đo khi có"
+        " thiết bị đặt tại hộ gia đình), các số liệu để trống. tests: số lượt đo; agents: số thiết bị đo;"
+        " *_median/_p10/_p90_mbps: trung vị, phân vị"
         " 10 và 90 (Mbit/s); latency_median/_p10/_p90_ms: độ trễ (ms); download_median_change_mbps: thay đổi so"
         " với quý trước; loaded_latency_median_ms: độ trễ khi đường truyền bận (ms); responsiveness_median_rpm:"
         " độ phản hồi, số lượt khứ hồi mỗi phút khi đường truyền bận (RPM); bloated_share: tỷ lệ lượt đo có bộ"
@@ -188,7 +189,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "dokiem open data — cut at {cut}, licensed {licence} (LICENSE.txt).\n\n"
         "communes.csv/.json, districts.csv/.json, isps.csv/.json: one row per commune (since 2025-07-01),"
         " former district or ISP network, per access type (access: fixed or mobile). published = false: not"
-        " enough data (fewer than {minimum} successful tests or fewer than {agents} agents), figures empty."
+        " enough data (fewer than {minimum} successful tests, or fewer than {agents} agents where one is in a"
+        " household), figures empty."
         " tests: tests counted; agents: agents counted; *_median/_p10/_p90_mbps: median, 10th and 90th"
         " percentile (Mbit/s); latency_median/_p10/_p90_ms: latency (ms); download_median_change_mbps: change"
         " from the previous quarter; loaded_latency_median_ms: latency while the line is busy (ms);"

@@ -15,6 +15,7 @@ from typing import Any
 from dokiem import __version__
 from dokiem.collector.archive import REPORT_COLUMNS
 from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, Flag
+from dokiem.files import COMMUNES_LEVEL, OPEN_DATA
 from dokiem.i18n import Translator
 from dokiem.regions import Province, Regions
 from dokiem.reports.disclosure import publishable, residents_publishable
@@ -23,7 +24,7 @@ from dokiem.reports.quarterly import INVALIDATING, GroupStats, QuarterlyFigures,
 from dokiem.reports.site import Page, commune_names, commune_page, index_page
 from dokiem.thresholds import ReportRules
 
-LEVELS = ("communes", "districts", "isps")
+LEVELS = (COMMUNES_LEVEL, "districts", "isps")
 
 
 @dataclass
@@ -131,7 +132,7 @@ def publish(
     cut = cut or datetime.now(LOCAL_TIME)
     outcome = Published()
     (out / "communes").mkdir(parents=True, exist_ok=True)
-    (out / "data").mkdir(exist_ok=True)
+    (out / OPEN_DATA).mkdir(exist_ok=True)
     rows = level_rows(figures, province) | {"residents": resident_rows(figures, province)}
     footer = tr("pub_footer", cut=f"{cut:%d/%m/%Y %H:%M}", version=__version__, licence=licence.name)
     page = Page(figures=figures, province=province, rows=rows, tr=tr, licence=licence, footer=footer)
@@ -139,23 +140,25 @@ def publish(
     for code, _ in commune_names(page):  # every commune: the map and the list link to each
         outcome.files.append(_write(out / "communes" / f"{code}.html", commune_page(page, code)))
     for level in (*LEVELS, "residents"):
-        outcome.files += write_level(out / "data", level, rows[level])
+        outcome.files += write_level(out / OPEN_DATA, level, rows[level])
     shown = {(row["code"], row["access"]) for row in rows["communes"] if row["published"]}
-    path, outcome.records = write_records(out / "data", records(report_rows, shown, outcome))
+    path, outcome.records = write_records(out / OPEN_DATA, records(report_rows, shown, outcome))
     outcome.files.append(path)
     theirs = Published()  # residents' records: their Wi-Fi is part of what they get, so it is no flaw here
     shown = {(row["code"], row["access"]) for row in rows["residents"] if row["published"]}
     wifi_kept = INVALIDATING - {Flag.WIFI}
-    path, theirs.records = write_records(out / "data", records(residents_rows, shown, theirs, wifi_kept), "residents")
+    path, theirs.records = write_records(
+        out / OPEN_DATA, records(residents_rows, shown, theirs, wifi_kept), "residents"
+    )
     outcome.files.append(path)
-    outcome.files.append(write_licence(out / "data", licence, tr.lang))
+    outcome.files.append(write_licence(out / OPEN_DATA, licence, tr.lang))
     dictionary = [tr("pub_dictionary", minimum=figures.rules.report.min_samples, agents=figures.rules.report.min_agents,
                      records=outcome.records, held=outcome.held_back_records, excluded=outcome.excluded_records,
                      cut=f"{cut:%d/%m/%Y %H:%M}", licence=licence.name),
                   tr("pub_dictionary_residents", minimum=figures.rules.report.min_samples,
                      addresses=figures.rules.report.min_resident_addresses, records=theirs.records,
                      held=theirs.held_back_records)]  # fmt: skip
-    outcome.files.append(write_dictionary(out / "data", dictionary))
+    outcome.files.append(write_dictionary(out / OPEN_DATA, dictionary))
     _readable_by_all(out)
     return outcome
 

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dokiem.collector.archive import REPORT_COLUMNS
-from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, Flag
+from dokiem.contract import ACCESS_TYPES, HOUSEHOLD, LOCAL_TIME, Flag
 from dokiem.regions.isps import shipped_isps
 from dokiem.thresholds import Threshold, Thresholds
 
@@ -33,7 +33,7 @@ PER_ACCESS = ("province", "district", "commune", "technology")  # grouped by (co
 # the frame's column -> the archive's (REPORT_COLUMNS), so rows are read by name, never by position
 _TEXT_COLUMNS = {"agent": "agent_id", "province": "province_code", "district": "district_code",
                  "commune": "commune_code", "isp": "isp", "access": "access", "technology": "technology",
-                 "flags": "flags"}  # fmt: skip
+                 "flags": "flags", "premises": "premises"}  # fmt: skip
 # Flags that make a run's figures unsound as a measure of the line: left out of every figure, counted
 INVALIDATING = frozenset({Flag.CPU_SATURATED, Flag.CPU_THROTTLED, Flag.WIFI, Flag.CROSS_TRAFFIC,
                           Flag.SITE_MISMATCH, Flag.ABOVE_PLAN, Flag.OPERATOR_MISMATCH})  # fmt: skip
@@ -198,6 +198,7 @@ class GroupStats:
     previous: GroupStats | None = None
     loaded_latency_median: float | None = None
     rpm_median: float | None = None  # responsiveness, round trips a minute under load
+    household_agents: int = 0  # of ``agents``, those standing in a household (reports.disclosure)
     bloated: float | None = None  # share of the tests with latency under load this says is a bloated buffer
 
     def rpm_class(self, rules: Thresholds) -> str | None:
@@ -294,6 +295,10 @@ class _Summariser:
         self.agent_p20 = self._agent_p20()
         # access label by code; the trailing "" is what code -1 (no access type) indexes
         self.access = np.array([*frame.labels["access"], ""])
+        # a run from a household's agent (code -1, no premises said: a public office)
+        self.household = np.array([*(label == HOUSEHOLD for label in frame.labels["premises"]), False])[
+            frame.codes["premises"]
+        ]
 
     def _agent_p20(self) -> Floats:
         """Each agent's own 20th-percentile download (nan for an agent with no successful download)."""
@@ -317,6 +322,7 @@ class _Summariser:
             key=key,
             access=access,
             agents=int((agents >= 0).sum()),
+            household_agents=int((np.unique(f.codes["agent"][rows[self.household[rows]]]) >= 0).sum()),
             tests=int(rows.size),
             failed=int(self.frame.failed[rows].sum()),
             excluded=int((self.invalid[rows] & ~self.frame.failed[rows]).sum()),

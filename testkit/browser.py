@@ -15,7 +15,9 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -71,8 +73,97 @@ def resident_test(url: str, width: int, shots: Path, point: tuple[float, float] 
         driver.save_screenshot(str(shots / f"result-{width}.png"))
         return {"state": str(result.get_attribute("data-state")), "error": str(result.get_attribute("data-error")),
                 "named": named, "shown": driver.find_element(By.ID, "figures").text,
+                "median": driver.find_element(By.ID, "median").text,
                 "hooks": json.dumps({k: result.get_attribute(f"data-{k}") for k in HOOKS}),
                 "lang": str(driver.find_element(By.TAG_NAME, "html").get_attribute("lang"))}  # fmt: skip
+    finally:
+        driver.quit()
+
+
+# WCAG 2.x contrast of every visible element's own text against the background it is drawn on (the
+# nearest ancestor's that is not transparent): 4.5 for body text, 3 for large (24 px, or 18.66 px bold).
+_CONTRAST = """
+const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+const linear = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+const luminance = (c) => c.slice(0, 3).map(linear).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+const backdrop = (el) => {
+  for (; el; el = el.parentElement) {
+    const c = rgb(getComputedStyle(el).backgroundColor);
+    if (c.length === 3 || c[3] > 0) return c;
+  }
+  return [255, 255, 255];
+};
+const failing = [];
+for (const el of document.querySelectorAll("body *")) {
+  const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  if (!own || !el.getClientRects().length || getComputedStyle(el).visibility === "hidden") continue;
+  const style = getComputedStyle(el);
+  const [a, b] = [luminance(rgb(style.color)), luminance(backdrop(el))];
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+  const needed = size >= 24 || (size >= 18.66 && bold) ? 3 : 4.5;
+  const what = `${el.tagName}#${el.id} "${el.textContent.trim().slice(0, 30)}"`;
+  if (ratio < needed) failing.push(`${what}: ${ratio.toFixed(2)} < ${needed}`);
+}
+return failing;
+"""
+# Every visible form control named by a label (for=) or aria-label.
+_UNLABELLED = """
+return [...document.querySelectorAll("input, select, textarea")]
+  .filter((el) => el.getClientRects().length && !el.labels.length && !el.getAttribute("aria-label"))
+  .map((el) => el.id || el.name || el.tagName);
+"""
+
+
+def contrast_failures(driver: webdriver.Chrome) -> list[str]:
+    return list(driver.execute_script(_CONTRAST))
+
+
+def unlabelled(driver: webdriver.Chrome) -> list[str]:
+    return list(driver.execute_script(_UNLABELLED))
+
+
+def _focused(driver: webdriver.Chrome) -> str:
+    return str(driver.switch_to.active_element.get_attribute("id"))
+
+
+def _tab_to(driver: webdriver.Chrome, element_id: str, most: int = 12) -> None:
+    """Press Tab until ``element_id`` has the focus, as a keyboard user reaches it."""
+    for _ in range(most):
+        if _focused(driver) == element_id:
+            return
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+    raise AssertionError(f"#{element_id} is not reached by Tab (the focus is on #{_focused(driver)})")
+
+
+def keyboard_test(url: str, width: int, shots: Path) -> dict[str, object]:
+    """The visit with the keyboard alone (Tab, typing, arrows, Enter), each state's contrast and labels
+    checked on the way: what failed where, and the result's state."""
+    driver = browser(width)
+    found: dict[str, object] = {}
+    try:
+        driver.get(url)
+        found["consent contrast"] = contrast_failures(driver)
+        _tab_to(driver, "consent-accept")
+        ActionChains(driver).send_keys(Keys.ENTER).perform()
+        WebDriverWait(driver, 10).until(lambda d: _focused(d) == "commune")  # the form opens on its first field
+        ActionChains(driver).send_keys(TYPED).perform()
+        options = WebDriverWait(driver, 10).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, "#commune-list [role=option]")
+        )
+        found["first option"] = options[0].text  # down, down, up: back on the first, which Enter picks
+        ActionChains(driver).send_keys(Keys.ARROW_DOWN, Keys.ARROW_DOWN, Keys.ARROW_UP, Keys.ENTER).perform()
+        found["picked"] = driver.find_element(By.ID, "commune").get_attribute("value")
+        found["form contrast"], found["unlabelled"] = contrast_failures(driver), unlabelled(driver)
+        _tab_to(driver, "start")
+        ActionChains(driver).send_keys(Keys.ENTER).perform()
+        result = WebDriverWait(driver, 120).until(
+            lambda d: (r := d.find_element(By.ID, "result")).get_attribute("data-state") in ("done", "error") and r
+        )
+        found["state"], found["error"] = result.get_attribute("data-state"), result.get_attribute("data-error")
+        found["result contrast"] = contrast_failures(driver)
+        driver.save_screenshot(str(shots / f"keyboard-{width}.png"))
+        return found
     finally:
         driver.quit()
 

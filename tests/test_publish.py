@@ -25,7 +25,7 @@ import pytest
 from dokiem.collation import unit_key
 from dokiem.collector.archive import Archive
 from dokiem.collector.service import Collector
-from dokiem.contract import Access, Flag, Result, ServerRef, Site
+from dokiem.contract import Access, Flag, Premises, Result, ServerRef, Site
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.tables import format_value
@@ -40,9 +40,9 @@ MIN_SAMPLES = 40
 SERVER_IPS = ("203.0.113.7", "2001:db8::77")
 
 
-def _agent(n: int, commune: str, access: Access) -> SyntheticAgent:
+def _agent(n: int, commune: str, access: Access, premises: Premises | None = None) -> SyntheticAgent:
     site = Site(province_code="38", commune_code=commune, isp=("VNPT", "Viettel", "FPT")[n % 3], access=access,
-                lat=19.81234 + n / 10_000, lon=105.78765 + n / 10_000,
+                lat=19.81234 + n / 10_000, lon=105.78765 + n / 10_000, premises=premises,
                 plan_down_mbps=300.0 if access is Access.FIXED else None)  # fmt: skip
     return SyntheticAgent(f"pub-{commune}-{access.value}-{n}", site, 0.8)
 
@@ -50,7 +50,8 @@ def _agent(n: int, commune: str, access: Access) -> SyntheticAgent:
 AGENTS = (
     [_agent(n, "14797", Access.FIXED) for n in range(4)]  # published: 4 agents
     + [_agent(n, "14797", Access.MOBILE) for n in range(3)]  # published: 3 agents
-    + [_agent(n, "14758", Access.FIXED) for n in range(2)]  # held back: 2 agents only
+    + [_agent(n, "14758", Access.FIXED, "household") for n in range(2)]  # held back: 2 households' agents only
+    + [_agent(0, "14758", Access.MOBILE)]  # published: one agent, in the commune's office
 )
 
 
@@ -112,6 +113,11 @@ def test_nothing_identifying_leaves_the_archive(published: tuple[Path, list[Resu
                                "upload_mbps", "latency_ms", "jitter_ms", "loss_pct"}  # fmt: skip
 
 
+def _held(result: Result) -> bool:
+    """A run of the held-back group: the households' agents' fixed lines in 14758."""
+    return result.site.commune_code == "14758" and result.site.access is Access.FIXED
+
+
 def test_a_commune_without_enough_data_is_marked_and_its_figures_are_nowhere(
     published: tuple[Path, list[Result], Path],
 ) -> None:
@@ -122,20 +128,23 @@ def test_a_commune_without_enough_data_is_marked_and_its_figures_are_nowhere(
     held = rows["14758", "fixed"]
     assert held["published"] == "False" and held["download_median_mbps"] == "" and held["agents"] == ""
     assert rows["14797", "fixed"]["published"] == "True"
+    office = rows["14758", "mobile"]  # one office's agent: the commune's line, published (issue 22)
+    assert office["published"] == "True" and office["agents"] == "1"
     page = (site / "communes" / "14758.html").read_text(encoding="utf-8")
     assert "Chưa đủ số liệu để công bố" in page
     # the held-back group's median, as any page or file would print it, appears nowhere
     import statistics
 
-    sound = [r.download_mbps for r in results if r.site.commune_code == "14758" and r.error is None and not r.flags]
+    sound = [r.download_mbps for r in results if _held(r) and r.error is None and not r.flags]
     median = statistics.median(sound)
     printed = {format_value(median, "mbps", Translator("vi")), f"{median:.2f}", f"{median:.1f}"}
     for path, text in _every_text(site).items():
         assert not printed & set(re.findall(r"[\d.,]+", text)), path
     records = list(csv.DictReader(io.StringIO(_every_text(site)[site / "data" / "tests.csv.gz"])))
-    assert {r["commune"] for r in records} == {"14797"}  # the held-back commune's runs are held back too
+    shown = {(r["commune"], r["access"]) for r in records}
+    assert shown == {("14797", "fixed"), ("14797", "mobile"), ("14758", "mobile")}  # the held-back group's: held
     readme = (site / "data" / "README.txt").read_text(encoding="utf-8")
-    held_runs = sum(1 for r in results if r.site.commune_code == "14758" and not r.flags)
+    held_runs = sum(1 for r in results if _held(r) and not r.flags)
     unsound = sum(1 for r in results if r.flags)
     assert f"{held_runs} lượt của các nhóm chưa đủ số liệu" in readme and f"{unsound} lượt bị loại" in readme
 

@@ -24,7 +24,7 @@ from dokiem.contract import Flag, Result
 from dokiem.regions import Regions
 from dokiem.vouch import ServerSummary, seal, unseal
 from testkit.brokers import Broker
-from testkit.collectorkit import collector_config, collector_running
+from testkit.collectorkit import api_get, collector_config, collector_running
 from testkit.influx import Influx
 from testkit.residentkit import SERVER_ID, commune_points, residents_section
 
@@ -108,6 +108,13 @@ async def test_a_residents_test_is_stored_with_the_servers_figures_and_kept_apar
     assert body["flags"] == ["page_disagrees"]
     rows = list(door.archive.results.report_rows(result.started_at, result.finished_at))
     assert rows == []  # never in the agents' figures
+    (listed,) = json.loads(await api_get(door, "/api/results?source=resident"))
+    assert listed["result_id"] == str(result.result_id) and listed["download_mbps"] == result.download_mbps
+    assert listed["page_download_mbps"] == 1000.0  # the page's own figure, beside the server's
+    assert json.loads(await api_get(door, "/api/results")) == []  # the agents' listing, as before
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        await api_get(door, "/api/results?source=everyone")
+    assert refused.value.code == 400 and b"agent, resident" in refused.value.read()
     day = result.started_at.replace(hour=0, minute=0, second=0, microsecond=0)
     counted = door.archive.senders.distinct(day - timedelta(days=1), day + timedelta(days=2))
     assert counted == {(COMMUNE, "fixed"): 1}  # the sender counted (a bucket), the address nowhere

@@ -17,13 +17,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem.collector.service import Collector
 from dokiem.contract import Result
+from dokiem.files import COMMUNES_LEVEL, OPEN_DATA
+from dokiem.reports.opendata import write_level
 from testkit.brokers import Broker
-from testkit.browser import TYPED, fold, resident_test
+from testkit.browser import TYPED, fold, keyboard_test, resident_test
 from testkit.collectorkit import collector_config, collector_running
 from testkit.processes import DOKIEM, answers, free_port, wait_until_ready
 from testkit.residentkit import commune_points, residents_section
 
 SERVICE_LOGGERS = ("dokiem", "aiohttp")  # the collector's own and its HTTP server's (the access log)
+PUBLISHED = (1234.5, 321.5)  # the communes' published medians (download, upload) in the site's file
 
 
 @pytest.fixture
@@ -31,9 +34,22 @@ async def door(
     tmp_path: Path, broker: Broker, test_point: str, server_key: Ed25519PrivateKey
 ) -> AsyncIterator[Collector]:
     residents = residents_section(tmp_path, server_key, test_point, test_seconds=2)
-    async with collector_running(collector_config(tmp_path, broker, None).model_copy(
-            update={"residents": residents})) as collector:  # fmt: skip
+    config = collector_config(tmp_path, broker, None)
+    http = config.http.model_copy(update={"public_dir": _published_site(tmp_path / "site")})
+    async with collector_running(config.model_copy(update={"residents": residents, "http": http})) as collector:
         yield collector
+
+
+def _published_site(site: Path) -> Path:
+    """A site as dokiem publish writes its communes' file: every commune published for fixed lines,
+    held back for mobile ones."""
+    rows = [{"code": code, "access": access, "published": access == "fixed", "tests": 42,
+             "download_median_mbps": PUBLISHED[0] if access == "fixed" else None,
+             "upload_median_mbps": PUBLISHED[1] if access == "fixed" else None}
+            for code in commune_points() for access in ("fixed", "mobile")]  # fmt: skip
+    (site / OPEN_DATA).mkdir(parents=True)
+    write_level(site / OPEN_DATA, COMMUNES_LEVEL, rows)
+    return site
 
 
 @pytest.mark.parametrize("width", [360, 1280])
@@ -53,6 +69,7 @@ async def test_a_resident_tests_their_line_in_chromium(door: Collector, tmp_path
     hooks = json.loads(seen["hooks"])
     assert hooks["result-id"] == str(result.result_id) and float(hooks["download-mbps"]) == result.download_mbps
     assert float(hooks["upload-mbps"]) == result.upload_mbps and float(hooks["latency-ms"]) == result.latency_ms
+    assert "1.234,5" in seen["median"] and "321,5" in seen["median"] and "42" in seen["median"]  # as published
 
 
 async def test_the_browser_finds_the_commune_and_its_point_is_kept_nowhere(
@@ -77,6 +94,20 @@ async def test_the_browser_finds_the_commune_and_its_point_is_kept_nowhere(
     for trace in traces:
         assert trace not in payload and trace not in logged
         assert not [path for path in kept if trace.encode() in path.read_bytes()]
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+async def test_a_resident_with_a_keyboard_alone_tests_their_line_and_can_read_every_state(
+    door: Collector, tmp_path: Path, width: int
+) -> None:
+    """Tab to the consent, Enter; the form opens on the commune; type it, arrows to an option, Enter; Tab to
+    the start, Enter: a result. Every visible text in each state at WCAG AA contrast, every field labelled."""
+    seen = await asyncio.to_thread(keyboard_test, f"http://{door.config.http.listen}/do/", width, tmp_path)
+    assert seen["state"] == "done", seen["error"]
+    first = str(seen["first option"])
+    assert TYPED in fold(first).lower() and seen["picked"] and first.startswith(str(seen["picked"]))
+    for state in ("consent contrast", "form contrast", "result contrast", "unlabelled"):
+        assert seen[state] == [], (state, seen[state])
 
 
 def _get(url: str) -> tuple[bytes, str]:

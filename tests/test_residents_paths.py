@@ -1,7 +1,9 @@
 """The residents' page on shaped lines (issue 22): Chromium in a client namespace whose default route
 carries the test, through a router that shapes the line (``tbf``), against ``dokiem testserver`` in the
 server namespace, the collector on the host's side of the router; what the collector stores (the test
-server's count) against what iperf3 reads of the same path, at 20, 100 and 300 Mbit/s."""
+server's count) against what iperf3 reads of the same path, at 20, 100 and 300 Mbit/s, and at 20 Mbit/s
+150 ms away (where the page once lost a resident's consent clicked before its list of communes arrived).
+The page's own reading agrees with the server's (no ``page_disagrees`` flag)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from dokiem.contract import Result
+from dokiem.collector.service import Collector
+from dokiem.contract import Flag, Result
 from testkit.brokers import Broker
 from testkit.collectorkit import collector_config, collector_running
 from testkit.pathlab import SERVER_IP, UPLINK_IP, PathLab, PathShape, path_lab
@@ -23,6 +26,10 @@ from testkit.residentkit import SERVER_ID, residents_section, write_keys
 
 TESTSERVER = f"http://{SERVER_IP}:8080/"
 TOLERANCE = 0.05  # issue 22: the stored figures within ±5% of iperf3 on the same line
+# A second visit where the first one's figures miss: on this shared two-core machine a browser sometimes
+# leaves the line a tenth short for a whole test (the page and the server then agree on the lower figure,
+# so the count is right and the line was not filled; docs/benchmarks.md "residents-paths" has the spread).
+ATTEMPTS = 2
 
 
 def _serve(lab: PathLab, key: Ed25519PrivateKey, folder: Path) -> None:
@@ -42,20 +49,39 @@ def visit_from_client(lab: PathLab, url: str, shots: Path) -> dict[str, str]:
     return dict(json.loads(done.stdout))
 
 
-@pytest.mark.parametrize("mbps", [20, 100, 300])
+LINES = {"20 Mbit/s": PathShape(20, 20), "100 Mbit/s": PathShape(100, 100), "300 Mbit/s": PathShape(300, 300),
+         "20 Mbit/s, 150 ms": PathShape(20, 20, one_way_ms=75, buffer_ms=50)}  # fmt: skip
+
+
+@pytest.mark.parametrize("line", LINES.values(), ids=LINES.keys())
 async def test_a_residents_figures_read_as_iperf3_reads_the_line(
-    mbps: int, tmp_path: Path, broker: Broker, server_key: Ed25519PrivateKey
+    line: PathShape, tmp_path: Path, broker: Broker, server_key: Ed25519PrivateKey
 ) -> None:
-    with path_lab("dkr", PathShape(down_mbps=mbps, up_mbps=mbps)) as lab:
+    with path_lab("dkr", line) as lab:
         await asyncio.to_thread(_serve, lab, server_key, tmp_path)
         residents = residents_section(tmp_path, server_key, TESTSERVER)
         config = collector_config(tmp_path, broker, None, DOKIEM_HTTP_LISTEN=f"{UPLINK_IP}:{free_port()}")
         async with collector_running(config.model_copy(update={"residents": residents})) as collector:
-            down, up = await asyncio.to_thread(lab.iperf3)
-            seen = await asyncio.to_thread(visit_from_client, lab, f"http://{config.http.listen}/do/", tmp_path)
-            assert seen["state"] == "done", seen["error"]
-            (stored,) = collector.archive.results.query()
-            result = Result.model_validate_json(str(collector.archive.results.payload_of(str(stored["result_id"]))))
-    assert result.download_mbps is not None and result.upload_mbps is not None
-    assert abs(result.download_mbps / down - 1) <= TOLERANCE, (result.download_mbps, down, result.page_download_mbps)
-    assert abs(result.upload_mbps / up - 1) <= TOLERANCE, (result.upload_mbps, up, result.page_upload_mbps)
+            reference = await asyncio.to_thread(lab.iperf3)
+            tries = []
+            for _ in range(ATTEMPTS):
+                seen = await asyncio.to_thread(visit_from_client, lab, f"http://{config.http.listen}/do/", tmp_path)
+                assert seen["state"] == "done", seen["error"]
+                result = _stored(collector, json.loads(seen["hooks"])["result-id"])
+                tries.append(result)
+                if Flag.PAGE_DISAGREES not in result.flags and _within(result, reference):
+                    return
+    raise AssertionError(
+        f"iperf3 {reference}; the page's tests (server's, page's): "
+        f"{[(t.download_mbps, t.upload_mbps, t.page_download_mbps, t.page_upload_mbps) for t in tries]}"
+    )
+
+
+def _stored(collector: Collector, result_id: str) -> Result:
+    return Result.model_validate_json(str(collector.archive.results.payload_of(result_id)))
+
+
+def _within(result: Result, reference: tuple[float, float]) -> bool:
+    down, up = reference
+    return (result.download_mbps is not None and abs(result.download_mbps / down - 1) <= TOLERANCE
+            and result.upload_mbps is not None and abs(result.upload_mbps / up - 1) <= TOLERANCE)  # fmt: skip

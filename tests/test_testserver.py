@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem.settings import parse_listen
+from dokiem.testserver.counting import DOWN, UP, TicketCounts
 from dokiem.testserver.server import ConcurrencyCap
 from testkit.processes import start_testserver
 
@@ -181,3 +183,66 @@ def test_parse_listen(listen: str, expected: tuple[str, int]) -> None:
 def test_parse_listen_refuses_bad_input(listen: str) -> None:
     with pytest.raises(ValueError, match="HOST:PORT"):
         parse_listen(listen)
+
+
+class _Connection:
+    """A connection as the kernel's tcp_info shows it: what the client acknowledged, what arrived."""
+
+    def __init__(self) -> None:
+        self.acked = self.received = 0
+        self.closed = False
+
+    def getsockopt(self, level: int, optname: int, buflen: int) -> bytes:
+        if self.closed:
+            raise OSError(9, "Bad file descriptor")
+        info = bytearray(232)
+        struct.pack_into("=QQ", info, 120, self.acked, self.received)  # tcpi_bytes_acked, tcpi_bytes_received
+        return bytes(info)
+
+
+def test_a_ticket_is_counted_as_the_kernel_counts_its_connections() -> None:
+    """Two streams of one ticket, read at the same instants: the first quarter is warm-up; bytes a stream
+    wrote into its send buffer but the client never acknowledged are not counted; a closed connection's
+    last reading stands; idle samples after the last byte add no seconds; an upload the browser carries
+    on a connection a download used adds nothing to the download."""
+    now = [1000.0]
+    counts = TicketCounts(clock=lambda: now[0])
+    ticket, streams = uuid.uuid4(), [_Connection(), _Connection()]
+    streams[0].acked = 5_000  # the connection carried an earlier request: its count starts from here
+    for stream in streams:
+        counts.open(ticket, DOWN, stream)
+    for _ in range(8):  # 1 MB a second acknowledged on each stream, for 8 s
+        now[0] += 1
+        for stream in streams:
+            stream.acked += 1_000_000
+        counts.sample()
+    counts.count(ticket, DOWN, 64_000_000, began=1000.0)  # what the application wrote: send buffers too
+    streams[0].closed = True
+    for _ in range(3):  # the page has stopped; the other connection idles
+        now[0] += 1
+        counts.sample()
+    counts.close(ticket, DOWN)
+    counts.close(ticket, DOWN)
+    counts.open(ticket, UP, streams[1])  # the kept-alive connection carries the upload now
+    for _ in range(4):
+        now[0] += 1
+        streams[1].acked += 300  # the upload's answers: acknowledged bytes, but no download's
+        streams[1].received += 2_000_000
+        counts.sample()
+    counts.close(ticket, UP)
+    summary = counts.summary(ticket, "th-1")
+    assert summary is not None and summary.download is not None and summary.upload is not None
+    tally = summary.download
+    assert tally.tcp_counted and tally.seconds == 6 and tally.bytes == 12_000_000  # seconds 2..8, both streams
+    assert summary.upload.bytes == 6_000_000 and summary.upload.seconds == 3  # after its first quarter
+    assert summary.first_at.timestamp() == 1000.0 and summary.last_at.timestamp() == 1015.0
+
+
+def test_without_tcp_info_the_applications_count_is_kept_and_said() -> None:
+    counts = TicketCounts(clock=lambda: 1010.0)
+    ticket = uuid.uuid4()
+    counts.open(ticket, UP, None)  # no socket to read (not Linux, or a transport without one)
+    counts.count(ticket, UP, 8_000_000, began=1000.0)
+    summary = counts.summary(ticket, "th-1")
+    assert summary is not None and summary.upload is not None
+    assert not summary.upload.tcp_counted and summary.upload.bytes == 8_000_000 and summary.upload.seconds == 10

@@ -2,11 +2,13 @@
 
 The kernel's count, as M-Lab's ndt7 takes it: every connection a ticket's requests came on is read
 (``tcp_info``: bytes the client acknowledged of what the server sent, bytes that reached the server of
-what it received) at the same instants, every ``SAMPLE_S``, for as long as the connection lives. A
-figure's bytes and seconds then end at the same moment: the bytes still in a send buffer when the
-page stops are not counted as sent, and the bytes a kept-alive connection finishes acknowledging
-after its request has returned are. The first ``WARMUP_SHARE`` of a direction (connections opening,
-slow start) is left out, as the agent leaves out its warm-up.
+what it received) at the same instants, every ``SAMPLE_S`` while one of the ticket's requests of that
+direction is in progress, and once more when the last of them ends. A figure's bytes and seconds thus
+end at the same moment, and the bytes still in a send buffer when the page stops are not counted as
+sent. A browser may carry a later request (an upload, a ping) on a connection a download used: what
+that connection does while no download is in progress is no part of the download. The first
+``WARMUP_SHARE`` of a direction (connections opening, slow start) is left out, as the agent leaves out
+its warm-up.
 
 Where the kernel gives no ``tcp_info`` (not Linux), the application's own count is kept instead,
 and the tally says so (``tcp_counted`` false).
@@ -67,11 +69,13 @@ class _Direction:
     flows: dict[int, _Flow] = field(default_factory=dict)
     samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=MAX_SAMPLES))
     kernel: bool = True  # every connection could be read
+    active: int = 0  # requests of this direction in progress
     app_bytes: int = 0  # the application's count, kept where the kernel's is missing
     app_first: float | None = None
     app_last: float | None = None
 
     def open(self, sock: Readable | None, direction: int, now: float) -> None:
+        self.active += 1
         if sock is None or id(sock) in self.flows:
             return
         info = tcp_info(sock)
@@ -83,9 +87,11 @@ class _Direction:
             if not self.samples:
                 self.samples.append((now, 0))
 
-    @property
-    def alive(self) -> bool:
-        return any(flow.alive for flow in self.flows.values())
+    def close(self, direction: int, now: float) -> None:
+        """A request has ended; when it was the last in progress, the connections are read once more."""
+        self.active = max(0, self.active - 1)
+        if self.active == 0 and self.flows:
+            self.sample(direction, now)
 
     def sample(self, direction: int, now: float) -> None:
         for flow in self.flows.values():
@@ -149,9 +155,14 @@ class TicketCounts:
         return self._tickets[ticket]
 
     def open(self, ticket: uuid.UUID, direction: int, sock: Readable | None) -> None:
-        """A request of ``ticket`` begins on the connection ``sock``: read it from now on."""
+        """A request of ``ticket`` begins on the connection ``sock``: read it while it is in progress."""
         self._of(ticket)[direction].open(sock, direction, self.clock())
         self._reading.add((ticket, direction))
+
+    def close(self, ticket: uuid.UUID, direction: int) -> None:
+        """A request of ``ticket`` has ended (whatever its end: done, or the client gone)."""
+        if ticket in self._tickets:
+            self._tickets[ticket][direction].close(direction, self.clock())
 
     def count(self, ticket: uuid.UUID, direction: int, moved: int, began: float) -> None:
         """The application's count of a request that has ended (used where the kernel's is missing)."""
@@ -162,7 +173,7 @@ class TicketCounts:
         now = self.clock()
         for ticket, direction in list(self._reading):
             counted = self._tickets.get(ticket)
-            if counted is None or not counted[direction].alive:
+            if counted is None or counted[direction].active == 0:
                 self._reading.discard((ticket, direction))
                 continue
             counted[direction].sample(direction, now)

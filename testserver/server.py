@@ -203,6 +203,8 @@ async def _stream_bytes(request: web.Request, total: int, content_type: str) -> 
         return response
     finally:
         slots.release(client)
+        if ticket is not None:
+            request.app[COUNTS].close(ticket, DOWN)
 
 
 async def garbage(request: web.Request) -> web.StreamResponse:
@@ -233,6 +235,7 @@ async def _swallow(request: web.Request, answer: bytes) -> web.StreamResponse:
         slots.release(client)
         if ticket is not None:
             request.app[COUNTS].count(ticket, UP, received, began)
+            request.app[COUNTS].close(ticket, UP)
     body = answer.replace(b"{size}", str(received).encode())
     return web.Response(body=body, headers={**NO_CACHE, "Connection": "keep-alive"})
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from dokiem.collector.archive.db import Column, Db, Page, Table, ensure_table, every, page_of
 from dokiem.collector.archive.registry import AgentRegistry
-from dokiem.contract import HEADLINE_FIGURES, RESIDENT, Result, ServerLocation
+from dokiem.contract import HEADLINE_FIGURES, HOUSEHOLD, RESIDENT, Result, ServerLocation, Source
 from dokiem.regions import Place
 
 Placing = Callable[[Result], Place]  # how the collector reads a result's site
@@ -81,6 +81,7 @@ COLUMNS: tuple[ResultColumn, ...] = (
     _copied("server_location", "TEXT", _international),
     _copied("technology", "TEXT", _technology),
     _copied("source", "TEXT", lambda result: result.source if result.source == RESIDENT else None),
+    _copied("premises", "TEXT", lambda result: result.site.premises if result.site.premises == HOUSEHOLD else None),
     ResultColumn("received_at", "DOUBLE PRECISION NOT NULL"),
     ResultColumn("influx_pending", "INTEGER NOT NULL DEFAULT 1"),
     ResultColumn("payload", "TEXT NOT NULL", of=lambda r, _p: r.to_json()),
@@ -98,7 +99,7 @@ INSERT = (
 )
 # What a report reads of each result, by name (never by position).
 REPORT_COLUMNS = ("agent_id", "started_ms", "province_code", "district_code", "commune_code", "isp", "access",
-                  "technology", "failed", *REPORTED_FIGURES, "plan_down_mbps", "flags")  # fmt: skip
+                  "technology", "failed", *REPORTED_FIGURES, "plan_down_mbps", "flags", "premises")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -231,15 +232,21 @@ class ResultStore:
         until: datetime | None = None,
         limit: int = 1000,
         after: tuple[Any, ...] | None = None,
+        source: Source | None = None,
     ) -> Page[dict[str, Any]]:
         """Results as filed, oldest first, ``limit`` at a time from after the key ``after`` (a page's
         ``after``); each with ``filed``: the province, former district and 2025 commune the collector filed
-        it under (what ``district`` filters on)."""
+        it under (what ``district`` filters on). One ``source``'s alone, or every result (None)."""
         where = "started_ms >= ? AND started_ms < ?"
         args: list[Any] = [_ms(since) if since else 0, _ms(until) if until else 2**62]
         if district:
             where += " AND district_code = ?"
             args.append(district)
+        if source == RESIDENT:
+            where += " AND source = ?"
+            args.append(source)
+        elif source is not None:
+            where += " AND source IS NULL"
         total = int(self._db.execute(f"SELECT COUNT(*) FROM results WHERE {where}", args).fetchone()[0])
         if after is not None:
             where += " AND (started_ms > ? OR (started_ms = ? AND result_id > ?))"

@@ -25,6 +25,9 @@ const TEXT = {
     err_busy: "máy chủ đang bận vì nhiều người cùng đo, hãy thử lại sau ít phút",
     err_too_many: "bạn đã đo nhiều lần trong giờ này, hãy thử lại sau",
     err_outside: "vị trí không thuộc xã, phường nào của tỉnh",
+    median: "Trung vị đã công bố của {commune} ({access}, máy đo của xã, {tests} lần đo): tải xuống {down} Mbit/s, tải lên {up} Mbit/s.",
+    no_median: "{commune} chưa có số liệu được công bố cho loại đường truyền này.",
+    kind_fixed: "băng rộng cố định", kind_mobile: "di động",
   },
   en: {
     title: "Test your line's speed", other_lang: "Tiếng Việt",
@@ -47,6 +50,9 @@ const TEXT = {
     err_busy: "the server is busy with many tests at once; try again in a few minutes",
     err_too_many: "you have tested several times this hour; try again later",
     err_outside: "the location is in none of the province's communes",
+    median: "{commune}'s published median ({access}, the commune's agents, {tests} tests): download {down} Mbit/s, upload {up} Mbit/s.",
+    no_median: "{commune} has no published figures for this kind of line yet.",
+    kind_fixed: "fixed broadband", kind_mobile: "mobile",
   },
 };
 const LANG = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "vi";
@@ -67,6 +73,7 @@ function translate() {
 }
 
 function showOptions() {
+  if (!config) return;  // the list is on its way: start() shows the options once it arrives
   const typed = fold($("commune").value.trim());
   const list = $("commune-list");
   list.replaceChildren();
@@ -80,18 +87,34 @@ function showOptions() {
     item.tabIndex = -1;
     item.textContent = commune.former ? `${commune.name} (${commune.former})` : commune.name;  // text, never markup
     item.addEventListener("click", () => pick(commune));
-    item.addEventListener("keydown", (event) => { if (event.key === "Enter") pick(commune); });
+    item.addEventListener("keydown", (event) => optionKey(event, commune));
     list.append(item);
   }
   list.hidden = found.length === 0;
   $("commune").setAttribute("aria-expanded", String(found.length > 0));
 }
 
+// A listbox by keyboard: Enter picks, arrows move between options (up from the first: back to the
+// input), Escape closes the list.
+function optionKey(event, commune) {
+  const item = event.currentTarget;
+  if (event.key === "Enter") { pick(commune); $("commune").focus(); }
+  else if (event.key === "ArrowDown" && item.nextElementSibling) item.nextElementSibling.focus();
+  else if (event.key === "ArrowUp") (item.previousElementSibling || $("commune")).focus();
+  else if (event.key === "Escape") { closeList(); $("commune").focus(); }
+  else return;
+  event.preventDefault();
+}
+
+function closeList() {
+  $("commune-list").hidden = true;
+  $("commune").setAttribute("aria-expanded", "false");
+}
+
 function pick(commune) {
   chosen = commune;
   $("commune").value = commune.name;
-  $("commune-list").hidden = true;
-  $("commune").setAttribute("aria-expanded", "false");
+  closeList();
 }
 
 // The browser's point goes to the collector once, which answers with the commune only and keeps nothing.
@@ -102,7 +125,7 @@ function locate() {
   navigator.geolocation.getCurrentPosition(async (position) => {
     try {
       const found = await postJson("/do/locate", { lat: position.coords.latitude, lon: position.coords.longitude });
-      const commune = config.communes.find((c) => c.code === found.code) || { code: found.code, name: found.name, former: "" };
+      const commune = (config ? config.communes : []).find((c) => c.code === found.code) || { code: found.code, name: found.name, former: "" };
       pick(commune);
       note.textContent = t("located");
     } catch (error) { note.textContent = t("not_located", { why: error.message }); }
@@ -149,14 +172,41 @@ async function latency(url) {
   return { ms: Math.min(...times), jitter };
 }
 
+// One upload by XMLHttpRequest, whose progress events count bytes as they leave (fetch tells only when a
+// whole body is done, which on a long path reads far below the line).
+function uploadOnce(url, blob, stop, count) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    let sent = 0;
+    xhr.upload.onprogress = (event) => { count(event.loaded - sent); sent = event.loaded; };
+    xhr.onload = () => resolve();
+    xhr.onabort = () => resolve();
+    xhr.onerror = () => reject(new Error("upload failed"));
+    stop.signal.addEventListener("abort", () => xhr.abort(), { once: true });
+    xhr.open("POST", url);
+    xhr.send(blob);
+  });
+}
+
+// The figure over the part the server counts too: the first quarter (streams opening, slow start) left out.
+const WARMUP_SHARE = 0.25;
+
+function rateAfterWarmup(samples) {
+  const [lastT, lastBytes] = samples[samples.length - 1];
+  const warm = samples.find(([t]) => t >= WARMUP_SHARE * lastT) || samples[0];
+  return lastT > warm[0] ? (lastBytes - warm[1]) * 8 / ((lastT - warm[0]) / 1000) / 1e6 : 0;
+}
+
 // Streams move bytes for ``seconds``; pings run beside them for the latency under load.
 async function phase(kind, url, ticket, seconds, streams) {
   const stop = new AbortController();
   let moved = 0;
   const began = performance.now();
+  const samples = [[0, 0]];
   const show = setInterval(() => {
-    const mbps = moved * 8 / ((performance.now() - began) / 1000) / 1e6;
-    $("live").textContent = `${number(mbps)} Mbit/s`;
+    const now = performance.now() - began;
+    samples.push([now, moved]);
+    $("live").textContent = `${number(moved * 8 / (now / 1000) / 1e6)} Mbit/s`;
   }, 250);
   const loaded = [];
   const pinging = (async () => {
@@ -165,28 +215,27 @@ async function phase(kind, url, ticket, seconds, streams) {
       await new Promise((r) => setTimeout(r, 300));
     }
   })();
-  const blob = kind === "upload" ? new Blob([new Uint8Array(4 << 20)]) : null;
+  const blob = kind === "upload" ? new Blob([new Uint8Array(16 << 20)]) : null;
   const one = async () => {
     while (!stop.signal.aborted) {
       try {
         if (kind === "download") {
-          const answer = await fetch(`${url}garbage.php?ckSize=25&ticket=${ticket}&r=${Math.random()}`, { signal: stop.signal, cache: "no-store" });
+          const answer = await fetch(`${url}garbage.php?ckSize=100&ticket=${ticket}&r=${Math.random()}`, { signal: stop.signal, cache: "no-store" });
           const reader = answer.body.getReader();
           for (;;) { const { done, value } = await reader.read(); if (done) break; moved += value.length; }
         } else {
-          await fetch(`${url}empty.php?ticket=${ticket}&r=${Math.random()}`, { method: "POST", body: blob, signal: stop.signal });
-          moved += blob.size;
+          await uploadOnce(`${url}empty.php?ticket=${ticket}&r=${Math.random()}`, blob, stop, (n) => { moved += n; });
         }
       } catch (error) { if (!stop.signal.aborted) throw error; }
     }
   };
   const runners = Array.from({ length: streams }, one);
   await new Promise((r) => setTimeout(r, seconds * 1000));
-  const elapsed = (performance.now() - began) / 1000;
+  samples.push([performance.now() - began, moved]);
   stop.abort();
-  await Promise.allSettled([...runners, pinging]);
   clearInterval(show);
-  return { mbps: moved * 8 / elapsed / 1e6, loaded: median(loaded) };
+  await Promise.allSettled([...runners, pinging]);
+  return { mbps: rateAfterWarmup(samples), loaded: median(loaded) };
 }
 
 function say(text) { $("phase").textContent = text; }
@@ -208,6 +257,15 @@ function goodFor(down) {
   return t("good_little");
 }
 
+// The commune's figure as the province publishes it (its agents'), beside the resident's own.
+function publishedMedian(access) {
+  const found = ((config.medians || {})[chosen.code] || {})[access];
+  const kind = t(`kind_${access}`);
+  if (!found) return t("no_median", { commune: chosen.name });
+  return t("median", { commune: chosen.name, access: kind, tests: number(found.tests, 0),
+    down: number(found.download_mbps), up: number(found.upload_mbps) });
+}
+
 function showResult(server, page) {
   const rows = [["down", `${number(server.download_mbps)} Mbit/s`], ["up", `${number(server.upload_mbps)} Mbit/s`],
     ["lat", `${number(page.latency_ms)} ms`], ["jit", `${number(page.jitter_ms)} ms`], ["loaded", `${number(page.loaded_ms)} ms`]];
@@ -219,6 +277,7 @@ function showResult(server, page) {
     list.append(term, detail);
   }
   $("verdict").textContent = verdict(server, $("access").value);
+  $("median").textContent = publishedMedian($("access").value);
   $("good-for").textContent = goodFor(server.download_mbps ?? 0);
 }
 
@@ -257,6 +316,7 @@ async function run() {
     $("figures").replaceChildren();
     $("verdict").textContent = t("failed", { why: result.dataset.error });
     $("good-for").textContent = "";
+    $("median").textContent = "";
   } finally {
     result.hidden = false;
     $("progress").hidden = true;
@@ -264,10 +324,11 @@ async function run() {
   }
 }
 
+// Every control answers at once; what needs the collector's list waits for it (on a slow line the
+// resident may agree and type before it arrives: nothing they do is lost).
 async function start() {
   translate();
-  config = await (await fetch(`/do/config?lang=${LANG}`)).json();
-  for (const isp of config.isps) $("isp").append(new Option(isp, isp));
+  $("start").disabled = true;
   const kind = navigator.connection && navigator.connection.type;
   if (kind === "cellular") $("access").value = "mobile";
   if (kind === "wifi") $("wifi").checked = true;
@@ -279,6 +340,10 @@ async function start() {
   });
   $("start").addEventListener("click", run);
   $("locate").addEventListener("click", locate);
+  config = await (await fetch(`/do/config?lang=${LANG}`)).json();
+  for (const isp of config.isps) $("isp").append(new Option(isp, isp));
+  $("start").disabled = false;
+  if ($("commune").value.trim()) showOptions();
 }
 
 document.addEventListener("DOMContentLoaded", start);
