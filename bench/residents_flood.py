@@ -4,8 +4,10 @@ Real Mosquitto and InfluxDB; the collector in this process with its residents' d
 ingest rate (N results published at once, as bench/ingest.py does) is measured three times in one run:
 alone; with a flood from one address (what the per-address limit meets: 429s after a handful); and
 from a new address each request (as from a botnet: 127.x.y.z, all loopback here; each submission parsed,
-its forged ticket checked and refused, and kept in the quarantine). The flood is a separate process of
-HTTP clients posting a well-formed submission with a forged ticket as fast as the door answers.
+its forged ticket checked and refused, and kept in the quarantine); then both again with nginx in front
+as deploy/nginx has it (its limit_req zones refuse what is beyond the door's rate before the collector
+sees it). The flood is a separate process of HTTP clients posting a well-formed submission with a forged
+ticket as fast as the door answers.
 
     .venv/bin/python bench/residents_flood.py              # writes docs/benchmarks.md
 """
@@ -35,6 +37,7 @@ from testkit.brokers import Broker  # noqa: E402
 from testkit.influx import Influx  # noqa: E402
 from testkit.processes import free_port  # noqa: E402
 from testkit.residentkit import residents_section  # noqa: E402
+from testkit.webservers import nginx_in_front  # noqa: E402
 
 FLOOD = """
 import http.client, json, sys, threading, time
@@ -69,10 +72,15 @@ print(json.dumps({"seconds": seconds, "answers": answers}))
 
 
 async def ingest_with_flood(
-    args: argparse.Namespace, folder: Path, broker: Broker, influx: Influx, flood_from: str | None
+    args: argparse.Namespace,
+    folder: Path,
+    broker: Broker,
+    influx: Influx,
+    flood_from: str | None,
+    front: bool = False,
 ) -> dict[str, object]:
     """The agents' ingest rate with a flood on the residents' door from ``one`` address or ``many``, or
-    without (None)."""
+    without (None); with ``front``, the flood goes through nginx as deploy/nginx puts it in front."""
     key = Ed25519PrivateKey.generate()
     residents = residents_section(folder, key, "http://127.0.0.1:9/")
     env = {
@@ -82,15 +90,23 @@ async def ingest_with_flood(
         "DOKIEM_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
         "DOKIEM_LIMITS_UNSCHEDULED_RUNS_PER_HOUR": "100000",
     }
-    collector = Collector(load(None, environ=env).model_copy(update={"residents": residents}))
+    config = load(None, environ=env)
+    http = config.http.model_copy(update={"trusted_proxies": ["127.0.0.1"]})
+    collector = Collector(config.model_copy(update={"residents": residents, "http": http}))
     started = asyncio.Event()
     task = asyncio.create_task(collector.run(started))
     flood = None
+    nginx = contextlib.ExitStack()
     try:
         await started.wait()
         await asyncio.wait_for(collector.subscribed.wait(), 30)
         if flood_from is not None:
-            host, port = collector.config.http.listen.rsplit(":", 1)
+            door = collector.config.http.listen
+            if front:
+                # in a thread: nginx waits for the collector's /healthz, answered on this loop
+                front = await asyncio.to_thread(nginx.enter_context, nginx_in_front(door))
+                door = front.split("//")[1].rstrip("/")
+            host, port = door.rsplit(":", 1)
             flood = await asyncio.create_subprocess_exec(
                 sys.executable, "-c", FLOOD, "0.0.0.0" if host == "0.0.0.0" else host, port,
                 str(args.flood_seconds), str(args.clients), flood_from, stdout=asyncio.subprocess.PIPE,
@@ -116,9 +132,20 @@ async def ingest_with_flood(
     finally:
         if flood is not None and flood.returncode is None:
             flood.kill()
+        nginx.close()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(task, 10)
+
+
+# (name, where the flood comes from, through nginx in front as deploy/nginx has it)
+RUNS = (
+    ("alone", None, False),
+    ("one address", "one", False),
+    ("a new address each time", "many", False),
+    ("one address, nginx in front", "one", True),
+    ("a new address each time, nginx in front", "many", True),
+)
 
 
 async def measure(args: argparse.Namespace, folder: Path) -> dict[str, dict[str, object]]:
@@ -129,12 +156,12 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, dict[str,
     influx.start()
     runs: dict[str, dict[str, object]] = {}
     try:
-        for name, flood_from in (("alone", None), ("one address", "one"), ("a new address each time", "many")):
-            run_folder = folder / name.replace(" ", "-")
+        for name, flood_from, front in RUNS:
+            run_folder = folder / name.replace(" ", "-").replace(",", "")
             run_folder.mkdir()
             influx.query('DROP DATABASE "dokiem"')
             print(f"flood: {name} …", file=sys.stderr, flush=True)
-            runs[name] = await ingest_with_flood(args, run_folder, broker, influx, flood_from)
+            runs[name] = await ingest_with_flood(args, run_folder, broker, influx, flood_from, front)
             print(f"flood: {name}: {runs[name]['rate']} results/s", file=sys.stderr, flush=True)
     finally:
         influx.stop()

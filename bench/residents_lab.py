@@ -115,7 +115,8 @@ def curls(lab: PathLab, count: int, upload: Path | None, seconds: float) -> list
             url, extra, speed = f"{TESTSERVER}garbage.php?ckSize=1024&ticket={ticket}", [], "%{speed_download}"
         else:
             url, speed = f"{TESTSERVER}empty.php?ticket={ticket}", "%{speed_upload}"
-            extra = ["--data-binary", f"@{upload}", "-H", "Content-Type: application/octet-stream"]
+            # -T streams the file (--data-binary would hold it in memory, once per resident)
+            extra = ["-X", "POST", "-T", str(upload), "-H", "Content-Type: application/octet-stream"]
         runs.append(subprocess.Popen(lab.exec(lab.client, "curl", "-s", "-o", "/dev/null", "--limit-rate", limit,
                                               "--max-time", f"{seconds:g}", "-w", speed, *extra, url),
                                      stdout=subprocess.PIPE, text=True))  # fmt: skip

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, IPvAnyAddress, field_validator
 
 from dokiem.cli_config import config_option, load_or_exit
 from dokiem.i18n import Translator
@@ -57,6 +57,10 @@ class HttpSection(_Section):
     request_timeout_s: float = Field(default=60, gt=0, le=3600, description="its body read and answer, in this")
     api_token: str | None = None
     public_dir: Path | None = Field(default=None, description="a site from dokiem publish, served at /public/ openly")
+    trusted_proxies: list[IPvAnyAddress] = Field(
+        default_factory=list, max_length=20,
+        description="proxies in front (deploy/nginx): from them, X-Real-IP names the client; nobody else's counts",
+    )  # fmt: skip
 
 
 class ResidentServer(_Section):

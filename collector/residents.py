@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import time
@@ -104,6 +105,7 @@ class ResidentDoor:
         self.sender_key = hashlib.sha256(b"dokiem resident senders\0" + config.key_file.read_bytes()).digest()
         self.locator = CommuneLocator(regions)
         self.published = PublishedMedians(collector.config.http.public_dir)
+        self.proxies = {str(address) for address in collector.config.http.trusted_proxies}
 
     def page_config(self, lang: str) -> dict[str, object]:
         """What the page needs: the test servers, the communes of 2025 in Vietnamese order, the province's
@@ -127,10 +129,23 @@ class ResidentDoor:
             "seconds": self.config.test_seconds,
         }
 
+    def sender(self, request: web.Request) -> str:
+        """Who sent the request: its peer, or, from a proxy the config trusts (deploy/nginx), the address
+        the proxy names in X-Real-IP. Anyone else's X-Real-IP is no one's word: a resident cannot pose as
+        another address to get a fresh hourly allowance."""
+        peer = request.remote or "?"
+        named = request.headers.get("X-Real-IP", "").strip()
+        if named and peer in self.proxies:
+            try:
+                return str(ipaddress.ip_address(named))
+            except ValueError:
+                return peer  # a proxy naming no address: counted as the proxy
+        return peer
+
     async def ticket(self, request: web.Request) -> web.Response:
         if not self.door.allow():
             return _busy()
-        if not self.tickets.allow(request.remote or "?"):
+        if not self.tickets.allow(self.sender(request)):
             return _refused(429, "too_many", "too many tests from here this hour: try again later")
         body = await _body(request, self.config.max_body_bytes)
         server_id = body.get("server_id") if isinstance(body, dict) else None
@@ -150,7 +165,7 @@ class ResidentDoor:
         or sent back (the answer names the commune only), and it comes in a body, out of the access log."""
         if not self.door.allow():
             return _busy()
-        if not self.located.allow(request.remote or "?"):
+        if not self.located.allow(self.sender(request)):
             return _refused(429, "too_many", "too many look-ups from here this hour: pick the commune by name")
         raw = await request.content.read(self.config.max_body_bytes + 1)
         if len(raw) > self.config.max_body_bytes:
@@ -170,7 +185,7 @@ class ResidentDoor:
     async def result(self, request: web.Request) -> web.Response:
         if not self.door.allow():
             return _busy()
-        if not self.results.allow(request.remote or "?"):
+        if not self.results.allow(self.sender(request)):
             return _refused(429, "too_many", "too many results from here this hour: try again later")
         raw = await request.content.read(self.config.max_body_bytes + 1)
         try:
@@ -181,7 +196,7 @@ class ResidentDoor:
             self.collector.keep(TOPIC, None, refusal, raw)
             return _refused(422, refusal.reason.value, refusal.detail)
         self.collector.store_resident(result)
-        self._count_sender(result, request.remote or "?")
+        self._count_sender(result, self.sender(request))
         return web.json_response({"result_id": str(result.result_id), "download_mbps": result.download_mbps,
                                   "upload_mbps": result.upload_mbps, "flags": [f.value for f in result.flags]},
                                  headers={"Cache-Control": "no-store"})  # fmt: skip

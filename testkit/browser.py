@@ -70,6 +70,7 @@ def resident_test(url: str, width: int, shots: Path, point: tuple[float, float] 
         result = WebDriverWait(driver, 120).until(
             lambda b: (r := b.find_element(By.ID, "result")).get_attribute("data-state") in ("done", "error") and r
         )
+        driver.execute_script("arguments[0].scrollIntoView()", result)
         driver.save_screenshot(str(shots / f"result-{width}.png"))
         return {"state": str(result.get_attribute("data-state")), "error": str(result.get_attribute("data-error")),
                 "named": named, "shown": driver.find_element(By.ID, "figures").text,

@@ -190,6 +190,44 @@ http {{
     shutil.rmtree(root, ignore_errors=True)
 
 
+NGINX_FRONT = REPO / "deploy" / "nginx"
+
+
+@contextmanager
+def nginx_in_front(collector: str, workers: int = 1) -> Iterator[str]:
+    """nginx with dokiem's shipped zones and locations (deploy/nginx) in front of the collector's HTTP at
+    ``collector`` (host:port), as deploy/nginx/dokiem-site.conf puts it, without TLS; yields its URL."""
+    root, port = Path(tempfile.mkdtemp(prefix="dokiem-nginx-")), free_port()
+    for folder in ("body", "fastcgi", "proxy", "uwsgi", "scgi"):
+        (root / folder).mkdir()
+    (root / "nginx.conf").write_text(f"""daemon off;
+pid {root}/nginx.pid;
+error_log {root}/nginx.log;
+worker_processes {workers};
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/body;
+    fastcgi_temp_path {root}/fastcgi;
+    proxy_temp_path {root}/proxy;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+    include {NGINX_FRONT}/dokiem-zones.conf;
+    upstream dokiem_collector {{ server {collector}; keepalive 16; }}
+    server {{
+        listen 127.0.0.1:{port};
+        include {NGINX_FRONT}/dokiem-locations.conf;
+    }}
+}}
+""")
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        with _process(["nginx", "-c", str(root / "nginx.conf")], f"{url}healthz", root / "nginx.log"):
+            yield url
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 SERVERS: dict[str, Callable[..., AbstractContextManager[str]]] = {
     "php -S": php_builtin,
     "apache + mod_php": apache_mod_php,

@@ -6,6 +6,8 @@ an hour per address; no address stored."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -27,6 +29,7 @@ from testkit.brokers import Broker
 from testkit.collectorkit import api_get, collector_config, collector_running
 from testkit.influx import Influx
 from testkit.residentkit import SERVER_ID, commune_points, residents_section
+from testkit.webservers import nginx_in_front
 
 COMMUNE = next(iter(Regions.load().provinces["38"].communes))  # a commune of 2025
 PER_HOUR = 20
@@ -225,3 +228,49 @@ def test_the_door_takes_a_few_a_second_from_everyone_together() -> None:
     assert taken == 6  # a burst of three seconds' worth, then nothing until time passes
     now[0] = 1.0
     assert [door.allow() for _ in range(3)] == [True, True, False]
+
+
+def _post_from(url: str, path: str, body: bytes, source: str, real_ip: str | None = None) -> tuple[int, dict[str, Any]]:
+    """POST from the loopback address ``source`` (127.x.y.z), naming ``real_ip`` in X-Real-IP if given."""
+    host, port = url.split("//")[1].rstrip("/").rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=30, source_address=(source, 0))
+    headers = {"Content-Type": "application/json", **({"X-Real-IP": real_ip} if real_ip else {})}
+    try:
+        connection.request("POST", path, body, headers)
+        answer = connection.getresponse()
+        return answer.status, {**json.loads(answer.read() or b"{}"), "retry-after": answer.getheader("Retry-After")}
+    finally:
+        connection.close()
+
+
+FORGED = json.dumps({"ticket": "eyJmb3JnZWQiOiB0cnVlfQ.AAAA", "summary": "eyJmb3JnZWQiOiB0cnVlfQ.AAAA",
+                     "commune_code": COMMUNE, "access": "fixed", "isp": "VNPT"}).encode()  # fmt: skip
+
+
+async def test_behind_nginx_each_address_is_its_own_and_a_flood_is_refused_in_front(
+    tmp_path: Path, broker: Broker, test_point: str, server_key: Ed25519PrivateKey
+) -> None:
+    """deploy/nginx in front: the collector counts each resident by the address nginx names, takes nobody
+    else's word for one, and a flood beyond the door's rate is refused by nginx, as the page reads it."""
+    residents = residents_section(tmp_path, server_key, test_point, per_address_per_hour=3, max_per_second=1000)
+    config = collector_config(tmp_path, broker, None)
+    http_section = config.http.model_copy(update={"trusted_proxies": ["127.0.0.1"]})
+    ticket = json.dumps({"server_id": SERVER_ID}).encode()
+    async with collector_running(config.model_copy(update={"residents": residents, "http": http_section})) as door:
+        direct = f"http://{door.config.http.listen}/"
+        with contextlib.ExitStack() as stack:  # nginx waits for the collector, which answers on this loop
+            front = await asyncio.to_thread(stack.enter_context, nginx_in_front(door.config.http.listen))
+            asked = [await asyncio.to_thread(_post_from, front, "/do/ticket", ticket, "127.0.0.2") for _ in range(4)]
+            assert [status for status, _ in asked] == [200, 200, 200, 429]
+            other = await asyncio.to_thread(_post_from, front, "/do/ticket", ticket, "127.0.0.3")
+            assert other[0] == 200  # another resident behind the same nginx: an allowance of their own
+            posing = [await asyncio.to_thread(_post_from, direct, "/do/ticket", ticket, "127.0.0.4", f"10.0.0.{n}")
+                      for n in range(4)]  # fmt: skip
+            assert [status for status, _ in posing] == [200, 200, 200, 429]  # counted as 127.0.0.4, whatever it says
+            flood = await asyncio.gather(*(asyncio.to_thread(_post_from, front, "/do/result", FORGED, f"127.0.9.{n}")
+                                           for n in range(1, 201)))  # fmt: skip
+    busy = [body for status, body in flood if status == 503]
+    passed = [body for status, body in flood if status != 503]
+    assert busy and all(b["error"] == "busy" and b["retry-after"] for b in busy)  # what the page says in Vietnamese
+    assert all(b["error"] == "ticket_invalid" for b in passed)  # what got through was read and refused by the door
+    assert door.archive.quarantine.counts() == {"ticket_invalid": len(passed)}  # the collector saw only those

@@ -10,8 +10,9 @@ that connection does while no download is in progress is no part of the download
 ``WARMUP_SHARE`` of a direction (connections opening, slow start) is left out, as the agent leaves out
 its warm-up.
 
-Where the kernel gives no ``tcp_info`` (not Linux), the application's own count is kept instead,
-and the tally says so (``tcp_counted`` false).
+Where the kernel gives no ``tcp_info`` (not Linux), or a direction is over before it could be read
+``MIN_READINGS`` times, the application's own count is kept instead, and the tally says so
+(``tcp_counted`` false).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ SAMPLE_S = 0.1
 WARMUP_SHARE = 0.25
 MAX_FLOWS = 16  # connections counted per ticket and direction: a page opens four
 MAX_SAMPLES = 3000  # five minutes of samples per direction; the oldest go first
+# Fewer readings than this (a direction over in under half a second): too short for the kernel's count at
+# SAMPLE_S to say a rate, and the application's count is kept
+MIN_READINGS = 5
 
 
 class Readable(Protocol):
@@ -104,9 +108,12 @@ class _Direction:
         self.app_first = began if self.app_first is None else min(self.app_first, began)
         self.app_last = ended if self.app_last is None else max(self.app_last, ended)
 
+    def _kernel_counted(self) -> bool:
+        return self.kernel and len(self.samples) >= MIN_READINGS
+
     def span(self) -> tuple[float, float] | None:
         """From the first byte to the last, by whichever count the tally uses."""
-        if self.kernel and len(self.samples) >= 2:
+        if self._kernel_counted():
             return self.samples[0][0], self._last_moving()[0]
         if self.app_first is None or self.app_last is None:
             return None
@@ -121,7 +128,7 @@ class _Direction:
         return samples[0]
 
     def tally(self) -> Tally | None:
-        if not (self.kernel and len(self.samples) >= 2):
+        if not self._kernel_counted():
             span = self.span()
             return None if span is None else Tally(bytes=self.app_bytes, seconds=round(span[1] - span[0], 3))
         end_t, end_bytes = self._last_moving()

@@ -298,7 +298,7 @@ async function run() {
     say(t("download"));
     const down = await phase("download", server.url, ticketId, config.seconds, 4);
     say(t("upload"));
-    const up = await phase("upload", server.url, ticketId, config.seconds, 3);
+    const up = await phase("upload", server.url, ticketId, config.seconds, 4);
     say(t("sending"));
     const summary = (await (await fetch(`${server.url}summary?ticket=${ticketId}`, { cache: "no-store" })).json()).summary;
     const page = { download_mbps: down.mbps, upload_mbps: up.mbps, latency_ms: idle.ms, jitter_ms: idle.jitter };
