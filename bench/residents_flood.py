@@ -10,6 +10,8 @@ sees it). The flood is a separate process of HTTP clients posting a well-formed 
 ticket as fast as the door answers.
 
     .venv/bin/python bench/residents_flood.py              # writes docs/benchmarks.md
+    .venv/bin/python bench/residents_flood.py --pin        # the flood and nginx on one core, the rest on the
+                                                           # other: as a flood from elsewhere meets the collector
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,12 +108,13 @@ async def ingest_with_flood(
             door = collector.config.http.listen
             if front:
                 # in a thread: nginx waits for the collector's /healthz, answered on this loop
-                front = await asyncio.to_thread(nginx.enter_context, nginx_in_front(door))
-                door = front.split("//")[1].rstrip("/")
+                front = await asyncio.to_thread(in_front, nginx, door, args)
+                door = front
             host, port = door.rsplit(":", 1)
             flood = await asyncio.create_subprocess_exec(
                 sys.executable, "-c", FLOOD, "0.0.0.0" if host == "0.0.0.0" else host, port,
                 str(args.flood_seconds), str(args.clients), flood_from, stdout=asyncio.subprocess.PIPE,
+                preexec_fn=on_flood_cpu(args),
             )  # fmt: skip
             await asyncio.sleep(1.0)  # the flood at full pace before the agents' results go out
         lines = payload_lines(args.results, args.agents)
@@ -139,12 +144,40 @@ async def ingest_with_flood(
 
 
 # (name, where the flood comes from, through nginx in front as deploy/nginx has it)
+FLOOD_CPU, SERVER_CPU = 1, 0  # with --pin: the flood (and nginx) on one core, the collector's side on the other
+
+
+def on_flood_cpu(args: argparse.Namespace) -> Callable[[], None] | None:
+    """With --pin, a child's preexec: onto the flood's core (a flood from elsewhere, nginx on a core of its own)."""
+    return (lambda: os.sched_setaffinity(0, {FLOOD_CPU})) if args.pin else None
+
+
+def in_front(stack: contextlib.ExitStack, door: str, args: argparse.Namespace) -> str:
+    """nginx in front of ``door``, started from this (worker) thread: with --pin, on the flood's core."""
+    before = os.sched_getaffinity(0)
+    if args.pin:
+        os.sched_setaffinity(0, {FLOOD_CPU})  # this thread only: nginx inherits it
+    try:
+        return stack.enter_context(nginx_in_front(door)).split("//")[1].rstrip("/")
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def restart(broker: Broker) -> None:
+    if broker.proc is not None:
+        broker.proc.kill()
+        broker.proc.wait()
+        broker.proc = None
+    broker.start()
+
+
+# (the run that saturates the machine last: the broker it leaves holds a backlog)
 RUNS = (
     ("alone", None, False),
     ("one address", "one", False),
-    ("a new address each time", "many", False),
     ("one address, nginx in front", "one", True),
     ("a new address each time, nginx in front", "many", True),
+    ("a new address each time", "many", False),
 )
 
 
@@ -157,6 +190,7 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, dict[str,
     runs: dict[str, dict[str, object]] = {}
     try:
         for name, flood_from, front in RUNS:
+            restart(broker)  # each run on a broker of its own: no backlog of the run before
             run_folder = folder / name.replace(" ", "-").replace(",", "")
             run_folder.mkdir()
             influx.query('DROP DATABASE "dokiem"')
@@ -173,6 +207,7 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, dict[str,
 def report(args: argparse.Namespace, runs: dict[str, dict[str, object]], seconds: float) -> list[str]:
     command = (f".venv/bin/python bench/residents_flood.py --results {args.results} --agents {args.agents} "
                f"--clients {args.clients} --flood-seconds {args.flood_seconds:g}")  # fmt: skip
+    command += " --pin" if args.pin else ""
     alone = float(runs["alone"]["rate"] or 0)  # type: ignore[arg-type]
     lines = [run_line(command, seconds), "",
              f"{args.results:,} agents' results from {args.agents} agents, published at once; beside them "
@@ -201,11 +236,16 @@ def main() -> None:
     parser.add_argument("--deadline", type=float, default=120, help="seconds a run may take to ingest everything")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--pin", action="store_true",
+                        help="the flood and nginx on one core, the collector, broker and InfluxDB on the other")
     args = parser.parse_args()
+    if args.pin:
+        os.sched_setaffinity(0, {SERVER_CPU})  # this process: the collector, and the broker and InfluxDB it starts
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dokiem-flood-") as tmp:
         runs = asyncio.run(measure(args, Path(tmp)))
-    show_and_record(report(args, runs, time.monotonic() - began), args.out, "residents-flood", not args.no_write)
+    section = "residents-flood-pinned" if args.pin else "residents-flood"
+    show_and_record(report(args, runs, time.monotonic() - began), args.out, section, not args.no_write)
 
 
 if __name__ == "__main__":
