@@ -236,8 +236,11 @@ def main() -> None:
     parser.add_argument("--deadline", type=float, default=120, help="seconds a run may take to ingest everything")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--pin", action="store_true",
-                        help="the flood and nginx on one core, the collector, broker and InfluxDB on the other")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="the flood and nginx on one core, the collector, broker and InfluxDB on the other",
+    )
     args = parser.parse_args()
     if args.pin:
         os.sched_setaffinity(0, {SERVER_CPU})  # this process: the collector, and the broker and InfluxDB it starts
