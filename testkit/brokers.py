@@ -41,8 +41,11 @@ class Broker:
         # run as whoever runs the tests (as root, mosquitto would switch to a user who cannot read tmp files)
         lines = [
             f"listener {self.port} {self.host}",
-            f"persistence {str(self.persistent).lower()}",
-            f"persistence_location {self.folder}/",
+            *(
+                ["persistence true", f"persistence_location {self.folder}/"]
+                if self.persistent
+                else ["persistence false"]
+            ),
             "log_dest stderr",
             f"user {getpass.getuser()}",
         ]

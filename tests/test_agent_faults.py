@@ -32,9 +32,7 @@ PREFILLED = 3000  # enough that draining them takes a while: the broker is resta
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
     # persistent, so that what the broker acknowledged before a restart still reaches the recorder
-    store = tmp_path / "mosquitto-store"
-    store.mkdir()
-    with running_broker(tmp_path, extra=("persistence true", f"persistence_location {store}/")) as b:
+    with running_broker(tmp_path, persistent=True) as b:
         yield b
 
 

@@ -44,7 +44,7 @@ async def test_queued_results_are_published_and_leave_the_outbox(tmp_path: Path,
 async def test_outage_then_drain_oldest_first(tmp_path: Path) -> None:
     # The recorder keeps its session across the outage, as the collector does (mosquitto persists it), so
     # whatever the agent sends the moment the broker is back is kept for it: no race with its subscribing.
-    broker = Broker(tmp_path, extra=("persistence true", f"persistence_location {tmp_path}/"))
+    broker = Broker(tmp_path, persistent=True)
     broker.start()
     kept = {"identifier": "recorder", "clean_session": False}
     async with Recorder(broker, **kept):
