@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import statistics
@@ -45,11 +44,10 @@ from bench.lab import case_label, parse_case, set_budget  # noqa: E402
 from dokiem.contract import Result  # noqa: E402
 from testkit.brokers import running_broker  # noqa: E402
 from testkit.collectorkit import collector_config, collector_running  # noqa: E402
-from testkit.pathlab import SERVER_IP, UPLINK_IP, PathLab, PathShape, path_lab  # noqa: E402
+from testkit.pathlab import UPLINK_IP, PathLab, PathShape, path_lab  # noqa: E402
 from testkit.processes import free_port  # noqa: E402
-from testkit.residentkit import SERVER_ID, residents_section, write_keys  # noqa: E402
+from testkit.residentkit import LAB_TESTSERVER, residents_section, serve_in_lab, visit_from_client  # noqa: E402
 
-TESTSERVER = f"http://{SERVER_IP}:8080/"
 RESIDENT_MBPS = 50
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -58,17 +56,6 @@ def cpu_seconds(pid: int) -> float:
     """A process's user + system CPU time so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def serve(lab: PathLab, key: Ed25519PrivateKey, folder: Path, *options: str, budget: int | None = None) -> int:
-    """iperf3 and a signing ``dokiem testserver`` in the server namespace; the test server's pid."""
-    private, _ = write_keys(folder, key)
-    lab.spawn(lab.server, "iperf3", "-s", "-B", SERVER_IP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = lab.spawn(lab.server, sys.executable, "-m", "dokiem", "testserver", "--listen", f"{SERVER_IP}:8080",
-                       "--signing-key", str(private), "--server-id", SERVER_ID, *options, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, cwd=REPO, preexec_fn=set_budget(budget))  # fmt: skip
-    lab.wait_reachable(f"{TESTSERVER}healthz")
-    return server.pid  # ip netns exec execs the command: the same process
 
 
 @dataclass(frozen=True)
@@ -80,24 +67,18 @@ class Row:
     server_cpu_s: float
 
 
-def visit(lab: PathLab, url: str, shots: Path) -> None:
-    done = subprocess.run(lab.exec(lab.client, sys.executable, "-m", "testkit.browser", url, "360", str(shots)),
-                          capture_output=True, text=True, timeout=300, cwd=REPO)  # fmt: skip
-    seen = json.loads(done.stdout) if done.returncode == 0 else {"state": "failed", "error": done.stderr[:1500]}
-    if seen["state"] != "done":
-        raise RuntimeError(f"the page's test did not finish: {seen['error']}")
-
-
 async def accuracy(shape: PathShape, folder: Path) -> Row:
     key = Ed25519PrivateKey.generate()
     with path_lab("dkq", shape) as lab, running_broker(folder / "broker") as broker:
-        pid = await asyncio.to_thread(serve, lab, key, folder)
+        pid = await asyncio.to_thread(serve_in_lab, lab, key, folder)
         config = collector_config(folder, broker, None, DOKIEM_HTTP_LISTEN=f"{UPLINK_IP}:{free_port()}")
-        residents = residents_section(folder, key, TESTSERVER)
+        residents = residents_section(folder, key, LAB_TESTSERVER)
         async with collector_running(config.model_copy(update={"residents": residents})) as collector:
             reference = await asyncio.to_thread(lab.iperf3)
             before = cpu_seconds(pid)
-            await asyncio.to_thread(visit, lab, f"http://{config.http.listen}/do/", folder)
+            seen = await asyncio.to_thread(visit_from_client, lab, f"http://{config.http.listen}/do/", folder)
+            if seen["state"] != "done":
+                raise RuntimeError(f"the page's test did not finish: {seen['error']}")
             spent = cpu_seconds(pid) - before
             (stored,) = collector.archive.results.query()
             result = Result.model_validate_json(str(collector.archive.results.payload_of(str(stored["result_id"]))))
@@ -112,9 +93,9 @@ def curls(lab: PathLab, count: int, upload: Path | None, seconds: float) -> list
     for _ in range(count):
         ticket = uuid.uuid4()
         if upload is None:
-            url, extra, speed = f"{TESTSERVER}garbage.php?ckSize=1024&ticket={ticket}", [], "%{speed_download}"
+            url, extra, speed = f"{LAB_TESTSERVER}garbage.php?ckSize=1024&ticket={ticket}", [], "%{speed_download}"
         else:
-            url, speed = f"{TESTSERVER}empty.php?ticket={ticket}", "%{speed_upload}"
+            url, speed = f"{LAB_TESTSERVER}empty.php?ticket={ticket}", "%{speed_upload}"
             # -T streams the file (--data-binary would hold it in memory, once per resident)
             extra = ["-X", "POST", "-T", str(upload), "-H", "Content-Type: application/octet-stream"]
         runs.append(subprocess.Popen(lab.exec(lab.client, "curl", "-s", "-o", "/dev/null", "--limit-rate", limit,
@@ -140,7 +121,9 @@ def capacity(counts: list[int], seconds: float, folder: Path) -> list[Load]:
     try:
         with path_lab("dkq", PathShape(down_mbps=10_000, up_mbps=10_000)) as lab:
             most = str(max(counts) * 2)
-            pid = serve(lab, key, folder, "--max-tests", most, "--max-resident-tests", most, budget=100)
+            pid = serve_in_lab(
+                lab, key, folder, "--max-tests", most, "--max-resident-tests", most, preexec_fn=set_budget(100)
+            )
             for count in counts:
                 for direction, upload in (("download", None), ("upload", blob)):
                     before, began = cpu_seconds(pid), time.monotonic()

@@ -185,7 +185,8 @@ class ResidentDoor:
     async def result(self, request: web.Request) -> web.Response:
         if not self.door.allow():
             return _busy()
-        if not self.results.allow(self.sender(request)):
+        sender = self.sender(request)
+        if not self.results.allow(sender):
             return _refused(429, "too_many", "too many results from here this hour: try again later")
         raw = await request.content.read(self.config.max_body_bytes + 1)
         try:
@@ -196,7 +197,7 @@ class ResidentDoor:
             self.collector.keep(TOPIC, None, refusal, raw)
             return _refused(422, refusal.reason.value, refusal.detail)
         self.collector.store_resident(result)
-        self._count_sender(result, self.sender(request))
+        self._count_sender(result, sender)
         return web.json_response({"result_id": str(result.result_id), "download_mbps": result.download_mbps,
                                   "upload_mbps": result.upload_mbps, "flags": [f.value for f in result.flags]},
                                  headers={"Cache-Control": "no-store"})  # fmt: skip

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
-from collections.abc import Iterator
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -13,9 +16,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem.collector.config import ResidentServer, ResidentsSection
 from dokiem.regions import Regions
-from testkit.processes import start_testserver
+from testkit.pathlab import SERVER_IP, PathLab
+from testkit.processes import REPO, start_testserver
 
 SERVER_ID = "th-speedtest-1"
+LAB_TESTSERVER = f"http://{SERVER_IP}:8080/"  # the signing test server in a path lab's server namespace
 
 
 def write_keys(folder: Path, key: Ed25519PrivateKey) -> tuple[Path, Path]:
@@ -53,3 +58,26 @@ def commune_points() -> dict[str, tuple[float, float]]:
     folder = Regions.load().provinces["38"].folder
     with (folder / "communes-2025-07.csv").open(encoding="utf-8", newline="") as f:
         return {row["commune_code"]: (float(row["lat"]), float(row["lon"])) for row in csv.DictReader(f)}
+
+
+def serve_in_lab(lab: PathLab, key: Ed25519PrivateKey, folder: Path, *options: str,
+                 preexec_fn: Callable[[], None] | None = None) -> int:  # fmt: skip
+    """iperf3 (the reference) and a ``dokiem testserver`` signing with ``key`` at LAB_TESTSERVER, in the
+    lab's server namespace; the test server's pid (``ip netns exec`` execs it: the same process)."""
+    private, _ = write_keys(folder, key)
+    lab.spawn(lab.server, "iperf3", "-s", "-B", SERVER_IP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = lab.spawn(lab.server, sys.executable, "-m", "dokiem", "testserver", "--listen", f"{SERVER_IP}:8080",
+                       "--signing-key", str(private), "--server-id", SERVER_ID, *options, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, cwd=REPO, preexec_fn=preexec_fn)  # fmt: skip
+    lab.wait_reachable(f"{LAB_TESTSERVER}healthz")
+    return server.pid
+
+
+def visit_from_client(lab: PathLab, url: str, shots: Path) -> dict[str, str]:
+    """testkit.browser's visit at 360 px, the browser and its driver in the lab's client namespace (whose
+    default route carries the test); what the page showed once done."""
+    done = subprocess.run(lab.exec(lab.client, sys.executable, "-m", "testkit.browser", url, "360", str(shots)),
+                          capture_output=True, text=True, timeout=300, cwd=REPO)  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"the browser's visit failed: {done.stderr[:2000]}")
+    return dict(json.loads(done.stdout))

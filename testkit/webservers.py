@@ -134,6 +134,27 @@ MaxRequestWorkers 32
     shutil.rmtree(root, ignore_errors=True)
 
 
+def _nginx_conf(root: Path, workers: int, connections: int, http: str) -> None:
+    """``root``/nginx.conf for an nginx run by a test, everything it writes under ``root``, with ``http``
+    inside its http { } block."""
+    for folder in ("body", "fastcgi", "proxy", "uwsgi", "scgi"):
+        (root / folder).mkdir()
+    (root / "nginx.conf").write_text(f"""daemon off;
+pid {root}/nginx.pid;
+error_log {root}/nginx.log;
+worker_processes {workers};
+events {{ worker_connections {connections}; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/body;
+    fastcgi_temp_path {root}/fastcgi;
+    proxy_temp_path {root}/proxy;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;{http}
+}}
+""")
+
+
 @contextmanager
 def nginx_php_fpm(where: Where = HERE) -> Iterator[str]:
     root, port = _docroot(), free_port()
@@ -152,20 +173,11 @@ listen.mode = 0666
 pm = static
 pm.max_children = 12
 """)
-    for folder in ("body", "fastcgi", "proxy", "uwsgi", "scgi"):
-        (root / folder).mkdir()
-    (root / "nginx.conf").write_text(f"""daemon off;
-pid {root}/nginx.pid;
-error_log {root}/nginx.log;
-worker_processes 2;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {root}/body;
-    fastcgi_temp_path {root}/fastcgi;
-    proxy_temp_path {root}/proxy;
-    uwsgi_temp_path {root}/uwsgi;
-    scgi_temp_path {root}/scgi;
+    _nginx_conf(
+        root,
+        2,
+        256,
+        f"""
     client_max_body_size 64m;
     keepalive_requests 1000;
     server {{
@@ -177,9 +189,8 @@ http {{
             fastcgi_pass unix:{root}/fpm.sock;
             fastcgi_buffering off;
         }}
-    }}
-}}
-""")
+    }}""",
+    )
     url = f"http://{where.host}:{port}/"
     with ExitStack() as stack:
         stack.enter_context(_process([str(fpm), "-F", "-y", str(root / "fpm.conf")], "file:///dev/null",
@@ -198,28 +209,18 @@ def nginx_in_front(collector: str, workers: int = 1) -> Iterator[str]:
     """nginx with dokiem's shipped zones and locations (deploy/nginx) in front of the collector's HTTP at
     ``collector`` (host:port), as deploy/nginx/dokiem-site.conf puts it, without TLS; yields its URL."""
     root, port = Path(tempfile.mkdtemp(prefix="dokiem-nginx-")), free_port()
-    for folder in ("body", "fastcgi", "proxy", "uwsgi", "scgi"):
-        (root / folder).mkdir()
-    (root / "nginx.conf").write_text(f"""daemon off;
-pid {root}/nginx.pid;
-error_log {root}/nginx.log;
-worker_processes {workers};
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {root}/body;
-    fastcgi_temp_path {root}/fastcgi;
-    proxy_temp_path {root}/proxy;
-    uwsgi_temp_path {root}/uwsgi;
-    scgi_temp_path {root}/scgi;
+    _nginx_conf(
+        root,
+        workers,
+        1024,
+        f"""
     include {NGINX_FRONT}/dokiem-zones.conf;
     upstream dokiem_collector {{ server {collector}; keepalive 16; }}
     server {{
         listen 127.0.0.1:{port};
         include {NGINX_FRONT}/dokiem-locations.conf;
-    }}
-}}
-""")
+    }}""",
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         with _process(["nginx", "-c", str(root / "nginx.conf")], f"{url}healthz", root / "nginx.log"):

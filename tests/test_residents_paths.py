@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,33 +18,15 @@ from dokiem.collector.service import Collector
 from dokiem.contract import Flag, Result
 from testkit.brokers import Broker
 from testkit.collectorkit import collector_config, collector_running
-from testkit.pathlab import SERVER_IP, UPLINK_IP, PathLab, PathShape, path_lab
-from testkit.processes import REPO, free_port
-from testkit.residentkit import SERVER_ID, residents_section, write_keys
+from testkit.pathlab import UPLINK_IP, PathShape, path_lab
+from testkit.processes import free_port
+from testkit.residentkit import LAB_TESTSERVER, residents_section, serve_in_lab, visit_from_client
 
-TESTSERVER = f"http://{SERVER_IP}:8080/"
 TOLERANCE = 0.05  # issue 22: the stored figures within ±5% of iperf3 on the same line
 # More visits where the first one's figures miss: on this shared two-core machine a browser sometimes
 # leaves the line a tenth short for a whole test (the page and the server then agree on the lower figure,
 # so the count is right and the line was not filled; docs/benchmarks.md "residents-paths" has the spread).
 ATTEMPTS = 3
-
-
-def _serve(lab: PathLab, key: Ed25519PrivateKey, folder: Path) -> None:
-    private, _ = write_keys(folder, key)
-    lab.spawn(lab.server, "iperf3", "-s", "-B", SERVER_IP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    lab.spawn(lab.server, sys.executable, "-m", "dokiem", "testserver", "--listen", f"{SERVER_IP}:8080",
-              "--signing-key", str(private), "--server-id", SERVER_ID, stdout=subprocess.DEVNULL,
-              stderr=subprocess.DEVNULL, cwd=REPO)  # fmt: skip
-    lab.wait_reachable(f"{TESTSERVER}healthz")
-
-
-def visit_from_client(lab: PathLab, url: str, shots: Path) -> dict[str, str]:
-    """testkit.browser's visit, the browser and its driver in the client namespace."""
-    done = subprocess.run(lab.exec(lab.client, sys.executable, "-m", "testkit.browser", url, "360", str(shots)),
-                          capture_output=True, text=True, timeout=300, cwd=REPO)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    return dict(json.loads(done.stdout))
 
 
 LINES = {"20 Mbit/s": PathShape(20, 20), "100 Mbit/s": PathShape(100, 100), "300 Mbit/s": PathShape(300, 300),
@@ -58,8 +38,8 @@ async def test_a_residents_figures_read_as_iperf3_reads_the_line(
     line: PathShape, tmp_path: Path, broker: Broker, server_key: Ed25519PrivateKey
 ) -> None:
     with path_lab("dkr", line) as lab:
-        await asyncio.to_thread(_serve, lab, server_key, tmp_path)
-        residents = residents_section(tmp_path, server_key, TESTSERVER)
+        await asyncio.to_thread(serve_in_lab, lab, server_key, tmp_path)
+        residents = residents_section(tmp_path, server_key, LAB_TESTSERVER)
         config = collector_config(tmp_path, broker, None, DOKIEM_HTTP_LISTEN=f"{UPLINK_IP}:{free_port()}")
         async with collector_running(config.model_copy(update={"residents": residents})) as collector:
             reference = await asyncio.to_thread(lab.iperf3)
