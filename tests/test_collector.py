@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,10 +17,13 @@ import pytest
 from dokiem.agent.service import Agent
 from dokiem.collector.config import load
 from dokiem.collector.influx import result_line
+from dokiem.collector.published import PublishedMedians
 from dokiem.collector.service import Collector
 from dokiem.collector.validate import REASONS, Limits, Refusal, validate_result
 from dokiem.contract import ErrorInfo, Result, Site, result_topic
+from dokiem.files import COMMUNES_LEVEL, OPEN_DATA
 from dokiem.regions import Regions
+from dokiem.settings import ConfigError
 from testkit.agentkit import config_for, make_result
 from testkit.brokers import Broker
 from testkit.collectorkit import (
@@ -280,3 +284,38 @@ async def test_results_published_while_the_collector_is_down_arrive_when_it_retu
     second, task = await start()
     await wait_stored(second, lambda: second.archive.results.count() == 20)
     task.cancel()
+
+
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    [
+        ('[http]\ntrusted_proxies = ["nginx.local"]\n', r"line 2, key http\.trusted_proxies\[0\]: .*IPv4 or IPv6"),
+        ("[http]\ntrusted_proxies = " + json.dumps(["127.0.0.1"] * 21) + "\n", r"key http\.trusted_proxies: .*20"),
+        ("[residents]\nmax_per_second = 0\n", r"line 2, key residents\.max_per_second: .*greater than 0"),
+    ],
+)
+def test_a_bad_residents_or_proxy_setting_is_refused_where_it_stands(tmp_path: Path, toml: str, said: str) -> None:
+    path = tmp_path / "collector.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match=said):
+        load(path, environ={})
+
+
+def test_the_published_medians_read_only_what_the_site_shows_and_survive_a_broken_file(tmp_path: Path) -> None:
+    """The residents' page's comparison comes from the site's communes file: a held-back or malformed row
+    gives nothing, a broken file gives nothing (and the page still works), a new file is read again."""
+    communes = tmp_path / OPEN_DATA / f"{COMMUNES_LEVEL}.json"
+    communes.parent.mkdir()
+    published = PublishedMedians(tmp_path)
+    assert published.medians() == {}  # nothing published yet
+    communes.write_text("{not json")
+    assert published.medians() == {}
+    rows = [{"code": "14797", "access": "fixed", "published": True, "tests": 400,
+             "download_median_mbps": 210.5, "upload_median_mbps": 190.0},
+            {"code": "14758", "access": "fixed", "published": False, "tests": 20,
+             "download_median_mbps": 99.0, "upload_median_mbps": 9.0},
+            {"code": "14812", "access": "fixed", "published": True, "download_median_mbps": "fast"},
+            "a line", None, {"published": True}]  # fmt: skip
+    communes.write_text(json.dumps(rows))
+    os.utime(communes, (1, 1))  # a new mtime, whatever the clock's grain
+    assert published.medians() == {"14797": {"fixed": {"download_mbps": 210.5, "upload_mbps": 190.0, "tests": 400}}}

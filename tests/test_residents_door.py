@@ -267,6 +267,9 @@ async def test_behind_nginx_each_address_is_its_own_and_a_flood_is_refused_in_fr
             posing = [await asyncio.to_thread(_post_from, direct, "/do/ticket", ticket, "127.0.0.4", f"10.0.0.{n}")
                       for n in range(4)]  # fmt: skip
             assert [status for status, _ in posing] == [200, 200, 200, 429]  # counted as 127.0.0.4, whatever it says
+            junk = [await asyncio.to_thread(_post_from, direct, "/do/ticket", ticket, "127.0.0.1", "../etc; drop")
+                    for _ in range(4)]  # fmt: skip
+            assert [status for status, _ in junk] == [200, 200, 200, 429]  # a trusted proxy naming no address: itself
             flood = await asyncio.gather(*(asyncio.to_thread(_post_from, front, "/do/result", FORGED, f"127.0.9.{n}")
                                            for n in range(1, 201)))  # fmt: skip
     busy = [body for status, body in flood if status == 503]
