@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from dokiem.collector.archive import sqlite_url
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -42,7 +44,7 @@ def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="dokiem-publish-")) / "site"
     dokiem = [str(Path(sys.executable).parent / "dokiem")]
     seconds, mib, stdout = timed([*dokiem, "publish", "--quarter", str(QUARTER), "--out", str(out), "--archive",
-                                  f"sqlite:///{db}"])  # fmt: skip
+                                  sqlite_url(db)])  # fmt: skip
     scan = subprocess.run([sys.executable, str(REPO / "bench" / "report.py"), "--scan-only", str(db)],
                           capture_output=True, text=True, check=True)  # fmt: skip
     scan_s, scan_mib, rows = (float(x) for x in scan.stdout.split())

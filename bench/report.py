@@ -30,10 +30,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.docs import write_section  # noqa: E402
-from dokiem.collector.archive import Archive  # noqa: E402
+from dokiem.collector.archive import Archive, sqlite_url  # noqa: E402
 from dokiem.regions import Regions  # noqa: E402
 from dokiem.reports.quarterly import Quarter  # noqa: E402
-from testkit.synthetic import synthetic_agents, synthetic_results  # noqa: E402
+from dokiem.synthetic import synthetic_agents, synthetic_results  # noqa: E402
 
 QUARTER = Quarter.parse("2026Q3")
 SCAN = """
@@ -42,7 +42,7 @@ sys.path.insert(0, sys.argv[1])
 from dokiem.collector.archive import Archive
 from dokiem.reports.quarterly import Quarter
 q = Quarter.parse("2026Q3")
-archive = Archive.from_url("sqlite:///" + sys.argv[2])
+archive = Archive.from_url(sqlite_url(Path(sys.argv[2]).resolve()))
 n = sum(1 for _ in archive.results.report_rows(q.start, q.end))
 print(n)
 """
@@ -53,7 +53,7 @@ def build_archive(path: Path, count: int, per_district: int) -> None:
         return
     tmp = path.with_suffix(".building")
     tmp.unlink(missing_ok=True)
-    archive = Archive.from_url(f"sqlite:///{tmp}")
+    archive = Archive.from_url(sqlite_url(tmp))
     agents = synthetic_agents(Regions.load(), per_district=per_district)
     batch = []
     started = time.monotonic()
@@ -103,7 +103,7 @@ def main() -> None:
     # The report first: ru_maxrss of children is a maximum over all of them, so the smaller
     # process (the scan) is measured in its own child bench run below.
     report_s, report_mib, _ = timed([*dokiem, "report", "quarterly", "--quarter", str(QUARTER), "--out", str(out),
-                                     "--format", "xlsx,pdf,csv,docx", "--archive", f"sqlite:///{db}"])  # fmt: skip
+                                     "--format", "xlsx,pdf,csv,docx", "--archive", sqlite_url(db)])  # fmt: skip
     scan = subprocess.run(
         [sys.executable, __file__, "--scan-only", str(db)], capture_output=True, text=True, check=True
     )

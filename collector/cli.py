@@ -32,7 +32,11 @@ def collector_run(tr: Translator, config_path: Path | None) -> None:
                   influx=config.influx.url or "—", api=config.http.listen), err=True)  # fmt: skip
 
     async def main() -> None:
-        await Collector(config).run()
+        collector = Collector(config)
+        if collector.archive.meta.demo:  # a trial's archive: the field's results never go beside the demo's
+            collector.archive.close()
+            raise click.ClickException(tr("demo_archive_refused", archive=collector.archive.where))
+        await collector.run()
 
     run_server(main(), listen, tr)
 

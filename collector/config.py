@@ -14,6 +14,7 @@ import click
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, IPvAnyAddress, field_validator
 
 from dokiem.cli_config import config_option, load_or_exit
+from dokiem.collector.archive.db import sqlite_url
 from dokiem.i18n import Translator
 from dokiem.settings import BrokerSection, Settings
 
@@ -145,8 +146,13 @@ class CollectorConfig(_Section):
 
     @property
     def archive_url(self) -> str:
-        # sqlite:///abs/path, as ARCHITECTURE.md writes it: a relative data_dir is taken from here
-        return self.collector.archive_url or f"sqlite://{(self.collector.data_dir / 'archive.db').resolve()}"
+        # a relative data_dir is taken from the folder the program started in
+        return self.collector.archive_url or sqlite_url((self.collector.data_dir / "archive.db").resolve())
+
+    @property
+    def archive_chosen(self) -> bool:
+        """Whether the file or the environment said where the archive is (not the default)."""
+        return bool({"archive_url", "data_dir"} & self.collector.model_fields_set)
 
 
 ENV_ALIASES = {
@@ -183,11 +189,35 @@ def load_collector_config(path: Path | None, tr: Translator) -> CollectorConfig:
     return load_or_exit(load, path, tr)
 
 
+# where ``dokiem up`` keeps its data, in the folder it runs in; one-off commands run there find its archive
+TRIAL_DIR = Path("dokiem-data")
+TRIAL_ARCHIVE = TRIAL_DIR / "collector" / "archive.db"
+
+
+def trial_archive(config: CollectorConfig) -> Path | None:
+    """The archive of a ``dokiem up`` run in this folder, when nothing else says which archive to read."""
+    return None if config.archive_chosen or not TRIAL_ARCHIVE.is_file() else TRIAL_ARCHIVE.resolve()
+
+
+def archive_for_command(archive_url: str | None, config: CollectorConfig, tr: Translator) -> Archive:
+    """The archive a one-off command reads: ``--archive``, else the configured one, else the one ``dokiem up``
+    left in this folder (said on stderr), else the default under /var/lib/dokiem."""
+    trial = None if archive_url else trial_archive(config)
+    if trial is not None:
+        click.echo(tr("trial_archive", path=trial), err=True)
+        archive_url = sqlite_url(trial)
+    return open_archive_or_exit(archive_url or config.archive_url, tr)
+
+
 def open_archive_or_exit(url: str, tr: Translator) -> Archive:
     """An existing archive for a one-off command (a report, an enrolment), or a one-line error."""
     from dokiem.collector.archive import Archive
 
     try:
         return Archive.from_url(url, create=False)
-    except Exception as exc:  # a bad URL, a missing SQLite file, PostgreSQL refusing us
+    except FileNotFoundError as missing:
+        raise click.ClickException(tr("no_archive", path=missing.filename or url)) from None
+    except ValueError:
+        raise click.ClickException(tr("bad_archive_url", url=url)) from None
+    except Exception as exc:  # PostgreSQL refusing us, a file that is no database
         raise click.ClickException(tr("bad_option", reason=f"--archive {url}: {exc}")) from None

@@ -7,13 +7,29 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import click
 
 from dokiem import __version__
 from dokiem.cli_config import LazyCommand, LazyGroup
+from dokiem.errortext import speak_click
 from dokiem.helptext import HELP_LANG, HelpContext
 from dokiem.i18n import LANGS, Translator, default_lang
+
+
+def _asked_lang(argv: list[str]) -> str | None:
+    """``--lang X`` (or ``--lang=X``) as typed: click reads it only after the command line parses."""
+    for n, arg in enumerate(argv):
+        if arg == "--lang" and n + 1 < len(argv):
+            return argv[n + 1]
+        if arg.startswith("--lang="):
+            return arg.removeprefix("--lang=")
+    return None
+
+
+# until --lang is read, an error in the command line itself is worded in the language it asks for
+speak_click(lang if (lang := _asked_lang(sys.argv)) in LANGS else default_lang())
 
 COMMANDS: dict[str, LazyCommand] = {
     "measure": ("dokiem.agent.cli", "measure_command", False),
@@ -41,6 +57,7 @@ ATTACHED: dict[str, dict[str, LazyCommand]] = {
 def _help_lang(ctx: click.Context, _param: click.Parameter, value: str) -> str:
     """Eager, so that ``--lang en --help`` already knows the language of the help."""
     ctx.meta[HELP_LANG] = value
+    speak_click(value)
     return value
 
 

@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 
 import click
 
-from dokiem.i18n import Translator
+from dokiem.errortext import problem_text, where_text
+from dokiem.helptext import HELP_LANG
+from dokiem.i18n import Translator, default_lang
 from dokiem.settings import ConfigError, parse_listen
 
 T = TypeVar("T")
@@ -28,7 +30,8 @@ class ParsedParam(click.ParamType[T]):
         try:
             return self.parse(str(value))
         except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+            lang = (ctx.meta.get(HELP_LANG) if ctx else None) or default_lang()
+            self.fail(str(exc) if lang != "vi" else f"{str(value)!r} không đúng dạng {self.name}", param, ctx)
 
 
 def config_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -46,8 +49,14 @@ def load_or_exit(load: Callable[[Path | None], T], path: Path | None, tr: Transl
     try:
         return load(path)
     except ConfigError as exc:
-        click.echo(tr("config_error", where=exc.where, problem=exc.problem), err=True)
+        click.echo(config_error_text(exc, tr), err=True)
         raise SystemExit(2) from None
+
+
+def config_error_text(exc: ConfigError, tr: Translator) -> str:
+    """A configuration error as the reader's language words it: where (file, line, key) and what is wrong."""
+    problem = problem_text(exc.problem, tr.lang, exc.kind, exc.ctx)
+    return tr("config_error", where=where_text(exc.where, tr.lang), problem=problem)
 
 
 # ``HOST:PORT`` on the command line, as (host, port)
@@ -77,7 +86,7 @@ def parse_listen_or_exit(listen: str, key: str, tr: Translator) -> tuple[str, in
     try:
         return parse_listen(listen)
     except ValueError as exc:
-        click.echo(tr("config_error", where=key, problem=str(exc)), err=True)
+        click.echo(tr("config_error", where=key, problem=problem_text(str(exc), tr.lang)), err=True)
         raise SystemExit(2) from None
 
 

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -112,6 +112,7 @@ class FirstError:
     kind: str  # pydantic's error type: "missing", "extra_forbidden", "json_invalid", …
     message: str
     input: object
+    ctx: dict[str, Any] | None = None  # pydantic's context of the error (the bound crossed, the pattern)
 
     @property
     def where(self) -> str:
@@ -121,7 +122,7 @@ class FirstError:
 
 def first_error(exc: ValidationError) -> FirstError:
     error = exc.errors()[0]
-    return FirstError(tuple(error["loc"]), error["type"], error["msg"], error.get("input"))
+    return FirstError(tuple(error["loc"]), error["type"], error["msg"], error.get("input"), error.get("ctx"))
 
 
 def parse_document(model: type[_Document], payload: bytes, limit: int, what: str) -> _Document:

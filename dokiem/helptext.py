@@ -16,6 +16,9 @@ HEADINGS = {"Usage:": "Cách dùng:", "Options": "Tùy chọn", "Commands": "L�
             "Show this message and exit.": "Hiện trợ giúp này rồi thoát.",
             "Show the version and exit.": "Hiện phiên bản rồi thoát."}  # fmt: skip
 
+# click's placeholders in a usage line
+METAVARS = {"[OPTIONS]": "[TÙY CHỌN]", "COMMAND [ARGS]...": "LỆNH [THAM SỐ]..."}
+
 VIETNAMESE: dict[str, str] = {
     # dokiem
     "dokiem (đo kiểm): broadband quality measurement, i-Speed style.":
@@ -185,7 +188,12 @@ VIETNAMESE: dict[str, str] = {
     "Write the quarterly report: per province, former district, commune, ISP, fixed and mobile apart.":
         "Lập báo cáo quý: theo tỉnh, huyện cũ, xã, nhà mạng; cố định và di động tách riêng.",
     "The quarter, e.g. 2026Q3 (default: the last complete one).": "Quý, ví dụ 2026Q3 (mặc định: quý vừa kết thúc).",
-    "The quarter, e.g. 2026Q4 (default: the last complete one).": "Quý, ví dụ 2026Q4 (mặc định: quý vừa kết thúc).",
+    "The quarter, e.g. 2026Q4 (default: the last complete one, or the current one so far if that has none).":
+        "Quý, ví dụ 2026Q4 (mặc định: quý vừa kết thúc, hoặc quý này đến nay nếu quý trước chưa có kết quả).",
+    "The quarter, e.g. 2026Q3 (default: the last complete one, or the current one so far if that has none).":
+        "Quý, ví dụ 2026Q3 (mặc định: quý vừa kết thúc, hoặc quý này đến nay nếu quý trước chưa có kết quả).",
+    "Then show the site over HTTP until Ctrl+C (HOST:PORT; 127.0.0.1:8090 if given alone).":
+        "Sau đó mở trang qua HTTP đến khi nhấn Ctrl+C (HOST:PORT; 127.0.0.1:8090 nếu không ghi gì thêm).",
     "Folder to write into (created if missing).": "Thư mục ghi báo cáo (tạo nếu chưa có).",
     "Comma-separated: xlsx, pdf, csv, docx (the Word document the department edits and signs).":
         "Phân cách bằng dấu phẩy: xlsx, pdf, csv, docx (văn bản Word để Sở chỉnh sửa và ký).",
@@ -193,16 +201,22 @@ VIETNAMESE: dict[str, str] = {
     " deploy/report-letterhead.example.toml); blanks are left for the office otherwise.":
         "Tệp TOML ghi cơ quan ban hành, số hiệu, người ký và nơi nhận cho bản DOCX (xem"
         " deploy/report-letterhead.example.toml); nếu không có, các ô để trống cho văn phòng điền.",
-    "Archive URL (default: the collector config's archive_url).":
-        "Địa chỉ kho lưu trữ (mặc định: archive_url trong cấu hình bộ thu).",
+    "Archive URL: sqlite:///relative/archive.db, sqlite:////absolute/archive.db (as SQLAlchemy reads them) or"
+    " postgresql://user@host/db (default: the collector config's, else that of dokiem up in this folder).":
+        "Địa chỉ kho lưu trữ: sqlite:///relative/archive.db (đường dẫn tương đối), sqlite:////absolute/archive.db"
+        " (tuyệt đối), như SQLAlchemy đọc, hoặc"
+        " postgresql://user@host/db (mặc định: archive_url trong cấu hình bộ thu, nếu không có thì kho của dokiem"
+        " up trong thư mục này).",
     "Read only results received by then (local time; default: now). The documents state it: the same archive"
     " and cut-off give the same report.":
         "Chỉ đọc các kết quả đã nhận đến thời điểm này (giờ địa phương; mặc định: bây giờ). Báo cáo ghi rõ thời"
         " điểm này: cùng kho lưu trữ và thời điểm chốt cho cùng một báo cáo.",
     "Write the quarter's public results site and open data: pages per commune, an SVG map, CSV/JSON.":
         "Tạo trang công bố kết quả và dữ liệu mở của quý: trang từng xã, bản đồ SVG, CSV/JSON.",
-    "Folder for the site (replaced whole once the new one is written).":
-        "Thư mục của trang (được thay toàn bộ khi trang mới đã ghi xong).",
+    "Folder for the site (replaced whole once the new one is written); in the folder where dokiem up ran, its"
+    " dokiem-data/site by default.":
+        "Thư mục của trang (được thay toàn bộ khi trang mới đã ghi xong); trong thư mục đã chạy dokiem up, mặc định"
+        " là dokiem-data/site của nó.",
     "The open data's licence.": "Giấy phép của dữ liệu mở.",
     "Whom reusers credit.": "Đơn vị được ghi nguồn khi dùng lại dữ liệu.",
     # regions
@@ -245,6 +259,15 @@ VIETNAMESE: dict[str, str] = {
         "Nơi API của bộ thu và trang đo cho người dân lắng nghe (cổng 0 = cổng trống bất kỳ).",
     "Where the agent's outbox and the collector's archive live.":
         "Nơi đặt hàng đợi của thiết bị đo và kho lưu trữ của bộ thu.",
+    "Where the agent stands: a commune's name (diacritics optional) or code (default: the province's first).":
+        "Nơi đặt thiết bị đo: tên xã (có hoặc không dấu) hoặc mã xã (mặc định: xã đầu tiên của tỉnh).",
+    "The kind of line the agent measures.": "Loại đường truyền thiết bị đo đo.",
+    "The line's operator (default: the first listed for that kind of line).":
+        "Nhà mạng của đường truyền (mặc định: nhà mạng đầu tiên trong danh mục cho loại đường truyền đó).",
+    "First fill the archive with a generated quarter of the province (marked as demo data everywhere) and publish"
+    " its site, so the report, the site and the dashboards show figures.":
+        "Trước hết ghi vào kho lưu trữ một quý dữ liệu tạo sẵn của tỉnh (ghi rõ là dữ liệu mẫu ở mọi nơi) và công bố"
+        " trang của quý đó, để báo cáo, trang công bố và bảng điều khiển có số liệu để xem.",
     "Also write to this InfluxDB (e.g. http://127.0.0.1:8086).": "Ghi thêm vào InfluxDB này (ví dụ http://127.0.0.1:8086).",
 }  # fmt: skip
 
@@ -291,6 +314,9 @@ class TranslatingFormatter(click.HelpFormatter):
     lang = "vi"
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        if self.lang == "vi":
+            for english, vietnamese in METAVARS.items():
+                args = args.replace(english, vietnamese)
         super().write_usage(prog, args, translated(prefix or "Usage:", self.lang) + " ")
 
     def write_heading(self, heading: str) -> None:

@@ -26,6 +26,54 @@ TEXTS: dict[str, tuple[str, str]] = {
         "dokiem is running: test server {url}, {every}, data in {data}.\n"
         "API: {api} (Authorization: Bearer {token}). Residents' test page: {page}. Press Ctrl+C to stop.",
     ),
+    "up_placed": (
+        "Thiết bị đo của dokiem up đặt tại {commune} (mã {code}), tỉnh {province}; đường truyền {access}, nhà mạng"
+        " {isp}. Đổi bằng --commune, --access, --isp.",
+        "dokiem up's agent stands in {commune} (code {code}), {province}; a {access} line from {isp}. Change it"
+        " with --commune, --access, --isp.",
+    ),
+    "up_site": (
+        "Trang công bố: {site} (cập nhật bằng lệnh {publish} trong thư mục này).",
+        "The public site: {site} (updated by running {publish} in this folder).",
+    ),
+    "up_which_province": (
+        "dokiem up đặt thiết bị đo trong tỉnh duy nhất của danh mục; danh mục đang có: {known}.",
+        "dokiem up places its agent in the only province of the region files; they hold: {known}.",
+    ),
+    "up_commune_none": ("không xã nào", "none"),
+    "up_commune_unknown": (
+        "“{text}” không chỉ đúng một xã của tỉnh {province} (tìm thấy: {found}). Ghi tên đầy đủ hoặc mã xã"
+        " (dokiem regions list).",
+        "“{text}” names no single commune of {province} (found: {found}). Give the whole name or the code"
+        " (dokiem regions list).",
+    ),
+    "up_isp_unknown": (
+        "“{text}” không phải nhà mạng {access} trong danh mục; chọn một trong: {known}.",
+        "“{text}” is not a listed {access} operator; choose one of: {known}.",
+    ),
+    "demo_filling": (
+        "Đang tạo dữ liệu mẫu cho quý {quarter} của tỉnh {province} (thiết bị đo ở mọi xã, cố định và di động,"
+        " kết quả người dân tự đo)…",
+        "Generating the demo quarter {quarter} of {province} (agents in every commune, fixed and mobile,"
+        " residents' tests)…",
+    ),
+    "demo_filled": ("\nĐã ghi {count} kết quả mẫu vào kho lưu trữ.", "\nWrote {count} demo results into the archive."),
+    "demo_there": ("Kho lưu trữ đã có dữ liệu mẫu.", "The archive holds the demo data already."),
+    "demo_holder": ("dữ liệu mẫu của dokiem", "dokiem's demo data"),
+    "demo_not_trial": (
+        "Kho lưu trữ {archive} có kết quả của thiết bị đo thật ({agents}): dữ liệu mẫu không được trộn vào."
+        " Chạy dokiem up --demo với --data-dir một thư mục mới.",
+        "The archive {archive} holds results from real agents ({agents}): demo data is never mixed in. Run"
+        " dokiem up --demo with --data-dir a new folder.",
+    ),
+    "up_influx_backlog": (
+        "Đang ghi {count} kết quả của kho lưu trữ vào InfluxDB (còn lại):",
+        "Writing {count} of the archive's results into InfluxDB (left):",
+    ),
+    "up_influx_down": (
+        "\nInfluxDB chưa nhận ({error}); kho lưu trữ giữ đủ và ghi tiếp khi InfluxDB trả lời.",
+        "\nInfluxDB does not answer ({error}); the archive keeps everything and writes it once InfluxDB answers.",
+    ),
     "up_every": ("đo mỗi {minutes} phút", "measuring every {minutes} min"),
     "up_runs": ("đo {runs} lần rồi dừng", "measuring {runs} time(s), then stopping"),
     "up_next": ("Lần đo tiếp theo lúc {time}.", "Next measurement at {time}."),

@@ -28,10 +28,12 @@ M = TypeVar("M", bound=BaseModel)
 class ConfigError(Exception):
     """A configuration problem a technician can fix: where it is and what is wrong."""
 
-    def __init__(self, where: str, problem: str) -> None:
+    def __init__(self, where: str, problem: str, kind: str | None = None, ctx: Mapping[str, Any] | None = None) -> None:
         super().__init__(f"{where}: {problem}")
         self.where = where
         self.problem = problem
+        self.kind = kind  # pydantic's error type, when pydantic found it: the reader's language words it
+        self.ctx = ctx
 
 
 class BrokerSection(BaseModel):
@@ -192,7 +194,7 @@ def redacted(error: ConfigError, secrets: set[str]) -> ConfigError:
     where, problem = error.where, error.problem
     for secret in sorted(secrets, key=len, reverse=True):
         where, problem = where.replace(secret, "***"), problem.replace(secret, "***")
-    return ConfigError(where, problem)
+    return ConfigError(where, problem, error.kind, error.ctx)
 
 
 def key_line(text: str, section: str, key: str) -> int | None:
@@ -221,12 +223,12 @@ def explain(exc: ValidationError, path: Path | None, text: str, origin: dict[str
         problem += f" (got {error.input!r})"
     shown = dotted + _inner(loc[2:])
     if dotted in origin:
-        return ConfigError(f"environment variable {origin[dotted]} (key {shown})", problem)
+        return ConfigError(f"environment variable {origin[dotted]} (key {shown})", problem, error.kind, error.ctx)
     where = f"key {shown}"
     if path is not None:
         line = key_line(text, loc[0], loc[1]) if len(loc) >= 2 else None
         where = f"{path}, line {line}, key {shown}" if line else f"{path}, key {shown}"
-    return ConfigError(where, problem)
+    return ConfigError(where, problem, error.kind, error.ctx)
 
 
 def _inner(parts: list[str]) -> str:

@@ -174,4 +174,4 @@ def load_thresholds(path: Path | None = None) -> Thresholds:
             key = f"[[thresholds]] number {loc[1] + 1}" + (f", key {loc[2]}" if len(loc) > 2 else "")
         else:
             key = "key " + (error.where or "(top level)")
-        raise ConfigError(f"{path}, {key}", error.message) from None
+        raise ConfigError(f"{path}, {key}", error.message, error.kind, error.ctx) from None

@@ -14,7 +14,8 @@ import logging
 import os
 import secrets
 import socket
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,13 @@ from dokiem.agent.cli import max_seconds_option
 from dokiem.agent.config import AgentConfig
 from dokiem.agent.service import Agent
 from dokiem.cli_config import LISTEN_ADDRESS, run_server
-from dokiem.collector.config import ResidentServer, ResidentsSection
+from dokiem.collector.config import TRIAL_DIR, ResidentServer, ResidentsSection
 from dokiem.collector.config import load as load_collector
 from dokiem.collector.service import Collector
-from dokiem.contract import Result
+from dokiem.contract import Access, Result, Site
 from dokiem.i18n import Translator
+from dokiem.regions import Province, Regions, find_communes
+from dokiem.regions.isps import shipped_isps
 from dokiem.testserver import server as testserver
 from dokiem.vouch import read_private_key
 
@@ -57,6 +60,47 @@ def table_row(result: Result, tr: Translator) -> str:
         status,
     )
     return " | ".join(cells)
+
+
+@dataclass(frozen=True)
+class Placing:
+    """Where the trial's agent says it stands: what ``--commune``, ``--access`` and ``--isp`` asked for."""
+
+    commune: str | None = None
+    access: str = Access.FIXED.value
+    isp: str | None = None
+
+
+def only_province(regions: Regions, tr: Translator) -> Province:
+    if len(regions.provinces) != 1:
+        known = ", ".join(f"{p.code} ({p.name})" for p in regions.provinces.values())
+        raise click.UsageError(tr("up_which_province", known=known))
+    return next(iter(regions.provinces.values()))
+
+
+def placed_site(province: Province, placing: Placing, tr: Translator) -> Site:
+    """The site of the trial's agent: the commune named (by code, or by name with or without diacritics) or
+    the province's first unit, the access type, and the operator (the first listed for that access by default)."""
+    if placing.commune is None:
+        unit = next(iter(province.communes.values()))
+    else:
+        found = find_communes(province, placing.commune)
+        if len(found) != 1:
+            listed = "; ".join(f"{u.name} ({u.code})" for u in found[:8]) or tr("up_commune_none")
+            raise click.BadParameter(tr("up_commune_unknown", text=placing.commune, province=province.name,
+                                        found=listed), param_hint="--commune")  # fmt: skip
+        unit = found[0]
+    isps = shipped_isps()
+    fitting = [isp.name for isp in isps.all if placing.access in isp.access]
+    isp = isps.canonical(placing.isp) if placing.isp else fitting[0]
+    if isp not in fitting:
+        raise click.BadParameter(tr("up_isp_unknown", text=placing.isp, access=tr(f"access_{placing.access}").lower(),
+                                    known=", ".join(fitting)), param_hint="--isp")  # fmt: skip
+    district = province.districts.get(unit.districts[0]) if unit.districts else None
+    return Site(province_code=province.code, province_name=province.name, commune_code=unit.code,
+                commune_name=unit.name, district_code=district.code if district else None,
+                district_name=district.name if district else None, lat=unit.lat, lon=unit.lon, isp=isp,
+                access=Access(placing.access))  # fmt: skip
 
 
 def free_port() -> int:
@@ -115,9 +159,36 @@ def _reachable(host: str) -> str:
     return "127.0.0.1"
 
 
+def fill_demo_quarter(data_dir: Path, regions: Regions, site: Site, tr: Translator) -> None:
+    """The trial's archive filled with the last complete quarter (and the one before, for the trends) of a
+    generated fleet, and that quarter's public site written where the HTTP server shows it."""
+    from dokiem.collector.archive import Archive, sqlite_url
+    from dokiem.collector.demo import NotATrial, fill_demo
+    from dokiem.reports.build import read_figures
+    from dokiem.reports.opendata import Licence
+    from dokiem.reports.publish import publish_site
+    from dokiem.reports.quarterly import Quarter
+    from dokiem.thresholds import load_thresholds
+
+    quarter = Quarter.containing(datetime.now(UTC)).previous()
+    archive = Archive.from_url(sqlite_url((data_dir / "collector" / "archive.db").resolve()))
+    try:
+        click.echo(tr("demo_filling", quarter=str(quarter), province=site.province_name), err=True)
+        spans = [(q.start, q.end) for q in (quarter, quarter.previous())]
+        added = fill_demo(archive, regions, str(site.province_code), spans,
+                          lambda n: click.echo(f"\r  {tr.number(n, 0)}", nl=False, err=True))  # fmt: skip
+        click.echo(tr("demo_filled", count=tr.number(added, 0)) if added else tr("demo_there"), err=True)
+        figures = read_figures(archive, quarter, load_thresholds())
+        publish_site(archive, figures, regions, data_dir / "site", tr, Licence("CC BY 4.0", "", tr("demo_holder")))
+    except NotATrial as field:
+        raise click.ClickException(tr("demo_not_trial", archive=archive.where, agents=str(field))) from None
+    finally:
+        archive.close()
+
+
 async def run_up(
     tr: Translator, interval_min: float, runs: int | None, listen: tuple[str, int], data_dir: Path,
-    influx: str | None, max_seconds: float, http: tuple[str, int] = ("127.0.0.1", 0),
+    influx: str | None, max_seconds: float, http: tuple[str, int] = ("127.0.0.1", 0), site: Site | None = None,
 ) -> int:  # fmt: skip
     mqtt_port = free_port()
     broker = await start_broker(mqtt_port)
@@ -134,19 +205,25 @@ async def run_up(
         "DOKIEM_LIMITS_MAX_MBPS": "100000",  # loopback runs at tens of Gbit/s: not a line, but not a forgery
     } | ({"DOKIEM_INFLUX_URL": influx} if influx else {})
     config = load_collector(None, environ=env)
-    collector = Collector(config.model_copy(update={"residents": _residents(data_dir, server_url, server_key)}))
-    agent = Agent(_agent_config(data_dir, mqtt_port, f"http://{listen[0]}:{web_port}/", max_seconds))
+    shown = config.http.model_copy(update={"public_dir": data_dir / "site"})
+    collector = Collector(config.model_copy(update={"residents": _residents(data_dir, server_url, server_key),
+                                                    "http": shown}))  # fmt: skip
+    agent = Agent(_agent_config(data_dir, mqtt_port, f"http://{listen[0]}:{web_port}/", max_seconds, site or Site()))
     failures = 0
     async with asyncio.TaskGroup() as tasks:
         started = asyncio.Event()
         collector_task = tasks.create_task(collector.run(started))
         await started.wait()
+        if influx:
+            await _until_written(collector, tr)
         publisher = tasks.create_task(agent.publisher.run())
         every = (tr("up_runs", runs=tr.number(runs, 0)) if runs is not None
                  else tr("up_every", minutes=tr.number(interval_min, 0)))  # fmt: skip
         click.echo(tr("up_started", url=f"http://{listen[0]}:{web_port}/", every=every, api=f"http://{api}/api/results",
                       token=token, data=data_dir, page=f"http://{_reachable(http[0])}:{api.rsplit(':', 1)[1]}/do/"),
                    err=True)  # fmt: skip
+        click.echo(tr("up_site", site=f"http://{_reachable(http[0])}:{api.rsplit(':', 1)[1]}/public/",
+                      publish=_publish_hint(data_dir)), err=True)  # fmt: skip
         click.echo(table_header(tr))
         done = 0
         try:
@@ -170,9 +247,19 @@ async def run_up(
     return failures
 
 
-def _agent_config(data_dir: Path, mqtt_port: int, server: str, max_seconds: float) -> AgentConfig:
+def _publish_hint(data_dir: Path) -> str:
+    """The command that publishes the trial's site where ``dokiem up`` shows it."""
+    from dokiem.collector.archive import sqlite_url
+
+    if data_dir.resolve() == TRIAL_DIR.resolve():
+        return "dokiem publish"
+    return f"dokiem publish --archive {sqlite_url(data_dir / 'collector' / 'archive.db')} --out {data_dir / 'site'}"
+
+
+def _agent_config(data_dir: Path, mqtt_port: int, server: str, max_seconds: float, site: Site) -> AgentConfig:
     return AgentConfig.model_validate({
         "agent": {"id": "local", "data_dir": str(data_dir / "agent")},
+        "site": site.model_dump(exclude_none=True),
         "broker": {"url": f"mqtt://127.0.0.1:{mqtt_port}"},
         # collector, agent and test server share this machine's clock: waiting for NTP gains nothing here
         # (a run on an unsynchronised clock is still flagged clock_unsynced)
@@ -190,24 +277,62 @@ async def _until_archived(collector: Collector, result_id: str) -> None:
                 await collector.stored.wait()
 
 
+async def _until_written(collector: Collector, tr: Translator) -> None:
+    """Wait while the collector writes the archive's backlog (the demo's quarter) into InfluxDB, saying how much is
+    left; an InfluxDB that cannot be reached is said once, and the trial goes on (the archive keeps it all)."""
+    results = collector.archive.results
+    if results.pending_count() == 0:
+        return
+    click.echo(tr("up_influx_backlog", count=tr.number(results.pending_count(), 0)), err=True)
+    while (left := results.pending_count()) > 0:
+        if collector.influx_error is not None:
+            click.echo(tr("up_influx_down", error=collector.influx_error), err=True)
+            return
+        click.echo(f"\r  {tr.number(left, 0)}  ", nl=False, err=True)
+        collector.flushed.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                await collector.flushed.wait()
+    click.echo("", err=True)
+
+
 @click.command("up")
 @click.option("--interval", "interval_min", type=click.FloatRange(0.1, 1440), default=5.0, show_default=True,
               help="Minutes between measurements.")  # fmt: skip
 @click.option("--runs", type=click.IntRange(1), default=None, help="Stop after this many runs (default: until Ctrl+C).")
 @click.option("--listen", type=LISTEN_ADDRESS, default="127.0.0.1:0", show_default=True,
               help="Where the test server listens (port 0 = any free port).")  # fmt: skip
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dokiem-data"),
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=TRIAL_DIR,
               show_default=True, help="Where the agent's outbox and the collector's archive live.")  # fmt: skip
 @click.option("--influx", metavar="URL", help="Also write to this InfluxDB (e.g. http://127.0.0.1:8086).")
 @click.option("--http", type=LISTEN_ADDRESS, default="127.0.0.1:0", show_default=True,
               help="Where the collector's API and the residents' page listen (port 0 = any free port).")  # fmt: skip
+@click.option("--commune", help="Where the agent stands: a commune's name (diacritics optional) or code"
+              " (default: the province's first).")  # fmt: skip
+@click.option("--access", type=click.Choice([Access.FIXED.value, Access.MOBILE.value]), default=Access.FIXED.value,
+              show_default=True, help="The kind of line the agent measures.")  # fmt: skip
+@click.option("--isp", help="The line's operator (default: the first listed for that kind of line).")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="First fill the archive with a generated quarter of the province (marked as"
+    " demo data everywhere) and publish its site, so the report, the site and the dashboards show figures.",
+)
 @max_seconds_option
 @click.pass_obj
 def up_command(
     tr: Translator, interval_min: float, runs: int | None, listen: tuple[str, int], data_dir: Path,
-    influx: str | None, http: tuple[str, int], max_seconds: float,
+    influx: str | None, http: tuple[str, int], commune: str | None, access: str, isp: str | None, demo: bool,
+    max_seconds: float,
 ) -> None:  # fmt: skip
     """Run dokiem all-in-one: broker, collector, test server and an agent measuring it."""
-    failures = run_server(run_up(tr, interval_min, runs, listen, data_dir, influx, max_seconds, http), listen, tr)
+    regions = Regions.load()
+    site = placed_site(only_province(regions, tr), Placing(commune, access, isp), tr)
+    click.echo(tr("up_placed", commune=site.commune_name, code=site.commune_code, province=site.province_name,
+                  access=tr(f"access_{site.access}").lower(), isp=site.isp), err=True)  # fmt: skip
+    if demo:
+        fill_demo_quarter(data_dir, regions, site, tr)
+    main = run_up(tr, interval_min, runs, listen, data_dir, influx, max_seconds, http, site)
+    failures = run_server(main, listen, tr)
     if failures:
         raise SystemExit(1)

@@ -57,6 +57,7 @@ def read_figures(
     residents = rows(quarter.start, quarter.end, received_by=cutoff, source=RESIDENT)
     figures.residents = resident_figures(residents, rules, archive.senders.distinct(quarter.start, quarter.end))
     figures.cutoff = cutoff
+    figures.demo = archive.meta.demo
     return figures
 
 
@@ -75,7 +76,8 @@ def _intro(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[
     groups = figures.groups.get("province", [])
     rules = figures.rules.report
     last_day = figures.quarter.end - timedelta(days=1)
-    lines = [
+    lines = [tr("demo_notice")] if figures.demo else []
+    lines += [
         tr("rpt_subtitle", province=names, start=f"{figures.quarter.start:%d/%m/%Y}",
            end=f"{last_day:%d/%m/%Y}",
            generated=f"{figures.generated_at.astimezone(LOCAL_TIME):%d/%m/%Y %H:%M}",
@@ -145,8 +147,10 @@ def _docx_parts(
 ) -> tuple[str, str, list[Section]]:  # fmt: skip
     """The Word report's title, subtitle and sections."""
     drawn = pictures(figures, regions, tr, *PICTURE_SIZE)
-    method = [*_intro(figures, tr, regions)[1:], tr("docx_p_method")]
+    method = [*_intro(figures, tr, regions)[1 + figures.demo :], tr("docx_p_method")]
     subtitle = tr("docx_subtitle", quarter=quarter_label(figures.quarter, tr), province=_names(figures, regions))
+    if figures.demo:
+        subtitle = f"{tr('demo_notice')} {subtitle}"
     return tr("docx_title"), subtitle, outline(tables, thresholds, sentences, method, drawn, tr, residents)
 
 
@@ -158,11 +162,13 @@ def write_report(
     tables = [key_figures(figures, regions, tr), *report_tables(figures, tr, regions)]
     thresholds = thresholds_table(figures, tr)
     title = tr("rpt_title", quarter=quarter_label(figures.quarter, tr))
+    if figures.demo:
+        title = f"{title} · {tr('demo_short')}"
     groups = finding_groups(figures, regions, tr)
     sentences = [sentence for group in groups for sentence in group]
     intro = [*_intro(figures, tr, regions), *sentences]
     residents = (resident_sentences(figures, tr), resident_tables(figures, tr, regions))  # never pooled: apart
-    stem = f"dokiem-quarterly-{figures.quarter}-{tr.lang}"
+    stem = f"dokiem-quarterly-{figures.quarter}{'-demo' if figures.demo else ''}-{tr.lang}"
     written: list[Path] = []
     for fmt in formats:
         if fmt == "csv":

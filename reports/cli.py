@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from dokiem.cli_config import ParsedParam, load_or_exit, thresholds_option
-from dokiem.collector.config import collector_config_option, load_collector_config, open_archive_or_exit
-from dokiem.contract import LOCAL_TIME, RESIDENT
+from dokiem.cli_config import LISTEN_ADDRESS, ParsedParam, load_or_exit, run_server, thresholds_option
+from dokiem.collector.config import (
+    TRIAL_DIR,
+    CollectorConfig,
+    archive_for_command,
+    collector_config_option,
+    load_collector_config,
+    trial_archive,
+)
+from dokiem.contract import LOCAL_TIME
 from dokiem.i18n import Translator
 from dokiem.reports.quarterly import Quarter
 from dokiem.thresholds import load_thresholds
+
+if TYPE_CHECKING:
+    from dokiem.collector.archive import Archive
+    from dokiem.reports.quarterly import QuarterlyFigures
 
 
 def _cutoff(value: str) -> datetime:
@@ -29,15 +42,41 @@ cutoff_option = click.option(
 )  # fmt: skip
 
 
-def _formats(value: str) -> list[str]:
+def _formats(value: str, tr: Translator) -> list[str]:
     from dokiem.reports.build import FORMATS
 
     chosen = [f.strip().lower() for f in value.split(",") if f.strip()]
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
-        raise click.BadParameter(f"{', '.join(unknown) or '(none)'}: choose from {', '.join(FORMATS)}",
+        raise click.BadParameter(tr("rpt_bad_format", given=", ".join(unknown) or "–", known=", ".join(FORMATS)),
                                  param_hint="--format")  # fmt: skip
     return list(dict.fromkeys(chosen))
+
+
+def _quarter_read(
+    archive: Archive, asked: Quarter | None, read: Callable[[Quarter], QuarterlyFigures], tr: Translator
+) -> tuple[Quarter, QuarterlyFigures]:
+    """The quarter asked for; by default the last complete one, or (a new archive, a trial) the current one so
+    far when the last holds nothing. A quarter with no results is an error naming the archive."""
+    quarter = asked or Quarter.containing(datetime.now(UTC)).previous()
+    figures = read(quarter)
+    if figures.tests == 0 and asked is None:
+        current = quarter.next()
+        click.echo(tr("rpt_current_quarter", previous=str(quarter), quarter=str(current)), err=True)
+        quarter, figures = current, read(current)
+    if figures.tests == 0:
+        raise click.ClickException(tr("rpt_no_results", quarter=str(quarter), where=archive.where))
+    return quarter, figures
+
+
+QUARTER_HELP = (
+    "The quarter, e.g. {example} (default: the last complete one, or the current one so far if that has none)."
+)
+archive_option = click.option(
+    "--archive", "archive_url",
+    help="Archive URL: sqlite:///relative/archive.db, sqlite:////absolute/archive.db (as SQLAlchemy reads them) or"
+    " postgresql://user@host/db (default: the collector config's, else that of dokiem up in this folder).",
+)  # fmt: skip
 
 
 @click.group("report")
@@ -49,7 +88,7 @@ def report_group() -> None:
 @click.option(
     "--quarter",
     type=ParsedParam("YEARQn", Quarter.parse, Quarter),
-    help="The quarter, e.g. 2026Q3 (default: the last complete one).",
+    help=QUARTER_HELP.format(example="2026Q3"),
 )
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Folder to write into (created if missing).")  # fmt: skip
@@ -68,7 +107,7 @@ def report_group() -> None:
     "deploy/report-letterhead.example.toml); blanks are left for the office otherwise.",
 )
 @thresholds_option
-@click.option("--archive", "archive_url", help="Archive URL (default: the collector config's archive_url).")
+@archive_option
 @cutoff_option
 @collector_config_option
 @click.pass_obj
@@ -82,14 +121,11 @@ def quarterly_command(
     from dokiem.reports.letterhead import load_letterhead
     from dokiem.reports.pdf import FontMissing
 
-    chosen = _formats(formats)
+    chosen = _formats(formats, tr)
     letterhead = load_or_exit(load_letterhead, letterhead_path, tr)
-    if quarter is None:
-        quarter = Quarter.containing(datetime.now(UTC)).previous()
     rules = load_or_exit(load_thresholds, thresholds_path, tr)
     config = load_collector_config(config_path, tr)
-    url = archive_url or config.archive_url
-    archive = open_archive_or_exit(url, tr)
+    archive = archive_for_command(archive_url, config, tr)
     regions = Regions.for_config(config.collector.regions_dir)
     click.echo(tr("rpt_reading", where=archive.where), err=True)
 
@@ -97,12 +133,12 @@ def quarterly_command(
         click.echo(f"\r  {tr.number(n, 0)}", nl=False, err=True)
 
     try:
-        figures = read_figures(archive, quarter, rules, progress, cutoff)
+        quarter, figures = _quarter_read(
+            archive, quarter, lambda q: read_figures(archive, q, rules, progress, cutoff), tr
+        )
     finally:
         archive.close()
     click.echo("", err=True)
-    if figures.tests == 0:
-        raise click.ClickException(tr("rpt_no_results", quarter=str(quarter), where=archive.where))
     click.echo(tr("rpt_read", count=tr.number(figures.tests, 0), quarter=str(quarter)), err=True)
     try:
         for path in write_report(figures, chosen, out_dir, tr, regions, letterhead):
@@ -116,63 +152,56 @@ def quarterly_command(
 
 @click.command("publish")
 @click.option("--quarter", type=ParsedParam("YEARQn", Quarter.parse, Quarter),
-              help="The quarter, e.g. 2026Q4 (default: the last complete one).")  # fmt: skip
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the site (replaced whole once the new one is written).")  # fmt: skip
+              help=QUARTER_HELP.format(example="2026Q4"))  # fmt: skip
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the site (replaced whole once the new one is written); in the folder where dokiem up"
+              " ran, its dokiem-data/site by default.")  # fmt: skip
 @click.option("--licence", default="CC BY 4.0", show_default=True, help="The open data's licence.")
 @click.option("--licence-url", default="https://creativecommons.org/licenses/by/4.0/", show_default=True)
 @click.option("--holder", default="Sở Khoa học và Công nghệ tỉnh Thanh Hóa", show_default=True,
               help="Whom reusers credit.")  # fmt: skip
 @thresholds_option
-@click.option("--archive", "archive_url", help="Archive URL (default: the collector config's archive_url).")
+@archive_option
 @cutoff_option
+@click.option("--serve", "serve_at", is_flag=False, flag_value="127.0.0.1:8090", default=None, type=LISTEN_ADDRESS,
+              help="Then show the site over HTTP until Ctrl+C (HOST:PORT; 127.0.0.1:8090 if given alone).")  # fmt: skip
 @collector_config_option
 @click.pass_obj
 def publish_command(
-    tr: Translator, quarter: Quarter | None, out_dir: Path, licence: str, licence_url: str, holder: str,
-    thresholds_path: Path | None, archive_url: str | None, cutoff: datetime | None, config_path: Path | None,
+    tr: Translator, quarter: Quarter | None, out_dir: Path | None, licence: str, licence_url: str, holder: str,
+    thresholds_path: Path | None, archive_url: str | None, cutoff: datetime | None,
+    serve_at: tuple[str, int] | None, config_path: Path | None,
 ) -> None:  # fmt: skip
     """Write the quarter's public results site and open data: pages per commune, an SVG map, CSV/JSON."""
-    import shutil
-    import tempfile
-
     from dokiem.regions import Regions
     from dokiem.reports.build import read_figures
     from dokiem.reports.opendata import Licence
-    from dokiem.reports.publish import publish
+    from dokiem.reports.publish import publish_site
 
-    if quarter is None:
-        quarter = Quarter.containing(datetime.now(UTC)).previous()
     rules = load_or_exit(load_thresholds, thresholds_path, tr)
     config = load_collector_config(config_path, tr)
-    archive = open_archive_or_exit(archive_url or config.archive_url, tr)
+    out_dir = _site_folder(out_dir, archive_url, config, tr).resolve()
+    archive = archive_for_command(archive_url, config, tr)
     regions = Regions.for_config(config.collector.regions_dir)
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
-        figures = read_figures(archive, quarter, rules, cutoff=cutoff)
-        if figures.tests == 0:
-            raise click.ClickException(tr("rpt_no_results", quarter=str(quarter), where=archive.where))
-        rows = archive.results.report_rows(quarter.start, quarter.end, received_by=figures.cutoff)
-        theirs = archive.results.report_rows(quarter.start, quarter.end, received_by=figures.cutoff, source=RESIDENT)
-        done = publish(figures, rows, regions, partial, tr, Licence(licence, licence_url, holder),
-                       cut=figures.cutoff.astimezone(LOCAL_TIME), residents_rows=theirs)  # fmt: skip
-        size = f"{tr.number(done.bytes / 2**20, 1)} MiB"
+        quarter, figures = _quarter_read(archive, quarter, lambda q: read_figures(archive, q, rules, cutoff=cutoff), tr)
+        done = publish_site(archive, figures, regions, out_dir, tr, Licence(licence, licence_url, holder))
     except (ValueError, OSError) as exc:
-        shutil.rmtree(partial, ignore_errors=True)
         raise click.ClickException(str(exc)) from None
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     finally:
         archive.close()
-    if out_dir.exists():  # the old site stays served until the new one is whole
-        old = out_dir.with_name(f".{out_dir.name}-old")
-        shutil.rmtree(old, ignore_errors=True)
-        out_dir.rename(old)
-        partial.rename(out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        partial.rename(out_dir)
+    size = f"{tr.number(done.bytes / 2**20, 1)} MiB"
     click.echo(tr("pub_written", out=out_dir, files=len(done.files), size=size, records=tr.number(done.records, 0)))
+    if serve_at is not None:
+        from dokiem.reports.serve import serve_site
+
+        run_server(serve_site(out_dir, serve_at, tr), serve_at, tr)
+
+
+def _site_folder(out_dir: Path | None, archive_url: str | None, config: CollectorConfig, tr: Translator) -> Path:
+    """``--out``, or beside the archive of a ``dokiem up`` in this folder (which its HTTP server shows)."""
+    if out_dir is not None:
+        return out_dir
+    if archive_url is None and trial_archive(config) is not None:
+        return TRIAL_DIR / "site"
+    raise click.UsageError(tr("pub_out_needed"))

@@ -53,4 +53,4 @@ def load_letterhead(path: Path | None) -> Letterhead:
         return Letterhead.model_validate(data)
     except ValidationError as exc:
         error = first_error(exc)
-        raise ConfigError(f"{path}, key {error.where or '(top level)'}", error.message) from None
+        raise ConfigError(f"{path}, key {error.where or '(top level)'}", error.message, error.kind, error.ctx) from None

@@ -393,6 +393,30 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Kho lưu trữ không có kết quả nào trong quý {quarter} ({where}). Kiểm tra --quarter và --archive.",
         "The archive holds no results in {quarter} ({where}). Check --quarter and --archive.",
     ),
+    "demo_short": ("DỮ LIỆU MẪU", "DEMO DATA"),
+    "demo_notice": (
+        "DỮ LIỆU MẪU do dokiem up --demo tạo ra: không phải kết quả đo thật.",
+        "DEMO DATA made by dokiem up --demo: not real measurements.",
+    ),
+    "rpt_bad_format": ("{given}: chọn trong {known}", "{given}: choose from {known}"),
+    "rpt_current_quarter": (
+        "Quý {previous} chưa có kết quả nào: đọc quý {quarter} đến nay (--quarter để chọn quý).",
+        "{previous} holds no results: reading {quarter} so far (--quarter to choose).",
+    ),
+    "pub_out_needed": (
+        "Cần --out: thư mục để ghi trang công bố (ví dụ --out site).",
+        "--out is needed: the folder to write the site into (e.g. --out site).",
+    ),
+    "pub_no_province": (
+        "Các kết quả của quý không thuộc tỉnh nào có trong danh mục hành chính: kiểm tra mã tỉnh của thiết bị đo"
+        " (dokiem regions list) hoặc collector.regions_dir.",
+        "The quarter's results name no province the region files know: check the agents' province code"
+        " (dokiem regions list) or collector.regions_dir.",
+    ),
+    "pub_serving": (
+        "Trang công bố: http://{listen}/ (Ctrl+C để dừng).",
+        "The site: http://{listen}/ (Ctrl+C to stop).",
+    ),
     "rpt_reading": ("Đang đọc kho lưu trữ {where}…", "Reading the archive {where}…"),
     "rpt_read": ("Đã đọc {count} kết quả của quý {quarter}.", "Read {count} results of {quarter}."),
     "pub_rpm": (

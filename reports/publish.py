@@ -6,6 +6,8 @@ report's (the same ``QuarterlyFigures``), so the two never disagree.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from dokiem import __version__
-from dokiem.collector.archive import REPORT_COLUMNS
-from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, Flag
+from dokiem.collector.archive import REPORT_COLUMNS, Archive
+from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, RESIDENT, Flag
 from dokiem.files import COMMUNES_LEVEL, OPEN_DATA
 from dokiem.i18n import Translator
 from dokiem.regions import Province, Regions
@@ -120,6 +122,33 @@ def records(
         }  # fmt: skip
 
 
+def publish_site(
+    archive: Archive, figures: QuarterlyFigures, regions: Regions, out_dir: Path, tr: Translator, licence: Licence
+) -> Published:
+    """The quarter's site and open data from ``archive``, written beside ``out_dir`` and put in its place whole:
+    the old site stays served until the new one is complete, and a failure leaves it as it was."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    start, end, cut = figures.quarter.start, figures.quarter.end, figures.cutoff
+    try:
+        theirs = archive.results.report_rows(start, end, received_by=cut, source=RESIDENT)
+        rows = archive.results.report_rows(start, end, received_by=cut)
+        done = publish(figures, rows, regions, partial, tr, licence, cut.astimezone(LOCAL_TIME), theirs)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}-old")
+        shutil.rmtree(old, ignore_errors=True)
+        out_dir.rename(old)
+        partial.rename(out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        partial.rename(out_dir)
+    done.files = [out_dir / path.relative_to(partial) for path in done.files]
+    return done
+
+
 def publish(
     figures: QuarterlyFigures, report_rows: Iterable[tuple[Any, ...]], regions: Regions, out: Path, tr: Translator,
     licence: Licence, cut: datetime | None = None, residents_rows: Iterable[tuple[Any, ...]] = (),
@@ -128,7 +157,7 @@ def publish(
     codes = [g.key for g in figures.groups.get("province", [])]
     province = next((regions.provinces[c] for c in codes if c in regions.provinces), None)
     if province is None:
-        raise ValueError("the quarter's results name no province the region files know")
+        raise ValueError(tr("pub_no_province"))
     cut = cut or datetime.now(LOCAL_TIME)
     outcome = Published()
     (out / "communes").mkdir(parents=True, exist_ok=True)
@@ -158,6 +187,8 @@ def publish(
                   tr("pub_dictionary_residents", minimum=figures.rules.report.min_samples,
                      addresses=figures.rules.report.min_resident_addresses, records=theirs.records,
                      held=theirs.held_back_records)]  # fmt: skip
+    if figures.demo:
+        dictionary.insert(0, tr("demo_notice"))
     outcome.files.append(write_dictionary(out / OPEN_DATA, dictionary))
     _readable_by_all(out)
     return outcome

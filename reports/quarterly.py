@@ -257,6 +257,7 @@ class QuarterlyFigures:
     residents: ResidentFigures | None = None  # residents' own tests, never pooled with the figures above
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     cutoff: datetime = field(default_factory=lambda: datetime.now(UTC))  # results received by then are read
+    demo: bool = False  # read from an archive dokiem up --demo filled: every document says so first
 
     def group(self, breakdown: str, key: str, access: str | None) -> GroupStats | None:
         return next((g for g in self.groups.get(breakdown, []) if (g.key, g.access) == (key, access)), None)

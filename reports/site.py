@@ -31,6 +31,7 @@ th,td{border:1px solid #999;padding:3px 6px;text-align:left}td.n{text-align:righ
 th{background:#dde8f5}.thin{color:#595959;font-style:italic}svg{width:100%;height:auto;max-height:80vh}
 .legend{display:flex;flex-wrap:wrap;gap:6px 14px;padding:0;list-style:none;font-size:.85rem}
 .legend span{display:inline-block;width:1em;height:1em;border:1px solid #555;vertical-align:-2px;margin-right:4px}
+.demo{background:#fff2cc;border:2px solid #bf9000;padding:6px 10px;font-weight:bold}
 footer{border-top:1px solid #999;margin-top:2em;font-size:.85rem;color:#404040}
 """.strip()
 
@@ -52,11 +53,15 @@ def _html(page: Page, title: str, body: str, depth: int) -> str:
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f'<header><p><a href="{home}index.html">{escape(page.tr("pub_site", province=page.province.name))}</a></p>'
-        f"<h1>{escape(title)}</h1></header><main>{body}</main>"
+        f"<h1>{escape(title)}</h1>{_demo_banner(page)}</header><main>{body}</main>"
         f'<footer><p>{escape(page.footer)} <a href="{home}data/README.txt">'
         f"{escape(page.tr('pub_open_data'))}</a></p></footer>"
         "</body></html>\n"
     )
+
+
+def _demo_banner(page: Page) -> str:
+    return f'<p class="demo" role="note">{escape(page.tr("demo_notice"))}</p>' if page.figures.demo else ""
 
 
 def _mbps(value: float | None, tr: Translator) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dokiem.collector.archive import Archive
+from dokiem.collector.archive import Archive, sqlite_url
 from dokiem.contract import Result
 from dokiem.regions import Regions
 from dokiem.reports.quarterly import Quarter
+from dokiem.synthetic import synthetic_agents, synthetic_results
 from dokiem.thresholds import SHIPPED
-from testkit.synthetic import synthetic_agents, synthetic_results
 
 QUARTER = Quarter.parse("2026Q3")
 MIN_SAMPLES = 150
@@ -29,7 +29,7 @@ def write_quarter_archive(path: Path) -> tuple[Path, list[Result], list[Result]]
     city = [a for a in agents if a.site.district_code == "380"]
     current += list(synthetic_results(city, QUARTER.start, QUARTER.end, 400, seed=9))
     previous = list(synthetic_results(agents, QUARTER.previous().start, QUARTER.previous().end, 800, seed=4))
-    archive = Archive.from_url(f"sqlite://{path}")
+    archive = Archive.from_url(sqlite_url(path))
     archive.results.add(current + previous)
     archive.close()
     return path, current, previous

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from dokiem.collector.archive import Archive
+from dokiem.collector.archive import Archive, sqlite_url
 from dokiem.collector.service import Collector
 from dokiem.contract import Result
 from dokiem.reports.build import read_figures
@@ -37,9 +37,11 @@ def testserver_url() -> Iterator[str]:
 
 @pytest.fixture
 def run_dokiem() -> object:
-    def run(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, timeout: float = 120, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-        return subprocess.run([*DOKIEM, *args], capture_output=True, text=True, timeout=timeout, env=env)
+        return subprocess.run([*DOKIEM, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
 
     return run
 
@@ -83,7 +85,7 @@ def quarter_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[R
 
 @pytest.fixture(scope="module")
 def figures(quarter_data: tuple[Path, list[Result], list[Result]], thresholds_file: Path) -> QuarterlyFigures:
-    archive = Archive.from_url(f"sqlite://{quarter_data[0]}")
+    archive = Archive.from_url(sqlite_url(quarter_data[0]))
     try:
         return read_figures(archive, QUARTER, load_thresholds(thresholds_file))
     finally:

@@ -132,7 +132,7 @@ def test_agent_run_stops_before_starting_on_a_bad_config(tmp_path: Path) -> None
         timeout=30,
     )
     assert proc.returncode == 2
-    assert f"{path}, line 8, key site.access" in proc.stderr and "Lỗi cấu hình" in proc.stderr
+    assert f"{path}, dòng 8, khóa site.access): phải là một trong: 'fixed'" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

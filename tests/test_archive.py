@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dokiem.collector.archive import REPORT_COLUMNS, Archive
+from dokiem.collector.archive import REPORT_COLUMNS, Archive, sqlite_url
 from dokiem.contract import Site
 from dokiem.status import ScheduleState, Status
 from testkit.agentkit import make_result
@@ -32,7 +32,7 @@ def postgres() -> Iterator[Postgres]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Archive]:
     if request.param == "sqlite":
-        db = Archive.from_url(f"sqlite://{tmp_path / 'archive.db'}")
+        db = Archive.from_url(sqlite_url(tmp_path / "archive.db"))
     else:
         server: Postgres = request.getfixturevalue("postgres")
         db = Archive.from_url(server.url)
@@ -103,7 +103,7 @@ def test_the_default_archive_sits_under_a_relative_data_dir(tmp_path: Path, monk
 
     monkeypatch.chdir(tmp_path)
     config = load(None, environ={"DOKIEM_DATA_DIR": "dokiem-data/collector"})
-    assert config.archive_url == f"sqlite://{tmp_path}/dokiem-data/collector/archive.db"
+    assert config.archive_url == sqlite_url(tmp_path / "dokiem-data" / "collector" / "archive.db")
     archive = Archive.from_url(config.archive_url)
     archive.close()
     assert (tmp_path / "dokiem-data" / "collector" / "archive.db").exists()
@@ -128,7 +128,7 @@ def test_report_rows_stream_the_figure_columns(archive: Archive) -> None:
 
 
 def test_residents_tests_never_reach_the_reports_rows(tmp_path: Path) -> None:
-    archive = Archive.from_url(f"sqlite://{tmp_path / 'a.db'}")
+    archive = Archive.from_url(sqlite_url(tmp_path / "a.db"))
     agents, resident = make_result(1), make_result(2).model_copy(update={"source": "resident"})
     archive.results.add([agents, resident])
     since = min(r.started_at for r in (agents, resident))
@@ -142,7 +142,7 @@ def test_an_archive_from_before_the_figure_columns_gets_them_filled(tmp_path: Pa
     import sqlite3
 
     path = tmp_path / "old.db"
-    old = Archive.from_url(f"sqlite://{path}")
+    old = Archive.from_url(sqlite_url(path))
     result = make_result(7)
     old.results.add([result])
     old.close()
@@ -151,7 +151,7 @@ def test_an_archive_from_before_the_figure_columns_gets_them_filled(tmp_path: Pa
         db.execute(f"ALTER TABLE results DROP COLUMN {column}")
     db.commit()
     db.close()
-    reopened = Archive.from_url(f"sqlite://{path}")
+    reopened = Archive.from_url(sqlite_url(path))
     (row,) = reopened.results.report_rows(result.started_at, result.started_at + timedelta(seconds=1))
     assert row[REPORT_COLUMNS.index("download_mbps")] == result.download_mbps
     reopened.close()

@@ -34,9 +34,9 @@ from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.quarterly import Quarter
 from dokiem.status import Health, OutboxHealth, Status
+from dokiem.synthetic import SyntheticAgent, synthetic_agents, synthetic_results
 from dokiem.thresholds import Threshold, load_thresholds
 from testkit.influx import Influx
-from testkit.synthetic import SyntheticAgent, synthetic_agents, synthetic_results
 
 QUARTER = Quarter.parse("2026Q3")
 REGIONS = Regions.load()

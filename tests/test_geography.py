@@ -21,7 +21,7 @@ import pytest
 
 from dokiem.agent.config import load as load_agent_config
 from dokiem.agent.service import Agent
-from dokiem.collector.archive import Archive
+from dokiem.collector.archive import Archive, sqlite_url
 from dokiem.collector.influx import result_line
 from dokiem.collector.service import Collector
 from dokiem.contract import Result, Site
@@ -123,7 +123,7 @@ def stored_by_an_older_collector(tmp_path: Path, influx: Influx) -> Iterator[lis
         make_result(n).model_copy(update={"site": Site(province_code="38", district_code="380", commune_code=code)})
         for n, code in enumerate(["14755", "14755", "14761", "14797"])
     ]
-    archive = Archive.from_url(f"sqlite:///{tmp_path / 'collector' / 'archive.db'}")
+    archive = Archive.from_url(sqlite_url(tmp_path / "collector" / "archive.db"))
     archive.results.add(results)  # the codes as sent
     archive.results.mark_written(str(r.result_id) for r in results)
     archive.close()
@@ -150,7 +150,7 @@ def test_reindex_refiles_results_archived_under_old_codes(
     assert influx.scalar("SELECT count(download_mbps) FROM speedtest WHERE commune = '14755'") is None
     assert influx.scalar("SELECT count(download_mbps) FROM speedtest WHERE commune = '14758'") == 3
     assert influx.scalar("SELECT count(download_mbps) FROM speedtest") == 4  # moved, not copied
-    archive = Archive.from_url(f"sqlite:///{tmp_path / 'collector' / 'archive.db'}")
+    archive = Archive.from_url(sqlite_url(tmp_path / "collector" / "archive.db"))
     assert sorted(row["commune_code"] for row in _archived(archive)) == ["14758", "14758", "14758", "14797"]
 
 

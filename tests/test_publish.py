@@ -23,18 +23,18 @@ from typing import Any
 import pytest
 
 from dokiem.collation import unit_key
-from dokiem.collector.archive import Archive
+from dokiem.collector.archive import Archive, sqlite_url
 from dokiem.collector.service import Collector
 from dokiem.contract import Access, Flag, Premises, Result, ServerRef, Site
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.tables import format_value
+from dokiem.synthetic import SyntheticAgent, synthetic_results
 from dokiem.thresholds import SHIPPED, load_thresholds
 from testkit.brokers import Broker
 from testkit.collectorkit import TOKEN, collector_config, collector_running
 from testkit.processes import DOKIEM
 from testkit.reportkit import QUARTER
-from testkit.synthetic import SyntheticAgent, synthetic_results
 
 MIN_SAMPLES = 40
 SERVER_IPS = ("203.0.113.7", "2001:db8::77")
@@ -71,7 +71,7 @@ def _results() -> list[Result]:
 def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Result], Path]:
     root = tmp_path_factory.mktemp("publish")
     results = _results()
-    archive = Archive.from_url(f"sqlite://{root / 'archive.db'}")
+    archive = Archive.from_url(sqlite_url(root / "archive.db"))
     archive.results.add(results)
     archive.close()
     thresholds = root / "thresholds.toml"
@@ -81,7 +81,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Resu
     for command in (["publish", "--out", str(root / "site")],
                     ["report", "quarterly", "--out", str(root / "report"), "--format", "csv"]):  # fmt: skip
         done = subprocess.run([*DOKIEM, *command, "--quarter", str(QUARTER), "--archive",
-                               f"sqlite://{root / 'archive.db'}", "--thresholds", str(thresholds)],
+                               sqlite_url(root / 'archive.db'), "--thresholds", str(thresholds)],
                               capture_output=True, text=True, timeout=300)  # fmt: skip
         assert done.returncode == 0, done.stderr
     return root / "site", results, root / "report"

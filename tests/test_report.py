@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from dokiem.collector.archive import Archive
+from dokiem.collector.archive import Archive, sqlite_url
 from dokiem.contract import Access, Result
 from dokiem.i18n import Translator
 from dokiem.reports.findings import findings, key_figures
@@ -25,9 +25,9 @@ from dokiem.reports.pdf import PADDING, QUALITY_PART, SPEED_PART, Styles, regist
 from dokiem.reports.quarterly import GroupStats, Quarter, QuarterlyFigures
 from dokiem.reports.tables import Column, Table, format_value, report_tables
 from dokiem.settings import ConfigError
+from dokiem.synthetic import synthetic_agents, synthetic_results
 from dokiem.thresholds import SHIPPED, load_thresholds
 from testkit.reportkit import MIN_SAMPLES, QUARTER, REGIONS
-from testkit.synthetic import synthetic_agents, synthetic_results
 
 
 def _p(values: list[float], percent: int) -> float:
@@ -128,7 +128,7 @@ def _report(
     run_dokiem: Any, archive: Path, out: Path, *extra: str, lang: str = "vi"
 ) -> subprocess.CompletedProcess[str]:
     done: subprocess.CompletedProcess[str] = run_dokiem(
-        "--lang", lang, "report", "quarterly", "--quarter", str(QUARTER), "--archive", f"sqlite://{archive}",
+        "--lang", lang, "report", "quarterly", "--quarter", str(QUARTER), "--archive", sqlite_url(archive),
         "--out", str(out), *extra,
     )  # fmt: skip
     return done
@@ -345,17 +345,18 @@ def test_latency_under_load_is_said_in_words_where_the_buffer_is_bloated(
 def test_no_results_bad_quarter_and_bad_thresholds_are_explained(
     run_dokiem: Any, tmp_path: Path, quarter_data: tuple[Path, list[Result], list[Result]]
 ) -> None:
-    empty = run_dokiem("report", "quarterly", "--quarter", "2024Q1", "--archive", f"sqlite://{quarter_data[0]}",
+    empty = run_dokiem("report", "quarterly", "--quarter", "2024Q1", "--archive", sqlite_url(quarter_data[0]),
                        "--out", str(tmp_path))  # fmt: skip
     assert empty.returncode == 1 and "không có kết quả nào trong quý 2024Q1" in empty.stderr
     assert "Traceback" not in empty.stderr and not list(tmp_path.iterdir())
-    missing = run_dokiem("report", "quarterly", "--archive", f"sqlite://{tmp_path}/nowhere/archive.db")
-    assert missing.returncode == 1 and "no archive at" in missing.stderr and not (tmp_path / "nowhere").exists()
+    missing = run_dokiem("report", "quarterly", "--archive", sqlite_url(tmp_path / "nowhere" / "archive.db"))
+    assert missing.returncode == 1 and "Không có kho lưu trữ ở" in missing.stderr
+    assert not (tmp_path / "nowhere").exists()
     bad = tmp_path / "rules.toml"
     bad.write_text(SHIPPED.read_text(encoding="utf-8").replace("download_mbps = 40", "download_mbps = -40"))
-    refused = run_dokiem("report", "quarterly", "--thresholds", str(bad), "--archive", f"sqlite://{quarter_data[0]}")
+    refused = run_dokiem("report", "quarterly", "--thresholds", str(bad), "--archive", sqlite_url(quarter_data[0]))
     assert refused.returncode == 2
-    assert f"{bad}, [[thresholds]] number 3, key download_mbps" in refused.stderr
+    assert f"{bad}, [[thresholds]] thứ 3, khóa download_mbps): phải lớn hơn 0" in refused.stderr
     with pytest.raises(ConfigError, match="plan_min_ratio"):
         bad.write_text("[report]\nplan_min_ratio = 0.99\nplan_good_ratio = 0.9\n")
         load_thresholds(bad)
@@ -370,7 +371,7 @@ def test_runs_flagged_unsound_are_left_out_of_the_figures_and_counted(tmp_path: 
     unsound = {r.result_id for r in results[::4]}
     results = [r.model_copy(update={"flags": [Flag.WIFI], "download_mbps": 1.0}) if r.result_id in unsound else r
                for r in results]  # fmt: skip
-    archive = Archive.from_url(f"sqlite://{tmp_path / 'archive.db'}")
+    archive = Archive.from_url(sqlite_url(tmp_path / "archive.db"))
     archive.results.add(results)
     rows = list(archive.results.report_rows(QUARTER.start, QUARTER.end))
     archive.close()
@@ -393,7 +394,7 @@ def test_a_report_reads_only_what_was_received_by_its_cutoff(tmp_path: Path, run
     late = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 200, seed=12))
     cutoff = datetime(2026, 10, 5, 17, 0, tzinfo=LOCAL_TIME)
     path = tmp_path / "archive.db"
-    archive = Archive.from_url(f"sqlite://{path}")
+    archive = Archive.from_url(sqlite_url(path))
     archive.results.add(early, received_at=(cutoff - timedelta(days=1)).timestamp())
     published = read_figures(archive, QUARTER, load_thresholds(), cutoff=cutoff)
     archive.results.add(late, received_at=(cutoff + timedelta(days=1)).timestamp())  # arrived after
@@ -402,11 +403,11 @@ def test_a_report_reads_only_what_was_received_by_its_cutoff(tmp_path: Path, run
     archive.close()
     assert published.tests == again.tests == len(early) and everything.tests == len(early) + len(late)
     assert [g.download for g in published.groups["district"]] == [g.download for g in again.groups["district"]]
-    done = run_dokiem("report", "quarterly", "--quarter", str(QUARTER), "--archive", f"sqlite://{path}",
+    done = run_dokiem("report", "quarterly", "--quarter", str(QUARTER), "--archive", sqlite_url(path),
                       "--cutoff", "2026-10-05T17:00", "--format", "pdf", "--out", str(tmp_path / "out"))  # fmt: skip
     assert done.returncode == 0, done.stderr
     pdf = next((tmp_path / "out").glob("*.pdf"))
     text = subprocess.run(["pdftotext", "-l", "2", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "số liệu nhận đến 05/10/2026 17:00" in " ".join(text.split())
-    bad = run_dokiem("report", "quarterly", "--archive", f"sqlite://{path}", "--cutoff", "5/10/2026")
+    bad = run_dokiem("report", "quarterly", "--archive", sqlite_url(path), "--cutoff", "5/10/2026")
     assert bad.returncode == 2 and "--cutoff" in bad.stderr

@@ -14,7 +14,7 @@ import docx
 import pytest
 from docx.shared import Pt
 
-from dokiem.collector.archive import Archive
+from dokiem.collector.archive import Archive, sqlite_url
 from dokiem.i18n import Translator
 from dokiem.reports.build import read_figures
 from dokiem.reports.findings import findings, key_figures
@@ -35,7 +35,7 @@ def document(tmp_path_factory: pytest.TempPathFactory, quarter_data: tuple[Path,
     out = tmp_path_factory.mktemp("docx")
     letterhead = out / "letterhead.toml"
     letterhead.write_text(LETTERHEAD, encoding="utf-8")
-    done = run_dokiem("report", "quarterly", "--quarter", str(QUARTER), "--archive", f"sqlite://{quarter_data[0]}",
+    done = run_dokiem("report", "quarterly", "--quarter", str(QUARTER), "--archive", sqlite_url(quarter_data[0]),
                       "--out", str(out), "--format", "docx,csv", "--letterhead", str(letterhead),
                       "--thresholds", str(thresholds_file))  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -118,7 +118,7 @@ def test_every_number_in_the_findings_is_in_the_tables(quarter_data: tuple[Path,
     from dokiem.thresholds import load_thresholds
 
     tr = Translator(lang)
-    archive = Archive.from_url(f"sqlite://{quarter_data[0]}")
+    archive = Archive.from_url(sqlite_url(quarter_data[0]))
     try:
         figures = read_figures(archive, QUARTER, load_thresholds())
     finally:
@@ -164,7 +164,7 @@ def test_a_bad_letterhead_is_refused_with_the_key(
     bad = tmp_path / "letterhead.toml"
     bad.write_text(content, encoding="utf-8")
     done = run_dokiem("--lang", "en", "report", "quarterly", "--quarter", str(QUARTER), "--archive",
-                      f"sqlite://{quarter_data[0]}", "--out", str(tmp_path / "out"), "--format", "docx",
+                      sqlite_url(quarter_data[0]), "--out", str(tmp_path / "out"), "--format", "docx",
                       "--letterhead", str(bad))  # fmt: skip
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from dokiem.collector.archive import Archive, bucket_of
+from dokiem.collector.archive import Archive, bucket_of, sqlite_url
 from dokiem.contract import RESIDENT, Flag, Result
 from dokiem.i18n import Translator
+from dokiem.synthetic import synthetic_agents, synthetic_results
 from testkit.processes import DOKIEM
 from testkit.reportkit import MIN_SAMPLES, QUARTER, REGIONS, write_thresholds
-from testkit.synthetic import synthetic_agents, synthetic_results
 
 CSV_STEM = f"dokiem-quarterly-{QUARTER}-vi"
 
@@ -35,7 +35,7 @@ def _residents(results: list[Result]) -> list[Result]:
 
 
 def _archive(path: Path, results: list[Result]) -> Path:
-    archive = Archive.from_url(f"sqlite://{path}")
+    archive = Archive.from_url(sqlite_url(path))
     archive.results.add(results, place=lambda r: REGIONS.place_site(r.site, r.started_at))
     archive.close()
     return path
@@ -43,7 +43,7 @@ def _archive(path: Path, results: list[Result]) -> Path:
 
 def _report(archive: Path, out: Path, formats: str) -> None:
     done = subprocess.run([*DOKIEM,
-        "report", "quarterly", "--quarter", str(QUARTER), "--archive", f"sqlite://{archive}", "--out", str(out),
+        "report", "quarterly", "--quarter", str(QUARTER), "--archive", sqlite_url(archive), "--out", str(out),
         "--format", formats], capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr
 
@@ -119,7 +119,7 @@ def test_the_site_and_open_data_show_residents_apart_from_enough_addresses(tmp_p
     agents = [fixed[0], next(a for a in fixed if a.site.commune_code != fixed[0].site.commune_code)]
     results = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 2 * MIN_SAMPLES + 40, failed_share=0))
     (shown, shown_tests), (held, held_tests) = _two_communes(_residents(results))
-    archive = Archive.from_url(f"sqlite://{tmp_path / 'archive.db'}")
+    archive = Archive.from_url(sqlite_url(tmp_path / "archive.db"))
     archive.results.add(results + shown_tests + held_tests, place=lambda r: REGIONS.place_site(r.site, r.started_at))
     three = _addresses_in_distinct_buckets(3)
     for n, r in enumerate(shown_tests):  # three addresses take turns in the shown commune
@@ -129,7 +129,7 @@ def test_the_site_and_open_data_show_residents_apart_from_enough_addresses(tmp_p
     archive.close()
     rules = write_thresholds(tmp_path / "thresholds.toml")
     done = subprocess.run([*DOKIEM, "publish", "--quarter", str(QUARTER), "--archive",
-                           f"sqlite://{tmp_path / 'archive.db'}", "--thresholds", str(rules), "--out",
+                           sqlite_url(tmp_path / 'archive.db'), "--thresholds", str(rules), "--out",
                            str(tmp_path / "site")], capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr
     with (tmp_path / "site" / "data" / "residents.csv").open(encoding="utf-8") as f:

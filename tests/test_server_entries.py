@@ -15,7 +15,7 @@ from dokiem.agent.config import load
 from dokiem.agent.measure import by_latency
 from dokiem.agent.servers import configured_server, librespeed_server
 from dokiem.agent.service import Agent
-from dokiem.collector.archive import Archive
+from dokiem.collector.archive import Archive, sqlite_url
 from dokiem.collector.influx import result_line
 from dokiem.contract import Access, Result, ServerLocation, ServerRef, Site
 from dokiem.fleet import ServerEntry, parse_fleet_config
@@ -119,7 +119,7 @@ def test_international_results_are_tagged_and_left_out_of_the_domestic_report_ro
     assert line is not None and ",location=international," in line
     domestic = _against(2, ServerLocation.DOMESTIC)
     assert ",location=domestic," in (result_line(domestic) or "")
-    archive = Archive.from_url(f"sqlite:///{tmp_path / 'archive.db'}")
+    archive = Archive.from_url(sqlite_url(tmp_path / "archive.db"))
     archive.results.add([_abroad(1), _abroad(3), domestic])
     since, until = domestic.started_at.replace(year=2000), domestic.started_at.replace(year=2100)
     assert len(list(archive.results.report_rows(since, until))) == 1
@@ -129,12 +129,12 @@ def test_international_results_are_tagged_and_left_out_of_the_domestic_report_ro
 
 def test_an_archive_from_before_gets_the_location_column_filled(tmp_path: Path) -> None:
     path = tmp_path / "archive.db"
-    archive = Archive.from_url(f"sqlite:///{path}")
+    archive = Archive.from_url(sqlite_url(path))
     archive.results.add([_abroad(1), make_result(2)])
     archive.close()
     with sqlite3.connect(path) as db:
         db.execute("ALTER TABLE results DROP COLUMN server_location")
-    reopened = Archive.from_url(f"sqlite:///{path}")
+    reopened = Archive.from_url(sqlite_url(path))
     started = make_result(0).started_at
     rows = list(reopened.results.report_rows(started.replace(year=2000), started.replace(year=2100),
                                              ServerLocation.INTERNATIONAL))  # fmt: skip
@@ -147,7 +147,7 @@ def test_the_quarterly_report_gives_international_speed_apart(tmp_path: Path) ->
     abroad = [_abroad(n).model_copy(update={"site": site, "download_mbps": 40.0 + n, "upload_mbps": 20.0})
               for n in (1, 3, 5)]  # fmt: skip
     domestic = [_against(n, ServerLocation.DOMESTIC).model_copy(update={"site": site}) for n in (2, 4)]
-    archive = Archive.from_url(f"sqlite:///{tmp_path / 'archive.db'}")
+    archive = Archive.from_url(sqlite_url(tmp_path / "archive.db"))
     archive.results.add([*abroad, *domestic])
     quarter = Quarter.containing(domestic[0].started_at)
     figures = read_figures(archive, quarter, load_thresholds())

@@ -1,24 +1,26 @@
 """The archive: the system of record, in one database (SQLite by default; PostgreSQL by URL for
-deployments that outgrow one machine; the SQL is the same for both). Four stores, a table each:
+deployments that outgrow one machine; the SQL is the same for both). Five stores, a table each:
 
 - ``results``: every accepted Result, keyed by result_id (``results.py``);
 - ``registry``: the fleet, each agent's contact, site, health and schedule (``registry.py``);
 - ``quarantine``: every message refused or failed, kept to inspect and re-admit (``quarantine.py``);
 - ``senders``: residents' addresses counted into 16 keyed buckets a day, never kept (``senders.py``);
+- ``archive_meta``: what the archive says of itself, e.g. that it holds demo data (``meta.py``);
 
 over the database layer (``db.py``).
 """
 
 from __future__ import annotations
 
-from dokiem.collector.archive.db import Db, Page, connect
+from dokiem.collector.archive.db import Db, Page, connect, sqlite_url
+from dokiem.collector.archive.meta import Meta
 from dokiem.collector.archive.quarantine import Quarantine, Quarantined
 from dokiem.collector.archive.registry import AgentRegistry
 from dokiem.collector.archive.results import REPORT_COLUMNS, Placing, ResultStore, Stored
 from dokiem.collector.archive.senders import Senders, bucket_of
 
-__all__ = ["REPORT_COLUMNS", "AgentRegistry", "Archive", "Page", "Placing", "Quarantine", "Quarantined",
-           "ResultStore", "Senders", "Stored", "bucket_of"]  # fmt: skip
+__all__ = ["REPORT_COLUMNS", "AgentRegistry", "Archive", "Meta", "Page", "Placing", "Quarantine", "Quarantined",
+           "ResultStore", "Senders", "Stored", "bucket_of", "sqlite_url"]  # fmt: skip
 
 
 class Archive:
@@ -29,6 +31,7 @@ class Archive:
         self.results = ResultStore(db, self.registry)
         self.quarantine = Quarantine(db)
         self.senders = Senders(db)
+        self.meta = Meta(db)
 
     @classmethod
     def from_url(cls, url: str, create: bool = True) -> Archive:

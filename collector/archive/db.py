@@ -7,6 +7,8 @@ it or, for an archive made by an older dokiem, adds the columns it lacks and fil
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Db(Protocol):
@@ -40,7 +43,7 @@ class Sqlite:
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         with contextlib.suppress(PermissionError):  # another user's archive (a report run as root): as it is
             path.chmod(0o600)
-        self.where = str(path)
+        self.where = str(path.resolve())
         self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a commit is on disk when it returns
@@ -83,17 +86,41 @@ class Postgres:
         self._db.close()
 
 
+SQLITE = "sqlite:///"
+
+
+def sqlite_url(path: Path) -> str:
+    """The URL of the SQLite file at ``path``: ``sqlite:////abs/path`` for an absolute one, as SQLAlchemy writes it."""
+    return f"{SQLITE}{path}"
+
+
+def sqlite_path(url: str) -> Path:
+    """The file a ``sqlite:///`` URL names, read as SQLAlchemy reads it: ``sqlite:///archive.db`` is relative to
+    the working folder, ``sqlite:////var/lib/dokiem/archive.db`` absolute. Before 0.9 dokiem read three slashes
+    as absolute too: a three-slash URL whose relative file is not there but whose absolute one is still opens the
+    absolute one (with a warning), so a deployed ``sqlite:///var/lib/…`` keeps its archive."""
+    rest = url.removeprefix(SQLITE)
+    path = Path(rest)
+    if not path.is_absolute():
+        legacy = Path("/" + rest)
+        if not path.exists() and legacy.exists():
+            log.warning("%s: read as %s; write sqlite:///%s (four slashes) for an absolute path", url, legacy, legacy)
+            return legacy
+    return path
+
+
 def connect(url: str, create: bool = True) -> Db:
     """The database at ``url``; ``create=False`` refuses a SQLite file that does not exist rather than
     start an empty archive in the wrong place."""
-    if url.startswith("sqlite:///"):
-        path = Path("/" + url.removeprefix("sqlite:///").lstrip("/"))  # sqlite:///a and sqlite:////a alike
+    if url.startswith(SQLITE):
+        path = sqlite_path(url)
         if not create and not path.exists():
-            raise FileNotFoundError(f"no archive at {path}")
+            raise FileNotFoundError(errno.ENOENT, f"no archive at {path.resolve()}", str(path.resolve()))
         return Sqlite(path)
     if url.startswith(("postgresql://", "postgres://")):
         return Postgres(url)
-    raise ValueError(f"{url!r}: use sqlite:///path/archive.db or postgresql://user:password@host/db")
+    raise ValueError(f"{url!r}: use sqlite:///relative/archive.db, sqlite:////absolute/archive.db or"
+                     " postgresql://user:password@host/db")  # fmt: skip
 
 
 @dataclass(frozen=True)

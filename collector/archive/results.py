@@ -157,6 +157,10 @@ class ResultStore:
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
 
+    def agent_ids(self) -> list[str]:
+        """Every agent the archive holds results from."""
+        return [str(row[0]) for row in self._db.execute("SELECT DISTINCT agent_id FROM results").fetchall()]
+
     def count_started(self, agent_id: str, since_ms: int, until_ms: int) -> int:
         """The agent's results started in [since_ms, until_ms)."""
         return int(self._db.execute(

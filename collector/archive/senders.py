@@ -38,13 +38,27 @@ class Senders:
         ensure_table(db, TABLE)
 
     def note(self, moment: datetime, commune_code: str, access: str, bucket: int) -> None:
-        row = (day_of(moment), commune_code, access, bucket)
+        self.note_row((day_of(moment), commune_code, access, bucket))
+
+    def note_row(self, row: tuple[str, str, str, int]) -> None:
         found = self._db.execute(
             "SELECT 1 FROM resident_senders WHERE day = ? AND commune_code = ? AND access = ? AND bucket = ?", row
         ).fetchone()
         if found is None:
             self._db.execute("INSERT INTO resident_senders (day, commune_code, access, bucket) VALUES (?, ?, ?, ?)",
                              row)  # fmt: skip
+
+    def note_many(self, seen: list[tuple[datetime, str, str, int]]) -> None:
+        """Many (moment, commune, access, bucket) in one transaction (a generated or restored archive)."""
+        rows = {(day_of(moment), commune, access, bucket) for moment, commune, access, bucket in seen}
+        self._db.execute("BEGIN")
+        try:
+            for row in sorted(rows):
+                self.note_row(row)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def distinct(self, since: datetime, until: datetime) -> dict[tuple[str, str], int]:
         """(commune, access) -> the buckets seen on the days of [since, until): at least that many addresses."""

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from dokiem.collation import UNIT_TYPES
 from dokiem.contract import LOCAL_TIME, Result, Site
+from dokiem.regions.isps import spelling_key
 
 SHIPPED = Path(__file__).resolve().parent
 REFORM = datetime(2025, 7, 1, tzinfo=LOCAL_TIME)  # Resolution 202/2025/QH15: no district level from this day
@@ -123,6 +125,37 @@ class Province:
 
 class UnknownRegion(ValueError):
     pass
+
+
+def _folded(text: str) -> str:
+    """Words of ``text`` as a person may type them: without diacritics (đ is d) or case, single spaces."""
+    return " ".join("".join(spelling_key(ch) or " " for ch in word) for word in text.split()).strip()
+
+
+_TYPES_FOLDED = tuple(_folded(t) + " " for t in UNIT_TYPES)
+
+
+def _own_name(text: str) -> str:
+    """ "hoang hoa" of "Xã Hoằng Hóa" (or of "xa hoang hoa"): folded, without the word for the unit's type."""
+    folded = _folded(text)
+    kind = next((t for t in _TYPES_FOLDED if folded.startswith(t)), "")
+    return folded[len(kind) :]
+
+
+def find_communes(province: Province, text: str) -> list[Commune]:
+    """The 2025 units ``text`` names: a code, or a name with or without the word for its type and its diacritics
+    ("hoang hoa", "Xã Hoằng Hóa", "Hoằng Hoá"); several where a ward and a commune share a name. When no name
+    is that, the units with a word that begins so ("hac" finds "Phường Hạc Thành")."""
+    if text.strip() in province.communes:
+        return [province.communes[text.strip()]]
+    wanted = _own_name(text)
+    if not wanted:
+        return []
+    units = list(province.communes.values())
+    exact = [u for u in units if _own_name(u.name) == wanted]
+    if len(exact) > 1 and _folded(text) != wanted:  # the type was named too ("phường ..."): that type's unit
+        exact = [u for u in exact if _folded(u.name) == _folded(text)] or exact
+    return exact or [u for u in units if f" {wanted}" in f" {_folded(u.name)}"]
 
 
 class Regions:

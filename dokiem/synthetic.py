@@ -1,5 +1,6 @@
 """A generated quarter of results for Thanh Hóa: every district, several ISPs, fixed and mobile, and public
 Wi-Fi hotspots in every fourth district (the city's among them); mobile and hotspot results carry their radio.
+The tests, the benchmarks and ``dokiem up --demo`` (``collector/demo.py``) share it.
 
 Deterministic for a seed. Tests compute what they expect from these Results themselves; the
 benchmark uses the same generator for a million.
@@ -59,6 +60,29 @@ def synthetic_agents(regions: Regions, per_district: int = 3, seed: int = 1) -> 
                            lat=district.lat, lon=district.lon, isp=FIXED_ISPS[d_index % 3],
                            access=Access.PUBLIC_WIFI)  # fmt: skip
             agents.append(SyntheticAgent(f"th-{district.code}-{per_district:03d}", hotspot, district_quality))
+    return agents
+
+
+def commune_agents(regions: Regions, province_code: str, prefix: str, mobile_every: int = 2) -> list[SyntheticAgent]:
+    """An office agent on a fixed line in every commune of the province, and a mobile one in every
+    ``mobile_every``-th, at the commune's point: a fleet placed as a province places it."""
+    province = regions.provinces[province_code]
+    units = list(province.communes.values())
+    ranks = {code: n / max(1, len(province.districts)) for n, code in enumerate(sorted(province.districts))}
+    agents = []
+    for n, unit in enumerate(units):
+        district = province.districts.get(unit.districts[0]) if unit.districts else None
+        # former districts differ (in code order, as in synthetic_agents), and communes a little within each
+        quality = 0.55 + 0.35 * ranks.get(district.code if district else "", 0.5) + 0.1 * ((n * 37) % 10) / 10
+        for access in (Access.FIXED, Access.MOBILE) if n % mobile_every == 0 else (Access.FIXED,):
+            isps = FIXED_ISPS if access is Access.FIXED else MOBILE_ISPS
+            site = Site(
+                province_code=province.code, province_name=province.name,
+                district_code=district.code if district else None, district_name=district.name if district else None,
+                commune_code=unit.code, commune_name=unit.name, lat=unit.lat, lon=unit.lon, isp=isps[n % 3],
+                access=access, plan_down_mbps=FIXED_PLANS[n % len(FIXED_PLANS)] if access is Access.FIXED else None,
+            )  # fmt: skip
+            agents.append(SyntheticAgent(f"{prefix}{unit.code}-{access.value}", site, quality))
     return agents
 
 
