@@ -30,7 +30,7 @@ from dokiem.agent.probes.http import (
     timed_get,
 )
 from dokiem.agent.probes.radio import ModemManagerRadio, RadioReader
-from dokiem.agent.probes.system import LoadMeter
+from dokiem.agent.probes.system import LoadMeter, default_interface, interface_io
 from dokiem.agent.probes.wifi import WifiRadio, captive_portal
 from dokiem.agent.probes.wire import HttpFailure, families, open_connection
 from dokiem.agent.router import Counters, RouterUnavailable, Sampler, Traffic
@@ -98,7 +98,8 @@ class _Collected:
     error: HttpFailure | None = None
     family: int = socket.AF_UNSPEC
     radio: Radio | None = None
-    cross: tuple[float, float] | None = None  # others' traffic (down, up) seen at the router
+    cross: tuple[float | None, float | None] | None = None  # others' traffic (down, up) seen at the router
+    router_unusable: bool = False  # the router's counters did not add up: no others' traffic is given
     traffic_source: TrafficSource = "interface"
 
 
@@ -182,9 +183,8 @@ async def measure(request: MeasureRequest) -> Result:
         got.error = HttpFailure(ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
     load = meter.load()
     own = (request.usage.wire_in - wire_before[0], request.usage.wire_out - wire_before[1])
-    traffic = await sampler.stop(request.router_settle_s) if sampler is not None else None
-    got.cross = _cross_traffic(traffic, own)
-    if got.cross is not None and sampler is not None:
+    if sampler is not None and await sampler.stop(request.router_settle_s) is not None:
+        got.cross, got.router_unusable = others_traffic(sampler, got, request.site)
         got.traffic_source = sampler.counters.name
     got.radio = await request.radio.read() if request.radio is not None else None
     # all the run's own traffic, warm-up, probes and headers included: only the rest is someone else's
@@ -209,9 +209,11 @@ def _flags(request: MeasureRequest, got: _Collected, flags: list[Flag]) -> list[
     a modem on another network than the declared ISP's. At a public hotspot, Wi-Fi is the service."""
     if request.site.access is Access.PUBLIC_WIFI:
         flags = [flag for flag in flags if flag is not Flag.WIFI]
-    cross = got.cross
-    if cross is not None and (cross[0] > request.busy_mbps[0] or cross[1] > request.busy_mbps[1]):
+    cross = got.cross or (None, None)
+    if any(others is not None and others > busy for others, busy in zip(cross, request.busy_mbps, strict=True)):
         flags.append(Flag.CROSS_TRAFFIC)
+    if got.router_unusable:
+        flags.append(Flag.ROUTER_UNUSABLE)
     if got.error is not None and got.error.code == ErrorCode.SERVER_BUSY:
         flags.append(Flag.SERVER_BUSY)
     if any(phase is not None and not phase.kernel_counted for phase in (got.download, got.upload)):
@@ -332,7 +334,8 @@ async def _watch_router(request: MeasureRequest) -> Sampler | None:
     """The router's counters, read through the run (None where there is no router, or it does not answer)."""
     if request.router is None:
         return None
-    sampler = Sampler(request.router, request.router_poll_s)
+    interface = default_interface()
+    sampler = Sampler(request.router, request.router_poll_s, own=lambda: interface_io(interface))
     try:
         await sampler.start(request.router_start_settle_s)
     except RouterUnavailable as exc:
@@ -341,12 +344,57 @@ async def _watch_router(request: MeasureRequest) -> Sampler | None:
     return sampler
 
 
-def _cross_traffic(traffic: Traffic | None, own: tuple[int, int]) -> tuple[float, float] | None:
-    """Others' traffic (down, up) in Mbit/s: what crossed the router less the run's own bytes."""
-    if traffic is None:
+# the router's count may fall this far below the run's own (counters refreshed a moment apart), and the two
+# together rise this far above the line, before the router's figure is taken for wrong
+ROUTER_SLACK = 0.05
+
+
+def others_traffic(sampler: Sampler, got: _Collected, site: Site) -> tuple[tuple[float | None, float | None], bool]:
+    """Others' traffic (down, up) in Mbit/s, each over the window its own direction's figure was measured in:
+    what crossed the router then, less what the agent's own interface moved then. A direction whose phase did
+    not run has none. True where the router's counters did not add up (below the run's own bytes, own and
+    others above the line's plan, a reset): then no figure at all."""
+    if sampler.jumped is not None:
+        log.warning("the router's counters are not used: %s", sampler.jumped)
+        return (None, None), True
+    if sampler.moves == 0 and (got.download is not None or got.upload is not None):
+        log.warning("the router's counters did not move while the run moved its own bytes: they are not used")
+        return (None, None), True
+    down = _others_over(sampler, got.download, 0, site.plan_down_mbps)
+    up = _others_over(sampler, got.upload, 1, site.plan_up_mbps)
+    if down is False or up is False:
+        return (None, None), True
+    return (down, up), False
+
+
+def _others_over(sampler: Sampler, phase: PhaseResult | None, way: int, plan_mbps: float | None) -> float | bool | None:
+    """Others' rate one way (0: received, 1: sent) over ``phase``'s window; False where the counters do not add up:
+    over the refreshes around the window the router counted less than the agent's own interface moved, or the
+    two together are more than the line's plan."""
+    if phase is None or phase.window is None:
         return None
-    others = Traffic(max(0, traffic.received - own[0]), max(0, traffic.sent - own[1]), traffic.seconds)
-    return others.mbps()
+    around = sampler.refreshes_around(*phase.window)
+    others, own = sampler.others_between(*phase.window), sampler.own_between(*phase.window)
+    if around is None or others is None or own is None:
+        return None
+    seen, mine = sampler.between(*around), sampler.own_between(*around)
+    if seen is None or mine is None:
+        return None
+    if _way(seen, way) < (1 - ROUTER_SLACK) * _way(mine, way):
+        log.warning("the router counted %s bytes where the run alone moved %s: its counters are not used",
+                    _way(seen, way), _way(mine, way))  # fmt: skip
+        return False
+    others_mbps = max(0, _way(others, way)) * 8 / others.seconds / 1e6
+    line_mbps = others_mbps + _way(own, way) * 8 / own.seconds / 1e6
+    if plan_mbps and line_mbps > (1 + ROUTER_SLACK) * plan_mbps:
+        log.warning("own and others' add up to %.1f Mbit/s on a %.0f Mbit/s line: the router's counters are not"
+                    " used", line_mbps, plan_mbps)  # fmt: skip
+        return False
+    return others_mbps
+
+
+def _way(traffic: Traffic, way: int) -> int:
+    return traffic.received if way == 0 else traffic.sent
 
 
 def _result(

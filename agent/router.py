@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
+import math
+import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -50,7 +54,8 @@ class RouterSection(BaseModel):
     busy_mbps: float = Field(default=2, gt=0, le=10_000, description="busy, where the site gives no plan")
     max_defers: int = Field(default=3, ge=0, le=20, description="deferrals while busy, then measured (flagged)")
     defer_minutes: float = Field(default=5, ge=0, le=120)
-    poll_seconds: float = Field(default=1, gt=0, le=10, description="counters read this often during a test")
+    poll_seconds: float = Field(default=0.25, gt=0, le=10, description="counters read this often during a test"
+                                " (a refresh is placed within half of it)")  # fmt: skip
     settle_seconds: float = Field(default=5, ge=0, le=60, description="after a test, the counters are read until"
                                   " the router refreshes them, at most this long")  # fmt: skip
 
@@ -208,6 +213,10 @@ async def find_router(section: RouterSection) -> Counters | None:
     return await find_upnp(section.discovery_seconds)
 
 
+# a step no office line makes: a counter reset, a wrap misread, or a router that lies (10 Gbit/s)
+MAX_STEP_MBPS = 10_000.0
+
+
 @dataclass(frozen=True)
 class Traffic:
     """What crossed the router's WAN side over ``seconds``: bytes in (towards the office) and out."""
@@ -227,26 +236,41 @@ class Sampler:
 
     Routers refresh their counters every few seconds, not at each read (net-snmp's interface table every
     3 s), so a read tells the bytes up to the last refresh. Only the reads where a counter moved are kept
-    as points: the time between two such points is the time their bytes crossed."""
+    as points. A read is timed at its middle (a UPnP read is two requests, a fifth of a second); a refresh
+    between two reads at the middle of them, and where the counters moved on the read before too (a router
+    that counts live, as miniupnpd does), at the read itself: the time between two points is the time their
+    bytes crossed. The agent's own interface is read around each read, for the same moments.
 
-    def __init__(self, counters: Counters, poll_s: float) -> None:
-        self.counters, self.poll_s = counters, poll_s
+    A step no line makes (faster than ``max_mbps``: a counter that went down and so wrapped, a router reset,
+    a lie) is not added: the sampler says so in ``jumped``, and nothing it counted is others' traffic."""
+
+    def __init__(
+        self, counters: Counters, poll_s: float, max_mbps: float = MAX_STEP_MBPS,
+        own: Callable[[], tuple[int, int] | None] | None = None,
+    ) -> None:  # fmt: skip
+        self.counters, self.poll_s, self.max_mbps, self._own_reader = counters, poll_s, max_mbps, own
         self._points: list[tuple[float, int, int]] = []  # (time, bytes received, bytes sent) since start
+        self._bounds: list[tuple[float, float]] = []  # each point's refresh lies between these two reads
+        self._own: list[tuple[float, int, int]] = []  # the agent's own interface (time, received, sent) at each read
         self._last: tuple[int, int] | None = None
+        self._last_read = 0.0
+        self._moved_last = False
         self._task: asyncio.Task[None] | None = None
         self.failed: str | None = None
+        self.jumped: str | None = None
 
     async def start(self, settle_s: float = 0.0) -> None:
         """Begins at the counters' next refresh (waited for at most ``settle_s``): the first read may tell
         bytes up to a refresh seconds ago, and a run counted from it would take in seconds before it began."""
-        self._last = await self.counters.read()
-        self._points = [(time.monotonic(), 0, 0)]
+        self._last = await self._timed_read()
+        self._points = [(self._last_read, 0, 0)]
+        self._bounds = [(self._last_read, self._last_read)]
         deadline = self._points[0][0] + settle_s
         while time.monotonic() < deadline and not await self._step():
             if self.failed is not None:
                 raise RouterUnavailable(self.failed)
             await asyncio.sleep(min(self.poll_s, 0.5))
-        self._points = self._points[-1:]
+        self._points, self._bounds = self._points[-1:], self._bounds[-1:]
         self._task = asyncio.create_task(self._poll())
 
     @property
@@ -261,20 +285,28 @@ class Sampler:
 
     async def _step(self) -> bool:
         """Reads the counters once; True where they moved."""
+        previous_read, moved_before = self._last_read, self._moved_last
         try:
-            now = await self.counters.read()
+            now = await self._timed_read()
         except RouterUnavailable as exc:
             self.failed = str(exc)
             return False
+        read_at = self._last_read
         assert self._last is not None
+        self._moved_last = now != self._last
         if now == self._last:
             return False
         wrap = self.counters.wrap
-        _, received, sent = self._points[-1]
-        received += (now[0] - self._last[0]) % wrap
-        sent += (now[1] - self._last[1]) % wrap
-        self._points.append((time.monotonic(), received, sent))
+        at, received, sent = self._points[-1]
+        step = ((now[0] - self._last[0]) % wrap, (now[1] - self._last[1]) % wrap)
         self._last = now
+        refreshed = read_at if moved_before else (previous_read + read_at) / 2
+        self._bounds.append((read_at, read_at) if moved_before else (previous_read, read_at))
+        if max(step) * 8 / 1e6 > self.max_mbps * max(read_at - at, self.poll_s):
+            self.jumped = f"the counters stepped by {max(step):,} bytes in {read_at - at:.1f} s: reset or wrong"
+            self._points.append((refreshed, received, sent))  # counted from here on, the step left out
+            return True
+        self._points.append((refreshed, received + step[0], sent + step[1]))
         return True
 
     async def _halt(self) -> None:
@@ -292,10 +324,64 @@ class Sampler:
             await asyncio.sleep(min(self.poll_s, 0.5))
         if self.failed is not None:
             return None
+        self._points = [(t, r, s) for t, (_, r, s) in zip(on_grid(self._bounds), self._points, strict=True)]
         (start, received0, sent0), (end, received, sent) = self._points[0], self._points[-1]
         if len(self._points) == 1:
             end = time.monotonic()
         return Traffic(received - received0, sent - sent0, end - start)
+
+    async def _timed_read(self) -> tuple[int, int]:
+        """The router's counters, timed at the middle of the read, with the agent's own counters at that moment."""
+        own_before, before = self._own_counters(), time.monotonic()
+        counters = await self.counters.read()
+        own_after, after = self._own_counters(), time.monotonic()
+        self._last_read = (before + after) / 2
+        if own_before is not None and own_after is not None:
+            own = ((own_before[0] + own_after[0]) // 2, (own_before[1] + own_after[1]) // 2)
+            self._own.append((self._last_read, *own))
+        return counters
+
+    def _own_counters(self) -> tuple[int, int] | None:
+        return self._own_reader() if self._own_reader is not None else None
+
+    def refreshes_around(self, start: float, end: float) -> tuple[float, float] | None:
+        """The last refresh at or before ``start`` and the first at or after ``end``; None where there is none."""
+        before = [t for t, _, _ in self._points if t <= start]
+        after = [t for t, _, _ in self._points if t >= end]
+        return (before[-1], after[0]) if before and after else None
+
+    def others_between(self, start: float, end: float) -> Traffic | None:
+        """Others' bytes between two moments: in each interval between two refreshes, what the router counted
+        less what the agent's own interface moved (others taken as steady within it, the agent's own as read),
+        shared out by how much of the interval lies between the two moments. None outside the refreshes seen."""
+        if not self._points or end <= start or not (self._points[0][0] <= start and end <= self._points[-1][0]):
+            return None
+        received = sent = 0.0
+        for (t0, r0, s0), (t1, r1, s1) in itertools.pairwise(self._points):
+            overlap = min(end, t1) - max(start, t0)
+            own = self.own_between(t0, t1)
+            if overlap <= 0 or t1 <= t0:
+                continue
+            if own is None:
+                return None
+            received += ((r1 - r0) - own.received) * overlap / (t1 - t0)
+            sent += ((s1 - s0) - own.sent) * overlap / (t1 - t0)
+        return Traffic(round(received), round(sent), end - start)
+
+    def own_between(self, start: float, end: float) -> Traffic | None:
+        """What the agent's own interface moved between two moments (its counters, read with the router's)."""
+        at_start, at_end = _interpolated(self._own, start), _interpolated(self._own, end)
+        if at_start is None or at_end is None or end <= start:
+            return None
+        return Traffic(round(at_end[0] - at_start[0]), round(at_end[1] - at_start[1]), end - start)
+
+    def between(self, start: float, end: float) -> Traffic | None:
+        """What crossed between two moments of the run (``time.monotonic()``), the counters interpolated between
+        the refreshes around each; None where a moment lies outside the refreshes seen."""
+        at_start, at_end = _interpolated(self._points, start), _interpolated(self._points, end)
+        if at_start is None or at_end is None or end <= start:
+            return None
+        return Traffic(round(at_end[0] - at_start[0]), round(at_end[1] - at_start[1]), end - start)
 
     def so_far(self) -> Traffic:
         """Every byte counted since the start, over the time since (an upper bound of the rate)."""
@@ -314,6 +400,54 @@ class Sampler:
             return self.so_far()
         (t0, r0, s0), (t1, r1, s1) = moved[0], moved[-1]
         return Traffic(r1 - r0, s1 - s0, t1 - t0)
+
+
+def on_grid(bounds: list[tuple[float, float]]) -> list[float]:
+    """The refresh times, each known to lie between two reads: a router that refreshes on a clock (net-snmp every
+    3 s) does so at ``phase + n × period``, so the times are fitted to such a grid (least squares on the middles,
+    each kept within its own bounds), which places each far closer than half a read interval; the first point,
+    a read and not a refresh, then goes to the refresh before it. A router that refreshes at each read, or on no
+    clock, keeps the middles."""
+    middles = [(lo + hi) / 2 for lo, hi in bounds]
+    refreshes = bounds[1:]
+    if len(refreshes) < 4 or any(hi - lo < 1e-3 for lo, hi in refreshes):
+        return middles
+    centres = middles[1:]
+    period = statistics.median(b - a for a, b in itertools.pairwise(centres))
+    steps = [round((m - centres[0]) / period) for m in centres] if period > 0 else []
+    if len(set(steps)) != len(centres):
+        return middles
+    mean_n, mean_m = statistics.fmean(steps), statistics.fmean(centres)
+    period = sum((n - mean_n) * (m - mean_m) for n, m in zip(steps, centres, strict=True)) / sum(
+        (n - mean_n) ** 2 for n in steps
+    )
+    phase = mean_m - period * mean_n
+    low, high = _phases(refreshes, steps, period)  # every refresh within its bounds: the middle of those phases
+    if low <= high:
+        phase = (low + high) / 2
+    fitted = [phase + n * period for n in steps]
+    slack = 0.05 * period
+    if any(not lo - slack <= t <= hi + slack for t, (lo, hi) in zip(fitted, refreshes, strict=True)):
+        return middles  # no clock fits every refresh seen
+    first = bounds[0][0]
+    before = phase + math.floor((first - phase) / period) * period if bounds[0][1] - first < 1e-3 else middles[0]
+    return [before, *(min(max(t, lo), hi) for t, (lo, hi) in zip(fitted, refreshes, strict=True))]
+
+
+def _phases(bounds: list[tuple[float, float]], steps: list[int], period: float) -> tuple[float, float]:
+    """The phases (lowest, highest) that put refresh ``n`` at ``phase + n × period`` within its bounds, for all."""
+    low = max(lo - n * period for n, (lo, _) in zip(steps, bounds, strict=True))
+    high = min(hi - n * period for n, (_, hi) in zip(steps, bounds, strict=True))
+    return low, high
+
+
+def _interpolated(points: list[tuple[float, int, int]], moment: float) -> tuple[float, float] | None:
+    """Cumulative (received, sent) at ``moment``, linear between the points around it; None outside them."""
+    for (t0, r0, s0), (t1, r1, s1) in itertools.pairwise(points):
+        if t0 <= moment <= t1:
+            share = (moment - t0) / (t1 - t0) if t1 > t0 else 0.0
+            return r0 + share * (r1 - r0), s0 + share * (s1 - s0)
+    return None
 
 
 async def watch(

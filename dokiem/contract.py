@@ -248,6 +248,9 @@ class Flag(StrEnum):
     ABOVE_PLAN = "above_plan"  # a speed far above the subscribed plan: the plan on file is likely out of date
     OPERATOR_MISMATCH = "operator_mismatch"  # the modem's network is not the site's declared ISP
     PAGE_DISAGREES = "page_disagrees"  # a resident's page read over 10% off what the test server counted
+    # the router's counters did not add up (below the run's own bytes, above the line, reset or jumped):
+    # others' traffic is not given; the run's own figures stand
+    ROUTER_UNUSABLE = "router_unusable"
 
 
 # Vietnam's mobile networks by MCC-MNC, and the ISP names a site may declare for each (VinaPhone is VNPT's)

@@ -174,6 +174,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "trang đo của người dân đọc lệch hơn 10% so với số máy chủ đo đếm được (lưu số của máy chủ)",
         "the resident's page read over 10% off the test server's count (the server's is kept)",
     ),
+    "flag_router_unusable": (
+        "bộ đếm của bộ định tuyến không khớp (thấp hơn lưu lượng của chính lượt đo, vượt dung lượng đường truyền,"
+        " hoặc bị đặt lại): không tính lưu lượng khác",
+        "the router's counters did not add up (below the run's own bytes, above the line, or reset): others'"
+        " traffic is not given",
+    ),
     "access_fixed": ("Cố định", "Fixed"),
     "access_mobile": ("Di động", "Mobile"),
     "access_public_wifi": ("Wi-Fi công cộng", "Public Wi-Fi"),

@@ -100,6 +100,37 @@ def test_a_busy_line_is_deferred_then_measured_flagged_with_the_staffs_traffic(
     assert abs(result.cross_traffic_down_mbps / staff_mbps - 1) <= 0.10, (result.cross_traffic_down_mbps, staff_mbps)
 
 
+@pytest.mark.parametrize("router", ["upnp", "snmp"])
+def test_own_and_others_add_up_to_no_more_than_the_line_beside_a_staff_download(
+    office: PathLab, tmp_path: Path, router: str
+) -> None:
+    """A staff computer downloading over TCP the whole time (it yields to the test, then takes the line back):
+    others' traffic is read over the very window each figure is, so the two add up to the line at most."""
+    assert office.staff is not None
+    staff = office.spawn(office.staff, "iperf3", "-c", SERVER_IP, "-B", STAFF_IP, "-R", "-t", "120",
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        result, said = _agent_once(office, tmp_path, router_section(office, router))
+    finally:
+        staff.terminate()
+        staff.wait(10)
+    assert result.error is None and Flag.ROUTER_UNUSABLE not in result.flags, said
+    assert result.download_mbps is not None and result.cross_traffic_down_mbps is not None
+    others = result.cross_traffic_down_mbps
+    assert others > 0.1 * LINE.down_mbps and Flag.CROSS_TRAFFIC in result.flags, said  # the staff is seen
+    assert result.download_mbps + others <= 1.05 * LINE.down_mbps, (result.download_mbps, others)
+
+
+def test_a_router_counting_less_than_the_run_itself_is_said_unusable(office: PathLab, tmp_path: Path) -> None:
+    """Counters of another interface than the line (the router's loopback): less than the run's own bytes."""
+    section = router_section(office, "snmp") | {"snmp_interface": "lo"}
+    result, said = _agent_once(office, tmp_path, section)
+    assert result.error is None and result.download_mbps is not None and result.upload_mbps is not None, said
+    assert Flag.ROUTER_UNUSABLE in result.flags and Flag.CROSS_TRAFFIC not in result.flags, said
+    assert result.cross_traffic_down_mbps is None and result.cross_traffic_up_mbps is None
+    assert result.method.traffic_source == "snmp"
+
+
 def test_agent_check_says_which_source_it_found(office: PathLab, tmp_path: Path) -> None:
     for router, expected in (("upnp", "UPnP IGD"), ("snmp", "SNMP"), ("none", "cổng mạng của máy đo")):
         config = write_config(tmp_path / router, "mqtt://127.0.0.1:1", measure={"servers": [TESTSERVER]},

@@ -286,6 +286,7 @@ class PhaseResult:
     loaded_rtts_ms: list[float]
     total_bytes: int = 0  # everything moved, warm-up included (what a metered line pays for)
     kernel_counted: bool = True  # False: some stream's bytes were counted by the application
+    window: tuple[float, float] | None = None  # the measured window (time.monotonic()): others' traffic is read over it
     path: PathSeen = field(default_factory=PathSeen)
     probes: Probes = field(default_factory=Probes)
 
@@ -369,6 +370,7 @@ class SpeedPhase:
             streams=len(self.streams),
             samples_mbps=interval_rates(points, s.sample_s),
             loaded_rtts_ms=self.loaded_rtts,
+            window=(t0, t_end),
         )
 
     def _add_streams(self, count: int) -> None:

@@ -90,6 +90,14 @@ def _interface_bytes(interface: str | None) -> int | None:
     return None if counters is None else counters.bytes_sent + counters.bytes_recv
 
 
+def interface_io(interface: str | None) -> tuple[int, int] | None:
+    """The interface's counters (bytes received, bytes sent), headers included; None where unreadable."""
+    if interface is None:
+        return None
+    counters = psutil.net_io_counters(pernic=True).get(interface)
+    return None if counters is None else (counters.bytes_recv, counters.bytes_sent)
+
+
 @dataclass
 class LoadMeter:
     """Reads the agent's CPU, the system's CPU, cgroup throttling and interface bytes over a run."""

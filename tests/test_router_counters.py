@@ -1,0 +1,139 @@
+"""The router's counters as the agent reads them (issue 35), without a router: a scripted gateway whose
+counters refresh on a clock or at every read, reset, or lie; time is the sampler's own reads."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+
+from dokiem.agent import router
+from dokiem.agent.router import Sampler, on_grid
+
+MBIT = 1_000_000 // 8
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class ScriptedGateway:
+    """Counters of a line carrying ``others`` bytes a second plus the agent's own, refreshed every ``period``
+    seconds (0: at every read); each read takes ``read_s`` of the clock."""
+
+    name = "snmp"
+    where = "scripted"
+    wrap = 2**64
+
+    def __init__(self, clock: Clock, own: Own, others: int, period: float, read_s: float = 0.01) -> None:
+        self.clock, self.own, self.others, self.period, self.read_s = clock, own, others, period, read_s
+        self.offset = 0  # added to what the router says (a reset sets it negative)
+
+    def total(self, at: float) -> tuple[int, int]:
+        return round(self.others * (at - 1000.0)) + self.own.at(at)[0], self.own.at(at)[1]
+
+    async def read(self) -> tuple[int, int]:
+        self.clock.now += self.read_s / 2
+        at = self.clock.now if not self.period else (self.clock.now // self.period) * self.period
+        received, sent = self.total(at)
+        self.clock.now += self.read_s / 2
+        return received + self.offset, sent
+
+    async def close(self) -> None:
+        return None
+
+
+class Own:
+    """The agent's own interface: quiet, then a download phase at ``rate`` bytes a second between two moments."""
+
+    def __init__(self, clock: Clock, start: float, end: float, rate: int) -> None:
+        self.clock, self.start, self.end, self.rate = clock, start, end, rate
+
+    def at(self, moment: float) -> tuple[int, int]:
+        moved = max(0.0, min(moment, self.end) - self.start) * self.rate
+        return round(moved), round(moved / 50)  # its ACKs the other way
+
+    def __call__(self) -> tuple[int, int]:
+        return self.at(self.clock.now)
+
+
+async def _sample(clock: Clock, gateway: ScriptedGateway, own: Own, until: float, poll: float) -> Sampler:
+    sampler = Sampler(gateway, poll, own=own)
+    await sampler.start()
+    while clock.now < until:
+        clock.now += poll
+        await sampler._step()
+    await sampler.stop()
+    return sampler
+
+
+@pytest.mark.parametrize("period", [0, 1.0, 3.0])
+def test_others_over_a_window_are_what_others_moved_in_it(monkeypatch: pytest.MonkeyPatch, period: float) -> None:
+    clock = Clock()
+    monkeypatch.setattr(router.time, "monotonic", clock)
+    own = Own(clock, start=1003.0, end=1013.0, rate=40 * MBIT)
+    gateway = ScriptedGateway(clock, own, others=12 * MBIT, period=period)
+    sampler = asyncio.run(_sample(clock, gateway, own, until=1020.0, poll=0.25))
+    window = (1006.0, 1012.0)  # inside the phase: the agent's own rate changes nowhere near it
+    others = sampler.others_between(*window)
+    mine = sampler.own_between(*window)
+    assert others is not None and mine is not None
+    assert others.mbps()[0] == pytest.approx(12, rel=0.03)
+    assert mine.mbps()[0] == pytest.approx(40, rel=0.01)
+
+
+def test_a_window_at_the_edge_of_the_phase_is_not_taken_for_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window opens just as the agent's own traffic starts, between two refreshes 3 s apart: the jump in the
+    router's count is the agent's own, read on its interface, not others'."""
+    clock = Clock()
+    monkeypatch.setattr(router.time, "monotonic", clock)
+    own = Own(clock, start=1004.5, end=1010.0, rate=45 * MBIT)
+    gateway = ScriptedGateway(clock, own, others=0, period=3.0)
+    sampler = asyncio.run(_sample(clock, gateway, own, until=1016.0, poll=0.25))
+    others = sampler.others_between(1004.5, 1010.0)
+    assert others is not None and others.mbps()[0] < 1.5  # of 45: the refresh placed within a few hundredths
+
+
+def test_a_counter_that_goes_down_is_a_reset_not_traffic(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    monkeypatch.setattr(router.time, "monotonic", clock)
+    own = Own(clock, start=1001.0, end=1009.0, rate=30 * MBIT)
+    gateway = ScriptedGateway(clock, own, others=1 * MBIT, period=0)
+
+    async def run() -> Sampler:
+        sampler = Sampler(gateway, 0.25, own=own)
+        await sampler.start()
+        while clock.now < 1010.0:
+            clock.now += 0.25
+            if clock.now > 1005.0:
+                gateway.offset = -10 * MBIT  # the router rebooted: its counters began again lower
+            await sampler._step()
+        await sampler.stop()
+        return sampler
+
+    sampler = asyncio.run(run())
+    assert sampler.jumped is not None and "reset" in sampler.jumped
+    total = sampler.between(1001.0, 1009.0)
+    assert total is not None and total.mbps()[0] < 40  # the wrapped step was not added
+
+
+def test_refreshes_on_a_clock_are_placed_on_it() -> None:
+    rng = random.Random(5)
+    period, phase = 2.95, 1000.4
+    bounds = [(1000.0, 1000.0)]
+    for n in range(1, 10):
+        refresh = phase + n * period
+        lo = refresh - rng.uniform(0, 0.25)
+        bounds.append((lo, lo + 0.25))
+    placed = on_grid(bounds)
+    error = [abs(t - (phase + n * period)) for n, t in enumerate(placed) if n]
+    middle = [abs((lo + hi) / 2 - (phase + n * period)) for n, (lo, hi) in enumerate(bounds) if n]
+    assert max(error) < 0.1 and sum(error) < sum(middle) / 2  # half a read interval would be up to 0.125
+    assert placed[0] == pytest.approx(phase - period, abs=0.05)  # the first read goes to the refresh before it
+    live = [(t, t) for t in (1000.0, 1000.3, 1000.6, 1000.9, 1001.2, 1001.5)]
+    assert on_grid(live) == [t for t, _ in live]
