@@ -360,17 +360,23 @@ def others_traffic(sampler: Sampler, got: _Collected, site: Site) -> tuple[tuple
     if sampler.moves == 0 and (got.download is not None or got.upload is not None):
         log.warning("the router's counters did not move while the run moved its own bytes: they are not used")
         return (None, None), True
-    down = _others_over(sampler, got.download, 0, site.plan_down_mbps)
-    up = _others_over(sampler, got.upload, 1, site.plan_up_mbps)
+    down = others_over(sampler, got.download, 0, _least(site.plan_down_mbps, sampler.capacity[0]))
+    up = others_over(sampler, got.upload, 1, _least(site.plan_up_mbps, sampler.capacity[1]))
     if down is False or up is False:
         return (None, None), True
     return (down, up), False
 
 
-def _others_over(sampler: Sampler, phase: PhaseResult | None, way: int, plan_mbps: float | None) -> float | bool | None:
+def _least(*rates: float | None) -> float | None:
+    known = [rate for rate in rates if rate]
+    return min(known) if known else None
+
+
+def others_over(sampler: Sampler, phase: PhaseResult | None, way: int, line: float | None) -> float | bool | None:
     """Others' rate one way (0: received, 1: sent) over ``phase``'s window; False where the counters do not add up:
     over the refreshes around the window the router counted less than the agent's own interface moved, or the
-    two together are more than the line's plan."""
+    two together are more than the line carries (the plan, or the rate the router says its link has; where the
+    run alone went faster than that, the plan is what is out of date, and the collector says so)."""
     if phase is None or phase.window is None:
         return None
     around = sampler.refreshes_around(*phase.window)
@@ -385,10 +391,11 @@ def _others_over(sampler: Sampler, phase: PhaseResult | None, way: int, plan_mbp
                     _way(seen, way), _way(mine, way))  # fmt: skip
         return False
     others_mbps = max(0, _way(others, way)) * 8 / others.seconds / 1e6
-    line_mbps = others_mbps + _way(own, way) * 8 / own.seconds / 1e6
-    if plan_mbps and line_mbps > (1 + ROUTER_SLACK) * plan_mbps:
+    own_mbps = _way(own, way) * 8 / own.seconds / 1e6
+    bound = None if line is None else (1 + ROUTER_SLACK) * line
+    if bound is not None and own_mbps <= bound < own_mbps + others_mbps:
         log.warning("own and others' add up to %.1f Mbit/s on a %.0f Mbit/s line: the router's counters are not"
-                    " used", line_mbps, plan_mbps)  # fmt: skip
+                    " used", own_mbps + others_mbps, line)  # fmt: skip
         return False
     return others_mbps
 

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 IGD = "urn:schemas-upnp-org:device:InternetGatewayDevice:1"
 IF_NAME, IF_DESCR = "1.3.6.1.2.1.31.1.1.1.1", "1.3.6.1.2.1.2.2.1.2"
 IF_HC_IN, IF_HC_OUT = "1.3.6.1.2.1.31.1.1.1.6", "1.3.6.1.2.1.31.1.1.1.10"
+IF_HIGH_SPEED = "1.3.6.1.2.1.31.1.1.1.15"  # the interface's speed in Mbit/s
 
 
 class RouterSection(BaseModel):
@@ -76,6 +77,10 @@ class Counters(Protocol):
         """(bytes received, bytes sent) on the router's WAN side."""
         ...
 
+    async def capacity(self) -> tuple[float | None, float | None]:
+        """What the router says its WAN link carries (down, up) in Mbit/s, where it says (None: unknown)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -95,6 +100,17 @@ class UpnpCounters:
         if received is None or sent is None:
             raise RouterUnavailable(f"the UPnP gateway at {self.where} gives no byte counters")
         return int(received), int(sent)
+
+    async def capacity(self) -> tuple[float | None, float | None]:
+        try:  # Layer1 rates: a DSL modem's sync rate, a cable's port speed
+            link = await self._igd.async_get_common_link_properties()
+        except Exception as exc:  # an IGD without the action, or refusing it: the capacity is not known
+            log.info("the UPnP gateway at %s gives no link rates: %s", self.where, exc)
+            return None, None
+        if link is None:
+            return None, None
+        rates = (link.layer1_downstream_max_bit_rate, link.layer1_upstream_max_bit_rate)
+        return tuple(rate / 1e6 if rate and rate > 0 else None for rate in rates)  # type: ignore[return-value]
 
     async def close(self) -> None:
         return None  # each request made its own HTTP session
@@ -195,6 +211,20 @@ class SnmpCounters:
         except (TypeError, ValueError) as exc:  # noSuchInstance: a router without 64-bit counters
             raise RouterUnavailable(f"SNMP at {self.where}: no IF-MIB ifHCInOctets/ifHCOutOctets") from exc
 
+    async def capacity(self) -> tuple[float | None, float | None]:
+        from pysnmp.hlapi.v3arch.asyncio import ContextData, ObjectIdentity, ObjectType, get_cmd
+
+        if self._index is None:
+            self._index = await self._interface_index()
+        speed = ObjectType(ObjectIdentity(f"{IF_HIGH_SPEED}.{self._index}"))
+        error, status, _index, binds = await get_cmd(self._engine, self._auth(), await self._target(), ContextData(),
+                                                     speed)  # fmt: skip
+        try:
+            mbps = None if error or status else float(int(binds[0][1]))
+        except (TypeError, ValueError):  # noSuchInstance: no ifHighSpeed
+            mbps = None
+        return (mbps, mbps) if mbps else (None, None)
+
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             self._engine.close_dispatcher()
@@ -258,12 +288,15 @@ class Sampler:
         self._task: asyncio.Task[None] | None = None
         self.failed: str | None = None
         self.jumped: str | None = None
+        self.capacity: tuple[float | None, float | None] = (None, None)  # what the router says its link carries
 
     async def start(self, settle_s: float = 0.0) -> None:
         """Begins at the counters' next refresh (waited for at most ``settle_s``): the first read may tell
         bytes up to a refresh seconds ago, and a run counted from it would take in seconds before it began."""
         self._last = await self._timed_read()
         self._points = [(self._last_read, 0, 0)]
+        with contextlib.suppress(RouterUnavailable):
+            self.capacity = await self.counters.capacity()
         self._bounds = [(self._last_read, self._last_read)]
         deadline = self._points[0][0] + settle_s
         while time.monotonic() < deadline and not await self._step():

@@ -26,11 +26,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from bench.docs import run_line, show_and_record  # noqa: E402
-from testkit.officelab import router_section, start_router_services  # noqa: E402
-from testkit.pathlab import SERVER_IP, PathLab, PathShape, path_lab  # noqa: E402
+from testkit.officelab import TESTSERVER, router_section, serve_office  # noqa: E402
+from testkit.pathlab import PathLab, PathShape, path_lab  # noqa: E402
 
 LINE = PathShape(down_mbps=50, up_mbps=20, one_way_ms=5, buffer_ms=50)
-TESTSERVER = f"http://{SERVER_IP}:8080/"
 
 # Runs in the agent's namespace: one source's discovery, watch and settle, then a speed test, each with
 # the process's CPU seconds, the interface's bytes and the wall time it took.
@@ -104,10 +103,7 @@ def main() -> None:
     began = time.monotonic()
     rows = []
     with path_lab("dkq", LINE, staff=True) as lab, tempfile.TemporaryDirectory() as folder:
-        lab.spawn(lab.server, sys.executable, "-m", "dokiem", "testserver", "--listen", f"{SERVER_IP}:8080",
-                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)  # fmt: skip
-        start_router_services(lab, Path(folder))
-        lab.wait_reachable(f"{TESTSERVER}healthz")
+        serve_office(lab, Path(folder))
         for source in args.sources.split(","):
             runs = []
             for n in range(args.repeats):

@@ -4,9 +4,10 @@ the path lab's router namespace, both counting the WAN side, with a staff comput
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
-from testkit.pathlab import CLIENT_NET, GATEWAY_IP, PathLab
+from testkit.pathlab import CLIENT_NET, GATEWAY_IP, REPO, SERVER_IP, PathLab
 
 SNMP_PORT, COMMUNITY = 1161, "dokiem-lab-community"
 SNMP_USER, SNMP_AUTH, SNMP_PRIV = "dokiem", "lab-auth-pass-phrase", "lab-priv-pass-phrase"
@@ -28,6 +29,19 @@ def start_router_services(lab: PathLab, folder: Path) -> None:
               str(snmp), "-p", str(folder / "snmpd.pid"), stdout=subprocess.DEVNULL,
               stderr=subprocess.DEVNULL)  # fmt: skip
     lab.wait_reachable(f"http://{GATEWAY_IP}:{UPNP_PORT}/rootDesc.xml")
+
+
+TESTSERVER = f"http://{SERVER_IP}:8080/"
+
+
+def serve_office(lab: PathLab, folder: Path) -> None:
+    """The office as the tests and benches use it: a test server and an iperf3 server in the server namespace,
+    the router's miniupnpd and snmpd, all answering before this returns."""
+    lab.spawn(lab.server, sys.executable, "-m", "dokiem", "testserver", "--listen", f"{SERVER_IP}:8080",
+              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)  # fmt: skip
+    lab.spawn(lab.server, "iperf3", "-s", "-B", SERVER_IP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    start_router_services(lab, folder)
+    lab.wait_reachable(f"{TESTSERVER}healthz")
 
 
 def router_section(lab: PathLab, source: str) -> dict[str, object]:

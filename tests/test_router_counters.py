@@ -9,6 +9,8 @@ import random
 import pytest
 
 from dokiem.agent import router
+from dokiem.agent.measure import others_over
+from dokiem.agent.probes.http import PhaseResult
 from dokiem.agent.router import Sampler, on_grid
 
 MBIT = 1_000_000 // 8
@@ -44,6 +46,9 @@ class ScriptedGateway:
         self.clock.now += self.read_s / 2
         return received + self.offset, sent
 
+    async def capacity(self) -> tuple[float | None, float | None]:
+        return None, None
+
     async def close(self) -> None:
         return None
 
@@ -73,7 +78,7 @@ async def _sample(clock: Clock, gateway: ScriptedGateway, own: Own, until: float
 
 
 @pytest.mark.parametrize("period", [0, 1.0, 3.0])
-def test_others_over_a_window_are_what_others_moved_in_it(monkeypatch: pytest.MonkeyPatch, period: float) -> None:
+def testothers_over_a_window_are_what_others_moved_in_it(monkeypatch: pytest.MonkeyPatch, period: float) -> None:
     clock = Clock()
     monkeypatch.setattr(router.time, "monotonic", clock)
     own = Own(clock, start=1003.0, end=1013.0, rate=40 * MBIT)
@@ -137,3 +142,22 @@ def test_refreshes_on_a_clock_are_placed_on_it() -> None:
     assert placed[0] == pytest.approx(phase - period, abs=0.05)  # the first read goes to the refresh before it
     live = [(t, t) for t in (1000.0, 1000.3, 1000.6, 1000.9, 1001.2, 1001.5)]
     assert on_grid(live) == [t for t, _ in live]
+
+
+@pytest.mark.parametrize(("plan", "unusable"), [(50.0, True), (30.0, False), (None, False)])
+def test_own_and_others_above_the_line_make_the_router_unusable(
+    monkeypatch: pytest.MonkeyPatch, plan: float | None, unusable: bool
+) -> None:
+    """A router counting 20 Mbit/s of others beside the run's 45 on a 50 Mbit/s plan is wrong; on a 30 Mbit/s plan
+    the run alone went faster than the plan, which is then what is out of date (the collector flags it)."""
+    clock = Clock()
+    monkeypatch.setattr(router.time, "monotonic", clock)
+    own = Own(clock, start=1003.0, end=1013.0, rate=45 * MBIT)
+    gateway = ScriptedGateway(clock, own, others=20 * MBIT, period=0)
+    sampler = asyncio.run(_sample(clock, gateway, own, until=1016.0, poll=0.25))
+    phase = PhaseResult(direction="download", mbps=45.0, bytes=45 * MBIT * 6, measured_s=6.0, warmup_s=2.0, streams=4,
+                        samples_mbps=[], loaded_rtts_ms=[], window=(1005.0, 1011.0))  # fmt: skip
+    others = others_over(sampler, phase, 0, plan)
+    assert (others is False) is unusable
+    if not unusable:
+        assert others == pytest.approx(20, rel=0.03)

@@ -17,12 +17,11 @@ import pytest
 from dokiem.agent.outbox import Outbox
 from dokiem.contract import Flag, Result
 from testkit.agentkit import write_config
-from testkit.officelab import COMMUNITY, router_section, start_router_services
+from testkit.officelab import COMMUNITY, TESTSERVER, router_section, serve_office
 from testkit.pathlab import SERVER_IP, STAFF_IP, PathLab, PathShape, path_lab
 from testkit.processes import REPO
 
 LINE = PathShape(down_mbps=50, up_mbps=20, one_way_ms=5, buffer_ms=50)
-TESTSERVER = f"http://{SERVER_IP}:8080/"
 STAFF_MBPS = 12  # a staff computer's download, constant (UDP): a quarter of the line
 
 
@@ -30,11 +29,7 @@ STAFF_MBPS = 12  # a staff computer's download, constant (UDP): a quarter of the
 def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PathLab]:
     folder = tmp_path_factory.mktemp("router")
     with path_lab("dkr", LINE, staff=True) as lab:
-        lab.spawn(lab.server, sys.executable, "-m", "dokiem", "testserver", "--listen", f"{SERVER_IP}:8080",
-                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)  # fmt: skip
-        lab.spawn(lab.server, "iperf3", "-s", "-B", SERVER_IP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        start_router_services(lab, folder)
-        lab.wait_reachable(f"{TESTSERVER}healthz")
+        serve_office(lab, folder)
         yield lab
 
 

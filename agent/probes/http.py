@@ -469,21 +469,43 @@ class SpeedPhase:
         return self._settings_now().window_s
 
     async def _measure(self, start: tuple[float, int]) -> list[tuple[float, int]]:
-        """Sample until the figure is steady (or the time is up); returns the counter points."""
+        """Sample until the figure is steady and the queue has stopped growing (or the time is up); returns the
+        counter points. The rate is steady as soon as the line is full, but a deep buffer (half a second at
+        10 Mbit/s) goes on filling for seconds after: the latency under load is read once it stops, as a bulk
+        transfer would find it, from the later half of the window (the draft's working conditions)."""
         s = self._settings_now()
         self._measuring = True
         points = [start]
         t0 = start[0]
-        while True:
-            t, total = await self._ticks()
-            points.append((t, total))
-            self._read_path()
-            self.progress(_rate_since(points, t - s.sample_s))
-            elapsed = t - t0
-            if elapsed >= s.measure_cap_s:
-                return points
-            if elapsed >= s.measure_floor_s and figure_known(interval_rates(trim_start(points, s), s.sample_s), s):
-                return points
+        marks: list[tuple[float, int, int]] = []  # (time, probes so far, path readings so far)
+        try:
+            while True:
+                t, total = await self._ticks()
+                points.append((t, total))
+                self._read_path()
+                marks.append((t, len(self.loaded_rtts), len(self.probes.loaded_ms)))
+                self.progress(_rate_since(points, t - s.sample_s))
+                elapsed = t - t0
+                if elapsed >= s.measure_cap_s:
+                    return points
+                steady = figure_known(interval_rates(trim_start(points, s), s.sample_s), s)
+                if elapsed >= s.measure_floor_s and steady and queue_settled(self.probes.loaded_ms, marks, s):
+                    return points
+        finally:
+            self._keep_later_half(marks)
+
+    def _keep_later_half(self, marks: list[tuple[float, int, int]]) -> None:
+        """The probes and path readings of the window's later half only: the queue as it stands, not as it fills."""
+        if not marks:
+            return
+        middle = (marks[0][0] + marks[-1][0]) / 2
+        _, probes, readings = next(mark for mark in marks if mark[0] >= middle)
+        if len(self.loaded_rtts) - probes >= MIN_LOADED_PROBES:
+            self.loaded_rtts = self.loaded_rtts[probes:]
+            for kind in (self.probes.tcp_ms, self.probes.tls_ms, self.probes.http_ms):
+                del kind[: max(0, len(kind) - len(self.loaded_rtts))]
+        if len(self.probes.loaded_ms) - readings >= MIN_LOADED_PROBES:
+            del self.probes.loaded_ms[:readings]
 
     def _download_target(self) -> str:
         endpoint = self.server.download
@@ -518,6 +540,22 @@ class SpeedPhase:
 
 
 PROBE_FAILURES = 5
+MIN_LOADED_PROBES = 5  # fewer in the later half: the figure keeps them all
+QUEUE_GROWTH = 0.10  # the round trip under load grew by less than this over the last second: the queue is full
+
+
+def queue_settled(readings: list[float], marks: list[tuple[float, int, int]], settings: SpeedSettings) -> bool:
+    """The round trip the load connections see (``readings``, ``marks`` saying how many there were when) has
+    stopped growing: its median over the last second within ``QUEUE_GROWTH`` of the second before."""
+    span = max(1.0, settings.window_s)
+    now = marks[-1][0]
+    at = [next((n for t, _, n in reversed(marks) if t <= now - k * span), None) for k in (1, 2)]
+    if at[1] is None or at[0] is None:
+        return False
+    last, before = readings[at[0] :], readings[at[1] : at[0]]
+    if len(last) < MIN_LOADED_PROBES or len(before) < MIN_LOADED_PROBES:
+        return True  # too few readings to judge (no tcp_info): the rate alone decides, as before
+    return statistics.median(last) <= (1 + QUEUE_GROWTH) * statistics.median(before)
 
 
 def trim_start(points: list[tuple[float, int]], settings: SpeedSettings) -> list[tuple[float, int]]:
