@@ -259,6 +259,9 @@ VIETNAMESE: dict[str, str] = {
         "Nơi API của bộ thu và trang đo cho người dân lắng nghe (cổng 0 = cổng trống bất kỳ).",
     "Where the agent's outbox and the collector's archive live.":
         "Nơi đặt hàng đợi của thiết bị đo và kho lưu trữ của bộ thu.",
+    "The collector's Ed25519 public key (PEM): only a ticket it signed opens a resident's test (with --signing-key).":
+        "Khóa công khai Ed25519 của bộ thu (PEM): chỉ vé do bộ thu ký mới mở được lượt đo của người dân (dùng cùng"
+        " --signing-key).",
     "Where the agent stands: a commune's name (diacritics optional) or code (default: the province's first).":
         "Nơi đặt thiết bị đo: tên xã (có hoặc không dấu) hoặc mã xã (mặc định: xã đầu tiên của tỉnh).",
     "The kind of line the agent measures.": "Loại đường truyền thiết bị đo đo.",

@@ -193,7 +193,9 @@ async def run_up(
     mqtt_port = free_port()
     broker = await start_broker(mqtt_port)
     server_key = _key(data_dir / "keys" / "testserver.key")
-    web, web_port = await testserver.start(*listen, voucher=testserver.Voucher(LOCAL_SERVER, server_key))
+    collector_key = _key(data_dir / "keys" / "collector.key")  # signs the tickets the test server checks
+    voucher = testserver.Voucher(LOCAL_SERVER, server_key, collector_key.public_key())
+    web, web_port = await testserver.start(*listen, voucher=voucher)
     server_url = f"http://{_reachable(listen[0])}:{web_port}/"
     token = secrets.token_urlsafe(16)
     api = f"{http[0]}:{http[1] or free_port()}"

@@ -9,17 +9,21 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem.collector.config import ResidentServer, ResidentsSection
+from dokiem.contract import utcnow
 from dokiem.regions import Regions
+from dokiem.vouch import TICKET_LIFETIME, Ticket, seal
 from testkit.pathlab import SERVER_IP, PathLab
 from testkit.processes import REPO, start_testserver
 
 SERVER_ID = "th-speedtest-1"
+COLLECTOR_KEY = Ed25519PrivateKey.generate()  # the tests' collector: it signs the tickets the test servers check
 LAB_TESTSERVER = f"http://{SERVER_IP}:8080/"  # the signing test server in a path lab's server namespace
 
 
@@ -33,11 +37,23 @@ def write_keys(folder: Path, key: Ed25519PrivateKey) -> tuple[Path, Path]:
     return private, public
 
 
+def ticket_token(server_id: str = SERVER_ID, issued_at: datetime | None = None) -> str:
+    """A ticket the tests' collector signed for ``server_id``, issued ``issued_at`` (now by default)."""
+    issued = issued_at or utcnow()
+    return seal(Ticket(server_id=server_id, issued_at=issued, expires_at=issued + TICKET_LIFETIME), COLLECTOR_KEY)
+
+
+def signing_options(folder: Path, key: Ed25519PrivateKey) -> list[str]:
+    """``dokiem testserver``'s options to sign with ``key`` as SERVER_ID and take the tests' collector's tickets."""
+    private, _ = write_keys(folder, key)
+    _, collector_public = write_keys(folder, COLLECTOR_KEY)
+    return ["--signing-key", str(private), "--server-id", SERVER_ID, "--ticket-key", str(collector_public)]
+
+
 @contextlib.contextmanager
 def signing_test_server(folder: Path, key: Ed25519PrivateKey) -> Iterator[str]:
-    """``dokiem testserver --signing-key … --server-id …`` on loopback; yields its URL."""
-    private, _ = write_keys(folder, key)
-    proc, url = start_testserver("--signing-key", str(private), "--server-id", SERVER_ID)
+    """``dokiem testserver --signing-key … --server-id … --ticket-key …`` on loopback; yields its URL."""
+    proc, url = start_testserver(*signing_options(folder, key))
     try:
         yield url
     finally:
@@ -47,7 +63,7 @@ def signing_test_server(folder: Path, key: Ed25519PrivateKey) -> Iterator[str]:
 
 def residents_section(folder: Path, server_key: Ed25519PrivateKey, url: str, **settings: object) -> ResidentsSection:
     """The collector's [residents]: its own new key, and the one test server at ``url``."""
-    collector_key, _ = write_keys(folder, Ed25519PrivateKey.generate())
+    collector_key, _ = write_keys(folder, COLLECTOR_KEY)
     _, server_public = write_keys(folder, server_key)
     server = ResidentServer(id=SERVER_ID, url=url, public_key=server_public)
     return ResidentsSection(key_file=collector_key, servers=[server], **settings)  # type: ignore[arg-type]
@@ -64,10 +80,9 @@ def serve_in_lab(lab: PathLab, key: Ed25519PrivateKey, folder: Path, *options: s
                  preexec_fn: Callable[[], None] | None = None) -> int:  # fmt: skip
     """iperf3 (the reference) and a ``dokiem testserver`` signing with ``key`` at LAB_TESTSERVER, in the
     lab's server namespace; the test server's pid (``ip netns exec`` execs it: the same process)."""
-    private, _ = write_keys(folder, key)
     lab.spawn(lab.server, "iperf3", "-s", "-B", SERVER_IP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = lab.spawn(lab.server, sys.executable, "-m", "dokiem", "testserver", "--listen", f"{SERVER_IP}:8080",
-                       "--signing-key", str(private), "--server-id", SERVER_ID, *options, stdout=subprocess.DEVNULL,
+                       *signing_options(folder, key), *options, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, cwd=REPO, preexec_fn=preexec_fn)  # fmt: skip
     lab.wait_reachable(f"{LAB_TESTSERVER}healthz")
     return server.pid

@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem.settings import parse_listen
 from dokiem.testserver.counting import DOWN, UP, TicketCounts
 from dokiem.testserver.server import ConcurrencyCap
 from testkit.processes import start_testserver
+from testkit.residentkit import signing_options, ticket_token
 
 
 def get(
@@ -139,16 +139,13 @@ def test_residents_never_take_the_agents_slots() -> None:
 def test_a_signing_server_holds_agents_slots_against_residents(tmp_path: Path) -> None:
     """Through HTTP: with two slots, one resident's test fills the residents' share; a second resident is
     told to come back; an agent still measures. Each resident by ticket (many share one address)."""
-    key = tmp_path / "server.key"
-    key.write_bytes(Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))  # fmt: skip
-    proc, url = start_testserver("--max-tests", "2", "--signing-key", str(key), "--server-id", "th-1")
+    proc, url = start_testserver("--max-tests", "2", *signing_options(tmp_path, Ed25519PrivateKey.generate()))
     held: list[socket.socket] = []
     try:
-        first, head = _open_test(url, "127.0.0.1", str(uuid.uuid4()))
+        first, head = _open_test(url, "127.0.0.1", ticket_token())
         held.append(first)
         assert head.startswith(b"HTTP/1.1 200")
-        second, head2 = _open_test(url, "127.0.0.1", str(uuid.uuid4()))
+        second, head2 = _open_test(url, "127.0.0.1", ticket_token())
         held.append(second)
         assert head2.startswith(b"HTTP/1.1 503")
         agent, head3 = _open_test(url, "127.0.0.2")

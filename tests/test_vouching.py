@@ -24,8 +24,8 @@ from dokiem.collector.vouching import TicketBook, disagrees
 from dokiem.contract import utcnow
 from dokiem.vouch import ServerSummary, Ticket, seal, unseal
 from testkit.processes import DOKIEM, start_testserver
+from testkit.residentkit import COLLECTOR_KEY, SERVER_ID, signing_options, write_keys
 
-SERVER_ID = "th-speedtest-1"
 CK_SIZE = 2  # MiB a download request asks for
 UPLOAD = 3 << 20
 
@@ -44,20 +44,19 @@ def server_key() -> Ed25519PrivateKey:
 
 @pytest.fixture(scope="module")
 def vouching_server(tmp_path_factory: pytest.TempPathFactory, server_key: Ed25519PrivateKey) -> Iterator[str]:
-    key = _key_file(tmp_path_factory.mktemp("server"), server_key)
-    proc, url = start_testserver("--signing-key", str(key), "--server-id", SERVER_ID)
+    proc, url = start_testserver(*signing_options(tmp_path_factory.mktemp("server"), server_key))
     yield url
     proc.terminate()
     proc.wait(10)
 
 
 def _book(server_key: Ed25519PrivateKey) -> TicketBook:
-    return TicketBook(key=Ed25519PrivateKey.generate(), servers={SERVER_ID: server_key.public_key()})
+    return TicketBook(key=COLLECTOR_KEY, servers={SERVER_ID: server_key.public_key()})
 
 
-def _test_with(url: str, ticket: Ticket) -> str:
+def _test_with(url: str, token: str) -> str:
     """A resident's test as the page runs it: a download and an upload under the ticket, then the summary."""
-    query = f"ticket={ticket.ticket_id}"
+    query = f"ticket={token}"
     with urllib.request.urlopen(f"{url}garbage.php?ckSize={CK_SIZE}&{query}", timeout=30) as answer:
         assert len(answer.read()) == CK_SIZE << 20
     upload = urllib.request.Request(f"{url}empty.php?{query}", data=b"\0" * UPLOAD, method="POST")
@@ -76,7 +75,7 @@ def test_the_server_counts_the_tickets_bytes_and_the_collector_takes_its_word(
 ) -> None:
     book = _book(server_key)
     token = book.issue(SERVER_ID)
-    summary_token = _test_with(vouching_server, _opened(book, token))
+    summary_token = _test_with(vouching_server, token)
     ticket, summary = book.redeem(token, summary_token)
     assert summary.ticket_id == ticket.ticket_id and summary.server_id == SERVER_ID
     assert summary.download is not None and summary.download.bytes == CK_SIZE << 20
@@ -92,8 +91,8 @@ def test_a_made_up_or_changed_summary_or_another_tickets_is_refused(
 ) -> None:
     book = _book(server_key)
     token, other = book.issue(SERVER_ID), book.issue(SERVER_ID)
-    genuine = _test_with(vouching_server, _opened(book, token))
-    other_summary = _test_with(vouching_server, _opened(book, other))
+    genuine = _test_with(vouching_server, token)
+    other_summary = _test_with(vouching_server, other)
     summary = unseal(genuine, ServerSummary, server_key.public_key())
     assert summary.download is not None
     inflated = summary.model_copy(update={"download": summary.download.model_copy(update={"bytes": 10**10})})
@@ -114,7 +113,7 @@ def test_an_expired_or_forged_ticket_is_refused(vouching_server: str, server_key
     book = _book(server_key)
     book.clock = lambda: now[0]
     token = book.issue(SERVER_ID)
-    summary = _test_with(vouching_server, _opened(book, token))
+    summary = _test_with(vouching_server, token)
     forged = seal(_opened(book, token), Ed25519PrivateKey.generate())
     for bad, reason in ((forged, Reason.TICKET_INVALID), ("x" * 5000, Reason.TICKET_INVALID)):
         with pytest.raises(Refusal) as refused:
@@ -153,6 +152,7 @@ def test_a_server_without_a_key_vouches_for_nothing_and_bad_options_are_said(
     assert alone.returncode == 2 and "--server-id" in alone.stderr and "Traceback" not in alone.stderr
     not_a_key = tmp_path / "not.key"
     not_a_key.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
-    bad = subprocess.run([*DOKIEM, "testserver", "--signing-key", str(not_a_key), "--server-id", SERVER_ID],
-                         capture_output=True, text=True, timeout=30)  # fmt: skip
+    collector_public = write_keys(tmp_path, COLLECTOR_KEY)[1]
+    options = ["--signing-key", str(not_a_key), "--server-id", SERVER_ID, "--ticket-key", str(collector_public)]
+    bad = subprocess.run([*DOKIEM, "testserver", *options], capture_output=True, text=True, timeout=30)
     assert bad.returncode == 2 and "openssl genpkey" in bad.stderr and "Traceback" not in bad.stderr

@@ -13,7 +13,7 @@ from dokiem.cli_config import LISTEN_ADDRESS, run_server
 from dokiem.contract import TAG_PATTERN
 from dokiem.i18n import Translator
 from dokiem.testserver import server as testserver
-from dokiem.vouch import read_private_key
+from dokiem.vouch import read_private_key, read_public_key
 
 TAG = re.compile(TAG_PATTERN)
 
@@ -79,13 +79,20 @@ async def _serve_forever(
     envvar="DOKIEM_TESTSERVER_ID",
     help="This server's id in the collector's list of test servers (with --signing-key).",
 )
+@click.option(
+    "--ticket-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="DOKIEM_TESTSERVER_TICKET_KEY",
+    help="The collector's Ed25519 public key (PEM): only a ticket it signed opens a resident's test (with"
+    " --signing-key).",
+)
 @click.pass_obj
 def testserver_command(
     tr: Translator, listen: tuple[str, int], max_tests: int, max_resident_tests: int | None, tls_cert: Path | None,
-    tls_key: Path | None, signing_key: Path | None, server_id: str | None,
+    tls_key: Path | None, signing_key: Path | None, server_id: str | None, ticket_key: Path | None,
 ) -> None:  # fmt: skip
     """Serve the LibreSpeed/i-Speed test endpoints (and Speedtest Mini's) for agents to measure against."""
-    voucher = _voucher(signing_key, server_id, tr)
+    voucher = _voucher(signing_key, server_id, ticket_key, tr)
     tls = None
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError(tr("bad_option", reason="--tls-cert and --tls-key go together"))
@@ -99,12 +106,20 @@ def testserver_command(
     run_server(_serve_forever(*listen, max_tests, tls, voucher, tr, max_resident_tests), listen, tr)
 
 
-def _voucher(signing_key: Path | None, server_id: str | None, tr: Translator) -> testserver.Voucher | None:
-    """The key and id residents' summaries are signed as (issue 22); none without --signing-key."""
-    if (signing_key is None) != (server_id is None):
-        raise click.UsageError(tr("bad_option", reason="--signing-key and --server-id go together"))
-    if signing_key is None or server_id is None:
+def _voucher(
+    signing_key: Path | None, server_id: str | None, ticket_key: Path | None, tr: Translator
+) -> testserver.Voucher | None:
+    """The key and id residents' summaries are signed as (issue 22), and the collector's key its tickets are
+    checked with (issue 38); none without --signing-key."""
+    if not (signing_key is None) == (server_id is None) == (ticket_key is None):
+        raise click.UsageError(tr("bad_option", reason="--signing-key, --server-id and --ticket-key go together"))
+    if signing_key is None or server_id is None or ticket_key is None:
         return None
+    try:
+        collector_key = read_public_key(ticket_key)
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(tr("bad_signing_key", path=str(ticket_key), reason=str(exc)[:200]),
+                                 param_hint="--ticket-key") from None  # fmt: skip
     if not TAG.fullmatch(server_id):
         raise click.BadParameter(tr("bad_server_id"), param_hint="--server-id")
     try:
@@ -112,4 +127,4 @@ def _voucher(signing_key: Path | None, server_id: str | None, tr: Translator) ->
     except (OSError, ValueError) as exc:
         raise click.BadParameter(tr("bad_signing_key", path=str(signing_key), reason=str(exc)[:200]),
                                  param_hint="--signing-key") from None  # fmt: skip
-    return testserver.Voucher(server_id, key)
+    return testserver.Voucher(server_id, key, collector_key)

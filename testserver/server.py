@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import ssl
@@ -19,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from dokiem import __version__
 from dokiem.testserver.counting import DOWN, SAMPLE_S, UP, Readable, TicketCounts
+from dokiem.testserver.tickets import TicketGate, TicketRefused
 from dokiem.vouch import seal
 
 CHUNK = 1 << 20
@@ -100,13 +102,16 @@ class ConcurrencyCap:
 
 @dataclass(frozen=True)
 class Voucher:
-    """What the server signs its summaries as: its id (the collector's list names it) and its own key."""
+    """What the server signs its summaries as: its id (the collector's list names it) and its own key; and the
+    collector's public key, whose tickets alone open a resident's test here."""
 
     server_id: str
     key: Ed25519PrivateKey
+    ticket_key: Ed25519PublicKey
 
 
 SLOTS = web.AppKey("slots", ConcurrencyCap)
+GATE = web.AppKey("gate", TicketGate)
 COUNTS = web.AppKey("counts", TicketCounts)
 VOUCHER = web.AppKey("voucher", Voucher)
 GARBAGE = web.AppKey("garbage", bytes)
@@ -117,20 +122,31 @@ def _client(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
-def _holder(request: web.Request) -> tuple[str, uuid.UUID | None]:
-    """Who holds a slot: a resident's test by its ticket, anyone else by address; and the ticket."""
-    ticket = _ticket(request)
-    return (f"ticket:{ticket}" if ticket is not None else _client(request)), ticket
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a slot: a resident's test by its ticket (and the bytes it may still move that way), anyone
+    else by address."""
+
+    slot: str
+    ticket: uuid.UUID | None = None
+    allowance: int | None = None
 
 
-def _ticket(request: web.Request) -> uuid.UUID | None:
-    """The ticket a resident's request names (``?ticket=``), where the server vouches; None otherwise."""
-    if VOUCHER not in request.app or "ticket" not in request.query:
-        return None
+def _holder(request: web.Request, direction: int) -> Holder:
+    """The request's holder; a ticket this server does not serve is refused here, before a byte moves."""
+    if GATE not in request.app or "ticket" not in request.query:
+        return Holder(_client(request))
     try:
-        return uuid.UUID(request.query["ticket"][:64])
-    except ValueError:
-        return None
+        ticket, allowance = request.app[GATE].admit(request.query["ticket"], direction)
+    except TicketRefused as refused:
+        raise _refusal(refused) from None
+    return Holder(f"ticket:{ticket}", ticket, allowance)
+
+
+def _refusal(refused: TicketRefused) -> web.HTTPException:
+    answer = web.HTTPForbidden if refused.status == 403 else web.HTTPConflict
+    return answer(text=json.dumps({"error": refused.reason, "message": str(refused)}), content_type="application/json",
+                  headers=NO_CACHE)  # fmt: skip
 
 
 def _socket(request: web.Request) -> Readable | None:
@@ -171,7 +187,10 @@ def _ck_size(request: web.Request) -> int:
 
 async def _stream_bytes(request: web.Request, total: int, content_type: str) -> web.StreamResponse:
     slots = request.app[SLOTS]
-    client, ticket = _holder(request)
+    holder = _holder(request, DOWN)
+    client, ticket = holder.slot, holder.ticket
+    if holder.allowance is not None:
+        total = min(total, holder.allowance)
     if not slots.acquire(client, resident=ticket is not None):
         return _busy(slots)
     if ticket is not None:
@@ -200,6 +219,7 @@ async def _stream_bytes(request: web.Request, total: int, content_type: str) -> 
             pass  # clients end a test by closing mid-body: that is normal, not an error
         if ticket is not None:
             request.app[COUNTS].count(ticket, DOWN, total - remaining, began)
+            request.app[GATE].moved(ticket, DOWN, total - remaining)
         return response
     finally:
         slots.release(client)
@@ -219,16 +239,22 @@ async def empty(request: web.Request) -> web.StreamResponse:
 
 async def _swallow(request: web.Request, answer: bytes) -> web.StreamResponse:
     slots = request.app[SLOTS]
-    client, ticket = _holder(request)
+    holder = _holder(request, UP)
+    client, ticket = holder.slot, holder.ticket
     if not slots.acquire(client, resident=ticket is not None):
         return _busy(slots)
     if ticket is not None:
         request.app[COUNTS].open(ticket, UP, _socket(request))
     received = 0
     began = time.time()
+    limit = holder.allowance if holder.allowance is not None else None
     try:
         while chunk := await request.content.readany():
             received += len(chunk)
+            if limit is not None and received > limit:  # beyond the ticket's bytes: not read, not counted
+                received = limit
+                return web.Response(status=413, text="the test's upload is over its bytes\n",
+                                    headers={**NO_CACHE, "Connection": "close"})  # fmt: skip
     except ConnectionError:
         return web.Response(status=499)  # the client ended its test mid-upload; nobody reads this
     finally:
@@ -236,6 +262,7 @@ async def _swallow(request: web.Request, answer: bytes) -> web.StreamResponse:
         if ticket is not None:
             request.app[COUNTS].count(ticket, UP, received, began)
             request.app[COUNTS].close(ticket, UP)
+            request.app[GATE].moved(ticket, UP, received)
     body = answer.replace(b"{size}", str(received).encode())
     return web.Response(body=body, headers={**NO_CACHE, "Connection": "keep-alive"})
 
@@ -264,9 +291,14 @@ async def summary(request: web.Request) -> web.Response:
     """``GET /summary?ticket=``: what this server counted of the ticket's test, signed with its key."""
     if VOUCHER not in request.app:
         raise web.HTTPNotFound(text="this test server signs no summaries (started without --signing-key)\n")
-    ticket = _ticket(request)
+    if "ticket" not in request.query:
+        raise web.HTTPNotFound(text="no test under this ticket here\n")
+    try:
+        ticket = request.app[GATE].summarised(request.query["ticket"])
+    except TicketRefused as refused:
+        raise _refusal(refused) from None
     voucher = request.app[VOUCHER]
-    found = request.app[COUNTS].summary(ticket, voucher.server_id) if ticket is not None else None
+    found = request.app[COUNTS].summary(ticket, voucher.server_id)
     if found is None:
         raise web.HTTPNotFound(text="no test under this ticket here\n")
     return web.json_response({"summary": seal(found, voucher.key)}, headers=NO_CACHE)
@@ -303,6 +335,7 @@ def create_app(
     app.cleanup_ctx.append(_read_counts)
     if voucher is not None:
         app[VOUCHER] = voucher
+        app[GATE] = TicketGate(voucher.ticket_key, voucher.server_id)
     app[GARBAGE] = os.urandom(CHUNK)
     app[STARTED] = time.monotonic()
     for prefix in ("/backend/", "/"):
