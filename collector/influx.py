@@ -96,7 +96,8 @@ def radio_tags(radio: Radio | None) -> dict[Tag, str | None]:
     names = radio.operator_isps()
     return {
         Tag.TECHNOLOGY: radio.technology.value if radio.technology else None,
-        Tag.OPERATOR: names[0] if names else radio.operator_name or radio.operator_code,
+        # the reference list's name for the network, else its MCC-MNC: never the modem's own text (a tag, a legend)
+        Tag.OPERATOR: names[0] if names else radio.operator_code,
         Tag.SIGNAL: RADIO_RULES.signal_class(radio),
     }
 

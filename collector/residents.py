@@ -76,18 +76,38 @@ class AddressLimiter:
         self._seen: dict[bytes, deque[float]] = {}
 
     def allow(self, address: str) -> bool:
+        """Whether ``address`` may make one more request this hour, which is then counted."""
+        seen = self._seen_of(address)
+        if len(seen) >= self.per_hour:
+            return False
+        seen.append(self.clock())
+        return True
+
+    def spent(self, address: str) -> bool:
+        """Whether ``address`` has made its requests for this hour (nothing is counted)."""
+        return len(self._seen_of(address)) >= self.per_hour
+
+    def _seen_of(self, address: str) -> deque[float]:
         now = self.clock()
         if int(now // 86_400) != self._day:
             self._day, self._key, self._seen = int(now // 86_400), os.urandom(32), {}
         if len(self._seen) >= MAX_ADDRESSES:
             self._seen.clear()
-        seen = self._seen.setdefault(hmac.new(self._key, address.encode(), hashlib.sha256).digest()[:16], deque())
+        sender = sender_of(address).encode()
+        seen = self._seen.setdefault(hmac.new(self._key, sender, hashlib.sha256).digest()[:16], deque())
         while seen and seen[0] <= now - 3600:
             seen.popleft()
-        if len(seen) >= self.per_hour:
-            return False
-        seen.append(now)
-        return True
+        return seen
+
+
+def sender_of(address: str) -> str:
+    """Who a request comes from, for the limits: an IPv4 address, or an IPv6 address's /64 (one household or
+    one phone holds a whole /64, and picks any address in it)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
 
 
 class ResidentDoor:
@@ -143,9 +163,12 @@ class ResidentDoor:
         return peer
 
     async def ticket(self, request: web.Request) -> web.Response:
+        sender = self.sender(request)  # one address's own limit first: it never spends the others' shared rate
+        if self.tickets.spent(sender):
+            return _refused(429, "too_many", "too many tests from here this hour: try again later")
         if not self.door.allow():
             return _busy()
-        if not self.tickets.allow(self.sender(request)):
+        if not self.tickets.allow(sender):
             return _refused(429, "too_many", "too many tests from here this hour: try again later")
         body = await _body(request, self.config.max_body_bytes)
         server_id = body.get("server_id") if isinstance(body, dict) else None
@@ -163,9 +186,12 @@ class ResidentDoor:
     async def locate(self, request: web.Request) -> web.Response:
         """The commune at the browser's point. The point is read, looked up and dropped: never stored, logged
         or sent back (the answer names the commune only), and it comes in a body, out of the access log."""
+        sender = self.sender(request)
+        if self.located.spent(sender):
+            return _refused(429, "too_many", "too many look-ups from here this hour: pick the commune by name")
         if not self.door.allow():
             return _busy()
-        if not self.located.allow(self.sender(request)):
+        if not self.located.allow(sender):
             return _refused(429, "too_many", "too many look-ups from here this hour: pick the commune by name")
         raw = await request.content.read(self.config.max_body_bytes + 1)
         if len(raw) > self.config.max_body_bytes:
@@ -183,9 +209,11 @@ class ResidentDoor:
         )
 
     async def result(self, request: web.Request) -> web.Response:
+        sender = self.sender(request)
+        if self.results.spent(sender):
+            return _refused(429, "too_many", "too many results from here this hour: try again later")
         if not self.door.allow():
             return _busy()
-        sender = self.sender(request)
         if not self.results.allow(sender):
             return _refused(429, "too_many", "too many results from here this hour: try again later")
         raw = await request.content.read(self.config.max_body_bytes + 1)
@@ -206,7 +234,7 @@ class ResidentDoor:
         """The address into its bucket for the commune's day (the disclosure rule's count); then forgotten."""
         access = result.site.access.value if result.site.access else ""
         self.collector.archive.senders.note(result.started_at, str(result.site.commune_code), access,
-                                            bucket_of(self.sender_key, address))  # fmt: skip
+                                            bucket_of(self.sender_key, sender_of(address)))  # fmt: skip
 
     def _resident_result(self, raw: bytes) -> Result:
         try:

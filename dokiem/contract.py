@@ -293,6 +293,28 @@ class Radio(WireModel):
         """The ISP names a site on this modem's network may declare (none where the network is unknown)."""
         return MOBILE_OPERATORS.get(self.operator_code or "", ())
 
+    @classmethod
+    def read_as(cls, fields: dict[str, Any]) -> Radio:
+        """The radio as read, each reading a Radio cannot hold (RSRP +50, NaN, a name too long) dropped alone and
+        named in ``missing``: one bad field never costs the others (issue 38)."""
+        fields = dict(fields)
+        dropped: list[str] = []
+        for _ in range(len(fields) + 1):
+            try:
+                radio = cls.model_validate(fields)
+            except ValidationError as exc:
+                bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]} & fields.keys()
+                if not bad:
+                    raise
+                dropped += sorted(bad)
+                fields = {key: value for key, value in fields.items() if key not in bad}
+                continue
+            if not dropped:
+                return radio
+            said = f"readings out of range, left out: {', '.join(dropped)}"
+            return radio.model_copy(update={"missing": f"{radio.missing}; {said}" if radio.missing else said})
+        raise AssertionError("unreachable: every field was dropped")
+
 
 class AgentLoad(WireModel):
     """The agent's own load during the run, so a result taken on a starved Pi can be told apart."""

@@ -205,9 +205,10 @@ NGINX_FRONT = REPO / "deploy" / "nginx"
 
 
 @contextmanager
-def nginx_in_front(collector: str, workers: int = 1) -> Iterator[str]:
+def nginx_in_front(collector: str, workers: int = 1, access_log: Path | None = None) -> Iterator[str]:
     """nginx with dokiem's shipped zones and locations (deploy/nginx) in front of the collector's HTTP at
-    ``collector`` (host:port), as deploy/nginx/dokiem-site.conf puts it, without TLS; yields its URL."""
+    ``collector`` (host:port), as deploy/nginx/dokiem-site.conf puts it, without TLS; yields its URL. With
+    ``access_log``, the server's requests are logged there, as a distribution's nginx logs them by default."""
     root, port = Path(tempfile.mkdtemp(prefix="dokiem-nginx-")), free_port()
     _nginx_conf(
         root,
@@ -218,6 +219,7 @@ def nginx_in_front(collector: str, workers: int = 1) -> Iterator[str]:
     upstream dokiem_collector {{ server {collector}; keepalive 16; }}
     server {{
         listen 127.0.0.1:{port};
+        access_log {access_log or "off"};
         include {NGINX_FRONT}/dokiem-locations.conf;
     }}""",
     )

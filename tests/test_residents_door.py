@@ -20,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem.collector.locate import CommuneLocator
-from dokiem.collector.residents import AddressLimiter, DoorRate
+from dokiem.collector.residents import AddressLimiter, DoorRate, sender_of
 from dokiem.collector.service import Collector
 from dokiem.contract import Flag, Result
 from dokiem.regions import Regions
@@ -169,6 +169,30 @@ def test_the_limiter_counts_an_hour_and_forgets_each_day() -> None:
     assert all(len(key) == 16 and b"203" not in key for key in limiter._seen)  # keyed hashes, not addresses
 
 
+def test_an_ipv6_sender_is_its_64_and_an_address_over_its_limit_spends_nothing_else() -> None:
+    """Ten addresses of one /64 (what one phone or one household holds) are one sender; an address over its
+    limit is told so without counting (issue 38)."""
+    limiter = AddressLimiter(6, clock=lambda: 86_400.0 * 100)
+    taken = [limiter.allow(f"2001:db8:12:34::{n:x}") for n in range(10)]
+    assert taken == [True] * 6 + [False] * 4
+    assert limiter.allow("2001:db8:12:35::1")  # the next /64: someone else
+    assert sender_of("2001:db8:12:34:ffff::9") == "2001:db8:12:34::/64" and sender_of("203.0.113.7") == "203.0.113.7"
+    assert limiter.spent("2001:db8:12:34::99") and not limiter.spent("203.0.113.7")
+    assert not limiter.spent("203.0.113.7")  # asking counts nothing
+
+
+async def test_an_address_over_its_limit_does_not_spend_the_doors_shared_rate(door: Collector) -> None:
+    """One address asking far beyond its handful an hour gets 429 each time, and the door's shared rate (ten a
+    second, a burst of thirty) is still there for another address."""
+    mine = [await asyncio.to_thread(_post_from, f"http://{door.config.http.listen}", "/do/ticket", b"{}", "127.0.0.9")
+            for _ in range(PER_HOUR + 40)]  # fmt: skip
+    assert [status for status, _ in mine] == [200] * PER_HOUR + [429] * 40
+    status, _ = await asyncio.to_thread(
+        _post_from, f"http://{door.config.http.listen}", "/do/ticket", b"{}", "127.0.0.10"
+    )
+    assert status == 200
+
+
 def test_every_communes_point_is_found_in_that_commune() -> None:
     locator = CommuneLocator(Regions.load())
     found = {code: locator.commune_at(lat, lon) for code, (lat, lon) in commune_points().items()}
@@ -259,7 +283,10 @@ async def test_behind_nginx_each_address_is_its_own_and_a_flood_is_refused_in_fr
     async with collector_running(config.model_copy(update={"residents": residents, "http": http_section})) as door:
         direct = f"http://{door.config.http.listen}/"
         with contextlib.ExitStack() as stack:  # nginx waits for the collector, which answers on this loop
-            front = await asyncio.to_thread(stack.enter_context, nginx_in_front(door.config.http.listen))
+            log = tmp_path / "nginx-access.log"
+            front = await asyncio.to_thread(
+                stack.enter_context, nginx_in_front(door.config.http.listen, access_log=log)
+            )
             asked = [await asyncio.to_thread(_post_from, front, "/do/ticket", ticket, "127.0.0.2") for _ in range(4)]
             assert [status for status, _ in asked] == [200, 200, 200, 429]
             other = await asyncio.to_thread(_post_from, front, "/do/ticket", ticket, "127.0.0.3")
@@ -272,6 +299,9 @@ async def test_behind_nginx_each_address_is_its_own_and_a_flood_is_refused_in_fr
             assert [status for status, _ in junk] == [200, 200, 200, 429]  # a trusted proxy naming no address: itself
             flood = await asyncio.gather(*(asyncio.to_thread(_post_from, front, "/do/result", FORGED, f"127.0.9.{n}")
                                            for n in range(1, 201)))  # fmt: skip
+            await asyncio.to_thread(urllib.request.urlopen, f"{front}healthz", timeout=10)
+            logged = log.read_text()  # the residents' door is not logged (issue 38), the rest is
+            assert "/healthz" in logged and "/do/" not in logged and "127.0.0.2" not in logged
     busy = [body for status, body in flood if status == 503]
     passed = [body for status, body in flood if status != 503]
     assert busy and all(b["error"] == "busy" and b["retry-after"] for b in busy)  # what the page says in Vietnamese

@@ -12,9 +12,11 @@ import aiomqtt
 import pytest
 
 from dokiem.collector.admission import runs_per_hour
+from dokiem.collector.influx import radio_tags
 from dokiem.collector.service import Collector
-from dokiem.contract import Access, ErrorInfo, Flag, Result, Site, result_topic, utcnow
+from dokiem.contract import Access, ErrorInfo, Flag, Radio, Result, Site, result_topic, utcnow
 from dokiem.regions.isps import shipped_isps
+from dokiem.series import Tag
 from dokiem.status import ScheduleState, Status
 from testkit.agentkit import make_result
 from testkit.collectorkit import wait_stored
@@ -159,3 +161,23 @@ def test_a_failed_result_of_the_agent_carries_no_speed() -> None:
     failed = make_result(6).model_copy(update={"error": ErrorInfo(code="timeout", message="x")})
     with pytest.raises(Exception, match="carries a speed"):
         check_figures(failed)
+
+
+def test_one_bad_radio_reading_drops_that_reading_alone() -> None:
+    """A modem that says RSRP +50 (or NaN) keeps its network, technology and other readings (issue 38)."""
+    fields = {"technology": "4g", "operator_code": "452-04", "rsrp_dbm": 50.0, "rsrq_db": -11.0,
+              "sinr_db": float("nan"), "band": "B3"}  # fmt: skip
+    radio = Radio.read_as(fields)
+    assert (radio.technology, radio.operator_code, radio.rsrq_db, radio.band) == ("4g", "452-04", -11.0, "B3")
+    assert radio.rsrp_dbm is None and radio.sinr_db is None
+    assert radio.missing is not None and "rsrp_dbm" in radio.missing and "sinr_db" in radio.missing
+    assert Radio.read_as({"technology": "4g", "rsrp_dbm": -90.0}).missing is None
+
+
+def test_the_operator_tag_is_the_reference_lists_name_never_the_modems_text() -> None:
+    hostile = "<img src=x onerror=alert(1)>"
+    known = Radio(technology="4g", operator_code="452-04", operator_name=hostile)  # type: ignore[arg-type]
+    unknown = Radio(technology="4g", operator_code="452-99", operator_name=hostile)  # type: ignore[arg-type]
+    assert radio_tags(known)[Tag.OPERATOR] == "Viettel"
+    assert radio_tags(unknown)[Tag.OPERATOR] == "452-99"
+    assert radio_tags(Radio(technology="4g", operator_name=hostile))[Tag.OPERATOR] is None  # type: ignore[arg-type]

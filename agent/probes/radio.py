@@ -110,7 +110,7 @@ def modem_radio(objects: dict[str, dict[str, dict[str, Any]]], cells: list[dict[
         fields["missing"] = "the modem is not registered on a network"
     elif "rsrp_dbm" not in fields:
         fields["missing"] = "the modem gave no signal reading"
-    return Radio.model_validate(fields)
+    return Radio.read_as(fields)
 
 
 class ModemManagerRadio:

@@ -64,7 +64,7 @@ def wifi_radio(interface: list[Any], stations: list[Any]) -> Radio:
                 fields["bitrate_mbps"] = units / 10  # in 100 kbit/s
     if "ssid" not in fields:
         fields["missing"] = "the interface is not associated with an access point"
-    return Radio.model_validate(fields)
+    return Radio.read_as(fields)
 
 
 class WifiRadio:
