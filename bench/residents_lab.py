@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +46,13 @@ from testkit.brokers import running_broker  # noqa: E402
 from testkit.collectorkit import collector_config, collector_running  # noqa: E402
 from testkit.pathlab import UPLINK_IP, PathLab, PathShape, path_lab  # noqa: E402
 from testkit.processes import free_port  # noqa: E402
-from testkit.residentkit import LAB_TESTSERVER, residents_section, serve_in_lab, visit_from_client  # noqa: E402
+from testkit.residentkit import (  # noqa: E402
+    LAB_TESTSERVER,
+    residents_section,
+    serve_in_lab,
+    ticket_token,
+    visit_from_client,
+)
 
 RESIDENT_MBPS = 50
 TICK = os.sysconf("SC_CLK_TCK")
@@ -91,7 +97,7 @@ def curls(lab: PathLab, count: int, upload: Path | None, seconds: float) -> list
     limit = str(int(RESIDENT_MBPS * 1e6 / 8))
     runs = []
     for _ in range(count):
-        ticket = uuid.uuid4()
+        ticket = urllib.parse.quote(ticket_token())  # the collector's own: the test server serves no other
         if upload is None:
             url, extra, speed = f"{LAB_TESTSERVER}garbage.php?ckSize=1024&ticket={ticket}", [], "%{speed_download}"
         else:

@@ -30,7 +30,7 @@ from dokiem.collector.archive import bucket_of
 from dokiem.collector.config import ResidentsSection
 from dokiem.collector.locate import CommuneLocator
 from dokiem.collector.published import PublishedMedians
-from dokiem.collector.validate import Reason, Refusal
+from dokiem.collector.validate import Reason, Refusal, check_bounds
 from dokiem.collector.vouching import TicketBook, disagrees
 from dokiem.contract import RESIDENT, Access, Flag, Method, Result, ServerRef, Site, first_error
 from dokiem.regions import Regions
@@ -253,7 +253,9 @@ class ResidentDoor:
         site = Site(province_code=province, commune_code=submission.commune_code, isp=isp,
                     access=Access(submission.access))  # fmt: skip
         ticket, summary = self.book.redeem(submission.ticket, submission.summary)  # spent only once all else holds
-        return _from_summary(summary, submission, site, self.urls[ticket.server_id])
+        result = _from_summary(summary, submission, site, self.urls[ticket.server_id])
+        check_bounds(result, self.collector.limits)  # a server's word is bounded as an agent's is (issue 38)
+        return result
 
 
 def _from_summary(summary: ServerSummary, submission: ResidentSubmission, site: Site, url: str) -> Result:

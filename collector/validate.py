@@ -102,7 +102,7 @@ def validate_result(
         raise Refusal(Reason.TOPIC_MISMATCH, f"payload agent_id {result.agent_id!r} on agent {topic_agent!r}'s topic")
     result = corrected_clock(result, limits)
     _check_time(result, limits, now or datetime.now(UTC))
-    _check_bounds(result, limits)
+    check_bounds(result, limits)
     check_figures(result)
     result = flag_above_plan(result)
     if regions is not None:
@@ -226,7 +226,7 @@ def _check_time(result: Result, limits: Limits, now: datetime) -> None:
                                       f" keeps results ({limits.max_age_days:g} days)")  # fmt: skip
 
 
-def _check_bounds(result: Result, limits: Limits) -> None:
+def check_bounds(result: Result, limits: Limits) -> None:
     speeds = [result.download_mbps, result.upload_mbps, *result.samples_down_mbps, *result.samples_up_mbps]
     for value in speeds:
         if value is not None and value > limits.max_mbps:

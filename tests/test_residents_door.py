@@ -10,6 +10,7 @@ import contextlib
 import http.client
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -66,19 +67,13 @@ async def _ticket(collector: Collector) -> tuple[str, str]:
 
 def _run_test(url: str, ticket: str) -> str:
     """The page's test: a download and an upload under the ticket, then the server's signed summary."""
-    ticket_id = json.loads(_b64(ticket.split(".")[0]))["ticket_id"]
-    with urllib.request.urlopen(f"{url}garbage.php?ckSize=4&ticket={ticket_id}", timeout=30) as answer:
+    token = urllib.parse.quote(ticket)  # the collector's signed ticket: the test server serves no other
+    with urllib.request.urlopen(f"{url}garbage.php?ckSize=4&ticket={token}", timeout=30) as answer:
         answer.read()
-    upload = urllib.request.Request(f"{url}empty.php?ticket={ticket_id}", data=b"\0" * (2 << 20), method="POST")
+    upload = urllib.request.Request(f"{url}empty.php?ticket={token}", data=b"\0" * (2 << 20), method="POST")
     urllib.request.urlopen(upload, timeout=30).read()
-    with urllib.request.urlopen(f"{url}summary?ticket={ticket_id}", timeout=10) as answer:
+    with urllib.request.urlopen(f"{url}summary?ticket={token}", timeout=10) as answer:
         return str(json.load(answer)["summary"])
-
-
-def _b64(text: str) -> bytes:
-    import base64
-
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _submission(ticket: str, summary: str, **changes: Any) -> bytes:
@@ -148,6 +143,21 @@ async def test_forged_and_malformed_submissions_are_refused_with_their_reason_an
     assert door.archive.results.count() == 0
     status, answer = await asyncio.to_thread(_post, door, "/do/result", _submission(ticket, genuine))
     assert status == 200, answer  # the refusals before did not spend the ticket
+
+
+async def test_a_servers_figure_no_line_carries_is_refused_as_an_agents_would_be(
+    door: Collector, server_key: Ed25519PrivateKey
+) -> None:
+    """A test server that signs 33,554 Mbit/s (issue 38: a resident's was stored where an agent's was refused):
+    its summary holds, the figure is out of bounds."""
+    ticket, url = await _ticket(door)
+    genuine = unseal(await asyncio.to_thread(_run_test, url, ticket), ServerSummary, server_key.public_key())
+    assert genuine.download is not None
+    huge = genuine.download.model_copy(update={"bytes": 4_194_304_000, "seconds": 1.0})
+    inflated = seal(genuine.model_copy(update={"download": huge}), server_key)
+    status, answer = await asyncio.to_thread(_post, door, "/do/result", _submission(ticket, inflated))
+    assert (status, answer["error"]) == (422, "out_of_bounds"), answer
+    assert door.archive.results.count() == 0 and door.archive.quarantine.counts() == {"out_of_bounds": 1}
 
 
 async def test_a_handful_an_hour_per_address_and_no_address_kept(door: Collector, tmp_path: Path) -> None:
