@@ -109,11 +109,14 @@ class UpnpCounters:
             return None, None
         if link is None:
             return None, None
-        rates = (link.layer1_downstream_max_bit_rate, link.layer1_upstream_max_bit_rate)
-        return tuple(rate / 1e6 if rate and rate > 0 else None for rate in rates)  # type: ignore[return-value]
+        return _mbps_or_none(link.layer1_downstream_max_bit_rate), _mbps_or_none(link.layer1_upstream_max_bit_rate)
 
     async def close(self) -> None:
         return None  # each request made its own HTTP session
+
+
+def _mbps_or_none(bits_per_second: int | None) -> float | None:
+    return bits_per_second / 1e6 if bits_per_second and bits_per_second > 0 else None
 
 
 async def find_upnp(seconds: float) -> UpnpCounters | None:

@@ -116,8 +116,9 @@ def main() -> None:
         "",
         f"A quiet {LINE.label()} office line; medians of {args.repeats} runs; each cost beside the speed test's in"
         " the same run. Find: SSDP search (UPnP) or the IF-MIB walk (SNMP), once per agent start (kept after);"
-        " watch: the counters read every poll_seconds (0.25 s) for watch_seconds (8); settle: after the test, until the router"
-        " refreshes its counters (a busy line also waits for one before the test). Time, CPU and bytes are"
+        " watch: the counters read every poll_seconds (0.25 s) for watch_seconds (8); settle: after the test,"
+        " until the router refreshes its counters (a busy line also waits for one before the test). Time, CPU and"
+        " bytes are"
         " find + watch + settle.",
         "",
         "| source | find (s) | watch (s) | settle (s) | time added to a test | agent CPU | bytes on the LAN |",
