@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, cast, get_args
 from aiohttp import web
 
 from dokiem.collector.archive import Page
-from dokiem.collector.httpdoor import request_deadline
 from dokiem.collector.residents import ResidentDoor, add_routes
 from dokiem.contract import DIRECTIONAL, FIGURES, Source
 from dokiem.files import csv_cell
+from dokiem.httpdoor import request_deadline
 
 if TYPE_CHECKING:
     from dokiem.collector.service import Collector

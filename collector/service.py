@@ -17,7 +17,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from dokiem.collector import api, httpdoor
+from dokiem import httpdoor
+from dokiem.collector import api
 from dokiem.collector.admission import EnrolledSites, RateGuard
 from dokiem.collector.archive import Archive, Stored
 from dokiem.collector.config import CollectorConfig

@@ -132,3 +132,44 @@ async def test_a_ticket_moves_no_more_than_its_bytes_through_http(monkeypatch: p
         assert up.status == 413
         again = await client.post("/empty.php", params={"ticket": token}, data=b"\0" * 1024)
         assert again.status == 403 and _reason(await again.read()) == "ticket_bytes_up"
+
+
+async def test_half_sent_heads_are_cut_and_one_address_holds_only_its_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 38: 1,100 half-sent heads took every file descriptor and /healthz stopped answering. Now a head
+    has a deadline and one address holds a bounded share of the connections (5 here; 256 deployed)."""
+    import asyncio
+    import socket
+
+    from dokiem.testserver import server as testserver
+
+    monkeypatch.setattr(testserver, "HEAD_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(testserver, "MAX_CONNECTIONS_PER_ADDRESS", 5)
+    runner, port = await testserver.start("127.0.0.1", 0)
+
+    def half_head(source: str) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", port), source_address=(source, 0), timeout=10)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never ends its head
+        return sock
+
+    def closed(sock: socket.socket) -> bool:
+        try:
+            return sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
+
+    def healthz(source: str) -> int:
+        with socket.create_connection(("127.0.0.1", port), source_address=(source, 0), timeout=10) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            return int(sock.recv(64).split()[1])
+
+    try:
+        held = [await asyncio.to_thread(half_head, "127.0.0.7") for _ in range(5)]
+        extra = await asyncio.to_thread(half_head, "127.0.0.7")
+        assert await asyncio.to_thread(closed, extra)  # over the address's share: closed at once
+        assert await asyncio.to_thread(healthz, "127.0.0.8") == 200  # anyone else is served meanwhile
+        assert all([await asyncio.to_thread(closed, sock) for sock in held])  # cut at the head's deadline
+        assert await asyncio.to_thread(healthz, "127.0.0.7") == 200  # and the address may come back
+        for sock in (*held, extra):
+            sock.close()
+    finally:
+        await runner.cleanup()

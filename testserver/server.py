@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import ssl
 import time
 import uuid
@@ -22,12 +23,17 @@ from pathlib import Path
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from dokiem import __version__
+from dokiem import __version__, httpdoor
+from dokiem.httpdoor import Connections
 from dokiem.testserver.counting import DOWN, SAMPLE_S, UP, Readable, TicketCounts
 from dokiem.testserver.tickets import TicketGate, TicketRefused
 from dokiem.vouch import seal
 
 CHUNK = 1 << 20
+HEAD_TIMEOUT_S = 10.0  # a connection's first request head arrives within this, or it is closed
+MAX_CONNECTIONS_PER_ADDRESS = 256  # a carrier's NAT puts many residents behind one address: four streams each
+MAX_CONNECTIONS = 16_384
+FD_RESERVE = 64  # descriptors kept for the server's own files and sockets
 MAX_CK_SIZE = 1024
 DEFAULT_CK_SIZE = 4
 NO_CACHE = {
@@ -111,6 +117,7 @@ class Voucher:
 
 
 SLOTS = web.AppKey("slots", ConcurrencyCap)
+CONNECTIONS = web.AppKey("connections", Connections)
 GATE = web.AppKey("gate", TicketGate)
 COUNTS = web.AppKey("counts", TicketCounts)
 VOUCHER = web.AppKey("voucher", Voucher)
@@ -282,6 +289,7 @@ async def health(request: web.Request) -> web.Response:
             "residents_in_progress": slots.residents_in_use,
             "resident_capacity": slots.resident_capacity,
             "uptime_s": round(time.monotonic() - request.app[STARTED], 1),
+            "connections_refused": request.app[CONNECTIONS].refused if CONNECTIONS in request.app else 0,
         },
         headers=NO_CACHE,
     )
@@ -365,13 +373,27 @@ async def start(
     host: str, port: int, capacity: int = 20, tls: ssl.SSLContext | None = None, voucher: Voucher | None = None,
     resident_capacity: int | None = None,
 ) -> tuple[web.AppRunner, int]:  # fmt: skip
-    """Start serving; returns the runner (to clean up) and the bound port (useful with port 0)."""
-    runner = web.AppRunner(create_app(capacity, voucher=voucher, resident_capacity=resident_capacity),
-                           access_log=None)  # fmt: skip
+    """Start serving; returns the runner (to clean up) and the bound port (useful with port 0). A connection's
+    first request head must arrive within HEAD_TIMEOUT_S; at most MAX_CONNECTIONS_PER_ADDRESS are open from one
+    address (residents behind a carrier's NAT share one) and ``open_connections_bound()`` in all, so that
+    half-sent heads cannot take every file descriptor (issue 38)."""
+    app = create_app(capacity, voucher=voucher, resident_capacity=resident_capacity)
+    connections = Connections(per_address=MAX_CONNECTIONS_PER_ADDRESS, total=open_connections_bound())
+    app[CONNECTIONS] = connections
+    listening: list[asyncio.Server] = []
+
+    async def stop_listening(_app: web.Application) -> None:
+        for server in listening:
+            server.close()
+
+    app.on_shutdown.append(stop_listening)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True, ssl_context=tls)
-    await site.start()
-    server = site._server
-    assert isinstance(server, asyncio.base_events.Server)
-    bound = server.sockets[0].getsockname()[1]
-    return runner, int(bound)
+    listening.append(await httpdoor.serve(runner, host, port, HEAD_TIMEOUT_S, connections, tls))
+    return runner, int(listening[0].sockets[0].getsockname()[1])
+
+
+def open_connections_bound() -> int:
+    """Connections open at once: the file descriptors this process may hold, less a reserve for its own."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(64, min(MAX_CONNECTIONS, soft - FD_RESERVE))

@@ -1,0 +1,136 @@
+"""An HTTP door bounded in time and in connections, for the collector and the test server (aiohttp has no
+deadline for a request's head of its own): a connection's first request head must arrive within
+``header_timeout_s``, so a client that sends a byte now and then (slowloris) holds it for seconds, not for
+ever; and the connections open at once are bounded per address and in all, so that no one client, and no
+crowd, takes every file descriptor. The collector also reads a request's body and answers within
+``request_timeout_s``, one request per connection (``request_deadline``); the test server keeps its
+connections alive between an agent's pings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+HEAD_END = b"\r\n\r\n"
+
+
+@dataclass
+class Connections:
+    """The connections open now, by address; whether one more may open."""
+
+    per_address: int | None = None
+    total: int | None = None
+    refused: int = 0  # connections closed at once for being over a bound
+    _open: Counter[str] = field(default_factory=Counter)
+
+    def admit(self, address: str) -> bool:
+        over_total = self.total is not None and sum(self._open.values()) >= self.total
+        if over_total or (self.per_address is not None and self._open[address] >= self.per_address):
+            self.refused += 1
+            return False
+        self._open[address] += 1
+        return True
+
+    def release(self, address: str) -> None:
+        self._open[address] -= 1
+        if self._open[address] <= 0:
+            del self._open[address]
+
+
+class _HeadDeadline(asyncio.Protocol):
+    """aiohttp's protocol for one connection, closed unless a whole request head arrives in time, or at once
+    where the connections' bounds are reached (aiohttp then never sees it)."""
+
+    def __init__(self, inner: asyncio.Protocol, seconds: float, connections: Connections | None = None) -> None:
+        self._inner = inner
+        self._seconds = seconds
+        self._connections = connections
+        self._address: str | None = None  # where an admitted connection comes from
+        self._passed_on = False
+        self._tail = b""
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._connections is not None:
+            peer = transport.get_extra_info("peername")
+            address = str(peer[0]) if peer else "unknown"
+            if not self._connections.admit(address):
+                transport.abort()  # type: ignore[attr-defined]
+                return
+            self._address = address
+        self._timer = asyncio.get_running_loop().call_later(self._seconds, transport.close)
+        self._passed_on = True
+        self._inner.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._passed_on:
+            return
+        if self._timer is not None:
+            if HEAD_END in self._tail + data:
+                self._timer.cancel()
+                self._timer = None
+            else:
+                self._tail = (self._tail + data)[-(len(HEAD_END) - 1) :]
+        self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received() if self._passed_on else None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._connections is not None and self._address is not None:
+            self._connections.release(self._address)
+            self._address = None
+        if not self._passed_on:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        if self._passed_on:
+            self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self._passed_on:
+            self._inner.resume_writing()
+
+
+def request_deadline(seconds: float) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """A middleware: the request's body read and its answer within ``seconds`` (408 otherwise), and the
+    connection closed after it (one request per connection: the head deadline covers every request)."""
+
+    @web.middleware
+    async def deadline(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        try:
+            async with asyncio.timeout(seconds):
+                response = await handler(request)
+        except TimeoutError:
+            raise web.HTTPRequestTimeout(text=f"the request was not read and answered within {seconds:g} s\n",
+                                         headers={"Connection": "close"}) from None  # fmt: skip
+        except web.HTTPException as answer:
+            answer.force_close()
+            raise
+        response.force_close()
+        return response
+
+    return deadline
+
+
+async def serve(
+    runner: web.AppRunner, host: str, port: int, header_timeout_s: float, connections: Connections | None = None,
+    tls: ssl.SSLContext | None = None,
+) -> asyncio.Server:  # fmt: skip
+    """Listen on ``host:port`` with aiohttp's handler behind the head deadline and the connections' bounds."""
+    handler = runner.server
+    assert handler is not None, "runner.setup() first"
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(lambda: _HeadDeadline(handler(), header_timeout_s, connections), host, port,
+                                    ssl=tls, reuse_address=True)  # fmt: skip
