@@ -35,7 +35,7 @@ from dokiem.collector.vouching import TicketBook, disagrees
 from dokiem.contract import RESIDENT, Access, Flag, Method, Result, ServerRef, Site, first_error
 from dokiem.regions import Regions
 from dokiem.thresholds import load_thresholds
-from dokiem.vouch import LocateQuery, ResidentSubmission, ServerSummary, read_private_key, read_public_key
+from dokiem.vouch import LocateQuery, ResidentSubmission, ServerSummary, Tally, read_private_key, read_public_key
 
 if TYPE_CHECKING:
     from dokiem.collector.service import Collector
@@ -258,10 +258,17 @@ class ResidentDoor:
         return result
 
 
+def _counted(tally: Tally | None) -> Tally | None:
+    """A direction's tally where the kernel counted it (issue 38): a server's own count of its writes, as it
+    keeps for a direction too short to read (under half a second) or without tcp_info, is no figure."""
+    return tally if tally is not None and tally.tcp_counted else None
+
+
 def _from_summary(summary: ServerSummary, submission: ResidentSubmission, site: Site, url: str) -> Result:
     """The server's figures, the page's beside them, flagged where the page read over 10% off."""
-    down = summary.download.mbps if summary.download else None
-    up = summary.upload.mbps if summary.upload else None
+    download, upload = _counted(summary.download), _counted(summary.upload)
+    down = download.mbps if download else None
+    up = upload.mbps if upload else None
     page = submission.page
     flags = [flag for flag, on in ((Flag.WIFI, submission.wifi),
                                    (Flag.PAGE_DISAGREES, disagrees(page.download_mbps, down)
@@ -271,8 +278,8 @@ def _from_summary(summary: ServerSummary, submission: ResidentSubmission, site: 
         finished_at=max(summary.last_at, summary.first_at + timedelta(milliseconds=1)), site=site,
         server=ServerRef(id=summary.server_id, url=url), download_mbps=_round(down), upload_mbps=_round(up),
         latency_ms=page.latency_ms, jitter_ms=page.jitter_ms, page_download_mbps=page.download_mbps,
-        page_upload_mbps=page.upload_mbps, bytes_down=summary.download.bytes if summary.download else None,
-        bytes_up=summary.upload.bytes if summary.upload else None,
+        page_upload_mbps=page.upload_mbps, bytes_down=download.bytes if download else None,
+        bytes_up=upload.bytes if upload else None,
         method=Method(name="dokiem-web", version="1", counting="server"), flags=flags,
     )  # fmt: skip
 

@@ -453,9 +453,12 @@ def resident_figures(
     rows: Iterable[tuple[Any, ...]], rules: Thresholds, addresses: dict[tuple[str, str], int] | None = None
 ) -> ResidentFigures:
     flags_at = REPORT_COLUMNS.index("flags")
+    down_at, up_at = REPORT_COLUMNS.index("download_mbps"), REPORT_COLUMNS.index("upload_mbps")
     wifi = 0
     kept: list[tuple[Any, ...]] = []
     for row in rows:
+        if row[down_at] is None or row[up_at] is None:
+            continue  # a test without both figures is no test for any count (issue 38: 1-byte uploads)
         flags = set((row[flags_at] or "").split(",")) - {""}
         if Flag.WIFI.value in flags:
             wifi += 1

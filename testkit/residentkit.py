@@ -8,6 +8,9 @@ import csv
 import json
 import subprocess
 import sys
+import time
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +44,31 @@ def ticket_token(server_id: str = SERVER_ID, issued_at: datetime | None = None) 
     """A ticket the tests' collector signed for ``server_id``, issued ``issued_at`` (now by default)."""
     issued = issued_at or utcnow()
     return seal(Ticket(server_id=server_id, issued_at=issued, expires_at=issued + TICKET_LIFETIME), COLLECTOR_KEY)
+
+
+def resident_test(url: str, ticket: str, seconds: float = 1.0, paced: bool = True) -> str:
+    """A resident's test as the page runs it: a download and an upload under the ticket, then the server's signed
+    summary. ``paced``: each direction lasts about ``seconds``, as on a line (loopback would be over in
+    milliseconds, under the half second the server needs to read the kernel's count, issue 38)."""
+    token = urllib.parse.quote(ticket)
+    with urllib.request.urlopen(f"{url}garbage.php?ckSize={64 if paced else 4}&ticket={token}", timeout=30) as down:
+        until = time.monotonic() + seconds
+        while down.read(256 << 10) and (not paced or time.monotonic() < until):
+            if paced:
+                time.sleep(seconds / 50)  # a reader at a line's pace: the server's writes wait for it
+    chunks = 16
+
+    def body() -> Iterator[bytes]:
+        for _ in range(chunks):
+            yield b"\0" * (64 << 10)
+            if paced:
+                time.sleep(seconds / chunks)
+
+    upload = urllib.request.Request(f"{url}empty.php?ticket={token}", data=body(), method="POST",
+                                    headers={"Content-Length": str(chunks * (64 << 10))})  # fmt: skip
+    urllib.request.urlopen(upload, timeout=30).read()
+    with urllib.request.urlopen(f"{url}summary?ticket={token}", timeout=10) as answer:
+        return str(json.load(answer)["summary"])
 
 
 def signing_options(folder: Path, key: Ed25519PrivateKey) -> list[str]:

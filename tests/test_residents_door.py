@@ -25,11 +25,13 @@ from dokiem.collector.residents import AddressLimiter, DoorRate, sender_of
 from dokiem.collector.service import Collector
 from dokiem.contract import Flag, Result
 from dokiem.regions import Regions
+from dokiem.reports.quarterly import resident_figures
+from dokiem.thresholds import load_thresholds
 from dokiem.vouch import ServerSummary, seal, unseal
 from testkit.brokers import Broker
 from testkit.collectorkit import api_get, collector_config, collector_running
 from testkit.influx import Influx
-from testkit.residentkit import SERVER_ID, commune_points, residents_section
+from testkit.residentkit import SERVER_ID, commune_points, resident_test, residents_section
 from testkit.webservers import nginx_in_front
 
 COMMUNE = next(iter(Regions.load().provinces["38"].communes))  # a commune of 2025
@@ -65,17 +67,6 @@ async def _ticket(collector: Collector) -> tuple[str, str]:
     return str(body["ticket"]), str(body["server"]["url"])
 
 
-def _run_test(url: str, ticket: str) -> str:
-    """The page's test: a download and an upload under the ticket, then the server's signed summary."""
-    token = urllib.parse.quote(ticket)  # the collector's signed ticket: the test server serves no other
-    with urllib.request.urlopen(f"{url}garbage.php?ckSize=4&ticket={token}", timeout=30) as answer:
-        answer.read()
-    upload = urllib.request.Request(f"{url}empty.php?ticket={token}", data=b"\0" * (2 << 20), method="POST")
-    urllib.request.urlopen(upload, timeout=30).read()
-    with urllib.request.urlopen(f"{url}summary?ticket={token}", timeout=10) as answer:
-        return str(json.load(answer)["summary"])
-
-
 def _submission(ticket: str, summary: str, **changes: Any) -> bytes:
     page = {"download_mbps": 1000.0, "upload_mbps": 1000.0, "latency_ms": 12.5}
     body: dict[str, Any] = {
@@ -93,14 +84,15 @@ async def test_a_residents_test_is_stored_with_the_servers_figures_and_kept_apar
     door: Collector, server_key: Ed25519PrivateKey
 ) -> None:
     ticket, url = await _ticket(door)
-    summary_token = await asyncio.to_thread(_run_test, url, ticket)
+    summary_token = await asyncio.to_thread(resident_test, url, ticket)
     status, body = await asyncio.to_thread(_post, door, "/do/result", _submission(ticket, summary_token))
     assert status == 200, body
     (stored,) = door.archive.results.query()
     result = Result.model_validate_json(str(door.archive.results.payload_of(str(stored["result_id"]))))
     summary = unseal(summary_token, ServerSummary, server_key.public_key())
     assert result.source == "resident" and result.agent_id == "resident" and result.site.commune_code == COMMUNE
-    assert summary.download is not None and result.bytes_down == summary.download.bytes == 4 << 20
+    assert summary.download is not None and summary.download.tcp_counted and summary.upload is not None
+    assert result.bytes_down == summary.download.bytes > 0 and result.bytes_up == summary.upload.bytes > 0
     assert result.download_mbps == pytest.approx(summary.download.mbps, rel=1e-3)
     assert result.page_download_mbps == 1000.0 and Flag.PAGE_DISAGREES in result.flags  # the page's, beside
     assert body["flags"] == ["page_disagrees"]
@@ -125,7 +117,7 @@ async def test_forged_and_malformed_submissions_are_refused_with_their_reason_an
     door: Collector, server_key: Ed25519PrivateKey
 ) -> None:
     ticket, url = await _ticket(door)
-    genuine = await asyncio.to_thread(_run_test, url, ticket)
+    genuine = await asyncio.to_thread(resident_test, url, ticket)
     summary = unseal(genuine, ServerSummary, server_key.public_key())
     made_up = seal(summary.model_copy(update={"download": None}), Ed25519PrivateKey.generate())
     cases = {
@@ -145,13 +137,32 @@ async def test_forged_and_malformed_submissions_are_refused_with_their_reason_an
     assert status == 200, answer  # the refusals before did not spend the ticket
 
 
+async def test_a_direction_the_kernel_did_not_count_gives_no_figure_and_no_test(
+    door: Collector, server_key: Ed25519PrivateKey
+) -> None:
+    """A test over in milliseconds (issue 38: a 1 MiB download the page read at 19.2 Mbit/s was signed at 96.4
+    from the server's count of its own writes): the server says its count is its own; the collector stores
+    no figure from it, and such a test counts for nothing in the residents' figures."""
+    ticket, url = await _ticket(door)
+    summary_token = await asyncio.to_thread(resident_test, url, ticket, 1.0, False)
+    summary = unseal(summary_token, ServerSummary, server_key.public_key())
+    assert summary.download is not None and not summary.download.tcp_counted  # too short to read
+    status, body = await asyncio.to_thread(_post, door, "/do/result", _submission(ticket, summary_token))
+    assert status == 200, body
+    (stored,) = door.archive.results.query()
+    result = Result.model_validate_json(str(door.archive.results.payload_of(str(stored["result_id"]))))
+    assert result.download_mbps is None and result.bytes_down is None
+    rows = door.archive.results.report_rows(result.started_at, result.finished_at, source="resident")
+    assert resident_figures(rows, load_thresholds()).tests == 0
+
+
 async def test_a_servers_figure_no_line_carries_is_refused_as_an_agents_would_be(
     door: Collector, server_key: Ed25519PrivateKey
 ) -> None:
     """A test server that signs 33,554 Mbit/s (issue 38: a resident's was stored where an agent's was refused):
     its summary holds, the figure is out of bounds."""
     ticket, url = await _ticket(door)
-    genuine = unseal(await asyncio.to_thread(_run_test, url, ticket), ServerSummary, server_key.public_key())
+    genuine = unseal(await asyncio.to_thread(resident_test, url, ticket), ServerSummary, server_key.public_key())
     assert genuine.download is not None
     huge = genuine.download.model_copy(update={"bytes": 4_194_304_000, "seconds": 1.0})
     inflated = seal(genuine.model_copy(update={"download": huge}), server_key)
