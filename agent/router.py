@@ -21,8 +21,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from dokiem.agent.probes.system import default_gateway
 
 log = logging.getLogger(__name__)
 
@@ -119,32 +122,82 @@ def _mbps_or_none(bits_per_second: int | None) -> float | None:
     return bits_per_second / 1e6 if bits_per_second and bits_per_second > 0 else None
 
 
-async def find_upnp(seconds: float) -> UpnpCounters | None:
-    """The LAN's Internet gateway by SSDP, or None (none answered, or the ``upnp`` extra is not installed)."""
+MAX_DESCRIPTION_BYTES = 256 << 10  # a gateway's description is a few kilobytes; a LAN device may send 400 MiB
+DESCRIPTION_TIMEOUT_S = 5
+
+
+async def find_upnp(seconds: float, gateway: str | None = None) -> UpnpCounters | None:
+    """The office's Internet gateway by SSDP, or None (none answered, or the ``upnp`` extra is not installed).
+    Only the answer of the default route's gateway is followed, and only to a description on that gateway,
+    read within a size cap and a deadline: any other device on the LAN may answer too, and lie (issue 38)."""
     try:
-        from async_upnp_client.aiohttp import AiohttpRequester
         from async_upnp_client.client_factory import UpnpFactory
         from async_upnp_client.profiles.igd import IgdDevice
         from async_upnp_client.search import async_search
     except ImportError:
         log.info("UPnP gateways are not looked for: install dokiem[upnp] (async-upnp-client)")
         return None
+    gateway = gateway or default_gateway()
+    if gateway is None:
+        log.info("no default route: no gateway to ask")
+        return None
     found: list[str] = []
 
     async def answered(headers: Any) -> None:
-        if headers.get("location"):
-            found.append(str(headers["location"]))
+        location = str(headers.get("location") or "")
+        if _from_gateway(location, str(headers.get("_host") or ""), gateway):
+            found.append(location)
+        elif location:
+            log.info("an SSDP answer not from the gateway %s is ignored: %s", gateway, location[:200])
 
     with contextlib.suppress(OSError):
         await async_search(answered, timeout=max(1, round(seconds)), search_target=IGD)
     if not found:
         return None
     try:
-        device = await UpnpFactory(AiohttpRequester(timeout=5)).async_create_device(found[0])
+        device = await UpnpFactory(capped_requester()).async_create_device(found[0])
     except Exception as exc:  # a gateway whose description is broken is no gateway
         log.info("the UPnP gateway at %s has no usable description: %s", found[0], exc)
         return None
     return UpnpCounters(IgdDevice(device, None), found[0])
+
+
+def _from_gateway(location: str, responder: str, gateway: str) -> bool:
+    """An answer the gateway sent, pointing at the gateway itself (http only: a router's description is plain)."""
+    try:
+        parts = urlsplit(location)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme == "http" and host == gateway and responder in ("", gateway)
+
+
+def capped_requester() -> Any:
+    """async-upnp-client's requester, reading a response within MAX_DESCRIPTION_BYTES and DESCRIPTION_TIMEOUT_S."""
+    import aiohttp
+    from async_upnp_client.aiohttp import AiohttpRequester
+    from async_upnp_client.const import HttpRequest, HttpResponse
+    from async_upnp_client.exceptions import UpnpCommunicationError
+
+    class CappedRequester(AiohttpRequester):
+        async def async_http_request(self, http_request: HttpRequest) -> HttpResponse:
+            timeout = aiohttp.ClientTimeout(total=DESCRIPTION_TIMEOUT_S)
+            try:
+                async with aiohttp.ClientSession(timeout=timeout) as session, session.request(
+                    http_request.method, http_request.url, headers=dict(http_request.headers or {}),
+                    data=http_request.body,
+                ) as response:  # fmt: skip
+                    body = b""
+                    while chunk := await response.content.read(MAX_DESCRIPTION_BYTES + 1 - len(body)):
+                        body += chunk
+                        if len(body) > MAX_DESCRIPTION_BYTES:
+                            raise UpnpCommunicationError(f"{http_request.url}: over {MAX_DESCRIPTION_BYTES} bytes")
+                    text = body.decode("utf-8", errors="replace")  # UPnP descriptions and SOAP are XML in UTF-8
+                    return HttpResponse(response.status, dict(response.headers), text)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise UpnpCommunicationError(f"{http_request.url}: {exc!r}") from exc
+
+    return CappedRequester(timeout=DESCRIPTION_TIMEOUT_S)
 
 
 class SnmpCounters:

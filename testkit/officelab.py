@@ -54,3 +54,43 @@ def router_section(lab: PathLab, source: str) -> dict[str, object]:
                    "snmp_auth_key": SNMP_AUTH, "snmp_priv_key": SNMP_PRIV, "snmp_interface": lab.wan},
         "none": {"source": "none"},
     }[source]  # fmt: skip
+
+
+# A device on the office LAN that answers every SSDP search as a gateway would, pointing at itself (or at the
+# agent's own loopback), and serves a description of ``size`` bytes; it writes each path asked of it to ``log``.
+HOSTILE_SSDP = r"""
+import http.server, socket, struct, sys, threading
+ip, port, size, log = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+
+class Description(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(log, "a") as f:
+            f.write(self.path + "\n")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        chunk = b"<" * 65536
+        for start in range(0, size, len(chunk)):
+            self.wfile.write(chunk[: size - start])
+
+    def log_message(self, *args):
+        pass
+
+server = http.server.ThreadingHTTPServer((ip, port), Description)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sock.bind(("", 1900))
+sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, struct.pack("4s4s", socket.inet_aton("239.255.255.250"),
+                                                                         socket.inet_aton(ip)))
+print("ready", flush=True)
+while True:
+    data, sender = sock.recvfrom(4096)
+    if data.startswith(b"M-SEARCH"):
+        for where in (f"http://{ip}:{port}/rootDesc.xml", f"http://127.0.0.1:{port}/rootDesc.xml"):
+            sock.sendto(("HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\nST: "
+                         "urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\nUSN: uuid:evil::"
+                         "urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\nEXT:\r\nSERVER: evil/1\r\n"
+                         f"LOCATION: {where}\r\n\r\n").encode(), sender)
+"""

@@ -161,3 +161,31 @@ def test_own_and_others_above_the_line_make_the_router_unusable(
     assert (others is False) is unusable
     if not unusable:
         assert others == pytest.approx(20, rel=0.03)
+
+
+async def test_a_description_over_its_cap_is_refused_not_read_whole() -> None:
+    """A gateway (or a device posing as one) that sends a 100 MiB description: read up to the cap, then refused."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+    from async_upnp_client.const import HttpRequest
+    from async_upnp_client.exceptions import UpnpCommunicationError
+
+    async def huge(_request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/xml"})
+        await response.prepare(_request)
+        for _ in range(100):
+            await response.write(b"<" * (1 << 20))
+        return response
+
+    async def small(_request: web.Request) -> web.Response:
+        return web.Response(text="<root/>", content_type="text/xml")
+
+    app = web.Application()
+    app.router.add_get("/rootDesc.xml", huge)
+    app.router.add_get("/small.xml", small)
+    async with TestServer(app) as server:
+        requester = router.capped_requester()
+        small = await requester.async_http_request(HttpRequest("GET", str(server.make_url("/small.xml")), {}, None))
+        assert small.status_code == 200 and small.body == "<root/>"
+        with pytest.raises(UpnpCommunicationError, match="over"):
+            await requester.async_http_request(HttpRequest("GET", str(server.make_url("/rootDesc.xml")), {}, None))

@@ -17,8 +17,8 @@ import pytest
 from dokiem.agent.outbox import Outbox
 from dokiem.contract import Flag, Result
 from testkit.agentkit import write_config
-from testkit.officelab import COMMUNITY, TESTSERVER, router_section, serve_office
-from testkit.pathlab import SERVER_IP, STAFF_IP, PathLab, PathShape, path_lab
+from testkit.officelab import COMMUNITY, HOSTILE_SSDP, TESTSERVER, router_section, serve_office
+from testkit.pathlab import GATEWAY_IP, SERVER_IP, STAFF_IP, PathLab, PathShape, path_lab
 from testkit.processes import REPO
 
 LINE = PathShape(down_mbps=50, up_mbps=20, one_way_ms=5, buffer_ms=50)
@@ -134,3 +134,26 @@ def test_agent_check_says_which_source_it_found(office: PathLab, tmp_path: Path)
         done = subprocess.run(check, capture_output=True, text=True, timeout=60, cwd=REPO)
         assert done.returncode == 0 and expected in done.stdout, done.stdout + done.stderr
         assert COMMUNITY not in done.stdout + done.stderr  # a secret is never said
+
+
+def test_only_the_gateways_own_answer_is_followed_and_its_description_is_capped(
+    office: PathLab, tmp_path: Path
+) -> None:
+    """Issue 38: any device on the LAN answers the SSDP search; the agent took the first answer and downloaded its
+    LOCATION whole (100 MiB: 274 MB of memory). Now only the default route's gateway is followed."""
+    assert office.staff is not None
+    log = tmp_path / "asked.log"
+    log.touch()
+    hostile = office.spawn(office.staff, sys.executable, "-c", HOSTILE_SSDP, STAFF_IP, "8899", str(100 << 20), str(log),
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        assert hostile.stdout is not None and hostile.stdout.readline().strip() == b"ready"
+        config = write_config(tmp_path, "mqtt://127.0.0.1:1", measure={"servers": [TESTSERVER]},
+                              router=router_section(office, "upnp"))  # fmt: skip
+        check = office.exec(office.client, sys.executable, "-m", "dokiem", "agent", "check", "--config", str(config))
+        done = subprocess.run(check, capture_output=True, text=True, timeout=60, cwd=REPO)
+    finally:
+        hostile.terminate()
+        hostile.wait(10)
+    assert done.returncode == 0 and f"UPnP IGD (http://{GATEWAY_IP}:" in done.stdout, done.stdout + done.stderr
+    assert log.read_text() == ""  # the LAN device's description was never asked for

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import ipaddress
 import os
 import resource
 import time
@@ -30,6 +31,19 @@ def default_interface() -> str | None:
                 if len(fields) > 2 and fields[1] == "00000000":
                     return fields[0]
     except OSError:
+        return None
+    return None
+
+
+def default_gateway() -> str | None:
+    """The IPv4 default route's gateway, from /proc/net/route (its address in little-endian hex)."""
+    try:
+        with open("/proc/net/route") as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if len(fields) > 2 and fields[1] == "00000000" and fields[2] != "00000000":
+                    return str(ipaddress.IPv4Address(int(fields[2], 16).to_bytes(4, "little")))
+    except (OSError, ValueError):
         return None
     return None
 
