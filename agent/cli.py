@@ -243,7 +243,7 @@ def measure_command(
 ) -> None:
     """Measure download, upload, latency, jitter and loss once against one server."""
     if ookla == bool(server_urls):
-        raise click.UsageError(tr("bad_option", reason="give --server URL (one or more) or --ookla"))
+        raise click.UsageError(tr("bad_option", reason=tr("measure_which_server")))
     for url in server_urls:
         try:
             librespeed_server(url)

@@ -7,6 +7,10 @@ from dokiem.i18n import add_texts
 
 TEXTS: dict[str, tuple[str, str]] = {
     # measure: table labels
+    "measure_which_server": (
+        "cần --server URL (một hoặc nhiều) hoặc --ookla",
+        "give --server URL (one or more) or --ookla",
+    ),
     "server": ("Máy chủ đo", "Test server"),
     "loaded_latency": ("Độ trễ khi có tải", "Latency under load"),
     "responsiveness": ("Độ phản hồi khi tải", "Responsiveness under load"),

@@ -55,7 +55,7 @@ def collector_reindex(tr: Translator, config_path: Path | None, since: datetime,
 
     config = load_collector_config(config_path, tr)
     if not config.influx.url:
-        raise click.UsageError(tr("bad_option", reason="influx.url (DOKIEM_INFLUX_URL) is not set"))
+        raise click.UsageError(tr("bad_option", reason=tr("influx_not_set")))
     since, until = since.replace(tzinfo=UTC), until.replace(tzinfo=UTC) if until else None
 
     async def main() -> int:

@@ -39,6 +39,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{url} is no archive URL: use sqlite:///relative/archive.db, sqlite:////absolute/archive.db or"
         " postgresql://user:password@host/db.",
     ),
+    "influx_not_set": ("chưa đặt influx.url (DOKIEM_INFLUX_URL)", "influx.url (DOKIEM_INFLUX_URL) is not set"),
     "trial_archive": (
         "Đọc kho lưu trữ của dokiem up trong thư mục này: {path} (--archive hoặc --config để đọc kho khác).",
         "Reading the archive dokiem up keeps in this folder: {path} (--archive or --config for another).",

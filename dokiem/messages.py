@@ -15,6 +15,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "error": ("Lỗi", "Error"),
     "started": ("Bắt đầu", "Started"),
     "bad_option": ("Tham số không hợp lệ: {reason}", "Invalid option: {reason}"),
+    "options_together": ("{options} phải dùng cùng nhau", "{options} go together"),
+    "option_above": ("{option} không được lớn hơn {other}", "{option} cannot exceed {other}"),
     "need_collector_extra": (
         "Lệnh này cần gói phía máy chủ: pip install 'dokiem[collector]'",
         "This command needs the server-side extra: pip install 'dokiem[collector]'",

@@ -170,7 +170,12 @@ ERROR_PATHS: list[tuple[str, ...]] = [
     ("up", "--isp", "Gmobile"),
     ("up", "--listen", "nowhere"),
     ("measure", "--server"),
+    ("measure",),
     ("collector", "run", "--config", "bad.toml"),
+    ("collector", "reindex", "--since", "2026-07-01"),
+    ("testserver", "--tls-cert", "bad.toml"),
+    ("testserver", "--max-tests", "2", "--max-resident-tests", "3"),
+    ("testserver", "--signing-key", "bad.toml"),
 ]
 
 

@@ -95,14 +95,15 @@ def testserver_command(
     voucher = _voucher(signing_key, server_id, ticket_key, tr)
     tls = None
     if (tls_cert is None) != (tls_key is None):
-        raise click.UsageError(tr("bad_option", reason="--tls-cert and --tls-key go together"))
+        raise click.UsageError(tr("bad_option", reason=tr("options_together", options="--tls-cert, --tls-key")))
     if tls_cert is not None and tls_key is not None:
         try:
             tls = testserver.tls_context(tls_cert, tls_key)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--tls-cert") from exc
     if max_resident_tests is not None and max_resident_tests > max_tests:
-        raise click.UsageError(tr("bad_option", reason="--max-resident-tests cannot exceed --max-tests"))
+        reason = tr("option_above", option="--max-resident-tests", other="--max-tests")
+        raise click.UsageError(tr("bad_option", reason=reason))
     run_server(_serve_forever(*listen, max_tests, tls, voucher, tr, max_resident_tests), listen, tr)
 
 
@@ -112,7 +113,8 @@ def _voucher(
     """The key and id residents' summaries are signed as (issue 22), and the collector's key its tickets are
     checked with (issue 38); none without --signing-key."""
     if not (signing_key is None) == (server_id is None) == (ticket_key is None):
-        raise click.UsageError(tr("bad_option", reason="--signing-key, --server-id and --ticket-key go together"))
+        together = tr("options_together", options="--signing-key, --server-id, --ticket-key")
+        raise click.UsageError(tr("bad_option", reason=together))
     if signing_key is None or server_id is None or ticket_key is None:
         return None
     try:
