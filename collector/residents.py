@@ -162,14 +162,22 @@ class ResidentDoor:
                 return peer  # a proxy naming no address: counted as the proxy
         return peer
 
-    async def ticket(self, request: web.Request) -> web.Response:
-        sender = self.sender(request)  # one address's own limit first: it never spends the others' shared rate
-        if self.tickets.spent(sender):
-            return _refused(429, "too_many", "too many tests from here this hour: try again later")
+    def _admitted(self, sender: str, limiter: AddressLimiter, too_many: str) -> web.Response | None:
+        """None where the request may go on; else the refusal. The sender's own limit is asked first and counts
+        nothing, so one address over its allowance never spends the others' shared rate."""
+        if limiter.spent(sender):
+            return _refused(429, "too_many", too_many)
         if not self.door.allow():
             return _busy()
-        if not self.tickets.allow(sender):
-            return _refused(429, "too_many", "too many tests from here this hour: try again later")
+        if not limiter.allow(sender):
+            return _refused(429, "too_many", too_many)
+        return None
+
+    async def ticket(self, request: web.Request) -> web.Response:
+        refused = self._admitted(self.sender(request), self.tickets, "too many tests from here this hour: try"
+                                 " again later")  # fmt: skip
+        if refused is not None:
+            return refused
         body = await _body(request, self.config.max_body_bytes)
         server_id = body.get("server_id") if isinstance(body, dict) else None
         if server_id is None and len(self.urls) == 1:
@@ -186,13 +194,10 @@ class ResidentDoor:
     async def locate(self, request: web.Request) -> web.Response:
         """The commune at the browser's point. The point is read, looked up and dropped: never stored, logged
         or sent back (the answer names the commune only), and it comes in a body, out of the access log."""
-        sender = self.sender(request)
-        if self.located.spent(sender):
-            return _refused(429, "too_many", "too many look-ups from here this hour: pick the commune by name")
-        if not self.door.allow():
-            return _busy()
-        if not self.located.allow(sender):
-            return _refused(429, "too_many", "too many look-ups from here this hour: pick the commune by name")
+        refused = self._admitted(self.sender(request), self.located, "too many look-ups from here this hour: pick"
+                                 " the commune by name")  # fmt: skip
+        if refused is not None:
+            return refused
         raw = await request.content.read(self.config.max_body_bytes + 1)
         if len(raw) > self.config.max_body_bytes:
             return _refused(413, "too_large", f"over {self.config.max_body_bytes} bytes")
@@ -210,12 +215,9 @@ class ResidentDoor:
 
     async def result(self, request: web.Request) -> web.Response:
         sender = self.sender(request)
-        if self.results.spent(sender):
-            return _refused(429, "too_many", "too many results from here this hour: try again later")
-        if not self.door.allow():
-            return _busy()
-        if not self.results.allow(sender):
-            return _refused(429, "too_many", "too many results from here this hour: try again later")
+        refused = self._admitted(sender, self.results, "too many results from here this hour: try again later")
+        if refused is not None:
+            return refused
         raw = await request.content.read(self.config.max_body_bytes + 1)
         try:
             if len(raw) > self.config.max_body_bytes:

@@ -28,17 +28,20 @@ class Connections:
     total: int | None = None
     refused: int = 0  # connections closed at once for being over a bound
     _open: Counter[str] = field(default_factory=Counter)
+    _in_all: int = 0  # the sum of _open, kept: a connection is admitted in constant time
 
     def admit(self, address: str) -> bool:
-        over_total = self.total is not None and sum(self._open.values()) >= self.total
+        over_total = self.total is not None and self._in_all >= self.total
         if over_total or (self.per_address is not None and self._open[address] >= self.per_address):
             self.refused += 1
             return False
         self._open[address] += 1
+        self._in_all += 1
         return True
 
     def release(self, address: str) -> None:
         self._open[address] -= 1
+        self._in_all -= 1
         if self._open[address] <= 0:
             del self._open[address]
 

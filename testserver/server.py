@@ -254,7 +254,7 @@ async def _swallow(request: web.Request, answer: bytes) -> web.StreamResponse:
         request.app[COUNTS].open(ticket, UP, _socket(request))
     received = 0
     began = time.time()
-    limit = holder.allowance if holder.allowance is not None else None
+    limit = holder.allowance
     try:
         while chunk := await request.content.readany():
             received += len(chunk)

@@ -22,30 +22,34 @@ THROTTLED_SHARE = 0.10
 CROSS_TRAFFIC_SHARE = 0.10
 
 
-def default_interface() -> str | None:
-    """The interface of the IPv4 default route, from /proc/net/route."""
+def _default_route() -> list[str] | None:
+    """The IPv4 default route's line of /proc/net/route, as fields (interface, destination, gateway, ...)."""
     try:
         with open("/proc/net/route") as f:
             for line in f.readlines()[1:]:
                 fields = line.split()
                 if len(fields) > 2 and fields[1] == "00000000":
-                    return fields[0]
+                    return fields
     except OSError:
         return None
     return None
 
 
+def default_interface() -> str | None:
+    """The interface of the IPv4 default route."""
+    route = _default_route()
+    return route[0] if route else None
+
+
 def default_gateway() -> str | None:
-    """The IPv4 default route's gateway, from /proc/net/route (its address in little-endian hex)."""
-    try:
-        with open("/proc/net/route") as f:
-            for line in f.readlines()[1:]:
-                fields = line.split()
-                if len(fields) > 2 and fields[1] == "00000000" and fields[2] != "00000000":
-                    return str(ipaddress.IPv4Address(int(fields[2], 16).to_bytes(4, "little")))
-    except (OSError, ValueError):
+    """The IPv4 default route's gateway (its address in little-endian hex in /proc/net/route)."""
+    route = _default_route()
+    if route is None or route[2] == "00000000":
         return None
-    return None
+    try:
+        return str(ipaddress.IPv4Address(int(route[2], 16).to_bytes(4, "little")))
+    except (ValueError, OverflowError):
+        return None
 
 
 def is_wireless(interface: str) -> bool:
@@ -97,19 +101,17 @@ def _own_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _interface_bytes(interface: str | None) -> int | None:
-    if interface is None:
-        return None
-    counters = psutil.net_io_counters(pernic=True).get(interface)
-    return None if counters is None else counters.bytes_sent + counters.bytes_recv
-
-
 def interface_io(interface: str | None) -> tuple[int, int] | None:
     """The interface's counters (bytes received, bytes sent), headers included; None where unreadable."""
     if interface is None:
         return None
     counters = psutil.net_io_counters(pernic=True).get(interface)
     return None if counters is None else (counters.bytes_recv, counters.bytes_sent)
+
+
+def _interface_bytes(interface: str | None) -> int | None:
+    io = interface_io(interface)
+    return None if io is None else sum(io)
 
 
 @dataclass
