@@ -19,7 +19,7 @@ from dokiem.collector.archive import Page
 from dokiem.collector.residents import ResidentDoor, add_routes
 from dokiem.contract import DIRECTIONAL, FIGURES, Source
 from dokiem.files import csv_cell
-from dokiem.httpdoor import request_deadline
+from dokiem.httpdoor import heads_in_time, request_deadline
 
 if TYPE_CHECKING:
     from dokiem.collector.service import Collector
@@ -167,7 +167,7 @@ RESIDENTS = "/do/"  # residents' own tests (issue 22): open, the figures vouched
 
 def create_app(collector: Collector) -> web.Application:
     deadline = request_deadline(collector.config.http.request_timeout_s)
-    app = web.Application(middlewares=[deadline, require_token], client_max_size=1 << 20)
+    app = web.Application(middlewares=[heads_in_time, deadline, require_token], client_max_size=1 << 20)
     app[COLLECTOR] = collector
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)

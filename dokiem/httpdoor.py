@@ -1,8 +1,10 @@
 """An HTTP door bounded in time and in connections, for the collector and the test server (aiohttp has no
-deadline for a request's head of its own): a connection's first request head must arrive within
-``header_timeout_s``, so a client that sends a byte now and then (slowloris) holds it for seconds, not for
-ever; and the connections open at once are bounded per address and in all, so that no one client, and no
-crowd, takes every file descriptor. The collector also reads a request's body and answers within
+deadline for a request's head of its own): a connection's first request head, and on a kept-alive connection
+each later one, must arrive within ``header_timeout_s`` of the connection's opening or of the previous answer,
+so a client that sends a byte now and then (slowloris) holds it for seconds, not for ever; and the connections
+open at once are bounded per address and in all, so that no one client, and no crowd, takes every file
+descriptor. An app served here carries ``heads_in_time`` among its middlewares: it tells the connection when a
+request's head has been read and when its answer is done. The collector also reads a request's body and answers within
 ``request_timeout_s``, one request per connection (``request_deadline``); the test server keeps its
 connections alive between an agent's pings.
 """
@@ -16,8 +18,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
-
-HEAD_END = b"\r\n\r\n"
 
 
 @dataclass
@@ -47,8 +47,9 @@ class Connections:
 
 
 class _HeadDeadline(asyncio.Protocol):
-    """aiohttp's protocol for one connection, closed unless a whole request head arrives in time, or at once
-    where the connections' bounds are reached (aiohttp then never sees it)."""
+    """aiohttp's protocol for one connection, closed unless each request head arrives in time, or at once where
+    the connections' bounds are reached (aiohttp then never sees it). The clock runs from the opening and from
+    each answer's end until the next request reaches its handler (``heads_in_time``)."""
 
     def __init__(self, inner: asyncio.Protocol, seconds: float, connections: Connections | None = None) -> None:
         self._inner = inner
@@ -56,7 +57,7 @@ class _HeadDeadline(asyncio.Protocol):
         self._connections = connections
         self._address: str | None = None  # where an admitted connection comes from
         self._passed_on = False
-        self._tail = b""
+        self._transport: asyncio.BaseTransport | None = None
         self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -67,20 +68,26 @@ class _HeadDeadline(asyncio.Protocol):
                 transport.abort()  # type: ignore[attr-defined]
                 return
             self._address = address
-        self._timer = asyncio.get_running_loop().call_later(self._seconds, transport.close)
+        self._transport = transport
         self._passed_on = True
+        self.head_awaited()
         self._inner.connection_made(transport)
 
-    def data_received(self, data: bytes) -> None:
-        if not self._passed_on:
-            return
+    def head_read(self) -> None:
+        """A request's head was read whole: its handler has its own time."""
         if self._timer is not None:
-            if HEAD_END in self._tail + data:
-                self._timer.cancel()
-                self._timer = None
-            else:
-                self._tail = (self._tail + data)[-(len(HEAD_END) - 1) :]
-        self._inner.data_received(data)
+            self._timer.cancel()
+            self._timer = None
+
+    def head_awaited(self) -> None:
+        """The next head is awaited (the connection opened, or an answer ended): within the deadline."""
+        self.head_read()
+        if self._transport is not None and not self._transport.is_closing():
+            self._timer = asyncio.get_running_loop().call_later(self._seconds, self._transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        if self._passed_on:
+            self._inner.data_received(data)
 
     def eof_received(self) -> bool | None:
         return self._inner.eof_received() if self._passed_on else None
@@ -91,8 +98,8 @@ class _HeadDeadline(asyncio.Protocol):
             self._address = None
         if not self._passed_on:
             return
-        if self._timer is not None:
-            self._timer.cancel()
+        self.head_read()
+        self._transport = None
         self._inner.connection_lost(exc)
 
     def pause_writing(self) -> None:
@@ -102,6 +109,25 @@ class _HeadDeadline(asyncio.Protocol):
     def resume_writing(self) -> None:
         if self._passed_on:
             self._inner.resume_writing()
+
+
+@web.middleware
+async def heads_in_time(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """The connection's head clock stopped while a request is handled, and started again once it is answered, so
+    a kept-alive connection's next head has the same deadline as its first."""
+    door = request.transport.get_protocol() if request.transport is not None else None
+    if not isinstance(door, _HeadDeadline):
+        return await handler(request)
+    door.head_read()
+    try:
+        response = await handler(request)
+        await response.prepare(request)  # written here (aiohttp's own prepare and write_eof then do nothing),
+        await response.write_eof()  # so that the clock starts after the answer, however long it took to send
+        return response
+    finally:
+        door.head_awaited()
 
 
 def request_deadline(seconds: float) -> Callable[..., Awaitable[web.StreamResponse]]:
@@ -134,6 +160,9 @@ async def serve(
     """Listen on ``host:port`` with aiohttp's handler behind the head deadline and the connections' bounds."""
     handler = runner.server
     assert handler is not None, "runner.setup() first"
+    assert isinstance(runner, web.AppRunner) and next(iter(runner.app.middlewares), None) is heads_in_time, (
+        "heads_in_time must be the app's first middleware: without it a connection is cut after its first head"
+    )
     loop = asyncio.get_running_loop()
     return await loop.create_server(lambda: _HeadDeadline(handler(), header_timeout_s, connections), host, port,
                                     ssl=tls, reuse_address=True)  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import secrets
@@ -38,6 +39,8 @@ from dokiem.testserver import server as testserver
 from dokiem.vouch import read_private_key
 
 LOCAL_SERVER = "local"  # the all-in-one test server's id in the residents' list
+# the trial's agent tests from this machine: no-ticket clients from elsewhere count against the residents' share
+TRIAL_AGENTS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 COLUMNS = ("col_time", "download", "upload", "latency", "jitter", "loss", "col_status")
 
 
@@ -195,7 +198,7 @@ async def run_up(
     server_key = _key(data_dir / "keys" / "testserver.key")
     collector_key = _key(data_dir / "keys" / "collector.key")  # signs the tickets the test server checks
     voucher = testserver.Voucher(LOCAL_SERVER, server_key, collector_key.public_key())
-    web, web_port = await testserver.start(*listen, voucher=voucher)
+    web, web_port = await testserver.start(*listen, voucher=voucher, agent_networks=TRIAL_AGENTS)
     server_url = f"http://{_reachable(listen[0])}:{web_port}/"
     token = secrets.token_urlsafe(16)
     api = f"{http[0]}:{http[1] or free_port()}"

@@ -138,8 +138,10 @@ def test_residents_never_take_the_agents_slots() -> None:
 
 def test_a_signing_server_holds_agents_slots_against_residents(tmp_path: Path) -> None:
     """Through HTTP: with two slots, one resident's test fills the residents' share; a second resident is
-    told to come back; an agent still measures. Each resident by ticket (many share one address)."""
-    proc, url = start_testserver("--max-tests", "2", *signing_options(tmp_path, Ed25519PrivateKey.generate()))
+    told to come back, and so is a client naming no ticket from outside the agents' network (issue 38: 20 of
+    them took every slot); an agent still measures. Each resident by ticket (many share one address)."""
+    proc, url = start_testserver("--max-tests", "2", "--agent-network", "127.0.0.2/32",
+                                 *signing_options(tmp_path, Ed25519PrivateKey.generate()))  # fmt: skip
     held: list[socket.socket] = []
     try:
         first, head = _open_test(url, "127.0.0.1", ticket_token())
@@ -148,6 +150,9 @@ def test_a_signing_server_holds_agents_slots_against_residents(tmp_path: Path) -
         second, head2 = _open_test(url, "127.0.0.1", ticket_token())
         held.append(second)
         assert head2.startswith(b"HTTP/1.1 503")
+        anonymous, head4 = _open_test(url, "127.0.0.3")  # no ticket, not an agent's address
+        held.append(anonymous)
+        assert head4.startswith(b"HTTP/1.1 503")
         agent, head3 = _open_test(url, "127.0.0.2")
         held.append(agent)
         assert head3.startswith(b"HTTP/1.1 200")

@@ -173,3 +173,49 @@ async def test_half_sent_heads_are_cut_and_one_address_holds_only_its_share(monk
             sock.close()
     finally:
         await runner.cleanup()
+
+
+async def test_a_kept_alive_connections_later_heads_have_the_same_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kept-alive connection's next head, trickled or never sent, is cut at the same deadline as its first;
+    an answer a slow client takes longer than the deadline to read is not cut (the clock starts after it)."""
+    import asyncio
+    import socket
+    import time
+
+    from dokiem.testserver import server as testserver
+
+    monkeypatch.setattr(testserver, "HEAD_TIMEOUT_S", 1.0)
+    runner, port = await testserver.start("127.0.0.1", 0)
+
+    def answer_of(sock: socket.socket, path: str, slow: bool = False) -> int:
+        """Sends a whole request on the kept-alive connection and reads its answer whole; its body's size."""
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        reader = sock.makefile("rb")
+        assert reader.readline().split()[1] == b"200"
+        length = 0
+        while (line := reader.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        if slow:
+            first = reader.read(1 << 20)
+            time.sleep(2.0)  # the slow reader is the case itself: longer than the head deadline
+            return len(first) + len(reader.read(length - len(first)))
+        return len(reader.read(length))
+
+    def cut_after(sock: socket.socket, trickle: bytes) -> bool:
+        sock.sendall(trickle)
+        try:
+            return sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+            assert await asyncio.to_thread(answer_of, sock, "/healthz") > 0
+            assert await asyncio.to_thread(answer_of, sock, "/garbage?ckSize=8", True) == 8 << 20
+            assert await asyncio.to_thread(cut_after, sock, b"GET /healthz HTTP/1.1\r\nHo")  # the third head never ends
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+            assert await asyncio.to_thread(answer_of, sock, "/healthz") > 0
+            assert await asyncio.to_thread(cut_after, sock, b"")  # nor is a next head ever begun
+    finally:
+        await runner.cleanup()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import re
 import ssl
 from pathlib import Path
 
 import click
 
-from dokiem.cli_config import LISTEN_ADDRESS, run_server
+from dokiem.cli_config import LISTEN_ADDRESS, ParsedParam, run_server
 from dokiem.contract import TAG_PATTERN
 from dokiem.i18n import Translator
 from dokiem.testserver import server as testserver
@@ -18,11 +19,21 @@ from dokiem.vouch import read_private_key, read_public_key
 TAG = re.compile(TAG_PATTERN)
 
 
+def _network(text: str) -> testserver.Network:
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an address or a network such as 10.38.0.0/16 or 2001:db8::/32") from None
+
+
+NETWORK = ParsedParam("CIDR", _network, ipaddress.IPv4Network | ipaddress.IPv6Network)  # type: ignore[arg-type]
+
+
 async def _serve_forever(
     host: str, port: int, capacity: int, tls: ssl.SSLContext | None, voucher: testserver.Voucher | None, tr: Translator,
-    resident_capacity: int | None = None,
+    resident_capacity: int | None = None, agent_networks: tuple[testserver.Network, ...] = (),
 ) -> None:  # fmt: skip
-    runner, bound = await testserver.start(host, port, capacity, tls, voucher, resident_capacity)
+    runner, bound = await testserver.start(host, port, capacity, tls, voucher, resident_capacity, agent_networks)
     shown = f"[{host}]" if ":" in host else host
     scheme = "https" if tls else "http"
     click.echo(tr("testserver_running", url=f"{scheme}://{shown}:{bound}/", capacity=capacity), err=True)
@@ -86,10 +97,20 @@ async def _serve_forever(
     help="The collector's Ed25519 public key (PEM): only a ticket it signed opens a resident's test (with"
     " --signing-key).",
 )
+@click.option(
+    "--agent-network",
+    "agent_networks",
+    type=NETWORK,
+    multiple=True,
+    envvar="DOKIEM_TESTSERVER_AGENT_NETWORKS",
+    help="Where the agents test from (CIDR; repeat, or a space-separated list in the variable). With --ticket-key,"
+    " a client naming no ticket from anywhere else counts against the residents' share.",
+)
 @click.pass_obj
 def testserver_command(
     tr: Translator, listen: tuple[str, int], max_tests: int, max_resident_tests: int | None, tls_cert: Path | None,
     tls_key: Path | None, signing_key: Path | None, server_id: str | None, ticket_key: Path | None,
+    agent_networks: tuple[testserver.Network, ...],
 ) -> None:  # fmt: skip
     """Serve the LibreSpeed/i-Speed test endpoints (and Speedtest Mini's) for agents to measure against."""
     voucher = _voucher(signing_key, server_id, ticket_key, tr)
@@ -104,7 +125,7 @@ def testserver_command(
     if max_resident_tests is not None and max_resident_tests > max_tests:
         reason = tr("option_above", option="--max-resident-tests", other="--max-tests")
         raise click.UsageError(tr("bad_option", reason=reason))
-    run_server(_serve_forever(*listen, max_tests, tls, voucher, tr, max_resident_tests), listen, tr)
+    run_server(_serve_forever(*listen, max_tests, tls, voucher, tr, max_resident_tests, agent_networks), listen, tr)
 
 
 def _voucher(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import os
 import re
@@ -29,8 +30,10 @@ from dokiem.testserver.counting import DOWN, SAMPLE_S, UP, Readable, TicketCount
 from dokiem.testserver.tickets import TicketGate, TicketRefused
 from dokiem.vouch import seal
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 CHUNK = 1 << 20
-HEAD_TIMEOUT_S = 10.0  # a connection's first request head arrives within this, or it is closed
+HEAD_TIMEOUT_S = 10.0  # each request head arrives within this of the opening or the last answer, or it is closed
 MAX_CONNECTIONS_PER_ADDRESS = 256  # a carrier's NAT puts many residents behind one address: four streams each
 MAX_CONNECTIONS = 16_384
 FD_RESERVE = 64  # descriptors kept for the server's own files and sockets
@@ -54,7 +57,9 @@ class ConcurrencyCap:
 
     Agents first (issue 22): residents' tests (each by its ticket: many residents share one address
     behind a carrier's NAT) hold at most ``resident_capacity`` slots (half by default), so the rest are
-    always there for the agents, whose schedule the province's figures rest on.
+    always there for the agents, whose schedule the province's figures rest on. Where the server serves
+    residents, a client naming no ticket is an agent only from the agents' networks; anyone else counts
+    against the residents' share too (issue 38: 20 such clients took every slot).
     """
 
     capacity: int
@@ -122,6 +127,7 @@ GATE = web.AppKey("gate", TicketGate)
 COUNTS = web.AppKey("counts", TicketCounts)
 VOUCHER = web.AppKey("voucher", Voucher)
 GARBAGE = web.AppKey("garbage", bytes)
+AGENT_NETWORKS = web.AppKey("agent_networks", tuple)
 STARTED = web.AppKey("started", float)
 
 
@@ -132,22 +138,33 @@ def _client(request: web.Request) -> str:
 @dataclass(frozen=True)
 class Holder:
     """Who holds a slot: a resident's test by its ticket (and the bytes it may still move that way), anyone
-    else by address."""
+    else by address; whether it counts against the residents' share."""
 
     slot: str
     ticket: uuid.UUID | None = None
     allowance: int | None = None
+    resident: bool = False
 
 
 def _holder(request: web.Request, direction: int) -> Holder:
     """The request's holder; a ticket this server does not serve is refused here, before a byte moves."""
-    if GATE not in request.app or "ticket" not in request.query:
-        return Holder(_client(request))
+    if GATE not in request.app:
+        return Holder(_client(request))  # no residents served here: every client is an agent
+    if "ticket" not in request.query:
+        return Holder(_client(request), resident=not _from_agents(request))
     try:
         ticket, allowance = request.app[GATE].admit(request.query["ticket"], direction)
     except TicketRefused as refused:
         raise _refusal(refused) from None
-    return Holder(f"ticket:{ticket}", ticket, allowance)
+    return Holder(f"ticket:{ticket}", ticket, allowance, resident=True)
+
+
+def _from_agents(request: web.Request) -> bool:
+    try:
+        address = ipaddress.ip_address(_client(request))
+    except ValueError:
+        return False
+    return any(address in network for network in request.app[AGENT_NETWORKS])
 
 
 def _refusal(refused: TicketRefused) -> web.HTTPException:
@@ -198,7 +215,7 @@ async def _stream_bytes(request: web.Request, total: int, content_type: str) -> 
     client, ticket = holder.slot, holder.ticket
     if holder.allowance is not None:
         total = min(total, holder.allowance)
-    if not slots.acquire(client, resident=ticket is not None):
+    if not slots.acquire(client, resident=holder.resident):
         return _busy(slots)
     if ticket is not None:
         request.app[COUNTS].open(ticket, DOWN, _socket(request))
@@ -248,7 +265,7 @@ async def _swallow(request: web.Request, answer: bytes) -> web.StreamResponse:
     slots = request.app[SLOTS]
     holder = _holder(request, UP)
     client, ticket = holder.slot, holder.ticket
-    if not slots.acquire(client, resident=ticket is not None):
+    if not slots.acquire(client, resident=holder.resident):
         return _busy(slots)
     if ticket is not None:
         request.app[COUNTS].open(ticket, UP, _socket(request))
@@ -334,12 +351,13 @@ async def mini_latency(request: web.Request) -> web.Response:
 
 def create_app(
     capacity: int = 20, grace_s: float = 5.0, retry_after_s: int = 30, voucher: Voucher | None = None,
-    resident_capacity: int | None = None,
+    resident_capacity: int | None = None, agent_networks: tuple[Network, ...] = (),
 ) -> web.Application:  # fmt: skip
-    app = web.Application(client_max_size=MAX_CK_SIZE * CHUNK)
+    app = web.Application(middlewares=[httpdoor.heads_in_time], client_max_size=MAX_CK_SIZE * CHUNK)
     app[SLOTS] = ConcurrencyCap(capacity=capacity, grace_s=grace_s, retry_after_s=retry_after_s,
                                 resident_capacity=resident_capacity)  # fmt: skip
     app[COUNTS] = TicketCounts()
+    app[AGENT_NETWORKS] = agent_networks
     app.cleanup_ctx.append(_read_counts)
     if voucher is not None:
         app[VOUCHER] = voucher
@@ -371,13 +389,13 @@ def tls_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:
 
 async def start(
     host: str, port: int, capacity: int = 20, tls: ssl.SSLContext | None = None, voucher: Voucher | None = None,
-    resident_capacity: int | None = None,
+    resident_capacity: int | None = None, agent_networks: tuple[Network, ...] = (),
 ) -> tuple[web.AppRunner, int]:  # fmt: skip
     """Start serving; returns the runner (to clean up) and the bound port (useful with port 0). A connection's
     first request head must arrive within HEAD_TIMEOUT_S; at most MAX_CONNECTIONS_PER_ADDRESS are open from one
     address (residents behind a carrier's NAT share one) and ``open_connections_bound()`` in all, so that
     half-sent heads cannot take every file descriptor (issue 38)."""
-    app = create_app(capacity, voucher=voucher, resident_capacity=resident_capacity)
+    app = create_app(capacity, voucher=voucher, resident_capacity=resident_capacity, agent_networks=agent_networks)
     connections = Connections(per_address=MAX_CONNECTIONS_PER_ADDRESS, total=open_connections_bound())
     app[CONNECTIONS] = connections
     listening: list[asyncio.Server] = []
