@@ -83,6 +83,13 @@ class ResidentsSection(_Section):
     key_file: Path | None = Field(default=None, description="the collector's Ed25519 private key (PEM): signs tickets")
     servers: list[ResidentServer] = Field(default_factory=list, max_length=50)
     per_address_per_hour: int = Field(default=6, ge=1, le=1000, description="tickets, and submissions, per address")
+    tests_per_sender_day: int = Field(
+        default=4,
+        ge=1,
+        le=1000,
+        description="a commune's tests counted a day from one sender (an IPv4 address, an IPv6 /64); more are refused"
+        " until the next day, so one person cannot make a commune's figures in a burst (issue 38)",
+    )
     max_per_second: float = Field(
         default=10,
         gt=0,

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 TOPIC = "do/result"  # how the quarantine names this door
 MAX_ADDRESSES = 100_000  # addresses counted at once (a flood from many addresses is forgotten, not grown)
 RESIDENT_AGENT = "resident"  # the agent_id of every resident's result: no person is named
+TURNED_AWAY = "residents_turned_away:"  # the collector's stats count the door's 429s and 503s under this, by reason
 
 
 class DoorRate:
@@ -63,6 +64,36 @@ class DoorRate:
             return False
         self._tokens -= 1
         return True
+
+
+class SenderCap:
+    """At most ``per_day`` tests of one commune counted a day from one sender (issue 38), under a keyed hash of
+    (sender, commune) whose key is drawn afresh each day and never written; in memory only, so a restart or a
+    flood past MAX_ADDRESSES forgets the day's counts (the publication rule's days and sender-days still hold)."""
+
+    def __init__(self, per_day: int, clock: Callable[[], float] = time.time) -> None:
+        self.per_day, self.clock = per_day, clock
+        self._day, self._key = -1, b""
+        self._counted: dict[bytes, int] = {}
+
+    def full(self, sender: str, commune: str) -> bool:
+        return self._counted.get(self._name(sender, commune), 0) >= self.per_day
+
+    def count(self, sender: str, commune: str) -> None:
+        name = self._name(sender, commune)
+        if len(self._counted) >= MAX_ADDRESSES:
+            self._counted.clear()
+        self._counted[name] = self._counted.get(name, 0) + 1
+
+    def _name(self, sender: str, commune: str) -> bytes:
+        day = int(self.clock() // 86_400)
+        if day != self._day:
+            self._day, self._key, self._counted = day, os.urandom(32), {}
+        return hmac.new(self._key, f"{sender_of(sender)}\0{commune}".encode(), hashlib.sha256).digest()[:16]
+
+
+class OverSenderCap(Exception):
+    """The sender's tests of this commune are counted for today."""
 
 
 class AddressLimiter:
@@ -121,6 +152,7 @@ class ResidentDoor:
         self.results = AddressLimiter(config.per_address_per_hour)
         self.located = AddressLimiter(config.per_address_per_hour)
         self.door = DoorRate(config.max_per_second)
+        self.sender_cap = SenderCap(config.tests_per_sender_day)
         # the senders' buckets' key: stable (one address, one bucket, every day), and only the collector's
         self.sender_key = hashlib.sha256(b"dokiem resident senders\0" + config.key_file.read_bytes()).digest()
         self.locator = CommuneLocator(regions)
@@ -166,12 +198,21 @@ class ResidentDoor:
         """None where the request may go on; else the refusal. The sender's own limit is asked first and counts
         nothing, so one address over its allowance never spends the others' shared rate."""
         if limiter.spent(sender):
-            return _refused(429, "too_many", too_many)
+            return self._turned_away("too_many", too_many)
         if not self.door.allow():
-            return _busy()
+            return self._turned_away("busy", "too many residents' tests at once across the province: try again"
+                                     " shortly")  # fmt: skip
         if not limiter.allow(sender):
-            return _refused(429, "too_many", too_many)
+            return self._turned_away("too_many", too_many)
         return None
+
+    def _turned_away(self, reason: str, detail: str) -> web.Response:
+        """429, or 503 when the whole door is busy; counted by reason for /metrics, not kept (no result came)."""
+        self.collector.stats[TURNED_AWAY + reason] += 1
+        response = _refused(503 if reason == "busy" else 429, reason, detail)
+        if reason == "busy":
+            response.headers["Retry-After"] = "30"
+        return response
 
     async def ticket(self, request: web.Request) -> web.Response:
         refused = self._admitted(self.sender(request), self.tickets, "too many tests from here this hour: try"
@@ -222,11 +263,16 @@ class ResidentDoor:
         try:
             if len(raw) > self.config.max_body_bytes:
                 raise Refusal(Reason.TOO_LARGE, f"over {self.config.max_body_bytes} bytes")
-            result = self._resident_result(raw)
+            result = self._resident_result(raw, sender)
         except Refusal as refusal:
             self.collector.keep(TOPIC, None, refusal, raw)
             return _refused(422, refusal.reason.value, refusal.detail)
+        except OverSenderCap:
+            today = self.config.tests_per_sender_day
+            return self._turned_away("sender_cap", f"this commune has {today} tests from here today: your figures"
+                                     " are shown, not counted again until tomorrow")  # fmt: skip
         self.collector.store_resident(result)
+        self.sender_cap.count(sender, str(result.site.commune_code))
         self._count_sender(result, sender)
         return web.json_response({"result_id": str(result.result_id), "download_mbps": result.download_mbps,
                                   "upload_mbps": result.upload_mbps, "flags": [f.value for f in result.flags]},
@@ -238,7 +284,7 @@ class ResidentDoor:
         self.collector.archive.senders.note(result.started_at, str(result.site.commune_code), access,
                                             bucket_of(self.sender_key, sender_of(address)))  # fmt: skip
 
-    def _resident_result(self, raw: bytes) -> Result:
+    def _resident_result(self, raw: bytes, sender: str) -> Result:
         try:
             submission = ResidentSubmission.model_validate_json(raw, strict=True)
         except ValidationError as exc:
@@ -249,6 +295,8 @@ class ResidentDoor:
                         None)  # fmt: skip
         if province is None:
             raise Refusal(Reason.UNKNOWN_REGION, f"no commune {submission.commune_code} in the 2025 list")
+        if self.sender_cap.full(sender, submission.commune_code):
+            raise OverSenderCap  # before the ticket is spent: nothing of the test is used
         isp = self.collector.isps.canonical(submission.isp)
         if isp is None:
             raise Refusal(Reason.UNKNOWN_ISP, f"{submission.isp!r} is not on the province's list of ISPs")
@@ -298,12 +346,6 @@ async def _body(request: web.Request, limit: int) -> object:
         return json.loads(raw or b"{}")
     except ValueError:
         return None
-
-
-def _busy() -> web.Response:
-    response = _refused(503, "busy", "too many residents' tests at once across the province: try again shortly")
-    response.headers["Retry-After"] = "30"
-    return response
 
 
 def _refused(status: int, reason: str, detail: str) -> web.Response:

@@ -24,6 +24,7 @@ from dokiem.collector.archive import Archive, Stored
 from dokiem.collector.config import CollectorConfig
 from dokiem.collector.influx import InfluxUnavailable, InfluxWriter, RunCount, health_line, quarantine_line, result_line
 from dokiem.collector.ingest import Message, receive
+from dokiem.collector.residents import TURNED_AWAY
 from dokiem.collector.validate import Reason, Refusal, RefusalLog, parse_topic, validate_result, validate_status
 from dokiem.contract import TOPIC_PREFIX, Result
 from dokiem.regions import Place, Regions, UnknownRegion
@@ -351,6 +352,10 @@ class Collector:
         ]
         refused = sorted(self.refusals.counts.items())
         lines += [f'dokiem_messages_refused_total{{reason="{r}"}} {n}' for r, n in refused]
+        lines += ["# HELP dokiem_residents_turned_away_total Residents' requests turned away at the door, by reason.",
+                  "# TYPE dokiem_residents_turned_away_total counter"]  # fmt: skip
+        turned = sorted((k.removeprefix(TURNED_AWAY), n) for k, n in self.stats.items() if k.startswith(TURNED_AWAY))
+        lines += [f'dokiem_residents_turned_away_total{{reason="{r}"}} {n}' for r, n in turned]
         lines += ["# HELP dokiem_quarantine_messages Messages kept in the quarantine, by reason.",
                   "# TYPE dokiem_quarantine_messages gauge"]  # fmt: skip
         kept = sorted(self.archive.quarantine.counts().items())

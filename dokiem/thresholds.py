@@ -64,6 +64,17 @@ class ReportRules(BaseModel):
             "residents' tests from fewer addresses than this: not published (counted as keyed buckets, never kept)"
         ),
     )
+    min_resident_days: int = Field(
+        default=14,
+        ge=1,
+        le=92,
+        description="residents' tests on fewer days of the quarter than this: not published (a burst is not a commune)",
+    )
+    min_resident_sender_days: int = Field(
+        default=30,
+        ge=1,
+        description="residents' tests from fewer (day, sender) pairs than this: not published (senders over days)",
+    )
     plan_good_ratio: float = Field(default=0.95, gt=0, le=2)
     plan_min_ratio: float = Field(default=0.80, gt=0, le=2)
 

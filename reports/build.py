@@ -55,7 +55,7 @@ def read_figures(
     previous = rows(before.start, before.end, received_by=cutoff)
     figures = quarterly_figures(current, previous, quarter, rules, abroad)
     residents = rows(quarter.start, quarter.end, received_by=cutoff, source=RESIDENT)
-    figures.residents = resident_figures(residents, rules, archive.senders.distinct(quarter.start, quarter.end))
+    figures.residents = resident_figures(residents, rules, archive.senders.spread(quarter.start, quarter.end))
     figures.cutoff = cutoff
     figures.demo = archive.meta.demo
     return figures

@@ -8,11 +8,14 @@ agents, so that no family's own line is shown alone. Otherwise it reads "not eno
 shaded, and its figures appear nowhere under the site (its per-test records are held back too).
 Runs flagged unsound (``reports.quarterly.INVALIDATING``) are left out of every figure and counted.
 Residents' own tests are their own groups, published with ``min_samples`` tests from at least
-``min_resident_addresses`` addresses (``residents_publishable``).
+``min_resident_addresses`` addresses, on ``min_resident_days`` days, from ``min_resident_sender_days`` (day,
+address) pairs (``residents_publishable``; each address's tests of a commune are also capped per day at the
+door, so one person must come back over days whatever addresses they hold: docs/security.md).
 """
 
 from __future__ import annotations
 
+from dokiem.collector.archive import SenderSpread
 from dokiem.reports.quarterly import GroupStats, QuarterlyFigures
 from dokiem.thresholds import ReportRules, Threshold
 
@@ -25,10 +28,17 @@ def publishable(group: GroupStats | None, rules: ReportRules) -> bool:
     return group.household_agents == 0 or group.agents >= rules.min_agents
 
 
-def residents_publishable(group: GroupStats | None, addresses: int, rules: ReportRules) -> bool:
-    """Residents' tests of a commune: enough successful tests, from enough addresses (issue 22). A resident
-    is no agent: the agents' count says nothing here; the addresses are counted, never kept."""
-    return group is not None and not group.few_samples and addresses >= rules.min_resident_addresses
+def residents_publishable(group: GroupStats | None, spread: SenderSpread, rules: ReportRules) -> bool:
+    """Residents' tests of a commune: enough successful tests, from enough addresses (issue 22), on enough days
+    and (day, address) pairs that no burst from many addresses makes them (issue 38). A resident is no agent:
+    the agents' count says nothing here; the addresses are counted, never kept."""
+    return (
+        group is not None
+        and not group.few_samples
+        and spread.buckets >= rules.min_resident_addresses
+        and spread.days >= rules.min_resident_days
+        and spread.sender_days >= rules.min_resident_sender_days
+    )
 
 
 def threshold_counts(figures: QuarterlyFigures, threshold: Threshold) -> tuple[int, int]:

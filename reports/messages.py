@@ -122,8 +122,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "pub_residents_counts": ("{tests} lượt người dân tự đo.", "{tests} tests by residents."),
     "pub_residents_thin": (
-        "Chưa đủ số liệu để công bố ({tests} lượt; cần {minimum} lượt từ ít nhất {addresses} địa chỉ khác nhau).",
-        "Not enough data to publish ({tests} tests; {minimum} from at least {addresses} different addresses needed).",
+        "Chưa đủ số liệu để công bố ({tests} lượt; cần {minimum} lượt từ ít nhất {addresses} địa chỉ khác nhau,"
+        " trong ít nhất {days} ngày).",
+        "Not enough data to publish ({tests} tests; {minimum} from at least {addresses} different addresses, on at"
+        " least {days} days, needed).",
     ),
     "pub_residents_none": ("Chưa có lượt người dân tự đo nào trong quý.", "No resident tested here this quarter."),
     "pub_fixed_median": ("Cố định: tải xuống trung vị (Mbit/s)", "Fixed: median download (Mbit/s)"),
@@ -159,13 +161,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pub_dictionary_residents": (
         "residents.csv/.json: kết quả người dân tự đo trên trang đo của tỉnh, một dòng cho mỗi xã và loại truy"
         " nhập, cùng các cột như communes.csv (agents để trống); published = false khi dưới {minimum} lượt đo"
-        " thành công hoặc từ dưới {addresses} địa chỉ khác nhau (địa chỉ chỉ được đếm, không được lưu)."
+        " thành công, từ dưới {addresses} địa chỉ khác nhau, trong dưới {days} ngày hoặc dưới {sender_days} cặp"
+        " (ngày, địa chỉ) (địa chỉ chỉ được đếm, không được lưu)."
         " residents_tests.csv.gz: {records} lượt của các xã được công bố, cùng các cột như tests.csv.gz, giờ làm"
         " tròn xuống đến giờ; {held} lượt của các xã chưa đủ số liệu không có trong tệp. Là mẫu tự chọn, kể cả"
         " lượt đo qua Wi-Fi trong nhà: không gộp với số liệu của thiết bị đo.",
         "residents.csv/.json: residents' own tests on the province's test page, a row per commune and access"
         " type, with the columns of communes.csv (agents empty); published = false under {minimum} successful"
-        " tests or from fewer than {addresses} different addresses (addresses are counted, never kept)."
+        " tests, from fewer than {addresses} different addresses, on fewer than {days} days or from fewer than"
+        " {sender_days} (day, address) pairs (addresses are counted, never kept)."
         " residents_tests.csv.gz: {records} tests of the published communes, with the columns of tests.csv.gz,"
         " the time rounded down to the hour; {held} tests of communes not published are left out. A"
         " self-selected sample, home Wi-Fi included: never pooled with the agents' figures.",

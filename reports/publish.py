@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dokiem import __version__
-from dokiem.collector.archive import REPORT_COLUMNS, Archive
+from dokiem.collector.archive import REPORT_COLUMNS, Archive, SenderSpread
 from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, RESIDENT, Flag
 from dokiem.files import COMMUNES_LEVEL, OPEN_DATA
 from dokiem.i18n import Translator
@@ -91,10 +91,10 @@ def resident_rows(figures: QuarterlyFigures, province: Province) -> list[dict[st
     for group in sorted(figures.residents.groups.get("commune", []),
                         key=lambda g: (g.key, order.get(g.access or "", 9))):  # fmt: skip
         unit = province.communes.get(group.key)
-        addresses = figures.residents.addresses.get((group.key, group.access or ""), 0)
+        senders = figures.residents.senders.get((group.key, group.access or ""), SenderSpread())
         rows.append({"code": group.key, "name": unit.name if unit else group.key,
                      "district": ", ".join(unit.districts) if unit else "", "access": group.access,
-                     **_figures_of(group, rules, residents_publishable(group, addresses, rules))})  # fmt: skip
+                     **_figures_of(group, rules, residents_publishable(group, senders, rules))})  # fmt: skip
     return rows
 
 
@@ -185,7 +185,8 @@ def publish(
                      records=outcome.records, held=outcome.held_back_records, excluded=outcome.excluded_records,
                      cut=f"{cut:%d/%m/%Y %H:%M}", licence=licence.name),
                   tr("pub_dictionary_residents", minimum=figures.rules.report.min_samples,
-                     addresses=figures.rules.report.min_resident_addresses, records=theirs.records,
+                     addresses=figures.rules.report.min_resident_addresses, days=figures.rules.report.min_resident_days,
+                     sender_days=figures.rules.report.min_resident_sender_days, records=theirs.records,
                      held=theirs.held_back_records)]  # fmt: skip
     if figures.demo:
         dictionary.insert(0, tr("demo_notice"))

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dokiem.collector.archive import REPORT_COLUMNS
+from dokiem.collector.archive import REPORT_COLUMNS, SenderSpread
 from dokiem.contract import ACCESS_TYPES, HOUSEHOLD, LOCAL_TIME, Flag
 from dokiem.regions.isps import shipped_isps
 from dokiem.thresholds import Threshold, Thresholds
@@ -241,7 +241,7 @@ class ResidentFigures:
     groups: dict[str, list[GroupStats]]
     tests: int
     wifi: int  # tests the resident said ran over Wi-Fi
-    addresses: dict[tuple[str, str], int] = field(default_factory=dict)  # (commune, access) -> at least so many
+    senders: dict[tuple[str, str], SenderSpread] = field(default_factory=dict)  # (commune, access) -> their spread
 
 
 @dataclass
@@ -450,7 +450,7 @@ def isp_trend(frame: Frame, since: datetime) -> dict[str, list[tuple[datetime, f
 
 
 def resident_figures(
-    rows: Iterable[tuple[Any, ...]], rules: Thresholds, addresses: dict[tuple[str, str], int] | None = None
+    rows: Iterable[tuple[Any, ...]], rules: Thresholds, senders: dict[tuple[str, str], SenderSpread] | None = None
 ) -> ResidentFigures:
     flags_at = REPORT_COLUMNS.index("flags")
     down_at, up_at = REPORT_COLUMNS.index("download_mbps"), REPORT_COLUMNS.index("upload_mbps")
@@ -465,7 +465,7 @@ def resident_figures(
             row = (*row[:flags_at], ",".join(sorted(flags - {Flag.WIFI.value})) or None, *row[flags_at + 1 :])
         kept.append(row)
     frame = load_frame(kept)
-    return ResidentFigures(groups=summarise(frame, rules), tests=len(frame), wifi=wifi, addresses=addresses or {})
+    return ResidentFigures(groups=summarise(frame, rules), tests=len(frame), wifi=wifi, senders=senders or {})
 
 
 def quarterly_figures(

@@ -293,7 +293,8 @@ def _residents_part(page: Page, code: str) -> list[str]:
         parts.append(f"<h3>{escape(_access_title(row, tr))}</h3>")
         if not row["published"]:
             thin = tr("pub_residents_thin", tests=tr.number(row["tests"], 0), minimum=tr.number(rules.min_samples, 0),
-                      addresses=tr.number(rules.min_resident_addresses, 0))  # fmt: skip
+                      addresses=tr.number(rules.min_resident_addresses, 0),
+                      days=tr.number(rules.min_resident_days, 0))  # fmt: skip
             parts.append(f'<p class="thin">{escape(thin)}</p>')
             continue
         parts.append(_spread_table(row, tr))

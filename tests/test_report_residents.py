@@ -111,10 +111,11 @@ def test_the_pdf_and_docx_say_what_the_residents_sample_is(reports: tuple[Path, 
     assert any("mẫu tự chọn" in p for p in headings)
 
 
-def test_the_site_and_open_data_show_residents_apart_from_enough_addresses(tmp_path: Path) -> None:
-    """Two communes with as many residents' tests as a group needs: one from 3 addresses (published, on its
-    page beside the agents' and in residents.csv and residents_tests.csv.gz by the hour), one from a single
-    address (held back everywhere). The addresses were counted into buckets, never kept."""
+def test_the_site_and_open_data_show_residents_apart_from_enough_addresses_over_days(tmp_path: Path) -> None:
+    """Two communes with as many residents' tests as a group needs: one from 3 addresses over the quarter
+    (published, on its page beside the agents' and in residents.csv and residents_tests.csv.gz by the hour), one
+    from sixty addresses in one afternoon, as one person made it in issue 38 (held back everywhere: a burst is
+    not a commune, whatever addresses it comes from). The addresses were counted into buckets, never kept."""
     fixed = [a for a in synthetic_agents(REGIONS, per_district=1) if a.site.access.value == "fixed"]
     agents = [fixed[0], next(a for a in fixed if a.site.commune_code != fixed[0].site.commune_code)]
     results = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 2 * MIN_SAMPLES + 40, failed_share=0))
@@ -124,8 +125,9 @@ def test_the_site_and_open_data_show_residents_apart_from_enough_addresses(tmp_p
     three = _addresses_in_distinct_buckets(3)
     for n, r in enumerate(shown_tests):  # three addresses take turns in the shown commune
         archive.senders.note(r.started_at, shown, r.site.access.value, bucket_of(KEY, three[n % 3]))
-    for r in held_tests:  # one address sends every test in the other
-        archive.senders.note(r.started_at, held, r.site.access.value, bucket_of(KEY, "198.51.100.7"))
+    burst = held_tests[0].started_at
+    for n, r in enumerate(held_tests):  # sixty addresses send every test of the other, on one day
+        archive.senders.note(burst, held, r.site.access.value, bucket_of(KEY, f"198.51.100.{n % 60}"))
     archive.close()
     rules = write_thresholds(tmp_path / "thresholds.toml")
     done = subprocess.run([*DOKIEM, "publish", "--quarter", str(QUARTER), "--archive",
@@ -144,7 +146,7 @@ def test_the_site_and_open_data_show_residents_apart_from_enough_addresses(tmp_p
     page = (tmp_path / "site" / "communes" / f"{held}.html").read_text(encoding="utf-8")
     assert tr("pub_residents") in page and "198.51.100" not in page
     assert tr("pub_residents_thin", tests=tr.number(len(held_tests), 0), minimum=tr.number(MIN_SAMPLES, 0),
-              addresses="3") in page  # fmt: skip
+              addresses="3", days="14") in page  # fmt: skip
     assert tr("pub_residents_counts", tests=tr.number(len(shown_tests), 0)) in (
         tmp_path / "site" / "communes" / f"{shown}.html").read_text(encoding="utf-8")  # fmt: skip
 

@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from dokiem.collector.archive import SenderSpread
 from dokiem.collector.locate import CommuneLocator
-from dokiem.collector.residents import AddressLimiter, DoorRate, sender_of
+from dokiem.collector.residents import AddressLimiter, DoorRate, SenderCap, sender_of
 from dokiem.collector.service import Collector
 from dokiem.contract import Flag, Result
 from dokiem.regions import Regions
@@ -106,8 +107,8 @@ async def test_a_residents_test_is_stored_with_the_servers_figures_and_kept_apar
         await api_get(door, "/api/results?source=everyone")
     assert refused.value.code == 400 and b"agent, resident" in refused.value.read()
     day = result.started_at.replace(hour=0, minute=0, second=0, microsecond=0)
-    counted = door.archive.senders.distinct(day - timedelta(days=1), day + timedelta(days=2))
-    assert counted == {(COMMUNE, "fixed"): 1}  # the sender counted (a bucket), the address nowhere
+    counted = door.archive.senders.spread(day - timedelta(days=1), day + timedelta(days=2))
+    assert counted == {(COMMUNE, "fixed"): SenderSpread(1, 1, 1)}  # the sender counted (a bucket), the address nowhere
     replay = await asyncio.to_thread(_post, door, "/do/result", _submission(ticket, summary_token))
     assert replay[0] == 422 and replay[1]["error"] == "ticket_replayed"
     assert door.archive.quarantine.counts() == {"ticket_replayed": 1}
@@ -178,6 +179,52 @@ async def test_a_handful_an_hour_per_address_and_no_address_kept(door: Collector
     assert status == 422 and door.archive.quarantine.counts() == {"not_json": 1}  # kept: its body, nothing else
     stored = b"".join(path.read_bytes() for path in (tmp_path / "collector").rglob("*") if path.is_file())
     assert stored and b"127.0.0.1" not in stored
+
+
+async def test_a_sender_counts_for_a_few_tests_of_a_commune_a_day(
+    tmp_path: Path, broker: Broker, influx: Influx, test_point: str, server_key: Ed25519PrivateKey
+) -> None:
+    """Issue 38: 300 tests from 60 addresses in 487 s made a commune's figures. Now one sender's tests of a
+    commune are counted a few a day (2 here); one more is refused before its ticket is spent (the same test is
+    then taken for another commune), and the refusal is counted in /metrics."""
+    residents = residents_section(tmp_path, server_key, test_point, per_address_per_hour=PER_HOUR,
+                                  tests_per_sender_day=2)  # fmt: skip
+    config = collector_config(tmp_path, broker, influx).model_copy(update={"residents": residents})
+    other = next(code for code in Regions.load().provinces["38"].communes if code != COMMUNE)
+    async with collector_running(config) as door:
+        for _ in range(2):
+            ticket, url = await _ticket(door)
+            summary = await asyncio.to_thread(resident_test, url, ticket)
+            assert (await asyncio.to_thread(_post, door, "/do/result", _submission(ticket, summary)))[0] == 200
+        ticket, url = await _ticket(door)
+        summary = await asyncio.to_thread(resident_test, url, ticket)
+        status, body = await asyncio.to_thread(_post, door, "/do/result", _submission(ticket, summary))
+        assert (status, body["error"]) == (429, "sender_cap")
+        status, body = await asyncio.to_thread(_post, door, "/do/result", _submission(ticket, summary,
+                                                                                      commune_code=other))  # fmt: skip
+        assert status == 200, body  # the ticket was not spent by the refusal
+        stored = [Result.model_validate_json(str(door.archive.results.payload_of(str(row["result_id"]))))
+                  for row in door.archive.results.query()]  # fmt: skip
+        assert sorted(str(r.site.commune_code) for r in stored) == sorted([COMMUNE] * 2 + [other])
+        metrics = (await api_get(door, "/metrics")).decode()
+        assert 'dokiem_residents_turned_away_total{reason="sender_cap"} 1' in metrics
+
+
+def test_the_sender_cap_counts_a_day_per_commune_under_a_daily_key() -> None:
+    now = [86_400.0 * 100]
+    cap = SenderCap(2, clock=lambda: now[0])
+    for _ in range(2):
+        assert not cap.full("203.0.113.7", "16000")
+        cap.count("203.0.113.7", "16000")
+    assert cap.full("203.0.113.7", "16000")
+    assert not cap.full("203.0.113.7", "16003") and not cap.full("203.0.113.8", "16000")  # its own count each
+    assert cap.full("2001:db8:1:2::9", "16000") is False
+    cap.count("2001:db8:1:2::9", "16000")
+    cap.count("2001:db8:1:2::a", "16000")  # the same /64: the same sender
+    assert cap.full("2001:db8:1:2::b", "16000")
+    now[0] += 86_400
+    assert not cap.full("203.0.113.7", "16000")  # the next day
+    assert all(len(name) == 16 and b"203" not in name for name in cap._counted)
 
 
 def test_the_limiter_counts_an_hour_and_forgets_each_day() -> None:

@@ -17,10 +17,10 @@ from dokiem.collector.archive.meta import Meta
 from dokiem.collector.archive.quarantine import Quarantine, Quarantined
 from dokiem.collector.archive.registry import AgentRegistry
 from dokiem.collector.archive.results import REPORT_COLUMNS, Placing, ResultStore, Stored
-from dokiem.collector.archive.senders import Senders, bucket_of
+from dokiem.collector.archive.senders import Senders, SenderSpread, bucket_of
 
 __all__ = ["REPORT_COLUMNS", "AgentRegistry", "Archive", "Meta", "Page", "Placing", "Quarantine", "Quarantined",
-           "ResultStore", "Senders", "Stored", "bucket_of", "sqlite_url"]  # fmt: skip
+           "ResultStore", "SenderSpread", "Senders", "Stored", "bucket_of", "sqlite_url"]  # fmt: skip
 
 
 class Archive:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime
 
 from dokiem.collector.archive.db import Column, Db, Table, ensure_table
@@ -21,6 +22,17 @@ TABLE = Table("resident_senders", (
     Column("bucket", "INTEGER NOT NULL"),
 ), indexes=("resident_senders_key ON resident_senders (day, commune_code, access, bucket)",),
     key="day")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SenderSpread:
+    """How a commune's residents' tests of one access type spread over senders and days (issue 38): the buckets
+    seen (at least that many senders), the days with a test, and the (day, bucket) pairs (at least that many
+    sender-days: one person coming back on 14 days is 14, sixty addresses in one afternoon at most 16)."""
+
+    buckets: int = 0
+    days: int = 0
+    sender_days: int = 0
 
 
 def bucket_of(key: bytes, address: str) -> int:
@@ -60,11 +72,12 @@ class Senders:
             self._db.execute("ROLLBACK")
             raise
 
-    def distinct(self, since: datetime, until: datetime) -> dict[tuple[str, str], int]:
-        """(commune, access) -> the buckets seen on the days of [since, until): at least that many addresses."""
+    def spread(self, since: datetime, until: datetime) -> dict[tuple[str, str], SenderSpread]:
+        """(commune, access) -> how its senders spread over the days of [since, until)."""
         rows = self._db.execute(
-            "SELECT commune_code, access, COUNT(DISTINCT bucket) FROM resident_senders WHERE day >= ? AND day < ?"
-            " GROUP BY commune_code, access",
+            "SELECT commune_code, access, COUNT(DISTINCT bucket), COUNT(DISTINCT day), COUNT(*) FROM resident_senders"
+            " WHERE day >= ? AND day < ? GROUP BY commune_code, access",
             (day_of(since), day_of(until)),
         ).fetchall()
-        return {(str(commune), str(access)): int(count) for commune, access, count in rows}
+        return {(str(commune), str(access)): SenderSpread(int(buckets), int(days), int(pairs))
+                for commune, access, buckets, days, pairs in rows}  # fmt: skip

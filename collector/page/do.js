@@ -24,6 +24,7 @@ const TEXT = {
     good_little: "Chỉ đủ cho tin nhắn và lướt web nhẹ.",
     err_busy: "máy chủ đang bận vì nhiều người cùng đo, hãy thử lại sau ít phút",
     err_too_many: "bạn đã đo nhiều lần trong giờ này, hãy thử lại sau",
+    err_sender_cap: "Xã này đã nhận đủ số lần đo hôm nay từ mạng của bạn: kết quả trên chỉ để bạn xem, không được tính thêm.",
     err_outside: "vị trí không thuộc xã, phường nào của tỉnh",
     median: "Trung vị đã công bố của {commune} ({access}, máy đo của xã, {tests} lần đo): tải xuống {down} Mbit/s, tải lên {up} Mbit/s.",
     no_median: "{commune} chưa có số liệu được công bố cho loại đường truyền này.",
@@ -49,6 +50,7 @@ const TEXT = {
     good_little: "Enough for messages and light browsing only.",
     err_busy: "the server is busy with many tests at once; try again in a few minutes",
     err_too_many: "you have tested several times this hour; try again later",
+    err_sender_cap: "This commune has today's tests from your network: the figures above are yours to see, not counted again.",
     err_outside: "the location is in none of the province's communes",
     median: "{commune}'s published median ({access}, the commune's agents, {tests} tests): download {down} Mbit/s, upload {up} Mbit/s.",
     no_median: "{commune} has no published figures for this kind of line yet.",
@@ -135,7 +137,10 @@ function locate() {
 async function postJson(path, body) {
   const answer = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const data = await answer.json();
-  if (!answer.ok) throw new Error(TEXT[LANG][`err_${data.error}`] || data.detail || data.error || String(answer.status));
+  if (!answer.ok) {
+    throw Object.assign(new Error(TEXT[LANG][`err_${data.error}`] || data.detail || data.error || String(answer.status)),
+      { code: data.error });
+  }
   return data;
 }
 
@@ -303,10 +308,14 @@ async function run() {
     const summary = (await (await fetch(`${server.url}summary?ticket=${ticket}`, { cache: "no-store" })).json()).summary;
     const page = { download_mbps: down.mbps, upload_mbps: up.mbps, latency_ms: idle.ms, jitter_ms: idle.jitter };
     const stored = await postJson("/do/result", { ticket: issued.ticket, summary, commune_code: chosen.code,
-      access: $("access").value, isp: $("isp").value, wifi: $("wifi").checked, page });
+      access: $("access").value, isp: $("isp").value, wifi: $("wifi").checked, page }).catch((error) => {
+      if (error.code !== "sender_cap") throw error;
+      return { ...page, flags: [], uncounted: true }; // the page's own figures, shown; the commune has today's from here
+    });
     showResult(stored, { ...page, loaded_ms: median([down.loaded, up.loaded].filter((x) => x != null)) });
+    if (stored.uncounted) $("verdict").textContent += ` ${t("err_sender_cap")}`;
     Object.assign(result.dataset, { downloadMbps: stored.download_mbps ?? "", uploadMbps: stored.upload_mbps ?? "",
-      latencyMs: page.latency_ms, resultId: stored.result_id });
+      latencyMs: page.latency_ms, resultId: stored.result_id ?? "" });
     result.dataset.state = "done";
     say("");
     $("live").textContent = "";
