@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from dokiem.cli_config import parse_listen_or_exit, run_server
-from dokiem.collector.config import collector_config_option, load_collector_config
+from dokiem.collector.config import collector_config_option, load_collector_config, newer_archive_text
 from dokiem.i18n import Translator
 
 
@@ -32,7 +32,12 @@ def collector_run(tr: Translator, config_path: Path | None) -> None:
                   influx=config.influx.url or "—", api=config.http.listen), err=True)  # fmt: skip
 
     async def main() -> None:
-        collector = Collector(config)
+        from dokiem.collector.archive import NewerArchive
+
+        try:
+            collector = Collector(config)
+        except NewerArchive as newer:
+            raise click.ClickException(newer_archive_text(newer, tr)) from None
         if collector.archive.meta.demo:  # a trial's archive: the field's results never go beside the demo's
             collector.archive.close()
             raise click.ClickException(tr("demo_archive_refused", archive=collector.archive.where))

@@ -19,7 +19,7 @@ from dokiem.i18n import Translator
 from dokiem.settings import BrokerSection, Settings
 
 if TYPE_CHECKING:
-    from dokiem.collector.archive import Archive
+    from dokiem.collector.archive import Archive, NewerArchive
 
 
 class _Section(BaseModel):
@@ -216,12 +216,20 @@ def archive_for_command(archive_url: str | None, config: CollectorConfig, tr: Tr
     return open_archive_or_exit(archive_url or config.archive_url, tr)
 
 
+def newer_archive_text(newer: NewerArchive, tr: Translator) -> str:
+    from dokiem import __version__
+
+    return tr("newer_archive", archive=newer.where, written_by=newer.written_by or "?", version=__version__)
+
+
 def open_archive_or_exit(url: str, tr: Translator) -> Archive:
     """An existing archive for a one-off command (a report, an enrolment), or a one-line error."""
-    from dokiem.collector.archive import Archive
+    from dokiem.collector.archive import Archive, NewerArchive
 
     try:
         return Archive.from_url(url, create=False)
+    except NewerArchive as newer:
+        raise click.ClickException(newer_archive_text(newer, tr)) from None
     except FileNotFoundError as missing:
         raise click.ClickException(tr("no_archive", path=missing.filename or url)) from None
     except ValueError:

@@ -9,6 +9,99 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Đã nhận lại {admitted} tin nhắn; {kept} tin vẫn bị giữ lại (lý do bên dưới).",
         "Re-admitted {admitted} messages; {kept} are still kept (reasons below).",
     ),
+    # backup and restore (collector/backup.py)
+    "backup_needs_to": ("cho biết thư mục đặt bản sao lưu: --to THƯ_MỤC", "say where backups go: --to DIR"),
+    "backup_say_archive": ("Sao lưu kho lưu trữ {where} ({mb} MB)…", "Backing up the archive {where} ({mb} MB)…"),
+    "backup_say_dump": ("Sao lưu cơ sở dữ liệu {where} bằng pg_dump…", "Backing up the database {where} with pg_dump…"),
+    "backup_say_file": ("Tệp {path}", "File {path}"),
+    "backup_say_restoring": ("Khôi phục kho lưu trữ vào {where}…", "Restoring the archive into {where}…"),
+    "backup_the_archive": ("kho lưu trữ (mở từ một bản chép tạm)", "the archive (opened from a scratch copy)"),
+    "backup_check_held": ("đúng: {what} — {words}", "ok: {what} — {words}"),
+    "backup_check_failed": ("HỎNG: {what} — {words}", "DAMAGED: {what} — {words}"),
+    "backup_check_ok": ("đủ byte, đúng mã kiểm tra", "size and checksum as written"),
+    "backup_check_missing": ("không còn tệp này", "the file is missing"),
+    "backup_check_changed": (
+        "{bytes} byte, mã {sha}…; bản kê ghi {expected} byte, mã {expected_sha}…",
+        "{bytes} bytes, checksum {sha}…; the manifest says {expected} bytes, {expected_sha}…",
+    ),
+    "backup_check_archive_ok": (
+        "{results} kết quả, {agents} máy đo, {quarantined} tin bị giữ; toàn vẹn",
+        "{results} results, {agents} agents, {quarantined} kept messages; integrity ok",
+    ),
+    "backup_check_integrity": ("SQLite báo: {integrity}", "SQLite says: {integrity}"),
+    "backup_check_counts": (
+        "{results} kết quả, {agents} máy đo, {quarantined} tin bị giữ: khác bản kê",
+        "{results} results, {agents} agents, {quarantined} kept messages: not what the manifest says",
+    ),
+    "backup_check_dump_ok": ("pg_restore đọc được bản kết xuất", "pg_restore reads the dump"),
+    "backup_check_dump": ("pg_restore không đọc được: {reason}", "pg_restore cannot read it: {reason}"),
+    "backup_done": (
+        "Đã sao lưu vào {folder}: {results} kết quả, {agents} máy đo, {files} tệp khác. Thư mục này chứa khóa"
+        " bí mật: giữ nó như giữ khóa, và chép nó ra khỏi máy chủ (dokiem backup verify THƯ_MỤC để kiểm tra).",
+        "Backed up into {folder}: {results} results, {agents} agents, {files} other files. The folder holds secret"
+        " keys: keep it as you keep them, and copy it off this machine (dokiem backup verify DIR checks it).",
+    ),
+    "backup_sound": (
+        "Bản sao lưu {folder} nguyên vẹn và khôi phục được.",
+        "The backup {folder} is whole and restores.",
+    ),
+    "backup_damaged": (
+        "Bản sao lưu {folder} bị hỏng (xem trên): đừng dựa vào nó, hãy sao lưu lại.",
+        "The backup {folder} is damaged (see above): do not rely on it; take another.",
+    ),
+    "restored": (
+        "Đã khôi phục bản sao lưu lúc {created}: {results} kết quả. Kết quả nhận sau thời điểm đó không có trong kho;"
+        " hãy khởi động bộ thu rồi chạy lại dokiem collector reindex để dựng lại InfluxDB.",
+        "Restored the backup of {created}: {results} results. Results received after it are not in the archive;"
+        " start the collector, then dokiem collector reindex to rebuild InfluxDB.",
+    ),
+    "backup_error_exists": (
+        "{path} đã có: đợi một giây hoặc xóa nó.",
+        "{path} exists already: wait a second, or remove it.",
+    ),
+    "backup_error_bad_url": (
+        "Địa chỉ kho lưu trữ không chỉ tới tệp SQLite hay cơ sở dữ liệu PostgreSQL nào: {where}.",
+        "The archive URL names no SQLite file or PostgreSQL database: {where}.",
+    ),
+    "backup_error_no_archive": (
+        "Không có kho lưu trữ ở {path}: cho biết cấu hình của bộ thu bằng --config.",
+        "No archive at {path}: give the collector's config with --config.",
+    ),
+    "backup_error_no_file": (
+        "{path}: không có tệp hay thư mục này để sao lưu.",
+        "{path}: no such file or folder to back up.",
+    ),
+    "backup_error_unreadable": ("Không đọc được {path}: {reason}.", "Cannot read {path}: {reason}."),
+    "backup_error_no_manifest": (
+        "{path}: không có bản kê — không phải bản sao lưu của dokiem, hoặc bản sao lưu bị cắt ngang (….partial).",
+        "{path}: no manifest — not a dokiem backup, or one cut short (….partial).",
+    ),
+    "backup_error_bad_manifest": ("{path}: bản kê bị hỏng ({reason}).", "{path}: the manifest is damaged ({reason})."),
+    "backup_error_newer": (
+        "{path} do dokiem {version} ghi theo định dạng mới hơn: khôi phục bằng bản phát hành đó hoặc mới hơn.",
+        "{path} was written by dokiem {version} in a newer format: restore it with that release or a later one.",
+    ),
+    "backup_error_damaged": (
+        "{path} bị hỏng ({what}): không khôi phục gì; hãy dùng bản sao lưu khác.",
+        "{path} is damaged ({what}): nothing restored; use another backup.",
+    ),
+    "backup_error_clash": (
+        "{paths}: đã có tệp với nội dung khác; chuyển chúng đi để khôi phục bản trong sao lưu. Chưa ghi gì.",
+        "{paths}: already there with other contents; move them away to restore the backup's. Nothing written.",
+    ),
+    "backup_error_kind": (
+        "Bản sao lưu chứa kho {held} nhưng cấu hình chỉ tới {named}: khôi phục vào một kho {held}.",
+        "The backup holds a {held} archive and the config names {named}: restore into a {held} archive.",
+    ),
+    "backup_error_not_empty": (
+        "{where} đã có kho lưu trữ: chỉ khôi phục vào chỗ trống (chuyển kho hiện có đi trước). Chưa ghi gì.",
+        "{where} holds an archive: restore onto an empty place only (move it away first). Nothing written.",
+    ),
+    "backup_error_no_tool": (
+        "Chưa cài {tool}: apt-get install postgresql-client.",
+        "{tool} is not installed: apt-get install postgresql-client.",
+    ),
+    "backup_error_tool_failed": ("{tool} báo lỗi: {reason}", "{tool} failed: {reason}"),
     "bad_reason": ("lý do phải là một trong: {reasons}", "the reason must be one of: {reasons}"),
     # collector
     "collector_started": (
@@ -22,6 +115,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "refiled": (
         "Đã xếp lại {count} kết quả theo xã mới / huyện cũ (theo danh mục hành chính).",
         "Refiled {count} results under their 2025 commune / former district (from the region files).",
+    ),
+    "newer_archive": (
+        "Kho lưu trữ {archive} do dokiem {written_by} ghi theo định dạng mới hơn bản này ({version}) đọc được:"
+        " nâng cấp dokiem lên {written_by} hoặc mới hơn. Không có gì bị thay đổi.",
+        "The archive {archive} was written by dokiem {written_by} in a format this release ({version}) does not"
+        " read: upgrade dokiem to {written_by} or later. Nothing was changed.",
     ),
     "demo_archive_refused": (
         "Kho lưu trữ {archive} chứa dữ liệu mẫu của dokiem up --demo: bộ thu không ghi kết quả thật vào đó. Đặt"

@@ -44,6 +44,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "deploy": ("dokiem.admin.cli", "deploy_group", True),
     "release": ("dokiem.admin.release_cli", "release_group", True),
     "regions": ("dokiem.regions.cli", "regions_group", False),
+    "backup": ("dokiem.collector.backup_cli", "backup_group", True),
+    "restore": ("dokiem.collector.backup_cli", "restore_command", True),
 }
 # Commands under another package's group: enrolling an agent is the server's work, named after the agent.
 ATTACHED: dict[str, dict[str, LazyCommand]] = {

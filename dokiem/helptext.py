@@ -112,6 +112,20 @@ VIETNAMESE: dict[str, str] = {
     "    region files: a result archived under a pre-reform commune code moves to its 2025 commune.":
         "Dựng lại InfluxDB từ kho lưu trữ (các kết quả từ ngày DATE), xếp lại từng kết quả theo danh mục hành"
         " chính: kết quả lưu theo mã xã cũ chuyển sang xã từ 2025.",
+    "Back up the archive and the keys and files the collector's config names, while the collector runs.":
+        "Sao lưu kho lưu trữ cùng các khóa và tệp mà cấu hình bộ thu nêu tên, trong khi bộ thu vẫn chạy.",
+    "The folder backups go under (one dokiem-backup-<time> each).":
+        "Thư mục đặt các bản sao lưu (mỗi bản một thư mục dokiem-backup-<thời điểm>).",
+    "A file or folder to keep too (the PKI folder, letterheads, thresholds); repeat.":
+        "Một tệp hoặc thư mục cần giữ thêm (thư mục PKI, tiêu đề văn bản, ngưỡng); có thể lặp lại.",
+    "Check a backup: every file's checksum, and its archive opened from a scratch copy (exit 1 if damaged).":
+        "Kiểm tra một bản sao lưu: mã kiểm tra của từng tệp, và kho lưu trữ mở từ một bản chép tạm (mã thoát 1"
+        " nếu hỏng).",
+    "Restore a backup onto an empty data directory: checked first, the archive where the config says, each\n"
+    "    file back where it was (never over a different one).":
+        "Khôi phục một bản sao lưu vào thư mục dữ liệu trống: kiểm tra trước, đặt kho lưu trữ vào chỗ cấu hình"
+        " nêu, mỗi tệp về chỗ cũ (không bao giờ ghi đè một tệp khác).",
+    "A backup folder (dokiem-backup-<time>).": "Một thư mục sao lưu (dokiem-backup-<thời điểm>).",
     "From this date (UTC).": "Từ ngày này (UTC).",
     "Up to this date (UTC).": "Đến ngày này (UTC).",
     "Re-admit quarantined messages after a fix: each is validated and archived again as if just received.":
@@ -262,6 +276,10 @@ VIETNAMESE: dict[str, str] = {
     "The collector's Ed25519 public key (PEM): only a ticket it signed opens a resident's test (with --signing-key).":
         "Khóa công khai Ed25519 của bộ thu (PEM): chỉ vé do bộ thu ký mới mở được lượt đo của người dân (dùng cùng"
         " --signing-key).",
+    "Where the agents test from (CIDR; repeat, or a space-separated list in the variable). With --ticket-key, a"
+    " client naming no ticket from anywhere else counts against the residents' share.":
+        "Nơi các thiết bị đo đo từ đó (CIDR; lặp lại, hoặc một danh sách cách nhau bằng dấu cách trong biến môi"
+        " trường). Khi có --ticket-key, một máy không nêu vé từ nơi khác được tính vào phần dành cho người dân.",
     "Where the agent stands: a commune's name (diacritics optional) or code (default: the province's first).":
         "Nơi đặt thiết bị đo: tên xã (có hoặc không dấu) hoặc mã xã (mặc định: xã đầu tiên của tỉnh).",
     "The kind of line the agent measures.": "Loại đường truyền thiết bị đo đo.",

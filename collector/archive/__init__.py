@@ -13,25 +13,30 @@ over the database layer (``db.py``).
 from __future__ import annotations
 
 from dokiem.collector.archive.db import Db, Page, connect, sqlite_url
-from dokiem.collector.archive.meta import Meta
+from dokiem.collector.archive.meta import Meta, NewerArchive
 from dokiem.collector.archive.quarantine import Quarantine, Quarantined
 from dokiem.collector.archive.registry import AgentRegistry
 from dokiem.collector.archive.results import REPORT_COLUMNS, Placing, ResultStore, Stored
 from dokiem.collector.archive.senders import Senders, SenderSpread, bucket_of
 
-__all__ = ["REPORT_COLUMNS", "AgentRegistry", "Archive", "Meta", "Page", "Placing", "Quarantine", "Quarantined",
-           "ResultStore", "SenderSpread", "Senders", "Stored", "bucket_of", "sqlite_url"]  # fmt: skip
+__all__ = ["REPORT_COLUMNS", "AgentRegistry", "Archive", "Meta", "NewerArchive", "Page", "Placing", "Quarantine",
+           "Quarantined", "ResultStore", "SenderSpread", "Senders", "Stored", "bucket_of", "sqlite_url"]  # fmt: skip
 
 
 class Archive:
     def __init__(self, db: Db) -> None:
         self._db = db
         self.where = db.where
+        self.meta = Meta(db)
+        try:
+            self.meta.claim()  # before any store touches a table a newer release may have changed
+        except NewerArchive:
+            db.close()
+            raise
         self.registry = AgentRegistry(db)
         self.results = ResultStore(db, self.registry)
         self.quarantine = Quarantine(db)
         self.senders = Senders(db)
-        self.meta = Meta(db)
 
     @classmethod
     def from_url(cls, url: str, create: bool = True) -> Archive:
