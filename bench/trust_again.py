@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from bench.docs import run_line, show_and_record  # noqa: E402
 from dokiem.contract import utcnow  # noqa: E402
 from testkit.processes import start_testserver  # noqa: E402
-from testkit.residentkit import signing_options, ticket_token  # noqa: E402
+from testkit.residentkit import open_download, signing_options, ticket_token  # noqa: E402
 
 AGENT = "127.0.0.2"  # the agents' network here: one address
 
@@ -50,16 +50,11 @@ def pulled(url: str, ticket: str, mib: int = 1024) -> tuple[str, int, float]:
     return status, got, time.monotonic() - began
 
 
-def opened(url: str, source: str, ticket: str = "") -> tuple[socket.socket, str]:
-    """A large download begun from ``source``: the socket (held open) and its status."""
-    host, port = url.split("//")[1].rstrip("/").split(":")
-    sock = socket.create_connection((host, int(port)), source_address=(source, 0), timeout=15)
-    query = f"&ticket={urllib.parse.quote(ticket)}" if ticket else ""
-    sock.sendall(f"GET /backend/garbage.php?ckSize=1024{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    head = b""
-    while b"\r\n" not in head:
-        head += sock.recv(1)
-    return sock, head.split()[1].decode()
+def _status(download: tuple[socket.socket, bytes]) -> str:
+    """The answer's status; the connection closed."""
+    sock, head = download
+    sock.close()
+    return head.split()[1].decode()
 
 
 def closed_within(sock: socket.socket, seconds: float) -> float | None:
@@ -123,17 +118,15 @@ def attacks(url: str) -> list[tuple[str, str, str]]:
         return f"{status}, {got:,} bytes"
 
     def made_up_slots() -> str:
-        answers = [opened(url, "127.0.0.9", str(uuid.uuid4()))[1] for _ in range(10)]
-        sock, agent = opened(url, AGENT)
-        sock.close()
+        answers = [_status(open_download(url, "127.0.0.9", str(uuid.uuid4()))) for _ in range(10)]
+        sock, head = open_download(url, AGENT)
+        agent = _status((sock, head))
         return f"10 × {', '.join(sorted(set(answers)))}; then an agent: {agent}"
 
     def no_ticket_crowd() -> str:
-        held = [opened(url, f"127.0.1.{n + 1}") for n in range(20)]
-        agent_sock, agent = opened(url, AGENT)
-        statuses = [status for _, status in held]
-        for sock, _ in [*held, (agent_sock, agent)]:
-            sock.close()
+        held = [open_download(url, f"127.0.1.{n + 1}") for n in range(20)]
+        agent_download = open_download(url, AGENT)
+        statuses, agent = [_status(download) for download in held], _status(agent_download)
         return (f"{statuses.count('200')} served, {statuses.count('503')} told 503 (the residents' half);"
                 f" then an agent: {agent}")  # fmt: skip
 

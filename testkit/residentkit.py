@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -124,3 +125,16 @@ def visit_from_client(lab: PathLab, url: str, shots: Path) -> dict[str, str]:
     if done.returncode != 0:
         raise RuntimeError(f"the browser's visit failed: {done.stderr[:2000]}")
     return dict(json.loads(done.stdout))
+
+
+def open_download(url: str, source: str, ticket: str = "") -> tuple[socket.socket, bytes]:
+    """A large download begun from ``source`` (a resident's under ``ticket``, else an agent's or anyone's): the
+    socket, held open, and the response's head."""
+    host, port = url.split("//")[1].rstrip("/").split(":")
+    sock = socket.create_connection((host, int(port)), source_address=(source, 0), timeout=15)
+    query = f"&ticket={urllib.parse.quote(ticket)}" if ticket else ""
+    sock.sendall(f"GET /backend/garbage.php?ckSize=1024{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    return sock, head

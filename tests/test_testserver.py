@@ -17,7 +17,7 @@ from dokiem.settings import parse_listen
 from dokiem.testserver.counting import DOWN, UP, TicketCounts
 from dokiem.testserver.server import ConcurrencyCap
 from testkit.processes import start_testserver
-from testkit.residentkit import signing_options, ticket_token
+from testkit.residentkit import open_download, signing_options, ticket_token
 
 
 def get(
@@ -77,19 +77,6 @@ def test_speedtest_mini_endpoints(testserver_url: str) -> None:
     assert get(f"{testserver_url}speedtest/upload.php", data=b"content1=" + b"A" * 1000)[2] == b"size=1009"
 
 
-def _open_test(url: str, source: str, ticket: str = "") -> tuple[socket.socket, bytes]:
-    """Start a large download from ``source`` (a resident's under ``ticket``) and return the socket with
-    the response head."""
-    host, port = url.split("//")[1].rstrip("/").split(":")
-    sock = socket.create_connection((host, int(port)), source_address=(source, 0), timeout=10)
-    query = f"&ticket={ticket}" if ticket else ""
-    sock.sendall(f"GET /backend/garbage.php?ckSize=1024{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
-    return sock, head
-
-
 @pytest.fixture
 def one_slot_server() -> Iterator[str]:
     proc, url = start_testserver("--max-tests", "1")
@@ -99,16 +86,16 @@ def one_slot_server() -> Iterator[str]:
 
 
 def test_concurrency_cap_answers_503_with_retry_after(one_slot_server: str) -> None:
-    first, head = _open_test(one_slot_server, "127.0.0.1")
+    first, head = open_download(one_slot_server, "127.0.0.1")
     try:
         assert head.startswith(b"HTTP/1.1 200")
         _, _, body = get(f"{one_slot_server}healthz")
         assert json.loads(body)["tests_in_progress"] == 1
-        second, head2 = _open_test(one_slot_server, "127.0.0.2")
+        second, head2 = open_download(one_slot_server, "127.0.0.2")
         second.close()
         assert head2.startswith(b"HTTP/1.1 503")
         assert b"Retry-After: 30" in head2
-        third, head3 = _open_test(one_slot_server, "127.0.0.1")  # the running test may open more streams
+        third, head3 = open_download(one_slot_server, "127.0.0.1")  # the running test may open more streams
         third.close()
         assert head3.startswith(b"HTTP/1.1 200")
     finally:
@@ -144,16 +131,16 @@ def test_a_signing_server_holds_agents_slots_against_residents(tmp_path: Path) -
                                  *signing_options(tmp_path, Ed25519PrivateKey.generate()))  # fmt: skip
     held: list[socket.socket] = []
     try:
-        first, head = _open_test(url, "127.0.0.1", ticket_token())
+        first, head = open_download(url, "127.0.0.1", ticket_token())
         held.append(first)
         assert head.startswith(b"HTTP/1.1 200")
-        second, head2 = _open_test(url, "127.0.0.1", ticket_token())
+        second, head2 = open_download(url, "127.0.0.1", ticket_token())
         held.append(second)
         assert head2.startswith(b"HTTP/1.1 503")
-        anonymous, head4 = _open_test(url, "127.0.0.3")  # no ticket, not an agent's address
+        anonymous, head4 = open_download(url, "127.0.0.3")  # no ticket, not an agent's address
         held.append(anonymous)
         assert head4.startswith(b"HTTP/1.1 503")
-        agent, head3 = _open_test(url, "127.0.0.2")
+        agent, head3 = open_download(url, "127.0.0.2")
         held.append(agent)
         assert head3.startswith(b"HTTP/1.1 200")
         health = json.loads(get(f"{url}healthz")[2])
