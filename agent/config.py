@@ -37,6 +37,11 @@ class AgentSection(_Section):
 class OutboxSection(_Section):
     max_age_days: float = Field(default=30, gt=0, le=3650)
     max_results: int = Field(default=20_000, ge=10, le=10_000_000)
+    keep_sent_days: float = Field(
+        default=14, ge=0, le=365, description="acknowledged results kept this long, for a restored collector to ask"
+        " for again (0: none)",
+    )  # fmt: skip
+    keep_sent_max: int = Field(default=10_000, ge=0, le=1_000_000, description="at most this many of them (~2 KB each)")
 
 
 class UpdateSection(_Section):

@@ -6,6 +6,10 @@ file. A result leaves only when the broker acknowledged it (``remove`` after PUB
 outbox is bounded by age and count; what is dropped is dropped oldest first and counted.
 It also keeps the month's data usage, for metered lines.
 
+An acknowledged result is kept a while longer among the ``sent`` (``keep_sent_s``, at most
+``keep_sent_max``, oldest dropped first), so that a collector restored from a backup can ask for
+what it acknowledged since (``resend``, issue 32): each request once, by its id.
+
 Two faults never stop the agent. A corrupt file (``file is not a database``, a malformed image) is
 moved aside as ``outbox.db.corrupt-<time>`` for inspection and a new outbox opened. A full disk
 keeps up to ``memory_hold`` results (and their data usage) in memory, sent from there like any
@@ -30,6 +34,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
+REQUEUE_SENT = (
+    "INSERT OR IGNORE INTO outbox (result_id, queued_at, payload) SELECT result_id, ?, payload FROM sent"
+    " WHERE acked_at >= ? ORDER BY acked_at"
+)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -39,6 +47,9 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS usage (month TEXT PRIMARY KEY, bytes INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sent (result_id TEXT PRIMARY KEY, acked_at REAL NOT NULL, payload TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sent_acked ON sent (acked_at);
+CREATE TABLE IF NOT EXISTS resend_requests (request_id TEXT PRIMARY KEY, at REAL NOT NULL);
 """
 
 
@@ -72,12 +83,14 @@ def _is_corrupt(exc: BaseException) -> bool:
 
 class Outbox:
     def __init__(
-        self, path: Path, max_age_s: float = 30 * 86_400, max_results: int = 20_000, memory_hold: int = 50
-    ) -> None:
+        self, path: Path, max_age_s: float = 30 * 86_400, max_results: int = 20_000, memory_hold: int = 50,
+        keep_sent_s: float = 14 * 86_400, keep_sent_max: int = 10_000,
+    ) -> None:  # fmt: skip
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.max_age_s = max_age_s
         self.max_results = max_results
+        self.keep_sent_s, self.keep_sent_max = keep_sent_s, keep_sent_max
         self.memory_hold = memory_hold
         self.faults: set[Fault] = set()
         self._held: list[Queued] = []  # results the full disk could not take, oldest first
@@ -213,10 +226,40 @@ class Outbox:
             self._sent_unremoved.add(result_id)  # deleted once there is room; never sent again meanwhile
 
     def _delete(self, result_id: str) -> None:
+        now = time.time()
         with self._transaction():
+            if self.keep_sent_max > 0 and self.keep_sent_s > 0:
+                self._db.execute("INSERT OR REPLACE INTO sent (result_id, acked_at, payload) SELECT result_id, ?,"
+                                 " payload FROM outbox WHERE result_id = ?", (now, result_id))  # fmt: skip
             deleted = self._db.execute("DELETE FROM outbox WHERE result_id = ?", (result_id,)).rowcount
             if deleted:
                 self._bump("sent", deleted)
+                self._bound_sent(now)
+
+    def _bound_sent(self, now: float) -> None:
+        self._db.execute("DELETE FROM sent WHERE acked_at < ?", (now - self.keep_sent_s,))
+        self._db.execute("DELETE FROM sent WHERE result_id IN (SELECT result_id FROM sent ORDER BY acked_at DESC"
+                         " LIMIT -1 OFFSET ?)", (self.keep_sent_max,))  # fmt: skip
+
+    def resend(self, request_id: str, since: float) -> int | None:
+        """Put back in the outbox every kept result the broker acknowledged at ``since`` or later, oldest first;
+        how many, or None for a request already served (a retained request is seen at every connect)."""
+
+        def requeue() -> int | None:
+            now, db = time.time(), self._db
+            with self._transaction():
+                if db.execute("SELECT 1 FROM resend_requests WHERE request_id = ?", (request_id,)).fetchone():
+                    return None
+                db.execute("INSERT INTO resend_requests (request_id, at) VALUES (?, ?)", (request_id, now))
+                moved = db.execute(REQUEUE_SENT, (now, since)).rowcount
+                db.execute("DELETE FROM sent WHERE acked_at >= ?", (since,))
+                return int(moved)
+
+        return self._guarded(requeue)
+
+    def kept_sent(self) -> int:
+        """Acknowledged results kept for a restored collector to ask for again."""
+        return int(self._guarded(lambda: self._db.execute("SELECT COUNT(*) FROM sent").fetchone()[0]))
 
     def depth(self) -> int:
         stored = self._guarded(lambda: self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])

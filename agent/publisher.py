@@ -23,7 +23,8 @@ from dokiem.agent.outbox import Outbox
 from dokiem.agent.probes.system import health
 from dokiem.agent.state import AgentState
 from dokiem.agent.update import last_outcome, note_healthy
-from dokiem.contract import config_topic, printable_message, result_topic, status_topic
+from dokiem.contract import config_topic, printable_message, resend_topic, result_topic, status_topic
+from dokiem.fleet import parse_resend_request
 from dokiem.mqtt import mqtt_client
 from dokiem.settings import backoff_delay
 from dokiem.status import ConfigState, Health, OutboxHealth, ScheduleState, Status, offline_status
@@ -111,6 +112,7 @@ class Publisher:
         async with self._client() as client:
             self._connected()
             await client.subscribe(config_topic(self.config.agent.id), qos=1)
+            await client.subscribe(resend_topic(self.config.agent.id), qos=1)
             await self._publish_status(client)
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._drain_forever(client))
@@ -156,10 +158,28 @@ class Publisher:
     async def _listen(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:
             payload = message.payload if isinstance(message.payload, bytes) else str(message.payload).encode()
+            if message.topic.matches(resend_topic(self.config.agent.id)):
+                self._resend(payload)
+                continue
             refusal = self.on_fleet_config(payload)
             if refusal is not None:
                 log.warning("refused the fleet config on %s: %s", message.topic, refusal)
             await self._publish_status(client)
+
+    def _resend(self, payload: bytes) -> None:
+        """A restored collector asks for what it acknowledged since its backup (issue 32): back into the outbox."""
+        if not payload.strip():
+            return  # a withdrawn request
+        try:
+            request = parse_resend_request(payload)
+        except ValueError as exc:
+            log.warning("refused the resend request: %s", exc)
+            return
+        count = self.outbox.resend(str(request.request_id), request.since.timestamp())
+        if count is not None:
+            log.info("the collector asked again for what it acknowledged since %s: %d results queued again",
+                     request.since.isoformat(), count)  # fmt: skip
+            self.queued.set()
 
     async def _publish_status(self, client: aiomqtt.Client) -> None:
         await client.publish(

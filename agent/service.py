@@ -43,6 +43,8 @@ def open_outbox(config: AgentConfig) -> Outbox:
         config.agent.data_dir / "outbox.db",
         max_age_s=config.outbox.max_age_days * 86_400,
         max_results=config.outbox.max_results,
+        keep_sent_s=config.outbox.keep_sent_days * 86_400,
+        keep_sent_max=config.outbox.keep_sent_max,
         memory_hold=config.agent.memory_hold,
     )
 

@@ -24,15 +24,16 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dokiem import __version__
-from dokiem.collector.archive import quarantine, registry, results
+from dokiem.collector.archive import Archive, quarantine, registry, results
 from dokiem.collector.archive.db import SQLITE, sqlite_path
+from dokiem.collector.archive.meta import RESEND_SINCE
 from dokiem.collector.config import CollectorConfig
 
 MANIFEST = "manifest.json"
@@ -40,6 +41,10 @@ FORMAT = 1  # of the manifest; a newer one is refused by an older dokiem
 PREFIX = "dokiem-backup-"
 SQLITE_FILE, DUMP_FILE = "archive.db", "archive.pgdump"
 CHUNK = 1 << 20
+# The fleet is asked for what the broker acknowledged from this long before the backup: a result acknowledged
+# then may still have been on its way to the archive (a collector behind, or stopped, for up to a day). What
+# the archive already holds is taken once (by result_id); the agents keep 14 days (keep_sent_days).
+RESEND_MARGIN = timedelta(days=1)
 
 Say = Callable[..., None]  # say(key, **fields): progress, worded by the command (``backup_say_*`` messages)
 
@@ -258,6 +263,7 @@ def restore(backup: Path, config: CollectorConfig, say: Say) -> Manifest:
     if clashes:
         raise BackupError("clash", paths=", ".join(str(c) for c in clashes))
     _archive_from(backup, manifest.archive, config.archive_url, say)
+    _ask_fleet_from(config.archive_url, manifest.created_at - RESEND_MARGIN)
     for entry in files:
         assert entry.original is not None
         target = Path(entry.original)
@@ -269,6 +275,16 @@ def restore(backup: Path, config: CollectorConfig, say: Say) -> Manifest:
         os.chmod(target, entry.mode)
         _fsync(target)
     return manifest
+
+
+def _ask_fleet_from(url: str, since: datetime) -> None:
+    """The restored archive told to ask the fleet, once the collector runs, for what it acknowledged since the
+    backup (the agents keep it a while: agent.outbox.keep_sent_days)."""
+    archive = Archive.from_url(url)
+    try:
+        archive.meta.set(RESEND_SINCE, since.isoformat())
+    finally:
+        archive.close()
 
 
 def _differs(entry: FileEntry) -> bool:

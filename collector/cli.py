@@ -96,6 +96,29 @@ def collector_reindex(tr: Translator, config_path: Path | None, since: datetime,
     click.echo(tr("reindexed", count=count))
 
 
+@collector_group.command("resend")
+@collector_config_option
+@click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="What the agents sent from this time (UTC) on.")  # fmt: skip
+@click.pass_obj
+def collector_resend(tr: Translator, config_path: Path | None, since: datetime) -> None:
+    """Ask every agent to send again what it sent since a time and still keeps (after an archive was lost);
+    the running collector asks, through its own connection, and the archive takes each result once."""
+    from dokiem.collector.archive.meta import RESEND_SINCE
+    from dokiem.collector.config import open_archive_or_exit
+    from dokiem.collector.service import RESEND_CHECK_S
+
+    config = load_collector_config(config_path, tr)
+    archive = open_archive_or_exit(config.archive_url, tr)
+    try:
+        archive.meta.set(RESEND_SINCE, since.replace(tzinfo=UTC).isoformat())
+        agents = len(archive.registry.agents())
+    finally:
+        archive.close()
+    click.echo(tr("resend_noted", agents=tr.number(agents, 0), since=f"{since:%Y-%m-%d %H:%M} UTC",
+                  seconds=tr.number(RESEND_CHECK_S, 0)))  # fmt: skip
+
+
 @collector_group.command("push-config")
 @collector_config_option
 @click.option("--agent", "agent_id", required=True, help="The agent to steer.")

@@ -41,8 +41,11 @@ async def receive(
     shared_group: str | None,
     queue: asyncio.Queue[Message],
     on_state: Callable[[bool, str | None], None],
+    on_client: Callable[[aiomqtt.Client | None], None] = lambda _client: None,
 ) -> None:
-    """Stay subscribed for ever; reconnect with backoff and jitter."""
+    """Stay subscribed for ever; reconnect with backoff and jitter. ``on_client`` is told the connected client
+    (the collector publishes its requests to the fleet through it: a second connection under its login would
+    take this one's place at the broker), and None when it is gone."""
     attempt = 0
     while True:
         try:
@@ -52,9 +55,13 @@ async def receive(
                     await client.subscribe(topic, qos=1)
                 attempt = 0
                 on_state(True, None)
-                async for message in client.messages:
-                    payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
-                    await queue.put((str(message.topic), bytes(payload), _acker(client, message)))
+                on_client(client)
+                try:
+                    async for message in client.messages:
+                        payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
+                        await queue.put((str(message.topic), bytes(payload), _acker(client, message)))
+                finally:
+                    on_client(None)
         except aiomqtt.MqttError as exc:
             # leaving the client on a stop can raise the disconnection's MqttError in place of the stop
             # itself: a stop is never taken for a lost broker (the collector would never end)

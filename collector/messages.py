@@ -10,6 +10,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Re-admitted {admitted} messages; {kept} are still kept (reasons below).",
     ),
     # backup and restore (collector/backup.py)
+    "resend_noted": (
+        "Đã ghi đề nghị: bộ thu đang chạy sẽ đề nghị các thiết bị đo trong danh sách ({agents}) gửi lại những kết"
+        " quả đã gửi từ {since} (trong vòng {seconds} giây, hoặc khi khởi động).",
+        "Noted: the running collector asks each agent of its registry ({agents}) to send again what it sent since"
+        " {since} (within {seconds} s, or when it starts).",
+    ),
     "backup_needs_to": ("cho biết thư mục đặt bản sao lưu: --to THƯ_MỤC", "say where backups go: --to DIR"),
     "backup_say_archive": ("Sao lưu kho lưu trữ {where} ({mb} MB)…", "Backing up the archive {where} ({mb} MB)…"),
     "backup_say_dump": ("Sao lưu cơ sở dữ liệu {where} bằng pg_dump…", "Backing up the database {where} with pg_dump…"),
@@ -50,10 +56,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The backup {folder} is damaged (see above): do not rely on it; take another.",
     ),
     "restored": (
-        "Đã khôi phục bản sao lưu lúc {created}: {results} kết quả. Kết quả nhận sau thời điểm đó không có trong kho;"
-        " hãy khởi động bộ thu rồi chạy lại dokiem collector reindex để dựng lại InfluxDB.",
-        "Restored the backup of {created}: {results} results. Results received after it are not in the archive;"
-        " start the collector, then dokiem collector reindex to rebuild InfluxDB.",
+        "Đã khôi phục bản sao lưu lúc {created}: {results} kết quả. Khi chạy, bộ thu sẽ đề nghị các thiết bị đo"
+        " gửi lại những kết quả đã gửi từ một ngày trước thời điểm đó (thiết bị đo giữ chúng 14 ngày); kết quả"
+        " người dân tự đo sau thời điểm đó không lấy lại được. Khởi động bộ thu, rồi chạy dokiem collector reindex"
+        " để dựng lại InfluxDB.",
+        "Restored the backup of {created}: {results} results. Once running, the collector asks the agents to send"
+        " again what they sent from a day before it (they keep it 14 days); residents' tests after it cannot be"
+        " had again. Start the collector, then dokiem collector reindex to rebuild InfluxDB.",
     ),
     "backup_error_exists": (
         "{path} đã có: đợi một giây hoặc xóa nó.",

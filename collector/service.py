@@ -7,32 +7,39 @@ Each step is its own task, joined by a queue (ingest → store) and by the archi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
+import uuid
 from collections import Counter
 from datetime import datetime
 from typing import Any
 
 import aiohttp
+import aiomqtt
 from aiohttp import web
 
 from dokiem import httpdoor
 from dokiem.collector import api
 from dokiem.collector.admission import EnrolledSites, RateGuard
 from dokiem.collector.archive import Archive, Stored
+from dokiem.collector.archive.meta import RESEND_ASKED, RESEND_SINCE
 from dokiem.collector.config import CollectorConfig
+from dokiem.collector.fleet import ask_to_resend
 from dokiem.collector.influx import InfluxUnavailable, InfluxWriter, RunCount, health_line, quarantine_line, result_line
 from dokiem.collector.ingest import Message, receive
 from dokiem.collector.residents import TURNED_AWAY
 from dokiem.collector.validate import Reason, Refusal, RefusalLog, parse_topic, validate_result, validate_status
-from dokiem.contract import TOPIC_PREFIX, Result
+from dokiem.contract import Result, result_topic, utcnow
+from dokiem.fleet import ResendRequest
 from dokiem.regions import Place, Regions, UnknownRegion
 from dokiem.regions.isps import shipped_isps
 from dokiem.settings import parse_listen
 
 log = logging.getLogger(__name__)
 MAX_HEALTH_BACKLOG = 100_000
+RESEND_CHECK_S = 30.0  # how often the archive is looked at for a request to the fleet (dokiem collector resend)
 MAX_CACHED_LINES = 100_000  # line protocol kept for pending results; beyond it, re-parse from the archive
 
 
@@ -61,6 +68,8 @@ class Collector:
         self.started_at = time.monotonic()
         self.stored = asyncio.Event()  # set after each batch stored and message kept (tests, `dokiem up` wait)
         self.flushed = asyncio.Event()  # set after each batch InfluxDB took
+        self._mqtt: aiomqtt.Client | None = None  # the ingest's connection, while it is up
+        self._fleet_request = asyncio.Event()  # look now whether the fleet is to be asked to send again
 
     # --- the pipeline ------------------------------------------------------------------
 
@@ -77,8 +86,10 @@ class Collector:
                     self.config.collector.shared_group,
                     self.queue,
                     self._on_broker,
+                    self._on_client,
                 )
             )
+            tasks.create_task(self._ask_fleet_to_resend())
             runner, server = await self._start_api()
             try:
                 if started is not None:
@@ -93,6 +104,36 @@ class Collector:
         runner = web.AppRunner(api.create_app(self), access_log=None)
         await runner.setup()
         return runner, await httpdoor.serve(runner, host, port, self.config.http.header_timeout_s)
+
+    def _on_client(self, client: aiomqtt.Client | None) -> None:
+        self._mqtt = client
+        if client is not None:
+            self._fleet_request.set()
+
+    async def _ask_fleet_to_resend(self) -> None:
+        """When the archive says so (``dokiem restore``, ``dokiem collector resend``), ask every agent of the
+        registry, through the ingest's own connection, for what it acknowledged since then (issue 32). Looked at
+        on each connect and every RESEND_CHECK_S; asked once, then noted in the archive."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(RESEND_CHECK_S):
+                    await self._fleet_request.wait()
+            self._fleet_request.clear()
+            since = self.archive.meta.get(RESEND_SINCE)
+            client = self._mqtt
+            if since is None or client is None:
+                continue
+            request = ResendRequest(request_id=uuid.uuid4(), since=datetime.fromisoformat(since))
+            agents = [str(agent["agent_id"]) for agent in self.archive.registry.agents()]
+            try:
+                asked = await ask_to_resend(client, agents, request)
+            except aiomqtt.MqttError as exc:
+                log.warning("could not ask the fleet to send again what it sent since %s: %s", since, exc)
+                continue
+            self.archive.meta.set(RESEND_ASKED, json.dumps({"request_id": str(request.request_id), "since": since,
+                                                            "at": utcnow().isoformat(), "agents": asked}))  # fmt: skip
+            self.archive.meta.delete(RESEND_SINCE)
+            log.info("asked %d agents to send again what the broker acknowledged since %s", asked, since)
 
     def _on_broker(self, connected: bool, error: str | None) -> None:
         # each change, and each new reason the broker cannot be reached, once (not every retry)
@@ -335,7 +376,7 @@ class Collector:
         payload = self.archive.results.payload_of(result_id) or ""
         agent = _text_in(payload, "agent_id")
         refusal = Refusal(Reason.INFLUX_REFUSED, line[:300])
-        self.keep(f"{TOPIC_PREFIX}/{agent or '?'}/result", agent, refusal, payload.encode())
+        self.keep(result_topic(agent or "?"), agent, refusal, payload.encode())
 
     # --- what it says about itself -----------------------------------------------------
 

@@ -13,6 +13,7 @@ import click
 
 from dokiem import __version__
 from dokiem.cli_config import LazyCommand, LazyGroup
+from dokiem.contract import WIRE_MESSAGES
 from dokiem.errortext import speak_click
 from dokiem.helptext import HELP_LANG, HelpContext
 from dokiem.i18n import LANGS, Translator, default_lang
@@ -106,9 +107,10 @@ def main(ctx: click.Context, lang: str, verbose: bool) -> None:
 
 
 @main.command("schema")
-@click.argument("message", type=click.Choice(["result", "status", "config"]), default="result")
+@click.argument("message", type=click.Choice(WIRE_MESSAGES), default="result")
 def schema_command(message: str) -> None:
-    """Print the JSON Schema of a wire message: the Result (default), the Status or the FleetConfig."""
+    """Print the JSON Schema of a wire message: the Result (default), the Status, the FleetConfig or the
+    ResendRequest."""
     from dokiem.contract import json_schema
 
     click.echo(json.dumps(json_schema(message), indent=2, ensure_ascii=False))

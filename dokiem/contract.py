@@ -95,6 +95,10 @@ def config_topic(agent_id: str) -> str:
     return f"{TOPIC_PREFIX}/{agent_id}/config"
 
 
+def resend_topic(agent_id: str) -> str:
+    return f"{TOPIC_PREFIX}/{agent_id}/resend"
+
+
 class WireModel(BaseModel):
     """Every wire message and its parts: unknown keys refused, no NaN or Infinity, immutable."""
 
@@ -468,18 +472,19 @@ def model_schema(model: type[BaseModel], name: str, title: str) -> dict[str, obj
 
 
 def json_schema(message: str = "result") -> dict[str, object]:
-    """The JSON Schema of a wire message (``result``, ``status`` or ``config``), as checked in under
+    """The JSON Schema of a wire message (``result``, ``status``, ``config`` or ``resend``), as checked in under
     ``dokiem/schema/``."""
-    from dokiem.fleet import FleetConfig
+    from dokiem.fleet import FleetConfig, ResendRequest
     from dokiem.status import Status
 
     models: dict[str, tuple[type[BaseModel], str]] = {
         "result": (Result, "dokiem Result (dokiem.result/1)"),
         "status": (Status, "dokiem Status (dokiem.status/1)"),
         "config": (FleetConfig, "dokiem FleetConfig (dokiem.config/1)"),
+        "resend": (ResendRequest, "dokiem ResendRequest (dokiem.resend/1)"),
     }
     model, title = models[message]
     return model_schema(model, message, title)
 
 
-WIRE_MESSAGES = ("result", "status", "config")
+WIRE_MESSAGES = ("result", "status", "config", "resend")

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import uuid
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, field_validator
 from pydantic import Tag as PydanticTag
 
-from dokiem.contract import Name, ServerLocation, Tag, Url, Version, parse_document
+from dokiem.contract import Name, ServerLocation, Tag, Url, Version, WireModel, parse_document
 
 CONFIG_SCHEMA = "dokiem.config/1"
 MAX_SERVERS = 10
@@ -259,3 +260,25 @@ class FleetConfig(_Section):
 def parse_fleet_config(payload: bytes) -> FleetConfig:
     """The fleet config in ``payload``; ValueError saying where it is wrong (agent and collector alike)."""
     return parse_document(FleetConfig, payload, MAX_CONFIG_BYTES, "config")
+
+
+MAX_RESEND_BYTES = 1024
+
+
+class ResendRequest(WireModel):
+    """A collector restored from a backup asks, retained on dokiem/v1/{id}/resend: send again every result the
+    broker acknowledged at or after since that you still keep. An agent serves each request_id once."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
+
+    schema_: Literal["dokiem.resend/1"] = Field(default="dokiem.resend/1", alias="schema")
+    request_id: uuid.UUID
+    since: AwareDatetime
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True)
+
+
+def parse_resend_request(payload: bytes) -> ResendRequest:
+    """The resend request in ``payload``; ValueError saying where it is wrong."""
+    return parse_document(ResendRequest, payload, MAX_RESEND_BYTES, "resend request")

@@ -25,8 +25,9 @@ VIETNAMESE: dict[str, str] = {
         "dokiem (đo kiểm): đo chất lượng băng rộng theo cách của i-Speed.",
     "Language of messages and tables.": "Ngôn ngữ của thông báo và bảng.",
     "Log what happens (for troubleshooting).": "Ghi nhật ký chi tiết (để tìm lỗi).",
-    "Print the JSON Schema of a wire message: the Result (default), the Status or the FleetConfig.":
-        "In JSON Schema của một loại tin nhắn: Result (mặc định), Status hoặc FleetConfig.",
+    "Print the JSON Schema of a wire message: the Result (default), the Status, the FleetConfig or the\n"
+    "    ResendRequest.":
+        "In JSON Schema của một loại tin nhắn: Result (mặc định), Status, FleetConfig hoặc ResendRequest.",
     # the agent
     "The agent as a service: measure on a schedule, queue, publish over MQTT.":
         "Thiết bị đo chạy như dịch vụ: đo theo lịch, xếp hàng đợi, gửi qua MQTT.",
@@ -126,6 +127,11 @@ VIETNAMESE: dict[str, str] = {
         "Khôi phục một bản sao lưu vào thư mục dữ liệu trống: kiểm tra trước, đặt kho lưu trữ vào chỗ cấu hình"
         " nêu, mỗi tệp về chỗ cũ (không bao giờ ghi đè một tệp khác).",
     "A backup folder (dokiem-backup-<time>).": "Một thư mục sao lưu (dokiem-backup-<thời điểm>).",
+    "Ask every agent to send again what it sent since a time and still keeps (after an archive was lost);\n"
+    "    the running collector asks, through its own connection, and the archive takes each result once.":
+        "Đề nghị mọi thiết bị đo gửi lại những kết quả đã gửi từ một thời điểm mà chúng còn giữ (khi kho lưu trữ bị"
+        " mất); bộ thu đang chạy gửi đề nghị qua kết nối của chính nó, và kho lưu trữ nhận mỗi kết quả một lần.",
+    "What the agents sent from this time (UTC) on.": "Những gì thiết bị đo đã gửi từ thời điểm này (UTC).",
     "From this date (UTC).": "Từ ngày này (UTC).",
     "Up to this date (UTC).": "Đến ngày này (UTC).",
     "Re-admit quarantined messages after a fix: each is validated and archived again as if just received.":

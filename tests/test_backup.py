@@ -17,10 +17,12 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
+from dokiem.agent.service import Agent
 from dokiem.collector.archive import Archive, sqlite_url
 from dokiem.collector.archive.meta import ARCHIVE_FORMAT, FORMAT
+from dokiem.collector.service import Collector
 from dokiem.contract import Result, result_topic
-from testkit.agentkit import make_result
+from testkit.agentkit import config_for, make_result
 from testkit.brokers import Broker
 from testkit.collectorkit import collector_config, collector_running, wait_stored
 from testkit.postgres import Postgres
@@ -68,6 +70,7 @@ async def test_a_backup_taken_while_results_arrive_restores_what_it_holds(tmp_pa
     key_bytes = (keys / "collector.key").read_bytes()
     first, during = [make_result(n) for n in range(40)], [make_result(100 + n) for n in range(40)]
     async with collector_running(config) as collector:
+        await asyncio.wait_for(collector.subscribed.wait(), 10)  # its session exists: nothing published is lost
         await publish(broker, first)
         await wait_stored(collector, lambda: collector.archive.results.count() == 40)
         publishing = asyncio.create_task(publish(broker, during))
@@ -91,9 +94,52 @@ async def test_a_backup_taken_while_results_arrive_restores_what_it_holds(tmp_pa
     key = keys / "collector.key"
     assert key.read_bytes() == key_bytes and key.stat().st_mode & 0o777 == 0o600
     async with collector_running(config) as collector:  # and the collector goes on from it
+        await asyncio.wait_for(collector.subscribed.wait(), 10)
         later = [make_result(200)]
         await publish(broker, later)
         await wait_stored(collector, lambda: collector.archive.results.count() == len(held) + 1)
+
+
+async def test_the_drill_every_result_an_agent_had_acknowledged_is_archived_again(
+    tmp_path: Path, broker: Broker
+) -> None:
+    """The disaster drill: an agent publishes throughout; a backup is taken; more results are acknowledged; the
+    server's data is destroyed and restored from the backup; the restored collector asks the fleet, and the
+    agent sends again what it kept: every result it ever had acknowledged is in the archive, each once."""
+    config = collector_config(tmp_path / "server", broker, None)
+    data = config.collector.data_dir
+    agent = Agent(config_for(tmp_path / "agent", broker.url))
+    publishing = asyncio.create_task(agent.publisher.run())
+    sent: list[Result] = []
+
+    async def measured(first: int, count: int, collector: Collector) -> None:
+        for n in range(first, first + count):
+            sent.append(make_result(n))
+            agent.queue(sent[-1])
+        await wait_stored(collector, lambda: collector.archive.results.count() == len(sent))
+
+    try:
+        async with collector_running(config) as collector:
+            await asyncio.wait_for(collector.subscribed.wait(), 10)
+            await measured(0, 10, collector)
+            taken = await asyncio.to_thread(dokiem, "backup", "--to", str(tmp_path / "backups"), data_dir=data)
+            assert taken.returncode == 0, taken.stderr
+            await measured(10, 15, collector)
+            async with asyncio.timeout(10):  # the agent's last acknowledgements, handled in this same loop
+                while agent.outbox.depth():
+                    await asyncio.sleep(0.05)
+        assert agent.outbox.kept_sent() == 25  # every one acknowledged, and kept
+        shutil.rmtree(data)
+        restored = dokiem("restore", "--from", str(the_backup(tmp_path / "backups")), data_dir=data)
+        assert restored.returncode == 0, restored.stderr
+        assert len(ids_in(data / "archive.db")) == 10
+        async with collector_running(config) as collector:
+            await wait_stored(collector, lambda: collector.archive.results.count() == len(sent))
+            asked = json.loads(str(collector.archive.meta.get("resend_asked")))
+            assert asked["agents"] == 1 and collector.archive.meta.get("resend_since") is None
+        assert ids_in(data / "archive.db") == {str(r.result_id) for r in sent}
+    finally:
+        publishing.cancel()
 
 
 def _backed_up(tmp_path: Path, results: int = 5) -> tuple[Path, Path]:
@@ -208,3 +254,16 @@ def test_an_archive_a_newer_release_wrote_is_refused_and_left_as_it_is(tmp_path:
 def _contents(archive_file: Path) -> list[str]:
     with sqlite3.connect(archive_file) as db:
         return list(db.iterdump())
+
+
+def test_collector_resend_notes_the_request_for_the_running_collector(tmp_path: Path) -> None:
+    data, _ = _backed_up(tmp_path)
+    said = dokiem("collector", "resend", "--since", "2026-12-01T06:00:00", data_dir=data)
+    assert said.returncode == 0, said.stderr
+    assert "of its registry (1)" in said.stdout and "2026-12-01 06:00 UTC" in said.stdout
+    archive = Archive.from_url(sqlite_url(data / "archive.db"), create=False)
+    try:
+        assert archive.meta.get("resend_since") == "2026-12-01T06:00:00+00:00"
+    finally:
+        archive.close()
+    assert dokiem("collector", "resend", "--since", "yesterday", data_dir=data).returncode == 2

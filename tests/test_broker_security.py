@@ -213,12 +213,17 @@ def test_an_enrolled_agent_publishes_and_only_on_its_own_topics(broker: Deployed
         assert b"own" in received and b"forged" not in received
         # Mosquitto grants any subscription and applies the read ACL to each message delivered: the
         # collector's retained config for another agent never reaches this one, its own does
-        for agent_id in ("th-381-102", "th-380-101"):
-            ack = collector.publish(f"dokiem/v1/{agent_id}/config", agent_id.encode(), retain=True)
-            assert not ack.is_failure  # accepted and retained ("no matching subscribers" yet)
-        agent.subscribe("dokiem/v1/th-381-102/config")
-        agent.subscribe("dokiem/v1/th-380-101/config")
-        assert agent.wait_for(b"th-380-101") == [b"th-380-101"]
+        topics = ("config", "resend")  # the fleet config, and a restored collector's request (issue 32)
+        for topic in topics:
+            for agent_id in ("th-381-102", "th-380-101"):
+                payload = f"{agent_id} {topic}".encode()
+                ack = collector.publish(f"dokiem/v1/{agent_id}/{topic}", payload, retain=True)
+                assert not ack.is_failure  # accepted and retained ("no matching subscribers" yet)
+        for topic in topics:
+            agent.subscribe(f"dokiem/v1/th-381-102/{topic}")
+            agent.subscribe(f"dokiem/v1/th-380-101/{topic}")
+        assert agent.wait_for(b"th-380-101 resend") == [b"th-380-101 config", b"th-380-101 resend"]
+        assert agent.publish("dokiem/v1/th-381-102/resend", b"{}", retain=True).value == NOT_AUTHORIZED
     finally:
         agent.close()
 

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from dokiem.contract import SCHEMA, Result, config_topic, json_schema, result_topic, status_topic
+from dokiem.contract import SCHEMA, WIRE_MESSAGES, Result, config_topic, json_schema, result_topic, status_topic
 from testkit.processes import REPO
 
 SCHEMA_FILE = REPO / "dokiem" / "schema" / "result.schema.json"
@@ -72,7 +72,7 @@ def test_invalid_results_are_refused(bad: dict[str, Any]) -> None:
         Result.model_validate(minimal(**bad))
 
 
-@pytest.mark.parametrize("message", ["result", "status", "config"])
+@pytest.mark.parametrize("message", WIRE_MESSAGES)
 def test_checked_in_schema_matches_the_model(message: str) -> None:
     on_disk = json.loads((REPO / "dokiem" / "schema" / f"{message}.schema.json").read_text())
     assert on_disk == json_schema(message), f"regenerate: dokiem schema {message} > dokiem/schema/{message}.schema.json"

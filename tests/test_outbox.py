@@ -6,6 +6,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from dokiem.agent.outbox import Outbox
@@ -52,6 +53,47 @@ def test_bounded_by_age(tmp_path: Path) -> None:
     box.put(make_result(1), now=1_000_000.0)
     box.put(make_result(2), now=1_000_000.0 + 7200)
     assert box.depth() == 1 and box.stats().dropped_age == 1
+
+
+def test_acknowledged_results_are_kept_a_while_and_sent_again_once_per_request(tmp_path: Path) -> None:
+    """Issue 32: a collector restored from a backup asks for what the broker acknowledged since; the agent puts
+    it back in the outbox, oldest first, each request once (a retained request is seen at every connect)."""
+    box = Outbox(tmp_path / "o.db")
+    results = [make_result(n) for n in range(5)]
+    for r in results:
+        box.put(r)
+    for r in results[:2]:
+        box.remove(str(r.result_id))
+    since = time.time()
+    for r in results[2:]:
+        box.remove(str(r.result_id))
+    assert box.depth() == 0 and box.kept_sent() == 5 and box.stats().sent == 5
+    assert box.resend("request-1", since) == 3
+    assert [q.result_id for q in box.oldest()] == [str(r.result_id) for r in results[2:]]
+    assert box.resend("request-1", 0) is None  # served already
+    box.close()
+    reopened = Outbox(tmp_path / "o.db")
+    assert reopened.resend("request-1", 0) is None and reopened.depth() == 3  # across a restart too
+    assert reopened.resend("request-2", 0) == 2  # what is still kept, the three already queued again not doubled
+    assert reopened.depth() == 5
+
+
+def test_kept_acknowledged_results_are_bounded_by_age_and_count(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.db", keep_sent_s=3600, keep_sent_max=3)
+    results = [make_result(n) for n in range(5)]
+    for r in results:
+        box.put(r)
+        box.remove(str(r.result_id))
+    assert box.kept_sent() == 3  # the newest three
+    box._db.execute("UPDATE sent SET acked_at = acked_at - 7200")  # two hours ago
+    extra = make_result(9)
+    box.put(extra)
+    box.remove(str(extra.result_id))
+    assert box.kept_sent() == 1  # past the hour: dropped
+    none = Outbox(tmp_path / "none.db", keep_sent_s=0)
+    none.put(extra)
+    none.remove(str(extra.result_id))
+    assert none.kept_sent() == 0 and none.resend("r", 0) == 0
 
 
 def test_usage_adds_up_per_month(tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ from dokiem.collector.archive.db import Column, Db, Table, ensure_table
 
 DEMO = "demo"  # set, with the time it was filled, in an archive holding generated results
 FORMAT, WRITTEN_BY = "format", "written_by"
+RESEND_SINCE = "resend_since"  # the fleet is to be asked for what it acknowledged since then (after a restore)
+RESEND_ASKED = "resend_asked"  # the last such request made: its id, its time, the agents asked
 # Raised by the release that changes the archive so that an older one could not read it or would damage it; a
 # store's new columns are added and filled in by ensure_table and need no new format (migrations go forwards).
 ARCHIVE_FORMAT = 1
@@ -53,6 +55,9 @@ class Meta:
     def set(self, key: str, value: str) -> None:
         self._db.execute("DELETE FROM archive_meta WHERE name = ?", (key,))
         self._db.execute("INSERT INTO archive_meta (name, value) VALUES (?, ?)", (key, value))
+
+    def delete(self, key: str) -> None:
+        self._db.execute("DELETE FROM archive_meta WHERE name = ?", (key,))
 
     @property
     def demo(self) -> bool:
