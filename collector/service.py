@@ -29,7 +29,7 @@ from dokiem.collector.config import CollectorConfig
 from dokiem.collector.fleet import ask_to_resend
 from dokiem.collector.influx import InfluxUnavailable, InfluxWriter, RunCount, health_line, quarantine_line, result_line
 from dokiem.collector.ingest import Message, receive
-from dokiem.collector.residents import TURNED_AWAY
+from dokiem.collector.residents import RESIDENT_AGENT, TURNED_AWAY
 from dokiem.collector.validate import Reason, Refusal, RefusalLog, parse_topic, validate_result, validate_status
 from dokiem.contract import Result, result_topic, utcnow
 from dokiem.fleet import ResendRequest
@@ -124,7 +124,7 @@ class Collector:
             if since is None or client is None:
                 continue
             request = ResendRequest(request_id=uuid.uuid4(), since=datetime.fromisoformat(since))
-            agents = [str(agent["agent_id"]) for agent in self.archive.registry.agents()]
+            agents = [str(a["agent_id"]) for a in self.archive.registry.agents() if a["agent_id"] != RESIDENT_AGENT]
             try:
                 asked = await ask_to_resend(client, agents, request)
             except aiomqtt.MqttError as exc:
