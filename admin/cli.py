@@ -16,7 +16,7 @@ import click
 
 from dokiem.admin.enroll import COLLECTOR_MQTT_USER
 from dokiem.admin.mqtt_users import PasswordFile, new_password
-from dokiem.admin.pki import PkiExists, init_pki
+from dokiem.admin.pki import PkiExists, PkiMissing, init_pki, renew_server
 from dokiem.files import write_atomically
 from dokiem.i18n import Translator
 
@@ -112,6 +112,23 @@ def pki_init_command(tr: Translator, out: Path, names: tuple[str, ...], organisa
     except PkiExists as exc:
         raise click.ClickException(tr("pki_exists", path=exc.folder, files=", ".join(exc.files))) from None
     click.echo(tr("pki_written", names=", ".join(names), folder=out))
+
+
+@pki_group.command("renew")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("deploy/secrets/certs"),
+              show_default=True, help="The folder dokiem pki init wrote.")  # fmt: skip
+@click.option("--days", type=click.IntRange(1, 3650), default=825, show_default=True, help="Server certificate life.")
+@click.pass_obj
+def pki_renew_command(tr: Translator, folder: Path, days: int) -> None:
+    """Replace the server certificate (same names, same CA, a new key): no agent is enrolled again."""
+    try:
+        renewed = renew_server(folder, days)
+    except PkiMissing as exc:
+        raise click.ClickException(tr("pki_missing", path=exc.folder, files=", ".join(exc.files))) from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(tr("pki_renewed", names=", ".join(renewed.names), until=f"{renewed.until:%Y-%m-%d}",
+                  ca_until=f"{renewed.ca_until:%Y-%m-%d}"))  # fmt: skip
 
 
 @click.group("deploy")

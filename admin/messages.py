@@ -59,6 +59,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Đã tạo CA và chứng thư máy chủ cho {names} trong {folder} (khóa chỉ chủ sở hữu đọc được).",
         "Created a CA and a server certificate for {names} in {folder} (keys readable by their owner only).",
     ),
+    "pki_renewed": (
+        "Đã thay chứng thư máy chủ cho {names}, có hiệu lực đến {until} (khóa mới, cùng CA, CA hết hạn {ca_until})."
+        " Khởi động lại Mosquitto để dùng nó; thiết bị đo không cần đăng ký lại.",
+        "Renewed the server certificate for {names}, valid until {until} (a new key, the same CA, which ends"
+        " {ca_until}). Restart Mosquitto to use it; no agent needs enrolling again.",
+    ),
+    "pki_missing": (
+        "{path} thiếu {files}: chạy dokiem pki init trước (hoặc chỉ --dir tới thư mục của nó).",
+        "{path} lacks {files}: run dokiem pki init first (or point --dir at its folder).",
+    ),
     "deploy_ready": (
         "Đã tạo {env} và {secrets}. Khởi động: cd {folder} && docker compose up -d",
         "Wrote {env} and {secrets}. Start: cd {folder} && docker compose up -d",

@@ -110,22 +110,63 @@ def init_pki(folder: Path, names: list[str], organisation: str = "dokiem", days:
         .sign(ca_key, hashes.SHA256())
     )
     server_key = ec.generate_private_key(ec.SECP256R1())
-    server = (
-        x509.CertificateBuilder()
-        .subject_name(_name(names[0], organisation))
-        .issuer_name(ca_name)
-        .public_key(server_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + timedelta(days=days))
-        .add_extension(_san(names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    server = _server_certificate(ca, ca_key, _name(names[0], organisation), _san(names), server_key, now, days)
     _write_key(pki.ca_key, ca_key)
     _write_cert(pki.ca_cert, ca)
     _write_key(pki.server_key, server_key)
     _write_cert(pki.server_cert, server)
     return pki
+
+
+def _server_certificate(
+    ca: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey, subject: x509.Name, names: x509.SubjectAlternativeName,
+    key: ec.EllipticCurvePrivateKey, now: datetime, days: int,
+) -> x509.Certificate:  # fmt: skip
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=days))
+        .add_extension(names, critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+
+
+class PkiMissing(FileNotFoundError):
+    def __init__(self, folder: Path, files: list[str]) -> None:
+        super().__init__(f"{folder} lacks {', '.join(files)}")
+        self.folder, self.files = folder, files
+
+
+@dataclass(frozen=True)
+class Renewed:
+    names: list[str]
+    until: datetime
+    ca_until: datetime
+
+
+def renew_server(folder: Path, days: int = 825) -> Renewed:
+    """A new server key and certificate for the same names, signed by the same CA: agents trust it as they
+    trusted the old one (they hold the CA only), so none is enrolled again (issue 32)."""
+    missing = [f for f in FILES if not (folder / f).exists()]
+    if missing:
+        raise PkiMissing(folder, missing)
+    pki = Pki(folder)
+    ca = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
+    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{pki.ca_key} is not the EC key dokiem pki init writes")
+    old = x509.load_pem_x509_certificate(pki.server_cert.read_bytes())
+    names = old.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    key = ec.generate_private_key(ec.SECP256R1())
+    server = _server_certificate(ca, ca_key, old.subject, names, key, datetime.now(UTC) - timedelta(minutes=5), days)
+    _write_key(pki.server_key, key)
+    _write_cert(pki.server_cert, server)
+    shown = [str(n.value) for n in names]
+    return Renewed(shown, server.not_valid_after_utc, ca.not_valid_after_utc)

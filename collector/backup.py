@@ -35,6 +35,7 @@ from dokiem.collector.archive import Archive, quarantine, registry, results
 from dokiem.collector.archive.db import SQLITE, sqlite_path
 from dokiem.collector.archive.meta import RESEND_SINCE
 from dokiem.collector.config import CollectorConfig
+from dokiem.collector.watch import LAST_BACKUP
 
 MANIFEST = "manifest.json"
 FORMAT = 1  # of the manifest; a newer one is refused by an older dokiem
@@ -122,6 +123,7 @@ def take(config: CollectorConfig, to: Path, extra: Iterable[Path], say: Say) -> 
     os.chmod(partial / MANIFEST, 0o600)
     partial.rename(final)
     _sync_dir(to)
+    _note_in_archive(config.archive_url, LAST_BACKUP, created.isoformat())  # the server's board and alert read it
     return final
 
 
@@ -263,7 +265,8 @@ def restore(backup: Path, config: CollectorConfig, say: Say) -> Manifest:
     if clashes:
         raise BackupError("clash", paths=", ".join(str(c) for c in clashes))
     _archive_from(backup, manifest.archive, config.archive_url, say)
-    _ask_fleet_from(config.archive_url, manifest.created_at - RESEND_MARGIN)
+    # the restored archive asks the fleet, once the collector runs, for what it acknowledged since the backup
+    _note_in_archive(config.archive_url, RESEND_SINCE, (manifest.created_at - RESEND_MARGIN).isoformat())
     for entry in files:
         assert entry.original is not None
         target = Path(entry.original)
@@ -277,12 +280,10 @@ def restore(backup: Path, config: CollectorConfig, say: Say) -> Manifest:
     return manifest
 
 
-def _ask_fleet_from(url: str, since: datetime) -> None:
-    """The restored archive told to ask the fleet, once the collector runs, for what it acknowledged since the
-    backup (the agents keep it a while: agent.outbox.keep_sent_days)."""
-    archive = Archive.from_url(url)
+def _note_in_archive(url: str, key: str, value: str) -> None:
+    archive = Archive.from_url(url, create=False)
     try:
-        archive.meta.set(RESEND_SINCE, since.isoformat())
+        archive.meta.set(key, value)
     finally:
         archive.close()
 

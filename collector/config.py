@@ -39,6 +39,10 @@ class CollectorSection(_Section):
     linger_s: float = Field(default=0.02, ge=0, le=5, description="wait to fill a batch before committing")
     refusal_log_interval_s: float = Field(default=300, ge=1)
     regions_dir: Path | None = Field(default=None, description="more province folders, beside the shipped ones")
+    watch_certificates: list[Path] = Field(
+        default_factory=list, max_length=20,
+        description="certificates (PEM) whose days to expiry the collector reports each minute: the broker's, the CA",
+    )  # fmt: skip
 
 
 class InfluxSection(_Section):

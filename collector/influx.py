@@ -8,7 +8,8 @@ count as InfluxDB being unavailable.
 The measurements, their tags and fields are ``dokiem.series``'s: ``speedtest`` (the site as the
 collector filed it, the line, the agent, the server and its location, the local hour, the error code
 of a failed run; the figures as fields), ``agent_health`` for heartbeats (with the runs expected and
-received, so the fleet dashboard can show missed runs) and ``collector_quarantine``. The point time is the measurement's
+received, so the fleet dashboard can show missed runs), ``collector_quarantine`` and ``collector_health``
+(the server's own state each minute). The point time is the measurement's
 start (ms), so a replayed result overwrites itself instead of doubling. InfluxDB 1.x takes a
 user/password, 2.x/3.x a token (the DBRP mapping gives InfluxQL the bucket).
 """
@@ -24,9 +25,10 @@ import aiohttp
 from influxdb_client import Point, WritePrecision
 
 from dokiem.collector.config import InfluxSection
+from dokiem.collector.watch import ServerState
 from dokiem.contract import COUNTS, FIGURES, LOCAL_TIME, RESIDENT, Radio, Result
 from dokiem.regions import Place
-from dokiem.series import HEALTH_READINGS, OUTBOX_FIELDS, RADIO_FIELDS, Measurement, Tag
+from dokiem.series import HEALTH_READINGS, OUTBOX_FIELDS, RADIO_FIELDS, SERVER_READINGS, Measurement, Tag
 from dokiem.status import Status
 from dokiem.thresholds import load_thresholds
 
@@ -128,6 +130,15 @@ def health_line(
         point.field("runs_received", runs.received)
         if runs.expected is not None:
             point.field("runs_expected", runs.expected).field("runs_missed", max(0, runs.expected - runs.received))
+    return _line(point.time(at_ms or int(time.time() * 1000), WritePrecision.MS))
+
+
+def collector_line(collector: str, state: ServerState, at_ms: int | None = None) -> str | None:
+    """One ``collector_health`` point: the server's own state this minute (collector/watch.py)."""
+    point = Point(Measurement.COLLECTOR).tag(Tag.COLLECTOR, collector).field("alive", 1)
+    for name in SERVER_READINGS:
+        if (value := getattr(state, name)) is not None:
+            point.field(name, value)
     return _line(point.time(at_ms or int(time.time() * 1000), WritePrecision.MS))
 
 

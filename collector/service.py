@@ -27,10 +27,29 @@ from dokiem.collector.archive import Archive, Stored
 from dokiem.collector.archive.meta import RESEND_ASKED, RESEND_SINCE
 from dokiem.collector.config import CollectorConfig
 from dokiem.collector.fleet import ask_to_resend
-from dokiem.collector.influx import InfluxUnavailable, InfluxWriter, RunCount, health_line, quarantine_line, result_line
+from dokiem.collector.influx import (
+    InfluxUnavailable,
+    InfluxWriter,
+    RunCount,
+    collector_line,
+    health_line,
+    quarantine_line,
+    result_line,
+)
 from dokiem.collector.ingest import Message, receive
 from dokiem.collector.residents import RESIDENT_AGENT, TURNED_AWAY
 from dokiem.collector.validate import Reason, Refusal, RefusalLog, parse_topic, validate_result, validate_status
+from dokiem.collector.watch import (
+    LAST_BACKUP,
+    WATCH_S,
+    WATCHED_SINCE,
+    ServerState,
+    Tally,
+    certificate_days_left,
+    disk_used_pct,
+    hours_since,
+    utc_iso,
+)
 from dokiem.contract import Result, result_topic, utcnow
 from dokiem.fleet import ResendRequest
 from dokiem.regions import Place, Regions, UnknownRegion
@@ -41,6 +60,11 @@ log = logging.getLogger(__name__)
 MAX_HEALTH_BACKLOG = 100_000
 RESEND_CHECK_S = 30.0  # how often the archive is looked at for a request to the fleet (dokiem collector resend)
 MAX_CACHED_LINES = 100_000  # line protocol kept for pending results; beyond it, re-parse from the archive
+
+
+def _hours_watched(since: str | None, now: float) -> float:
+    """Before any backup, the hours without one: since the collector first watched itself."""
+    return hours_since(since, now) or 0.0
 
 
 class Collector:
@@ -70,6 +94,7 @@ class Collector:
         self.flushed = asyncio.Event()  # set after each batch InfluxDB took
         self._mqtt: aiomqtt.Client | None = None  # the ingest's connection, while it is up
         self._fleet_request = asyncio.Event()  # look now whether the fleet is to be asked to send again
+        self._tally = Tally()  # the counts at the last reading of the server's state
 
     # --- the pipeline ------------------------------------------------------------------
 
@@ -90,6 +115,7 @@ class Collector:
                 )
             )
             tasks.create_task(self._ask_fleet_to_resend())
+            tasks.create_task(self._watch_self())
             runner, server = await self._start_api()
             try:
                 if started is not None:
@@ -104,6 +130,36 @@ class Collector:
         runner = web.AppRunner(api.create_app(self), access_log=None)
         await runner.setup()
         return runner, await httpdoor.serve(runner, host, port, self.config.http.header_timeout_s)
+
+    async def _watch_self(self) -> None:
+        """The server's own state into InfluxDB each minute (collector/watch.py), for its board and alerts."""
+        while True:
+            if self.influx is not None and len(self.health_lines) < MAX_HEALTH_BACKLOG:
+                line = collector_line(self.config.mqtt_client_id, await asyncio.to_thread(self.server_state))
+                if line:
+                    self.health_lines.append(line)
+                    self._influx_wake.set()
+            await asyncio.sleep(WATCH_S)
+
+    def server_state(self, now: float | None = None) -> ServerState:
+        """What the collector says of itself now: the messages since the last reading, its backlog, its disk."""
+        now = time.time() if now is None else now
+        taken, refused = self._tally.since(
+            self.stats["accepted"] + self.stats["duplicates"] + self.stats["quarantined"], self.stats["quarantined"]
+        )
+        meta = self.archive.meta
+        if meta.get(WATCHED_SINCE) is None:
+            meta.set(WATCHED_SINCE, utc_iso(now))
+        backup_age = hours_since(meta.get(LAST_BACKUP), now)
+        if backup_age is None:
+            backup_age = _hours_watched(meta.get(WATCHED_SINCE), now)
+        return ServerState(
+            messages_in=taken, refused=refused, influx_backlog=self.archive.results.pending_count(),
+            archive_mb=round(self.archive.size_bytes() / 1e6, 3),
+            disk_used_pct=round(disk_used_pct(self.config.collector.data_dir), 2),
+            backup_age_h=round(backup_age, 3),
+            cert_days_left=certificate_days_left(self.config.collector.watch_certificates, now),
+        )  # fmt: skip
 
     def _on_client(self, client: aiomqtt.Client | None) -> None:
         self._mqtt = client

@@ -132,6 +132,9 @@ VIETNAMESE: dict[str, str] = {
         "Đề nghị mọi thiết bị đo gửi lại những kết quả đã gửi từ một thời điểm mà chúng còn giữ (khi kho lưu trữ bị"
         " mất); bộ thu đang chạy gửi đề nghị qua kết nối của chính nó, và kho lưu trữ nhận mỗi kết quả một lần.",
     "What the agents sent from this time (UTC) on.": "Những gì thiết bị đo đã gửi từ thời điểm này (UTC).",
+    "Replace the server certificate (same names, same CA, a new key): no agent is enrolled again.":
+        "Thay chứng thư máy chủ (cùng tên, cùng CA, khóa mới): không thiết bị đo nào phải đăng ký lại.",
+    "The folder dokiem pki init wrote.": "Thư mục dokiem pki init đã ghi.",
     "From this date (UTC).": "Từ ngày này (UTC).",
     "Up to this date (UTC).": "Đến ngày này (UTC).",
     "Re-admit quarantined messages after a fix: each is validated and archived again as if just received.":

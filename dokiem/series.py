@@ -15,6 +15,7 @@ class Measurement(StrEnum):
     SPEEDTEST = "speedtest"  # one point per Result
     HEALTH = "agent_health"  # one point per heartbeat
     QUARANTINE = "collector_quarantine"  # one point per message kept instead of archived
+    COLLECTOR = "collector_health"  # one point a minute: the server's own state (issue 32)
 
     def quoted(self) -> str:
         """As InfluxQL names it after FROM."""
@@ -43,6 +44,7 @@ class Tag(StrEnum):
     SIGNAL = "signal"  # good | fair | poor (thresholds.toml [radio])
     REASON = "reason"  # why a message was quarantined
     SOURCE = "source"  # "resident" on a resident's own test (issue 22); absent on an agent's
+    COLLECTOR = "collector"  # which collector (its MQTT client id): several may share a province
 
 
 _PLACE = (Tag.PROVINCE, Tag.DISTRICT, Tag.DISTRICT_NAME, Tag.COMMUNE, Tag.COMMUNE_NAME)
@@ -52,14 +54,21 @@ TAGS: dict[Measurement, tuple[Tag, ...]] = {
                             Tag.SOURCE),
     Measurement.HEALTH: (Tag.AGENT, *_PLACE, Tag.ISP),
     Measurement.QUARANTINE: (Tag.REASON, Tag.AGENT),
+    Measurement.COLLECTOR: (Tag.COLLECTOR,),
 }  # fmt: skip
 
 HEALTH_READINGS = ("cpu_pct", "memory_pct", "temperature_c", "disk_pct", "load1")  # floats from Status.health
 OUTBOX_FIELDS = ("outbox_depth", "outbox_dropped_age", "outbox_dropped_size")
 RUN_FIELDS = ("runs_received", "runs_expected", "runs_missed")
 RADIO_FIELDS = ("rsrp_dbm", "rsrq_db", "sinr_db", "signal_dbm")  # Result.radio's readings, as written
+# the collector's own state (collector/watch.py): messages a minute, InfluxDB's backlog, the archive's size, the
+# disk under its data, hours since the last backup (or since it was first watched), days to the nearest expiry
+# of a certificate it watches
+SERVER_READINGS = ("messages_in", "refused", "influx_backlog", "archive_mb", "disk_used_pct", "backup_age_h",
+                   "cert_days_left")  # fmt: skip
 FIELDS: dict[Measurement, tuple[str, ...]] = {
     Measurement.SPEEDTEST: (*FIGURES, *COUNTS, "failed", "plan_down_mbps", "streams_down", *RADIO_FIELDS),
     Measurement.HEALTH: ("online", *HEALTH_READINGS, "uptime_s", *OUTBOX_FIELDS, *RUN_FIELDS),
     Measurement.QUARANTINE: ("count",),
+    Measurement.COLLECTOR: ("alive", *SERVER_READINGS),
 }

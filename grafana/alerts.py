@@ -10,7 +10,10 @@ and a ``threshold`` that is the rule's condition. The rules:
   carry);
 - a commune's median fixed download more than 30% below its own 4-week median (at least 5 tests in
   the last 24 h, so one bad evening does not page anyone);
-- more than 10 messages quarantined (refused or failed) in an hour.
+- more than 10 messages quarantined (refused or failed) in an hour;
+- the server (issue 32): no collector has written its state for 10 minutes (stopped, or cut from InfluxDB);
+  the disk under its data past 85%; no backup for 26 hours (a daily one, with slack; before the first, the hours
+  since it was first watched); a certificate it watches within 30 days of its expiry.
 
 Contact points come from the environment Grafana runs with (``DOKIEM_ALERT_EMAIL``,
 ``DOKIEM_ALERT_TELEGRAM_CHAT_ID`` with the bot token in the ``alert_telegram_token`` secret,
@@ -39,6 +42,10 @@ DROP_SHARE = 0.3  # below the commune's own median of the last BASELINE_WEEKS
 BASELINE_WEEKS = 4
 DROP_MIN_TESTS = 5
 QUARANTINED_PER_HOUR = 10
+STOPPED_MINUTES = 10
+DISK_PCT = 85
+BACKUP_HOURS = 26
+CERT_DAYS = 30
 TELEGRAM_TOKEN_FILE = "/run/secrets/alert_telegram_token"
 CHANNELS = {  # environment variable -> Grafana receiver type
     "DOKIEM_ALERT_EMAIL": "email",
@@ -70,12 +77,20 @@ class Rule:
 
 # Grafana's templates for the firing series' tags, as the messages name them
 LABELS = {"agent": "{{ $labels.agent }}", "district": "{{ $labels.district_name }}",
-          "commune": "{{ $labels.commune_name }}"}  # fmt: skip
-SPEED, HEALTH, QUARANTINE = (m.quoted() for m in (Measurement.SPEEDTEST, Measurement.HEALTH, Measurement.QUARANTINE))
+          "commune": "{{ $labels.commune_name }}", "collector": "{{ $labels.collector }}"}  # fmt: skip
+SPEED, HEALTH, QUARANTINE, SERVER = (m.quoted() for m in (Measurement.SPEEDTEST, Measurement.HEALTH,
+                                                           Measurement.QUARANTINE, Measurement.COLLECTOR))  # fmt: skip
 # a commune's fixed-line speed to domestic servers (an international figure is the world's link, not the line)
 FIXED_DOMESTIC = f"""\"access\" = 'fixed' AND \"location\" != 'international' AND {AGENTS_ONLY}"""
 FIXED_MEDIAN = f"""SELECT median("download_mbps") FROM {SPEED} WHERE $timeFilter AND {FIXED_DOMESTIC}
     GROUP BY "commune", "commune_name" """
+
+
+def _on_server(uid: str, name: str, reading: str, condition: str, **says: float) -> Rule:
+    """A rule on one reading of each collector's last state (collector/watch.py)."""
+    query = f'SELECT last("{reading}") FROM {SERVER} WHERE $timeFilter GROUP BY "collector"'
+    return Rule(uid, f"al_{name}_title", f"al_{name}_summary", (Query("A", query, HOUR),), condition, says=says)
+
 
 RULES = (
     Rule(
@@ -103,6 +118,15 @@ RULES = (
         (Query("A", f'SELECT sum("count") FROM {QUARANTINE} WHERE $timeFilter', HOUR),),
         f"$A > {QUARANTINED_PER_HOUR}", says={"count": QUARANTINED_PER_HOUR},
     ),
+    # no point at all in the window is the stopped collector: no data alerts
+    Rule(
+        "dokiem-collector-stopped", "al_stopped_title", "al_stopped_summary",
+        (Query("A", f'SELECT count("alive") FROM {SERVER} WHERE $timeFilter', STOPPED_MINUTES * 60),),
+        "$A < 1", no_data="Alerting", labels={"severity": "critical"}, says={"minutes": STOPPED_MINUTES},
+    ),
+    _on_server("dokiem-disk", "disk", "disk_used_pct", f"$A > {DISK_PCT}", percent=DISK_PCT),
+    _on_server("dokiem-backup", "backup", "backup_age_h", f"$A > {BACKUP_HOURS}", hours=BACKUP_HOURS),
+    _on_server("dokiem-certificate", "certificate", "cert_days_left", f"$A < {CERT_DAYS}", days=CERT_DAYS),
 )  # fmt: skip
 
 

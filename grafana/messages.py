@@ -15,6 +15,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "gf_title_district": ("dokiem · Huyện cũ", "dokiem · Former district"),
     "gf_title_commune": ("dokiem · Xã", "dokiem · Commune"),
     "gf_title_fleet": ("dokiem · Thiết bị đo", "dokiem · Fleet health"),
+    "gf_title_server": ("dokiem · Máy chủ", "dokiem · The server"),
+    "gf_desc_server": (
+        "Trạng thái của chính bộ thu, ghi mỗi phút: tin nhắn nhận và bị từ chối, hàng đợi InfluxDB, dung lượng kho"
+        " lưu trữ, đĩa, số giờ từ lần sao lưu gần nhất, số ngày đến khi chứng thư hết hạn.",
+        "The collector's own state, written each minute: messages taken and refused, InfluxDB's backlog, the"
+        " archive's size, the disk, hours since the last backup, days to a certificate's expiry.",
+    ),
+    "gf_disk_used": ("Đĩa đã dùng", "Disk used"),
+    "gf_backup_age": ("Giờ từ lần sao lưu gần nhất", "Hours since the last backup"),
+    "gf_cert_days": ("Ngày đến khi chứng thư hết hạn", "Days to a certificate's expiry"),
+    "gf_influx_backlog": ("Kết quả chờ ghi vào InfluxDB", "Results waiting for InfluxDB"),
+    "gf_messages_trend": ("Tin nhắn nhận và bị từ chối mỗi phút", "Messages taken and refused a minute"),
+    "gf_archive_trend": ("Dung lượng kho lưu trữ", "The archive's size"),
     "gf_title_residents": ("dokiem · Người dân tự đo", "dokiem · Residents' own tests"),
     "gf_desc_residents": (
         "Kết quả người dân tự đo trên trang đo của tỉnh (số đo do máy chủ đo xác nhận): số lượt theo xã, trung vị"
@@ -186,6 +199,34 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Trung vị tải xuống cố định {hours} giờ qua của {commune} thấp hơn {percent}% so với trung vị {weeks}"
         " tuần của chính xã.",
         "The last {hours} h median fixed download of {commune} is over {percent}% below its own {weeks}-week median.",
+    ),
+    "al_stopped_title": ("Bộ thu đã dừng", "The collector has stopped"),
+    "al_stopped_summary": (
+        "Không bộ thu nào ghi trạng thái trong {minutes} phút: bộ thu dừng hoặc không ghi được vào InfluxDB. Xem"
+        " systemctl status dokiem-collector và journalctl -u dokiem-collector trên máy chủ.",
+        "No collector has written its state for {minutes} minutes: it has stopped, or cannot write InfluxDB. See"
+        " systemctl status dokiem-collector and journalctl -u dokiem-collector on the server.",
+    ),
+    "al_disk_title": ("Đĩa máy chủ sắp đầy ({collector})", "The server's disk is filling ({collector})"),
+    "al_disk_summary": (
+        "{collector}: đĩa chứa dữ liệu của bộ thu đã dùng hơn {percent}%: giải phóng chỗ hoặc thêm đĩa trước"
+        " khi bộ thu không ghi được kết quả.",
+        "{collector}: the disk under the collector's data is over {percent}% full: free space or add a disk"
+        " before the collector cannot write results.",
+    ),
+    "al_backup_title": ("Chưa sao lưu ({collector})", "No recent backup ({collector})"),
+    "al_backup_summary": (
+        "{collector}: hơn {hours} giờ không có bản sao lưu nào: xem lịch dokiem backup (cron) và chạy dokiem"
+        " backup verify với bản mới nhất.",
+        "{collector}: no backup for over {hours} hours: check the dokiem backup schedule (cron) and run"
+        " dokiem backup verify on the newest one.",
+    ),
+    "al_certificate_title": ("Chứng thư sắp hết hạn ({collector})", "A certificate is near its expiry ({collector})"),
+    "al_certificate_summary": (
+        "{collector}: một chứng thư bộ thu theo dõi còn dưới {days} ngày: chạy dokiem pki renew rồi khởi động"
+        " lại Mosquitto (thiết bị đo không cần đăng ký lại).",
+        "{collector}: a certificate the collector watches ends within {days} days: run dokiem pki renew, then"
+        " restart Mosquitto (no agent needs enrolling again).",
     ),
     "al_quarantine_title": ("Nhiều tin nhắn bị giữ lại", "Many messages quarantined"),
     "al_quarantine_summary": (

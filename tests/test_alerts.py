@@ -1,24 +1,20 @@
 """The alert rules, run as Grafana runs them: each rule's InfluxQL against a real influxd holding data
 that must fire it ("storm") and data that must not ("calm"), then the rule's own reduce, math and
-threshold steps as written in the provisioned YAML. Grafana's server cannot run here; its
-expression steps are evaluated by the small interpreter below (last value per series; math joined
-by tags; the threshold)."""
+threshold steps as written in the provisioned YAML (testkit/alertkit.py: Grafana's server cannot run here)."""
 
 from __future__ import annotations
 
-import ast
-import operator
 import tempfile
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-from dokiem.collector.influx import RunCount, health_line, quarantine_line, result_line
+from dokiem.collector.influx import RunCount, collector_line, health_line, quarantine_line, result_line
+from dokiem.collector.watch import ServerState
 from dokiem.contract import Access, Site
 from dokiem.grafana.alerts import CHANNELS, EXPRESSIONS, contact_points_file, rules_file
 from dokiem.grafana.influxql import DATASOURCE_UID
@@ -27,12 +23,12 @@ from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.status import Status
 from testkit.agentkit import make_result
+from testkit.alertkit import Labels, firing
 from testkit.influx import Influx
 
 REGIONS = Regions.load()
 NOW = datetime.now(UTC).replace(microsecond=0)
 RULES = {rule["uid"]: rule for rule in rules_file(Translator("vi"))["groups"][0]["rules"]}
-Labels = frozenset[tuple[str, str]]
 
 
 def _ms(moment: datetime) -> int:
@@ -53,6 +49,14 @@ def _speed(commune: str, access: Access, mbps: float, ago: timedelta, n: int) ->
     result = make_result(n).model_copy(update={"site": site, "download_mbps": mbps, "started_at": start,
                                                "finished_at": start + timedelta(seconds=20)})  # fmt: skip
     line = result_line(result, REGIONS.place_site(site, start))
+    assert line
+    return line
+
+
+def _server(collector: str, ago: timedelta, disk: float, backup: float, cert: float) -> str:
+    state = ServerState(messages_in=40, refused=0, influx_backlog=0, archive_mb=10.0, disk_used_pct=disk,
+                        backup_age_h=backup, cert_days_left=cert)  # fmt: skip
+    line = collector_line(collector, state, at_ms=_ms(NOW - ago))
     assert line
     return line
 
@@ -85,6 +89,9 @@ def storm() -> list[str]:
         *_history("15853", Access.MOBILE, 60, 20, 10, 4),
         # 12 messages quarantined in the last hour
         *(quarantine_line("schema", "bad-1", at_ms=_ms(NOW - timedelta(minutes=50 - n))) or "" for n in range(12)),
+        # the server: its collector stopped writing 15 minutes ago, its disk 93% full, its last backup 40 hours
+        # old, a certificate a day from its end
+        *(_server("c-1", timedelta(minutes=15 + m), disk=93.0, backup=40.0, cert=1.0) for m in range(30)),
     ]  # fmt: skip
 
 
@@ -97,6 +104,7 @@ def calm() -> list[str]:
         *_history("14797", Access.FIXED, 250, 240, 10, 5),
         *(quarantine_line("schema", "bad-1", at_ms=_ms(NOW - timedelta(minutes=50 - n))) or "" for n in range(5)),
         *(quarantine_line("schema", "bad-1", at_ms=_ms(NOW - timedelta(hours=3, minutes=n))) or "" for n in range(50)),
+        *(_server("c-1", timedelta(minutes=1 + m), disk=40.0, backup=3.0, cert=400.0) for m in range(30)),
     ]  # fmt: skip
 
 
@@ -114,65 +122,6 @@ def influxd() -> Iterator[Influx]:
         yield server
     finally:
         server.stop()
-
-
-_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-              ast.Lt: operator.lt, ast.Gt: operator.gt, ast.LtE: operator.le, ast.GtE: operator.ge}  # fmt: skip
-
-
-def _math(expression: str, values: dict[str, float]) -> float:
-    """Grafana's math expression over numbers: + - * / comparisons && (a division by 0 gives NaN)."""
-
-    def run(node: ast.AST) -> float:
-        if isinstance(node, ast.Expression):
-            return run(node.body)
-        if isinstance(node, ast.BoolOp):
-            return float(all(run(v) for v in node.values))
-        if isinstance(node, ast.Compare):
-            (op,), (right,) = node.ops, node.comparators
-            return float(_OPERATORS[type(op)](run(node.left), run(right)))
-        if isinstance(node, ast.BinOp):
-            left, right = run(node.left), run(node.right)
-            if isinstance(node.op, ast.Div) and right == 0:
-                return float("nan")
-            return float(_OPERATORS[type(node.op)](left, right))
-        if isinstance(node, ast.Name):
-            return values[node.id]
-        if isinstance(node, ast.Constant):
-            return float(node.value)
-        raise AssertionError(f"unexpected {ast.dump(node)} in {expression}")
-
-    text = expression.replace("&&", " and ")
-    for name in sorted(values, key=len, reverse=True):
-        text = text.replace(f"${name}", name)
-    return run(ast.parse(text, mode="eval"))
-
-
-def firing(rule: dict[str, Any], server: Influx, db: str) -> set[Labels]:
-    """The series (by tags) for which the rule's condition holds now."""
-    steps: dict[str, dict[Labels, float]] = {}
-    for step in rule["data"]:
-        model, ref = step["model"], step["refId"]
-        if step["datasourceUid"] == DATASOURCE_UID:
-            since = step["relativeTimeRange"]["from"]
-            query = model["query"].replace("$timeFilter", f"time >= now() - {since}s")
-            steps[ref] = {
-                frozenset(s.get("tags", {}).items()): [v for v in s["values"] if v[1] is not None][-1][1]
-                for s in server.query(query, db=db)
-            }
-        elif model["type"] == "reduce":
-            assert model["reducer"] == "last"
-            steps[ref] = steps[model["expression"]]
-        elif model["type"] == "math":
-            names = [n for n in steps if f"${n}" in model["expression"]]
-            keys = set.intersection(*(set(steps[n]) for n in names))
-            steps[ref] = {k: _math(model["expression"], {n: steps[n][k] for n in names}) for k in keys}
-        else:
-            (condition,) = model["conditions"]
-            assert model["type"] == "threshold" and condition["evaluator"]["type"] == "gt"
-            bound = condition["evaluator"]["params"][0]
-            steps[ref] = {k: float(v > bound) for k, v in steps[model["expression"]].items()}
-    return {labels for labels, value in steps[rule["condition"]].items() if value}
 
 
 def _tag(labels: set[Labels], key: str) -> set[str]:
@@ -204,16 +153,27 @@ def test_quarantined_messages_fire_over_ten_an_hour(influxd: Influx) -> None:
     assert firing(rule, influxd, "calm") == set()
 
 
+@pytest.mark.parametrize("uid", ["dokiem-collector-stopped", "dokiem-disk", "dokiem-backup", "dokiem-certificate"])
+def test_the_servers_rules_fire_for_a_stopped_collector_a_full_disk_an_old_backup_a_certificate_near_its_end(
+    influxd: Influx, uid: str
+) -> None:
+    rule = RULES[uid]
+    fired = firing(rule, influxd, "storm")
+    assert fired == ({frozenset()} if uid == "dokiem-collector-stopped" else {frozenset({("collector", "c-1")})})
+    assert firing(rule, influxd, "calm") == set()
+
+
 def test_the_rules_file_is_valid_provisioning_in_vietnamese_and_english() -> None:
     provisioned = yaml.safe_load((HERE / "provisioning" / "alerting" / "dokiem-rules.yaml").read_text("utf-8"))
     assert provisioned == rules_file(Translator("vi")), "out of date: run `dokiem grafana build`"
     (group,) = provisioned["groups"]
-    assert group["folder"] == "dokiem" and len({r["uid"] for r in group["rules"]}) == len(group["rules"]) == 4
+    assert group["folder"] == "dokiem" and len({r["uid"] for r in group["rules"]}) == len(group["rules"]) == 8
     for rule in group["rules"]:
         refs = [step["refId"] for step in rule["data"]]
         assert rule["condition"] in refs and len(set(refs)) == len(refs)
         assert {step["datasourceUid"] for step in rule["data"]} == {DATASOURCE_UID, EXPRESSIONS}
-        assert rule["noDataState"] == "OK"  # no data is no alarm: an agent that never reported is not "offline"
+        # no data is no alarm (an agent that never reported is not "offline"), but for the collector's own state
+        assert rule["noDataState"] == ("Alerting" if rule["uid"] == "dokiem-collector-stopped" else "OK")
         grouped = any("GROUP BY" in step["model"].get("query", "") for step in rule["data"])
         assert ("{{ $labels." in rule["annotations"]["summary"]) == grouped  # the message names the agent/commune
     english = rules_file(Translator("en"))["groups"][0]["rules"]

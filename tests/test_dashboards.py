@@ -24,7 +24,8 @@ from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from dokiem.collation import collation_key, unit_key
-from dokiem.collector.influx import RunCount, health_line, quarantine_line, result_line
+from dokiem.collector.influx import RunCount, collector_line, health_line, quarantine_line, result_line
+from dokiem.collector.watch import ServerState
 from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, Result, ServerLocation, ServerRef
 from dokiem.grafana.dashboards import build_all
 from dokiem.grafana.influxql import DATASOURCE_UID
@@ -91,6 +92,10 @@ def data() -> Iterator[tuple[Influx, list[SyntheticAgent], list[Result]]]:
             lines.append(health_line(status, site, RunCount(expected=40, received=37), at_ms=at))
         for n, (reason, agent_id) in enumerate(QUARANTINED):
             lines.append(quarantine_line(reason, agent_id, at_ms=at + n))
+        for minute in range(30):  # the server's own state, a minute at a time
+            state = ServerState(messages_in=40 + minute, refused=minute % 3, influx_backlog=0, archive_mb=12.5,
+                                disk_used_pct=41.0, backup_age_h=3.0 + minute / 60, cert_days_left=700.0)  # fmt: skip
+            lines.append(collector_line("dokiem-collector", state, at_ms=at + 60_000 * minute))
         body = "\n".join(lines).encode()
         request = urllib.request.Request(f"{server.url}/write?db=dokiem&precision=ms", data=body, method="POST")
         with urllib.request.urlopen(request, timeout=30) as answer:
@@ -138,7 +143,7 @@ def test_every_query_of_every_dashboard_runs_and_returns_series(data: tuple[Infl
         for title, query in _targets(board):
             assert server.query(grafana_query(query)), f"{name} / {title}: no series for {grafana_query(query)}"
             ran += 1
-        for variable in board["templating"]["list"]:
+        for variable in board["templating"].get("list", []):
             if variable["name"] == "ip_version":  # IPv4, IPv6 or All
                 assert variable["query"] == "IPv4 : 4,IPv6 : 6" and variable["includeAll"]
             elif "access" in variable["name"]:  # fixed or mobile, fixed by default

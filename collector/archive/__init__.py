@@ -44,5 +44,8 @@ class Archive:
         does not exist rather than start an empty archive in the wrong place."""
         return cls(connect(url, create))
 
+    def size_bytes(self) -> int:
+        return self._db.size_bytes()
+
     def close(self) -> None:
         self._db.close()

@@ -33,6 +33,10 @@ class Db(Protocol):
         """Rows one batch at a time, never the whole answer in memory."""
         ...
 
+    def size_bytes(self) -> int:
+        """What the database takes on disk."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -44,6 +48,7 @@ class Sqlite:
         with contextlib.suppress(PermissionError):  # another user's archive (a report run as root): as it is
             path.chmod(0o600)
         self.where = str(path.resolve())
+        self._path = path
         self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a commit is on disk when it returns
@@ -56,6 +61,10 @@ class Sqlite:
 
     def stream(self, sql: str, args: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         yield from self._db.execute(sql, args)
+
+    def size_bytes(self) -> int:
+        files = (self._path, self._path.with_name(self._path.name + "-wal"))
+        return sum(f.stat().st_size for f in files if f.exists())
 
     def close(self) -> None:
         self._db.close()
@@ -81,6 +90,10 @@ class Postgres:
             cursor.itersize = 20_000
             cursor.execute(sql.replace("?", "%s"), args)
             yield from cursor
+
+    def size_bytes(self) -> int:
+        row = self._db.execute("SELECT pg_database_size(current_database())").fetchone()
+        return int(row[0]) if row else 0
 
     def close(self) -> None:
         self._db.close()

@@ -1,5 +1,5 @@
-"""The five dashboards, a module each: province overview, former district → its communes, commune, fleet
-health, residents' own tests; built of the panels in ``dokiem.grafana.panels``."""
+"""The six dashboards, a module each: province overview, former district → its communes, commune, fleet
+health, residents' own tests, the server itself; built of the panels in ``dokiem.grafana.panels``."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from typing import Any
 
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
-from dokiem.grafana.dashboards import commune, district, fleet, province, residents
+from dokiem.grafana.dashboards import commune, district, fleet, province, residents, server
 from dokiem.grafana.panels import Names
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.thresholds import Thresholds
 
 BUILDERS = {"province": province.province_overview, "district": district.district_view, "commune": commune.commune_view,
-            "fleet": fleet.fleet_health, "residents": residents.residents_view}  # fmt: skip
+            "fleet": fleet.fleet_health, "residents": residents.residents_view,
+            "server": server.server_view}  # fmt: skip
 
 
 def build_all(tr: Translator, thresholds: Thresholds, regions: Regions) -> dict[str, dict[str, Any]]:
