@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -103,14 +104,13 @@ class Check:
     fields: dict[str, object] = field(default_factory=dict)
 
 
-def take(config: CollectorConfig, to: Path, extra: Iterable[Path], say: Say) -> Path:
-    """A backup of the archive and the files under ``to``; its folder."""
+def take(config: CollectorConfig, to: Path, extra: Iterable[Path], say: Say, keep: int | None = None) -> Path:
+    """A backup of the archive and the files under ``to``; its folder. With ``keep``, only the newest ``keep``
+    backups under ``to`` stay (the others removed once this one is whole)."""
     to.mkdir(parents=True, exist_ok=True)
     created = datetime.now(UTC).replace(microsecond=0)
-    final = to / f"{PREFIX}{created:%Y%m%dT%H%M%SZ}"
+    final = to / _unused_name(to, f"{PREFIX}{created:%Y%m%dT%H%M%SZ}")
     partial = final.with_name(final.name + ".partial")
-    if final.exists():
-        raise BackupError("exists", path=final)
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(mode=0o700)
     archive = _archive_into(config.archive_url, partial, say)
@@ -124,7 +124,26 @@ def take(config: CollectorConfig, to: Path, extra: Iterable[Path], say: Say) -> 
     partial.rename(final)
     _sync_dir(to)
     _note_in_archive(config.archive_url, LAST_BACKUP, created.isoformat())  # the server's board and alert read it
+    if keep is not None:
+        backups = sorted((p for p in to.glob(f"{PREFIX}*") if not p.name.endswith(".partial")), key=_taken_order)
+        for old in backups[:-keep]:
+            say("pruned", path=old)
+            shutil.rmtree(old)
     return final
+
+
+def _unused_name(to: Path, base: str) -> str:
+    """``base``, or for another backup in the same second ``base-N`` after every one taken: sorted by name, the
+    backups stay in the order they were taken (what --keep reads)."""
+    taken = [path.name.removesuffix(".partial") for path in to.glob(f"{base}*")]
+    numbers = [1 if name == base else int(name.rsplit("-", 1)[1]) for name in taken
+               if name == base or re.fullmatch(rf"{re.escape(base)}-\d+", name)]  # fmt: skip
+    return f"{base}-{max(numbers) + 1}" if numbers else base
+
+
+def _taken_order(backup: Path) -> tuple[str, int]:
+    base, _, number = backup.name.partition("Z-")
+    return (base, int(number)) if number.isdigit() else (backup.name.removesuffix("Z"), 1)
 
 
 def _archive_into(url: str, folder: Path, say: Say) -> ArchiveEntry:

@@ -21,8 +21,11 @@ DIR = click.Path(file_okay=False, path_type=Path)
 @click.option("--to", "to", type=DIR, help="The folder backups go under (one dokiem-backup-<time> each).")
 @click.option("--include", "include", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="A file or folder to keep too (the PKI folder, letterheads, thresholds); repeat.")  # fmt: skip
+@click.option("--keep", type=click.IntRange(1, 100_000), help="Keep only this many backups under --to, the newest.")
 @click.pass_context
-def backup_group(ctx: click.Context, config_path: Path | None, to: Path | None, include: tuple[Path, ...]) -> None:
+def backup_group(
+    ctx: click.Context, config_path: Path | None, to: Path | None, include: tuple[Path, ...], keep: int | None
+) -> None:
     """Back up the archive and the keys and files the collector's config names, while the collector runs."""
     if ctx.invoked_subcommand is not None:
         return
@@ -33,7 +36,7 @@ def backup_group(ctx: click.Context, config_path: Path | None, to: Path | None, 
 
     config = load_collector_config(config_path, tr)
     try:
-        folder = backup.take(config, to, include, _say(tr))
+        folder = backup.take(config, to, include, _say(tr), keep)
         manifest = backup.read_manifest(folder)
     except backup.BackupError as error:
         raise click.ClickException(tr(f"backup_error_{error.key}", **error.fields)) from None

@@ -20,6 +20,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "backup_say_archive": ("Sao lưu kho lưu trữ {where} ({mb} MB)…", "Backing up the archive {where} ({mb} MB)…"),
     "backup_say_dump": ("Sao lưu cơ sở dữ liệu {where} bằng pg_dump…", "Backing up the database {where} with pg_dump…"),
     "backup_say_file": ("Tệp {path}", "File {path}"),
+    "backup_say_pruned": ("Xóa bản sao lưu cũ {path}", "Removed the old backup {path}"),
     "backup_say_restoring": ("Khôi phục kho lưu trữ vào {where}…", "Restoring the archive into {where}…"),
     "backup_the_archive": ("kho lưu trữ (mở từ một bản chép tạm)", "the archive (opened from a scratch copy)"),
     "backup_check_held": ("đúng: {what} — {words}", "ok: {what} — {words}"),
@@ -63,10 +64,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Restored the backup of {created}: {results} results. Once running, the collector asks the agents to send"
         " again what they sent from a day before it (they keep it 14 days); residents' tests after it cannot be"
         " had again. Start the collector, then dokiem collector reindex to rebuild InfluxDB.",
-    ),
-    "backup_error_exists": (
-        "{path} đã có: đợi một giây hoặc xóa nó.",
-        "{path} exists already: wait a second, or remove it.",
     ),
     "backup_error_bad_url": (
         "Địa chỉ kho lưu trữ không chỉ tới tệp SQLite hay cơ sở dữ liệu PostgreSQL nào: {where}.",

@@ -126,6 +126,7 @@ VIETNAMESE: dict[str, str] = {
     "    file back where it was (never over a different one).":
         "Khôi phục một bản sao lưu vào thư mục dữ liệu trống: kiểm tra trước, đặt kho lưu trữ vào chỗ cấu hình"
         " nêu, mỗi tệp về chỗ cũ (không bao giờ ghi đè một tệp khác).",
+    "Keep only this many backups under --to, the newest.": "Chỉ giữ chừng này bản sao lưu mới nhất trong --to.",
     "A backup folder (dokiem-backup-<time>).": "Một thư mục sao lưu (dokiem-backup-<thời điểm>).",
     "Ask every agent to send again what it sent since a time and still keeps (after an archive was lost);\n"
     "    the running collector asks, through its own connection, and the archive takes each result once.":

@@ -22,17 +22,19 @@ from dokiem.collector.archive import Archive, sqlite_url
 from dokiem.collector.archive.meta import ARCHIVE_FORMAT, FORMAT
 from dokiem.collector.service import Collector
 from dokiem.contract import Result, result_topic
+from dokiem.series import Measurement
 from testkit.agentkit import config_for, make_result
 from testkit.brokers import Broker
-from testkit.collectorkit import collector_config, collector_running, wait_stored
+from testkit.collectorkit import collector_config, collector_running, wait_influx, wait_stored
+from testkit.influx import Influx
 from testkit.postgres import Postgres
 from testkit.processes import DOKIEM
 
 
 def dokiem(
-    *args: str, data_dir: Path | None = None, archive_url: str | None = None
+    *args: str, data_dir: Path | None = None, archive_url: str | None = None, environ: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOKIEM_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOKIEM_")} | (environ or {})
     if data_dir is not None:
         env["DOKIEM_DATA_DIR"] = str(data_dir)
     if archive_url is not None:
@@ -41,7 +43,7 @@ def dokiem(
 
 
 def the_backup(under: Path) -> Path:
-    (folder,) = under.glob("dokiem-backup-*")
+    (folder,) = under.glob("dokiem-backup-*")  # one backup under it
     assert not folder.name.endswith(".partial")
     return folder
 
@@ -101,12 +103,13 @@ async def test_a_backup_taken_while_results_arrive_restores_what_it_holds(tmp_pa
 
 
 async def test_the_drill_every_result_an_agent_had_acknowledged_is_archived_again(
-    tmp_path: Path, broker: Broker
+    tmp_path: Path, broker: Broker, influx: Influx
 ) -> None:
     """The disaster drill: an agent publishes throughout; a backup is taken; more results are acknowledged; the
-    server's data is destroyed and restored from the backup; the restored collector asks the fleet, and the
-    agent sends again what it kept: every result it ever had acknowledged is in the archive, each once."""
-    config = collector_config(tmp_path / "server", broker, None)
+    server's data and InfluxDB's are destroyed; the archive is restored from the backup; the restored collector
+    asks the fleet and the agent sends again what it kept; InfluxDB is rebuilt from the archive. Every result the
+    agent ever had acknowledged is in the archive, each once, and the dashboards' figures are those before."""
+    config = collector_config(tmp_path / "server", broker, influx)
     data = config.collector.data_dir
     agent = Agent(config_for(tmp_path / "agent", broker.url))
     publishing = asyncio.create_task(agent.publisher.run())
@@ -128,8 +131,11 @@ async def test_the_drill_every_result_an_agent_had_acknowledged_is_archived_agai
             async with asyncio.timeout(10):  # the agent's last acknowledgements, handled in this same loop
                 while agent.outbox.depth():
                     await asyncio.sleep(0.05)
+            await wait_influx(influx, f"SELECT count(download_mbps) FROM {SPEED}", len(sent))
+        before = [influx.query(query) for query in DASHBOARD_FIGURES]
         assert agent.outbox.kept_sent() == 25  # every one acknowledged, and kept
-        shutil.rmtree(data)
+        shutil.rmtree(data)  # the server's disk is gone, and InfluxDB's with it
+        influx.query('DROP DATABASE "dokiem"')
         restored = dokiem("restore", "--from", str(the_backup(tmp_path / "backups")), data_dir=data)
         assert restored.returncode == 0, restored.stderr
         assert len(ids_in(data / "archive.db")) == 10
@@ -138,8 +144,20 @@ async def test_the_drill_every_result_an_agent_had_acknowledged_is_archived_agai
             asked = json.loads(str(collector.archive.meta.get("resend_asked")))
             assert asked["agents"] == 1 and collector.archive.meta.get("resend_since") is None
         assert ids_in(data / "archive.db") == {str(r.result_id) for r in sent}
+        rebuilt = dokiem("collector", "reindex", "--since", "2020-01-01", data_dir=data,
+                         environ={"DOKIEM_INFLUX_URL": influx.url})  # fmt: skip
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert [influx.query(query) for query in DASHBOARD_FIGURES] == before
     finally:
         publishing.cancel()
+
+
+# what the dashboards show of these results: counts and medians by agent and in all
+SPEED = Measurement.SPEEDTEST.quoted()
+DASHBOARD_FIGURES = (
+    f'SELECT count("download_mbps"), median("download_mbps"), median("upload_mbps") FROM {SPEED}',
+    f'SELECT median("download_mbps") AS "download", count("failed") AS "tests" FROM {SPEED} GROUP BY "agent"',
+)
 
 
 def _backed_up(tmp_path: Path, results: int = 5) -> tuple[Path, Path]:
@@ -267,3 +285,12 @@ def test_collector_resend_notes_the_request_for_the_running_collector(tmp_path: 
     finally:
         archive.close()
     assert dokiem("collector", "resend", "--since", "yesterday", data_dir=data).returncode == 2
+
+
+def test_keep_leaves_the_newest_backups_and_a_second_in_the_same_second_is_its_own(tmp_path: Path) -> None:
+    data, first = _backed_up(tmp_path)
+    for _ in range(3):
+        assert dokiem("backup", "--to", str(tmp_path / "backups"), "--keep", "2", data_dir=data).returncode == 0
+    left = sorted(p.name for p in (tmp_path / "backups").iterdir())
+    assert len(left) == 2 and first.name not in left
+    assert all(dokiem("backup", "verify", str(tmp_path / "backups" / name)).returncode == 0 for name in left)
