@@ -85,6 +85,7 @@ def collector_reindex(tr: Translator, config_path: Path | None, since: datetime,
                     bar.update(before - collector.archive.results.pending_count())
                     if not more:
                         break
+            await collector.aggregate_hours()  # the hourly aggregates of every hour written again
         return queued
 
     from dokiem.collector.influx import InfluxUnavailable

@@ -54,6 +54,11 @@ class InfluxSection(_Section):
     username: str | None = None
     password: str | None = None
     batch_size: int = Field(default=5000, ge=1, le=100_000)
+    raw_days: int = Field(
+        default=0, ge=0, le=36_500,
+        description="InfluxDB 1.x keeps raw points this many days (0: for ever); the hourly aggregates are kept for"
+        " ever either way, and the archive holds every result",
+    )  # fmt: skip
 
 
 class HttpSection(_Section):

@@ -17,7 +17,7 @@ user/password, 2.x/3.x a token (the DBRP mapping gives InfluxQL the bucket).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from dokiem.collector.config import InfluxSection
 from dokiem.collector.watch import ServerState
 from dokiem.contract import COUNTS, FIGURES, LOCAL_TIME, RESIDENT, Radio, Result
 from dokiem.regions import Place
-from dokiem.series import HEALTH_READINGS, OUTBOX_FIELDS, RADIO_FIELDS, SERVER_READINGS, Measurement, Tag
+from dokiem.series import FOREVER, HEALTH_READINGS, OUTBOX_FIELDS, RADIO_FIELDS, SERVER_READINGS, Measurement, Tag
 from dokiem.status import Status
 from dokiem.thresholds import load_thresholds
 
@@ -133,6 +133,50 @@ def health_line(
     return _line(point.time(at_ms or int(time.time() * 1000), WritePrecision.MS))
 
 
+HOUR_MS = 3_600_000
+AGGREGATE_CHUNK_H = 7 * 24
+
+
+def hourly_query(since_ms: int, until_ms: int) -> str:
+    """The hourly aggregates of [since, until) from the raw points, into FOREVER, every tag kept."""
+    speed, hourly = Measurement.SPEEDTEST.quoted(), Measurement.HOURLY.quoted()
+    return (f'SELECT count("download_mbps") AS "tests", median("download_mbps") AS "download_mbps",'
+            f' median("upload_mbps") AS "upload_mbps", median("latency_ms") AS "latency_ms" INTO {hourly}'
+            f" FROM {speed} WHERE time >= {since_ms}ms AND time < {until_ms}ms GROUP BY time(1h), *")  # fmt: skip
+
+
+def retention_statements(db: str, raw_days: int, existing: set[str]) -> list[str]:
+    """What makes the database's retention as configured: FOREVER for the aggregates; the raw points' policy
+    the default, for ``raw_days`` (0: InfluxDB's own autogen, for ever)."""
+    statements = [] if FOREVER in existing else [f'CREATE RETENTION POLICY "{FOREVER}" ON "{db}" DURATION INF'
+                                                  " REPLICATION 1"]  # fmt: skip
+    if raw_days:
+        verb = "ALTER" if RAW in existing else "CREATE"
+        statements.append(f'{verb} RETENTION POLICY "{RAW}" ON "{db}" DURATION {raw_days}d REPLICATION 1 DEFAULT')
+    elif RAW in existing:
+        statements.append(f'ALTER RETENTION POLICY "autogen" ON "{db}" DEFAULT')  # raw kept for ever again
+    return statements
+
+
+RAW = "raw"  # the raw points' retention policy where influx.raw_days is set
+
+
+def _runs(hours: list[int]) -> list[tuple[int, int]]:
+    """(first, last) of each run of consecutive hours, in order."""
+    runs: list[tuple[int, int]] = []
+    for hour in hours:
+        if runs and hour == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], hour)
+        else:
+            runs.append((hour, hour))
+    return runs
+
+
+def line_hour(line: str) -> int:
+    """The hour (since the epoch) of a line's point (its last field, in ms)."""
+    return int(line.rsplit(" ", 1)[1]) // HOUR_MS
+
+
 def collector_line(collector: str, state: ServerState, at_ms: int | None = None) -> str | None:
     """One ``collector_health`` point: the server's own state this minute (collector/watch.py)."""
     point = Point(Measurement.COLLECTOR).tag(Tag.COLLECTOR, collector).field("alive", 1)
@@ -169,6 +213,7 @@ class InfluxWriter:
         self.target = target
         self.session = session
         self.last_write_s: float | None = None
+        self._retention_set = False  # the retention policies made as configured (again after InfluxDB was lost)
 
     def _auth(self) -> tuple[dict[str, str], dict[str, str]]:
         headers: dict[str, str] = {}
@@ -195,6 +240,7 @@ class InfluxWriter:
                         raise InfluxRefused(f"InfluxDB refused the data ({response.status}): {body}")
                     raise InfluxUnavailable(f"InfluxDB answered {response.status}: {body}")
         except (aiohttp.ClientError, TimeoutError) as exc:
+            self._retention_set = False  # a restarted InfluxDB may have lost its database
             raise InfluxUnavailable(f"InfluxDB at {self.target.url} is unreachable: {exc}") from exc
         self.last_write_s = time.perf_counter() - t0
 
@@ -214,10 +260,35 @@ class InfluxWriter:
         return left + [middle + i for i in right]
 
     async def ensure_database(self) -> None:
-        """InfluxDB 1.x: create the database if missing (2.x/3.x: the bucket and DBRP exist already)."""
+        """InfluxDB 1.x: the database if missing, its retention policies as the config says (2.x/3.x: the bucket,
+        its retention and the DBRP exist already, and SELECT INTO is not served: no hourly aggregates there)."""
         if self.target.token:
             return
         await self.query(f'CREATE DATABASE "{self.target.db}"', method="POST")
+        if not self._retention_set:
+            for statement in retention_statements(self.target.db, self.target.raw_days, await self._policies()):
+                await self._must(statement)
+            self._retention_set = True
+
+    async def _policies(self) -> set[str]:
+        data = await self.query(f'SHOW RETENTION POLICIES ON "{self.target.db}"')
+        series = (data.get("results") or [{}])[0].get("series") or [{}]
+        return {str(row[0]) for row in series[0].get("values") or []}
+
+    async def aggregate_hours(self, hours: Iterable[int]) -> None:
+        """The hourly aggregates of ``hours`` (hour numbers since the epoch) computed again from the raw points:
+        one SELECT INTO per run of consecutive hours (InfluxDB 1.x; nothing on 2.x/3.x)."""
+        if self.target.token:
+            return
+        for first, last in _runs(sorted(set(hours))):
+            for start in range(first, last + 1, AGGREGATE_CHUNK_H):  # a week a query: a year's rebuild stays small
+                await self._must(hourly_query(start * HOUR_MS, min(last + 1, start + AGGREGATE_CHUNK_H) * HOUR_MS))
+
+    async def _must(self, influxql: str) -> None:
+        data = await self.query(influxql, "POST")
+        errors = [r["error"] for r in data.get("results", []) if "error" in r]
+        if errors:
+            raise InfluxUnavailable(f"InfluxDB refused {influxql.split()[0]} …: {errors[0][:200]}")
 
     async def delete_results(self, since_ms: int, until_ms: int | None) -> None:
         """Drop the ``speedtest`` points of a time range (before results filed elsewhere are rewritten:

@@ -33,6 +33,7 @@ from dokiem.collector.influx import (
     RunCount,
     collector_line,
     health_line,
+    line_hour,
     quarantine_line,
     result_line,
 )
@@ -58,6 +59,7 @@ from dokiem.settings import parse_listen
 
 log = logging.getLogger(__name__)
 MAX_HEALTH_BACKLOG = 100_000
+AGGREGATE_EVERY_S = 60.0  # the hourly aggregates of the hours written, computed again at most this often
 RESEND_CHECK_S = 30.0  # how often the archive is looked at for a request to the fleet (dokiem collector resend)
 MAX_CACHED_LINES = 100_000  # line protocol kept for pending results; beyond it, re-parse from the archive
 
@@ -95,6 +97,8 @@ class Collector:
         self._mqtt: aiomqtt.Client | None = None  # the ingest's connection, while it is up
         self._fleet_request = asyncio.Event()  # look now whether the fleet is to be asked to send again
         self._tally = Tally()  # the counts at the last reading of the server's state
+        self._unaggregated: set[int] = set()  # hours written to InfluxDB whose aggregates are not yet computed again
+        self._aggregated_at = 0.0
 
     # --- the pipeline ------------------------------------------------------------------
 
@@ -370,6 +374,8 @@ class Collector:
                 await self.influx.ensure_database()
                 while await self.flush_influx():
                     pass
+                if time.monotonic() - self._aggregated_at >= AGGREGATE_EVERY_S:
+                    await self.aggregate_hours()
                 failures = 0
                 if self.influx_error is not None:
                     log.info("InfluxDB is back; the backlog is written")
@@ -387,6 +393,17 @@ class Collector:
                     await self._influx_wake.wait()
             except TimeoutError:
                 pass
+
+    async def aggregate_hours(self) -> None:
+        """The hourly aggregates of the hours written since the last time, computed again (issue 32)."""
+        assert self.influx is not None
+        hours, self._unaggregated = self._unaggregated, set()
+        try:
+            await self.influx.aggregate_hours(hours)
+        except InfluxUnavailable:
+            self._unaggregated |= hours
+            raise
+        self._aggregated_at = time.monotonic()
 
     async def flush_influx(self) -> bool:
         """Write one batch of the backlog; True if there may be more. Points InfluxDB refuses as bad data
@@ -407,6 +424,9 @@ class Collector:
             raise
         for index in refused:
             self._refused_by_influx(*lines[index])
+        refused_lines = {lines[index][0] for index in refused}
+        self._unaggregated.update(line_hour(line) for line, result in lines if result is not None
+                                  and line not in refused_lines)  # fmt: skip
         self.archive.results.mark_written(row.result_id for row in pending)
         for row in pending:
             self._lines.pop(row.result_id, None)

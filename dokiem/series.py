@@ -16,10 +16,14 @@ class Measurement(StrEnum):
     HEALTH = "agent_health"  # one point per heartbeat
     QUARANTINE = "collector_quarantine"  # one point per message kept instead of archived
     COLLECTOR = "collector_health"  # one point a minute: the server's own state (issue 32)
+    HOURLY = "speedtest_hourly"  # per hour and series of speedtest, kept for ever in FOREVER (issue 32)
 
     def quoted(self) -> str:
-        """As InfluxQL names it after FROM."""
-        return f'"{self.value}"'
+        """As InfluxQL names it after FROM (the hourly aggregates under their retention policy)."""
+        return f'"{FOREVER}"."{self.value}"' if self is Measurement.HOURLY else f'"{self.value}"'
+
+
+FOREVER = "forever"  # the retention policy of the hourly aggregates: never dropped, whatever raw_days says
 
 
 class Tag(StrEnum):
@@ -56,6 +60,7 @@ TAGS: dict[Measurement, tuple[Tag, ...]] = {
     Measurement.QUARANTINE: (Tag.REASON, Tag.AGENT),
     Measurement.COLLECTOR: (Tag.COLLECTOR,),
 }  # fmt: skip
+TAGS[Measurement.HOURLY] = TAGS[Measurement.SPEEDTEST]  # every speedtest series, an hour at a time
 
 HEALTH_READINGS = ("cpu_pct", "memory_pct", "temperature_c", "disk_pct", "load1")  # floats from Status.health
 OUTBOX_FIELDS = ("outbox_depth", "outbox_dropped_age", "outbox_dropped_size")
@@ -72,3 +77,7 @@ FIELDS: dict[Measurement, tuple[str, ...]] = {
     Measurement.QUARANTINE: ("count",),
     Measurement.COLLECTOR: ("alive", *SERVER_READINGS),
 }
+# an hour of a series: its tests, and the medians of the headline figures (a median of hours is no median of
+# tests: the long-range panels say so, the reports read the archive)
+HOURLY_FIELDS = ("tests", "download_mbps", "upload_mbps", "latency_ms")
+FIELDS[Measurement.HOURLY] = HOURLY_FIELDS

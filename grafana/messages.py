@@ -15,6 +15,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "gf_title_district": ("dokiem · Huyện cũ", "dokiem · Former district"),
     "gf_title_commune": ("dokiem · Xã", "dokiem · Commune"),
     "gf_title_fleet": ("dokiem · Thiết bị đo", "dokiem · Fleet health"),
+    "gf_years_trend": ("Tải xuống trung vị theo tháng, 5 năm", "Median download by month, five years"),
+    "gf_years_trend_desc": (
+        "Trung vị của các trung vị từng giờ, từ bản tổng hợp theo giờ InfluxDB giữ mãi mãi (số liệu thô có thể đã"
+        " được xóa theo thời hạn lưu): gần đúng, còn báo cáo quý đọc từ kho lưu trữ từng lần đo.",
+        "The median of the hours' medians, from the hourly aggregates InfluxDB keeps for ever (the raw points may be"
+        " gone by their retention): close, while the quarterly report reads every test from the archive.",
+    ),
     "gf_title_server": ("dokiem · Máy chủ", "dokiem · The server"),
     "gf_desc_server": (
         "Trạng thái của chính bộ thu, ghi mỗi phút: tin nhắn nhận và bị từ chối, hàng đợi InfluxDB, dung lượng kho"

@@ -33,7 +33,8 @@ GAZETTEER = "public/gazetteer/dokiem-districts.json"
 COMMUNE_SHAPES = "public/maps/dokiem-communes.geojson"  # the simplified boundaries, feature id = commune code
 PEAK_HOURS = "19|20|21|22"  # 19:00–23:00 local time
 MBPS, MS = "Mbits", "ms"
-SPEED, HEALTH, QUARANTINE = (m.quoted() for m in (Measurement.SPEEDTEST, Measurement.HEALTH, Measurement.QUARANTINE))
+SPEED, HEALTH, QUARANTINE, HOURLY = (m.quoted() for m in (Measurement.SPEEDTEST, Measurement.HEALTH,
+                                                           Measurement.QUARANTINE, Measurement.HOURLY))  # fmt: skip
 ISP = '"isp" =~ /^$isp$/'
 ACCESS = '"access" =~ /^$access$/'
 IPV = '"ip_version" =~ /^$ip_version$/'  # a point measured before the tag existed has "": All still matches
@@ -406,6 +407,28 @@ def trend(tr: Translator, title: str, by: tuple[str, ...], *conditions: str) -> 
         .min(0)
         .height(8)
         .span(12)
+    )
+
+
+def years_trend(tr: Translator, title: str, *conditions: str) -> timeseries.Panel:
+    """The province's median download a month over five years, fixed and mobile apart, read from the hourly
+    aggregates InfluxDB keeps for ever (issue 32): the median of the hours' medians, as its description says,
+    where the raw points may no longer be there."""
+    query = f"""SELECT median("download_mbps") FROM {HOURLY} WHERE {where(*conditions)}
+        GROUP BY time(30d), "access" fill(none)"""
+    return (
+        timeseries.Panel()
+        .legend(legend())
+        .title(title)
+        .description(tr("gf_years_trend_desc"))
+        .datasource(DATASOURCE)
+        .with_target(InfluxQL(query).alias("$tag_access"))
+        .transformations(access_names(tr, with_isp=False))
+        .time_from("5y")
+        .unit(MBPS)
+        .min(0)
+        .height(8)
+        .span(24)
     )
 
 

@@ -24,7 +24,15 @@ from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from dokiem.collation import collation_key, unit_key
-from dokiem.collector.influx import RunCount, collector_line, health_line, quarantine_line, result_line
+from dokiem.collector.influx import (
+    RunCount,
+    collector_line,
+    health_line,
+    hourly_query,
+    quarantine_line,
+    result_line,
+    retention_statements,
+)
 from dokiem.collector.watch import ServerState
 from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, Result, ServerLocation, ServerRef
 from dokiem.grafana.dashboards import build_all
@@ -100,6 +108,11 @@ def data() -> Iterator[tuple[Influx, list[SyntheticAgent], list[Result]]]:
         request = urllib.request.Request(f"{server.url}/write?db=dokiem&precision=ms", data=body, method="POST")
         with urllib.request.urlopen(request, timeout=30) as answer:
             assert answer.status == 204
+        for statement in (
+            *retention_statements("dokiem", 0, set()),
+            hourly_query(_ms(QUARTER.start), _ms(QUARTER.end)),
+        ):
+            server.query(statement)  # the hourly aggregates the collector keeps (issue 32)
         yield server, agents, results
     finally:
         server.stop()

@@ -120,6 +120,7 @@ def province_overview(tr: Translator, thresholds: Thresholds, names: p.Names) ->
         )
         .with_panel(p.trend(tr, tr("gf_trend_isp"), ("isp", "access"), *filters))
         .with_panel(p.trend(tr, tr("gf_trend_access"), ("access",), *filters))
+        .with_panel(p.years_trend(tr, tr("gf_years_trend"), *filters))
         .with_panel(_province_medians(tr, tr("gf_international_median"), p.INTERNATIONAL).height(8).span(24))
         .with_row(db.Row(tr("gf_thresholds_row")))
     )
