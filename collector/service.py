@@ -139,10 +139,14 @@ class Collector:
         """The server's own state into InfluxDB each minute (collector/watch.py), for its board and alerts."""
         while True:
             if self.influx is not None and len(self.health_lines) < MAX_HEALTH_BACKLOG:
-                line = collector_line(self.config.mqtt_client_id, await asyncio.to_thread(self.server_state))
-                if line:
-                    self.health_lines.append(line)
-                    self._influx_wake.set()
+                try:
+                    state = await asyncio.to_thread(self.server_state)
+                except (OSError, ValueError) as exc:  # a reading that fails is missing, the collector goes on
+                    log.warning("cannot read the server's own state: %s", exc)
+                else:
+                    if line := collector_line(self.config.mqtt_client_id, state):
+                        self.health_lines.append(line)
+                        self._influx_wake.set()
             await asyncio.sleep(WATCH_S)
 
     def server_state(self, now: float | None = None) -> ServerState:

@@ -49,6 +49,10 @@ class Tally:
 
 
 def disk_used_pct(folder: Path) -> float:
+    """How full the disk under ``folder`` is (its nearest existing parent's: a PostgreSQL archive's collector may
+    never make its data directory)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
     usage = shutil.disk_usage(folder)
     return 100.0 * usage.used / usage.total if usage.total else 0.0
 

@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiomqtt
 import pytest
@@ -102,15 +103,30 @@ async def test_a_backup_taken_while_results_arrive_restores_what_it_holds(tmp_pa
         await wait_stored(collector, lambda: collector.archive.results.count() == len(held) + 1)
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 async def test_the_drill_every_result_an_agent_had_acknowledged_is_archived_again(
-    tmp_path: Path, broker: Broker, influx: Influx
+    tmp_path: Path, broker: Broker, influx: Influx, kind: str, request: pytest.FixtureRequest
 ) -> None:
     """The disaster drill: an agent publishes throughout; a backup is taken; more results are acknowledged; the
     server's data and InfluxDB's are destroyed; the archive is restored from the backup; the restored collector
     asks the fleet and the agent sends again what it kept; InfluxDB is rebuilt from the archive. Every result the
-    agent ever had acknowledged is in the archive, each once, and the dashboards' figures are those before."""
-    config = collector_config(tmp_path / "server", broker, influx)
+    agent ever had acknowledged is in the archive, each once, and the dashboards' figures are those before. On
+    SQLite (the default) and on PostgreSQL (through pg_dump; continuous archiving: tests/test_pgbackrest.py)."""
+    database: Postgres | None = request.getfixturevalue("postgres") if kind == "postgresql" else None
+    url = _fresh_database(database, "drill") if database else None
+    config = collector_config(tmp_path / "server", broker, influx, **({"DOKIEM_ARCHIVE_URL": url} if url else {}))
     data = config.collector.data_dir
+
+    def archived_ids() -> set[str]:
+        archive = Archive.from_url(config.archive_url, create=False)
+        try:
+            return {str(row["result_id"]) for row in archive.results.query()}
+        finally:
+            archive.close()
+
+    def cli(*args: str, **options: Any) -> subprocess.CompletedProcess[str]:
+        return dokiem(*args, data_dir=data, archive_url=url, **options)
+
     agent = Agent(config_for(tmp_path / "agent", broker.url))
     publishing = asyncio.create_task(agent.publisher.run())
     sent: list[Result] = []
@@ -125,7 +141,7 @@ async def test_the_drill_every_result_an_agent_had_acknowledged_is_archived_agai
         async with collector_running(config) as collector:
             await asyncio.wait_for(collector.subscribed.wait(), 10)
             await measured(0, 10, collector)
-            taken = await asyncio.to_thread(dokiem, "backup", "--to", str(tmp_path / "backups"), data_dir=data)
+            taken = await asyncio.to_thread(cli, "backup", "--to", str(tmp_path / "backups"))
             assert taken.returncode == 0, taken.stderr
             await measured(10, 15, collector)
             async with asyncio.timeout(10):  # the agent's last acknowledgements, handled in this same loop
@@ -134,18 +150,19 @@ async def test_the_drill_every_result_an_agent_had_acknowledged_is_archived_agai
             await wait_influx(influx, f"SELECT count(download_mbps) FROM {SPEED}", len(sent))
         before = [influx.query(query) for query in DASHBOARD_FIGURES]
         assert agent.outbox.kept_sent() == 25  # every one acknowledged, and kept
-        shutil.rmtree(data)  # the server's disk is gone, and InfluxDB's with it
+        shutil.rmtree(data, ignore_errors=True)  # the server's disk is gone (a PostgreSQL one: dropped below)
+        if database:
+            _fresh_database(database, "drill")
         influx.query('DROP DATABASE "dokiem"')
-        restored = dokiem("restore", "--from", str(the_backup(tmp_path / "backups")), data_dir=data)
+        restored = cli("restore", "--from", str(the_backup(tmp_path / "backups")))
         assert restored.returncode == 0, restored.stderr
-        assert len(ids_in(data / "archive.db")) == 10
+        assert len(archived_ids()) == 10
         async with collector_running(config) as collector:
             await wait_stored(collector, lambda: collector.archive.results.count() == len(sent))
             asked = json.loads(str(collector.archive.meta.get("resend_asked")))
             assert asked["agents"] == 1 and collector.archive.meta.get("resend_since") is None
-        assert ids_in(data / "archive.db") == {str(r.result_id) for r in sent}
-        rebuilt = dokiem("collector", "reindex", "--since", "2020-01-01", data_dir=data,
-                         environ={"DOKIEM_INFLUX_URL": influx.url})  # fmt: skip
+        assert archived_ids() == {str(r.result_id) for r in sent}
+        rebuilt = cli("collector", "reindex", "--since", "2020-01-01", environ={"DOKIEM_INFLUX_URL": influx.url})
         assert rebuilt.returncode == 0, rebuilt.stderr
         assert [influx.query(query) for query in DASHBOARD_FIGURES] == before
     finally:
@@ -158,6 +175,13 @@ DASHBOARD_FIGURES = (
     f'SELECT count("download_mbps"), median("download_mbps"), median("upload_mbps") FROM {SPEED}',
     f'SELECT median("download_mbps") AS "download", count("failed") AS "tests" FROM {SPEED} GROUP BY "agent"',
 )
+
+
+def _fresh_database(server: Postgres, name: str) -> str:
+    """An empty database ``name`` on ``server`` (dropped first where it is): its URL."""
+    for statement in (f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'):
+        subprocess.run(["psql", server.url, "-c", statement], check=True, capture_output=True)
+    return server.url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def _backed_up(tmp_path: Path, results: int = 5) -> tuple[Path, Path]:
