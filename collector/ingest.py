@@ -19,7 +19,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from dokiem.contract import TOPIC_PREFIX
-from dokiem.mqtt import mqtt_client
+from dokiem.mqtt import acknowledge, acknowledge_manually, mqtt_client
 from dokiem.settings import BrokerSection, backoff_delay
 
 log = logging.getLogger(__name__)
@@ -84,14 +84,9 @@ def _client(broker: BrokerSection, client_id: str, shared_group: str | None) -> 
         clean_session=None if v5 else False, clean_start=False if v5 else MQTT_CLEAN_START_FIRST_ONLY,
         properties=properties, max_queued_incoming_messages=0,
     )  # fmt: skip
-    # aiomqtt has no switch for this: acknowledge only after the archive commit (paho's manual ack).
-    client._client.manual_ack_set(True)
+    acknowledge_manually(client)  # only after the archive commit
     return client
 
 
 def _acker(client: aiomqtt.Client, message: aiomqtt.Message) -> Ack:
-    def ack() -> None:
-        if message.qos > 0:
-            client._client.ack(message.mid, message.qos)
-
-    return ack
+    return lambda: acknowledge(client, message)

@@ -13,10 +13,10 @@ import click
 
 from dokiem import __version__
 from dokiem.cli_config import LazyCommand, LazyGroup
-from dokiem.contract import WIRE_MESSAGES
 from dokiem.errortext import speak_click
 from dokiem.helptext import HELP_LANG, HelpContext
 from dokiem.i18n import LANGS, Translator, default_lang
+from dokiem.wire import WIRE_MESSAGES, json_schema
 
 
 def _asked_lang(argv: list[str]) -> str | None:
@@ -111,6 +111,5 @@ def main(ctx: click.Context, lang: str, verbose: bool) -> None:
 def schema_command(message: str) -> None:
     """Print the JSON Schema of a wire message: the Result (default), the Status, the FleetConfig or the
     ResendRequest."""
-    from dokiem.contract import json_schema
 
     click.echo(json.dumps(json_schema(message), indent=2, ensure_ascii=False))

@@ -461,30 +461,3 @@ class Result(WireModel):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def model_schema(model: type[BaseModel], name: str, title: str) -> dict[str, object]:
-    """A wire message's JSON Schema, as checked in under ``dokiem/schema/``."""
-    schema = model.model_json_schema(by_alias=True)
-    schema["$id"] = f"urn:dokiem:schema:{name}:1"
-    schema["title"] = title
-    return schema
-
-
-def json_schema(message: str = "result") -> dict[str, object]:
-    """The JSON Schema of a wire message (``result``, ``status``, ``config`` or ``resend``), as checked in under
-    ``dokiem/schema/``."""
-    from dokiem.fleet import FleetConfig, ResendRequest
-    from dokiem.status import Status
-
-    models: dict[str, tuple[type[BaseModel], str]] = {
-        "result": (Result, "dokiem Result (dokiem.result/1)"),
-        "status": (Status, "dokiem Status (dokiem.status/1)"),
-        "config": (FleetConfig, "dokiem FleetConfig (dokiem.config/1)"),
-        "resend": (ResendRequest, "dokiem ResendRequest (dokiem.resend/1)"),
-    }
-    model, title = models[message]
-    return model_schema(model, message, title)
-
-
-WIRE_MESSAGES = ("result", "status", "config", "resend")

@@ -25,3 +25,17 @@ def mqtt_client(broker: BrokerSection, username: str | None = None, **options: A
         keepalive=broker.keepalive_s,
         **options,
     )
+
+
+# aiomqtt (2.5.1, its newest) acknowledges every message as it arrives and has no public way to wait: the
+# collector acknowledges only after the archive committed (paho's manual ack, under aiomqtt's client). These two
+# are the only places that reach into aiomqtt's private paho client.
+def acknowledge_manually(client: aiomqtt.Client) -> None:
+    """From now on, a QoS 1 message is acknowledged to the broker only by ``acknowledge``."""
+    client._client.manual_ack_set(True)
+
+
+def acknowledge(client: aiomqtt.Client, message: aiomqtt.Message) -> None:
+    """PUBACK for ``message`` (a QoS 0 message has none)."""
+    if message.qos > 0:
+        client._client.ack(message.mid, message.qos)

@@ -11,7 +11,8 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from dokiem.contract import SCHEMA, WIRE_MESSAGES, Result, config_topic, json_schema, result_topic, status_topic
+from dokiem.contract import SCHEMA, Result, config_topic, result_topic, status_topic
+from dokiem.wire import WIRE_MESSAGES, json_schema
 from testkit.processes import REPO
 
 SCHEMA_FILE = REPO / "dokiem" / "schema" / "result.schema.json"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import barchart, table, timeseries
+from grafana_foundation_sdk.builders import barchart, stat, table, timeseries
 from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.models import dashboard as model
 
@@ -41,98 +41,105 @@ def _counts_by(title: str, query: str, group: tuple[str, str], count: tuple[str,
     )
 
 
-def fleet_health(tr: Translator, thresholds: Thresholds, names: p.Names) -> db.Dashboard:
-    in_district = '"district_name" =~ /^$district$/'
-    latest = f"""SELECT last("online") AS "online" FROM {p.HEALTH} WHERE {p.fleet_where(in_district)} GROUP BY "agent",
+IN_DISTRICT = '"district_name" =~ /^$district$/'
+# each agent's last state, the table's and the stats' common source
+LATEST = f"""SELECT last("online") AS "online" FROM {p.HEALTH} WHERE {p.fleet_where(IN_DISTRICT)} GROUP BY "agent",
         "district_name" """
-    state = f"""SELECT last("runs_expected") AS "expected", last("runs_received") AS "received",
+STATE = f"""SELECT last("runs_expected") AS "expected", last("runs_received") AS "received",
         last("runs_missed") AS "missed", last("temperature_c") AS "temperature", last("cpu_pct") AS "cpu",
-        last("outbox_depth") AS "outbox" FROM {p.HEALTH} WHERE {p.fleet_where(in_district)} GROUP BY "agent" """
+        last("outbox_depth") AS "outbox" FROM {p.HEALTH} WHERE {p.fleet_where(IN_DISTRICT)} GROUP BY "agent" """
+
+
+def _online(tr: Translator) -> stat.Panel:
+    return (
+        p.stat_panel(tr("gf_agents_online"))
+        .with_target(
+            InfluxQL(f"""SELECT sum("online") AS "online", count("online") - sum("online") AS "offline"
+                FROM ({LATEST})""").table()
+        )
+        .transformations([p.organize({"online": tr("gf_online"), "offline": tr("gf_offline")})])
+        .height(6)
+        .span(8)
+    )
+
+
+def _missed(tr: Translator) -> stat.Panel:
+    return (
+        p.stat_panel(tr("gf_missed_runs"))
+        .with_target(
+            InfluxQL(f'SELECT sum("missed") AS "missed", sum("expected") AS "expected" FROM ({STATE})').table()
+        )
+        .transformations([p.organize({"missed": tr("gf_missed"), "expected": tr("gf_expected")})])
+        .height(6)
+        .span(8)
+    )
+
+
+def _errors(tr: Translator) -> barchart.Panel:
+    return _counts_by(
+        tr("gf_errors_by_reason"),
+        f"""SELECT count("failed") AS "failed" FROM {p.SPEED} WHERE {p.where(IN_DISTRICT)}
+                AND "failed" = 1 GROUP BY "error" """,
+        ("error", tr("gf_error")),
+        ("failed", tr("gf_failed")),
+    ).span(8)
+
+
+def _quarantined(tr: Translator) -> barchart.Panel:
+    return (
+        _counts_by(
+            tr("gf_quarantined_by_reason"),
+            f'SELECT sum("count") AS "messages" FROM {p.QUARANTINE} WHERE {p.fleet_where()} GROUP BY "reason"',
+            ("reason", tr("gf_reason")),
+            ("messages", tr("gf_messages")),
+        )
+        .description(tr("gf_quarantined_desc"))
+        .span(24)
+    )
+
+
+def _agents(tr: Translator) -> table.Panel:
+    """Every agent: its last heartbeat's state, runs, temperature, CPU and outbox."""
     online_mapping = model.ValueMap(options={
         "1": model.ValueMappingResult(text=tr("gf_online"), color="green", index=0),
         "0": model.ValueMappingResult(text=tr("gf_offline"), color="red", index=1),
     })  # fmt: skip
     join = model.DataTransformerConfig(id_val="joinByField", options={"byField": "agent", "mode": "outer"})
+    columns = {"Time 1": tr("gf_last_seen"), "agent": tr("gf_agent"), "district_name": tr("gf_district"),
+               "online": tr("gf_state"), "expected": tr("gf_expected"), "received": tr("gf_received"),
+               "missed": tr("gf_missed"), "temperature": tr("gf_temperature"), "cpu": tr("gf_cpu"),
+               "outbox": tr("gf_outbox")}  # fmt: skip
+    return (
+        table.Panel()
+        .title(tr("gf_agents"))
+        .show_header(True)
+        .datasource(DATASOURCE)
+        .with_target(InfluxQL(LATEST).ref("A").table())
+        .with_target(InfluxQL(STATE).ref("B").table())
+        .transformations([join, p.organize(columns, hide=("Time 2",))])
+        .override_by_name(tr("gf_state"), [model.DynamicConfigValue(id_val="mappings", value=[online_mapping])])
+        .override_by_name(tr("gf_temperature"), [model.DynamicConfigValue(id_val="unit", value="celsius")])
+        .override_by_name(tr("gf_cpu"), [model.DynamicConfigValue(id_val="unit", value="percent")])
+        .height(12)
+        .span(24)
+    )
+
+
+def fleet_health(tr: Translator, thresholds: Thresholds, names: p.Names) -> db.Dashboard:
     return (
         p.dashboard("dokiem-fleet", tr("gf_title_fleet"))
         .description(tr("gf_desc_fleet"))
         .time("now-24h", "now")
         .with_variable(p.names_variable("district", tr("gf_district"), names.districts, multi=True))
+        .with_panel(_online(tr))
+        .with_panel(_missed(tr))
+        .with_panel(_errors(tr))
+        .with_panel(_quarantined(tr))
+        .with_panel(_agents(tr))
         .with_panel(
-            p.stat_panel(tr("gf_agents_online"))
-            .with_target(
-                InfluxQL(f"""SELECT sum("online") AS "online", count("online") - sum("online") AS "offline"
-                FROM ({latest})""").table()
-            )
-            .transformations([p.organize({"online": tr("gf_online"), "offline": tr("gf_offline")})])
-            .height(6)
-            .span(8)
-        )
-        .with_panel(
-            p.stat_panel(tr("gf_missed_runs"))
-            .with_target(
-                InfluxQL(f'SELECT sum("missed") AS "missed", sum("expected") AS "expected" FROM ({state})').table()
-            )
-            .transformations([p.organize({"missed": tr("gf_missed"), "expected": tr("gf_expected")})])
-            .height(6)
-            .span(8)
-        )
-        .with_panel(
-            _counts_by(
-                tr("gf_errors_by_reason"),
-                f"""SELECT count("failed") AS "failed" FROM {p.SPEED} WHERE {p.where(in_district)}
-                AND "failed" = 1 GROUP BY "error" """,
-                ("error", tr("gf_error")),
-                ("failed", tr("gf_failed")),
-            ).span(8)
-        )
-        .with_panel(
-            _counts_by(
-                tr("gf_quarantined_by_reason"),
-                f'SELECT sum("count") AS "messages" FROM {p.QUARANTINE} WHERE {p.fleet_where()} GROUP BY "reason"',
-                ("reason", tr("gf_reason")),
-                ("messages", tr("gf_messages")),
-            )
-            .description(tr("gf_quarantined_desc"))
-            .span(24)
-        )
-        .with_panel(
-            table.Panel()
-            .title(tr("gf_agents"))
-            .show_header(True)
-            .datasource(DATASOURCE)
-            .with_target(InfluxQL(latest).ref("A").table())
-            .with_target(InfluxQL(state).ref("B").table())
-            .transformations(
-                [
-                    join,
-                    p.organize(
-                        {
-                            "Time 1": tr("gf_last_seen"),
-                            "agent": tr("gf_agent"),
-                            "district_name": tr("gf_district"),
-                            "online": tr("gf_state"),
-                            "expected": tr("gf_expected"),
-                            "received": tr("gf_received"),
-                            "missed": tr("gf_missed"),
-                            "temperature": tr("gf_temperature"),
-                            "cpu": tr("gf_cpu"),
-                            "outbox": tr("gf_outbox"),
-                        },
-                        hide=("Time 2",),
-                    ),
-                ]
-            )
-            .override_by_name(tr("gf_state"), [model.DynamicConfigValue(id_val="mappings", value=[online_mapping])])
-            .override_by_name(tr("gf_temperature"), [model.DynamicConfigValue(id_val="unit", value="celsius")])
-            .override_by_name(tr("gf_cpu"), [model.DynamicConfigValue(id_val="unit", value="percent")])
-            .height(12)
-            .span(24)
-        )
-        .with_panel(
-            _per_agent(tr("gf_temperature_trend"), 'mean("temperature_c")', in_district)
+            _per_agent(tr("gf_temperature_trend"), 'mean("temperature_c")', IN_DISTRICT)
             .unit("celsius")
             .thresholds(p.steps((None, "green"), (70, "orange"), (80, "red")))
         )
-        .with_panel(_per_agent(tr("gf_outbox_trend"), 'max("outbox_depth")', in_district))
+        .with_panel(_per_agent(tr("gf_outbox_trend"), 'max("outbox_depth")', IN_DISTRICT))
     )
