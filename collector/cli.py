@@ -79,10 +79,10 @@ def collector_reindex(tr: Translator, config_path: Path | None, since: datetime,
                 until_ms = int(until.timestamp() * 1000) if until else None
                 await collector.influx.delete_results(int(since.timestamp() * 1000), until_ms)
             with click.progressbar(length=queued, label=tr("reindexing"), file=sys.stderr) as bar:
-                while True:
-                    before = collector.archive.results.pending_count()
+                while True:  # counted by what each batch wrote: counting the backlog each time costs its size
+                    before = collector.stats["influx_written"]
                     more = await collector.flush_influx()
-                    bar.update(before - collector.archive.results.pending_count())
+                    bar.update(collector.stats["influx_written"] - before)
                     if not more:
                         break
             await collector.aggregate_hours()  # the hourly aggregates of every hour written again
