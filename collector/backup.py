@@ -330,7 +330,7 @@ def _archive_from(backup: Path, archive: ArchiveEntry, url: str, say: Say) -> No
         return
     if not url.startswith(("postgresql://", "postgres://")):
         raise BackupError("kind", held="PostgreSQL", named="SQLite")
-    if _counts_postgres(url, missing_ok=True)["results"] or _has_results_table(url):
+    if _has_results_table(url):  # pg_restore makes the tables: even an empty archive's are in its way
         raise BackupError("not_empty", where=url.split("@")[-1])
     say("restoring", where=url.split("@")[-1])
     _run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={url}", str(backup / archive.file)], "pg_restore")
@@ -361,13 +361,10 @@ def _counts(db: sqlite3.Connection) -> dict[str, int]:
     return {name: _count(db.execute, table) for name, table in _COUNTED.items()}
 
 
-def _counts_postgres(url: str, missing_ok: bool = False) -> dict[str, int]:
+def _counts_postgres(url: str) -> dict[str, int]:
     import psycopg
 
     with psycopg.connect(url) as db:
-        present = db.execute("SELECT to_regclass('public.results') IS NOT NULL").fetchone() == (True,)
-        if not present and missing_ok:
-            return dict.fromkeys(_COUNTED, 0)
         return {name: _count(db.execute, table) for name, table in _COUNTED.items()}
 
 

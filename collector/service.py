@@ -139,8 +139,8 @@ class Collector:
         """The server's own state into InfluxDB each minute (collector/watch.py), for its board and alerts."""
         while True:
             if self.influx is not None and len(self.health_lines) < MAX_HEALTH_BACKLOG:
-                try:
-                    state = await asyncio.to_thread(self.server_state)
+                try:  # in the loop's own thread: the archive's connection is never used from two at once
+                    state = self.server_state()
                 except (OSError, ValueError) as exc:  # a reading that fails is missing, the collector goes on
                     log.warning("cannot read the server's own state: %s", exc)
                 else:
@@ -187,7 +187,12 @@ class Collector:
             client = self._mqtt
             if since is None or client is None:
                 continue
-            request = ResendRequest(request_id=uuid.uuid4(), since=datetime.fromisoformat(since))
+            try:
+                request = ResendRequest(request_id=uuid.uuid4(), since=datetime.fromisoformat(since))
+            except ValueError as exc:  # written by hand into the archive: said, dropped, never fatal
+                log.warning("the archive's resend request %r is no time (%s): dropped", since, exc)
+                self.archive.meta.delete(RESEND_SINCE)
+                continue
             agents = [str(a["agent_id"]) for a in self.archive.registry.agents() if a["agent_id"] != RESIDENT_AGENT]
             try:
                 asked = await ask_to_resend(client, agents, request)
