@@ -123,8 +123,11 @@ async def heads_in_time(
     door.head_read()
     try:
         response = await handler(request)
-        await response.prepare(request)  # written here (aiohttp's own prepare and write_eof then do nothing),
-        await response.write_eof()  # so that the clock starts after the answer, however long it took to send
+        try:  # written here (aiohttp's own prepare and write_eof then do nothing), so that the clock starts
+            await response.prepare(request)  # after the answer, however long it took to send
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the client left before its answer: as aiohttp's own finish does, nothing to say (no traceback)
         return response
     finally:
         door.head_awaited()

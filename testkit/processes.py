@@ -6,6 +6,8 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -63,4 +65,24 @@ def start_testserver(*args: str, scheme: str = "http", host: str = "127.0.0.1") 
     )
     url = f"{scheme}://{host}:{port}/"
     wait_until_healthy(url, proc)
+    drain_stderr(proc, server_log(url))
     return proc, url
+
+
+def server_log(url: str) -> Path:
+    """Where a test server started by start_testserver writes what it says."""
+    return Path(tempfile.gettempdir()) / f"dokiem-testserver-{url.rstrip('/').rsplit(':', 1)[1]}.log"
+
+
+def drain_stderr(proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Read a long-lived server's stderr as it comes, into ``log`` (its last words for a failing test): a pipe
+    nobody reads blocks the server once 64 KiB of logs fill it."""
+    assert proc.stderr is not None
+
+    def drain() -> None:
+        with log.open("wb") as out:
+            for line in iter(proc.stderr.readline, b""):  # type: ignore[union-attr]
+                out.write(line)
+                out.flush()
+
+    threading.Thread(target=drain, daemon=True).start()

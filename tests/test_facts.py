@@ -27,7 +27,7 @@ from dokiem.grafana.alerts import RULES, rule_json, rules_file
 from dokiem.grafana.dashboards import build_all
 from dokiem.i18n import LANGS, Translator
 from dokiem.regions import Place, Regions
-from dokiem.series import FIELDS, TAGS, Measurement
+from dokiem.series import FIELDS, FOREVER, TAGS, Measurement
 from dokiem.status import Health, OutboxHealth, Status
 from dokiem.thresholds import load_thresholds
 
@@ -105,7 +105,8 @@ def test_the_writer_writes_exactly_the_schema() -> None:
 
 QUOTED = re.compile(r'"([^"]+)"')
 ALIAS = re.compile(r'\bAS\s+"([^"]+)"', re.IGNORECASE)
-MEASURED = re.compile(r'\bFROM\s+"([^"]+)"', re.IGNORECASE)
+MEASURED = re.compile(r'\bFROM\s+(?:"[^"]+"\.)?"([^"]+)"', re.IGNORECASE)  # a retention policy may lead it
+POLICIES = {FOREVER}
 
 
 def unknown_names(query: str) -> set[str]:
@@ -115,7 +116,7 @@ def unknown_names(query: str) -> set[str]:
     known = {name for m in measurements if m in set(Measurement) for name in (*TAGS[Measurement(m)],
                                                                               *FIELDS[Measurement(m)])}  # fmt: skip
     made = set(ALIAS.findall(query))
-    return {name for name in QUOTED.findall(query) if name not in measurements | made | known}
+    return {name for name in QUOTED.findall(query) if name not in measurements | made | known | POLICIES}
 
 
 def _dashboard_queries() -> list[tuple[str, str]]:
@@ -154,15 +155,15 @@ NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 
 def _numbers_the_rule_uses(rule: dict[str, Any]) -> set[float]:
-    """Read off the provisioned rule itself: its pending time, its queries' time ranges (in hours, days
-    and weeks) and the constants of its math (as shares too: 0.3 is 30%, a ratio 0.7 is 30% below)."""
+    """Read off the provisioned rule itself: its pending time, its queries' time ranges (in minutes, hours,
+    days and weeks) and the constants of its math (as shares too: 0.3 is 30%, a ratio 0.7 is 30% below)."""
     numbers: set[float] = set()
     if match := re.fullmatch(r"(\d+)h", rule["for"]):
         numbers.add(float(match[1]))
     for item in rule["data"]:
         seconds = item.get("relativeTimeRange", {}).get("from")
         if seconds:
-            numbers |= {seconds / unit for unit in (3600, 86400, 7 * 86400) if seconds % unit == 0}
+            numbers |= {seconds / unit for unit in (60, 3600, 86400, 7 * 86400) if seconds % unit == 0}
         if item["model"].get("type") == "math":
             for constant in map(float, NUMBER.findall(item["model"]["expression"].replace("$R_", "$"))):
                 numbers |= {constant, round(constant * 100, 6), round((1 - constant) * 100, 6)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import struct
+import subprocess
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dokiem.settings import parse_listen
 from dokiem.testserver.counting import DOWN, UP, TicketCounts
 from dokiem.testserver.server import ConcurrencyCap
-from testkit.processes import start_testserver
+from testkit.processes import DOKIEM, server_log, start_testserver
 from testkit.residentkit import open_download, signing_options, ticket_token
 
 
@@ -235,3 +236,20 @@ def test_without_tcp_info_the_applications_count_is_kept_and_said() -> None:
     summary = counts.summary(ticket, "th-1")
     assert summary is not None and summary.upload is not None
     assert not summary.upload.tcp_counted and summary.upload.bytes == 8_000_000 and summary.upload.seconds == 10
+
+
+def test_clients_that_leave_before_their_answer_leave_no_traceback(tmp_path: Path) -> None:
+    """An agent's measurement ends its downloads and pings when its time is up: the test server must take that
+    quietly. Its tracebacks once filled an unread stderr pipe in a long test session, and the server stopped."""
+    proc, url = start_testserver()
+    try:
+        for _ in range(3):
+            done = subprocess.run([*DOKIEM, "measure", "--server", url, "--json", "--max-seconds", "3", "-q"],
+                                  capture_output=True, text=True, timeout=120)  # fmt: skip
+            assert done.returncode == 0, done.stderr
+        assert json.loads(get(f"{url}healthz")[2])["status"] == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    said = server_log(url).read_text()
+    assert "Traceback" not in said and "Error handling request" not in said, said[-2000:]
