@@ -38,6 +38,7 @@ REQUEUE_SENT = (
     "INSERT OR IGNORE INTO outbox (result_id, queued_at, payload) SELECT result_id, ?, payload FROM sent"
     " WHERE acked_at >= ? ORDER BY acked_at"
 )
+DROP_OLDEST_SENT = "DELETE FROM sent WHERE result_id IN (SELECT result_id FROM sent ORDER BY acked_at LIMIT ?)"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -116,6 +117,8 @@ class Outbox:
             db.executescript(SCHEMA)
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise _corrupt_error()
+            # kept in step with the table, so that bounding it costs nothing per acknowledgement
+            self._kept = int(db.execute("SELECT COUNT(*) FROM sent").fetchone()[0])
         except BaseException:
             db.close()
             raise
@@ -229,17 +232,21 @@ class Outbox:
         now = time.time()
         with self._transaction():
             if self.keep_sent_max > 0 and self.keep_sent_s > 0:
-                self._db.execute("INSERT OR REPLACE INTO sent (result_id, acked_at, payload) SELECT result_id, ?,"
-                                 " payload FROM outbox WHERE result_id = ?", (now, result_id))  # fmt: skip
+                self._kept += self._db.execute("INSERT OR IGNORE INTO sent (result_id, acked_at, payload) SELECT"
+                                               " result_id, ?, payload FROM outbox WHERE result_id = ?",
+                                               (now, result_id)).rowcount  # fmt: skip
             deleted = self._db.execute("DELETE FROM outbox WHERE result_id = ?", (result_id,)).rowcount
             if deleted:
                 self._bump("sent", deleted)
                 self._bound_sent(now)
 
     def _bound_sent(self, now: float) -> None:
-        self._db.execute("DELETE FROM sent WHERE acked_at < ?", (now - self.keep_sent_s,))
-        self._db.execute("DELETE FROM sent WHERE result_id IN (SELECT result_id FROM sent ORDER BY acked_at DESC"
-                         " LIMIT -1 OFFSET ?)", (self.keep_sent_max,))  # fmt: skip
+        """Within keep_sent_s and keep_sent_max, the oldest dropped: a range of the acked_at index each, never a
+        walk over what is kept."""
+        self._kept -= self._db.execute("DELETE FROM sent WHERE acked_at < ?", (now - self.keep_sent_s,)).rowcount
+        if self._kept > self.keep_sent_max:
+            excess = self._kept - self.keep_sent_max
+            self._kept -= self._db.execute(DROP_OLDEST_SENT, (excess,)).rowcount
 
     def resend(self, request_id: str, since: float) -> int | None:
         """Put back in the outbox every kept result the broker acknowledged at ``since`` or later, oldest first;
@@ -252,7 +259,7 @@ class Outbox:
                     return None
                 db.execute("INSERT INTO resend_requests (request_id, at) VALUES (?, ?)", (request_id, now))
                 moved = db.execute(REQUEUE_SENT, (now, since)).rowcount
-                db.execute("DELETE FROM sent WHERE acked_at >= ?", (since,))
+                self._kept -= db.execute("DELETE FROM sent WHERE acked_at >= ?", (since,)).rowcount
                 return int(moved)
 
         return self._guarded(requeue)
