@@ -109,7 +109,7 @@ def take(config: CollectorConfig, to: Path, extra: Iterable[Path], say: Say, kee
     backups under ``to`` stay (the others removed once this one is whole)."""
     to.mkdir(parents=True, exist_ok=True)
     created = datetime.now(UTC).replace(microsecond=0)
-    final = to / _unused_name(to, f"{PREFIX}{created:%Y%m%dT%H%M%SZ}")
+    final = to / _unused_name(to, f"{created:%Y%m%dT%H%M%S}")
     partial = final.with_name(final.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(mode=0o700)
@@ -125,25 +125,28 @@ def take(config: CollectorConfig, to: Path, extra: Iterable[Path], say: Say, kee
     _sync_dir(to)
     _note_in_archive(config.archive_url, LAST_BACKUP, created.isoformat())  # the server's board and alert read it
     if keep is not None:
-        backups = sorted((p for p in to.glob(f"{PREFIX}*") if not p.name.endswith(".partial")), key=_taken_order)
-        for old in backups[:-keep]:
+        backups = sorted((taken, path) for path in to.glob(f"{PREFIX}*") if (taken := _taken(path.name)))
+        for _, old in backups[:-keep]:
             say("pruned", path=old)
             shutil.rmtree(old)
     return final
 
 
-def _unused_name(to: Path, base: str) -> str:
-    """``base``, or for another backup in the same second ``base-N`` after every one taken: sorted by name, the
-    backups stay in the order they were taken (what --keep reads)."""
-    taken = [path.name.removesuffix(".partial") for path in to.glob(f"{base}*")]
-    numbers = [1 if name == base else int(name.rsplit("-", 1)[1]) for name in taken
-               if name == base or re.fullmatch(rf"{re.escape(base)}-\d+", name)]  # fmt: skip
-    return f"{base}-{max(numbers) + 1}" if numbers else base
+_NAME = re.compile(rf"{PREFIX}(\d{{8}}T\d{{6}})Z(?:-(\d+))?")  # its UTC second, and N for the N-th that second
 
 
-def _taken_order(backup: Path) -> tuple[str, int]:
-    base, _, number = backup.name.partition("Z-")
-    return (base, int(number)) if number.isdigit() else (backup.name.removesuffix("Z"), 1)
+def _taken(name: str) -> tuple[str, int] | None:
+    """(second, N) of a whole backup's folder name, in the order backups were taken; None for anything else."""
+    match = _NAME.fullmatch(name)
+    return None if match is None else (match[1], int(match[2] or 1))
+
+
+def _unused_name(to: Path, second: str) -> str:
+    """The folder name for a backup taken in ``second``: ``…Z``, or ``…Z-N`` after every one taken in it (a cut
+    one too), so that the backups sort in the order they were taken (what --keep reads)."""
+    numbers = [taken[1] for path in to.glob(f"{PREFIX}{second}Z*")
+               if (taken := _taken(path.name.removesuffix(".partial")))]  # fmt: skip
+    return f"{PREFIX}{second}Z" + (f"-{max(numbers) + 1}" if numbers else "")
 
 
 def _archive_into(url: str, folder: Path, say: Say) -> ArchiveEntry:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,11 +37,9 @@ def backup_group(
     from dokiem.collector import backup
 
     config = load_collector_config(config_path, tr)
-    try:
+    with _worded(tr):
         folder = backup.take(config, to, include, _say(tr), keep)
         manifest = backup.read_manifest(folder)
-    except backup.BackupError as error:
-        raise click.ClickException(tr(f"backup_error_{error.key}", **error.fields)) from None
     archive = manifest.archive
     click.echo(tr("backup_done", folder=folder, results=tr.number(archive.results, 0),
                   agents=tr.number(archive.agents, 0), files=tr.number(len(manifest.files) - 1, 0)))  # fmt: skip
@@ -52,10 +52,8 @@ def backup_verify(tr: Translator, folder: Path) -> None:
     """Check a backup: every file's checksum, and its archive opened from a scratch copy (exit 1 if damaged)."""
     from dokiem.collector import backup
 
-    try:
+    with _worded(tr):
         checks = backup.verify(folder, _say(tr))
-    except backup.BackupError as error:
-        raise click.ClickException(tr(f"backup_error_{error.key}", **error.fields)) from None
     if not all(check.ok for check in checks):
         click.echo(tr("backup_damaged", folder=folder), err=True)
         raise SystemExit(1)
@@ -73,12 +71,21 @@ def restore_command(tr: Translator, config_path: Path | None, source: Path) -> N
     from dokiem.collector import backup
 
     config = load_collector_config(config_path, tr)
-    try:
+    with _worded(tr):
         manifest = backup.restore(source, config, _say(tr))
-    except backup.BackupError as error:
-        raise click.ClickException(tr(f"backup_error_{error.key}", **error.fields)) from None
     click.echo(tr("restored", created=f"{manifest.created_at:%Y-%m-%d %H:%M} UTC",
                   results=tr.number(manifest.archive.results, 0)))  # fmt: skip
+
+
+@contextlib.contextmanager
+def _worded(tr: Translator) -> Iterator[None]:
+    """A backup's refusal as a one-line error in the reader's language (exit 1)."""
+    from dokiem.collector.backup import BackupError
+
+    try:
+        yield
+    except BackupError as error:
+        raise click.ClickException(tr(f"backup_error_{error.key}", **error.fields)) from None
 
 
 def _say(tr: Translator) -> Say:

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 TOPIC = "do/result"  # how the quarantine names this door
 MAX_ADDRESSES = 100_000  # addresses counted at once (a flood from many addresses is forgotten, not grown)
+V = TypeVar("V")
 RESIDENT_AGENT = "resident"  # the agent_id of every resident's result: no person is named
 TURNED_AWAY = "residents_turned_away:"  # the collector's stats count the door's 429s and 503s under this, by reason
 
@@ -66,30 +67,40 @@ class DoorRate:
         return True
 
 
-class SenderCap:
-    """At most ``per_day`` tests of one commune counted a day from one sender (issue 38), under a keyed hash of
-    (sender, commune) whose key is drawn afresh each day and never written; in memory only, so a restart or a
-    flood past MAX_ADDRESSES forgets the day's counts (the publication rule's days and sender-days still hold)."""
+class ForgottenDaily(Generic[V]):
+    """Entries under a keyed hash of what names them (a sender, and a commune), the key drawn afresh each day and
+    never written: nothing kept names anyone, each day starts empty, a flood past MAX_ADDRESSES is forgotten."""
 
-    def __init__(self, per_day: int, clock: Callable[[], float] = time.time) -> None:
-        self.per_day, self.clock = per_day, clock
+    def __init__(self, clock: Callable[[], float], new: Callable[[], V]) -> None:
+        self.clock, self._new = clock, new
         self._day, self._key = -1, b""
-        self._counted: dict[bytes, int] = {}
+        self.entries: dict[bytes, V] = {}
 
-    def full(self, sender: str, commune: str) -> bool:
-        return self._counted.get(self._name(sender, commune), 0) >= self.per_day
-
-    def count(self, sender: str, commune: str) -> None:
-        name = self._name(sender, commune)
-        if len(self._counted) >= MAX_ADDRESSES:
-            self._counted.clear()
-        self._counted[name] = self._counted.get(name, 0) + 1
-
-    def _name(self, sender: str, commune: str) -> bytes:
+    def __getitem__(self, name: str) -> V:
         day = int(self.clock() // 86_400)
         if day != self._day:
-            self._day, self._key, self._counted = day, os.urandom(32), {}
-        return hmac.new(self._key, f"{sender_of(sender)}\0{commune}".encode(), hashlib.sha256).digest()[:16]
+            self._day, self._key, self.entries = day, os.urandom(32), {}
+        if len(self.entries) >= MAX_ADDRESSES:
+            self.entries.clear()
+        return self.entries.setdefault(hmac.new(self._key, name.encode(), hashlib.sha256).digest()[:16], self._new())
+
+
+class SenderCap:
+    """At most ``per_day`` tests of one commune counted a day from one sender (issue 38); in memory only, so a
+    restart or a flood forgets the day's counts (the publication rule's days and sender-days still hold)."""
+
+    def __init__(self, per_day: int, clock: Callable[[], float] = time.time) -> None:
+        self.per_day = per_day
+        self._counted: ForgottenDaily[list[float]] = ForgottenDaily(clock, list)
+
+    def full(self, sender: str, commune: str) -> bool:
+        return len(self._of(sender, commune)) >= self.per_day
+
+    def count(self, sender: str, commune: str) -> None:
+        self._of(sender, commune).append(self._counted.clock())
+
+    def _of(self, sender: str, commune: str) -> list[float]:
+        return self._counted[f"{sender_of(sender)}\0{commune}"]
 
 
 class OverSenderCap(Exception):
@@ -97,14 +108,12 @@ class OverSenderCap(Exception):
 
 
 class AddressLimiter:
-    """At most ``per_hour`` requests an hour from one address, counted under a keyed hash (the key is
-    drawn afresh each day and never written): the addresses themselves are never kept."""
+    """At most ``per_hour`` requests an hour from one address (ForgottenDaily: the addresses themselves are
+    never kept)."""
 
     def __init__(self, per_hour: int, clock: Callable[[], float] = time.time) -> None:
         self.per_hour, self.clock = per_hour, clock
-        self._day = -1
-        self._key = b""
-        self._seen: dict[bytes, deque[float]] = {}
+        self._seen: ForgottenDaily[deque[float]] = ForgottenDaily(clock, deque)
 
     def allow(self, address: str) -> bool:
         """Whether ``address`` may make one more request this hour, which is then counted."""
@@ -119,14 +128,8 @@ class AddressLimiter:
         return len(self._seen_of(address)) >= self.per_hour
 
     def _seen_of(self, address: str) -> deque[float]:
-        now = self.clock()
-        if int(now // 86_400) != self._day:
-            self._day, self._key, self._seen = int(now // 86_400), os.urandom(32), {}
-        if len(self._seen) >= MAX_ADDRESSES:
-            self._seen.clear()
-        sender = sender_of(address).encode()
-        seen = self._seen.setdefault(hmac.new(self._key, sender, hashlib.sha256).digest()[:16], deque())
-        while seen and seen[0] <= now - 3600:
+        seen = self._seen[sender_of(address)]
+        while seen and seen[0] <= self.clock() - 3600:
             seen.popleft()
         return seen
 

@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dokiem.grafana.influxql import DATASOURCE_UID
-from dokiem.grafana.panels import AGENTS_ONLY
+from dokiem.grafana.panels import AGENTS_ONLY, HEALTH, QUARANTINE, SERVER, SPEED
 from dokiem.i18n import Translator
-from dokiem.series import Measurement
 
 FOLDER = "dokiem"
 EXPRESSIONS = "__expr__"  # Grafana's server-side expressions "datasource"
@@ -78,8 +77,6 @@ class Rule:
 # Grafana's templates for the firing series' tags, as the messages name them
 LABELS = {"agent": "{{ $labels.agent }}", "district": "{{ $labels.district_name }}",
           "commune": "{{ $labels.commune_name }}", "collector": "{{ $labels.collector }}"}  # fmt: skip
-SPEED, HEALTH, QUARANTINE, SERVER = (m.quoted() for m in (Measurement.SPEEDTEST, Measurement.HEALTH,
-                                                           Measurement.QUARANTINE, Measurement.COLLECTOR))  # fmt: skip
 # a commune's fixed-line speed to domestic servers (an international figure is the world's link, not the line)
 FIXED_DOMESTIC = f"""\"access\" = 'fixed' AND \"location\" != 'international' AND {AGENTS_ONLY}"""
 FIXED_MEDIAN = f"""SELECT median("download_mbps") FROM {SPEED} WHERE $timeFilter AND {FIXED_DOMESTIC}

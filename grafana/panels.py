@@ -33,8 +33,10 @@ GAZETTEER = "public/gazetteer/dokiem-districts.json"
 COMMUNE_SHAPES = "public/maps/dokiem-communes.geojson"  # the simplified boundaries, feature id = commune code
 PEAK_HOURS = "19|20|21|22"  # 19:00–23:00 local time
 MBPS, MS = "Mbits", "ms"
-SPEED, HEALTH, QUARANTINE, HOURLY = (m.quoted() for m in (Measurement.SPEEDTEST, Measurement.HEALTH,
-                                                           Measurement.QUARANTINE, Measurement.HOURLY))  # fmt: skip
+# every measurement as a query names it: the panels and the alert rules (grafana/alerts.py) read these
+SPEED, HEALTH, QUARANTINE, HOURLY, SERVER = (m.quoted() for m in (Measurement.SPEEDTEST, Measurement.HEALTH,
+                                                                   Measurement.QUARANTINE, Measurement.HOURLY,
+                                                                   Measurement.COLLECTOR))  # fmt: skip
 ISP = '"isp" =~ /^$isp$/'
 ACCESS = '"access" =~ /^$access$/'
 IPV = '"ip_version" =~ /^$ip_version$/'  # a point measured before the tag existed has "": All still matches

@@ -224,7 +224,7 @@ def test_the_sender_cap_counts_a_day_per_commune_under_a_daily_key() -> None:
     assert cap.full("2001:db8:1:2::b", "16000")
     now[0] += 86_400
     assert not cap.full("203.0.113.7", "16000")  # the next day
-    assert all(len(name) == 16 and b"203" not in name for name in cap._counted)
+    assert all(len(name) == 16 and b"203" not in name for name in cap._counted.entries)
 
 
 def test_the_limiter_counts_an_hour_and_forgets_each_day() -> None:
@@ -234,7 +234,7 @@ def test_the_limiter_counts_an_hour_and_forgets_each_day() -> None:
     assert limiter.allow("203.0.113.8")  # another address, its own count
     now[0] += 3601
     assert limiter.allow("203.0.113.7")  # an hour later
-    assert all(len(key) == 16 and b"203" not in key for key in limiter._seen)  # keyed hashes, not addresses
+    assert all(len(key) == 16 and b"203" not in key for key in limiter._seen.entries)  # keyed hashes, not addresses
 
 
 def test_an_ipv6_sender_is_its_64_and_an_address_over_its_limit_spends_nothing_else() -> None:

@@ -53,7 +53,7 @@ class Meta:
         return None if row is None else str(row[0])
 
     def set(self, key: str, value: str) -> None:
-        self._db.execute("DELETE FROM archive_meta WHERE name = ?", (key,))
+        self.delete(key)
         self._db.execute("INSERT INTO archive_meta (name, value) VALUES (?, ?)", (key, value))
 
     def delete(self, key: str) -> None:

@@ -13,12 +13,10 @@ from dokiem.grafana.influxql import DATASOURCE, InfluxQL
 from dokiem.i18n import Translator
 from dokiem.thresholds import Thresholds
 
-SERVER = alerts.SERVER
-
 
 def _now(title: str, field: str, unit: str, thresholds: db.ThresholdsConfig) -> stat.Panel:
     """A reading's last value, a number per collector."""
-    query = f'SELECT last("{field}") AS "{field}" FROM {SERVER} WHERE {p.fleet_where()} GROUP BY "collector"'
+    query = f'SELECT last("{field}") AS "{field}" FROM {p.SERVER} WHERE {p.fleet_where()} GROUP BY "collector"'
     return (
         p.stat_panel(title).with_target(InfluxQL(query).alias("$tag_collector")).unit(unit).thresholds(thresholds)
         .height(5).span(6)
@@ -26,7 +24,7 @@ def _now(title: str, field: str, unit: str, thresholds: db.ThresholdsConfig) -> 
 
 
 def _trend(title: str, aggregate: str, unit: str) -> timeseries.Panel:
-    query = f"""SELECT {aggregate} FROM {SERVER} WHERE {p.fleet_where()} GROUP BY time($__interval), "collector"
+    query = f"""SELECT {aggregate} FROM {p.SERVER} WHERE {p.fleet_where()} GROUP BY time($__interval), "collector"
         fill(none)"""
     return (
         timeseries.Panel().legend(p.legend()).title(title).datasource(DATASOURCE)
