@@ -189,7 +189,7 @@ ENV_ALIASES = {
 _SETTINGS = Settings(
     CollectorConfig,
     {"collector": CollectorSection, "broker": BrokerSection, "influx": InfluxSection, "http": HttpSection,
-     "limits": Limits},
+     "limits": Limits, "residents": ResidentsSection},
     ENV_ALIASES,
 )  # fmt: skip
 

@@ -108,7 +108,7 @@ def make_ca(folder: Path) -> tuple[Path, Path, Path]:
 
 
 class Recorder:
-    """A subscriber that records every message on dokiem/v1/# (what a collector would see)."""
+    """A subscriber that records every result and status message (what a collector would see)."""
 
     def __init__(self, broker: Broker, **client_kwargs: object) -> None:
         """``client_kwargs`` are aiomqtt's: a persistent session (identifier, clean_session=False) on a
@@ -136,7 +136,8 @@ class Recorder:
         while True:
             try:
                 async with aiomqtt.Client("127.0.0.1", self.broker.port, **self.client_kwargs) as client:  # type: ignore[arg-type]
-                    await client.subscribe("dokiem/v1/#", qos=1)
+                    for topic in ("dokiem/v1/+/result", "dokiem/v1/+/status"):  # what a collector reads
+                        await client.subscribe(topic, qos=1)
                     self._subscribed.set()
                     async for message in client.messages:
                         payload = json.loads(bytes(message.payload))  # type: ignore[arg-type]

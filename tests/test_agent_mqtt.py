@@ -12,13 +12,16 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from dokiem.agent.service import Agent
-from dokiem.contract import config_topic
+from dokiem.contract import config_topic, resend_topic
+from dokiem.fleet import ResendRequest
 from testkit.agentkit import config_for, make_result, write_config
 from testkit.brokers import Broker, Recorder, add_password, make_ca, running_broker
 
@@ -117,6 +120,35 @@ async def publish_retained(broker: Broker, topic: str, payload: str) -> None:
 
     async with aiomqtt.Client("127.0.0.1", broker.port) as client:
         await client.publish(topic, payload, qos=1, retain=True)
+
+
+async def test_a_resend_request_is_served_once_and_a_bad_one_is_refused(tmp_path: Path, broker: Broker) -> None:
+    """Issue 32: a restored collector's request puts back what was acknowledged since; garbage, an oversized
+    body, a time without its zone and a withdrawn request change nothing, and the same request id twice is
+    served once. Each is processed in order on the one connection, so the next result is the synchronisation."""
+    agent = Agent(config_for(tmp_path, broker.url))
+    first = [make_result(n) for n in range(3)]
+    topic = resend_topic("th-380-001")
+    async with Recorder(broker) as collector:
+        task = asyncio.create_task(agent.publisher.run())
+        for result in first:
+            agent.queue(result)
+        await collector.wait_for(lambda: len(collector.results) == 3)
+        for bad in ("not json", "{" + " " * 4096 + "}", json.dumps({"request_id": str(uuid.uuid4()),
+                    "since": "2026-01-01T00:00:00"}), ""):  # fmt: skip
+            await publish_retained(broker, topic, bad)
+        request = ResendRequest(request_id=uuid.uuid4(), since=datetime(2020, 1, 1, tzinfo=UTC)).to_json()
+        await publish_retained(broker, topic, request)
+        await collector.wait_for(lambda: len(collector.results) == 6)
+        await publish_retained(broker, topic, request)  # seen again (a reconnect): served already
+        agent.queue(make_result(10))
+        await collector.wait_for(lambda: len(collector.results) == 7)
+        async with asyncio.timeout(10):  # its acknowledgement, handled in this same loop
+            while agent.outbox.depth():
+                await asyncio.sleep(0.05)
+        task.cancel()
+    assert collector.result_ids()[3:6] == [str(r.result_id) for r in first]  # oldest first, each once more
+    assert len(collector.results) == 7 and agent.outbox.kept_sent() == 4
 
 
 async def test_fleet_config_applies_next_period_and_a_bad_one_is_refused(tmp_path: Path, broker: Broker) -> None:

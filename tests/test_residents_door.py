@@ -375,3 +375,18 @@ async def test_behind_nginx_each_address_is_its_own_and_a_flood_is_refused_in_fr
     assert busy and all(b["error"] == "busy" and b["retry-after"] for b in busy)  # what the page says in Vietnamese
     assert all(b["error"] == "ticket_invalid" for b in passed)  # what got through was read and refused by the door
     assert door.archive.quarantine.counts() == {"ticket_invalid": len(passed)}  # the collector saw only those
+
+
+def test_the_residents_settings_are_set_from_the_environment_too() -> None:
+    """As every other section's: DOKIEM_RESIDENTS_<KEY> (the sender cap of issue 38 among them), and a bad value
+    named by its variable."""
+    from dokiem.collector.config import load
+    from dokiem.settings import ConfigError
+
+    config = load(
+        None, environ={"DOKIEM_RESIDENTS_TESTS_PER_SENDER_DAY": "2", "DOKIEM_RESIDENTS_PER_ADDRESS_PER_HOUR": "9"}
+    )
+    assert (config.residents.tests_per_sender_day, config.residents.per_address_per_hour) == (2, 9)
+    with pytest.raises(ConfigError) as refused:
+        load(None, environ={"DOKIEM_RESIDENTS_TESTS_PER_SENDER_DAY": "0"})
+    assert "DOKIEM_RESIDENTS_TESTS_PER_SENDER_DAY" in str(refused.value)

@@ -253,3 +253,10 @@ def test_clients_that_leave_before_their_answer_leave_no_traceback(tmp_path: Pat
         proc.wait(10)
     said = server_log(url).read_text()
     assert "Traceback" not in said and "Error handling request" not in said, said[-2000:]
+
+
+@pytest.mark.parametrize("network", ["10.0.0.300/8", "foo", "10.0.0.0/33", ""])
+def test_a_bad_agent_network_is_refused_by_name(network: str) -> None:
+    done = subprocess.run([*DOKIEM, "--lang", "en", "testserver", "--agent-network", network],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2 and "--agent-network" in done.stderr and "Traceback" not in done.stderr
