@@ -17,7 +17,7 @@ from aiohttp import web
 
 from dokiem.collector.archive import Page
 from dokiem.collector.residents import ResidentDoor, add_routes
-from dokiem.contract import DIRECTIONAL, FIGURES, Source
+from dokiem.contract import DETAILS, FIGURES, Source
 from dokiem.files import csv_cell
 from dokiem.httpdoor import heads_in_time, request_deadline
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from dokiem.collector.service import Collector
 
 COLLECTOR = web.AppKey("collector", object)
-CSV_FIGURES = tuple(f for f in FIGURES if not f.endswith(DIRECTIONAL))  # per-direction ones: JSON only
+CSV_FIGURES = tuple(f for f in FIGURES if f not in DETAILS)  # per-direction ones: JSON only
 CSV_COLUMNS = ("result_id", "agent_id", "started_at", *CSV_FIGURES, "error")
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from pydantic import ValidationError
 
+from dokiem import figures as registry
 from dokiem.collation import collation_key
 from dokiem.collector.archive import bucket_of
 from dokiem.collector.config import ResidentsSection
@@ -33,6 +34,8 @@ from dokiem.collector.published import PublishedMedians
 from dokiem.collector.validate import Reason, Refusal, check_bounds
 from dokiem.collector.vouching import TicketBook, disagrees
 from dokiem.contract import RESIDENT, Access, Flag, Method, Result, ServerRef, Site, first_error
+from dokiem.figures import Labels
+from dokiem.i18n import LANGS, Translator
 from dokiem.regions import Regions
 from dokiem.thresholds import load_thresholds
 from dokiem.vouch import LocateQuery, ResidentSubmission, ServerSummary, Tally, read_private_key, read_public_key
@@ -168,6 +171,7 @@ class ResidentDoor:
         each direction runs."""
         communes = [(code, c.name, ", ".join(p.districts[d].name for d in c.districts if d in p.districts))
                     for p in self.regions.provinces.values() for code, c in p.communes.items()]  # fmt: skip
+        tr = Translator(lang if lang in LANGS else "vi")
         thresholds = [{"name": t.name(lang), "access": t.access.value if t.access else None,
                        "download_mbps": t.download_mbps, "upload_mbps": t.upload_mbps}
                       for t in load_thresholds().thresholds]  # fmt: skip
@@ -180,6 +184,9 @@ class ResidentDoor:
             ],
             "isps": self.collector.isps.names(),
             "thresholds": thresholds,
+            "figures": [
+                {"name": f.name, "label": Labels(tr).name(f), "unit": f.unit.symbol} for f in registry.on_page()
+            ],
             "medians": self.published.medians(),
             "seconds": self.config.test_seconds,
         }

@@ -1,7 +1,7 @@
 """The wire contract: the Result message, the MQTT topics and the field types every message shares.
 
-This module depends on pydantic only, so the agent can import it without pulling in
-collector libraries. Bump ``SCHEMA`` (and the topic version) on any incompatible change.
+This module depends on pydantic and the registry of figures (plain data) only, so the agent can import
+it without pulling in collector libraries. Bump ``SCHEMA`` (and the topic version) on any incompatible change.
 
 Every field is bounded: strings by length and characters (no control characters, no lone
 surrogates: a stored or tagged string must survive SQLite, JSON and InfluxDB), integers by int64,
@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from dokiem import figures as registry
+
 SCHEMA = "dokiem.result/1"
 TOPIC_PREFIX = "dokiem/v1"
 
@@ -31,14 +33,10 @@ AGENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 # Vietnam keeps UTC+7 all year: quarters begin at local midnight, the `hour` tag is local time.
 LOCAL_TIME = timezone(timedelta(hours=7), "ICT")
 
-# The figures of a Result, by field name: written once here, read by the archive, InfluxDB, the API.
-FIGURES = (
-    "download_mbps", "upload_mbps", "latency_ms", "jitter_ms", "loss_pct", "loaded_latency_ms",
-    "loaded_latency_down_ms", "loaded_latency_up_ms", "dns_ms", "responsiveness_rpm", "responsiveness_down_rpm",
-    "responsiveness_up_rpm", "cross_traffic_down_mbps", "cross_traffic_up_mbps",
-)  # fmt: skip
-DIRECTIONAL = ("_down_ms", "_up_ms", "_down_rpm", "_up_rpm", "traffic_down_mbps", "traffic_up_mbps")  # JSON only
-HEADLINE_FIGURES = FIGURES[:5]  # the five every report and table shows
+# The figures of a Result, by field name, from the registry (dokiem.figures): the archive, InfluxDB, the API read them.
+FIGURES = registry.names()
+DETAILS = registry.names(lambda f: f.detail)  # one direction of another figure: JSON only
+HEADLINE_FIGURES = registry.names(lambda f: f.headline)  # the five every report and table shows
 COUNTS = ("bytes_down", "bytes_up", "data_used_bytes")
 
 INT64_MAX = 2**63 - 1

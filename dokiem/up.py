@@ -24,6 +24,7 @@ import click
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from dokiem import figures as registry
 from dokiem.agent.cli import max_seconds_option
 from dokiem.agent.config import AgentConfig
 from dokiem.agent.service import Agent
@@ -32,6 +33,7 @@ from dokiem.collector.config import TRIAL_DIR, ResidentServer, ResidentsSection
 from dokiem.collector.config import load as load_collector
 from dokiem.collector.service import Collector
 from dokiem.contract import Access, Result, Site
+from dokiem.figures import Labels
 from dokiem.i18n import Translator
 from dokiem.regions import Province, Regions, find_communes
 from dokiem.regions.isps import shipped_isps
@@ -41,28 +43,17 @@ from dokiem.vouch import read_private_key
 LOCAL_SERVER = "local"  # the all-in-one test server's id in the residents' list
 # the trial's agent tests from this machine: no-ticket clients from elsewhere count against the residents' share
 TRIAL_AGENTS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
-COLUMNS = ("col_time", "download", "upload", "latency", "jitter", "loss", "col_status")
 
 
 def table_header(tr: Translator) -> str:
-    return " | ".join(tr(c) for c in COLUMNS)
+    """The trial's table: the time, the headline figures (dokiem.figures), the outcome."""
+    return " | ".join((tr("col_time"), *(tr(f.label) for f in registry.headline()), tr("col_status")))
 
 
 def table_row(result: Result, tr: Translator) -> str:
-    def fig(value: float | None, unit: str, digits: int = 1) -> str:
-        return "—" if value is None else f"{tr.number(value, digits)} {unit}"
-
     status = tr("ok") if result.error is None else tr.error(result.error.code, result.error.message)
-    cells = (
-        result.started_at.astimezone().strftime("%H:%M:%S"),
-        fig(result.download_mbps, "Mbit/s"),
-        fig(result.upload_mbps, "Mbit/s"),
-        fig(result.latency_ms, "ms", 2),
-        fig(result.jitter_ms, "ms", 2),
-        fig(result.loss_pct, "%"),
-        status,
-    )
-    return " | ".join(cells)
+    readings = (Labels(tr).reading(f, getattr(result, f.name)) for f in registry.headline())
+    return " | ".join((result.started_at.astimezone().strftime("%H:%M:%S"), *readings, status))
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,10 @@ from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
+from dokiem import figures as registry
 from dokiem.collation import collation_key, unit_key
 from dokiem.contract import ACCESS_TYPES, RESIDENT, Access, Technology
+from dokiem.figures import Figure, Labels, Stat
 from dokiem.grafana.influxql import DATASOURCE, InfluxQL
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
@@ -186,11 +188,11 @@ def bloat_words(tr: Translator, thresholds: Thresholds) -> model.DynamicConfigVa
 def responsiveness_table(tr: Translator, thresholds: Thresholds, by: str, label: str, *conditions: str) -> table.Panel:
     """Latency idle and under load, responsiveness (RPM) and its level in words, per group and access type:
     a fast line whose buffer holds hundreds of milliseconds is bad for video calls, and says so."""
-    query = f"""SELECT median("latency_ms") AS "idle", median("loaded_latency_ms") AS "loaded",
-        median("loaded_latency_ms") - median("latency_ms") AS "added", median("responsiveness_rpm") AS "rpm",
-        median("responsiveness_rpm") AS "level" FROM {SPEED} WHERE {where(*conditions)} GROUP BY "{by}", "access" """
-    rename = {by: label} | labels(tr, access="gf_access", idle="gf_latency_median", loaded="gf_loaded_latency",
-                                   added="gf_latency_added", rpm="gf_rpm", level="gf_rpm_level")  # fmt: skip
+    terms, titles = figure_terms(tr, [(LATENCY, Stat.MEDIAN), (LOADED, Stat.MEDIAN), (RPM, Stat.MEDIAN)])
+    query = f"""SELECT {terms}, median("{LOADED.name}") - median("{LATENCY.name}") AS "added",
+        median("{RPM.name}") AS "level" FROM {SPEED} WHERE {where(*conditions)} GROUP BY "{by}", "access" """
+    rename = {by: label} | labels(tr, access="gf_access") | titles
+    rename |= labels(tr, added="gf_latency_added", level="gf_rpm_level")
     rules = thresholds.responsiveness
     description = tr("gf_responsiveness_desc", low=tr.number(rules.low_below_rpm, 0),
                      high=tr.number(rules.high_from_rpm, 0), added=tr.number(rules.bloat_added_ms, 0))  # fmt: skip
@@ -200,7 +202,7 @@ def responsiveness_table(tr: Translator, thresholds: Thresholds, by: str, label:
         .override_by_name(tr("gf_access"), [access_mapping(tr)])
         .override_by_name(tr("gf_rpm_level"), [responsiveness_words(tr, thresholds)])
         .override_by_name(tr("gf_latency_added"), [bloat_words(tr, thresholds)])
-        .override_by_name(tr("gf_rpm"), [model.DynamicConfigValue(id_val="decimals", value=0)])
+        .override_by_name(titles[RPM.table_key(Stat.MEDIAN)], [model.DynamicConfigValue(id_val="decimals", value=0)])
         .height(8)
     )
 
@@ -208,13 +210,12 @@ def responsiveness_table(tr: Translator, thresholds: Thresholds, by: str, label:
 def radio_table(tr: Translator, thresholds: Thresholds, *conditions: str) -> table.Panel:
     """Speeds by operator, radio technology and signal class (mobile modems and public Wi-Fi): a weak signal
     is not a slow network, so a figure is read beside the radio it was measured on."""
-    query = f"""SELECT median("download_mbps") AS "down", median("upload_mbps") AS "up",
-        median("rsrp_dbm") AS "rsrp", median("sinr_db") AS "sinr", count("download_mbps") AS "tests"
-        FROM {SPEED} WHERE {where(*conditions, RADIO)}
+    terms, titles = figure_terms(tr, MEDIANS[:2])
+    query = f"""SELECT {terms}, median("rsrp_dbm") AS "rsrp", median("sinr_db") AS "sinr",
+        count("download_mbps") AS "tests" FROM {SPEED} WHERE {where(*conditions, RADIO)}
         GROUP BY "{Tag.OPERATOR}", "{Tag.TECHNOLOGY}", "{Tag.SIGNAL}", "{Tag.ACCESS}" """
-    rename = labels(tr, operator="gf_operator", technology="gf_technology", signal="gf_signal", access="gf_access",
-                    down="gf_down_median", up="gf_up_median", rsrp="gf_rsrp", sinr="gf_sinr",
-                    tests="gf_tests")  # fmt: skip
+    rename = labels(tr, operator="gf_operator", technology="gf_technology", signal="gf_signal", access="gf_access")
+    rename |= titles | labels(tr, rsrp="gf_rsrp", sinr="gf_sinr", tests="gf_tests")
     rules = thresholds.radio
     description = tr("gf_radio_desc", good=tr.number(rules.rsrp_good_from_dbm, 0),
                      poor=tr.number(rules.rsrp_poor_below_dbm, 0), wifi_good=tr.number(rules.wifi_good_from_dbm, 0),
@@ -232,11 +233,11 @@ def radio_table(tr: Translator, thresholds: Thresholds, *conditions: str) -> tab
 
 def hotspot_table(tr: Translator, *conditions: str) -> table.Panel:
     """Public Wi-Fi by site: each hotspot agent's commune, its medians and its signal, the service it gives."""
-    query = f"""SELECT median("download_mbps") AS "down", median("upload_mbps") AS "up", median("latency_ms") AS
-        "latency", median("signal_dbm") AS "rssi", count("failed") AS "tests" FROM {SPEED}
+    terms, titles = figure_terms(tr, MEDIANS)
+    query = f"""SELECT {terms}, median("signal_dbm") AS "rssi", count("failed") AS "tests" FROM {SPEED}
         WHERE {where(*conditions, HOTSPOTS)} GROUP BY "{Tag.COMMUNE_NAME}", "{Tag.AGENT}" """
-    rename = labels(tr, commune_name="gf_commune", agent="gf_agent", down="gf_down_median", up="gf_up_median",
-                    latency="gf_latency_median", rssi="gf_rssi", tests="gf_tests")  # fmt: skip
+    rename = labels(tr, commune_name="gf_commune", agent="gf_agent") | titles | labels(tr, rssi="gf_rssi",
+                                                                                      tests="gf_tests")  # fmt: skip
     return (
         figure_table(tr("gf_hotspots"), [InfluxQL(query)], rename)
         .description(tr("gf_hotspots_desc"))
@@ -269,6 +270,23 @@ def labels(tr: Translator, **keys: str) -> dict[str, str]:
     return {field: tr(key) for field, key in keys.items()}
 
 
+_AGGREGATES = {Stat.MEDIAN: 'median("{field}")', Stat.MEAN: 'mean("{field}")', Stat.P10: 'percentile("{field}", 10)',
+               Stat.P90: 'percentile("{field}", 90)'}  # fmt: skip
+DOWN, UP, LATENCY, LOADED, RPM = (
+    registry.figure(name)
+    for name in ("download_mbps", "upload_mbps", "latency_ms", "loaded_latency_ms", "responsiveness_rpm")
+)
+MEDIANS = tuple((f, Stat.MEDIAN) for f in (DOWN, UP, LATENCY))  # what the smaller tables give
+
+
+def figure_terms(tr: Translator, wanted: Sequence[tuple[Figure, Stat]]) -> tuple[str, dict[str, str]]:
+    """A query's SELECT terms for registry figures' statistics, each named by its report key (down_median), and
+    those names' column titles: the same words as the report's and the site's."""
+    words = Labels(tr)
+    terms = ", ".join(f'{_AGGREGATES[stat].format(field=f.name)} AS "{f.table_key(stat)}"' for f, stat in wanted)
+    return terms, {f.table_key(stat): words.title(f, stat) for f, stat in wanted}
+
+
 def figure_table(title: str, targets: list[InfluxQL], rename: dict[str, str]) -> table.Panel:
     """A table of figures per group: targets merged on their tags, columns renamed, units by title."""
     panel = table.Panel().title(title).show_header(True).datasource(DATASOURCE)
@@ -287,16 +305,12 @@ def figure_table(title: str, targets: list[InfluxQL], rename: dict[str, str]) ->
 
 def ranking_table(tr: Translator, group_by: str, label: str, *conditions: str) -> table.Panel:
     """Figures per group and access type (a row each: fixed and mobile are never one median)."""
-    figures = f"""SELECT median("download_mbps") AS "down_median", percentile("download_mbps", 10) AS "down_p10",
-        median("upload_mbps") AS "up_median", percentile("upload_mbps", 10) AS "up_p10",
-        median("latency_ms") AS "latency", mean("loss_pct") AS "loss", count("failed") AS "tests"
+    terms, titles = figure_terms(tr, [(f, stat) for f in registry.on_dashboards() for stat in f.dashboards])
+    figures = f"""SELECT {terms}, count("failed") AS "tests"
         FROM {SPEED} WHERE {where(*conditions)} GROUP BY "{group_by}", "access" """
     agents = f"""SELECT count("n") AS "agents" FROM (SELECT last("failed") AS "n" FROM {SPEED}
         WHERE {where(*conditions)} GROUP BY "agent", "{group_by}", "access") GROUP BY "{group_by}", "access" """
-    rename = {group_by: label} | labels(tr, access="gf_access", down_median="gf_down_median",
-                                         down_p10="gf_down_p10", up_median="gf_up_median", up_p10="gf_up_p10",
-                                         latency="gf_latency_median", loss="gf_loss_mean", tests="gf_tests",
-                                         agents="gf_agents")  # fmt: skip
+    rename = {group_by: label} | titles | labels(tr, access="gf_access", tests="gf_tests", agents="gf_agents")
     targets = [InfluxQL(figures).ref("A"), InfluxQL(agents).ref("B")]
     return figure_table(tr("gf_ranking", by=label), targets, rename).override_by_name(
         tr("gf_access"), [access_mapping(tr)]
@@ -306,11 +320,10 @@ def ranking_table(tr: Translator, group_by: str, label: str, *conditions: str) -
 def residents_table(tr: Translator, group_by: str, label: str, *conditions: str) -> table.Panel:
     """Residents' tests per group and access type: how many, and their medians (no agent count: a
     resident is no agent, and no address is kept to count them by)."""
-    query = f"""SELECT count("failed") AS "tests", median("download_mbps") AS "down_median",
-        median("upload_mbps") AS "up_median", median("latency_ms") AS "latency" FROM {SPEED}
+    terms, titles = figure_terms(tr, MEDIANS)
+    query = f"""SELECT count("failed") AS "tests", {terms} FROM {SPEED}
         WHERE {where(RESIDENTS_ONLY, *conditions)} GROUP BY "{group_by}", "access" """
-    rename = {group_by: label} | labels(tr, access="gf_access", tests="gf_tests", down_median="gf_down_median",
-                                         up_median="gf_up_median", latency="gf_latency_median")  # fmt: skip
+    rename = {group_by: label} | labels(tr, access="gf_access", tests="gf_tests") | titles
     return figure_table(tr("gf_ranking", by=label), [InfluxQL(query)], rename).override_by_name(
         tr("gf_access"), [access_mapping(tr)]
     )
@@ -325,11 +338,10 @@ def commune_link(tr: Translator) -> model.DynamicConfigValue:
 
 def by_access_table(tr: Translator, title: str, *conditions: str) -> table.Panel:
     """Median download, upload and latency, one row per access type."""
-    query = f"""SELECT median("download_mbps") AS "download", median("upload_mbps") AS "upload",
-        median("latency_ms") AS "latency", count("failed") AS "tests" FROM {SPEED} WHERE {where(*conditions)}
+    terms, titles = figure_terms(tr, MEDIANS)
+    query = f"""SELECT {terms}, count("failed") AS "tests" FROM {SPEED} WHERE {where(*conditions)}
         GROUP BY "access" """
-    rename = labels(tr, access="gf_access", download="gf_down_median", upload="gf_up_median",
-                     latency="gf_latency_median", tests="gf_tests")  # fmt: skip
+    rename = labels(tr, access="gf_access") | titles | labels(tr, tests="gf_tests")
     return (
         figure_table(title, [InfluxQL(query)], rename)
         .override_by_name(tr("gf_access"), [access_mapping(tr)])
@@ -479,10 +491,10 @@ def agents_table(tr: Translator, title: str, also_by: tuple[str, ...], *conditio
     """A row per agent (and access type: an agent measures one line, but a changed config must not
     pool two), with ``also_by`` tags as columns."""
     tags = ", ".join(f'"{tag}"' for tag in ("agent", *also_by, "isp", "access"))
-    query = f"""SELECT last("download_mbps") AS "last_download", median("download_mbps") AS "down_median",
-        median("upload_mbps") AS "up_median", median("latency_ms") AS "latency", count("failed") AS "tests",
+    terms, titles = figure_terms(tr, MEDIANS)
+    query = f"""SELECT last("download_mbps") AS "last_download", {terms}, count("failed") AS "tests",
         sum("failed") AS "failed" FROM {SPEED} WHERE {where(*conditions)} GROUP BY {tags}"""
     rename = labels(tr, agent="gf_agent", commune_name="gf_commune", isp="gf_isp", access="gf_access",
-                     last_download="gf_last_download", down_median="gf_down_median", up_median="gf_up_median",
-                     latency="gf_latency_median", tests="gf_tests", failed="gf_failed")  # fmt: skip
+                    last_download="gf_last_download")  # fmt: skip
+    rename |= titles | labels(tr, tests="gf_tests", failed="gf_failed")
     return figure_table(title, [InfluxQL(query)], rename).override_by_name(tr("gf_access"), [access_mapping(tr)])

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from dokiem.collector.archive import Archive
 from dokiem.contract import LOCAL_TIME, RESIDENT, ServerLocation
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.charts import DistrictBars, Picture, commune_map, district_chart, trend_chart
-from dokiem.reports.docx import PICTURE_SIZE, Section, write_docx
+from dokiem.reports.docx import PICTURE_SIZE, write_docx
 from dokiem.reports.findings import finding_groups, key_figures, resident_sentences
 from dokiem.reports.letterhead import Letterhead
 from dokiem.reports.outline import outline
@@ -24,7 +25,6 @@ from dokiem.reports.sheets import write_csv, write_xlsx
 from dokiem.reports.tables import Table, isp_name, report_tables, resident_tables, thresholds_table
 from dokiem.thresholds import Thresholds
 
-FORMATS = ("xlsx", "pdf", "csv", "docx")
 PDF_PICTURE = (10.5, 6.9)  # inches a landscape A4 page holds inside the PDF's margins
 ROMAN = ("I", "II", "III", "IV")
 
@@ -141,55 +141,96 @@ def commune_shading(
     return features, values, {g.key for g in fixed if g.few_samples}
 
 
-def _docx_parts(
-    figures: QuarterlyFigures, regions: Regions, tr: Translator, tables: dict[str, Table], thresholds: Table,
-    sentences: list[str], residents: tuple[list[str], list[Table]],
-) -> tuple[str, str, list[Section]]:  # fmt: skip
-    """The Word report's title, subtitle and sections."""
+@dataclass(frozen=True)
+class ReportDocument:
+    """One quarter's report as data, built once: every format renders the same tables and words."""
+
+    figures: QuarterlyFigures
+    regions: Regions
+    tr: Translator
+    letterhead: Letterhead
+    stem: str  # the files' names begin with it
+    title: str
+    groups: list[list[str]]  # the findings, sentence by sentence, a list per subject
+    tables: list[Table]  # the key figures first, then one per breakdown
+    thresholds: Table
+    residents: tuple[list[str], list[Table]]  # residents' sentences and tables: never pooled with the agents'
+
+    @property
+    def sentences(self) -> list[str]:
+        return [sentence for group in self.groups for sentence in group]
+
+    @property
+    def every_table(self) -> list[Table]:
+        """What CSV and XLSX write whole: every table, the thresholds, the residents'."""
+        return [*self.tables, self.thresholds, *self.residents[1]]
+
+
+class Renderer(Protocol):
+    """One output format: writes the report under ``out_dir``, returns the files written."""
+
+    def __call__(self, report: ReportDocument, out_dir: Path) -> list[Path]: ...
+
+
+def _csv(report: ReportDocument, out_dir: Path) -> list[Path]:
+    return write_csv(report.every_table, out_dir, report.stem)
+
+
+def _xlsx(report: ReportDocument, out_dir: Path) -> list[Path]:
+    notes = [report.title, *_intro(report.figures, report.tr, report.regions), *report.sentences]
+    return [write_xlsx(report.every_table, notes, out_dir / f"{report.stem}.xlsx", report.tr("rpt_few_samples"))]
+
+
+def _pdf(report: ReportDocument, out_dir: Path) -> list[Path]:
+    figures, tr, regions = report.figures, report.tr, report.regions
+    drawn = list(pictures(figures, regions, tr, *PDF_PICTURE).values())
+    paragraphs = [*_intro(figures, tr, regions), *(" ".join(group) for group in report.groups)]
+    return [write_pdf(out_dir / f"{report.stem}.pdf", report.title, paragraphs, report.tables, report.thresholds,
+                      drawn, tr, report.residents)]  # fmt: skip
+
+
+def _docx(report: ReportDocument, out_dir: Path) -> list[Path]:
+    """The Word report: its title, subtitle and sections (reports.outline) on the letterhead."""
+    figures, tr, regions = report.figures, report.tr, report.regions
     drawn = pictures(figures, regions, tr, *PICTURE_SIZE)
     method = [*_intro(figures, tr, regions)[1 + figures.demo :], tr("docx_p_method")]
     subtitle = tr("docx_subtitle", quarter=quarter_label(figures.quarter, tr), province=_names(figures, regions))
     if figures.demo:
         subtitle = f"{tr('demo_notice')} {subtitle}"
-    return tr("docx_title"), subtitle, outline(tables, thresholds, sentences, method, drawn, tr, residents)
+    tables = {t.id: t for t in report.tables}
+    sections = outline(tables, report.thresholds, report.sentences, method, drawn, tr, report.residents)
+    return [write_docx(out_dir / f"{report.stem}.docx", report.letterhead, tr("docx_title"), subtitle, sections, tr)]
+
+
+# A format is one renderer here; adding one is a function and a line.
+RENDERERS: dict[str, Renderer] = {"xlsx": _xlsx, "pdf": _pdf, "csv": _csv, "docx": _docx}
+FORMATS = tuple(RENDERERS)
+
+
+def report_document(
+    figures: QuarterlyFigures, tr: Translator, regions: Regions, letterhead: Letterhead | None = None
+) -> ReportDocument:
+    title = tr("rpt_title", quarter=quarter_label(figures.quarter, tr))
+    if figures.demo:
+        title = f"{title} · {tr('demo_short')}"
+    return ReportDocument(
+        figures=figures, regions=regions, tr=tr, letterhead=letterhead or Letterhead(),
+        stem=f"dokiem-quarterly-{figures.quarter}{'-demo' if figures.demo else ''}-{tr.lang}", title=title,
+        groups=finding_groups(figures, regions, tr),
+        tables=[key_figures(figures, regions, tr), *report_tables(figures, tr, regions)],
+        thresholds=thresholds_table(figures, tr),
+        residents=(resident_sentences(figures, tr), resident_tables(figures, tr, regions)),
+    )  # fmt: skip
 
 
 def write_report(
     figures: QuarterlyFigures, formats: Iterable[str], out_dir: Path, tr: Translator, regions: Regions,
     letterhead: Letterhead | None = None,
 ) -> list[Path]:  # fmt: skip
+    formats = list(formats)
+    unknown = [fmt for fmt in formats if fmt not in RENDERERS]
+    if unknown:
+        raise ValueError(f"unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = [key_figures(figures, regions, tr), *report_tables(figures, tr, regions)]
-    thresholds = thresholds_table(figures, tr)
-    title = tr("rpt_title", quarter=quarter_label(figures.quarter, tr))
-    if figures.demo:
-        title = f"{title} · {tr('demo_short')}"
-    groups = finding_groups(figures, regions, tr)
-    sentences = [sentence for group in groups for sentence in group]
-    intro = [*_intro(figures, tr, regions), *sentences]
-    residents = (resident_sentences(figures, tr), resident_tables(figures, tr, regions))  # never pooled: apart
-    stem = f"dokiem-quarterly-{figures.quarter}{'-demo' if figures.demo else ''}-{tr.lang}"
-    written: list[Path] = []
-    for fmt in formats:
-        if fmt == "csv":
-            written += write_csv([*tables, thresholds, *residents[1]], out_dir, stem)
-        elif fmt == "xlsx":
-            written.append(
-                write_xlsx(
-                    [*tables, thresholds, *residents[1]],
-                    [title, *intro],
-                    out_dir / f"{stem}.xlsx",
-                    tr("rpt_few_samples"),
-                )
-            )
-        elif fmt == "pdf":
-            drawn = list(pictures(figures, regions, tr, *PDF_PICTURE).values())
-            paragraphs = [*_intro(figures, tr, regions), *(" ".join(group) for group in groups)]
-            written.append(write_pdf(out_dir / f"{stem}.pdf", title, paragraphs, tables, thresholds, drawn, tr,
-                                     residents))  # fmt: skip
-        elif fmt == "docx":
-            document = _docx_parts(figures, regions, tr, {t.id: t for t in tables}, thresholds, sentences, residents)
-            written.append(write_docx(out_dir / f"{stem}.docx", letterhead or Letterhead(), *document, tr))
-        else:
-            raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    return written
+    report = report_document(figures, tr, regions, letterhead)
+    return [path for fmt in formats for path in RENDERERS[fmt](report, out_dir)]

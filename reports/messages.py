@@ -131,14 +131,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pub_fixed_median": ("Cố định: tải xuống trung vị (Mbit/s)", "Fixed: median download (Mbit/s)"),
     "pub_mobile_median": ("Di động: tải xuống trung vị (Mbit/s)", "Mobile: median download (Mbit/s)"),
     "pub_change": ("Cố định: thay đổi so với quý trước (Mbit/s)", "Fixed: change on the previous quarter (Mbit/s)"),
-    "pub_down_median": ("Tải xuống trung vị (Mbit/s)", "Median download (Mbit/s)"),
-    "pub_up_median": ("Tải lên trung vị (Mbit/s)", "Median upload (Mbit/s)"),
-    "pub_download": ("Tải xuống (Mbit/s)", "Download (Mbit/s)"),
-    "pub_upload": ("Tải lên (Mbit/s)", "Upload (Mbit/s)"),
     "pub_figure": ("Chỉ số", "Figure"),
     "pub_median": ("Trung vị", "Median"),
     "pub_counts": ("{tests} lượt đo từ {agents} thiết bị đo.", "{tests} tests from {agents} agents."),
-    "pub_latency": ("Độ trễ (ms)", "Latency (ms)"),
     "pub_former_district": ("Huyện cũ: {districts}", "Former district: {districts}"),
     "pub_method_title": ("Cách đo", "How it is measured"),
     "pub_method": (
@@ -179,32 +174,30 @@ TEXTS: dict[str, tuple[str, str]] = {
         "communes.csv/.json, districts.csv/.json, isps.csv/.json: một dòng cho mỗi xã (từ 01/7/2025), huyện cũ"
         " hoặc mạng của nhà mạng, theo loại truy nhập (access: fixed = cố định, mobile = di động). published ="
         " false: chưa đủ số liệu (dưới {minimum} lượt đo thành công, hoặc dưới {agents} thiết bị đo khi có"
-        " thiết bị đặt tại hộ gia đình), các số liệu để trống. tests: số lượt đo; agents: số thiết bị đo;"
-        " *_median/_p10/_p90_mbps: trung vị, phân vị"
-        " 10 và 90 (Mbit/s); latency_median/_p10/_p90_ms: độ trễ (ms); download_median_change_mbps: thay đổi so"
-        " với quý trước; loaded_latency_median_ms: độ trễ khi đường truyền bận (ms); responsiveness_median_rpm:"
-        " độ phản hồi, số lượt khứ hồi mỗi phút khi đường truyền bận (RPM); bloated_share: tỷ lệ lượt đo có bộ"
-        " đệm phình.\n\n"
+        " thiết bị đặt tại hộ gia đình), các số liệu để trống. {columns}.\n\n"
         "tests.csv.gz: {records} lượt đo, mỗi dòng một lượt: hour (giờ địa phương, làm tròn xuống đến giờ),"
-        " province, district (huyện cũ), commune (xã từ 01/7/2025), isp, access, failed, download_mbps,"
-        " upload_mbps, latency_ms, jitter_ms, loss_pct. Không có mã thiết bị, địa chỉ IP hay tọa độ. Không"
+        " province, district (huyện cũ), commune (xã từ 01/7/2025), isp, access, failed, {record_figures}."
+        " Không có mã thiết bị, địa chỉ IP hay tọa độ. Không"
         " công bố: {held} lượt của các nhóm chưa đủ số liệu và {excluded} lượt bị loại (thiết bị quá tải,"
         " Wi-Fi, lưu lượng khác).",
         "dokiem open data — cut at {cut}, licensed {licence} (LICENSE.txt).\n\n"
         "communes.csv/.json, districts.csv/.json, isps.csv/.json: one row per commune (since 2025-07-01),"
         " former district or ISP network, per access type (access: fixed or mobile). published = false: not"
         " enough data (fewer than {minimum} successful tests, or fewer than {agents} agents where one is in a"
-        " household), figures empty."
-        " tests: tests counted; agents: agents counted; *_median/_p10/_p90_mbps: median, 10th and 90th"
-        " percentile (Mbit/s); latency_median/_p10/_p90_ms: latency (ms); download_median_change_mbps: change"
-        " from the previous quarter; loaded_latency_median_ms: latency while the line is busy (ms);"
-        " responsiveness_median_rpm: round trips a minute while the line is busy (RPM); bloated_share: the"
-        " share of tests with a bloated buffer.\n\n"
+        " household), figures empty. {columns}.\n\n"
         "tests.csv.gz: {records} tests, one per row: hour (local time, rounded down to the hour), province,"
-        " district (former), commune (since 2025-07-01), isp, access, failed, download_mbps, upload_mbps,"
-        " latency_ms, jitter_ms, loss_pct. No agent id, IP address or coordinates. Not published: {held} tests"
+        " district (former), commune (since 2025-07-01), isp, access, failed, {record_figures}. No agent id,"
+        " IP address or coordinates. Not published: {held} tests"
         " of groups without enough data and {excluded} tests left out (overloaded agent, Wi-Fi, cross traffic).",
     ),
+    # the data dictionary's words for the columns that are no registry figure's statistic
+    "pub_col_tests": ("số lượt đo", "tests counted"),
+    "pub_col_agents": ("số thiết bị đo", "agents counted"),
+    "pub_col_download_median_change_mbps": (
+        "thay đổi của tải xuống trung vị so với quý trước (Mbit/s)",
+        "change of the median download from the previous quarter (Mbit/s)",
+    ),
+    "pub_col_bloated_share": ("tỷ lệ lượt đo có bộ đệm phình", "the share of tests with a bloated buffer"),
     "pub_written": (
         "Đã ghi trang công bố vào {out}: {files} tệp, {size}; {records} lượt đo trong dữ liệu mở.",
         "Wrote the public site to {out}: {files} files, {size}; {records} tests in the open data.",
@@ -361,19 +354,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Lượt bị loại (Wi-Fi, CPU quá tải, lưu lượng khác)",
         "Left out (Wi-Fi, CPU starved, cross traffic)",
     ),
-    "rpt_down_median": ("Tải xuống trung vị (Mbit/s)", "Download median (Mbit/s)"),
-    "rpt_down_mean": ("Tải xuống trung bình (Mbit/s)", "Download mean (Mbit/s)"),
-    "rpt_down_p10": ("Tải xuống p10 (Mbit/s)", "Download p10 (Mbit/s)"),
-    "rpt_down_p90": ("Tải xuống p90 (Mbit/s)", "Download p90 (Mbit/s)"),
-    "rpt_up_median": ("Tải lên trung vị (Mbit/s)", "Upload median (Mbit/s)"),
-    "rpt_up_mean": ("Tải lên trung bình (Mbit/s)", "Upload mean (Mbit/s)"),
-    "rpt_up_p10": ("Tải lên p10 (Mbit/s)", "Upload p10 (Mbit/s)"),
-    "rpt_up_p90": ("Tải lên p90 (Mbit/s)", "Upload p90 (Mbit/s)"),
-    "rpt_latency_median": ("Độ trễ trung vị (ms)", "Latency median (ms)"),
-    "rpt_jitter_median": ("Độ biến thiên trễ trung vị (ms)", "Jitter median (ms)"),
-    "rpt_loss_mean": ("Mất gói TB (%)", "Loss mean (%)"),
-    "rpt_loaded_latency_median": ("Độ trễ khi tải trung vị (ms)", "Latency under load median (ms)"),
-    "rpt_rpm_median": ("Độ phản hồi trung vị (RPM)", "Responsiveness median (RPM)"),
     "rpt_bloated": ("Bộ đệm phình (% lượt đo)", "Bloated buffer (% of tests)"),
     "rpt_plan_good": ("≥ 95% gói cước", "≥ 95% of plan"),
     "rpt_plan_mid": ("80–95% gói cước", "80–95% of plan"),

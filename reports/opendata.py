@@ -19,16 +19,50 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from dokiem import figures as registry
 from dokiem.contract import LOCAL_TIME
+from dokiem.figures import Labels
+from dokiem.i18n import Translator
 
-LEVEL_COLUMNS = (
-    "code", "name", "district", "isp", "access", "published", "tests", "agents", "download_median_mbps",
-    "download_p10_mbps", "download_p90_mbps", "upload_median_mbps", "upload_p10_mbps", "upload_p90_mbps",
-    "latency_median_ms", "latency_p10_ms", "latency_p90_ms", "download_median_change_mbps",
-    "loaded_latency_median_ms", "responsiveness_median_rpm", "bloated_share",
-)  # fmt: skip
-RECORD_COLUMNS = ("hour", "province", "district", "commune", "isp", "access", "failed", "download_mbps",
-                  "upload_mbps", "latency_ms", "jitter_ms", "loss_pct")  # fmt: skip
+# the columns of each level's file: who, then the registry's published statistics, then the derived ones
+NAME_COLUMNS = ("code", "name", "district", "isp", "access", "published", "tests", "agents")
+CHANGE_COLUMN, BLOATED_COLUMN = "download_median_change_mbps", "bloated_share"
+DERIVED_COLUMNS = (CHANGE_COLUMN, BLOATED_COLUMN)
+# the per-test records: where and when (to the hour), then the headline figures
+RECORD_PLACE_COLUMNS = ("hour", "province", "district", "commune", "isp", "access", "failed")
+
+
+def unit_columns(**named: Any) -> dict[str, Any]:
+    """A level row's columns that say whose it is (code, name, district, isp, access): those not ``named`` empty."""
+    unknown = named.keys() - set(NAME_COLUMNS[:5])
+    if unknown:
+        raise MissingColumn(f"no level column {sorted(unknown)}")
+    return dict.fromkeys(NAME_COLUMNS[:5]) | named
+
+
+def level_columns() -> tuple[str, ...]:
+    return (*NAME_COLUMNS, *registry.published_columns(), *DERIVED_COLUMNS)
+
+
+def figure_columns() -> tuple[str, ...]:
+    """A level row's figure columns: empty, all of them, where a group is not published."""
+    return (*registry.published_columns(), *DERIVED_COLUMNS)
+
+
+def record_columns() -> tuple[str, ...]:
+    return (*RECORD_PLACE_COLUMNS, *registry.names(lambda f: f.headline))
+
+
+class MissingColumn(ValueError):
+    """A row lacks one of its file's columns, or has one the file does not: a renamed key would publish an
+    empty column, so nothing is written."""
+
+
+def _exactly(row: dict[str, Any], columns: Sequence[str], where: str) -> dict[str, Any]:
+    if row.keys() != set(columns):
+        missing, unknown = sorted(set(columns) - row.keys()), sorted(row.keys() - set(columns))
+        raise MissingColumn(f"{where}: row lacks {missing or 'nothing'}, has unknown {unknown or 'nothing'}")
+    return {key: _cell(row[key]) for key in columns}
 
 
 @dataclass(frozen=True)
@@ -44,15 +78,14 @@ def _cell(value: Any) -> Any:
 
 def write_level(folder: Path, name: str, rows: Sequence[dict[str, Any]]) -> list[Path]:
     """``name.csv`` and ``name.json``: the same rows, held-back groups with their figures empty."""
+    columns = level_columns()
+    cells = [_exactly(row, columns, f"{name}.csv") for row in rows]
     csv_path, json_path = folder / f"{name}.csv", folder / f"{name}.json"
     with csv_path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, LEVEL_COLUMNS, extrasaction="ignore")
+        writer = csv.DictWriter(out, columns)
         writer.writeheader()
-        writer.writerows({key: _cell(row.get(key)) for key in LEVEL_COLUMNS} for row in rows)
-    json_path.write_text(
-        json.dumps([{key: _cell(row.get(key)) for key in LEVEL_COLUMNS} for row in rows], ensure_ascii=False),
-        encoding="utf-8",
-    )
+        writer.writerows(cells)
+    json_path.write_text(json.dumps(cells, ensure_ascii=False), encoding="utf-8")
     return [csv_path, json_path]
 
 
@@ -66,12 +99,13 @@ def write_records(folder: Path, records: Iterable[dict[str, Any]], source: str =
     """``tests.csv.gz`` (``residents_tests.csv.gz`` for the residents' source): one row per published run;
     returns the path and how many were written."""
     path = folder / f"{source + '_' if source else ''}tests.csv.gz"
+    columns = record_columns()
     written = 0
     with gzip.open(path, "wb", compresslevel=9) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, RECORD_COLUMNS, extrasaction="ignore")
+        writer = csv.DictWriter(out, columns)
         writer.writeheader()
         for record in records:
-            writer.writerow({key: _cell(record.get(key)) for key in RECORD_COLUMNS})
+            writer.writerow(_exactly(record, columns, path.name))
             written += 1
     return path, written
 
@@ -90,6 +124,15 @@ def write_licence(folder: Path, licence: Licence, lang: str) -> Path:
         )
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def column_notes(tr: Translator) -> str:
+    """What each level column that holds a number means: the registry's words for a figure's statistic."""
+    labels = Labels(tr)
+    notes = [f"{name}: {tr(f'pub_col_{name}')}" for name in ("tests", "agents")]
+    notes += [f"{f.column(stat)}: {labels.title(f, stat)}" for f in registry.published() for stat in f.published]
+    notes += [f"{name}: {tr(f'pub_col_{name}')}" for name in DERIVED_COLUMNS]
+    return "; ".join(notes)
 
 
 def write_dictionary(folder: Path, lines: Sequence[str]) -> Path:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from dokiem import figures as registry
 from dokiem.i18n import Translator
 from dokiem.reports.charts import Picture
 from dokiem.reports.docx import Section
 from dokiem.reports.tables import Table
 
-DISTRICT_KEYS = ("name", "access", "agents", "tests", "down_median", "up_median", "latency_median")
-COMMUNE_KEYS = ("name", "district", "code", "access", "tests", "down_median", "up_median", "latency_median")
-ISP_KEYS = ("name", "agents", "tests", "down_median", "up_median", "latency_median")
+BRIEF = registry.brief_keys()  # the registry's figures for the short tables: down_median, up_median, latency_median
+DISTRICT_KEYS = ("name", "access", "agents", "tests", *BRIEF)
+COMMUNE_KEYS = ("name", "district", "code", "access", "tests", *BRIEF)
+ISP_KEYS = ("name", "agents", "tests", *BRIEF)
 QUALITY_KEYS = ("name", "access", "plan_good", "plan_mid", "plan_low", "plan_mean_ratio")
 CHANGE_KEYS = ("name", "access", "down_median", "change_down_median", "change_up_median", "change_tests")
 RESIDENT_COMMUNE_KEYS = ("name", "district", "access", "tests", "down_median", "up_median", "latency_median")

@@ -23,6 +23,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus.flowables import Flowable
 
+from dokiem import figures as registry
 from dokiem.i18n import Translator
 from dokiem.reports.charts import Picture
 from dokiem.reports.tables import RESIDENT_FIGURES, Column, Table, format_value
@@ -39,10 +40,10 @@ FRAME = (PAGE[0] - 2 * MARGIN, PAGE[1] - MARGIN - 14 * mm - 12)  # what a page h
 
 # The columns of each table's parts in the PDF (the XLSX and CSV carry all of them); a part too wide for
 # the page is split further, each piece repeating the table's name columns.
-SPEED_PART = ("agents", "tests", "failed", "down_median", "down_mean", "down_p10", "down_p90", "up_median", "up_mean",
-              "up_p10", "up_p90", "latency_median", "jitter_median", "loss_mean")  # fmt: skip
-QUALITY_PART = ("tests", "excluded", "loaded_latency_median", "rpm_median", "bloated", "plan_good", "plan_mid",
-                "plan_low", "plan_mean_ratio", "speed_80_80", "change_down_median", "change_up_median",
+# a breakdown's two pages: the headline figures' statistics, then every other reported figure's and the quality
+SPEED_PART = ("agents", "tests", "failed", *registry.table_keys(lambda f: f.headline))
+QUALITY_PART = ("tests", "excluded", *registry.table_keys(lambda f: not f.headline), "bloated", "plan_good",
+                "plan_mid", "plan_low", "plan_mean_ratio", "speed_80_80", "change_down_median", "change_up_median",
                 "change_tests", "threshold_")  # fmt: skip
 PADDING = 3.0  # points each side of a cell's text
 SLACK = 0.5  # points: a word exactly as wide as its cell is split by reportlab's wrap (its sums round)

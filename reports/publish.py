@@ -15,13 +15,28 @@ from pathlib import Path
 from typing import Any
 
 from dokiem import __version__
+from dokiem import figures as registry
 from dokiem.collector.archive import REPORT_COLUMNS, Archive, SenderSpread
 from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, RESIDENT, Flag
 from dokiem.files import COMMUNES_LEVEL, OPEN_DATA
 from dokiem.i18n import Translator
 from dokiem.regions import Province, Regions
 from dokiem.reports.disclosure import publishable, residents_publishable
-from dokiem.reports.opendata import Licence, hour_of, write_dictionary, write_level, write_licence, write_records
+from dokiem.reports.opendata import (
+    BLOATED_COLUMN,
+    CHANGE_COLUMN,
+    RECORD_PLACE_COLUMNS,
+    Licence,
+    column_notes,
+    figure_columns,
+    hour_of,
+    record_columns,
+    unit_columns,
+    write_dictionary,
+    write_level,
+    write_licence,
+    write_records,
+)
 from dokiem.reports.quarterly import INVALIDATING, GroupStats, QuarterlyFigures, split_isp_key
 from dokiem.reports.site import Page, commune_names, commune_page, index_page
 from dokiem.thresholds import ReportRules
@@ -44,20 +59,15 @@ class Published:
 
 
 def _figures_of(group: GroupStats, rules: ReportRules, shown: bool | None = None) -> dict[str, Any]:
-    """A group's published figures (``shown`` overrides the agents' rule: residents have their own)."""
+    """A group's published figures (``shown`` overrides the agents' rule: residents have their own), every figure
+    column empty where it is not published."""
     if not (publishable(group, rules) if shown is None else shown):
-        return {"published": False, "tests": group.tests, "agents": None}
+        return {"published": False, "tests": group.tests, "agents": None, **dict.fromkeys(figure_columns())}
     return {
         "published": True, "tests": group.tests, "agents": group.agents if shown is None else None,
-        "download_median_mbps": group.download.median, "download_p10_mbps": group.download.p10,
-        "download_p90_mbps": group.download.p90, "upload_median_mbps": group.upload.median,
-        "upload_p10_mbps": group.upload.p10, "upload_p90_mbps": group.upload.p90,
-        "latency_median_ms": group.latency.median, "latency_p10_ms": group.latency.p10,
-        "latency_p90_ms": group.latency.p90,
-        "download_median_change_mbps": group.change("download_median") if publishable(group.previous, rules)
-        else None,
-        "loaded_latency_median_ms": group.loaded_latency_median, "responsiveness_median_rpm": group.rpm_median,
-        "bloated_share": group.bloated,
+        **{f.column(stat): group.stat(f.name, stat) for f in registry.published() for stat in f.published},
+        CHANGE_COLUMN: group.change("download_median") if publishable(group.previous, rules) else None,
+        BLOATED_COLUMN: group.bloated,
     }  # fmt: skip
 
 
@@ -69,15 +79,17 @@ def level_rows(figures: QuarterlyFigures, province: Province) -> dict[str, list[
     for group in sorted(figures.groups.get("commune", []), key=lambda g: (g.key, order.get(g.access or "", 9))):
         unit = province.communes.get(group.key) or province.old_communes.get(group.key)
         districts = province.communes[group.key].districts if group.key in province.communes else ()
-        rows["communes"].append({"code": group.key, "name": unit.name if unit else group.key,
-                                 "district": ", ".join(districts), "access": group.access,
-                                 **_figures_of(group, rules)})  # fmt: skip
+        rows["communes"].append(unit_columns(code=group.key, name=unit.name if unit else group.key,
+                                             district=", ".join(districts), access=group.access)
+                                | _figures_of(group, rules))  # fmt: skip
     for group in sorted(figures.groups.get("district", []), key=lambda g: (g.key, order.get(g.access or "", 9))):
         district = province.districts.get(group.key)
-        rows["districts"].append({"code": group.key, "name": district.name if district else group.key,
-                                  "access": group.access, **_figures_of(group, rules)})  # fmt: skip
+        rows["districts"].append(unit_columns(code=group.key, name=district.name if district else group.key,
+                                              access=group.access) | _figures_of(group, rules))  # fmt: skip
     for group in sorted(figures.groups.get("isp", []), key=lambda g: (order.get(g.access or "", 9), g.key)):
-        rows["isps"].append({"isp": split_isp_key(group.key)[0], "access": group.access, **_figures_of(group, rules)})
+        rows["isps"].append(
+            unit_columns(isp=split_isp_key(group.key)[0], access=group.access) | _figures_of(group, rules)
+        )
     return rows
 
 
@@ -92,9 +104,9 @@ def resident_rows(figures: QuarterlyFigures, province: Province) -> list[dict[st
                         key=lambda g: (g.key, order.get(g.access or "", 9))):  # fmt: skip
         unit = province.communes.get(group.key)
         senders = figures.residents.senders.get((group.key, group.access or ""), SenderSpread())
-        rows.append({"code": group.key, "name": unit.name if unit else group.key,
-                     "district": ", ".join(unit.districts) if unit else "", "access": group.access,
-                     **_figures_of(group, rules, residents_publishable(group, senders, rules))})  # fmt: skip
+        rows.append(unit_columns(code=group.key, name=unit.name if unit else group.key,
+                                 district=", ".join(unit.districts) if unit else "", access=group.access)
+                    | _figures_of(group, rules, residents_publishable(group, senders, rules)))  # fmt: skip
     return rows
 
 
@@ -116,9 +128,7 @@ def records(
             "hour": hour_of(row[index["started_ms"]]), "province": row[index["province_code"]],
             "district": row[index["district_code"]], "commune": row[index["commune_code"]], "isp": row[index["isp"]],
             "access": row[index["access"]], "failed": bool(row[index["failed"]]),
-            "download_mbps": row[index["download_mbps"]], "upload_mbps": row[index["upload_mbps"]],
-            "latency_ms": row[index["latency_ms"]], "jitter_ms": row[index["jitter_ms"]],
-            "loss_pct": row[index["loss_pct"]],
+            **{name: row[index[name]] for name in registry.names(lambda f: f.headline)},
         }  # fmt: skip
 
 
@@ -183,7 +193,8 @@ def publish(
     outcome.files.append(write_licence(out / OPEN_DATA, licence, tr.lang))
     dictionary = [tr("pub_dictionary", minimum=figures.rules.report.min_samples, agents=figures.rules.report.min_agents,
                      records=outcome.records, held=outcome.held_back_records, excluded=outcome.excluded_records,
-                     cut=f"{cut:%d/%m/%Y %H:%M}", licence=licence.name),
+                     cut=f"{cut:%d/%m/%Y %H:%M}", licence=licence.name, columns=column_notes(tr),
+                     record_figures=", ".join(record_columns()[len(RECORD_PLACE_COLUMNS):])),
                   tr("pub_dictionary_residents", minimum=figures.rules.report.min_samples,
                      addresses=figures.rules.report.min_resident_addresses, days=figures.rules.report.min_resident_days,
                      sender_days=figures.rules.report.min_resident_sender_days, records=theirs.records,

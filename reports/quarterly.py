@@ -22,8 +22,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dokiem import figures as registry
 from dokiem.collector.archive import REPORT_COLUMNS, SenderSpread
 from dokiem.contract import ACCESS_TYPES, HOUSEHOLD, LOCAL_TIME, Flag
+from dokiem.figures import Stat
 from dokiem.regions.isps import shipped_isps
 from dokiem.thresholds import Threshold, Thresholds
 
@@ -37,9 +39,14 @@ _TEXT_COLUMNS = {"agent": "agent_id", "province": "province_code", "district": "
 # Flags that make a run's figures unsound as a measure of the line: left out of every figure, counted
 INVALIDATING = frozenset({Flag.CPU_SATURATED, Flag.CPU_THROTTLED, Flag.WIFI, Flag.CROSS_TRAFFIC,
                           Flag.SITE_MISMATCH, Flag.ABOVE_PLAN, Flag.OPERATOR_MISMATCH})  # fmt: skip
-_NUMBER_COLUMNS = {"download": "download_mbps", "upload": "upload_mbps", "latency": "latency_ms",
-                   "jitter": "jitter_ms", "loss": "loss_pct", "plan_down": "plan_down_mbps",
-                   "loaded_latency": "loaded_latency_ms", "rpm": "responsiveness_rpm"}  # fmt: skip
+# the frame's numbers, by the archive's column names: the registry's reported figures and the subscribed plan
+PLAN = "plan_down_mbps"
+DOWN, UP, LATENCY, LOADED, RPM = "download_mbps", "upload_mbps", "latency_ms", "loaded_latency_ms", "responsiveness_rpm"
+
+
+def _number_columns() -> tuple[str, ...]:
+    return (*registry.names(lambda f: f.report), PLAN)
+
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -128,9 +135,8 @@ class _Interner:
 def load_frame(rows: Iterable[tuple[Any, ...]], chunk: int = 65_536) -> Frame:
     """Columns from rows of the archive's REPORT_COLUMNS, read a chunk at a time."""
     interners = {name: _Interner() for name in _TEXT_COLUMNS}
-    parts: dict[str, list[npt.NDArray[Any]]] = {
-        name: [] for name in (*_TEXT_COLUMNS, "started", "failed", *_NUMBER_COLUMNS)
-    }
+    numbers = _number_columns()
+    parts: dict[str, list[npt.NDArray[Any]]] = {name: [] for name in (*_TEXT_COLUMNS, "started", "failed", *numbers)}
 
     def flush(batch: list[tuple[Any, ...]]) -> None:
         column = dict(zip(REPORT_COLUMNS, zip(*batch, strict=True), strict=True))
@@ -140,8 +146,8 @@ def load_frame(rows: Iterable[tuple[Any, ...]], chunk: int = 65_536) -> Frame:
             parts[name].append(np.fromiter(map(interners[name].code, values), np.int64, len(values)))
         parts["started"].append(np.asarray(column["started_ms"], np.int64))
         parts["failed"].append(np.asarray(column["failed"], np.bool_))
-        for name, source in _NUMBER_COLUMNS.items():
-            parts[name].append(np.asarray(column[source], np.float64))  # None becomes nan
+        for name in numbers:
+            parts[name].append(np.asarray(column[name], np.float64))  # None becomes nan
 
     batch: list[tuple[Any, ...]] = []
     for row in rows:
@@ -160,7 +166,7 @@ def load_frame(rows: Iterable[tuple[Any, ...]], chunk: int = 65_536) -> Frame:
         labels={name: interners[name].labels for name in _TEXT_COLUMNS},
         started_ms=joined("started", np.int64),
         failed=joined("failed", np.bool_),
-        numbers={name: joined(name, np.float64) for name in _NUMBER_COLUMNS},
+        numbers={name: joined(name, np.float64) for name in numbers},
     )
 
 
@@ -181,11 +187,7 @@ class GroupStats:
     agents: int
     tests: int
     failed: int
-    download: Spread
-    upload: Spread
-    latency: Spread
-    jitter_median: float | None
-    loss_mean: float | None
+    figures: dict[str, Spread]  # each reported figure (dokiem.figures) by name: its spread over the sound tests
     excluded: int  # successful tests left out of the figures: flagged unsound (INVALIDATING)
     plan_tests: int  # successful tests whose site gave a subscribed plan
     plan_good: float | None  # shares of plan_tests at >= good ratio, between, < min ratio
@@ -196,17 +198,36 @@ class GroupStats:
     thresholds: dict[str, float | None]
     few_samples: bool
     previous: GroupStats | None = None
-    loaded_latency_median: float | None = None
-    rpm_median: float | None = None  # responsiveness, round trips a minute under load
     household_agents: int = 0  # of ``agents``, those standing in a household (reports.disclosure)
     bloated: float | None = None  # share of the tests with latency under load this says is a bloated buffer
 
     def rpm_class(self, rules: Thresholds) -> str | None:
         return rules.responsiveness.rpm_class(self.rpm_median)
 
+    def stat(self, figure: str, stat: Stat) -> float | None:
+        """One statistic of one figure (None when nothing was measured)."""
+        return getattr(self.figures[figure], stat.value)  # type: ignore[no-any-return]
+
+    @property
+    def download(self) -> Spread:
+        return self.figures[DOWN]
+
+    @property
+    def upload(self) -> Spread:
+        return self.figures[UP]
+
     @property
     def latency_median(self) -> float | None:
-        return self.latency.median
+        return self.figures[LATENCY].median
+
+    @property
+    def loaded_latency_median(self) -> float | None:
+        return self.figures[LOADED].median
+
+    @property
+    def rpm_median(self) -> float | None:
+        """Responsiveness: round trips a minute under load."""
+        return self.figures[RPM].median
 
     def change(self, figure: str) -> float | None:
         """This quarter's value minus the previous quarter's (None when either is missing)."""
@@ -279,10 +300,6 @@ def _spread(values: Floats) -> Spread:
     return Spread(float(median), float(values.mean()), float(p10), float(p90))
 
 
-def _median(values: Floats) -> float | None:
-    return float(np.median(values)) if values.size else None
-
-
 def _share(hits: npt.NDArray[np.bool_]) -> float | None:
     return float(hits.mean()) if hits.size else None
 
@@ -304,7 +321,7 @@ class _Summariser:
     def _agent_p20(self) -> Floats:
         """Each agent's own 20th-percentile download (nan for an agent with no successful download)."""
         codes = self.frame.codes["agent"]
-        down = self.frame.numbers["download"]
+        down = self.frame.numbers[DOWN]
         keep = self.ok & ~np.isnan(down) & (codes >= 0)
         out = np.full(len(self.frame.labels["agent"]), np.nan)
         for agent, rows in _groups(codes[keep]):
@@ -315,7 +332,7 @@ class _Summariser:
         f = self.frame
         ok = rows[self.ok[rows]]
         n = f.numbers
-        plan_ratio = _measured(n["download"][ok] / n["plan_down"][ok])
+        plan_ratio = _measured(n[DOWN][ok] / n[PLAN][ok])
         rules = self.rules.report
         agents = np.unique(f.codes["agent"][rows])
         agent_speeds = _measured(self.agent_p20[agents[agents >= 0]])
@@ -327,11 +344,7 @@ class _Summariser:
             tests=int(rows.size),
             failed=int(self.frame.failed[rows].sum()),
             excluded=int((self.invalid[rows] & ~self.frame.failed[rows]).sum()),
-            download=_spread(_measured(n["download"][ok])),
-            upload=_spread(_measured(n["upload"][ok])),
-            latency=_spread(_measured(n["latency"][ok])),
-            jitter_median=_median(_measured(n["jitter"][ok])),
-            loss_mean=(float(v.mean()) if (v := _measured(n["loss"][ok])).size else None),
+            figures={f.name: _spread(_measured(n[f.name][ok])) for f in registry.reported()},
             plan_tests=int(plan_ratio.size),
             plan_good=_share(plan_ratio >= rules.plan_good_ratio),
             plan_mid=_share((plan_ratio >= rules.plan_min_ratio) & (plan_ratio < rules.plan_good_ratio)),
@@ -340,19 +353,17 @@ class _Summariser:
             speed_80_80=float(np.percentile(agent_speeds, 20)) if agent_speeds.size else None,
             thresholds={t.id: self._threshold_share(ok, t) for t in self.rules.thresholds},
             few_samples=int(ok.size) < rules.min_samples,
-            loaded_latency_median=_median(_measured(n["loaded_latency"][ok])),
-            rpm_median=_median(_measured(n["rpm"][ok])),
             bloated=self._bloated_share(ok),
         )
 
     def _bloated_share(self, ok: Ints) -> float | None:
         """The share of tests with latency under load measured whose buffer the rules call bloated."""
         n = self.frame.numbers
-        loaded, rpm = n["loaded_latency"][ok], n["rpm"][ok]
+        loaded, rpm = n[LOADED][ok], n[RPM][ok]
         known = ~np.isnan(loaded) | ~np.isnan(rpm)
         if not known.any():
             return None
-        bloated = self.rules.responsiveness.bloated(loaded - n["latency"][ok], rpm)
+        bloated = self.rules.responsiveness.bloated(loaded - n[LATENCY][ok], rpm)
         return float((bloated & known).sum() / known.sum())
 
     def _threshold_share(self, ok: Ints, threshold: Threshold) -> float | None:
@@ -360,9 +371,9 @@ class _Summariser:
         if threshold.access is not None:
             ok = ok[self.access[self.frame.codes["access"][ok]] == threshold.access.value]
         bounds = [
-            (n["download"][ok], threshold.download_mbps, np.greater_equal),
-            (n["upload"][ok], threshold.upload_mbps, np.greater_equal),
-            (n["latency"][ok], threshold.latency_ms, np.less_equal),
+            (n[DOWN][ok], threshold.download_mbps, np.greater_equal),
+            (n[UP][ok], threshold.upload_mbps, np.greater_equal),
+            (n[LATENCY][ok], threshold.latency_ms, np.less_equal),
         ]
         measured = np.ones(ok.size, np.bool_)
         met = np.ones(ok.size, np.bool_)
@@ -432,7 +443,7 @@ def access_rank(access: str | None) -> int:
 
 def isp_trend(frame: Frame, since: datetime) -> dict[str, list[tuple[datetime, float]]]:
     """Median download of each ISP's successful tests, week by week from ``since``."""
-    down = frame.numbers["download"]
+    down = frame.numbers[DOWN]
     keep = ~frame.failed & ~frame.invalid & ~np.isnan(down)
     week = (frame.started_ms - int(since.timestamp() * 1000)) // WEEK_MS
     labels = frame.labels["isp"]

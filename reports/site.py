@@ -9,18 +9,22 @@ from datetime import timedelta
 from html import escape
 from typing import Any
 
+from dokiem import figures as registry
 from dokiem.collation import collation_key, unit_key
 from dokiem.contract import ACCESS_TYPES
+from dokiem.figures import SPREAD, Labels, Stat
 from dokiem.i18n import Translator
 from dokiem.regions import Province
 from dokiem.reports.disclosure import publishable, threshold_counts
-from dokiem.reports.opendata import Licence
+from dokiem.reports.opendata import BLOATED_COLUMN, CHANGE_COLUMN, Licence
 from dokiem.reports.quarterly import QuarterlyFigures
 from dokiem.reports.shading import CLASS_COLORS, NO_DATA, THIN, class_labels, fixed_edges, shade
 from dokiem.reports.svgmap import Area, commune_svg
 from dokiem.reports.tables import format_value
 
-SPREAD = ("median", "p10", "p90")
+DOWN, UP, RPM, LOADED = (registry.figure(name) for name in ("download_mbps", "upload_mbps", "responsiveness_rpm",
+                                                             "loaded_latency_ms"))  # fmt: skip
+DOWN_MEDIAN = DOWN.column(Stat.MEDIAN)  # what the map shades and the district table gives
 STYLE = """
 body{font-family:system-ui,"DejaVu Sans",sans-serif;margin:0;color:#1a1a1a;background:#fff;line-height:1.45}
 header,main,footer{max-width:960px;margin:0 auto;padding:0 12px}
@@ -135,7 +139,7 @@ def _area(code: str, name: str, row: dict[str, Any] | None, edges: list[float], 
         return Area(code, name, NO_DATA, f"{name}: {tr('pub_no_tests')}", href)
     if not row["published"]:
         return Area(code, name, THIN, f"{name}: {tr('pub_thin')}", href)
-    value = row["download_median_mbps"]
+    value = row[DOWN_MEDIAN]
     return Area(code, name, shade(value, edges), f"{name}: {_mbps(value, tr)} Mbit/s", href)
 
 
@@ -166,26 +170,26 @@ def index_page(page: Page) -> str:
     districts = _by(page.rows["districts"], "code")
     names = {code: row["name"] for (code, _), row in districts.items()}
     district_rows = [
-        [escape(names[code]), *(_figure_or_thin(districts.get((code, a)), "download_median_mbps", tr)
-                                for a in ACCESS_TYPES),
-         escape(_mbps(districts.get((code, "fixed"), {}).get("download_median_change_mbps"), tr))]
+        [escape(names[code]), *(_figure_or_thin(districts.get((code, a)), DOWN_MEDIAN, tr) for a in ACCESS_TYPES),
+         escape(_mbps(districts.get((code, "fixed"), {}).get(CHANGE_COLUMN), tr))]
         for code in sorted(names)
     ]  # fmt: skip
     parts.append(f"<h2>{escape(tr('pub_districts'))}</h2>")
     parts.append(_table([escape(tr("rpt_by_district")), escape(tr("pub_fixed_median")),
                          escape(tr("pub_mobile_median")), escape(tr("pub_change"))], district_rows, 1))  # fmt: skip
     isp_rows = [
-        [escape(r["isp"]), escape(tr(f"access_{r['access']}")), _figure_or_thin(r, "download_median_mbps", tr),
-         _figure_or_thin(r, "upload_median_mbps", tr), escape(tr.number(r["tests"], 0))]
+        [escape(r["isp"]), escape(tr(f"access_{r['access']}")),
+         *(_figure_or_thin(r, f.column(Stat.MEDIAN), tr) for f in (DOWN, UP)), escape(tr.number(r["tests"], 0))]
         for r in page.rows["isps"]
     ]  # fmt: skip
+    medians = [escape(Labels(tr).title(f, Stat.MEDIAN)) for f in (DOWN, UP)]
     parts.append(f"<h2>{escape(tr('pub_isps'))}</h2>")
-    parts.append(_table([escape(tr("rpt_by_isp")), escape(tr("rpt_by_access")), escape(tr("pub_down_median")),
-                         escape(tr("pub_up_median")), escape(tr("rpt_tests"))], isp_rows, 2))  # fmt: skip
+    parts.append(_table([escape(tr("rpt_by_isp")), escape(tr("rpt_by_access")), *medians, escape(tr("rpt_tests"))],
+                        isp_rows, 2))  # fmt: skip
     communes = _by(page.rows["communes"], "code")
     commune_rows = [
         [f'<a href="communes/{escape(code)}.html">{escape(name)}</a>',
-         *(_figure_or_thin(communes.get((code, a)), "download_median_mbps", tr) for a in ACCESS_TYPES)]
+         *(_figure_or_thin(communes.get((code, a)), DOWN_MEDIAN, tr) for a in ACCESS_TYPES)]
         for code, name in commune_names(page)
     ]  # fmt: skip
     parts.append(f'<h2 id="communes">{escape(tr("pub_communes"))}</h2><p>{escape(tr("pub_not_ranked"))}</p>')
@@ -211,13 +215,13 @@ def commune_names(page: Page) -> list[tuple[str, str]]:
 def _responsiveness_words(row: dict[str, Any], page: Page) -> list[str]:
     """Latency under load for a resident: the level in words, and what a bloated buffer means for a call."""
     tr, rules = page.tr, page.figures.rules.responsiveness
-    rpm = row.get("responsiveness_median_rpm")
+    rpm = row.get(RPM.column(Stat.MEDIAN))
     if rpm is None:
         return []
     level = rules.rpm_class(rpm)
     said = [tr("pub_rpm", rpm=tr.number(rpm, 0), level=tr(f"rpm_level_{level}"),
-               loaded=_mbps(row.get("loaded_latency_median_ms"), tr))]  # fmt: skip
-    bloated = row.get("bloated_share")
+               loaded=_mbps(row.get(LOADED.column(Stat.MEDIAN)), tr))]  # fmt: skip
+    bloated = row.get(BLOATED_COLUMN)
     if level == "low" or (bloated is not None and bloated > 0.5):
         said.append(tr("pub_bloated", share=tr.number(100 * (bloated or 0), 0)))
     return [f"<p>{escape(' '.join(said))}</p>"]
@@ -264,17 +268,18 @@ def commune_page(page: Page, code: str) -> str:
             )
             isp_rows.append([escape(isp), escape(tr(f"access_{group.access}") if group.access else ""), value])
         parts.append(f"<h2>{escape(tr('pub_isps'))}</h2>")
-        parts.append(_table([escape(tr("rpt_by_isp")), escape(tr("rpt_by_access")), escape(tr("pub_down_median"))],
-                            isp_rows, 2))  # fmt: skip
+        down_median = Labels(tr).title(DOWN, Stat.MEDIAN)
+        parts.append(_table([escape(tr("rpt_by_isp")), escape(tr("rpt_by_access")), escape(down_median)], isp_rows, 2))
     parts += _residents_part(page, code)
     parts.append(f"<h2>{escape(tr('pub_method_title'))}</h2><p>{escape(_method(page))}</p>")
     return _html(page, name, "".join(parts), 1)
 
 
 def _spread_table(row: dict[str, Any], tr: Translator) -> str:
-    """A published group's download, upload and latency: median, p10, p90."""
-    spread = [[escape(tr(f"pub_{figure}")), *(escape(_mbps(row[f"{figure}_{k}_{unit}"], tr)) for k in SPREAD)]
-              for figure, unit in (("download", "mbps"), ("upload", "mbps"), ("latency", "ms"))]  # fmt: skip
+    """A published group's figures whose spread the open data gives (download, upload, latency): median, p10, p90."""
+    labels = Labels(tr)
+    spread = [[escape(labels.with_unit(f)), *(escape(_mbps(row[f.column(stat)], tr)) for stat in SPREAD)]
+              for f in registry.published() if set(SPREAD) <= set(f.published)]  # fmt: skip
     return _table([escape(tr("pub_figure")), escape(tr("pub_median")), "p10", "p90"], spread, 1)
 
 

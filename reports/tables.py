@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from dokiem import figures as registry
+from dokiem.figures import Figure, Labels, Stat, Unit
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.quarterly import PER_ACCESS, GroupStats, QuarterlyFigures, access_rank, split_isp_key
@@ -41,28 +43,34 @@ class Table:
         return [row[index] for row in self.rows]
 
 
-def _figure_columns(tr: Translator, figures: QuarterlyFigures) -> list[tuple[Column, Callable[[GroupStats], Value]]]:
-    def col(key: str, kind: Kind, get: Callable[[GroupStats], Value]) -> tuple[Column, Callable[[GroupStats], Value]]:
+# a figure's unit -> how its column is written (RPM: a whole number of round trips)
+UNIT_KINDS: dict[Unit, Kind] = {Unit.MBPS: "mbps", Unit.MS: "ms", Unit.PCT: "pct", Unit.RPM: "int"}
+
+Getter = Callable[[GroupStats], Value]
+
+
+def figure_column(figure: Figure, stat: Stat, labels: Labels) -> tuple[Column, Getter]:
+    """One statistic of one registry figure as a report column."""
+    kind = UNIT_KINDS[figure.unit]
+
+    def get(group: GroupStats) -> Value:
+        value = group.stat(figure.name, stat)
+        return round(value) if kind == "int" and value is not None else value
+
+    return Column(figure.table_key(stat), labels.title(figure, stat), kind), get
+
+
+def _figure_columns(tr: Translator, figures: QuarterlyFigures) -> list[tuple[Column, Getter]]:
+    def col(key: str, kind: Kind, get: Getter) -> tuple[Column, Getter]:
         return Column(key, tr(f"rpt_{key}"), kind), get
 
+    labels = Labels(tr)
     columns = [
         col("agents", "int", lambda g: g.agents),
         col("tests", "int", lambda g: g.tests),
         col("failed", "int", lambda g: g.failed),
         col("excluded", "int", lambda g: g.excluded),
-        col("down_median", "mbps", lambda g: g.download.median),
-        col("down_mean", "mbps", lambda g: g.download.mean),
-        col("down_p10", "mbps", lambda g: g.download.p10),
-        col("down_p90", "mbps", lambda g: g.download.p90),
-        col("up_median", "mbps", lambda g: g.upload.median),
-        col("up_mean", "mbps", lambda g: g.upload.mean),
-        col("up_p10", "mbps", lambda g: g.upload.p10),
-        col("up_p90", "mbps", lambda g: g.upload.p90),
-        col("latency_median", "ms", lambda g: g.latency_median),
-        col("jitter_median", "ms", lambda g: g.jitter_median),
-        col("loss_mean", "pct", lambda g: g.loss_mean),
-        col("loaded_latency_median", "ms", lambda g: g.loaded_latency_median),
-        col("rpm_median", "int", lambda g: None if g.rpm_median is None else round(g.rpm_median)),
+        *(figure_column(f, stat, labels) for f in registry.reported() for stat in f.report),
         col("bloated", "share", lambda g: g.bloated),
         col("plan_good", "share", lambda g: g.plan_good),
         col("plan_mid", "share", lambda g: g.plan_mid),
@@ -133,9 +141,10 @@ def report_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions) -
             for breakdown, table_id in TABLE_IDS.items()]  # fmt: skip
 
 
-# Residents' tables (issue 22): breakdown -> table id, and the figures a self-selected sample can give
+# Residents' tables (issue 22): breakdown -> table id, and the figures a self-selected sample can give (the
+# headline figures the page measures, as medians)
 RESIDENT_TABLE_IDS = {"commune": "residents_communes", "isp": "residents_isps"}
-RESIDENT_FIGURES = ("tests", "down_median", "up_median", "latency_median", "jitter_median")
+RESIDENT_FIGURES = ("tests", *(f.table_key(Stat.MEDIAN) for f in registry.on_page() if f.headline))
 
 
 def resident_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[Table]:

@@ -238,7 +238,7 @@ def test_rankings_give_fixed_and_mobile_apart(data: tuple[Influx, list[Synthetic
         ok = _ok(by_group[row["district_name"], row["access"]])
         assert row["down_p10"] == pytest.approx(_influx_percentile([r.download_mbps for r in ok], 10))
         assert row["up_median"] == pytest.approx(statistics.median(r.upload_mbps for r in ok))
-        assert row["loss"] == pytest.approx(statistics.fmean(r.loss_pct for r in ok))
+        assert row["loss_mean"] == pytest.approx(statistics.fmean(r.loss_pct for r in ok))
     agents_per_group = Counter((a.site.district_name, a.site.access) for a in data[1])
     assert {(row["district_name"], row["access"]): row["agents"] for row in _rows(server, agents)} == agents_per_group
     assert _rows(server, figures, ip_version="6") == []  # the generated runs carry no IPv6 tag: filtered out
@@ -314,8 +314,8 @@ def test_district_view_communes_histogram_and_peak_hours(
         ok = [r for r in _ok(city) if r.site.access == access]
         in_peak = [r.download_mbps for r in ok if r.started_at.astimezone(LOCAL_TIME).hour in hours]
         outside = [r.download_mbps for r in ok if r.started_at.astimezone(LOCAL_TIME).hour not in hours]
-        assert _row(server, peak, access)["download"] == pytest.approx(statistics.median(in_peak))
-        assert _row(server, off_peak, access)["download"] == pytest.approx(statistics.median(outside))
+        assert _row(server, peak, access)["down_median"] == pytest.approx(statistics.median(in_peak))
+        assert _row(server, off_peak, access)["down_median"] == pytest.approx(statistics.median(outside))
     profile = _panel("district", "Tải xuống trung vị theo giờ trong ngày")
     for access, query in zip(ACCESS_TYPES, (t["query"] for t in profile["targets"]), strict=True):
         hours_seen = {f"{r.started_at.astimezone(LOCAL_TIME):%H}" for r in _ok(city) if r.site.access == access}
@@ -336,7 +336,7 @@ def test_the_commune_dashboard_shows_its_agents_isps_and_hours(
     (medians,) = (t["query"] for t in _panel("commune", "Trung vị theo loại truy nhập")["targets"])
     for access in {r.site.access for r in here}:
         ok = _ok([r for r in here if r.site.access == access])
-        assert _row(server, medians, access)["download"] == pytest.approx(
+        assert _row(server, medians, access)["down_median"] == pytest.approx(
             statistics.median(r.download_mbps for r in ok)
         )
     (listed,) = (t["query"] for t in _panel("commune", "Thiết bị đo trong xã")["targets"])
@@ -457,7 +457,7 @@ def test_the_commune_view_says_latency_under_load_in_words(data: tuple[Influx, A
     words = {"low": tr("gf_rpm_low"), "medium": tr("gf_rpm_medium"), "high": tr("gf_rpm_high")}
     for row in rows:
         sent = mine[(row["agent"], row["access"])]
-        assert row["rpm"] == pytest.approx(statistics.median(r.responsiveness_rpm for r in sent))  # type: ignore[type-var]
+        assert row["rpm_median"] == pytest.approx(statistics.median(r.responsiveness_rpm for r in sent))  # type: ignore[type-var]
         assert _mapped(overrides, tr("gf_rpm_level"), row["level"]) == words[str(rules.rpm_class(row["level"]))]
         bloated = row["added"] >= rules.bloat_added_ms
         assert (_mapped(overrides, tr("gf_latency_added"), row["added"]) == tr("gf_bloated")) is bloated
@@ -486,7 +486,7 @@ def test_residents_have_their_own_board_and_no_other_reads_them(
             mine = groups[(row[tag], row["access"])]
             assert row["tests"] == len(mine)
             assert row["down_median"] == pytest.approx(statistics.median(r.download_mbps for r in mine))
-            assert row["latency"] == pytest.approx(statistics.median(r.latency_ms for r in mine))
+            assert row["latency_median"] == pytest.approx(statistics.median(r.latency_ms for r in mine))
     for threshold in THRESHOLDS.thresholds:
         met_query, total_query = (t["query"] for t in _panel("residents", threshold.name("vi"))["targets"])
         group = [r for r in RESIDENTS if threshold.access is None or r.site.access == threshold.access]

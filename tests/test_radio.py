@@ -143,7 +143,7 @@ async def test_a_mobile_agents_run_carries_its_radio_to_the_dashboards(
     assert [(r["operator"], r["technology"], r["signal"], r["access"], r["tests"]) for r in rows] == [
         (cell.operator_name, technology, want_signal, "mobile", 1)
     ]
-    assert rows[0]["down"] == pytest.approx(result.download_mbps) and rows[0]["rsrp"] == cell.rsrp
+    assert rows[0]["down_median"] == pytest.approx(result.download_mbps) and rows[0]["rsrp"] == cell.rsrp
 
 
 def test_agent_check_says_what_radio_the_next_run_will_record(bus: str, tmp_path: Path) -> None:

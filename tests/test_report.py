@@ -19,6 +19,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from dokiem.collector.archive import Archive, sqlite_url
 from dokiem.contract import Access, Result
+from dokiem.figures import Stat
 from dokiem.i18n import Translator
 from dokiem.reports.findings import findings, key_figures
 from dokiem.reports.pdf import PADDING, QUALITY_PART, SPEED_PART, Styles, register_fonts, table_pieces
@@ -81,7 +82,7 @@ def test_district_figures_match_the_results(
         assert group.download.p90 == pytest.approx(_p(down, 90))
         assert group.upload.median == pytest.approx(statistics.median(r.upload_mbps for r in ok))
         assert group.latency_median == pytest.approx(statistics.median(r.latency_ms for r in ok))
-        assert group.loss_mean == pytest.approx(statistics.fmean(r.loss_pct for r in ok))
+        assert group.stat("loss_pct", Stat.MEAN) == pytest.approx(statistics.fmean(r.loss_pct for r in ok))
         assert group.few_samples == (len(ok) < MIN_SAMPLES)
         before = [r.download_mbps for r in earlier[key] if r.error is None]
         assert group.change("download_median") == pytest.approx(statistics.median(down) - statistics.median(before))

@@ -16,6 +16,7 @@ import pytest
 
 from dokiem.collector.archive import Archive, bucket_of, sqlite_url
 from dokiem.contract import RESIDENT, Flag, Result
+from dokiem.figures import Labels, Stat, figure
 from dokiem.i18n import Translator
 from dokiem.synthetic import synthetic_agents, synthetic_results
 from testkit.processes import DOKIEM
@@ -83,7 +84,7 @@ def test_residents_tests_are_their_own_tables_and_change_no_agents_figure(
     assert set(got) == set(by_commune)
     for key, mine in by_commune.items():  # Wi-Fi tests count: a resident's Wi-Fi is part of what they get
         assert int(got[key][tr("rpt_tests")]) == len(mine)
-        assert float(got[key][tr("rpt_down_median")]) == pytest.approx(
+        assert float(got[key][Labels(tr).title(figure("download_mbps"), Stat.MEDIAN)]) == pytest.approx(
             statistics.median(r.download_mbps or 0 for r in mine), abs=1e-3
         )
     isps = _csv(beside, "residents_isps")

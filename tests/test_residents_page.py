@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dokiem.collector.service import Collector
 from dokiem.contract import Result
 from dokiem.files import COMMUNES_LEVEL, OPEN_DATA
-from dokiem.reports.opendata import write_level
+from dokiem.reports.opendata import figure_columns, unit_columns, write_level
 from testkit.brokers import Broker
 from testkit.browser import TYPED, fold, keyboard_test, resident_test
 from testkit.collectorkit import collector_config, collector_running
@@ -43,9 +43,9 @@ async def door(
 def _published_site(site: Path) -> Path:
     """A site as dokiem publish writes its communes' file: every commune published for fixed lines,
     held back for mobile ones."""
-    rows = [{"code": code, "access": access, "published": access == "fixed", "tests": 42,
-             "download_median_mbps": PUBLISHED[0] if access == "fixed" else None,
-             "upload_median_mbps": PUBLISHED[1] if access == "fixed" else None}
+    rows = [unit_columns(code=code, access=access) | {"published": access == "fixed", "tests": 42, "agents": 1}
+            | dict.fromkeys(figure_columns())
+            | ({"download_median_mbps": PUBLISHED[0], "upload_median_mbps": PUBLISHED[1]} if access == "fixed" else {})
             for code in commune_points() for access in ("fixed", "mobile")]  # fmt: skip
     (site / OPEN_DATA).mkdir(parents=True)
     write_level(site / OPEN_DATA, COMMUNES_LEVEL, rows)

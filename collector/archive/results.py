@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dokiem import figures as registry
 from dokiem.collector.archive.db import Column, Db, Page, Table, ensure_table, every, page_of
 from dokiem.collector.archive.registry import AgentRegistry
-from dokiem.contract import HEADLINE_FIGURES, HOUSEHOLD, RESIDENT, Result, ServerLocation, Source
+from dokiem.contract import HOUSEHOLD, RESIDENT, Result, ServerLocation, Source
 from dokiem.regions import Place
 
 Placing = Callable[[Result], Place]  # how the collector reads a result's site
@@ -65,8 +66,9 @@ def _figure(name: str) -> ResultColumn:
 
 
 REAL = "DOUBLE PRECISION"
-# The figures a report reads, each its own column: the headline five, and latency under load (issue 21).
-REPORTED_FIGURES = (*HEADLINE_FIGURES, "loaded_latency_ms", "responsiveness_rpm")
+# The figures a report reads (the registry's reported ones), each its own column: an older archive gains a new
+# one's column, filled from the payloads, at the collector's next start.
+REPORTED_FIGURES = registry.names(lambda f: f.report)
 COLUMNS: tuple[ResultColumn, ...] = (
     ResultColumn("result_id", "TEXT PRIMARY KEY", of=lambda r, _p: str(r.result_id)),
     ResultColumn("agent_id", "TEXT NOT NULL", of=lambda r, _p: r.agent_id),

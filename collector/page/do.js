@@ -17,7 +17,6 @@ const TEXT = {
     located: "Vị trí chỉ dùng để tìm xã, không được lưu.", not_located: "Không tìm được xã theo vị trí: {why}. Hãy gõ tên xã.",
     pick_commune: "Hãy chọn xã, phường trong danh sách.", choosing: "Đang chọn máy chủ gần nhất…",
     latency: "Đang đo độ trễ…", download: "Đang đo tải xuống", upload: "Đang đo tải lên", sending: "Đang gửi kết quả…",
-    down: "Tải xuống", up: "Tải lên", lat: "Độ trễ", jit: "Độ biến thiên trễ", loaded: "Độ trễ khi có tải",
     meets: "Đạt {name}.", misses: "Chưa đạt {name}.", failed: "Không đo được: {why}",
     good_4k: "Đủ cho video 4K, gọi video nhiều người và làm việc từ xa cùng lúc.",
     good_hd: "Đủ cho video HD và gọi video.", good_sd: "Đủ cho lướt web, video chất lượng thường và gọi thoại.",
@@ -43,7 +42,6 @@ const TEXT = {
     located: "The location only finds the commune; it is not kept.", not_located: "No commune found from the location: {why}. Type its name.",
     pick_commune: "Pick a commune or ward from the list.", choosing: "Choosing the nearest test server…",
     latency: "Measuring latency…", download: "Measuring download", upload: "Measuring upload", sending: "Sending the result…",
-    down: "Download", up: "Upload", lat: "Latency", jit: "Jitter", loaded: "Latency under load",
     meets: "Meets {name}.", misses: "Does not meet {name}.", failed: "Could not measure: {why}",
     good_4k: "Enough for 4K video, group video calls and remote work at once.",
     good_hd: "Enough for HD video and video calls.", good_sd: "Enough for browsing, standard video and voice calls.",
@@ -271,14 +269,17 @@ function publishedMedian(access) {
     down: number(found.download_mbps), up: number(found.upload_mbps) });
 }
 
+// The figures the registry puts on the page (config.figures, its labels in the page's language): download and
+// upload as the test server counted them, the others as the page measured them.
 function showResult(server, page) {
-  const rows = [["down", `${number(server.download_mbps)} Mbit/s`], ["up", `${number(server.upload_mbps)} Mbit/s`],
-    ["lat", `${number(page.latency_ms)} ms`], ["jit", `${number(page.jitter_ms)} ms`], ["loaded", `${number(page.loaded_ms)} ms`]];
+  const values = { ...page, download_mbps: server.download_mbps, upload_mbps: server.upload_mbps };
   const list = $("figures");
   list.replaceChildren();
-  for (const [key, value] of rows) {
-    const term = document.createElement("dt"); term.textContent = t(key);
-    const detail = document.createElement("dd"); detail.textContent = value;
+  for (const figure of config.figures) {
+    const value = values[figure.name];
+    const term = document.createElement("dt"); term.textContent = figure.label;
+    const detail = document.createElement("dd");
+    detail.textContent = value == null ? "–" : `${number(value)} ${figure.unit}`;
     list.append(term, detail);
   }
   $("verdict").textContent = verdict(server, $("access").value);
@@ -312,7 +313,7 @@ async function run() {
       if (error.code !== "sender_cap") throw error;
       return { ...page, flags: [], uncounted: true }; // the page's own figures, shown; the commune has today's from here
     });
-    showResult(stored, { ...page, loaded_ms: median([down.loaded, up.loaded].filter((x) => x != null)) });
+    showResult(stored, { ...page, loaded_latency_ms: median([down.loaded, up.loaded].filter((x) => x != null)) });
     if (stored.uncounted) $("verdict").textContent += ` ${t("err_sender_cap")}`;
     Object.assign(result.dataset, { downloadMbps: stored.download_mbps ?? "", uploadMbps: stored.upload_mbps ?? "",
       latencyMs: page.latency_ms, resultId: stored.result_id ?? "" });
