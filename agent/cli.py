@@ -11,12 +11,14 @@ from typing import TextIO
 
 import click
 
+from dokiem import figures as registry
 from dokiem.agent.measure import MeasureRequest, failed_result, measure_ip_versions
 from dokiem.agent.probes.http import SpeedSettings
 from dokiem.agent.probes.ookla import best_ookla_server
 from dokiem.agent.probes.wire import HttpFailure
 from dokiem.agent.servers import BadServerURL, Server, librespeed_server
 from dokiem.contract import AGENT_ID_PATTERN, Radio, Result
+from dokiem.figures import Labels
 from dokiem.i18n import Translator
 
 max_seconds_option = click.option(
@@ -79,11 +81,13 @@ class ProgressLine:
 def render_table(result: Result, tr: Translator) -> str:
     """The Result as a two-column table a technician reads."""
 
+    words = Labels(tr)
+
     def mbps(value: float | None) -> str:
-        return tr("not_measured") if value is None else f"{tr.number(value)} Mbit/s"
+        return words.reading(registry.figure("download_mbps"), value, tr("not_measured"))
 
     def ms(value: float | None) -> str:
-        return tr("not_measured") if value is None else f"{tr.number(value, 2)} ms"
+        return words.reading(registry.figure("latency_ms"), value, tr("not_measured"))
 
     m = result.method
     rows: list[tuple[str, str]] = []
@@ -96,20 +100,21 @@ def render_table(result: Result, tr: Translator) -> str:
     up = mbps(result.upload_mbps)
     if result.upload_mbps is not None and m.measured_up_s:
         up += "  (" + tr("streams_measured", streams=m.streams_up, seconds=tr.number(m.measured_up_s)) + ")"
-    rows += [(tr("download"), down), (tr("upload"), up)]
-    rows += [(tr("latency"), ms(result.latency_ms)), (tr("jitter"), ms(result.jitter_ms))]
+    label = {f.name: words.name(f) for f in registry.REGISTRY}
+    rows += [(label["download_mbps"], down), (label["upload_mbps"], up)]
+    rows += [(label["latency_ms"], ms(result.latency_ms)), (label["jitter_ms"], ms(result.jitter_ms))]
     if result.loaded_latency_ms is not None:
         detail = tr("loaded_detail", down=ms(result.loaded_latency_down_ms), up=ms(result.loaded_latency_up_ms))
-        rows.append((tr("loaded_latency"), f"{ms(result.loaded_latency_ms)}  ({detail})"))
+        rows.append((label["loaded_latency_ms"], f"{ms(result.loaded_latency_ms)}  ({detail})"))
     rows += _responsiveness_rows(result, tr)
     if result.ping is not None:
         p = result.ping
         detail = tr("loss_detail", method=p.method, received=p.received, sent=p.sent)
-        rows.append((tr("loss"), f"{tr.number(p.loss_pct)} %  ({detail})"))
+        rows.append((label["loss_pct"], f"{tr.number(p.loss_pct)} %  ({detail})"))
     else:
-        rows.append((tr("loss"), tr("not_measured")))
+        rows.append((label["loss_pct"], tr("not_measured")))
     if result.dns_ms is not None:
-        rows.append((tr("dns"), ms(result.dns_ms)))
+        rows.append((label["dns_ms"], ms(result.dns_ms)))
     if result.radio is not None:
         rows.append((tr("radio"), radio_words(result.radio, tr)))
     if result.cross_traffic_down_mbps is not None:

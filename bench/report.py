@@ -39,7 +39,8 @@ QUARTER = Quarter.parse("2026Q3")
 SCAN = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
-from dokiem.collector.archive import Archive
+from pathlib import Path
+from dokiem.collector.archive import Archive, sqlite_url
 from dokiem.reports.quarterly import Quarter
 q = Quarter.parse("2026Q3")
 archive = Archive.from_url(sqlite_url(Path(sys.argv[2]).resolve()))
@@ -73,11 +74,11 @@ def build_archive(path: Path, count: int, per_district: int) -> None:
     print(f"\n  built in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
-def timed(command: list[str]) -> tuple[float, float, str]:
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """(seconds, peak RSS in MiB, stdout) of one child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if peak <= before:
@@ -91,6 +92,9 @@ def main() -> None:
     parser.add_argument("--agents-per-district", type=int, default=20)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "dokiem-bench-report")
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument(
+        "--previous", type=Path, help="a checkout of the previous commit, run beside on the same archive"
+    )
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     db = args.cache / f"archive-{args.results}-{args.agents_per_district}.db"
@@ -108,13 +112,23 @@ def main() -> None:
         [sys.executable, __file__, "--scan-only", str(db)], capture_output=True, text=True, check=True
     )
     scan_s, scan_mib, rows = (float(x) for x in scan.stdout.split())
+    previous = []
+    if args.previous is not None:
+        done = subprocess.run([sys.executable, __file__, "--previous-only", str(args.previous.resolve()), str(db)],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        prev_s, prev_mib = (float(x) for x in done.stdout.split())
+        commit = subprocess.run(["git", "-C", str(args.previous), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()  # fmt: skip
+        previous = [f"| the same, previous commit ({commit}) | {prev_s:.1f} s | {prev_mib:,.0f} MiB | "
+                    f"{prev_s / scan_s:.2f} |"]  # fmt: skip
     files = sorted(p.name for p in out.iterdir())
     with (out / "dokiem-quarterly-2026Q3-vi-communes.csv").open(encoding="utf-8-sig") as table:
         communes = len({row["Mã"] for row in csv.DictReader(table)})  # a row per commune and access type
     pages = subprocess.run(["pdfinfo", str(out / "dokiem-quarterly-2026Q3-vi.pdf")], capture_output=True, text=True)
     pdf_pages = next((line.split()[-1] for line in pages.stdout.splitlines() if line.startswith("Pages:")), "?")
     lines = [
-        f"Command: `.venv/bin/python bench/report.py --results {args.results}` on {os.cpu_count()} cores "
+        f"Command: `.venv/bin/python bench/report.py --results {args.results}"
+        f"{' --previous CHECKOUT' if args.previous else ''}` on {os.cpu_count()} cores "
         f"({platform.machine()}, Python {platform.python_version()}), {time.strftime('%Y-%m-%d')}.",
         "",
         f"Archive: SQLite, {size_mib:,.0f} MiB, {int(rows):,} results in {QUARTER} (+{args.results // 4:,} in "
@@ -126,6 +140,7 @@ def main() -> None:
         f"| bare scan of the report's columns (floor) | {scan_s:.1f} s | {scan_mib:,.0f} MiB | 1.00 |",
         f"| `dokiem report quarterly --format xlsx,pdf,csv,docx` | {report_s:.1f} s | {report_mib:,.0f} MiB | "
         f"{report_s / scan_s:.2f} |",
+        *previous,
         "",
         f"Goal: under 30 s and under 1 GiB — {'met' if report_s < 30 and report_mib < 1024 else 'NOT met'}. "
         f"Files written: {len(files)} ({', '.join(f for f in files if not f.endswith('.csv'))} and the CSVs); "
@@ -137,6 +152,16 @@ def main() -> None:
         write_section(REPO / "docs" / "benchmarks.md", "report", text)
 
 
+def previous_only(checkout: Path, db: Path) -> None:
+    """The report as the previous commit writes it, in a fresh process (ru_maxrss is a maximum over children)."""
+    out = Path(tempfile.mkdtemp(prefix="dokiem-report-previous-"))
+    env = os.environ | {"PYTHONPATH": str(checkout)}
+    command = [sys.executable, "-m", "dokiem", "report", "quarterly", "--quarter", str(QUARTER), "--out", str(out),
+               "--format", "xlsx,pdf,csv,docx", "--archive", sqlite_url(db)]  # fmt: skip
+    seconds, mib, _ = timed(command, env)
+    print(seconds, mib)
+
+
 def scan_only(db: Path) -> None:
     seconds, mib, out = timed([sys.executable, "-c", SCAN, str(REPO), str(db)])
     print(seconds, mib, out.strip())
@@ -145,5 +170,7 @@ def scan_only(db: Path) -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--scan-only":
         scan_only(Path(sys.argv[2]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "--previous-only":
+        previous_only(Path(sys.argv[2]), Path(sys.argv[3]))
     else:
         main()
