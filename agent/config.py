@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -58,6 +59,17 @@ class UpdateSection(_Section):
     )
 
 
+class SurveySection(_Section):
+    """``dokiem agent survey`` (issue 30): how often a sample is taken and a batch queued, where the position
+    comes from (``auto``: the modem's GNSS through ModemManager, else gpsd)."""
+
+    sample_seconds: float = Field(default=5, ge=1, le=600)
+    batch_seconds: float = Field(default=60, ge=5, le=3600)
+    position: Literal["auto", "modem", "gpsd"] = "auto"
+    gpsd: str = Field(default="127.0.0.1:2947", pattern=r"^[A-Za-z0-9.:\[\]-]{1,253}:[0-9]{1,5}$",
+                      description="gpsd's HOST:PORT")  # fmt: skip
+
+
 class AgentConfig(_Section):
     agent: AgentSection
     site: Site = Field(default_factory=Site)
@@ -67,6 +79,7 @@ class AgentConfig(_Section):
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     update: UpdateSection = Field(default_factory=UpdateSection)
     router: RouterSection = Field(default_factory=RouterSection)
+    survey: SurveySection = Field(default_factory=SurveySection)
 
     @model_validator(mode="after")
     def _needs_a_server(self) -> AgentConfig:

@@ -24,18 +24,20 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
 from dokiem.contract import Result
 from dokiem.status import Fault
+from dokiem.survey import SurveyBatch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
 REQUEUE_SENT = (
-    "INSERT OR IGNORE INTO outbox (result_id, queued_at, payload) SELECT result_id, ?, payload FROM sent"
+    "INSERT OR IGNORE INTO outbox (result_id, queued_at, payload, kind) SELECT result_id, ?, payload, kind FROM sent"
     " WHERE acked_at >= ? ORDER BY acked_at"
 )
 DROP_OLDEST_SENT = "DELETE FROM sent WHERE result_id IN (SELECT result_id FROM sent ORDER BY acked_at LIMIT ?)"
@@ -54,12 +56,24 @@ CREATE TABLE IF NOT EXISTS resend_requests (request_id TEXT PRIMARY KEY, at REAL
 """
 
 
+class Kind(StrEnum):
+    """What a queued message is, which says its topic: a Result, or a coverage survey's batch of samples."""
+
+    RESULT = "result"
+    SURVEY = "survey"
+
+
+# an outbox from before surveys (issue 30) gains the column; what it holds is results
+KIND_COLUMNS = (("outbox", "kind TEXT NOT NULL DEFAULT 'result'"), ("sent", "kind TEXT NOT NULL DEFAULT 'result'"))
+
+
 @dataclass(frozen=True)
 class Queued:
     seq: int
-    result_id: str
+    result_id: str  # the message's key: a Result's result_id, a survey batch's survey_id
     queued_at: float
     payload: str
+    kind: Kind = Kind.RESULT
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,9 @@ class Outbox:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.executescript(SCHEMA)
+            for table, column in KIND_COLUMNS:
+                if "kind" not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise _corrupt_error()
             # kept in step with the table, so that bounding it costs nothing per acknowledgement
@@ -151,9 +168,16 @@ class Outbox:
     def put(self, result: Result, now: float | None = None) -> None:
         """Commit one result (a duplicate result_id is a no-op), then enforce the bounds. On a full disk
         the result is held in memory (the oldest held dropped, and counted, past ``memory_hold``)."""
+        self._put(Queued(-1, str(result.result_id), time.time() if now is None else now, result.to_json()))
+
+    def put_survey(self, batch: SurveyBatch, now: float | None = None) -> None:
+        """Commit a coverage survey's batch of samples, as a result is committed (the same bounds, one queue)."""
         now = time.time() if now is None else now
+        self._put(Queued(-1, str(batch.survey_id), now, batch.to_json(), Kind.SURVEY))
+
+    def _put(self, item: Queued) -> None:
+        now = item.queued_at
         self._flush_held()
-        item = Queued(-1, str(result.result_id), now, result.to_json())
         if self._held:  # keep the order: nothing jumps ahead of what is already waiting in memory
             self._hold(item)
             return
@@ -167,8 +191,8 @@ class Outbox:
     def _insert(self, item: Queued, now: float) -> None:
         with self._transaction():
             self._db.execute(
-                "INSERT OR IGNORE INTO outbox (result_id, queued_at, payload) VALUES (?, ?, ?)",
-                (item.result_id, item.queued_at, item.payload),
+                "INSERT OR IGNORE INTO outbox (result_id, queued_at, payload, kind) VALUES (?, ?, ?, ?)",
+                (item.result_id, item.queued_at, item.payload, item.kind.value),
             )
             self._enforce_bounds(now)
 
@@ -209,10 +233,11 @@ class Outbox:
         """The oldest queued results: the outbox's first, then those held in memory."""
         self._flush_held()
         rows = self._guarded(lambda: self._db.execute(
-            "SELECT seq, result_id, queued_at, payload FROM outbox ORDER BY seq LIMIT ?",
+            "SELECT seq, result_id, queued_at, payload, kind FROM outbox ORDER BY seq LIMIT ?",
             (limit + len(self._sent_unremoved),),
         ).fetchall())  # fmt: skip
-        stored = [Queued(*row) for row in rows if row[1] not in self._sent_unremoved][:limit]
+        stored = [Queued(seq, key, at, payload, Kind(kind)) for seq, key, at, payload, kind in rows
+                  if key not in self._sent_unremoved][:limit]  # fmt: skip
         return stored + self._held[: max(0, limit - len(stored))]
 
     def remove(self, result_id: str) -> None:
@@ -232,8 +257,8 @@ class Outbox:
         now = time.time()
         with self._transaction():
             if self.keep_sent_max > 0 and self.keep_sent_s > 0:
-                self._kept += self._db.execute("INSERT OR IGNORE INTO sent (result_id, acked_at, payload) SELECT"
-                                               " result_id, ?, payload FROM outbox WHERE result_id = ?",
+                self._kept += self._db.execute("INSERT OR IGNORE INTO sent (result_id, acked_at, payload, kind) SELECT"
+                                               " result_id, ?, payload, kind FROM outbox WHERE result_id = ?",
                                                (now, result_id)).rowcount  # fmt: skip
             deleted = self._db.execute("DELETE FROM outbox WHERE result_id = ?", (result_id,)).rowcount
             if deleted:

@@ -19,11 +19,11 @@ from pydantic import ValidationError
 
 from dokiem import __version__
 from dokiem.agent.config import AgentConfig
-from dokiem.agent.outbox import Outbox
+from dokiem.agent.outbox import Kind, Outbox
 from dokiem.agent.probes.system import health
 from dokiem.agent.state import AgentState
 from dokiem.agent.update import last_outcome, note_healthy
-from dokiem.contract import config_topic, printable_message, resend_topic, result_topic, status_topic
+from dokiem.contract import config_topic, printable_message, resend_topic, result_topic, status_topic, survey_topic
 from dokiem.fleet import parse_resend_request
 from dokiem.mqtt import mqtt_client
 from dokiem.settings import backoff_delay
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 PUBLISH_TIMEOUT_S = 15.0
 BACKOFF_MAX_S = 120.0
+TOPICS = {Kind.RESULT: result_topic, Kind.SURVEY: survey_topic}  # a queued message's kind -> its topic
 
 
 def describe_mqtt_error(exc: Exception) -> str:
@@ -140,7 +141,8 @@ class Publisher:
         sent_any = False
         while batch := self.outbox.oldest(50):
             for item in batch:
-                await client.publish(result_topic(self.config.agent.id), item.payload, qos=1, timeout=PUBLISH_TIMEOUT_S)
+                topic = TOPICS[item.kind](self.config.agent.id)
+                await client.publish(topic, item.payload, qos=1, timeout=PUBLISH_TIMEOUT_S)
                 self.outbox.remove(item.result_id)  # only now: the broker has acknowledged it
                 sent_any = True
         return sent_any

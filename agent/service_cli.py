@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -93,6 +94,57 @@ def once_command(
     click.echo(tr("once_sent") if sent else tr("once_queued"), err=True)
     if result.error is not None:
         raise SystemExit(1)
+
+
+@agent_group.command("survey")
+@config_option
+@click.option("--duration", type=click.FloatRange(1, 7 * 86_400), default=None,
+              help="Seconds to survey, then stop (default: until stopped, as a service does).")  # fmt: skip
+@click.option(
+    "--send-timeout", type=click.FloatRange(1, 600), default=30, show_default=True, help="Seconds to try the broker."
+)
+@click.pass_obj
+def survey_command(tr: Translator, config_path: Path | None, duration: float | None, send_timeout: float) -> None:
+    """Survey mobile coverage while driven or carried: a sample every few seconds, queued and sent."""
+    from dokiem.agent.service import Agent
+    from dokiem.agent.survey import Surveyor, found_position, position_reader
+    from dokiem.thresholds import load_thresholds
+
+    config = load_or_exit(config_path, tr)
+
+    async def main() -> tuple[Any, bool]:
+        position, why = await found_position(position_reader(config.survey))
+        if position is None:
+            raise click.ClickException(tr("survey_no_position", why="; ".join(why)))
+        click.echo(tr("survey_position", source=tr(f"position_{position.source.value}")), err=True)
+        agent = Agent(config)
+        surveyor = Surveyor(config.agent.id, config.survey, load_thresholds().coverage, agent.outbox, position,
+                            on_batch=agent.publisher.queued.set)  # fmt: skip
+        sending = asyncio.create_task(agent.publisher.run())
+
+        def progress(tally: Any) -> None:
+            if tally.samples and tally.samples % 12 == 0:
+                click.echo(tr("survey_progress", samples=tr.number(tally.samples, 0),
+                              without=tr.number(tally.without_service, 0),
+                              dropped=tr.number(sum(tally.dropped.values()), 0)), err=True)  # fmt: skip
+
+        try:
+            tally = await surveyor.run(duration if duration is not None else float("inf"), progress)
+        finally:
+            position.close()
+            sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sending
+        return tally, await agent.publisher.drain_once(send_timeout)
+
+    try:
+        tally, sent = asyncio.run(main())
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    dropped = ", ".join(f"{tr('survey_drop_' + reason.value)} {n}" for reason, n in sorted(tally.dropped.items()))
+    click.echo(tr("survey_done", samples=tr.number(tally.samples, 0), batches=tr.number(tally.batches, 0),
+                  without=tr.number(tally.without_service, 0), dropped=dropped or "0"))  # fmt: skip
+    click.echo(tr("survey_sent") if sent else tr("once_queued"), err=True)
 
 
 @agent_group.command("check")

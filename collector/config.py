@@ -126,6 +126,7 @@ class Limits(_Section):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_bytes: int = Field(default=64 << 10, ge=1024)
+    max_survey_bytes: int = Field(default=512 << 10, ge=1024, description="a survey's batch: up to an hour of samples")
     max_future_s: float = Field(default=300, ge=0)
     max_clock_offset_s: float = Field(default=120, ge=1, description="beyond: filed at the test server's time")
     max_age_days: float = Field(

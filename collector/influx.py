@@ -26,10 +26,11 @@ from influxdb_client import Point, WritePrecision
 
 from dokiem.collector.config import InfluxSection
 from dokiem.collector.watch import ServerState
-from dokiem.contract import COUNTS, FIGURES, LOCAL_TIME, RESIDENT, Radio, Result
+from dokiem.contract import COUNTS, FIGURES, LOCAL_TIME, MOBILE_OPERATORS, RESIDENT, Radio, Result
 from dokiem.regions import Place
 from dokiem.series import FOREVER, HEALTH_READINGS, OUTBOX_FIELDS, RADIO_FIELDS, SERVER_READINGS, Measurement, Tag
 from dokiem.status import Status
+from dokiem.survey import Registration
 from dokiem.thresholds import load_thresholds
 
 
@@ -184,6 +185,23 @@ def collector_line(collector: str, state: ServerState, at_ms: int | None = None)
         if (value := getattr(state, name)) is not None:
             point.field(name, value)
     return _line(point.time(at_ms or int(time.time() * 1000), WritePrecision.MS))
+
+
+def survey_line(row: dict[str, Any], province: str | None, commune_name: str | None) -> str | None:
+    """One ``coverage_survey`` point: a placed sample (the archive's SAMPLE_COLUMNS by name), at its cell, never
+    at its position; ``service`` 1 where the modem was registered."""
+    point = Point(Measurement.SURVEY).tag(Tag.COMMUNE, row["commune_code"]).tag(Tag.CELL, row["cell"])
+    operator = MOBILE_OPERATORS.get(str(row["operator_code"] or ""), (row["operator_code"],))[0]
+    for tag, value in ((Tag.PROVINCE, province), (Tag.COMMUNE_NAME, commune_name), (Tag.OPERATOR, operator),
+                       (Tag.TECHNOLOGY, row["technology"]), (Tag.REGISTRATION, row["registration"]),
+                       (Tag.AGENT, row["agent_id"])):  # fmt: skip
+        if value:
+            point.tag(tag, value)
+    point.field("service", int(Registration(row["registration"]).has_service))
+    for name in ("rsrp_dbm", "download_mbps"):
+        if row[name] is not None:
+            point.field(name, float(row[name]))
+    return _line(point.time(int(row["at_ms"]), WritePrecision.MS))
 
 
 def quarantine_line(reason: str, agent_id: str | None, at_ms: int | None = None) -> str | None:

@@ -31,7 +31,7 @@ RECONNECT_MAX_S = 60.0
 
 
 def subscriptions(shared_group: str | None) -> list[str]:
-    topics = [f"{TOPIC_PREFIX}/+/result", f"{TOPIC_PREFIX}/+/status"]
+    topics = [f"{TOPIC_PREFIX}/+/result", f"{TOPIC_PREFIX}/+/status", f"{TOPIC_PREFIX}/+/survey"]
     return [f"$share/{shared_group}/{t}" for t in topics] if shared_group else topics
 
 

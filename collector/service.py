@@ -25,6 +25,7 @@ from dokiem.collector import api
 from dokiem.collector.admission import EnrolledSites, RateGuard
 from dokiem.collector.archive import Archive, Stored
 from dokiem.collector.archive.meta import RESEND_ASKED, RESEND_SINCE
+from dokiem.collector.archive.surveys import SAMPLE_COLUMNS
 from dokiem.collector.config import CollectorConfig
 from dokiem.collector.fleet import ask_to_resend
 from dokiem.collector.influx import (
@@ -36,10 +37,20 @@ from dokiem.collector.influx import (
     line_hour,
     quarantine_line,
     result_line,
+    survey_line,
 )
 from dokiem.collector.ingest import Message, receive
+from dokiem.collector.locate import CommuneLocator
 from dokiem.collector.residents import RESIDENT_AGENT, TURNED_AWAY
-from dokiem.collector.validate import Reason, Refusal, RefusalLog, parse_topic, validate_result, validate_status
+from dokiem.collector.validate import (
+    Reason,
+    Refusal,
+    RefusalLog,
+    parse_topic,
+    validate_result,
+    validate_status,
+    validate_survey,
+)
 from dokiem.collector.watch import (
     LAST_BACKUP,
     WATCH_S,
@@ -56,12 +67,14 @@ from dokiem.fleet import ResendRequest
 from dokiem.regions import Place, Regions, UnknownRegion
 from dokiem.regions.isps import shipped_isps
 from dokiem.settings import parse_listen
+from dokiem.thresholds import load_thresholds
 
 log = logging.getLogger(__name__)
 MAX_HEALTH_BACKLOG = 100_000
 AGGREGATE_EVERY_S = 60.0  # the hourly aggregates of the hours written, computed again at most this often
 RESEND_CHECK_S = 30.0  # how often the archive is looked at for a request to the fleet (dokiem collector resend)
 MAX_CACHED_LINES = 100_000  # line protocol kept for pending results; beyond it, re-parse from the archive
+SURVEY_BATCHES_PER_WRITE = 20  # a survey's batches written to InfluxDB with each write: at most 14,400 samples
 
 
 def _hours_watched(since: str | None, now: float) -> float:
@@ -76,6 +89,9 @@ class Collector:
         self.limits = config.limits
         self.regions = Regions.for_config(config.collector.regions_dir)
         self.isps = shipped_isps()
+        # a survey's samples placed on the province's boundaries, by the shipped [coverage] rules
+        self.coverage = load_thresholds().coverage
+        self.locator = CommuneLocator(self.regions)
         self.enrolled = EnrolledSites(self.archive)
         self.rates = RateGuard(self.archive, config.limits.unscheduled_runs_per_hour)
         self.refusals = RefusalLog(config.collector.refusal_log_interval_s)
@@ -260,13 +276,27 @@ class Collector:
             if kind == "result":
                 return validate_result(agent, payload, self.limits, regions=self.regions,
                                        enrolled=self.enrolled.of(agent), isps=self.isps)  # fmt: skip
-            self._status(agent, payload)
+            if kind == "survey":
+                self._survey(agent, payload)
+            else:
+                self._status(agent, payload)
         except Refusal as refusal:
             self.keep(topic, agent, refusal, payload)
         except Exception as exc:
             log.exception("handling a message on %s failed; it is kept in the quarantine", topic[:200])
             self.keep(topic, agent, Refusal(Reason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"), payload)
         return None
+
+    def _survey(self, agent: str, payload: bytes) -> None:
+        """A survey's batch: its placed samples archived (a duplicate is a no-op), what could not be placed
+        counted, InfluxDB's writer woken."""
+        batch, placed, dropped = validate_survey(agent, payload, self.limits, self.coverage, self.locator)
+        if self.archive.surveys.add(batch, placed, dropped):
+            self.stats["survey_samples"] += len(placed)
+            self.stats["survey_dropped"] += sum(dropped.values())
+        else:
+            self.stats["duplicates"] += 1
+        self._influx_wake.set()
 
     def _archive(self, accepted: list[tuple[Result, Message]]) -> None:
         over = {id(result) for result in self.rates.over(result for result, _ in accepted)}
@@ -426,6 +456,8 @@ class Collector:
             if line:
                 lines.append((line, row.result_id))
         lines += [(line, None) for line in health]
+        surveys = self.archive.surveys.pending(SURVEY_BATCHES_PER_WRITE)
+        lines += [(line, None) for survey_id, _ in surveys for line in self._survey_lines(survey_id)]
         try:
             refused = await self.influx.write_isolating([line for line, _ in lines])
         except InfluxUnavailable:
@@ -437,11 +469,23 @@ class Collector:
         self._unaggregated.update(line_hour(line) for line, result in lines if result is not None
                                   and line not in refused_lines)  # fmt: skip
         self.archive.results.mark_written(row.result_id for row in pending)
+        self.archive.surveys.mark_written([survey_id for survey_id, _ in surveys])
         for row in pending:
             self._lines.pop(row.result_id, None)
         self.stats["influx_written"] += len(pending)
         self.flushed.set()
-        return len(pending) == self.config.influx.batch_size
+        return len(pending) == self.config.influx.batch_size or len(surveys) == SURVEY_BATCHES_PER_WRITE
+
+    def _survey_lines(self, survey_id: str) -> list[str]:
+        """A batch's placed samples as ``coverage_survey`` points (a sample InfluxDB refuses is dropped, counted)."""
+        lines = []
+        for values in self.archive.surveys.placed(survey_id):
+            row = dict(zip(SAMPLE_COLUMNS, values, strict=True))
+            found = self.regions.commune(str(row["commune_code"]))
+            line = survey_line(row, found[0].code if found else None, found[1].name if found else None)
+            if line:
+                lines.append(line)
+        return lines
 
     def _stored_line(self, row: Stored) -> str | None:
         """An archived result's line, re-read from its payload; a payload that no longer parses (archived by

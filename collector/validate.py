@@ -16,13 +16,18 @@ from enum import StrEnum
 from statistics import fmean
 from typing import TypeVar
 
+import h3
 from pydantic import BaseModel, ValidationError
 
+from dokiem.collector.archive.surveys import PlacedSample
 from dokiem.collector.config import Limits
+from dokiem.collector.locate import CommuneLocator
 from dokiem.contract import RESIDENT, TOPIC_PREFIX, Flag, Result, Site, first_error
 from dokiem.regions import Place, Regions, UnknownRegion
 from dokiem.regions.isps import Isps, shipped_isps
 from dokiem.status import Status
+from dokiem.survey import DropReason, SurveyBatch, SurveySample
+from dokiem.thresholds import CoverageRules
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,7 @@ class Reason(StrEnum):
 
 
 REASONS = tuple(reason.value for reason in Reason)
+TOPIC_KINDS = ("result", "status", "survey")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -66,15 +72,16 @@ class Refusal(Exception):
 def parse_topic(topic: str) -> tuple[str, str]:
     """(agent id, kind) of ``dokiem/v1/{id}/{kind}``."""
     parts = topic.split("/")
-    if len(parts) != 4 or "/".join(parts[:2]) != TOPIC_PREFIX or not parts[2] or parts[3] not in ("result", "status"):
-        raise Refusal(Reason.BAD_TOPIC, f"not a dokiem/v1 result or status topic: {topic[:200]!r}")
+    if len(parts) != 4 or "/".join(parts[:2]) != TOPIC_PREFIX or not parts[2] or parts[3] not in TOPIC_KINDS:
+        raise Refusal(Reason.BAD_TOPIC, f"not a dokiem/v1 result, status or survey topic: {topic[:200]!r}")
     return parts[2], parts[3]
 
 
-def _parse(model: type[M], payload: bytes, limits: Limits) -> M:
+def _parse(model: type[M], payload: bytes, limits: Limits, max_bytes: int | None = None) -> M:
     """One strict parse: pydantic tells bad JSON from a bad schema."""
-    if len(payload) > limits.max_bytes:
-        raise Refusal(Reason.TOO_LARGE, f"{len(payload)} bytes, over the {limits.max_bytes} limit")
+    max_bytes = limits.max_bytes if max_bytes is None else max_bytes
+    if len(payload) > max_bytes:
+        raise Refusal(Reason.TOO_LARGE, f"{len(payload)} bytes, over the {max_bytes} limit")
     try:
         return model.model_validate_json(payload, strict=True)
     except ValidationError as exc:
@@ -206,6 +213,48 @@ def corrected_clock(result: Result, limits: Limits) -> Result:
     except OverflowError:
         raise Refusal(Reason.OUT_OF_BOUNDS, f"clock_offset_s {offset} puts the run outside the calendar") from None
     return result.model_copy(update={"started_at": started, "finished_at": finished, "flags": flags})
+
+
+def validate_survey(
+    topic_agent: str, payload: bytes, limits: Limits, rules: CoverageRules, locator: CommuneLocator | None,
+    now: datetime | None = None,
+) -> tuple[SurveyBatch, list[PlacedSample], Counter[DropReason]]:  # fmt: skip
+    """A survey's batch (refused whole where the message is bad), its samples placed in their communes and
+    cells, and those that cannot be placed dropped and counted: outside the province, too old (beyond what an
+    outbox keeps), ahead of the clock, or a fix the agent should have dropped (its accuracy, its age)."""
+    batch = _parse(SurveyBatch, payload, limits, limits.max_survey_bytes)
+    if batch.agent_id != topic_agent:
+        raise Refusal(Reason.TOPIC_MISMATCH, f"payload agent_id {batch.agent_id!r} on agent {topic_agent!r}'s topic")
+    now = now or datetime.now(UTC)
+    dropped: Counter[DropReason] = Counter()
+    filed = []
+    for sample in batch.samples:
+        reason, located = _survey_fault(sample, rules, locator, now)
+        if reason is not None:
+            dropped[reason] += 1
+        elif located is not None:
+            position = sample.position
+            cell = h3.latlng_to_cell(position.lat, position.lon, rules.cell_resolution)
+            filed.append(PlacedSample(sample, located, cell))
+    return batch, filed, dropped
+
+
+def _survey_fault(
+    sample: SurveySample, rules: CoverageRules, locator: CommuneLocator | None, now: datetime
+) -> tuple[DropReason | None, str | None]:
+    if sample.at > now + timedelta(minutes=5):
+        return DropReason.IN_FUTURE, None
+    if sample.at < now - timedelta(days=rules.max_age_days):
+        return DropReason.TOO_OLD, None
+    position = sample.position
+    if position.accuracy_m > rules.max_accuracy_m:
+        return DropReason.INACCURATE, None
+    if abs((sample.at - position.fix_at).total_seconds()) > rules.max_fix_age_s:
+        return DropReason.STALE, None
+    located = locator.commune_at(position.lat, position.lon) if locator else None
+    if located is None:
+        return DropReason.OUTSIDE, None
+    return None, located.commune_code
 
 
 def validate_status(topic_agent: str, payload: bytes, limits: Limits) -> Status | None:

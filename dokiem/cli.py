@@ -109,7 +109,7 @@ def main(ctx: click.Context, lang: str, verbose: bool) -> None:
 @main.command("schema")
 @click.argument("message", type=click.Choice(WIRE_MESSAGES), default="result")
 def schema_command(message: str) -> None:
-    """Print the JSON Schema of a wire message: the Result (default), the Status, the FleetConfig or the
-    ResendRequest."""
+    """Print the JSON Schema of a wire message: the Result (default), the Status, the FleetConfig, the
+    ResendRequest or a survey's SurveyBatch."""
 
     click.echo(json.dumps(json_schema(message), indent=2, ensure_ascii=False))

@@ -97,6 +97,10 @@ def resend_topic(agent_id: str) -> str:
     return f"{TOPIC_PREFIX}/{agent_id}/resend"
 
 
+def survey_topic(agent_id: str) -> str:
+    return f"{TOPIC_PREFIX}/{agent_id}/survey"
+
+
 class WireModel(BaseModel):
     """Every wire message and its parts: unknown keys refused, no NaN or Infinity, immutable."""
 

@@ -25,9 +25,9 @@ VIETNAMESE: dict[str, str] = {
         "dokiem (đo kiểm): đo chất lượng băng rộng theo cách của i-Speed.",
     "Language of messages and tables.": "Ngôn ngữ của thông báo và bảng.",
     "Log what happens (for troubleshooting).": "Ghi nhật ký chi tiết (để tìm lỗi).",
-    "Print the JSON Schema of a wire message: the Result (default), the Status, the FleetConfig or the\n"
-    "    ResendRequest.":
-        "In JSON Schema của một loại tin nhắn: Result (mặc định), Status, FleetConfig hoặc ResendRequest.",
+    "Print the JSON Schema of a wire message: the Result (default), the Status, the FleetConfig, the\n"
+    "    ResendRequest or a survey's SurveyBatch.":
+        "In JSON Schema của một loại tin nhắn: Result (mặc định), Status, FleetConfig, ResendRequest hoặc SurveyBatch.",
     # the agent
     "The agent as a service: measure on a schedule, queue, publish over MQTT.":
         "Thiết bị đo chạy như dịch vụ: đo theo lịch, xếp hàng đợi, gửi qua MQTT.",
@@ -38,6 +38,10 @@ VIETNAMESE: dict[str, str] = {
     "Measure once now; the result is queued and sent like any other.":
         "Đo một lần ngay bây giờ; kết quả được xếp hàng đợi và gửi như mọi lần đo khác.",
     "Seconds to try the broker.": "Số giây thử kết nối máy chủ MQTT.",
+    "Survey mobile coverage while driven or carried: a sample every few seconds, queued and sent.":
+        "Khảo sát vùng phủ sóng di động khi đi xe hoặc mang theo: vài giây một mẫu, xếp hàng đợi rồi gửi.",
+    "Seconds to survey, then stop (default: until stopped, as a service does).":
+        "Số giây khảo sát rồi dừng (mặc định: chạy đến khi bị dừng, như một dịch vụ).",
     "Measure the international test points (location = international) instead.":
         "Đo các điểm đo quốc tế (location = international) thay cho trong nước.",
     "Measure at once even if the clock is not NTP-synchronised yet (the Result says so).":

@@ -17,6 +17,7 @@ class Measurement(StrEnum):
     QUARANTINE = "collector_quarantine"  # one point per message kept instead of archived
     COLLECTOR = "collector_health"  # one point a minute: the server's own state (issue 32)
     HOURLY = "speedtest_hourly"  # per hour and series of speedtest, kept for ever in FOREVER (issue 32)
+    SURVEY = "coverage_survey"  # one point per placed survey sample (issue 30): never pooled with speedtest
 
     def quoted(self) -> str:
         """As InfluxQL names it after FROM (the hourly aggregates under their retention policy)."""
@@ -49,6 +50,8 @@ class Tag(StrEnum):
     REASON = "reason"  # why a message was quarantined
     SOURCE = "source"  # "resident" on a resident's own test (issue 22); absent on an agent's
     COLLECTOR = "collector"  # which collector (its MQTT client id): several may share a province
+    CELL = "cell"  # a survey sample's H3 cell: the finest place any output shows of a survey
+    REGISTRATION = "registration"  # a survey sample's: home, roaming, searching, denied, idle, unknown
 
 
 _PLACE = (Tag.PROVINCE, Tag.DISTRICT, Tag.DISTRICT_NAME, Tag.COMMUNE, Tag.COMMUNE_NAME)
@@ -59,6 +62,8 @@ TAGS: dict[Measurement, tuple[Tag, ...]] = {
     Measurement.HEALTH: (Tag.AGENT, *_PLACE, Tag.ISP),
     Measurement.QUARANTINE: (Tag.REASON, Tag.AGENT),
     Measurement.COLLECTOR: (Tag.COLLECTOR,),
+    Measurement.SURVEY: (Tag.PROVINCE, Tag.COMMUNE, Tag.COMMUNE_NAME, Tag.CELL, Tag.OPERATOR, Tag.TECHNOLOGY,
+                         Tag.REGISTRATION, Tag.AGENT),
 }  # fmt: skip
 TAGS[Measurement.HOURLY] = TAGS[Measurement.SPEEDTEST]  # every speedtest series, an hour at a time
 
@@ -76,6 +81,7 @@ FIELDS: dict[Measurement, tuple[str, ...]] = {
     Measurement.HEALTH: ("online", *HEALTH_READINGS, "uptime_s", *OUTBOX_FIELDS, *RUN_FIELDS),
     Measurement.QUARANTINE: ("count",),
     Measurement.COLLECTOR: ("alive", *SERVER_READINGS),
+    Measurement.SURVEY: ("service", "rsrp_dbm", "download_mbps"),
 }
 # an hour of a series: its tests, and the medians of the headline figures (a median of hours is no median of
 # tests: the long-range panels say so, the reports read the archive)

@@ -8,6 +8,7 @@ of the access type named.
 from __future__ import annotations
 
 import tomllib
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
 
@@ -151,12 +152,56 @@ class RadioRules(BaseModel):
         return "good" if value >= good else "poor" if value < poor else "fair"
 
 
+class CoverageClass(StrEnum):
+    """What an operator gives at a place, from a survey's samples (issue 30), worst first."""
+
+    NONE = "none"  # no service, a signal too weak to use, or data too slow to use
+    LEGACY = "2g3g"  # service on 2G or 3G only: no mobile broadband
+    G4 = "4g"
+    G5 = "5g"
+
+    @property
+    def broadband(self) -> bool:
+        return self in (CoverageClass.G4, CoverageClass.G5)
+
+
+class CoverageRules(BaseModel):
+    """How survey samples become cells and classes, and what makes a hole (``[coverage]`` in the file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cell_resolution: int = Field(default=8, ge=5, le=11, description="H3 resolution: 8 is about 0.74 km²")
+    max_accuracy_m: float = Field(default=50, gt=0, le=1000)
+    max_fix_age_s: float = Field(default=10, gt=0, le=3600)
+    max_speed_kmh: float = Field(default=200, gt=0, le=1200)
+    usable_rsrp_dbm: float = Field(default=-110, ge=-160, le=0)
+    usable_mbps: float = Field(default=2.0, gt=0, le=1000)
+    max_age_days: float = Field(default=30, gt=0, le=365)
+    hole_min_days: int = Field(default=2, ge=1, le=365)
+    hole_min_samples: int = Field(default=10, ge=1)
+    hole_broadband_share_below: float = Field(default=0.5, gt=0, le=1)
+
+    def sample_class(self, has_service: bool, technology: Technology | None, rsrp_dbm: float | None,
+                     download_mbps: float | None) -> CoverageClass:  # fmt: skip
+        """One sample's class: service on a technology, at a usable signal, fast enough where it was tested."""
+        if not has_service or technology is None or technology is Technology.WIFI:
+            return CoverageClass.NONE
+        if rsrp_dbm is not None and rsrp_dbm < self.usable_rsrp_dbm:
+            return CoverageClass.NONE
+        if download_mbps is not None and download_mbps < self.usable_mbps:
+            return CoverageClass.NONE
+        if technology in (Technology.G2, Technology.G3):
+            return CoverageClass.LEGACY
+        return CoverageClass.G5 if technology is Technology.G5 else CoverageClass.G4
+
+
 class Thresholds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     report: ReportRules = ReportRules()
     responsiveness: ResponsivenessRules = ResponsivenessRules()
     radio: RadioRules = RadioRules()
+    coverage: CoverageRules = CoverageRules()
     thresholds: list[Threshold] = []
 
     @model_validator(mode="after")

@@ -1,6 +1,7 @@
 """The wire messages and their JSON Schemas, as checked in under ``dokiem/schema/`` (``dokiem schema NAME``): the
-Result (agent → collector), the Status heartbeat, and what the collector sends an agent (the fleet config and
-a restored collector's resend request). Each model lives with its own side; this module only names them."""
+Result (agent → collector), the Status heartbeat, a coverage survey's batch of samples, and what the collector
+sends an agent (the fleet config and a restored collector's resend request). Each model lives with its own side;
+this module only names them."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from pydantic import BaseModel
 from dokiem.contract import Result
 from dokiem.fleet import FleetConfig, ResendRequest
 from dokiem.status import Status
+from dokiem.survey import SurveyBatch
 
 MODELS: dict[str, tuple[type[BaseModel], str]] = {
     "result": (Result, "dokiem Result (dokiem.result/1)"),
     "status": (Status, "dokiem Status (dokiem.status/1)"),
     "config": (FleetConfig, "dokiem FleetConfig (dokiem.config/1)"),
     "resend": (ResendRequest, "dokiem ResendRequest (dokiem.resend/1)"),
+    "survey": (SurveyBatch, "dokiem SurveyBatch (dokiem.survey/1)"),
 }
 WIRE_MESSAGES = tuple(MODELS)
 

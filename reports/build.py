@@ -14,6 +14,7 @@ from dokiem.contract import LOCAL_TIME, RESIDENT, ServerLocation
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.charts import DistrictBars, Picture, commune_map, district_chart, trend_chart
+from dokiem.reports.coverage import coverage_cells
 from dokiem.reports.docx import PICTURE_SIZE, write_docx
 from dokiem.reports.findings import finding_groups, key_figures, resident_sentences
 from dokiem.reports.letterhead import Letterhead
@@ -21,8 +22,17 @@ from dokiem.reports.outline import outline
 from dokiem.reports.pdf import write_pdf
 from dokiem.reports.quarterly import Quarter, QuarterlyFigures, quarterly_figures, resident_figures
 from dokiem.reports.shading import fixed_edges
-from dokiem.reports.sheets import write_csv, write_xlsx
-from dokiem.reports.tables import Table, isp_name, report_tables, resident_tables, thresholds_table
+from dokiem.reports.sheets import write_csv, write_keyed_csv, write_xlsx
+from dokiem.reports.tables import (
+    Table,
+    coverage_tables,
+    isp_name,
+    operator_tables,
+    report_tables,
+    resident_tables,
+    slug,
+    thresholds_table,
+)
 from dokiem.thresholds import Thresholds
 
 PDF_PICTURE = (10.5, 6.9)  # inches a landscape A4 page holds inside the PDF's margins
@@ -56,6 +66,7 @@ def read_figures(
     figures = quarterly_figures(current, previous, quarter, rules, abroad)
     residents = rows(quarter.start, quarter.end, received_by=cutoff, source=RESIDENT)
     figures.residents = resident_figures(residents, rules, archive.senders.spread(quarter.start, quarter.end))
+    figures.coverage = coverage_cells(archive.surveys.samples(quarter.start, quarter.end), rules.coverage)
     figures.cutoff = cutoff
     figures.demo = archive.meta.demo
     return figures
@@ -155,6 +166,7 @@ class ReportDocument:
     tables: list[Table]  # the key figures first, then one per breakdown
     thresholds: Table
     residents: tuple[list[str], list[Table]]  # residents' sentences and tables: never pooled with the agents'
+    coverage: list[Table]  # the surveys' holes and commune centres (issue 30); empty without a survey
 
     @property
     def sentences(self) -> list[str]:
@@ -173,12 +185,23 @@ class Renderer(Protocol):
 
 
 def _csv(report: ReportDocument, out_dir: Path) -> list[Path]:
-    return write_csv(report.every_table, out_dir, report.stem)
+    written = write_csv(report.every_table, out_dir, report.stem)
+    if report.coverage:  # the holes to send to the operators: columns named for programs, a file per operator too
+        holes, centres = report.coverage
+        written += write_keyed_csv(holes, out_dir / f"{report.stem}-coverage-holes.csv", "operator")
+        written += write_keyed_csv(centres, out_dir / f"{report.stem}-coverage-centres.csv")
+    return written
 
 
 def _xlsx(report: ReportDocument, out_dir: Path) -> list[Path]:
     notes = [report.title, *_intro(report.figures, report.tr, report.regions), *report.sentences]
-    return [write_xlsx(report.every_table, notes, out_dir / f"{report.stem}.xlsx", report.tr("rpt_few_samples"))]
+    tables = [*report.every_table, *report.coverage]
+    written = [write_xlsx(tables, notes, out_dir / f"{report.stem}.xlsx", report.tr("rpt_few_samples"))]
+    for operator, table in operator_tables(report.coverage[:1]):
+        path = out_dir / f"{report.stem}-coverage-holes-{slug(operator)}.xlsx"
+        written.append(write_xlsx([table], [report.tr("rpt_cov_letter", operator=operator)], path,
+                                  report.tr("rpt_few_samples")))  # fmt: skip
+    return written
 
 
 def _pdf(report: ReportDocument, out_dir: Path) -> list[Path]:
@@ -186,7 +209,7 @@ def _pdf(report: ReportDocument, out_dir: Path) -> list[Path]:
     drawn = list(pictures(figures, regions, tr, *PDF_PICTURE).values())
     paragraphs = [*_intro(figures, tr, regions), *(" ".join(group) for group in report.groups)]
     return [write_pdf(out_dir / f"{report.stem}.pdf", report.title, paragraphs, report.tables, report.thresholds,
-                      drawn, tr, report.residents)]  # fmt: skip
+                      drawn, tr, report.residents, report.coverage, figures.rules.coverage)]  # fmt: skip
 
 
 def _docx(report: ReportDocument, out_dir: Path) -> list[Path]:
@@ -198,7 +221,8 @@ def _docx(report: ReportDocument, out_dir: Path) -> list[Path]:
     if figures.demo:
         subtitle = f"{tr('demo_notice')} {subtitle}"
     tables = {t.id: t for t in report.tables}
-    sections = outline(tables, report.thresholds, report.sentences, method, drawn, tr, report.residents)
+    sections = outline(tables, report.thresholds, report.sentences, method, drawn, tr, report.residents,
+                       report.coverage, figures.rules.coverage)  # fmt: skip
     return [write_docx(out_dir / f"{report.stem}.docx", report.letterhead, tr("docx_title"), subtitle, sections, tr)]
 
 
@@ -220,6 +244,7 @@ def report_document(
         tables=[key_figures(figures, regions, tr), *report_tables(figures, tr, regions)],
         thresholds=thresholds_table(figures, tr),
         residents=(resident_sentences(figures, tr), resident_tables(figures, tr, regions)),
+        coverage=coverage_tables(figures, tr, regions),
     )  # fmt: skip
 
 

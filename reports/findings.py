@@ -8,13 +8,17 @@ never ranked: the lowest and highest are taken among the groups with enough test
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import h3
 
 from dokiem.contract import ACCESS_TYPES, Access
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.quarterly import GroupStats, QuarterlyFigures, split_isp_key
 from dokiem.reports.tables import Column, Table, Value, format_value, isp_name
+from dokiem.thresholds import CoverageRules
 
 
 @dataclass(frozen=True)
@@ -194,3 +198,18 @@ def resident_sentences(figures: QuarterlyFigures, tr: Translator) -> list[str]:
         return [tr("rpt_residents_none")]
     counts = tr("rpt_residents_counts", tests=tr.number(residents.tests, 0), wifi=tr.number(residents.wifi, 0))
     return [counts, tr("rpt_residents_sample")]
+
+
+def coverage_sentences(coverage: Sequence[Table], tr: Translator, rules: CoverageRules) -> list[str]:
+    """What the coverage section says before its tables: the holes found and the rule, or that no survey ran."""
+    if not coverage:
+        return [tr("rpt_cov_none")]
+    found, centres = coverage[0], coverage[1]
+    operators = len({row[0] for row in found.rows})
+    on_5g = sum(1 for row in centres.rows if row[4] == tr("cov_yes"))
+    rule = tr("rpt_cov_rule", area=tr.number(h3.average_hexagon_area(rules.cell_resolution, unit="km^2"), 2),
+              share=tr.number(100 * rules.hole_broadband_share_below, 0), rsrp=tr.number(rules.usable_rsrp_dbm, 0),
+              mbps=tr.number(rules.usable_mbps, 1), days=tr.number(rules.hole_min_days, 0),
+              samples=tr.number(rules.hole_min_samples, 0))  # fmt: skip
+    return [tr("rpt_cov_found", holes=tr.number(len(found.rows), 0), operators=tr.number(operators, 0),
+               centres=tr.number(len(centres.rows), 0), on_5g=tr.number(on_5g, 0)), rule]  # fmt: skip

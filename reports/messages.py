@@ -30,6 +30,55 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Groups with fewer than {minimum} successful tests are marked * and should be read with care.",
     ),
     "rpt_table_province": ("Toàn tỉnh", "Whole province"),
+    # coverage surveys (issue 30): the holes, the commune centres
+    "docx_s_coverage": ("KHU VỰC LÕM SÓNG", "COVERAGE HOLES"),
+    "rpt_table_coverage_holes": ("Khu vực lõm sóng theo nhà mạng", "Coverage holes by operator"),
+    "rpt_table_coverage_centres": ("Trung tâm xã có sóng 5G", "Commune centres on 5G"),
+    "rpt_cov_none": (
+        "Trong quý chưa có khảo sát vùng phủ sóng (dokiem agent survey): chưa xác định được khu vực lõm sóng.",
+        "No coverage survey ran this quarter (dokiem agent survey): no coverage hole can be named yet.",
+    ),
+    "rpt_cov_found": (
+        "Khảo sát vùng phủ trong quý tìm thấy {holes} ô lõm sóng của {operators} nhà mạng; {on_5g} trong {centres}"
+        " lượt trung tâm xã được khảo sát có sóng 5G dùng được.",
+        "The quarter's coverage surveys found {holes} coverage-hole cells of {operators} operators; {on_5g} of the"
+        " {centres} surveyed commune centres (by operator) have usable 5G.",
+    ),
+    "rpt_cov_rule": (
+        "Mỗi ô là một lục giác H3 (khoảng {area} km²); một ô là lõm sóng của một nhà mạng khi dưới {share}% số"
+        " mẫu có băng rộng di động dùng được (4G/5G, RSRP từ {rsrp} dBm, tốc độ từ {mbps} Mbit/s khi đo), qua ít"
+        " nhất {days} ngày và {samples} mẫu (thresholds.toml, mục [coverage]). Chỉ những nơi đã khảo sát mới được"
+        " xét.",
+        "Each cell is an H3 hexagon (about {area} km²); a cell is a coverage hole of an operator when under {share}%"
+        " of its samples give usable mobile broadband (4G/5G at an RSRP of {rsrp} dBm or better, {mbps} Mbit/s or"
+        " more where tested), seen on at least {days} days with {samples} samples (thresholds.toml, [coverage])."
+        " Only surveyed places are judged.",
+    ),
+    "rpt_cov_letter": (
+        "Danh sách khu vực lõm sóng gửi {operator} (dokiem, khảo sát vùng phủ).",
+        "Coverage holes to send to {operator} (dokiem, coverage survey).",
+    ),
+    "rpt_cov_operator": ("Nhà mạng", "Operator"),
+    "rpt_cov_commune_name": ("Xã, phường", "Commune"),
+    "rpt_cov_commune_code": ("Mã xã", "Commune code"),
+    "rpt_cov_cell": ("Ô (H3)", "Cell (H3)"),
+    "rpt_cov_samples": ("Số mẫu", "Samples"),
+    "rpt_cov_days": ("Số ngày", "Days"),
+    "rpt_cov_first_seen": ("Lần đầu", "First seen"),
+    "rpt_cov_last_seen": ("Lần cuối", "Last seen"),
+    "rpt_cov_best_class": ("Tốt nhất đã thấy", "Best seen"),
+    "rpt_cov_broadband_share": ("Có băng rộng (% mẫu)", "With broadband (% of samples)"),
+    "rpt_cov_service_share": ("Có dịch vụ (% mẫu)", "With service (% of samples)"),
+    "rpt_cov_best_rsrp_dbm": ("RSRP tốt nhất (dBm)", "Best RSRP (dBm)"),
+    "rpt_cov_download_median_mbps": ("Tải xuống trung vị khi đo (Mbit/s)", "Median download where tested (Mbit/s)"),
+    "rpt_cov_five_g": ("Có 5G dùng được", "Usable 5G"),
+    "rpt_cov_last_five_g": ("Lần cuối thấy 5G", "5G last seen"),
+    "cov_class_none": ("Không có băng rộng", "No broadband"),
+    "cov_class_2g3g": ("Chỉ 2G/3G", "2G/3G only"),
+    "cov_class_4g": ("4G", "4G"),
+    "cov_class_5g": ("5G", "5G"),
+    "cov_yes": ("Có", "Yes"),
+    "cov_no": ("Chưa", "Not yet"),
     "rpt_table_districts": ("Theo huyện cũ", "By former district"),
     "rpt_table_communes": ("Theo xã (từ 01/7/2025)", "By commune (since 2025-07-01)"),
     "rpt_table_isps": ("Theo nhà mạng", "By ISP"),

@@ -8,7 +8,9 @@ from dokiem import figures as registry
 from dokiem.i18n import Translator
 from dokiem.reports.charts import Picture
 from dokiem.reports.docx import Section
-from dokiem.reports.tables import Table
+from dokiem.reports.findings import coverage_sentences
+from dokiem.reports.tables import CENTRE_KEYS, HOLE_KEYS, Table
+from dokiem.thresholds import CoverageRules
 
 BRIEF = registry.brief_keys()  # the registry's figures for the short tables: down_median, up_median, latency_median
 DISTRICT_KEYS = ("name", "access", "agents", "tests", *BRIEF)
@@ -24,6 +26,7 @@ THRESHOLD_KEYS = ("name", "access", "download", "upload", "latency")
 def outline(
     tables: dict[str, Table], thresholds: Table, findings: list[str], method: list[str],
     pictures: dict[str, Picture], tr: Translator, residents: tuple[list[str], list[Table]] = ([], []),
+    coverage: Sequence[Table] = (), rules: CoverageRules | None = None,
 ) -> list[Section]:  # fmt: skip
     """The sections of the document (heading, paragraphs, tables with their columns, pictures)."""
     province, districts, communes = tables["province"], tables["districts"], tables["communes"]
@@ -41,6 +44,8 @@ def outline(
         (tr("docx_s_thin"), thin_groups([districts, communes], tr), [], []),
         (tr("docx_s_residents"), residents[0],
          [(t, RESIDENT_COMMUNE_KEYS if t.id == "residents_communes" else RESIDENT_ISP_KEYS) for t in residents[1]], []),
+        (tr("docx_s_coverage"), coverage_sentences(coverage, tr, rules or CoverageRules()),
+         [(t, HOLE_KEYS if t.id == "coverage_holes" else CENTRE_KEYS) for t in coverage if t.rows], []),
         (tr("docx_s_annex"), [], [(communes, COMMUNE_KEYS)], []),
     ]  # fmt: skip
     return sections

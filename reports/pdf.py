@@ -26,7 +26,9 @@ from reportlab.platypus.flowables import Flowable
 from dokiem import figures as registry
 from dokiem.i18n import Translator
 from dokiem.reports.charts import Picture
-from dokiem.reports.tables import RESIDENT_FIGURES, Column, Table, format_value
+from dokiem.reports.findings import coverage_sentences
+from dokiem.reports.tables import CENTRE_KEYS, HOLE_KEYS, RESIDENT_FIGURES, Column, Table, format_value
+from dokiem.thresholds import CoverageRules
 
 FONT_DIRS = (
     "/usr/share/fonts/truetype/dejavu",
@@ -139,6 +141,18 @@ def _residents(sentences: list[str], tables: list[Table], tr: Translator, styles
     return story
 
 
+def _coverage(tables: Sequence[Table], tr: Translator, styles: Styles, rules: CoverageRules) -> list[Flowable]:
+    """The surveys' holes and commune centres on a page of their own ("Khu vực lõm sóng", issue 30)."""
+    story: list[Flowable] = [PageBreak(), Paragraph(escape(tr("docx_s_coverage")), styles.heading)]
+    story += [Paragraph(escape(line), styles.body) for line in coverage_sentences(tables, tr, rules)]
+    for table, keys in zip(tables, (HOLE_KEYS, CENTRE_KEYS), strict=False):
+        if table.rows:
+            shown = table.only(keys)
+            story += [Spacer(1, 3 * mm), Paragraph(escape(table.title), styles.heading)]
+            story += table_pieces(shown, [c.key for c in shown.columns], tr, styles)
+    return story
+
+
 def table_pieces(table: Table, keys: Sequence[str], tr: Translator, styles: Styles) -> list[LongTable]:
     """The name columns and those named in ``keys`` (a key ending in "_" takes every column it begins), as
     one table, or as several (each with the name columns) where one would not fit the page."""
@@ -202,7 +216,8 @@ class _Footer:
 
 def write_pdf(
     path: Path, title: str, intro: list[str], tables: list[Table], thresholds: Table, pictures: list[Picture],
-    tr: Translator, residents: tuple[list[str], list[Table]] = ([], []),
+    tr: Translator, residents: tuple[list[str], list[Table]] = ([], []), coverage: Sequence[Table] = (),
+    rules: CoverageRules | None = None,
 ) -> Path:  # fmt: skip
     regular, bold = register_fonts()
     styles = Styles(regular, bold)
@@ -222,6 +237,7 @@ def write_pdf(
             for piece in table_pieces(table, keys, tr, styles):
                 story += [piece, Spacer(1, 4 * mm)]
     story += _residents(*residents, tr, styles)
+    story += _coverage(coverage, tr, styles, rules or CoverageRules())
     story.append(PageBreak())
     story.append(Paragraph(escape(thresholds.title), styles.heading))
     for row in thresholds.rows:

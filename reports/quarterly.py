@@ -27,6 +27,7 @@ from dokiem.collector.archive import REPORT_COLUMNS, SenderSpread
 from dokiem.contract import ACCESS_TYPES, HOUSEHOLD, LOCAL_TIME, Flag
 from dokiem.figures import Stat
 from dokiem.regions.isps import shipped_isps
+from dokiem.reports.coverage import CellCoverage
 from dokiem.thresholds import Threshold, Thresholds
 
 WEEK_MS = 7 * 86_400_000
@@ -276,6 +277,7 @@ class QuarterlyFigures:
     # runs against international servers, by access type (province-wide): never part of the figures above
     international: list[GroupStats] = field(default_factory=list)
     residents: ResidentFigures | None = None  # residents' own tests, never pooled with the figures above
+    coverage: list[CellCoverage] = field(default_factory=list)  # the surveys' cells (issue 30): apart again
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     cutoff: datetime = field(default_factory=lambda: datetime.now(UTC))  # results received by then are read
     demo: bool = False  # read from an archive dokiem up --demo filled: every document says so first

@@ -8,7 +8,7 @@ from pathlib import Path
 import xlsxwriter
 
 from dokiem.files import csv_cell
-from dokiem.reports.tables import Kind, Table, Value
+from dokiem.reports.tables import Column, Kind, Table, Value, slug
 
 _XLSX_FORMATS: dict[Kind, str] = {
     "int": "#,##0",
@@ -84,4 +84,24 @@ def write_xlsx(tables: list[Table], notes: list[str], path: Path, notes_title: s
             sheet.set_row(0, 45)
             if table.rows:
                 sheet.autofilter(0, 0, len(table.rows), len(table.columns) - 1)
+    return path
+
+
+def write_keyed_csv(table: Table, path: Path, split_by: str | None = None) -> list[Path]:
+    """A table as data for programs: plain UTF-8, the columns named by their keys, numbers as numbers; with
+    ``split_by``, a file per value of that column beside it too (``…-viettel.csv``: one per operator)."""
+    written = [_keyed(table.columns, table.rows, path)]
+    if split_by is not None:
+        at = [c.key for c in table.columns].index(split_by)
+        for value in sorted({str(row[at]) for row in table.rows}):
+            rows = [row for row in table.rows if str(row[at]) == value]
+            written.append(_keyed(table.columns, rows, path.with_name(f"{path.stem}-{slug(value)}{path.suffix}")))
+    return written
+
+
+def _keyed(columns: list[Column], rows: list[list[Value]], path: Path) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([c.key for c in columns])
+        writer.writerows([_csv_value(v) for v in row] for row in rows)
     return path

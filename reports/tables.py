@@ -5,7 +5,8 @@ CSV and XLSX write every column with raw numbers; the PDF picks columns by key a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,6 +14,7 @@ from dokiem import figures as registry
 from dokiem.figures import Figure, Labels, Stat, Unit
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
+from dokiem.reports.coverage import commune_centres, holes
 from dokiem.reports.quarterly import PER_ACCESS, GroupStats, QuarterlyFigures, access_rank, split_isp_key
 
 Kind = Literal["text", "int", "mbps", "ms", "pct", "share", "ratio", "delta_pct", "delta_int", "flag", "number"]
@@ -37,6 +39,12 @@ class Table:
     columns: list[Column]
     rows: list[list[Value]]
     flagged: list[bool]
+
+    def only(self, keys: Sequence[str]) -> Table:
+        """The same table with the columns named in ``keys`` alone, in their order."""
+        at = [[c.key for c in self.columns].index(key) for key in keys]
+        return Table(self.id, self.title, [self.columns[i] for i in at], [[row[i] for i in at] for row in self.rows],
+                     self.flagged)  # fmt: skip
 
     def column(self, key: str) -> list[Value]:
         index = [c.key for c in self.columns].index(key)
@@ -218,3 +226,70 @@ def format_value(value: Value, kind: str, tr: Translator) -> str:
     if kind == "delta_pct":
         return f"{'+' if value > 0 else ''}{tr.number(value, 1)}%"
     return tr.number(value, 1)
+
+
+# The surveys' coverage (issue 30): the holes to send to the operators, and the commune centres on 5G. Keys stay
+# English: the holes' CSV is named by them for the operators' programs (reports/sheets.write_keyed_csv).
+HOLE_COLUMNS: tuple[tuple[str, Kind], ...] = (
+    ("operator", "text"), ("commune_name", "text"), ("commune_code", "text"), ("cell", "text"), ("samples", "int"),
+    ("days", "int"), ("first_seen", "text"), ("last_seen", "text"), ("best_class", "text"),
+    ("broadband_share", "share"), ("service_share", "share"), ("best_rsrp_dbm", "number"),
+    ("download_median_mbps", "mbps"),
+)  # fmt: skip
+# what the PDF and the Word report show of them (CSV and XLSX: every column)
+HOLE_KEYS = ("operator", "commune_name", "cell", "samples", "days", "best_class", "broadband_share", "last_seen")
+CENTRE_KEYS = ("commune_name", "operator", "five_g", "samples", "last_five_g")
+CENTRE_COLUMNS: tuple[tuple[str, Kind], ...] = (
+    ("commune_name", "text"), ("commune_code", "text"), ("operator", "text"), ("cell", "text"), ("five_g", "text"),
+    ("samples", "int"), ("last_five_g", "text"),
+)  # fmt: skip
+
+
+def _commune_names(regions: Regions) -> dict[str, str]:
+    return {code: c.name for p in regions.provinces.values() for code, c in p.communes.items()}
+
+
+def coverage_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[Table]:
+    """The holes (operator, commune, cell) and the surveyed commune centres; none without a survey."""
+    if not figures.coverage:
+        return []
+    rules, names = figures.rules.coverage, _commune_names(regions)
+    found = holes(figures.coverage, rules)
+    hole_rows: list[list[Value]] = [
+        [c.operator, names.get(c.commune_code, c.commune_code), c.commune_code, c.cell, c.samples, c.days,
+         c.first.isoformat(), c.last.isoformat(), tr(f"cov_class_{c.best.value}"), c.broadband_share,
+         c.service_share, c.best_rsrp_dbm, c.download_median_mbps]
+        for c in found
+    ]  # fmt: skip
+    centres = commune_centres(figures.coverage, regions, rules)
+    centre_rows: list[list[Value]] = [
+        [names.get(c.commune_code, c.commune_code), c.commune_code, c.operator, c.cell,
+         tr("cov_yes") if c.five_g else tr("cov_no"), c.samples, c.last_five_g.isoformat() if c.last_five_g else None]
+        for c in centres
+    ]  # fmt: skip
+    return [
+        Table("coverage_holes", tr("rpt_table_coverage_holes"),
+              [Column(key, tr(f"rpt_cov_{key}"), kind) for key, kind in HOLE_COLUMNS], hole_rows,
+              [False] * len(hole_rows)),
+        Table("coverage_centres", tr("rpt_table_coverage_centres"),
+              [Column(key, tr(f"rpt_cov_{key}"), kind) for key, kind in CENTRE_COLUMNS], centre_rows,
+              [False] * len(centre_rows)),
+    ]  # fmt: skip
+
+
+def operator_tables(tables: list[Table]) -> list[tuple[str, Table]]:
+    """Each operator's rows of a table whose first column is the operator, as a table of its own."""
+    out = []
+    for table in tables:
+        operators = sorted({str(row[0]) for row in table.rows})
+        for operator in operators:
+            rows = [row for row in table.rows if row[0] == operator]
+            out.append((operator, Table(table.id, f"{table.title}: {operator}", table.columns, rows,
+                                        [False] * len(rows))))  # fmt: skip
+    return out
+
+
+def slug(name: str) -> str:
+    """A file name's part for an operator: lower case ASCII letters and digits ("VinaPhone" → "vinaphone")."""
+    folded = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in folded.lower() if ch.isascii() and ch.isalnum()) or "operator"

@@ -32,6 +32,8 @@ MM_PATH = "/org/freedesktop/ModemManager1"
 MODEM = f"{MM}.Modem"
 MOCK = "org.freedesktop.DBus.Mock"
 LTE, NR5G = 1 << 14, 1 << 15
+GPS_RAW, GPS_NMEA = 1 << 1, 1 << 2  # MMModemLocationSource
+HOME, SEARCHING = 1, 2  # MMModem3gppRegistrationState
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,43 @@ class ModemManagerMock:
         cells = f"ret = [{{'serving': True, 'ci': '{cell.ci}', 'tac': '{cell.tac}'}}]"
         self.call(path, MOCK, "AddMethod", "sssss", (MODEM, "GetCellInfo", "", "aa{sv}", cells))  # fmt: skip
         return str(path)
+
+    def add_gnss(self, path: str, sim_operator: str) -> None:
+        """A modem with GNSS, as a surveying agent has one: ModemManager's ``Location`` interface (raw GPS and
+        NMEA; ``GetLocation`` answers the fix the test last gave with ``move``), and the SIM's home network."""
+        location = f"{MODEM}.Location"
+        properties = {"Capabilities": ("u", GPS_RAW | GPS_NMEA), "Enabled": ("u", 0), "SignalsLocation": ("b", False)}
+        self.call(path, MOCK, "AddProperties", "sa{sv}", (location, properties))
+        self.call(path, MOCK, "AddMethod", "sssss", (location, "Setup", "ub", "",
+                                                       f"self.Set('{location}', 'Enabled', args[0])"))  # fmt: skip
+        answer = ("ret = {dbus.UInt32(2): dbus.Dictionary(self.fix_raw, signature='sv', variant_level=1),"
+                  " dbus.UInt32(4): dbus.String(self.fix_nmea, variant_level=1)} if getattr(self, 'fix_raw', None)"
+                  " else dbus.Dictionary({}, signature='uv')")  # fmt: skip
+        self.call(path, MOCK, "AddMethod", "sssss", (location, "GetLocation", "", "a{uv}", answer))
+        self.call(path, MOCK, "AddMethod", "sssss", (MOCK, "MoveTo", "ddsd", "",
+                  "self.fix_raw = {'latitude': dbus.Double(args[0]), 'longitude': dbus.Double(args[1]),"
+                  " 'utc-time': dbus.String(args[2])}; self.fix_nmea = '$GPGGA,%s,,,,,1,09,%.1f,12.0,M,,,,*00' %"
+                  " (args[2], args[3])"))  # fmt: skip
+        self.call(path, MOCK, "AddProperty", "ssv", (f"{MODEM}.Modem3gpp", "RegistrationState", ("u", HOME)))
+        (sim,) = self.call(path, "org.freedesktop.DBus.Properties", "Get", "ss", (MODEM, "Sim"))
+        self.call(str(sim[1]), MOCK, "AddProperty", "ssv", (f"{MM}.Sim", "OperatorIdentifier", ("s", sim_operator)))
+
+    def move(self, path: str, lat: float, lon: float, utc_time: str, hdop: float = 0.9) -> None:
+        """The GNSS's next fix: where, at what ``hhmmss.ss`` UTC, with what HDOP."""
+        self.call(path, MOCK, "MoveTo", "ddsd", (lat, lon, utc_time, hdop))
+
+    def network(self, path: str, cell: Cell | None, registration: int) -> None:
+        """The modem on ``cell``'s network (None: no network) with the 3GPP registration state given."""
+        technologies = cell.access_technologies if cell else 0
+        self.call(path, MOCK, "UpdateProperties", "sa{sv}", (MODEM, {"AccessTechnologies": ("u", technologies)}))
+        self.call(path, MOCK, "UpdateProperties", "sa{sv}", (f"{MODEM}.Modem3gpp", {
+            "OperatorCode": ("s", cell.operator_code if cell else ""),
+            "OperatorName": ("s", cell.operator_name if cell else ""),
+            "RegistrationState": ("u", registration)}))  # fmt: skip
+        readings = {"rsrp": ("d", cell.rsrp), "rsrq": ("d", cell.rsrq), "snr": ("d", cell.snr)} if cell else {}
+        self.call(path, MOCK, "UpdateProperties", "sa{sv}", (f"{MODEM}.Signal", {
+            "Lte": ("a{sv}", readings if cell and cell.access_technologies == LTE else {}),
+            "Nr5g": ("a{sv}", readings if cell and cell.access_technologies & NR5G else {})}))  # fmt: skip
 
     def signal_rate(self, path: str) -> int:
         """The ``Signal`` interface's sampling rate (0 until someone called Setup)."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dokiem.contract import Radio, Technology
+from dokiem.survey import Registration
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +24,7 @@ MM_PATH = "/org/freedesktop/ModemManager1"
 MODEM = f"{MM}.Modem"
 MODEM_3GPP = f"{MODEM}.Modem3gpp"
 SIGNAL = f"{MODEM}.Signal"
+SIM = f"{MM}.Sim"
 OBJECT_MANAGER = "org.freedesktop.DBus.ObjectManager"
 SIGNAL_RATE_S = 2  # ModemManager samples the signal this often once Setup is called
 TIMEOUT_S = 5.0
@@ -158,6 +161,62 @@ class ModemManagerRadio:
                 if int(_value(objects[path][SIGNAL], "Rate") or 0) == 0:
                     signal = DBusAddress(path, bus_name=MM, interface=SIGNAL)
                     unwrap_msg(await router.send_and_get_reply(new_method_call(signal, "Setup", "u", (SIGNAL_RATE_S,))))
+
+
+@dataclass(frozen=True)
+class ModemState:
+    """What a survey samples of the modem beside its place: registration, the SIM's home network, the radio."""
+
+    registration: Registration
+    sim_operator_code: str | None
+    radio: Radio
+
+
+_REGISTRATION = {0: Registration.IDLE, 1: Registration.HOME, 2: Registration.SEARCHING, 3: Registration.DENIED,
+                 4: Registration.UNKNOWN, 5: Registration.ROAMING, 9: Registration.HOME,
+                 10: Registration.ROAMING}  # fmt: skip
+
+
+def registration(state: int | None) -> Registration:
+    """MMModem3gppRegistrationState in words; SMS-only, emergency-only and the like carry no data: no service."""
+    return Registration.UNKNOWN if state is None else _REGISTRATION.get(state, Registration.IDLE)
+
+
+async def modem_state(bus: str = "SYSTEM") -> ModemState:
+    """The first modem's registration, SIM and radio, asked at once (a modem that cannot be read says why)."""
+    try:
+        async with asyncio.timeout(TIMEOUT_S):
+            from jeepney.io.asyncio import open_dbus_router
+
+            async with open_dbus_router(bus=bus) as router:
+                return await _ask_state(router)
+    except Exception as exc:  # no bus, no ModemManager, a modem gone: the sample says the modem is unknown
+        return ModemState(Registration.UNKNOWN, None, Radio(missing=f"ModemManager could not be read: {_short(exc)}"))
+
+
+async def _ask_state(router: Any) -> ModemState:
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.wrappers import DBusErrorResponse, unwrap_msg
+
+    radio = await _ask(router)
+    manager = DBusAddress(MM_PATH, bus_name=MM, interface=OBJECT_MANAGER)
+    (objects,) = unwrap_msg(await router.send_and_get_reply(new_method_call(manager, "GetManagedObjects")))
+    modems = sorted(path for path, ifaces in objects.items() if MODEM in ifaces)
+    if not modems:
+        return ModemState(Registration.UNKNOWN, None, radio)
+    ifaces = objects[modems[0]]
+    state = _value(ifaces.get(MODEM_3GPP, {}), "RegistrationState")
+    sim_code = None
+    sim_path = _value(ifaces[MODEM], "Sim")
+    if sim_path and sim_path != "/":
+        properties = DBusAddress(str(sim_path), bus_name=MM, interface="org.freedesktop.DBus.Properties")
+        try:
+            (value,) = unwrap_msg(await router.send_and_get_reply(
+                new_method_call(properties, "Get", "ss", (SIM, "OperatorIdentifier"))))  # fmt: skip
+            sim_code = operator_code(str(value[1] if isinstance(value, tuple) else value))
+        except DBusErrorResponse:  # a SIM that does not say: its samples name no home network
+            sim_code = None
+    return ModemState(registration(None if state is None else int(state)), sim_code, radio)
 
 
 async def _ask(router: Any) -> Radio:

@@ -18,9 +18,11 @@ from dokiem.collector.archive.quarantine import Quarantine, Quarantined
 from dokiem.collector.archive.registry import AgentRegistry
 from dokiem.collector.archive.results import REPORT_COLUMNS, Placing, ResultStore, Stored
 from dokiem.collector.archive.senders import Senders, SenderSpread, bucket_of
+from dokiem.collector.archive.surveys import SurveyStore
 
 __all__ = ["REPORT_COLUMNS", "AgentRegistry", "Archive", "Meta", "NewerArchive", "Page", "Placing", "Quarantine",
-           "Quarantined", "ResultStore", "SenderSpread", "Senders", "Stored", "bucket_of", "sqlite_url"]  # fmt: skip
+           "Quarantined", "ResultStore", "SenderSpread", "Senders", "Stored", "SurveyStore", "bucket_of",
+           "sqlite_url"]  # fmt: skip
 
 
 class Archive:
@@ -37,6 +39,7 @@ class Archive:
         self.results = ResultStore(db, self.registry)
         self.quarantine = Quarantine(db)
         self.senders = Senders(db)
+        self.surveys = SurveyStore(db)
 
     @classmethod
     def from_url(cls, url: str, create: bool = True) -> Archive:

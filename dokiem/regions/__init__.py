@@ -178,6 +178,10 @@ class Regions:
         every command uses, so a province added there is ingested, enrolled, reported and mapped alike."""
         return cls.load(regions_dir) if regions_dir else cls.load()
 
+    def commune(self, code: str) -> tuple[Province, Commune] | None:
+        """The 2025 commune of ``code`` and its province (None for a code no province has)."""
+        return next(((p, p.communes[code]) for p in self.provinces.values() if code in p.communes), None)
+
     def place_site(self, site: Site, at: datetime | None = None) -> Place:
         return self.place(site.province_code, site.district_code, site.commune_code, at)
 
