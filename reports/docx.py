@@ -172,7 +172,7 @@ def _table(document: DocumentType, table: Table, keys: Sequence[str], tr: Transl
     out.style = "Table Grid"
     out.alignment = WD_TABLE_ALIGNMENT.CENTER
     # the name column takes the room it needs; the figures share the rest
-    weights = [3.0 if n == 0 else 1.4 if c.kind == "text" else 1.0 for n, c in enumerate(columns)]
+    weights = [3.0 if n == 0 else 1.4 if c.kind in ("text", "date") else 1.0 for n, c in enumerate(columns)]
     _widths(out, *(Mm(TEXT_WIDTH_MM * w / sum(weights)) for w in weights))
     _row(out.rows[0].cells, [c.title for c in columns], bold=True)
     for row, flagged, target in zip(table.rows, table.flagged, out.rows[1:], strict=True):

@@ -202,6 +202,38 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Data cut at {cut}; method dokiem {version}; data licensed {licence}.",
     ),
     "pub_open_data": ("Dữ liệu mở", "Open data"),
+    "pub_dictionary_coverage": (
+        "coverage.csv: {cells} ô đã khảo sát theo nhà mạng ({columns}); cell là ô lục giác H3, nơi nhỏ nhất được"
+        " công bố (không có tọa độ); best_class: none = không có băng rộng, 2g3g = chỉ 2G/3G, 4g, 5g; hole = khu"
+        " vực lõm sóng theo thresholds.toml, mục [coverage]. Chỉ những nơi đã khảo sát.",
+        "coverage.csv: {cells} surveyed cells by operator ({columns}); cell is an H3 hexagon, the finest place"
+        " published (no coordinates); best_class: none = no broadband, 2g3g = 2G/3G only, 4g, 5g; hole = a coverage"
+        " hole by thresholds.toml [coverage]. Surveyed places only.",
+    ),
+    "pub_cov_title": ("Vùng phủ sóng di động đã khảo sát", "Mobile coverage as surveyed"),
+    "pub_cov_link": (
+        "Vùng phủ sóng di động và khu vực lõm sóng đã khảo sát",
+        "Mobile coverage and coverage holes as surveyed",
+    ),
+    "pub_cov_intro": (
+        "{quarter} ({start} – {end}): xe khảo sát của Sở ghi lại sóng di động vài giây một lần. Mỗi ô lục giác"
+        " tô theo mức tốt nhất đã thấy của từng nhà mạng.",
+        "{quarter} ({start} – {end}): the department's survey cars record the mobile network every few seconds."
+        " Each hexagonal cell is coloured by the best each operator was seen to give there.",
+    ),
+    "pub_cov_warning": (
+        "Bản đồ chỉ có những nơi xe khảo sát đã đi qua; nơi không có ô là nơi chưa khảo sát, không phải nơi có"
+        " sóng tốt.",
+        "The map shows only the places the survey cars went through: a place without a cell is not surveyed, not"
+        " covered.",
+    ),
+    "pub_cov_map": ("Vùng phủ của {operator}", "{operator}'s coverage"),
+    "pub_cov_map_desc": (
+        "Các ô đã khảo sát trên nền ranh giới xã, tô theo mức phủ sóng; bảng dưới liệt kê các ô lõm sóng.",
+        "The surveyed cells on the communes' outlines, coloured by coverage; the table below lists the holes.",
+    ),
+    "pub_cov_cell": ("{commune}: {best}, {samples} mẫu", "{commune}: {best}, {samples} samples"),
+    "pub_cov_holes": ("{operator}: {count} ô lõm sóng", "{operator}: {count} coverage-hole cells"),
     "pub_dictionary_residents": (
         "residents.csv/.json: kết quả người dân tự đo trên trang đo của tỉnh, một dòng cho mỗi xã và loại truy"
         " nhập, cùng các cột như communes.csv (agents để trống); published = false khi dưới {minimum} lượt đo"

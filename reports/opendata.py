@@ -40,6 +40,21 @@ def unit_columns(**named: Any) -> dict[str, Any]:
     return dict.fromkeys(NAME_COLUMNS[:5]) | named
 
 
+# the surveys' cells (issue 30): one row per cell and operator, never a coordinate
+COVERAGE_COLUMNS = ("operator", "cell", "commune_code", "commune_name", "best_class", "samples", "days",
+                    "first_seen", "last_seen", "broadband_share", "service_share", "hole")  # fmt: skip
+
+
+def write_coverage(folder: Path, rows: Sequence[dict[str, Any]]) -> Path:
+    """``coverage.csv``: each surveyed cell and operator, its best class, how often broadband was there."""
+    path = folder / "coverage.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, COVERAGE_COLUMNS)
+        writer.writeheader()
+        writer.writerows(_exactly(row, COVERAGE_COLUMNS, path.name) for row in rows)
+    return path
+
+
 def level_columns() -> tuple[str, ...]:
     return (*NAME_COLUMNS, *registry.published_columns(), *DERIVED_COLUMNS)
 

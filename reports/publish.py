@@ -25,6 +25,7 @@ from dokiem.reports.disclosure import publishable, residents_publishable
 from dokiem.reports.opendata import (
     BLOATED_COLUMN,
     CHANGE_COLUMN,
+    COVERAGE_COLUMNS,
     RECORD_PLACE_COLUMNS,
     Licence,
     column_notes,
@@ -32,13 +33,14 @@ from dokiem.reports.opendata import (
     hour_of,
     record_columns,
     unit_columns,
+    write_coverage,
     write_dictionary,
     write_level,
     write_licence,
     write_records,
 )
 from dokiem.reports.quarterly import INVALIDATING, GroupStats, QuarterlyFigures, split_isp_key
-from dokiem.reports.site import Page, commune_names, commune_page, index_page
+from dokiem.reports.site import Page, commune_names, commune_page, coverage_page, index_page
 from dokiem.thresholds import ReportRules
 
 LEVELS = (COMMUNES_LEVEL, "districts", "isps")
@@ -110,6 +112,17 @@ def resident_rows(figures: QuarterlyFigures, province: Province) -> list[dict[st
     return rows
 
 
+def coverage_rows(figures: QuarterlyFigures, province: Province) -> list[dict[str, Any]]:
+    """The surveys' cells as open data, by operator and cell: the cell is the finest place given."""
+    rules = figures.rules.coverage
+    return [{"operator": c.operator, "cell": c.cell, "commune_code": c.commune_code,
+             "commune_name": province.communes[c.commune_code].name if c.commune_code in province.communes else "",
+             "best_class": c.best.value, "samples": c.samples, "days": c.days, "first_seen": c.first.isoformat(),
+             "last_seen": c.last.isoformat(), "broadband_share": c.broadband_share, "service_share": c.service_share,
+             "hole": c.is_hole(rules)}
+            for c in sorted(figures.coverage, key=lambda c: (c.operator, c.cell))]  # fmt: skip
+
+
 def records(
     rows: Iterable[tuple[Any, ...]], published: set[tuple[str, str]], outcome: Published,
     unsound: frozenset[Flag] = INVALIDATING,
@@ -164,7 +177,8 @@ def publish(
     licence: Licence, cut: datetime | None = None, residents_rows: Iterable[tuple[Any, ...]] = (),
 ) -> Published:  # fmt: skip
     """Write the site and the open data under ``out``; returns what was written."""
-    codes = [g.key for g in figures.groups.get("province", [])]
+    codes = [g.key for g in figures.groups.get("province", [])]  # the agents' province, else the surveys'
+    codes += [found[0].code for c in figures.coverage[:1] if (found := regions.commune(c.commune_code))]
     province = next((regions.provinces[c] for c in codes if c in regions.provinces), None)
     if province is None:
         raise ValueError(tr("pub_no_province"))
@@ -176,6 +190,8 @@ def publish(
     footer = tr("pub_footer", cut=f"{cut:%d/%m/%Y %H:%M}", version=__version__, licence=licence.name)
     page = Page(figures=figures, province=province, rows=rows, tr=tr, licence=licence, footer=footer)
     outcome.files.append(_write(out / "index.html", index_page(page)))
+    outcome.files.append(_write(out / "coverage.html", coverage_page(page)))
+    outcome.files.append(write_coverage(out / OPEN_DATA, coverage_rows(figures, province)))
     for code, _ in commune_names(page):  # every commune: the map and the list link to each
         outcome.files.append(_write(out / "communes" / f"{code}.html", commune_page(page, code)))
     for level in (*LEVELS, "residents"):
@@ -198,7 +214,9 @@ def publish(
                   tr("pub_dictionary_residents", minimum=figures.rules.report.min_samples,
                      addresses=figures.rules.report.min_resident_addresses, days=figures.rules.report.min_resident_days,
                      sender_days=figures.rules.report.min_resident_sender_days, records=theirs.records,
-                     held=theirs.held_back_records)]  # fmt: skip
+                     held=theirs.held_back_records),
+                  tr("pub_dictionary_coverage", cells=len(figures.coverage),
+                     columns=", ".join(COVERAGE_COLUMNS))]  # fmt: skip
     if figures.demo:
         dictionary.insert(0, tr("demo_notice"))
     outcome.files.append(write_dictionary(out / OPEN_DATA, dictionary))

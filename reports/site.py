@@ -9,18 +9,22 @@ from datetime import timedelta
 from html import escape
 from typing import Any
 
+import h3
+
 from dokiem import figures as registry
 from dokiem.collation import collation_key, unit_key
 from dokiem.contract import ACCESS_TYPES
 from dokiem.figures import SPREAD, Labels, Stat
 from dokiem.i18n import Translator
 from dokiem.regions import Province
+from dokiem.reports.coverage import CellCoverage
 from dokiem.reports.disclosure import publishable, threshold_counts
 from dokiem.reports.opendata import BLOATED_COLUMN, CHANGE_COLUMN, Licence
 from dokiem.reports.quarterly import QuarterlyFigures
 from dokiem.reports.shading import CLASS_COLORS, NO_DATA, THIN, class_labels, fixed_edges, shade
 from dokiem.reports.svgmap import Area, commune_svg
-from dokiem.reports.tables import format_value
+from dokiem.reports.tables import format_value, slug
+from dokiem.thresholds import CoverageClass
 
 DOWN, UP, RPM, LOADED = (registry.figure(name) for name in ("download_mbps", "upload_mbps", "responsiveness_rpm",
                                                              "loaded_latency_ms"))  # fmt: skip
@@ -167,6 +171,7 @@ def index_page(page: Page) -> str:
             )
     parts.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in summary) + "</ul>")
     parts.append(_maps(page))
+    parts.append(f'<p><a href="coverage.html">{escape(tr("pub_cov_link"))}</a></p>')
     districts = _by(page.rows["districts"], "code")
     names = {code: row["name"] for (code, _), row in districts.items()}
     district_rows = [
@@ -304,4 +309,62 @@ def _residents_part(page: Page, code: str) -> list[str]:
             continue
         parts.append(_spread_table(row, tr))
         parts.append(f"<p>{escape(tr('pub_residents_counts', tests=tr.number(row['tests'], 0)))}</p>")
+    return parts
+
+
+# A coverage class's colour on the public map: no broadband red, 2G/3G only orange, 4G light blue, 5G dark blue
+COVERAGE_COLORS = {CoverageClass.NONE: "#b2182b", CoverageClass.LEGACY: "#ef8a62", CoverageClass.G4: "#67a9cf",
+                   CoverageClass.G5: "#2166ac"}  # fmt: skip
+
+
+def _cell_feature(cell: str) -> dict[str, Any]:
+    ring = [[lon, lat] for lat, lon in h3.cell_to_boundary(cell)]
+    return {"id": cell, "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}}
+
+
+def coverage_page(page: Page) -> str:
+    """The surveys' cells per operator, coloured by the best class seen, with the warning that only the surveyed
+    places are shown, and the holes listed by commune: cells only, never a position."""
+    tr, figures = page.tr, page.figures
+    first, last = figures.quarter.start, figures.quarter.end - timedelta(days=1)
+    intro = tr("pub_cov_intro", quarter=_quarter(page), start=f"{first:%d/%m/%Y}", end=f"{last:%d/%m/%Y}")
+    parts = [f"<p>{escape(intro)}</p>", f'<p class="demo" role="note">{escape(tr("pub_cov_warning"))}</p>']
+    if not figures.coverage:
+        parts.append(f"<p>{escape(tr('rpt_cov_none'))}</p>")
+    boundaries = page.province.boundaries
+    features = json.loads(boundaries.read_text(encoding="utf-8"))["features"] if boundaries else []
+    for operator in sorted({c.operator for c in figures.coverage}, key=collation_key):
+        parts += _operator_coverage(page, operator, [c for c in figures.coverage if c.operator == operator], features)
+    return _html(page, tr("pub_cov_title"), "".join(parts), 0)
+
+
+def _commune_name(page: Page, code: str) -> str:
+    unit = page.province.communes.get(code)
+    return unit.name if unit else code
+
+
+def _operator_coverage(page: Page, operator: str, cells: list[CellCoverage], features: list[dict[str, Any]]
+                       ) -> list[str]:  # fmt: skip
+    """One operator's map of cells on the communes' outlines, its legend, and its holes by commune."""
+    tr = page.tr
+    areas = {c.cell: Area(c.cell, c.cell, COVERAGE_COLORS[c.best],
+                          tr("pub_cov_cell", commune=_commune_name(page, c.commune_code),
+                             best=tr(f"cov_class_{c.best.value}"), samples=tr.number(c.samples, 0)), None)
+             for c in cells}  # fmt: skip
+    title = tr("pub_cov_map", operator=operator)
+    shapes = [*features, *(_cell_feature(c.cell) for c in cells)]
+    legend = "".join(f'<li><span style="background:{COVERAGE_COLORS[cls]}"></span>'
+                     f"{escape(tr(f'cov_class_{cls.value}'))}</li>" for cls in CoverageClass)  # fmt: skip
+    parts = [f"<h2>{escape(title)}</h2>", commune_svg(shapes, areas, title, tr("pub_cov_map_desc"),
+             f"coverage-{slug(operator)}"), f'<ul class="legend">{legend}</ul>']  # fmt: skip
+    found = sorted((c for c in cells if c.is_hole(page.figures.rules.coverage)),
+                   key=lambda c: unit_key(_commune_name(page, c.commune_code)))  # fmt: skip
+    parts.append(f"<h3>{escape(tr('pub_cov_holes', operator=operator, count=tr.number(len(found), 0)))}</h3>")
+    if found:
+        head = [escape(tr(key)) for key in ("rpt_cov_commune_name", "rpt_cov_cell", "rpt_cov_samples", "rpt_cov_days",
+                                            "rpt_cov_broadband_share", "rpt_cov_last_seen")]  # fmt: skip
+        rows = [[escape(_commune_name(page, c.commune_code)), escape(c.cell), escape(tr.number(c.samples, 0)),
+                 escape(tr.number(c.days, 0)), escape(tr.number(100 * c.broadband_share, 0)) + "%",
+                 escape(f"{c.last:%d/%m/%Y}")] for c in found]  # fmt: skip
+        parts.append(_table(head, rows, 2))
     return parts

@@ -17,7 +17,9 @@ from dokiem.regions import Regions
 from dokiem.reports.coverage import commune_centres, holes
 from dokiem.reports.quarterly import PER_ACCESS, GroupStats, QuarterlyFigures, access_rank, split_isp_key
 
-Kind = Literal["text", "int", "mbps", "ms", "pct", "share", "ratio", "delta_pct", "delta_int", "flag", "number"]
+Kind = Literal[
+    "text", "int", "mbps", "ms", "pct", "share", "ratio", "delta_pct", "delta_int", "flag", "number", "date"
+]  # a date's value is ISO (2026-12-07, as data); a person reads it 07/12/2026
 Value = str | int | float | None
 
 # breakdown -> table id (file and sheet names stay English and stable)
@@ -211,7 +213,7 @@ def format_value(value: Value, kind: str, tr: Translator) -> str:
     if value is None or value == "":
         return "–"
     if isinstance(value, str):
-        return value
+        return "/".join(reversed(value.split("-"))) if kind == "date" else value
     if kind == "number":  # a key figure: a count (int) without decimals, a measured value with one
         return tr.number(value, 0 if isinstance(value, int) else 1)
     if kind in ("int", "delta_int"):
@@ -232,16 +234,16 @@ def format_value(value: Value, kind: str, tr: Translator) -> str:
 # English: the holes' CSV is named by them for the operators' programs (reports/sheets.write_keyed_csv).
 HOLE_COLUMNS: tuple[tuple[str, Kind], ...] = (
     ("operator", "text"), ("commune_name", "text"), ("commune_code", "text"), ("cell", "text"), ("samples", "int"),
-    ("days", "int"), ("first_seen", "text"), ("last_seen", "text"), ("best_class", "text"),
+    ("days", "int"), ("first_seen", "date"), ("last_seen", "date"), ("best_class", "text"),
     ("broadband_share", "share"), ("service_share", "share"), ("best_rsrp_dbm", "number"),
     ("download_median_mbps", "mbps"),
 )  # fmt: skip
 # what the PDF and the Word report show of them (CSV and XLSX: every column)
-HOLE_KEYS = ("operator", "commune_name", "cell", "samples", "days", "best_class", "broadband_share", "last_seen")
+HOLE_KEYS = ("operator", "commune_name", "cell", "best_class", "samples", "days", "broadband_share", "last_seen")
 CENTRE_KEYS = ("commune_name", "operator", "five_g", "samples", "last_five_g")
 CENTRE_COLUMNS: tuple[tuple[str, Kind], ...] = (
     ("commune_name", "text"), ("commune_code", "text"), ("operator", "text"), ("cell", "text"), ("five_g", "text"),
-    ("samples", "int"), ("last_five_g", "text"),
+    ("samples", "int"), ("last_five_g", "date"),
 )  # fmt: skip
 
 

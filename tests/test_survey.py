@@ -40,8 +40,10 @@ from dokiem.collector.validate import Reason, Refusal, validate_survey
 from dokiem.contract import Radio, Technology
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
-from dokiem.reports.build import read_figures, write_report
+from dokiem.reports.build import FORMATS, read_figures, write_report
 from dokiem.reports.coverage import coverage_cells, holes
+from dokiem.reports.opendata import Licence
+from dokiem.reports.publish import publish_site
 from dokiem.reports.quarterly import Quarter
 from dokiem.survey import DropReason, Position, PositionSource, Registration, SurveyBatch, SurveySample
 from dokiem.thresholds import load_thresholds
@@ -275,7 +277,7 @@ async def test_a_drive_through_three_communes_names_the_middle_one_a_hole_and_fi
     assert collector.archive.surveys.count() == 42
     rules = load_thresholds().model_copy(update={"coverage": RULES.model_copy(update={"hole_min_days": 1})})
     figures = read_figures(collector.archive, Quarter.containing(drive.now), rules)
-    written = write_report(figures, ("csv", "docx"), tmp_path / "report", Translator("vi"), REGIONS)
+    written = write_report(figures, FORMATS, tmp_path / "report", Translator("vi"), REGIONS)
     holes_csv = next(p for p in written if p.name.endswith("-coverage-holes.csv"))
     rows = list(csv.DictReader(holes_csv.open(encoding="utf-8")))
     assert [(r["operator"], r["commune_code"], r["samples"]) for r in rows] == [("VinaPhone", ROUTE[1], "14")]
@@ -284,8 +286,26 @@ async def test_a_drive_through_three_communes_names_the_middle_one_a_hole_and_fi
     centres = next(p for p in written if p.name.endswith("-coverage-centres.csv"))
     found = {r["commune_code"]: r["five_g"] for r in csv.DictReader(centres.open(encoding="utf-8"))}
     assert found == {ROUTE[0]: "Có", ROUTE[1]: "Chưa", ROUTE[2]: "Có"}
-    public = "".join(p.read_text(encoding="utf-8", errors="replace") for p in written if p.suffix == ".csv")
-    assert f"{_point(ROUTE[1])[0]:.4f}" not in public  # cells only, never a coordinate
+    site = tmp_path / "site"
+    publish_site(collector.archive, figures, REGIONS, site, Translator("vi"), Licence())
+    cells = list(csv.DictReader((site / "data" / "coverage.csv").open(encoding="utf-8")))
+    assert {(r["commune_code"], r["best_class"], r["hole"]) for r in cells} == {
+        (ROUTE[0], "5g", "False"),
+        (ROUTE[1], "none", "True"),
+        (ROUTE[2], "5g", "False"),
+    }
+    page = (site / "coverage.html").read_text(encoding="utf-8")
+    assert "VinaPhone: 1 ô lõm sóng" in page and rows[0]["cell"] in page
+    published = [
+        p
+        for p in [*written, *site.rglob("*")]
+        if p.is_file() and p.suffix in (".csv", ".json", ".html", ".txt", ".docx")
+    ]
+    for code in ROUTE:  # cells only: no file anyone is given holds a point of the drive
+        lat, lon = _point(code)
+        for path in published:
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            assert f"{lat:.4f}" not in text and f"{lon:.4f}" not in text, path
 
 
 def _nmea_route(path: Path, start: datetime) -> None:
