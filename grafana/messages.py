@@ -84,6 +84,19 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Speed to international servers (median, kept apart)",
     ),
     "gf_agent": ("Thiết bị đo", "Agent"),
+    "gf_title_coverage": ("dokiem · Khảo sát vùng phủ sóng di động", "dokiem · Mobile coverage surveys"),
+    "gf_desc_coverage": (
+        "Mẫu khảo sát của xe đo (dokiem agent survey): số mẫu, tỷ lệ có dịch vụ và tín hiệu theo nhà mạng, xã và"
+        " công nghệ. Khu vực lõm sóng theo quy tắc trong thresholds.toml nằm trong báo cáo quý và trang công bố.",
+        "The survey cars' samples (dokiem agent survey): samples, the share with service and the signal by"
+        " operator, commune and technology. The coverage holes (the rule in thresholds.toml) are in the quarterly"
+        " report and on the public site.",
+    ),
+    "gf_cov_by": ("Vùng phủ theo {by}", "Coverage by {by}"),
+    "gf_cov_samples": ("Số mẫu", "Samples"),
+    "gf_cov_service": ("Có dịch vụ", "With service"),
+    "gf_cov_rsrp": ("RSRP trung vị (dBm)", "Median RSRP (dBm)"),
+    "gf_cov_progress": ("Mẫu khảo sát mỗi giờ", "Survey samples an hour"),
     "gf_agents": ("Thiết bị đo", "Agents"),
     "gf_province_median": ("Trung vị toàn tỉnh", "Province median"),
     "gf_fixed_down": ("Cố định · tải xuống", "Fixed · download"),

@@ -36,9 +36,9 @@ COMMUNE_SHAPES = "public/maps/dokiem-communes.geojson"  # the simplified boundar
 PEAK_HOURS = "19|20|21|22"  # 19:00–23:00 local time
 MBPS, MS = "Mbits", "ms"
 # every measurement as a query names it: the panels and the alert rules (grafana/alerts.py) read these
-SPEED, HEALTH, QUARANTINE, HOURLY, SERVER = (m.quoted() for m in (Measurement.SPEEDTEST, Measurement.HEALTH,
-                                                                   Measurement.QUARANTINE, Measurement.HOURLY,
-                                                                   Measurement.COLLECTOR))  # fmt: skip
+SPEED, HEALTH, QUARANTINE, HOURLY, SERVER, SURVEY = (m.quoted() for m in (
+    Measurement.SPEEDTEST, Measurement.HEALTH, Measurement.QUARANTINE, Measurement.HOURLY, Measurement.COLLECTOR,
+    Measurement.SURVEY))  # fmt: skip
 ISP = '"isp" =~ /^$isp$/'
 ACCESS = '"access" =~ /^$access$/'
 IPV = '"ip_version" =~ /^$ip_version$/'  # a point measured before the tag existed has "": All still matches
@@ -402,6 +402,37 @@ def access_names(tr: Translator, with_isp: bool) -> list[model.DataTransformerCo
         )
         for access in ACCESS_TYPES
     ]
+
+
+def coverage_table(tr: Translator, by: str, label: str) -> table.Panel:
+    """Survey samples (issue 30) per operator and ``by`` tag: how many, the share with service, the median
+    signal, per technology; the holes themselves are the report's (the rule needs days and cells)."""
+    query = f"""SELECT count("service") AS "samples", mean("service") AS "service", median("rsrp_dbm") AS "rsrp"
+        FROM {SURVEY} WHERE $timeFilter AND "operator" =~ /^$operator$/
+        GROUP BY "{Tag.OPERATOR}", "{by}", "{Tag.TECHNOLOGY}" """
+    rename = labels(tr, operator="gf_operator", technology="gf_technology", samples="gf_cov_samples",
+                    service="gf_cov_service", rsrp="gf_cov_rsrp") | {by: label}  # fmt: skip
+    return (
+        figure_table(tr("gf_cov_by", by=label), [InfluxQL(query)], rename)
+        .override_by_name(tr("gf_technology"), [_value_words(tr, "technology", [t.value for t in Technology])])
+        .override_by_name(tr("gf_cov_service"), [model.DynamicConfigValue(id_val="unit", value="percentunit")])
+        .override_by_name(tr("gf_cov_samples"), [model.DynamicConfigValue(id_val="decimals", value=0)])
+    )
+
+
+def survey_progress(tr: Translator) -> timeseries.Panel:
+    """Samples an hour per operator: how far the surveys have come, and whether a car is out now."""
+    query = f"""SELECT count("service") FROM {SURVEY} WHERE $timeFilter AND "operator" =~ /^$operator$/
+        GROUP BY time(1h), "{Tag.OPERATOR}" fill(0)"""
+    return (
+        timeseries.Panel()
+        .legend(legend())
+        .title(tr("gf_cov_progress"))
+        .datasource(DATASOURCE)
+        .with_target(InfluxQL(query).alias(f"$tag_{Tag.OPERATOR}"))
+        .height(8)
+        .span(24)
+    )
 
 
 def trend(tr: Translator, title: str, by: tuple[str, ...], *conditions: str) -> timeseries.Panel:

@@ -32,6 +32,7 @@ from dokiem.collector.influx import (
     quarantine_line,
     result_line,
     retention_statements,
+    survey_line,
 )
 from dokiem.collector.watch import ServerState
 from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, Result, ServerLocation, ServerRef
@@ -57,6 +58,7 @@ COMMUNE = str(AGENTS[0].site.commune_name)  # a 2025 commune of the former Thàn
 OFFLINE = {"th-380-000", "th-381-001", "th-407-002"}
 ABROAD: list[Result] = []  # the international runs the data fixture writes beside the domestic ones
 RESIDENTS: list[Result] = []  # residents' own tests (issue 22), far above any agent's figure
+SURVEYED: list[dict[str, Any]] = []  # coverage survey samples (issue 30), as the archive's rows
 SINGAPORE = ServerRef(id="sg1", url="http://sg.speedtest.example.net/", location=ServerLocation.INTERNATIONAL)
 
 
@@ -68,7 +70,7 @@ def grafana_query(query: str, **variables: str) -> str:
     """The query as Grafana's InfluxDB data source sends it for the whole quarter."""
     values = {"timeFilter": f"time >= {_ms(QUARTER.start)}ms and time <= {_ms(QUARTER.end)}ms", "__interval": "1d",
               "district": re.escape(CITY), "commune": re.escape(COMMUNE), "isp": ".*", "access": ".*",
-              "map_access": "fixed", "ip_version": ".*"} | variables  # fmt: skip
+              "map_access": "fixed", "ip_version": ".*", "operator": ".*"} | variables  # fmt: skip
     for name in sorted(values, key=len, reverse=True):
         query = query.replace(f"${name}", values[name])
     return query
@@ -100,6 +102,14 @@ def data() -> Iterator[tuple[Influx, list[SyntheticAgent], list[Result]]]:
             lines.append(health_line(status, site, RunCount(expected=40, received=37), at_ms=at))
         for n, (reason, agent_id) in enumerate(QUARANTINED):
             lines.append(quarantine_line(reason, agent_id, at_ms=at + n))
+        for n in range(240):  # a survey's samples: three communes, two operators, a stretch without service
+            agent = agents[n % 3]
+            SURVEYED.append({"agent_id": "th-survey-1", "at_ms": at - 1000 * n, "commune_code": agent.site.commune_code,
+                             "cell": f"88414148{n % 7}ffffff", "operator_code": ("452-04", "452-02")[n % 2],
+                             "registration": "searching" if n % 3 == 2 else "home",
+                             "technology": None if n % 3 == 2 else "4g", "rsrp_dbm": None if n % 3 == 2 else -95.0,
+                             "download_mbps": None})  # fmt: skip
+            lines.append(survey_line(SURVEYED[-1], "38", agent.site.commune_name))
         for minute in range(30):  # the server's own state, a minute at a time
             state = ServerState(messages_in=40 + minute, refused=minute % 3, influx_backlog=0, archive_mb=12.5,
                                 disk_used_pct=41.0, backup_age_h=3.0 + minute / 60, cert_days_left=700.0)  # fmt: skip
@@ -163,13 +173,33 @@ def test_every_query_of_every_dashboard_runs_and_returns_series(data: tuple[Infl
                 assert variable["query"] == "Cố định : fixed,Di động : mobile,Wi-Fi công cộng : public_wifi"
                 assert variable["current"]["value"] in ("fixed", ["fixed"]), variable["name"]
             else:  # names, in Vietnamese order: every one the data holds is offered
-                tag = {"district": "district_name", "commune": "commune_name", "isp": "isp"}[variable["name"]]
+                tag = {"district": "district_name", "commune": "commune_name", "isp": "isp",
+                       "operator": "operator"}[variable["name"]]  # fmt: skip
                 offered = variable["query"].split(",")
-                assert offered == sorted(offered, key=unit_key if tag != "isp" else collation_key), variable["name"]
-                held = server.query(f'SHOW TAG VALUES FROM "speedtest" WITH KEY = "{tag}"')[0]["values"]
+                ordered = collation_key if tag in ("isp", "operator") else unit_key
+                assert offered == sorted(offered, key=ordered), variable["name"]
+                measured = "coverage_survey" if tag == "operator" else "speedtest"
+                held = server.query(f'SHOW TAG VALUES FROM "{measured}" WITH KEY = "{tag}"')[0]["values"]
                 assert {value for _, value in held} <= set(offered), (name, variable["name"])
                 ran += 1
     assert ran >= 40
+
+
+def test_the_coverage_board_counts_each_communes_samples_and_their_share_with_service(
+    data: tuple[Influx, Any, Any],
+) -> None:
+    server = data[0]
+    tr = Translator("vi")
+    (query,) = (t["query"] for t in _panel("coverage", tr("gf_cov_by", by=tr("gf_commune")))["targets"])
+    rows = [row for row in _rows(server, query) if row["technology"] == "4g"]
+    for row in rows:
+        mine = [s for s in SURVEYED if s["technology"] == "4g" and s["operator_code"] == {"Viettel": "452-04",
+                "VinaPhone": "452-02"}[row["operator"]] and s["commune_code"] in {a.site.commune_code for a in
+                AGENTS if a.site.commune_name == row["commune_name"]}]  # fmt: skip
+        assert row["samples"] == len(mine) and row["service"] == 1.0 and row["rsrp"] == -95.0
+    searching = [row for row in _rows(server, query) if not row.get("technology")]
+    assert searching and all(row["service"] == 0.0 for row in searching)
+    assert sum(r["samples"] for r in _rows(server, query)) == len(SURVEYED)
 
 
 SPEED_AGGREGATE = re.compile(r'(median|percentile|mean|last)\("(download|upload)_mbps"')

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dokiem.collector.influx import RunCount, health_line, quarantine_line, result_line
+from dokiem.collector.influx import RunCount, health_line, quarantine_line, result_line, survey_line
 from dokiem.contract import (
     Access,
     DnsTiming,
@@ -94,6 +94,9 @@ def test_the_writer_writes_exactly_the_schema() -> None:
             {"province_code": "38", "district_code": "380", "district_name": "TP", "commune_code": "14758",
              "commune_name": "P", "isp": "VNPT"}, RunCount(expected=4, received=3)),
         Measurement.QUARANTINE: quarantine_line("schema", "th-380-001"),
+        Measurement.SURVEY: survey_line({"agent_id": "th-380-001", "at_ms": 1_790_000_000_000, "commune_code": "14758",
+                                         "cell": "88414148c1fffff", "operator_code": "452-04", "registration": "home",
+                                         "technology": "4g", "rsrp_dbm": -95.0, "download_mbps": 12.5}, "38", "P"),
     }  # fmt: skip
     for measurement, line in lines.items():
         assert line is not None

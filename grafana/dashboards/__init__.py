@@ -1,5 +1,6 @@
-"""The six dashboards, a module each: province overview, former district → its communes, commune, fleet
-health, residents' own tests, the server itself; built of the panels in ``dokiem.grafana.panels``."""
+"""The seven dashboards, a module each: province overview, former district → its communes, commune, fleet
+health, residents' own tests, the server itself, the coverage surveys; built of the panels in
+``dokiem.grafana.panels``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
-from dokiem.grafana.dashboards import commune, district, fleet, province, residents, server
+from dokiem.grafana.dashboards import commune, coverage, district, fleet, province, residents, server
 from dokiem.grafana.panels import Names
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
@@ -16,7 +17,7 @@ from dokiem.thresholds import Thresholds
 
 BUILDERS = {"province": province.province_overview, "district": district.district_view, "commune": commune.commune_view,
             "fleet": fleet.fleet_health, "residents": residents.residents_view,
-            "server": server.server_view}  # fmt: skip
+            "server": server.server_view, "coverage": coverage.coverage_view}  # fmt: skip
 
 
 def build_all(tr: Translator, thresholds: Thresholds, regions: Regions) -> dict[str, dict[str, Any]]:
