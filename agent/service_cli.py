@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -123,24 +124,25 @@ def survey_command(tr: Translator, config_path: Path | None, duration: float | N
         sending = asyncio.create_task(agent.publisher.run())
 
         def progress(tally: Any) -> None:
-            if tally.samples and tally.samples % 12 == 0:
+            if tally.samples == 1 or (tally.samples and tally.samples % 12 == 0):  # the first, then each minute
                 click.echo(tr("survey_progress", samples=tr.number(tally.samples, 0),
                               without=tr.number(tally.without_service, 0),
                               dropped=tr.number(sum(tally.dropped.values()), 0)), err=True)  # fmt: skip
 
+        surveying = asyncio.create_task(surveyor.run(duration if duration is not None else float("inf"), progress))
+        for stop in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C, or the car's power going (systemd): the batch is kept
+            asyncio.get_running_loop().add_signal_handler(stop, surveying.cancel)
         try:
-            tally = await surveyor.run(duration if duration is not None else float("inf"), progress)
+            with contextlib.suppress(asyncio.CancelledError):
+                await surveying
         finally:
             position.close()
             sending.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sending
-        return tally, await agent.publisher.drain_once(send_timeout)
+        return surveyor.tally, await agent.publisher.drain_once(send_timeout)
 
-    try:
-        tally, sent = asyncio.run(main())
-    except KeyboardInterrupt:
-        raise SystemExit(130) from None
+    tally, sent = asyncio.run(main())
     dropped = ", ".join(f"{tr('survey_drop_' + reason.value)} {n}" for reason, n in sorted(tally.dropped.items()))
     click.echo(tr("survey_done", samples=tr.number(tally.samples, 0), batches=tr.number(tally.batches, 0),
                   without=tr.number(tally.without_service, 0), dropped=dropped or "0"))  # fmt: skip
@@ -165,6 +167,24 @@ def check_command(tr: Translator, config_path: Path | None) -> None:
     click.echo(_traffic_source(config, tr))
     if (said := _radio_source(config, tr)) is not None:
         click.echo(said)
+    if config.site.access == "mobile" or "survey" in config.model_fields_set:
+        click.echo(_position_source(config, tr))
+
+
+def _position_source(config: Any, tr: Translator) -> str:
+    """Where ``agent survey`` would take its positions from, or why it has none (a mobile agent, or a survey set)."""
+    from dokiem.agent.survey import found_position, position_reader
+
+    async def found() -> tuple[Any, list[str]]:
+        reader, why = await found_position(position_reader(config.survey))
+        if reader is not None:
+            reader.close()
+        return reader, why
+
+    reader, why = asyncio.run(found())
+    if reader is None:
+        return tr("survey_no_position", why="; ".join(why))
+    return tr("survey_position", source=tr(f"position_{reader.source.value}"))
 
 
 def _radio_source(config: Any, tr: Translator) -> str | None:

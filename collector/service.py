@@ -526,6 +526,12 @@ class Collector:
                   "# TYPE dokiem_residents_turned_away_total counter"]  # fmt: skip
         turned = sorted((k.removeprefix(TURNED_AWAY), n) for k, n in self.stats.items() if k.startswith(TURNED_AWAY))
         lines += [f'dokiem_residents_turned_away_total{{reason="{r}"}} {n}' for r, n in turned]
+        lines += ["# HELP dokiem_survey_samples_total Coverage survey samples placed in a commune and archived.",
+                  "# TYPE dokiem_survey_samples_total counter",
+                  f"dokiem_survey_samples_total {self.stats['survey_samples']}",
+                  "# HELP dokiem_survey_dropped_total Survey samples the collector could not place (outside, too old).",
+                  "# TYPE dokiem_survey_dropped_total counter",
+                  f"dokiem_survey_dropped_total {self.stats['survey_dropped']}"]  # fmt: skip
         lines += ["# HELP dokiem_quarantine_messages Messages kept in the quarantine, by reason.",
                   "# TYPE dokiem_quarantine_messages gauge"]  # fmt: skip
         kept = sorted(self.archive.quarantine.counts().items())

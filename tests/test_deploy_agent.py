@@ -53,6 +53,16 @@ def test_unit_runs_unprivileged_with_only_the_icmp_capability() -> None:
     assert (service["Type"], service["NotifyAccess"], service["WatchdogSec"]) == ("notify", "main", "120")
 
 
+def test_the_survey_unit_runs_unprivileged_and_gives_a_stopped_survey_time_to_keep_its_batch() -> None:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(REPO / "deploy" / "agent" / "dokiem-survey.service")
+    service = unit["Service"]
+    assert service["User"] == "dokiem" and service["Restart"] == "on-failure"
+    assert "dokiem agent survey --config /etc/dokiem/agent.toml" in service["ExecStart"]
+    assert "AmbientCapabilities" not in service and int(service["TimeoutStopSec"]) >= 30
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
+
+
 def test_the_example_config_is_valid() -> None:
     config = load(REPO / "deploy" / "agent" / "agent.example.toml", environ={})
     assert config.site.commune_name == "Phường Hạc Thành" and config.schedule.heavy_allowed(12)

@@ -392,3 +392,28 @@ def test_agent_survey_runs_for_its_duration_and_queues_the_samples(bus: str, tmp
     assert batch.samples and all(s.sim_operator_code == VINAPHONE for s in batch.samples)
     assert json.loads(queued[0].payload)["agent_id"] == "th-380-001"
     uuid.UUID(str(batch.survey_id))
+
+
+def test_a_survey_stopped_by_the_cars_power_keeps_its_samples(bus: str, tmp_path: Path) -> None:
+    """``dokiem agent survey`` as dokiem-survey.service runs it (no duration), stopped by SIGTERM after its first
+    sample: the batch in hand is in the outbox, and the command says what it did."""
+    config = write_config(tmp_path / "agent", "mqtt://127.0.0.1:1", survey={"sample_seconds": 1, "position": "modem"})
+    env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": bus}
+    with modemmanager(bus) as mm:
+        path = mm.add_modem(VINAPHONE_5G)
+        mm.add_gnss(path, "45202")
+        lat, lon = _point(ROUTE[0])
+        mm.move(path, lat, lon, f"{datetime.now(UTC):%H%M%S}.00")
+        command = [*DOKIEM, "agent", "survey", "--config", str(config), "--send-timeout", "1"]
+        survey = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+        assert survey.stderr is not None
+        said = []
+        while not said or not said[-1].startswith("1 mẫu"):  # until the first sample is said (the broker is away)
+            said.append(survey.stderr.readline())
+            assert said[-1], said  # the command ended before its first sample
+        survey.send_signal(signal.SIGTERM)
+        out, err = survey.communicate(timeout=60)
+    assert survey.returncode == 0, err
+    assert "Khảo sát xong" in out and "Traceback" not in err
+    (queued,) = Outbox(tmp_path / "agent" / "data" / "outbox.db").oldest()
+    assert queued.kind is Kind.SURVEY and SurveyBatch.model_validate_json(queued.payload).samples

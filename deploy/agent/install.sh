@@ -12,6 +12,8 @@
 # --print-config writes the agent.toml it would install to stdout and changes nothing.
 # --release-key FILE installs the province's release.pub (from `dokiem release keygen`; a release.pub
 # beside the --config bundle is taken too): without it, the agent refuses every update.
+# --survey makes a survey car's Pi: `dokiem agent survey` runs with the car's power (dokiem-survey.service)
+# instead of the scheduled measurements; positions from the modem's GNSS or from gpsd (a USB GPS).
 set -euo pipefail
 
 PREFIX=/opt/dokiem
@@ -19,8 +21,9 @@ ETC=/etc/dokiem
 SOURCE="$(cd "$(dirname "$0")/../.." && pwd)"
 ID="" BROKER="" USERNAME="" PASSWORD="" CA="" SERVER="" PROVINCE="38" DISTRICT="" COMMUNE=""
 ISP="" ACCESS="fixed" PLAN_DOWN="" PLAN_UP="" INTERVAL="60" BUDGET="0" PRINT_ONLY=0 GIVEN_CONFIG="" RELEASE_KEY=""
+SURVEY=0
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 die() { echo "install.sh: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
         --config) GIVEN_CONFIG="$2"; shift 2 ;;
         --release-key) RELEASE_KEY="$2"; shift 2 ;;
         --print-config) PRINT_ONLY=1; shift ;;
+        --survey) SURVEY=1; shift ;;
         -h|--help) usage 0 ;;
         *) echo "install.sh: unknown option $1" >&2; usage 2 ;;
     esac
@@ -124,7 +128,11 @@ echo "== dokiem $VERSION into $VENV"
 install -d -m 0755 "$PREFIX/versions"
 rm -rf "$VENV"
 python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q --disable-pip-version-check "$SOURCE"
+if [ "$SURVEY" = 1 ]; then
+    "$VENV/bin/pip" install -q --disable-pip-version-check "$SOURCE[survey]"
+else
+    "$VENV/bin/pip" install -q --disable-pip-version-check "$SOURCE"
+fi
 ln -sfn "versions/$VERSION" "$PREFIX/current"
 ln -sfn "versions/$VERSION" "$PREFIX/good"
 rm -f "$PREFIX/update-state.json"  # installed by hand: a fresh start for the updater
@@ -140,17 +148,19 @@ chgrp dokiem "$ETC/agent.toml.new"
 mv "$ETC/agent.toml.new" "$ETC/agent.toml"
 
 echo "== service"
-UNITS="dokiem-agent.service dokiem-update.service dokiem-update.path dokiem-update.timer"
+MAIN=dokiem-agent.service
+[ "$SURVEY" = 1 ] && MAIN=dokiem-survey.service
+UNITS="$MAIN dokiem-update.service dokiem-update.path dokiem-update.timer"
 for unit in $UNITS; do install -m 0644 "$SOURCE/deploy/agent/$unit" "/etc/systemd/system/$unit"; done
 if [ -d /run/systemd/system ]; then
     systemctl daemon-reload
     systemctl enable --now dokiem-update.path dokiem-update.timer
-    systemctl enable --now dokiem-agent.service
+    systemctl enable --now "$MAIN"
     sleep 3
-    systemctl --no-pager --lines=5 status dokiem-agent.service || true
+    systemctl --no-pager --lines=5 status "$MAIN" || true
 else
     # a chroot or an SD-card image being prepared: enable it; it starts at the next boot
-    systemctl enable dokiem-agent.service dokiem-update.path dokiem-update.timer
-    echo "systemd is not running here: dokiem-agent.service is enabled and starts at the next boot"
+    systemctl enable "$MAIN" dokiem-update.path dokiem-update.timer
+    echo "systemd is not running here: $MAIN is enabled and starts at the next boot"
 fi
 echo "Done. Check it with: sudo -u dokiem $PREFIX/current/bin/dokiem agent status --config $ETC/agent.toml"
