@@ -14,7 +14,8 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get $APT_WAIT install -y -qq --no-insta
     python3-venv iproute2 iperf3 openssl mosquitto mosquitto-clients influxdb postgresql \
     poppler-utils tesseract-ocr tesseract-ocr-vie fonts-dejavu-core fonts-liberation libreoffice-writer-nogui \
     php-cli php-fpm apache2 libapache2-mod-php nginx docker-compose gcc iptables libnetfilter-queue-dev \
-    miniupnpd snmpd dbus-daemon python3-dbus python3-gi chromium chromium-driver iputils-ping pgbackrest >/dev/null
+    miniupnpd snmpd dbus-daemon python3-dbus python3-gi chromium chromium-driver iputils-ping pgbackrest \
+    gpsd gpsd-clients >/dev/null
 
 echo "== python packages (fresh .venv-test)"
 python3 -m venv --clear .venv-test
