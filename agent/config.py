@@ -66,6 +66,11 @@ class SurveySection(_Section):
     sample_seconds: float = Field(default=5, ge=1, le=600)
     batch_seconds: float = Field(default=60, ge=5, le=3600)
     position: Literal["auto", "modem", "gpsd"] = "auto"
+    # a short speed test against the first [measure] server, where the modem has service: every test_every_s
+    # or test_every_m, whichever comes first (0: never), each direction at most test_max_seconds
+    test_every_s: float = Field(default=300, ge=0, le=86_400)
+    test_every_m: float = Field(default=1000, ge=0, le=1_000_000)
+    test_max_seconds: float = Field(default=3, ge=1, le=30)
     gpsd: str = Field(default="127.0.0.1:2947", pattern=r"^[A-Za-z0-9.:\[\]-]{1,253}:[0-9]{1,5}$",
                       description="gpsd's HOST:PORT")  # fmt: skip
 

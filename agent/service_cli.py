@@ -108,7 +108,7 @@ def once_command(
 def survey_command(tr: Translator, config_path: Path | None, duration: float | None, send_timeout: float) -> None:
     """Survey mobile coverage while driven or carried: a sample every few seconds, queued and sent."""
     from dokiem.agent.service import Agent
-    from dokiem.agent.survey import Surveyor, found_position, position_reader
+    from dokiem.agent.survey import Surveyor, found_position, position_reader, speed_tester
     from dokiem.thresholds import load_thresholds
 
     config = load_or_exit(config_path, tr)
@@ -120,7 +120,7 @@ def survey_command(tr: Translator, config_path: Path | None, duration: float | N
         click.echo(tr("survey_position", source=tr(f"position_{position.source.value}")), err=True)
         agent = Agent(config)
         surveyor = Surveyor(config.agent.id, config.survey, load_thresholds().coverage, agent.outbox, position,
-                            on_batch=agent.publisher.queued.set)  # fmt: skip
+                            on_batch=agent.publisher.queued.set, tester=speed_tester(config))  # fmt: skip
         sending = asyncio.create_task(agent.publisher.run())
 
         def progress(tally: Any) -> None:

@@ -2,9 +2,12 @@
 
 Every ``sample_seconds`` a sample: the position source's last fix and the modem's registration, SIM and
 radio read at that moment. A fix no rule can place is dropped and counted (``FixRules``: no fix, accuracy
-worse than the bound, a fix older than the bound, a speed from the last kept fix no vehicle makes). Samples
-gather into a batch that goes into the outbox every ``batch_seconds`` (and at the end), so a stretch with
-no network — the point of a survey — costs nothing: the batches wait and go when the modem is back.
+worse than the bound, a fix older than the bound, a speed from the last kept fix no vehicle makes). Now and
+then (``test_every_s`` or ``test_every_m``, where the modem has service) a short speed test against the first
+``[measure]`` server rides on a sample: its figures say whether the service there is usable (under 2 Mbit/s
+it is not); its bytes count in the month's usage. Samples gather into a batch that goes into the outbox
+every ``batch_seconds`` (and at the end), so a stretch with no network — the point of a survey — costs
+nothing: the batches wait and go when the modem is back.
 """
 
 from __future__ import annotations
@@ -17,10 +20,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from dokiem.agent.config import SurveySection
+from dokiem.agent.config import AgentConfig, SurveySection
+from dokiem.agent.measure import MeasureRequest, measure_any
 from dokiem.agent.outbox import Outbox
+from dokiem.agent.probes.http import SpeedSettings
 from dokiem.agent.probes.position import GpsdLocation, ModemLocation, PositionReader
 from dokiem.agent.probes.radio import ModemState, modem_state
+from dokiem.agent.schedule import month_key
+from dokiem.agent.servers import configured_server
+from dokiem.contract import Result, ServerLocation
 from dokiem.survey import MAX_SAMPLES, DropReason, Position, PositionSource, SurveyBatch, SurveySample
 from dokiem.thresholds import CoverageRules
 
@@ -98,18 +106,37 @@ class SurveyTally:
     batches: int = 0
     dropped: Counter[DropReason] = field(default_factory=Counter)
     without_service: int = 0
+    tests: int = 0
+    tests_failed: int = 0  # a test that gave no figure (the modem lost its network mid-test, a busy server)
+
+
+Tester = Callable[[], Awaitable[Result]]
+
+
+def speed_tester(config: AgentConfig) -> Tester | None:
+    """A short run against the first ``[measure]`` server, both directions (None without a server or tests)."""
+    entries = config.measure.entries(ServerLocation.DOMESTIC)
+    if not entries or (config.survey.test_every_s <= 0 and config.survey.test_every_m <= 0):
+        return None
+    first, *others = (configured_server(entry) for entry in entries)
+    settings = SpeedSettings.for_max_seconds(config.survey.test_max_seconds)
+    request = MeasureRequest(server=first, fallbacks=others, agent_id=config.agent.id, site=config.site,
+                             settings=settings, ping_count=0)  # fmt: skip
+    return lambda: measure_any(request)
 
 
 class Surveyor:
     def __init__(
         self, agent_id: str, config: SurveySection, rules: CoverageRules, outbox: Outbox, position: PositionReader,
         modem: Callable[[], Awaitable[ModemState]] = modem_state, on_batch: Callable[[], None] = lambda: None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC), tester: Tester | None = None,
     ) -> None:  # fmt: skip
         self.agent_id, self.config, self.outbox, self.position = agent_id, config, outbox, position
         self.fixes = FixRules(rules)
         self.modem = modem
         self.clock = clock
+        self.tester = tester
+        self._tested: tuple[datetime, Position] | None = None  # the last test: when and where
         self.on_batch = on_batch  # the publisher told there is something to send
         self.tally = SurveyTally(dropped=self.fixes.total)
         self._samples: list[SurveySample] = []
@@ -139,12 +166,38 @@ class Surveyor:
             return None
         sample = SurveySample(at=now, position=kept, registration=state.registration,
                               sim_operator_code=state.sim_operator_code, radio=state.radio)  # fmt: skip
+        if self.tester is not None and state.registration.has_service and self._test_due(now, kept):
+            sample = await self._tested_at(sample)
         self._samples.append(sample)
         self.tally.samples += 1
         self.tally.without_service += not state.registration.has_service
         if len(self._samples) >= MAX_SAMPLES:
             self.flush()
         return sample
+
+    def _test_due(self, now: datetime, here: Position) -> bool:
+        if self._tested is None:
+            return True
+        when, where = self._tested
+        every_s, every_m = self.config.test_every_s, self.config.test_every_m
+        return bool(
+            (every_s and (now - when).total_seconds() >= every_s) or (every_m and distance_m(where, here) >= every_m)
+        )
+
+    async def _tested_at(self, sample: SurveySample) -> SurveySample:
+        """The sample with a short test's figures (none where the test gave none); its bytes charged."""
+        assert self.tester is not None
+        self._tested = (sample.at, sample.position)
+        result = await self.tester()
+        self.tally.tests += 1
+        moved = (result.bytes_down or 0) + (result.bytes_up or 0)
+        if moved:
+            self.outbox.add_usage(month_key(time.time()), moved)
+        if result.error is not None or result.download_mbps is None:
+            self.tally.tests_failed += 1
+            return sample
+        return sample.model_copy(update={"download_mbps": result.download_mbps, "upload_mbps": result.upload_mbps,
+                                         "latency_ms": result.latency_ms})  # fmt: skip
 
     def flush(self) -> None:
         """The samples so far as one batch in the outbox, with what was dropped since the last batch."""

@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,17 +28,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dokiem.agent.config import SurveySection, load
+from dokiem.agent.measure import failed_result
 from dokiem.agent.outbox import Kind, Outbox
 from dokiem.agent.probes.position import GpsdLocation, ModemLocation, fix_time, gpsd_fix, modem_fix, nmea_accuracy
-from dokiem.agent.probes.radio import modem_state
+from dokiem.agent.probes.radio import ModemState, modem_state
 from dokiem.agent.publisher import Publisher
+from dokiem.agent.schedule import month_key
 from dokiem.agent.state import AgentState
-from dokiem.agent.survey import FixRules, Surveyor
+from dokiem.agent.survey import FixRules, Surveyor, speed_tester
 from dokiem.collector.config import Limits
 from dokiem.collector.locate import CommuneLocator
 from dokiem.collector.service import Collector
 from dokiem.collector.validate import Reason, Refusal, validate_survey
-from dokiem.contract import Radio, Technology
+from dokiem.contract import ErrorCode, Radio, Result, Site, Technology
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.build import FORMATS, read_figures, write_report
@@ -52,7 +55,7 @@ from testkit.brokers import running_broker
 from testkit.collectorkit import collector_config, influx_rows
 from testkit.influx import Influx
 from testkit.modemmanager import HOME, SEARCHING, VINAPHONE_5G, modemmanager, private_bus
-from testkit.processes import DOKIEM, REPO, free_port
+from testkit.processes import DOKIEM, REPO, free_port, start_testserver
 
 REGIONS = Regions.load()
 LOCATOR = CommuneLocator(REGIONS)
@@ -417,3 +420,63 @@ def test_a_survey_stopped_by_the_cars_power_keeps_its_samples(bus: str, tmp_path
     assert "Khảo sát xong" in out and "Traceback" not in err
     (queued,) = Outbox(tmp_path / "agent" / "data" / "outbox.db").oldest()
     assert queued.kind is Kind.SURVEY and SurveyBatch.model_validate_json(queued.payload).samples
+
+
+class StandingStill:
+    """A position source at one commune's point, fixed at the survey's clock."""
+
+    source = PositionSource.GPSD
+
+    def __init__(self, code: str, clock: Drive) -> None:
+        self.point, self.clock = _point(code), clock
+
+    async def prepare(self) -> str | None:
+        return None
+
+    async def read(self) -> Position:
+        return _position(*self.point, self.clock())
+
+    def close(self) -> None:
+        pass
+
+
+async def _on_5g() -> ModemState:
+    return ModemState(Registration.HOME, VINAPHONE, Radio(technology=Technology.G5, operator_code=VINAPHONE,
+                                                          rsrp_dbm=-84.0))  # fmt: skip
+
+
+async def test_a_short_speed_test_rides_on_a_sample_now_and_then_and_its_bytes_are_counted(tmp_path: Path) -> None:
+    proc, url = start_testserver()
+    try:
+        config = load(write_config(tmp_path / "agent", "mqtt://127.0.0.1:1", measure={"servers": [url]},
+                                   survey={"test_every_s": 60, "test_max_seconds": 1}))  # fmt: skip
+        outbox = Outbox(tmp_path / "outbox.db")
+        drive = Drive(NOW - timedelta(minutes=30))
+        surveyor = Surveyor("th-380-001", config.survey, RULES, outbox, StandingStill(ROUTE[0], drive),
+                            modem=_on_5g, clock=drive, tester=speed_tester(config))  # fmt: skip
+        tested = await surveyor.sample()
+        drive.step(5)
+        untested = await surveyor.sample()
+        drive.step(60)
+        again = await surveyor.sample()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert tested is not None and tested.download_mbps and tested.upload_mbps and tested.latency_ms is not None
+    assert untested is not None and untested.download_mbps is None  # not due: 5 s after, at the same place
+    assert again is not None and again.download_mbps is not None and surveyor.tally.tests == 2
+    assert outbox.usage(month_key(time.time())) > 0  # the tests' bytes, in the month's usage
+
+
+async def test_a_test_that_gives_no_figure_leaves_the_sample_as_it_was_and_is_counted(tmp_path: Path) -> None:
+    async def lost_the_network() -> Result:
+        return failed_result("th-380-001", ErrorCode.CLOSED_MID_STREAM, "the modem lost its network mid-test", Site())
+
+    drive = Drive(NOW - timedelta(minutes=30))
+    surveyor = Surveyor("th-380-001", SurveySection(), RULES, Outbox(tmp_path / "outbox.db"),
+                        StandingStill(ROUTE[0], drive), modem=_on_5g, clock=drive, tester=lost_the_network)  # fmt: skip
+    sample = await surveyor.sample()
+    assert sample is not None and sample.download_mbps is None and sample.registration is Registration.HOME
+    assert (surveyor.tally.tests, surveyor.tally.tests_failed) == (1, 1)
+    slow = RULES.sample_class(True, Technology.G5, -84.0, RULES.usable_mbps / 2)
+    assert slow.value == "none"  # service, but too slow to use: no broadband there
