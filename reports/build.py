@@ -13,7 +13,7 @@ from dokiem.collector.archive import Archive
 from dokiem.contract import LOCAL_TIME, RESIDENT, ServerLocation
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
-from dokiem.reports.charts import DistrictBars, Picture, commune_map, district_chart, trend_chart
+from dokiem.reports.charts import DistrictBars, Picture, commune_map, coverage_map, district_chart, trend_chart
 from dokiem.reports.coverage import coverage_cells
 from dokiem.reports.docx import PICTURE_SIZE, write_docx
 from dokiem.reports.findings import finding_groups, key_figures, resident_sentences
@@ -123,6 +123,20 @@ def pictures(
     return out
 
 
+def coverage_pictures(figures: QuarterlyFigures, regions: Regions, tr: Translator, width: float, height: float
+                      ) -> list[Picture]:  # fmt: skip
+    """Each surveyed operator's cells on the communes' outlines (none without a survey or boundaries)."""
+    province = next((p for p in regions.provinces.values() if p.boundaries is not None
+                     and any(c.commune_code in p.communes for c in figures.coverage)), None)  # fmt: skip
+    if province is None or province.boundaries is None:
+        return []
+    features = json.loads(province.boundaries.read_text(encoding="utf-8"))["features"]
+    operators = sorted({c.operator for c in figures.coverage})
+    return [coverage_map(features, {c.cell: c.best for c in figures.coverage if c.operator == operator},
+                         tr("pub_cov_map", operator=operator), tr, width, min(height, 6.0))
+            for operator in operators]  # fmt: skip
+
+
 def district_medians(figures: QuarterlyFigures, regions: Regions) -> list[DistrictBars]:
     """Each former district with results: its median download by access type, which are too thin."""
     medians: dict[str, dict[str, float | None]] = {}
@@ -208,8 +222,9 @@ def _pdf(report: ReportDocument, out_dir: Path) -> list[Path]:
     figures, tr, regions = report.figures, report.tr, report.regions
     drawn = list(pictures(figures, regions, tr, *PDF_PICTURE).values())
     paragraphs = [*_intro(figures, tr, regions), *(" ".join(group) for group in report.groups)]
+    covered = coverage_pictures(figures, regions, tr, *PDF_PICTURE)
     return [write_pdf(out_dir / f"{report.stem}.pdf", report.title, paragraphs, report.tables, report.thresholds,
-                      drawn, tr, report.residents, report.coverage, figures.rules.coverage)]  # fmt: skip
+                      drawn, tr, report.residents, report.coverage, figures.rules.coverage, covered)]  # fmt: skip
 
 
 def _docx(report: ReportDocument, out_dir: Path) -> list[Path]:
@@ -221,8 +236,9 @@ def _docx(report: ReportDocument, out_dir: Path) -> list[Path]:
     if figures.demo:
         subtitle = f"{tr('demo_notice')} {subtitle}"
     tables = {t.id: t for t in report.tables}
+    covered = coverage_pictures(figures, regions, tr, *PICTURE_SIZE)
     sections = outline(tables, report.thresholds, report.sentences, method, drawn, tr, report.residents,
-                       report.coverage, figures.rules.coverage)  # fmt: skip
+                       report.coverage, figures.rules.coverage, covered)  # fmt: skip
     return [write_docx(out_dir / f"{report.stem}.docx", report.letterhead, tr("docx_title"), subtitle, sections, tr)]
 
 

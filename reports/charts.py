@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import h3
 from matplotlib.axes import Axes
 from matplotlib.collections import PatchCollection
 from matplotlib.dates import date2num, num2date
@@ -25,7 +26,8 @@ from matplotlib.textpath import TextPath
 from matplotlib.ticker import FuncFormatter
 
 from dokiem.i18n import Translator
-from dokiem.reports.shading import CLASS_COLORS, NO_DATA, THIN, class_labels, shade
+from dokiem.reports.shading import CLASS_COLORS, COVERAGE_COLORS, NO_DATA, THIN, class_labels, shade
+from dokiem.thresholds import CoverageClass
 
 COLORS = {"fixed": "#1f77b4", "mobile": "#ff7f0e"}
 LINE_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f")
@@ -183,6 +185,32 @@ def commune_map(
     _title(axes, title, width)
     axes.legend(handles=_legend(edges, tr), loc="lower left", fontsize=7, frameon=True, title="Mbit/s",
                 title_fontsize=7)  # fmt: skip
+    return _picture(figure)
+
+
+def coverage_map(
+    features: Sequence[dict[str, Any]], cells: dict[str, CoverageClass], title: str, tr: Translator,
+    width: float = 6.8, height: float = 6.0,
+) -> Picture:  # fmt: skip
+    """One operator's surveyed cells coloured by their best class, on the communes' outlines around them (the
+    map zooms to the surveyed area: a cell is a few hundred metres across)."""
+    figure = _figure(width, height)
+    axes: Axes = figure.add_subplot()
+    outlines = [Polygon(ring, closed=True) for feature in features for ring in _outer_rings(feature["geometry"])]
+    axes.add_collection(PatchCollection(outlines, facecolors=NO_DATA, edgecolors="#888888", linewidths=0.4))
+    hexagons = [Polygon([(lon, lat) for lat, lon in h3.cell_to_boundary(cell)], closed=True) for cell in cells]
+    axes.add_collection(PatchCollection(hexagons, facecolors=[COVERAGE_COLORS[c] for c in cells.values()],
+                                        edgecolors="#333333", linewidths=0.3))  # fmt: skip
+    corners = [point for hexagon in hexagons for point in hexagon.get_xy()]
+    margin = 0.03  # degrees around the surveyed cells: the communes they lie in stay readable
+    axes.set_xlim(min(p[0] for p in corners) - margin, max(p[0] for p in corners) + margin)
+    axes.set_ylim(min(p[1] for p in corners) - margin, max(p[1] for p in corners) + margin)
+    axes.set_aspect(1 / 0.94)
+    axes.set_axis_off()
+    _title(axes, title, width)
+    handles = [Patch(facecolor=COVERAGE_COLORS[c], edgecolor="#333333", label=tr(f"cov_class_{c.value}"))
+               for c in CoverageClass]  # fmt: skip
+    axes.legend(handles=handles, loc="lower left", fontsize=7, frameon=True)
     return _picture(figure)
 
 

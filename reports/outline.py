@@ -26,7 +26,7 @@ THRESHOLD_KEYS = ("name", "access", "download", "upload", "latency")
 def outline(
     tables: dict[str, Table], thresholds: Table, findings: list[str], method: list[str],
     pictures: dict[str, Picture], tr: Translator, residents: tuple[list[str], list[Table]] = ([], []),
-    coverage: Sequence[Table] = (), rules: CoverageRules | None = None,
+    coverage: Sequence[Table] = (), rules: CoverageRules | None = None, covered: Sequence[Picture] = (),
 ) -> list[Section]:  # fmt: skip
     """The sections of the document (heading, paragraphs, tables with their columns, pictures)."""
     province, districts, communes = tables["province"], tables["districts"], tables["communes"]
@@ -45,7 +45,7 @@ def outline(
         (tr("docx_s_residents"), residents[0],
          [(t, RESIDENT_COMMUNE_KEYS if t.id == "residents_communes" else RESIDENT_ISP_KEYS) for t in residents[1]], []),
         (tr("docx_s_coverage"), coverage_sentences(coverage, tr, rules or CoverageRules()),
-         [(t, HOLE_KEYS if t.id == "coverage_holes" else CENTRE_KEYS) for t in coverage if t.rows], []),
+         [(t, HOLE_KEYS if t.id == "coverage_holes" else CENTRE_KEYS) for t in coverage if t.rows], list(covered)),
         (tr("docx_s_annex"), [], [(communes, COMMUNE_KEYS)], []),
     ]  # fmt: skip
     return sections

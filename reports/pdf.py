@@ -141,7 +141,8 @@ def _residents(sentences: list[str], tables: list[Table], tr: Translator, styles
     return story
 
 
-def _coverage(tables: Sequence[Table], tr: Translator, styles: Styles, rules: CoverageRules) -> list[Flowable]:
+def _coverage(tables: Sequence[Table], tr: Translator, styles: Styles, rules: CoverageRules,
+              covered: Sequence[Picture]) -> list[Flowable]:  # fmt: skip
     """The surveys' holes and commune centres on a page of their own ("Khu vực lõm sóng", issue 30)."""
     story: list[Flowable] = [PageBreak(), Paragraph(escape(tr("docx_s_coverage")), styles.heading)]
     story += [Paragraph(escape(line), styles.body) for line in coverage_sentences(tables, tr, rules)]
@@ -150,6 +151,8 @@ def _coverage(tables: Sequence[Table], tr: Translator, styles: Styles, rules: Co
             shown = table.only(keys)
             story += [Spacer(1, 3 * mm), Paragraph(escape(table.title), styles.heading)]
             story += table_pieces(shown, [c.key for c in shown.columns], tr, styles)
+    for picture in covered:
+        story += [PageBreak(), _image(picture)]
     return story
 
 
@@ -217,7 +220,7 @@ class _Footer:
 def write_pdf(
     path: Path, title: str, intro: list[str], tables: list[Table], thresholds: Table, pictures: list[Picture],
     tr: Translator, residents: tuple[list[str], list[Table]] = ([], []), coverage: Sequence[Table] = (),
-    rules: CoverageRules | None = None,
+    rules: CoverageRules | None = None, covered: Sequence[Picture] = (),
 ) -> Path:  # fmt: skip
     regular, bold = register_fonts()
     styles = Styles(regular, bold)
@@ -237,7 +240,7 @@ def write_pdf(
             for piece in table_pieces(table, keys, tr, styles):
                 story += [piece, Spacer(1, 4 * mm)]
     story += _residents(*residents, tr, styles)
-    story += _coverage(coverage, tr, styles, rules or CoverageRules())
+    story += _coverage(coverage, tr, styles, rules or CoverageRules(), covered)
     story.append(PageBreak())
     story.append(Paragraph(escape(thresholds.title), styles.heading))
     for row in thresholds.rows:

@@ -1,15 +1,18 @@
-"""How a map shades a median download: the classes, their colours and their limits, for the
-report's map (matplotlib) and the public site's (SVG) alike."""
+"""How a map shades a median download (the classes, their colours and their limits) and a survey's coverage
+class, for the report's maps (matplotlib) and the public site's (SVG) alike."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
 
-from dokiem.thresholds import Thresholds
+from dokiem.thresholds import CoverageClass, Thresholds
 
 CLASS_COLORS = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")  # slow → fast (red → green)
 NO_DATA, THIN = "#ffffff", "#d9d9d9"
+# a coverage class's colour: no broadband red, 2G/3G only orange, 4G light blue, 5G dark blue
+COVERAGE_COLORS = {CoverageClass.NONE: "#b2182b", CoverageClass.LEGACY: "#ef8a62", CoverageClass.G4: "#67a9cf",
+                   CoverageClass.G5: "#2166ac"}  # fmt: skip
 
 
 def class_edges(fixed_thresholds: Sequence[float]) -> list[float]:

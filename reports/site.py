@@ -21,7 +21,7 @@ from dokiem.reports.coverage import CellCoverage
 from dokiem.reports.disclosure import publishable, threshold_counts
 from dokiem.reports.opendata import BLOATED_COLUMN, CHANGE_COLUMN, Licence
 from dokiem.reports.quarterly import QuarterlyFigures
-from dokiem.reports.shading import CLASS_COLORS, NO_DATA, THIN, class_labels, fixed_edges, shade
+from dokiem.reports.shading import CLASS_COLORS, COVERAGE_COLORS, NO_DATA, THIN, class_labels, fixed_edges, shade
 from dokiem.reports.svgmap import Area, commune_svg
 from dokiem.reports.tables import format_value, slug
 from dokiem.thresholds import CoverageClass
@@ -310,11 +310,6 @@ def _residents_part(page: Page, code: str) -> list[str]:
         parts.append(_spread_table(row, tr))
         parts.append(f"<p>{escape(tr('pub_residents_counts', tests=tr.number(row['tests'], 0)))}</p>")
     return parts
-
-
-# A coverage class's colour on the public map: no broadband red, 2G/3G only orange, 4G light blue, 5G dark blue
-COVERAGE_COLORS = {CoverageClass.NONE: "#b2182b", CoverageClass.LEGACY: "#ef8a62", CoverageClass.G4: "#67a9cf",
-                   CoverageClass.G5: "#2166ac"}  # fmt: skip
 
 
 def _cell_feature(cell: str) -> dict[str, Any]:
