@@ -74,6 +74,8 @@ MAX_HEALTH_BACKLOG = 100_000
 AGGREGATE_EVERY_S = 60.0  # the hourly aggregates of the hours written, computed again at most this often
 RESEND_CHECK_S = 30.0  # how often the archive is looked at for a request to the fleet (dokiem collector resend)
 MAX_CACHED_LINES = 100_000  # line protocol kept for pending results; beyond it, re-parse from the archive
+# a survey samples at most once a second ([survey] sample_seconds ≥ 1): more in an hour of samples is a flood
+MAX_SURVEY_SAMPLES_PER_HOUR = 3600
 SURVEY_BATCHES_PER_WRITE = 20  # a survey's batches written to InfluxDB with each write: at most 14,400 samples
 
 
@@ -291,11 +293,18 @@ class Collector:
         """A survey's batch: its placed samples archived (a duplicate is a no-op), what could not be placed
         counted, InfluxDB's writer woken."""
         batch, placed, dropped = validate_survey(agent, payload, self.limits, self.coverage, self.locator)
-        if self.archive.surveys.add(batch, placed, dropped):
-            self.stats["survey_samples"] += len(placed)
-            self.stats["survey_dropped"] += sum(dropped.values())
-        else:
+        if self.archive.surveys.has(str(batch.survey_id)):  # a duplicate delivery: a no-op, before any bound
             self.stats["duplicates"] += 1
+            return
+        hours = Counter(int(p.sample.at.timestamp()) // 3600 for p in placed)
+        held = self.archive.surveys.per_hour(agent, set(hours))
+        if any(held[hour] + n > MAX_SURVEY_SAMPLES_PER_HOUR for hour, n in hours.items()):
+            raise Refusal(
+                Reason.RATE, f"more survey samples in an hour than one a second ({MAX_SURVEY_SAMPLES_PER_HOUR})"
+            )
+        self.archive.surveys.add(batch, placed, dropped)
+        self.stats["survey_samples"] += len(placed)
+        self.stats["survey_dropped"] += sum(dropped.values())
         self._influx_wake.set()
 
     def _archive(self, accepted: list[tuple[Result, Message]]) -> None:

@@ -37,6 +37,7 @@ from dokiem.agent.schedule import month_key
 from dokiem.agent.state import AgentState
 from dokiem.agent.survey import FixRules, Surveyor, speed_tester
 from dokiem.collector.config import Limits
+from dokiem.collector.config import load as load_collector
 from dokiem.collector.locate import CommuneLocator
 from dokiem.collector.service import Collector
 from dokiem.collector.validate import Reason, Refusal, validate_survey
@@ -480,3 +481,23 @@ async def test_a_test_that_gives_no_figure_leaves_the_sample_as_it_was_and_is_co
     assert (surveyor.tally.tests, surveyor.tally.tests_failed) == (1, 1)
     slow = RULES.sample_class(True, Technology.G5, -84.0, RULES.usable_mbps / 2)
     assert slow.value == "none"  # service, but too slow to use: no broadband there
+
+
+def test_a_flood_of_survey_samples_is_refused_beyond_one_a_second_and_kept_in_the_quarantine(tmp_path: Path) -> None:
+    """An agent sends more samples for one hour than one a second makes: the batch over it is refused whole
+    (quarantined as a rate), the earlier ones stay, and a duplicate delivery is a no-op."""
+    env = {"DOKIEM_BROKER_URL": "mqtt://127.0.0.1:1", "DOKIEM_DATA_DIR": str(tmp_path / "collector"),
+           "DOKIEM_HTTP_LISTEN": f"127.0.0.1:{free_port()}", "DOKIEM_API_TOKEN": "x" * 32}  # fmt: skip
+    collector = Collector(load_collector(None, environ=env))
+    hour = (NOW - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    at = [hour + timedelta(seconds=n / 2) for n in range(6 * 720)]  # two a second: twice what a survey makes
+    batches = [SurveyBatch(agent_id="th-survey-1", samples=[_sample(ROUTE[0], t) for t in at[720 * b : 720 * (b + 1)]])
+               for b in range(6)]  # fmt: skip
+    topic = "dokiem/v1/th-survey-1/survey"
+    collector.handle([(topic, _payload(b), lambda: None) for b in batches[:5]])
+    assert collector.archive.surveys.count() == 3600  # five batches in the hour: one a second's worth
+    collector.handle([(topic, _payload(batches[5]), lambda: None), (topic, _payload(batches[0]), lambda: None)])
+    assert collector.archive.surveys.count() == 3600
+    assert collector.archive.quarantine.counts() == {"rate": 1}
+    assert collector.stats["duplicates"] == 1
+    assert "dokiem_survey_samples_total 3600" in collector.metrics_text()

@@ -43,7 +43,8 @@ SAMPLES = Table("survey_samples", (
     Column("technology", "TEXT"),
     Column("rsrp_dbm", REAL),
     Column("download_mbps", REAL),
-), indexes=("survey_samples_at ON survey_samples (at_ms)",), key="survey_id")  # fmt: skip
+), indexes=("survey_samples_at ON survey_samples (at_ms)",
+            "survey_samples_agent ON survey_samples (agent_id, at_ms)"), key="survey_id")  # fmt: skip
 # What a coverage reading reads of each sample, by name (never by position).
 SAMPLE_COLUMNS = ("agent_id", "at_ms", "commune_code", "cell", "operator_code", "registration", "technology",
                   "rsrp_dbm", "download_mbps")  # fmt: skip
@@ -80,7 +81,7 @@ class SurveyStore:
             received_at: float | None = None) -> bool:  # fmt: skip
         """Keep a batch and its placed samples in one transaction; False for a batch already kept."""
         key = str(batch.survey_id)
-        if self._db.execute("SELECT 1 FROM survey_batches WHERE survey_id = ?", (key,)).fetchone() is not None:
+        if self.has(key):
             return False
         counted = Counter({DropReason(reason): n for reason, n in batch.dropped.items()}) + dropped
         self._db.execute("BEGIN")
@@ -100,6 +101,9 @@ class SurveyStore:
             self._db.execute("ROLLBACK")
             raise
         return True
+
+    def has(self, survey_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM survey_batches WHERE survey_id = ?", (survey_id,)).fetchone() is not None
 
     def samples(self, since: datetime, until: datetime) -> Iterator[tuple[object, ...]]:
         """SAMPLE_COLUMNS of every placed sample taken in [since, until), in time order."""
@@ -122,6 +126,16 @@ class SurveyStore:
         """SAMPLE_COLUMNS of one batch's placed samples, in their order (what InfluxDB is sent)."""
         return list(self._db.execute(f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM survey_samples WHERE survey_id = ?"
                                      " ORDER BY seq", (survey_id,)).fetchall())  # fmt: skip
+
+    def per_hour(self, agent_id: str, hours: set[int]) -> dict[int, int]:
+        """The placed samples ``agent_id`` has in each hour (hours since the epoch) of ``hours``."""
+        counted = {}
+        for hour in hours:
+            span = (agent_id, hour * 3_600_000, (hour + 1) * 3_600_000)
+            row = self._db.execute("SELECT COUNT(*) FROM survey_samples WHERE agent_id = ? AND at_ms >= ?"
+                                   " AND at_ms < ?", span).fetchone()  # fmt: skip
+            counted[hour] = int(row[0])
+        return counted
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM survey_samples").fetchone()[0])
