@@ -54,8 +54,8 @@ def collector_run(tr: Translator, config_path: Path | None) -> None:
 @click.option("--until", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Up to this date (UTC).")
 @click.pass_obj
 def collector_reindex(tr: Translator, config_path: Path | None, since: datetime, until: datetime | None) -> None:
-    """Rebuild InfluxDB from the archive (results started since DATE), each result filed again by the
-    region files: a result archived under a pre-reform commune code moves to its 2025 commune."""
+    """Rebuild InfluxDB from the archive (results and survey samples since DATE), each result filed again by
+    the region files: a result archived under a pre-reform commune code moves to its 2025 commune."""
     from dokiem.collector.service import Collector
 
     config = load_collector_config(config_path, tr)
@@ -72,6 +72,7 @@ def collector_reindex(tr: Translator, config_path: Path | None, since: datetime,
         moved = collector.archive.results.refile(collector.place, since, until)
         click.echo(tr("refiled", count=moved), err=True)
         queued = collector.archive.results.mark_for_reindex(since, until)
+        collector.archive.surveys.mark_for_reindex(since, until)  # written in the same batches, after the results'
         async with aiohttp.ClientSession() as session:
             collector.influx = InfluxWriter(config.influx, session)
             await collector.influx.ensure_database()

@@ -113,10 +113,10 @@ VIETNAMESE: dict[str, str] = {
         "Cấu hình đội máy dạng JSON: version, schedule, measure (xem README).",
     "Withdraw the fleet config instead (the agent's own file applies again).":
         "Rút cấu hình đội máy (tệp cấu hình của chính thiết bị đo lại có hiệu lực).",
-    "Rebuild InfluxDB from the archive (results started since DATE), each result filed again by the\n"
-    "    region files: a result archived under a pre-reform commune code moves to its 2025 commune.":
-        "Dựng lại InfluxDB từ kho lưu trữ (các kết quả từ ngày DATE), xếp lại từng kết quả theo danh mục hành"
-        " chính: kết quả lưu theo mã xã cũ chuyển sang xã từ 2025.",
+    "Rebuild InfluxDB from the archive (results and survey samples since DATE), each result filed again by\n"
+    "    the region files: a result archived under a pre-reform commune code moves to its 2025 commune.":
+        "Dựng lại InfluxDB từ kho lưu trữ (các kết quả và mẫu khảo sát từ ngày DATE), xếp lại từng kết quả theo danh"
+        " mục hành chính: kết quả lưu theo mã xã cũ chuyển sang xã từ 2025.",
     "Back up the archive and the keys and files the collector's config names, while the collector runs.":
         "Sao lưu kho lưu trữ cùng các khóa và tệp mà cấu hình bộ thu nêu tên, trong khi bộ thu vẫn chạy.",
     "The folder backups go under (one dokiem-backup-<time> each).":

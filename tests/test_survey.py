@@ -501,3 +501,7 @@ def test_a_flood_of_survey_samples_is_refused_beyond_one_a_second_and_kept_in_th
     assert collector.archive.quarantine.counts() == {"rate": 1}
     assert collector.stats["duplicates"] == 1
     assert "dokiem_survey_samples_total 3600" in collector.metrics_text()
+    collector.archive.surveys.mark_written([str(b.survey_id) for b in batches[:5]])
+    assert collector.archive.surveys.pending(10) == []
+    assert collector.archive.surveys.mark_for_reindex(hour - timedelta(hours=1)) == 5  # collector reindex
+    assert [key for key, _ in collector.archive.surveys.pending(10)] == [str(b.survey_id) for b in batches[:5]]

@@ -116,6 +116,13 @@ class SurveyStore:
                                 " ORDER BY first_ms LIMIT ?", (limit,)).fetchall()  # fmt: skip
         return [(str(key), str(payload)) for key, payload in rows]
 
+    def mark_for_reindex(self, since: datetime, until: datetime | None = None) -> int:
+        """Queue the batches begun in [since, until) to be written to InfluxDB again (``collector reindex``)."""
+        until_ms = _ms(until) if until else 2**62
+        cur = self._db.execute("UPDATE survey_batches SET influx_pending = 1 WHERE first_ms >= ? AND first_ms < ?",
+                               (_ms(since), until_ms))  # fmt: skip
+        return int(cur.rowcount)
+
     def mark_written(self, survey_ids: Sequence[str]) -> None:
         for start in range(0, len(survey_ids), 500):
             chunk = list(survey_ids[start : start + 500])
