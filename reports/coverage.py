@@ -110,10 +110,15 @@ class CentreCoverage:
     five_g: bool
     samples: int
     last_five_g: date | None
+    by_agent: bool = False  # the evidence is a mobile agent standing in the commune, not a survey
 
 
-def commune_centres(cells: Iterable[CellCoverage], regions: Regions, rules: CoverageRules) -> list[CentreCoverage]:
-    """Each surveyed commune centre (the cell of the commune's point) per operator surveyed there."""
+def commune_centres(
+    cells: Iterable[CellCoverage], regions: Regions, rules: CoverageRules,
+    agents_on_5g: dict[tuple[str, str], datetime] | None = None,
+) -> list[CentreCoverage]:  # fmt: skip
+    """Each commune centre surveyed (the cell of the commune's point) per operator surveyed there, and each where
+    a mobile agent (enrolled in the commune, at its People's Committee) ran its tests over 5G."""
     by_cell: dict[str, list[CellCoverage]] = defaultdict(list)
     for cell in cells:
         by_cell[cell.cell].append(cell)
@@ -123,7 +128,15 @@ def commune_centres(cells: Iterable[CellCoverage], regions: Regions, rules: Cove
             if commune.lat is None or commune.lon is None:
                 continue
             centre = h3.latlng_to_cell(commune.lat, commune.lon, rules.cell_resolution)
-            for seen in sorted(by_cell.get(centre, []), key=lambda c: c.operator):
-                out.append(CentreCoverage(code, seen.operator, centre, bool(seen.five_g_days), seen.samples,
-                                          seen.five_g_days[-1] if seen.five_g_days else None))  # fmt: skip
+            surveyed = {seen.operator: seen for seen in by_cell.get(centre, [])}
+            agents = {operator: at for (commune, operator), at in (agents_on_5g or {}).items() if commune == code}
+            for operator in sorted(surveyed.keys() | agents.keys()):
+                seen = surveyed.get(operator)
+                if seen is not None and (seen.five_g_days or operator not in agents):
+                    out.append(CentreCoverage(code, operator, centre, bool(seen.five_g_days), seen.samples,
+                                              seen.five_g_days[-1] if seen.five_g_days else None))  # fmt: skip
+                else:
+                    last = agents[operator].astimezone(LOCAL_TIME).date()
+                    out.append(CentreCoverage(code, operator, centre, True, seen.samples if seen else 0, last,
+                                              by_agent=True))  # fmt: skip
     return out

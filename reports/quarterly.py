@@ -278,6 +278,7 @@ class QuarterlyFigures:
     international: list[GroupStats] = field(default_factory=list)
     residents: ResidentFigures | None = None  # residents' own tests, never pooled with the figures above
     coverage: list[CellCoverage] = field(default_factory=list)  # the surveys' cells (issue 30): apart again
+    agents_on_5g: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (commune, operator) -> last seen
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     cutoff: datetime = field(default_factory=lambda: datetime.now(UTC))  # results received by then are read
     demo: bool = False  # read from an archive dokiem up --demo filled: every document says so first
@@ -504,4 +505,23 @@ def quarterly_figures(
         tests=len(frame),
         previous_tests=len(before_frame),
         international=summarise(load_frame(international), rules).get("province", []),
+        agents_on_5g=agents_on_5g(frame),
     )
+
+
+def agents_on_5g(frame: Frame) -> dict[tuple[str, str], datetime]:
+    """(commune, operator) -> the last time a mobile agent filed there ran a sound test over 5G (issue 30: the
+    commune centre's 5G, where an agent stands at the People's Committee)."""
+    technology = np.array([*(label == "5g" for label in frame.labels["technology"]), False])[frame.codes["technology"]]
+    mobile = np.array([*(label == "mobile" for label in frame.labels["access"]), False])[frame.codes["access"]]
+    keep = (
+        technology & mobile & ~frame.failed & ~frame.invalid & (frame.codes["commune"] >= 0) & (frame.codes["isp"] >= 0)
+    )
+    width = len(frame.labels["isp"])
+    pairs = frame.codes["commune"][keep] * width + frame.codes["isp"][keep]  # one code per (commune, operator)
+    started = frame.started_ms[keep]
+    seen: dict[tuple[str, str], datetime] = {}
+    for pair, rows in _groups(pairs):
+        commune, isp = frame.labels["commune"][pair // width], frame.labels["isp"][pair % width]
+        seen[(commune, split_isp_key(isp)[0])] = datetime.fromtimestamp(int(started[rows].max()) / 1000, UTC)
+    return seen

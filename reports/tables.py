@@ -243,7 +243,7 @@ HOLE_KEYS = ("operator", "commune_name", "cell", "best_class", "samples", "days"
 CENTRE_KEYS = ("commune_name", "operator", "five_g", "samples", "last_five_g")
 CENTRE_COLUMNS: tuple[tuple[str, Kind], ...] = (
     ("commune_name", "text"), ("commune_code", "text"), ("operator", "text"), ("cell", "text"), ("five_g", "text"),
-    ("samples", "int"), ("last_five_g", "date"),
+    ("samples", "int"), ("last_five_g", "date"), ("evidence", "text"),
 )  # fmt: skip
 
 
@@ -253,7 +253,7 @@ def _commune_names(regions: Regions) -> dict[str, str]:
 
 def coverage_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[Table]:
     """The holes (operator, commune, cell) and the surveyed commune centres; none without a survey."""
-    if not figures.coverage:
+    if not figures.coverage and not figures.agents_on_5g:
         return []
     rules, names = figures.rules.coverage, _commune_names(regions)
     found = holes(figures.coverage, rules)
@@ -263,10 +263,11 @@ def coverage_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions)
          c.service_share, c.best_rsrp_dbm, c.download_median_mbps]
         for c in found
     ]  # fmt: skip
-    centres = commune_centres(figures.coverage, regions, rules)
+    centres = commune_centres(figures.coverage, regions, rules, figures.agents_on_5g)
     centre_rows: list[list[Value]] = [
         [names.get(c.commune_code, c.commune_code), c.commune_code, c.operator, c.cell,
-         tr("cov_yes") if c.five_g else tr("cov_no"), c.samples, c.last_five_g.isoformat() if c.last_five_g else None]
+         tr("cov_yes") if c.five_g else tr("cov_no"), c.samples, c.last_five_g.isoformat() if c.last_five_g else None,
+         tr("cov_by_agent") if c.by_agent else tr("cov_by_survey")]
         for c in centres
     ]  # fmt: skip
     return [

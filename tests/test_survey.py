@@ -36,19 +36,21 @@ from dokiem.agent.publisher import Publisher
 from dokiem.agent.schedule import month_key
 from dokiem.agent.state import AgentState
 from dokiem.agent.survey import FixRules, Surveyor, speed_tester
+from dokiem.collector.archive import REPORT_COLUMNS
 from dokiem.collector.config import Limits
 from dokiem.collector.config import load as load_collector
 from dokiem.collector.locate import CommuneLocator
 from dokiem.collector.service import Collector
 from dokiem.collector.validate import Reason, Refusal, validate_survey
-from dokiem.contract import ErrorCode, Radio, Result, Site, Technology
+from dokiem.contract import LOCAL_TIME, ErrorCode, Radio, Result, Site, Technology
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.build import FORMATS, read_figures, write_report
 from dokiem.reports.coverage import coverage_cells, holes
 from dokiem.reports.opendata import Licence
 from dokiem.reports.publish import publish_site
-from dokiem.reports.quarterly import Quarter
+from dokiem.reports.quarterly import Quarter, quarterly_figures
+from dokiem.reports.tables import coverage_tables
 from dokiem.survey import DropReason, Position, PositionSource, Registration, SurveyBatch, SurveySample
 from dokiem.thresholds import load_thresholds
 from testkit.agentkit import write_config
@@ -505,3 +507,28 @@ def test_a_flood_of_survey_samples_is_refused_beyond_one_a_second_and_kept_in_th
     assert collector.archive.surveys.pending(10) == []
     assert collector.archive.surveys.mark_for_reindex(hour - timedelta(hours=1)) == 5  # collector reindex
     assert [key for key, _ in collector.archive.surveys.pending(10)] == [str(b.survey_id) for b in batches[:5]]
+
+
+def test_a_mobile_agent_at_the_commune_on_5g_is_evidence_of_its_centre_on_5g() -> None:
+    """Where no car has surveyed, a mobile agent standing in the commune (at its People's Committee) that ran its
+    tests over 5G says the centre has 5G from its operator; one over 4G, or failed, says nothing."""
+
+    def row(commune: str, isp: str, technology: str, failed: bool, at: datetime) -> tuple[object, ...]:
+        values = dict.fromkeys(REPORT_COLUMNS) | {
+            "agent_id": f"th-{commune}-m", "started_ms": int(at.timestamp() * 1000), "province_code": "38",
+            "commune_code": commune, "isp": isp, "access": "mobile", "technology": technology, "failed": int(failed),
+            "download_mbps": None if failed else 180.0}  # fmt: skip
+        return tuple(values[c] for c in REPORT_COLUMNS)
+
+    last = NOW - timedelta(days=2)
+    rows = [row(ROUTE[0], "VinaPhone", "5g", False, NOW - timedelta(days=5)),
+            row(ROUTE[0], "VinaPhone", "5g", False, last), row(ROUTE[1], "Viettel", "4g", False, last),
+            row(ROUTE[2], "VinaPhone", "5g", True, last)]  # fmt: skip
+    figures = quarterly_figures(rows, [], Quarter.containing(NOW), load_thresholds())
+    assert set(figures.agents_on_5g) == {(ROUTE[0], "VinaPhone")}
+    (holes_table, centres), tr = coverage_tables(figures, Translator("vi"), REGIONS), Translator("vi")
+    assert holes_table.rows == []
+    assert [(r[1], r[2], r[4], r[7]) for r in centres.rows] == [
+        (ROUTE[0], "VinaPhone", tr("cov_yes"), tr("cov_by_agent"))
+    ]
+    assert centres.rows[0][6] == last.astimezone(LOCAL_TIME).date().isoformat()
