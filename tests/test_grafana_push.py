@@ -97,6 +97,7 @@ def test_push_creates_then_updates_datasource_folder_and_dashboards(run_dokiem: 
         "dokiem-fleet",
         "dokiem-residents",
         "dokiem-server",
+        "dokiem-coverage",
     }
     source = grafana.datasources["dokiem-influxdb"]
     assert source["url"] == "http://influxdb:8086" and source["jsonData"]["dbName"] == "dokiem"
