@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from dokiem.agent.router import RouterSection
 from dokiem.contract import AGENT_ID_PATTERN, Site
 from dokiem.fleet import FleetConfig, Measure, Schedule, check_release_url, local_address, require_servers
-from dokiem.settings import BrokerSection, Settings
+from dokiem.settings import BrokerSection, Settings, parse_listen
 
 DEFAULT_DATA_DIR = "/var/lib/dokiem"
 
@@ -59,6 +59,11 @@ class UpdateSection(_Section):
     )
 
 
+def _host_port(value: str) -> str:
+    parse_listen(value)  # HOST:PORT as every listen address is read (raises ValueError with the reason)
+    return value
+
+
 class SurveySection(_Section):
     """``dokiem agent survey`` (issue 30): how often a sample is taken and a batch queued, where the position
     comes from (``auto``: the modem's GNSS through ModemManager, else gpsd)."""
@@ -71,8 +76,9 @@ class SurveySection(_Section):
     test_every_s: float = Field(default=300, ge=0, le=86_400)
     test_every_m: float = Field(default=1000, ge=0, le=1_000_000)
     test_max_seconds: float = Field(default=3, ge=1, le=30)
-    gpsd: str = Field(default="127.0.0.1:2947", pattern=r"^[A-Za-z0-9.:\[\]-]{1,253}:[0-9]{1,5}$",
-                      description="gpsd's HOST:PORT")  # fmt: skip
+    gpsd: Annotated[str, AfterValidator(_host_port)] = Field(
+        default="127.0.0.1:2947", pattern=r"^[A-Za-z0-9.:\[\]-]{1,253}:[0-9]{1,5}$", description="gpsd's HOST:PORT"
+    )
 
 
 class AgentConfig(_Section):

@@ -17,6 +17,7 @@ from dokiem.agent.state import AgentState
 from dokiem.cli_config import LazyGroup
 from dokiem.cli_config import config_option as config_option_for
 from dokiem.cli_config import load_or_exit as load_config_or_exit
+from dokiem.contract import Access
 from dokiem.fleet import ServerEntry
 from dokiem.i18n import Translator
 
@@ -167,7 +168,7 @@ def check_command(tr: Translator, config_path: Path | None) -> None:
     click.echo(_traffic_source(config, tr))
     if (said := _radio_source(config, tr)) is not None:
         click.echo(said)
-    if config.site.access == "mobile" or "survey" in config.model_fields_set:
+    if config.site.access is Access.MOBILE or "survey" in config.model_fields_set:
         click.echo(_position_source(config, tr))
 
 

@@ -29,6 +29,7 @@ from dokiem.agent.probes.radio import ModemState, modem_state
 from dokiem.agent.schedule import month_key
 from dokiem.agent.servers import configured_server
 from dokiem.contract import Result, ServerLocation
+from dokiem.settings import parse_listen
 from dokiem.survey import MAX_SAMPLES, DropReason, Position, PositionSource, SurveyBatch, SurveySample
 from dokiem.thresholds import CoverageRules
 
@@ -65,10 +66,9 @@ class FixRules:
     def _fault(self, fix: Position | None, now: datetime) -> DropReason | None:
         if fix is None:
             return DropReason.NO_FIX
-        if fix.accuracy_m > self.rules.max_accuracy_m:
-            return DropReason.INACCURATE
-        if (now - fix.fix_at).total_seconds() > self.rules.max_fix_age_s:
-            return DropReason.STALE
+        fault = self.rules.fix_fault(fix.accuracy_m, (now - fix.fix_at).total_seconds())
+        if fault is not None:
+            return fault
         last = self._last
         if last is not None and fix.fix_at > last.fix_at:
             seconds = (fix.fix_at - last.fix_at).total_seconds()
@@ -79,8 +79,7 @@ class FixRules:
 
 def position_reader(config: SurveySection) -> list[PositionReader]:
     """The sources to try, in the config's order: ``auto`` tries the modem's GNSS, then gpsd."""
-    host, _, port = config.gpsd.rpartition(":")
-    gpsd = GpsdLocation(host or "127.0.0.1", int(port))
+    gpsd = GpsdLocation(*parse_listen(config.gpsd))
     if config.position == PositionSource.MODEM.value:
         return [ModemLocation()]
     if config.position == PositionSource.GPSD.value:

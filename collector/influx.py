@@ -26,7 +26,7 @@ from influxdb_client import Point, WritePrecision
 
 from dokiem.collector.config import InfluxSection
 from dokiem.collector.watch import ServerState
-from dokiem.contract import COUNTS, FIGURES, LOCAL_TIME, MOBILE_OPERATORS, RESIDENT, Radio, Result
+from dokiem.contract import COUNTS, FIGURES, LOCAL_TIME, RESIDENT, Radio, Result, operator_name
 from dokiem.regions import Place
 from dokiem.series import FOREVER, HEALTH_READINGS, OUTBOX_FIELDS, RADIO_FIELDS, SERVER_READINGS, Measurement, Tag
 from dokiem.status import Status
@@ -191,7 +191,7 @@ def survey_line(row: dict[str, Any], province: str | None, commune_name: str | N
     """One ``coverage_survey`` point: a placed sample (the archive's SAMPLE_COLUMNS by name), at its cell, never
     at its position; ``service`` 1 where the modem was registered."""
     point = Point(Measurement.SURVEY).tag(Tag.COMMUNE, row["commune_code"]).tag(Tag.CELL, row["cell"])
-    operator = MOBILE_OPERATORS.get(str(row["operator_code"] or ""), (row["operator_code"],))[0]
+    operator = operator_name(row["operator_code"])
     for tag, value in ((Tag.PROVINCE, province), (Tag.COMMUNE_NAME, commune_name), (Tag.OPERATOR, operator),
                        (Tag.TECHNOLOGY, row["technology"]), (Tag.REGISTRATION, row["registration"]),
                        (Tag.AGENT, row["agent_id"])):  # fmt: skip

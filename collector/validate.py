@@ -229,7 +229,7 @@ def validate_survey(
     dropped: Counter[DropReason] = Counter()
     filed = []
     for sample in batch.samples:
-        reason, located = _survey_fault(sample, rules, locator, now)
+        reason, located = _survey_fault(sample, limits, rules, locator, now)
         if reason is not None:
             dropped[reason] += 1
         elif located is not None:
@@ -240,17 +240,16 @@ def validate_survey(
 
 
 def _survey_fault(
-    sample: SurveySample, rules: CoverageRules, locator: CommuneLocator | None, now: datetime
+    sample: SurveySample, limits: Limits, rules: CoverageRules, locator: CommuneLocator | None, now: datetime
 ) -> tuple[DropReason | None, str | None]:
-    if sample.at > now + timedelta(minutes=5):
+    if sample.at > now + timedelta(seconds=limits.max_future_s):
         return DropReason.IN_FUTURE, None
     if sample.at < now - timedelta(days=rules.max_age_days):
         return DropReason.TOO_OLD, None
     position = sample.position
-    if position.accuracy_m > rules.max_accuracy_m:
-        return DropReason.INACCURATE, None
-    if abs((sample.at - position.fix_at).total_seconds()) > rules.max_fix_age_s:
-        return DropReason.STALE, None
+    fault = rules.fix_fault(position.accuracy_m, abs((sample.at - position.fix_at).total_seconds()))
+    if fault is not None:
+        return fault, None
     located = locator.commune_at(position.lat, position.lon) if locator else None
     if located is None:
         return DropReason.OUTSIDE, None

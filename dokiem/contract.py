@@ -268,6 +268,11 @@ MOBILE_OPERATORS: dict[str, tuple[str, ...]] = {
 }
 
 
+def operator_name(code: str | None) -> str | None:
+    """The operator's name for its MCC-MNC (``452-04`` → Viettel); the code itself for one not listed."""
+    return MOBILE_OPERATORS.get(code or "", (code,))[0]
+
+
 class Technology(StrEnum):
     G2 = "2g"
     G3 = "3g"

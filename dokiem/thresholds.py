@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from dokiem.contract import Access, Radio, Technology, first_error
 from dokiem.settings import ConfigError
+from dokiem.survey import DropReason
 
 SHIPPED = Path(__file__).resolve().parent / "thresholds.toml"
 if TYPE_CHECKING:  # numpy is the reports' (a collector extra): the agent imports this module without it
@@ -180,6 +181,15 @@ class CoverageRules(BaseModel):
     hole_min_days: int = Field(default=2, ge=1, le=365)
     hole_min_samples: int = Field(default=10, ge=1)
     hole_broadband_share_below: float = Field(default=0.5, gt=0, le=1)
+
+    def fix_fault(self, accuracy_m: float, age_s: float) -> DropReason | None:
+        """What keeps a fix from placing a sample, by these bounds: its accuracy, then its age (the agent drops
+        such a fix; the collector drops a sample whose fix is one)."""
+        if accuracy_m > self.max_accuracy_m:
+            return DropReason.INACCURATE
+        if age_s > self.max_fix_age_s:
+            return DropReason.STALE
+        return None
 
     def sample_class(self, has_service: bool, technology: Technology | None, rsrp_dbm: float | None,
                      download_mbps: float | None) -> CoverageClass:  # fmt: skip

@@ -27,7 +27,6 @@ from dokiem.reports.tables import (
     Table,
     coverage_tables,
     isp_name,
-    operator_tables,
     report_tables,
     resident_tables,
     slug,
@@ -126,8 +125,7 @@ def pictures(
 def coverage_pictures(figures: QuarterlyFigures, regions: Regions, tr: Translator, width: float, height: float
                       ) -> list[Picture]:  # fmt: skip
     """Each surveyed operator's cells on the communes' outlines (none without a survey or boundaries)."""
-    province = next((p for p in regions.provinces.values() if p.boundaries is not None
-                     and any(c.commune_code in p.communes for c in figures.coverage)), None)  # fmt: skip
+    province = next((found[0] for c in figures.coverage if (found := regions.commune(c.commune_code))), None)
     if province is None or province.boundaries is None:
         return []
     features = json.loads(province.boundaries.read_text(encoding="utf-8"))["features"]
@@ -211,7 +209,7 @@ def _xlsx(report: ReportDocument, out_dir: Path) -> list[Path]:
     notes = [report.title, *_intro(report.figures, report.tr, report.regions), *report.sentences]
     tables = [*report.every_table, *report.coverage]
     written = [write_xlsx(tables, notes, out_dir / f"{report.stem}.xlsx", report.tr("rpt_few_samples"))]
-    for operator, table in operator_tables(report.coverage[:1]):
+    for operator, table in report.coverage[0].split_by("operator") if report.coverage else ():
         path = out_dir / f"{report.stem}-coverage-holes-{slug(operator)}.xlsx"
         written.append(write_xlsx([table], [report.tr("rpt_cov_letter", operator=operator)], path,
                                   report.tr("rpt_few_samples")))  # fmt: skip

@@ -24,17 +24,12 @@ from typing import Any
 import h3
 
 from dokiem.collector.archive.surveys import SAMPLE_COLUMNS
-from dokiem.contract import LOCAL_TIME, MOBILE_OPERATORS, Technology
+from dokiem.contract import LOCAL_TIME, Technology, operator_name
 from dokiem.regions import Regions
 from dokiem.survey import Registration
 from dokiem.thresholds import CoverageClass, CoverageRules
 
 _RANK = {cls: n for n, cls in enumerate(CoverageClass)}  # worst first
-
-
-def operator_name(code: str | None) -> str:
-    """The operator's name for its MCC-MNC (``452-04`` → Viettel); the code itself for one not listed."""
-    return MOBILE_OPERATORS.get(code or "", (code or "?",))[0]
 
 
 def _day(at_ms: int) -> date:
@@ -67,7 +62,7 @@ def coverage_cells(rows: Iterable[tuple[Any, ...]], rules: CoverageRules) -> lis
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for values in rows:
         row = dict(zip(SAMPLE_COLUMNS, values, strict=True))
-        grouped[(str(row["cell"]), operator_name(row["operator_code"]))].append(row)
+        grouped[(str(row["cell"]), operator_name(row["operator_code"]) or "?")].append(row)
     cells = [_cell(cell, operator, samples, rules) for (cell, operator), samples in grouped.items()]
     return sorted(cells, key=lambda c: (-c.samples, c.operator, c.cell))
 

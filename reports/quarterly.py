@@ -14,7 +14,7 @@ successful tests than ``min_samples`` is flagged, not dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from dokiem import figures as registry
 from dokiem.collector.archive import REPORT_COLUMNS, SenderSpread
-from dokiem.contract import ACCESS_TYPES, HOUSEHOLD, LOCAL_TIME, Flag
+from dokiem.contract import ACCESS_TYPES, HOUSEHOLD, LOCAL_TIME, Access, Flag, Technology
 from dokiem.figures import Stat
 from dokiem.regions.isps import shipped_isps
 from dokiem.reports.coverage import CellCoverage
@@ -113,11 +113,15 @@ class Frame:
     def __len__(self) -> int:
         return len(self.started_ms)
 
+    def where(self, column: str, holds: Callable[[str], bool]) -> npt.NDArray[np.bool_]:
+        """Rows whose ``column`` label ``holds``; a row without one (code -1) never does."""
+        said = np.array([*(bool(holds(label)) for label in self.labels[column]), False])
+        return said[self.codes[column]]  # code -1 indexes the trailing False
+
     @property
     def invalid(self) -> npt.NDArray[np.bool_]:
         """Runs a flag marks as unsound (INVALIDATING)."""
-        unsound = np.array([bool(INVALIDATING & set(label.split(","))) for label in self.labels["flags"]] + [False])
-        return unsound[self.codes["flags"]]  # code -1 (no flag) indexes the trailing False
+        return self.where("flags", lambda label: bool(INVALIDATING & set(label.split(","))))
 
 
 class _Interner:
@@ -317,9 +321,7 @@ class _Summariser:
         # access label by code; the trailing "" is what code -1 (no access type) indexes
         self.access = np.array([*frame.labels["access"], ""])
         # a run from a household's agent (code -1, no premises said: a public office)
-        self.household = np.array([*(label == HOUSEHOLD for label in frame.labels["premises"]), False])[
-            frame.codes["premises"]
-        ]
+        self.household = frame.where("premises", lambda label: label == HOUSEHOLD)
 
     def _agent_p20(self) -> Floats:
         """Each agent's own 20th-percentile download (nan for an agent with no successful download)."""
@@ -512,11 +514,9 @@ def quarterly_figures(
 def agents_on_5g(frame: Frame) -> dict[tuple[str, str], datetime]:
     """(commune, operator) -> the last time a mobile agent filed there ran a sound test over 5G (issue 30: the
     commune centre's 5G, where an agent stands at the People's Committee)."""
-    technology = np.array([*(label == "5g" for label in frame.labels["technology"]), False])[frame.codes["technology"]]
-    mobile = np.array([*(label == "mobile" for label in frame.labels["access"]), False])[frame.codes["access"]]
-    keep = (
-        technology & mobile & ~frame.failed & ~frame.invalid & (frame.codes["commune"] >= 0) & (frame.codes["isp"] >= 0)
-    )
+    on_5g = frame.where("technology", lambda label: label == Technology.G5.value)
+    mobile = frame.where("access", lambda label: label == Access.MOBILE.value)
+    keep = on_5g & mobile & ~frame.failed & ~frame.invalid & (frame.codes["commune"] >= 0) & (frame.codes["isp"] >= 0)
     width = len(frame.labels["isp"])
     pairs = frame.codes["commune"][keep] * width + frame.codes["isp"][keep]  # one code per (commune, operator)
     started = frame.started_ms[keep]

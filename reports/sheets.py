@@ -91,11 +91,8 @@ def write_keyed_csv(table: Table, path: Path, split_by: str | None = None) -> li
     """A table as data for programs: plain UTF-8, the columns named by their keys, numbers as numbers; with
     ``split_by``, a file per value of that column beside it too (``…-viettel.csv``: one per operator)."""
     written = [_keyed(table.columns, table.rows, path)]
-    if split_by is not None:
-        at = [c.key for c in table.columns].index(split_by)
-        for value in sorted({str(row[at]) for row in table.rows}):
-            rows = [row for row in table.rows if str(row[at]) == value]
-            written.append(_keyed(table.columns, rows, path.with_name(f"{path.stem}-{slug(value)}{path.suffix}")))
+    for value, part in table.split_by(split_by) if split_by is not None else ():
+        written.append(_keyed(part.columns, part.rows, path.with_name(f"{path.stem}-{slug(value)}{path.suffix}")))
     return written
 
 

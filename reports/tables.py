@@ -5,7 +5,6 @@ CSV and XLSX write every column with raw numbers; the PDF picks columns by key a
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -14,6 +13,7 @@ from dokiem import figures as registry
 from dokiem.figures import Figure, Labels, Stat, Unit
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
+from dokiem.regions.isps import spelling_key
 from dokiem.reports.coverage import commune_centres, holes
 from dokiem.reports.quarterly import PER_ACCESS, GroupStats, QuarterlyFigures, access_rank, split_isp_key
 
@@ -47,6 +47,16 @@ class Table:
         at = [[c.key for c in self.columns].index(key) for key in keys]
         return Table(self.id, self.title, [self.columns[i] for i in at], [[row[i] for i in at] for row in self.rows],
                      self.flagged)  # fmt: skip
+
+    def split_by(self, key: str) -> list[tuple[str, Table]]:
+        """A table of its own for each value of column ``key`` (a file per operator), in that value's order."""
+        at = [c.key for c in self.columns].index(key)
+        out = []
+        for value in sorted({str(row[at]) for row in self.rows}):
+            picked = [n for n, row in enumerate(self.rows) if str(row[at]) == value]
+            out.append((value, Table(self.id, f"{self.title}: {value}", self.columns, [self.rows[n] for n in picked],
+                                     [self.flagged[n] for n in picked])))  # fmt: skip
+        return out
 
     def column(self, key: str) -> list[Value]:
         index = [c.key for c in self.columns].index(key)
@@ -280,19 +290,6 @@ def coverage_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions)
     ]  # fmt: skip
 
 
-def operator_tables(tables: list[Table]) -> list[tuple[str, Table]]:
-    """Each operator's rows of a table whose first column is the operator, as a table of its own."""
-    out = []
-    for table in tables:
-        operators = sorted({str(row[0]) for row in table.rows})
-        for operator in operators:
-            rows = [row for row in table.rows if row[0] == operator]
-            out.append((operator, Table(table.id, f"{table.title}: {operator}", table.columns, rows,
-                                        [False] * len(rows))))  # fmt: skip
-    return out
-
-
 def slug(name: str) -> str:
-    """A file name's part for an operator: lower case ASCII letters and digits ("VinaPhone" → "vinaphone")."""
-    folded = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in folded.lower() if ch.isascii() and ch.isalnum()) or "operator"
+    """A file name's part for an operator: its spelling key ("VinaPhone" → "vinaphone")."""
+    return spelling_key(name) or "operator"

@@ -57,7 +57,7 @@ from testkit.agentkit import write_config
 from testkit.brokers import running_broker
 from testkit.collectorkit import collector_config, influx_rows
 from testkit.influx import Influx
-from testkit.modemmanager import HOME, SEARCHING, VINAPHONE_5G, modemmanager, private_bus
+from testkit.modemmanager import HOME, SEARCHING, VINAPHONE_5G, ModemManagerMock, modemmanager, private_bus
 from testkit.processes import DOKIEM, REPO, free_port, start_testserver
 
 REGIONS = Regions.load()
@@ -378,15 +378,18 @@ def test_agent_survey_says_it_has_no_position_source_and_what_to_do(tmp_path: Pa
     assert "Không có nguồn vị trí: gpsd:" in done.stderr and "Traceback" not in done.stderr
 
 
+def _a_fix_now_at_the_first_stop(mm: ModemManagerMock) -> None:
+    """A VinaPhone 5G modem with GNSS, its fix at the route's first commune, taken now."""
+    path = mm.add_modem(VINAPHONE_5G)
+    mm.add_gnss(path, "45202")
+    mm.move(path, *_point(ROUTE[0]), f"{datetime.now(UTC):%H%M%S}.00")
+
+
 def test_agent_survey_runs_for_its_duration_and_queues_the_samples(bus: str, tmp_path: Path) -> None:
     config = write_config(tmp_path / "agent", "mqtt://127.0.0.1:1", survey={"sample_seconds": 1, "position": "modem"})
     env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": bus}
     with modemmanager(bus) as mm:
-        path = mm.add_modem(VINAPHONE_5G)
-        mm.add_gnss(path, "45202")
-        lat, lon = _point(ROUTE[0])
-        now = datetime.now(UTC)
-        mm.move(path, lat, lon, f"{now:%H%M%S}.00")  # the modem's fix stays fresh through a 3 s survey
+        _a_fix_now_at_the_first_stop(mm)  # fresh through a 3 s survey
         done = subprocess.run([*DOKIEM, "agent", "survey", "--config", str(config), "--duration", "3",
                                "--send-timeout", "1"], capture_output=True, text=True, timeout=60, env=env,
                               cwd=REPO)  # fmt: skip
@@ -406,10 +409,7 @@ def test_a_survey_stopped_by_the_cars_power_keeps_its_samples(bus: str, tmp_path
     config = write_config(tmp_path / "agent", "mqtt://127.0.0.1:1", survey={"sample_seconds": 1, "position": "modem"})
     env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": bus}
     with modemmanager(bus) as mm:
-        path = mm.add_modem(VINAPHONE_5G)
-        mm.add_gnss(path, "45202")
-        lat, lon = _point(ROUTE[0])
-        mm.move(path, lat, lon, f"{datetime.now(UTC):%H%M%S}.00")
+        _a_fix_now_at_the_first_stop(mm)
         command = [*DOKIEM, "agent", "survey", "--config", str(config), "--send-timeout", "1"]
         survey = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
         assert survey.stderr is not None

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from dokiem.agent.probes.radio import MM, MM_PATH, MODEM, OBJECT_MANAGER, TIMEOUT_S, _value
+from dokiem.agent.probes.radio import MM, MM_PATH, MODEM, OBJECT_MANAGER, TIMEOUT_S, _short, _value
 from dokiem.survey import Position, PositionSource
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class ModemLocation:
         except TimeoutError:
             return "ModemManager did not answer within 5 s"
         except Exception as exc:
-            return f"ModemManager could not be asked: {(str(exc) or type(exc).__name__).splitlines()[0][:200]}"
+            return f"ModemManager could not be asked: {_short(exc)}"
 
     async def _setup(self) -> str | None:
         from jeepney import DBusAddress, new_method_call
@@ -198,7 +198,7 @@ class GpsdLocation:
                         if self._stop.is_set():
                             return
             except Exception as exc:  # gpsd gone or not there yet: try again, and say why if asked
-                self._error = f"gpsd at {self.host}:{self.port}: {(str(exc) or type(exc).__name__)[:200]}"
+                self._error = f"gpsd at {self.host}:{self.port}: {_short(exc)}"
                 self._connected.set()
                 self._stop.wait(1.0)
 

@@ -198,9 +198,11 @@ async def _ask_state(router: Any) -> ModemState:
     from jeepney import DBusAddress, new_method_call
     from jeepney.wrappers import DBusErrorResponse, unwrap_msg
 
-    radio = await _ask(router)
-    manager = DBusAddress(MM_PATH, bus_name=MM, interface=OBJECT_MANAGER)
-    (objects,) = unwrap_msg(await router.send_and_get_reply(new_method_call(manager, "GetManagedObjects")))
+    seen = await _managed(router)  # the objects the radio is read from are the ones the state is: asked once
+    if isinstance(seen, Radio):
+        return ModemState(Registration.UNKNOWN, None, seen)
+    objects, cells = seen
+    radio = modem_radio(objects, cells)
     modems = sorted(path for path, ifaces in objects.items() if MODEM in ifaces)
     if not modems:
         return ModemState(Registration.UNKNOWN, None, radio)
@@ -221,6 +223,12 @@ async def _ask_state(router: Any) -> ModemState:
 
 async def _ask(router: Any) -> Radio:
     """ModemManager's view, asked over an open bus: is it there, its modems, the first one's serving cell."""
+    seen = await _managed(router)
+    return seen if isinstance(seen, Radio) else modem_radio(*seen)
+
+
+async def _managed(router: Any) -> Radio | tuple[dict[str, dict[str, dict[str, Any]]], list[dict[str, Any]]]:
+    """ModemManager's objects and the first modem's cells, asked once; a Radio saying why where it is not running."""
     from jeepney import DBusAddress, new_method_call
     from jeepney.bus_messages import message_bus
     from jeepney.wrappers import DBusErrorResponse, unwrap_msg
@@ -238,7 +246,7 @@ async def _ask(router: Any) -> Radio:
             (cells,) = unwrap_msg(await router.send_and_get_reply(new_method_call(modem, "GetCellInfo")))
         except DBusErrorResponse:  # before ModemManager 1.20, or a modem that does not tell
             cells = []
-    return modem_radio(objects, cells)
+    return objects, cells
 
 
 def _short(exc: BaseException) -> str:
