@@ -151,18 +151,7 @@ ENV_ALIASES: dict[str, tuple[str, str]] = {
     "DOKIEM_INTERVAL_MINUTES": ("schedule", "interval_minutes"),
 }
 
-_SECTIONS: dict[str, type[BaseModel]] = {
-    "agent": AgentSection,
-    "site": Site,
-    "broker": BrokerSection,
-    "schedule": Schedule,
-    "measure": Measure,
-    "outbox": OutboxSection,
-    "update": UpdateSection,
-}
-
-
-_SETTINGS = Settings(AgentConfig, _SECTIONS, ENV_ALIASES, required_sections=("agent",))
+_SETTINGS = Settings(AgentConfig, ENV_ALIASES, required_sections=("agent",))
 
 
 def env_names() -> dict[str, tuple[str, str]]:

@@ -187,12 +187,7 @@ ENV_ALIASES = {
     "DOKIEM_HTTP_LISTEN": ("http", "listen"),
     "DOKIEM_API_TOKEN": ("http", "api_token"),
 }
-_SETTINGS = Settings(
-    CollectorConfig,
-    {"collector": CollectorSection, "broker": BrokerSection, "influx": InfluxSection, "http": HttpSection,
-     "limits": Limits, "residents": ResidentsSection},
-    ENV_ALIASES,
-)  # fmt: skip
+_SETTINGS = Settings(CollectorConfig, ENV_ALIASES)
 
 
 def load(path: Path | None, environ: Mapping[str, str] | None = None) -> CollectorConfig:

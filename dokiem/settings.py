@@ -95,17 +95,17 @@ def broker_tls_context(broker: BrokerSection) -> ssl.SSLContext | None:
 
 
 class Settings(Generic[M]):
-    """How one program's configuration is read: its model, sections and environment aliases."""
+    """How one program's configuration is read: its model (each field a section), and environment aliases."""
 
     def __init__(
-        self,
-        model: type[M],
-        sections: Mapping[str, type[BaseModel]],
-        aliases: Mapping[str, tuple[str, str]],
-        required_sections: tuple[str, ...] = (),
+        self, model: type[M], aliases: Mapping[str, tuple[str, str]], required_sections: tuple[str, ...] = ()
     ) -> None:
         self.model = model
-        self.sections = sections
+        # the model's sections, read from it: a section added to the model is a DOKIEM_<SECTION>_<KEY> at once
+        self.sections: dict[str, type[BaseModel]] = {
+            name: field.annotation for name, field in model.model_fields.items()
+            if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+        }  # fmt: skip
         self.aliases = aliases
         self.required_sections = required_sections
 

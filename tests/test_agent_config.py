@@ -70,6 +70,9 @@ def test_every_key_has_a_variable() -> None:
     names = env_names()
     assert names["DOKIEM_SCHEDULE_MONTHLY_BUDGET_MB"] == ("schedule", "monthly_budget_mb")
     assert names["DOKIEM_MQTT_CA_FILE"] == ("broker", "ca_file")
+    # every section of the config is one, read from the model: the router's and the survey's were once left out
+    assert names["DOKIEM_ROUTER_SOURCE"] == ("router", "source")
+    assert names["DOKIEM_SURVEY_GPSD"] == ("survey", "gpsd")
 
 
 @pytest.mark.parametrize(
@@ -87,6 +90,19 @@ def test_errors_name_file_line_and_key(tmp_path: Path, replace: str, by: str, li
     with pytest.raises(ConfigError) as info:
         load(path, environ={})
     assert info.value.where == f"{path}, line {line}, key {key}"
+
+
+def test_the_survey_keys_come_from_the_environment_and_a_bad_one_is_named() -> None:
+    env = {"DOKIEM_AGENT_ID": "xe-01", "DOKIEM_SERVERS": "http://a.vn/", "DOKIEM_SURVEY_GPSD": "[::1]:2948",
+           "DOKIEM_SURVEY_TEST_EVERY_S": "120",
+           "DOKIEM_SURVEY_POSITION": "gpsd"}  # fmt: skip
+    survey = load(None, environ=env).survey
+    assert (survey.gpsd, survey.test_every_s, survey.position) == ("[::1]:2948", 120, "gpsd")
+    for key, bad in (("DOKIEM_SURVEY_GPSD", "localhost:99999"), ("DOKIEM_SURVEY_POSITION", "compass"),
+                     ("DOKIEM_SURVEY_SAMPLE_SECONDS", "0")):  # fmt: skip
+        with pytest.raises(ConfigError) as info:
+            load(None, environ=env | {key: bad})
+        assert key in info.value.where and "Traceback" not in str(info.value), key
 
 
 def test_broken_toml_names_the_line(tmp_path: Path) -> None:
