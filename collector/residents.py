@@ -29,7 +29,6 @@ from dokiem import figures as registry
 from dokiem.collation import collation_key
 from dokiem.collector.archive import bucket_of
 from dokiem.collector.config import ResidentsSection
-from dokiem.collector.locate import CommuneLocator
 from dokiem.collector.published import PublishedMedians
 from dokiem.collector.validate import Reason, Refusal, check_bounds
 from dokiem.collector.vouching import TicketBook, disagrees
@@ -161,7 +160,7 @@ class ResidentDoor:
         self.sender_cap = SenderCap(config.tests_per_sender_day)
         # the senders' buckets' key: stable (one address, one bucket, every day), and only the collector's
         self.sender_key = hashlib.sha256(b"dokiem resident senders\0" + config.key_file.read_bytes()).digest()
-        self.locator = CommuneLocator(regions)
+        self.locator = collector.locator  # the collector's, which places survey samples too: built once
         self.published = PublishedMedians(collector.config.http.public_dir)
         self.proxies = {str(address) for address in collector.config.http.trusted_proxies}
 
