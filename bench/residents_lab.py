@@ -7,7 +7,9 @@ signing key) and ``iperf3 -s`` in the server namespace; the collector serves the
 side of the router. For each case:
 
 - accuracy: what the collector stored (the test server's count), what the page read itself, and iperf3
-  on the same path, as a ratio to iperf3;
+  on the same path (``-P 4 -O 3 -t 10``, the receiver's one-second readings), as a ratio to iperf3, beside
+  the line's payload capacity (what its tbf carries of TCP payload at most); the test's length, bytes and
+  streams as the page shaped it by the round trip (issue 39);
 - cost: the test server's CPU seconds for the whole resident's test (its process, read from /proc).
 
 Then capacity: the test server held to one core (cgroup v1 ``cpu`` quota), K residents' downloads (then
@@ -15,7 +17,7 @@ uploads) at once, each held to 50 Mbit/s by curl and each under its own ticket (
 connection's ``tcp_info``); a core holds K residents when every one of them still gets its 50 Mbit/s.
 
     sudo .venv/bin/python bench/residents_lab.py
-    sudo .venv/bin/python bench/residents_lab.py --cases 100/100,20/20@150ms --residents 10,20 --no-write
+    sudo .venv/bin/python bench/residents_lab.py --cases 100/100,20/20@150ms --visits 1 --residents 0 --no-write
 
 Writes into docs/benchmarks.md between the ``residents-paths`` markers (``--no-write`` to skip).
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import statistics
@@ -44,10 +47,11 @@ from bench.lab import case_label, parse_case, set_budget  # noqa: E402
 from dokiem.contract import Result  # noqa: E402
 from testkit.brokers import running_broker  # noqa: E402
 from testkit.collectorkit import collector_config, collector_running  # noqa: E402
-from testkit.pathlab import UPLINK_IP, PathLab, PathShape, path_lab  # noqa: E402
+from testkit.pathlab import UPLINK_IP, PathLab, PathShape, path_lab, payload_capacity_mbps  # noqa: E402
 from testkit.processes import free_port  # noqa: E402
 from testkit.residentkit import (  # noqa: E402
     LAB_TESTSERVER,
+    iperf3_window,
     residents_section,
     serve_in_lab,
     ticket_token,
@@ -71,6 +75,21 @@ class Row:
     stored: tuple[float, float]
     page: tuple[float, float]
     server_cpu_s: float
+    seconds: float  # the page's test, both directions
+    megabytes: float
+    streams: str
+
+    @property
+    def capacity(self) -> tuple[float, float]:
+        return payload_capacity_mbps(self.shape.down_mbps), payload_capacity_mbps(self.shape.up_mbps)
+
+    @property
+    def ratio(self) -> tuple[float, float]:
+        return self.stored[0] / self.iperf3[0], self.stored[1] / self.iperf3[1]
+
+    @property
+    def above_capacity(self) -> bool:
+        return self.stored[0] > self.capacity[0] or self.stored[1] > self.capacity[1]
 
 
 async def accuracy(shape: PathShape, folder: Path) -> Row:
@@ -80,7 +99,7 @@ async def accuracy(shape: PathShape, folder: Path) -> Row:
         config = collector_config(folder, broker, None, DOKIEM_HTTP_LISTEN=f"{UPLINK_IP}:{free_port()}")
         residents = residents_section(folder, key, LAB_TESTSERVER)
         async with collector_running(config.model_copy(update={"residents": residents})) as collector:
-            reference = await asyncio.to_thread(lab.iperf3)
+            reference = await asyncio.to_thread(lab.iperf3, *iperf3_window(shape))
             before = cpu_seconds(pid)
             seen = await asyncio.to_thread(visit_from_client, lab, f"http://{config.http.listen}/do/", folder)
             if seen["state"] != "done":
@@ -88,8 +107,10 @@ async def accuracy(shape: PathShape, folder: Path) -> Row:
             spent = cpu_seconds(pid) - before
             (stored,) = collector.archive.results.query()
             result = Result.model_validate_json(str(collector.archive.results.payload_of(str(stored["result_id"]))))
+    hooks = json.loads(seen["hooks"])
     return Row(shape, reference, (result.download_mbps or 0, result.upload_mbps or 0),
-               (result.page_download_mbps or 0, result.page_upload_mbps or 0), spent)  # fmt: skip
+               (result.page_download_mbps or 0, result.page_upload_mbps or 0), spent, float(hooks["seconds"]),
+               float(hooks["bytes"]) / 1e6, str(hooks["streams"]))  # fmt: skip
 
 
 def curls(lab: PathLab, count: int, upload: Path | None, seconds: float) -> list[float]:
@@ -147,14 +168,19 @@ def _n(x: float, digits: int = 1) -> str:
 
 
 def tables(rows: list[Row], loads: list[Load]) -> str:
-    lines = ["| path | iperf3 down / up | stored (server's count) down / up | ratio | page's own down / up | "
-             "test server CPU per test |", "|---|---|---|---|---|---|"]  # fmt: skip
+    lines = ["| path | iperf3 down / up | line's payload capacity | stored (server's count) down / up | ratio to "
+             "iperf3 | page's own down / up | test: seconds, MB, streams down/up | test server CPU |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in rows:
-        ratio = f"{r.stored[0] / r.iperf3[0]:.3f} / {r.stored[1] / r.iperf3[1]:.3f}"
+        over = " **above capacity**" if r.above_capacity else ""
         lines.append(
-            f"| {case_label(r.shape)} | {_n(r.iperf3[0])} / {_n(r.iperf3[1])} | {_n(r.stored[0])} / "
-            f"{_n(r.stored[1])} | {ratio} | {_n(r.page[0])} / {_n(r.page[1])} | {r.server_cpu_s:.2f} s |"
+            f"| {case_label(r.shape)} | {_n(r.iperf3[0])} / {_n(r.iperf3[1])} | {_n(r.capacity[0])} / "
+            f"{_n(r.capacity[1])} | {_n(r.stored[0])} / {_n(r.stored[1])}{over} | {r.ratio[0]:.3f} / "
+            f"{r.ratio[1]:.3f} | {_n(r.page[0])} / {_n(r.page[1])} | {r.seconds:.1f} s, {r.megabytes:,.0f} MB, "
+            f"{r.streams} | {r.server_cpu_s:.2f} s |"
         )
+    if not loads:
+        return "\n".join(lines)
     lines += ["", f"Residents at once against a test server held to one core, each at {RESIDENT_MBPS} Mbit/s:", "",
               "| residents | direction | mean Mbit/s | least | share of 50 (least) | test server cores used |",
               "|---|---|---|---|---|---|"]  # fmt: skip
@@ -168,10 +194,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "--cases",
-        default="20/20+20ms,100/100+20ms,300/300+20ms,20/20@150ms",
+        default="100/30@20ms+50ms,100/30@60ms+50ms,60/20@120ms+80ms,60/20@240ms+80ms,100/30@60ms:0.5%+50ms,"
+        "100/30@60ms+500ms",
         help="DOWN/UP[@RTTms][:LOSS%%][+BUFFERms], comma-separated (bench/lab.py's form)",
     )
-    parser.add_argument("--residents", default="10,40,80", help="residents at once, comma-separated")
+    parser.add_argument("--visits", type=int, default=2, help="visits of each case")
+    parser.add_argument(
+        "--residents", default="10,40,80", help="residents at once, comma-separated (0: no capacity run)"
+    )
     parser.add_argument("--seconds", type=float, default=10, help="each capacity run's length")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true")
@@ -180,12 +210,13 @@ def main() -> None:
         sys.exit("bench/residents_lab.py needs root, iperf3, curl, chromium and chromium-driver")
     began = time.monotonic()
     rows = []
-    for text in args.cases.split(","):
+    for text in [case for case in args.cases.split(",") for _ in range(args.visits)]:
         with tempfile.TemporaryDirectory() as folder:
             rows.append(asyncio.run(accuracy(parse_case(text), Path(folder))))
             print(rows[-1], flush=True)
+    counts = [int(x) for x in args.residents.split(",") if int(x) > 0]
     with tempfile.TemporaryDirectory() as folder:
-        loads = capacity([int(x) for x in args.residents.split(",")], args.seconds, Path(folder))
+        loads = capacity(counts, args.seconds, Path(folder)) if counts else []
     command = "sudo .venv/bin/python bench/residents_lab.py " + " ".join(sys.argv[1:])
     text = f"{run_line(command.strip(), time.monotonic() - began)}\n\n{tables(rows, loads)}"
     print(text)

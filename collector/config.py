@@ -106,7 +106,12 @@ class ResidentsSection(_Section):
         description=("requests a second on the residents' door from all addresses together: the agents' ingest first"),
     )
     max_body_bytes: int = Field(default=16 << 10, ge=1024, le=1 << 20)
-    test_seconds: float = Field(default=8, ge=1, le=30, description="the page's download and upload, each")
+    test_seconds: float = Field(
+        default=8, ge=1, le=30, description="the page's download and upload, each, on a short path (longer on a long one)"
+    )
+    mobile_test_mb: float = Field(
+        default=100, ge=1, le=10_000, description="on mobile data a direction of the page's test stops at this many MB"
+    )
 
     @field_validator("key_file")
     @classmethod

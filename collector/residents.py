@@ -37,7 +37,15 @@ from dokiem.figures import Labels
 from dokiem.i18n import LANGS, Translator
 from dokiem.regions import Regions
 from dokiem.thresholds import load_thresholds
-from dokiem.vouch import LocateQuery, ResidentSubmission, ServerSummary, Tally, read_private_key, read_public_key
+from dokiem.vouch import (
+    LocateQuery,
+    PageTest,
+    ResidentSubmission,
+    ServerSummary,
+    Tally,
+    read_private_key,
+    read_public_key,
+)
 
 if TYPE_CHECKING:
     from dokiem.collector.service import Collector
@@ -166,8 +174,8 @@ class ResidentDoor:
 
     def page_config(self, lang: str) -> dict[str, object]:
         """What the page needs: the test servers, the communes of 2025 in Vietnamese order, the province's
-        ISPs, the national thresholds and the communes' published medians to compare with, and how long
-        each direction runs."""
+        ISPs, the national thresholds and the communes' published medians to compare with, and how each
+        direction of the test is shaped by the path (vouch.PageTest)."""
         communes = [(code, c.name, ", ".join(p.districts[d].name for d in c.districts if d in p.districts))
                     for p in self.regions.provinces.values() for code, c in p.communes.items()]  # fmt: skip
         tr = Translator(lang if lang in LANGS else "vi")
@@ -187,7 +195,7 @@ class ResidentDoor:
                 {"name": f.name, "label": Labels(tr).name(f), "unit": f.unit.symbol} for f in registry.on_page()
             ],
             "medians": self.published.medians(),
-            "seconds": self.config.test_seconds,
+            "test": PageTest(self.config.test_seconds, mobile_bytes=int(self.config.mobile_test_mb * 1e6)).for_page(),
         }
 
     def sender(self, request: web.Request) -> str:
@@ -318,9 +326,9 @@ class ResidentDoor:
 
 
 def _counted(tally: Tally | None) -> Tally | None:
-    """A direction's tally where the kernel counted it (issue 38): a server's own count of its writes, as it
-    keeps for a direction too short to read (under half a second) or without tcp_info, is no figure."""
-    return tally if tally is not None and tally.tcp_counted else None
+    """A direction's tally where the server vouches for it (issues 38, 39): the kernel's count over one interval.
+    One the server calls unsure (too short, unreadable, too many connections) is no figure."""
+    return tally if tally is not None and tally.vouched else None
 
 
 def _from_summary(summary: ServerSummary, submission: ResidentSubmission, site: Site, url: str) -> Result:
@@ -329,9 +337,11 @@ def _from_summary(summary: ServerSummary, submission: ResidentSubmission, site: 
     down = download.mbps if download else None
     up = upload.mbps if upload else None
     page = submission.page
+    unsure = any(tally is not None and tally.unsure is not None for tally in (summary.download, summary.upload))
     flags = [flag for flag, on in ((Flag.WIFI, submission.wifi),
                                    (Flag.PAGE_DISAGREES, disagrees(page.download_mbps, down)
-                                    or disagrees(page.upload_mbps, up))) if on]  # fmt: skip
+                                    or disagrees(page.upload_mbps, up)),
+                                   (Flag.SERVER_UNSURE, unsure)) if on]  # fmt: skip
     return Result(
         agent_id=RESIDENT_AGENT, source=RESIDENT, started_at=summary.first_at,
         finished_at=max(summary.last_at, summary.first_at + timedelta(milliseconds=1)), site=site,

@@ -254,6 +254,7 @@ class Flag(StrEnum):
     ABOVE_PLAN = "above_plan"  # a speed far above the subscribed plan: the plan on file is likely out of date
     OPERATOR_MISMATCH = "operator_mismatch"  # the modem's network is not the site's declared ISP
     PAGE_DISAGREES = "page_disagrees"  # a resident's page read over 10% off what the test server counted
+    SERVER_UNSURE = "server_unsure"  # the test server could not vouch for a direction's count: no figure for it
     # the router's counters did not add up (below the run's own bytes, above the line, reset or jumped):
     # others' traffic is not given; the run's own figures stand
     ROUTER_UNUSABLE = "router_unusable"

@@ -190,6 +190,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "trang đo của người dân đọc lệch hơn 10% so với số máy chủ đo đếm được (lưu số của máy chủ)",
         "the resident's page read over 10% off the test server's count (the server's is kept)",
     ),
+    "flag_server_unsure": (
+        "máy chủ đo không đếm chắc được một chiều của lượt đo (quá ngắn hoặc không đọc được kết nối): không có số cho"
+        " chiều đó",
+        "the test server could not vouch for a direction's count (too short, or a connection unreadable): no figure"
+        " for it",
+    ),
     "flag_router_unusable": (
         "bộ đếm của bộ định tuyến không khớp (thấp hơn lưu lượng của chính lượt đo, vượt dung lượng đường truyền,"
         " hoặc bị đặt lại): không tính lưu lượng khác",

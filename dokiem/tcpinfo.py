@@ -20,6 +20,7 @@ from typing import Protocol
 
 # Offsets in Linux's struct tcp_info (include/uapi/linux/tcp.h; each field's kernel is noted).
 _SND_MSS = 16
+_SACKED = 28  # segments the receiver SACKed beyond a hole, not yet acknowledged in order
 _RTT = 68  # smoothed round trip, microseconds
 _SND_SSTHRESH = 76
 _SND_CWND = 80
@@ -32,6 +33,7 @@ _MIN_RTT = 148  # 4.6
 _DELIVERY_RATE = 160  # 4.9, bytes per second
 _BYTES_SENT = 200  # 4.19
 _BYTES_RETRANS = 208  # 4.19
+_RCV_OOOPACK = 224  # 5.4: segments that arrived out of order (behind a hole), ever
 _COUNTERS_LEN = 136
 _PATH_LEN = 216
 INFINITE_SSTHRESH = 0x7FFFFFFF  # the kernel's value until the connection first leaves slow start
@@ -59,6 +61,14 @@ class TcpInfo:
     bytes_retrans: int | None
     segs_out: int = 0
     segs_in: int = 0
+    sacked: int = 0
+    rcv_ooopack: int | None = None  # None where the kernel is older than the field
+
+    @property
+    def delivered_bytes(self) -> int:
+        """What the receiver holds of what this side sent: acknowledged in order, and SACKed beyond a hole
+        (during a loss's recovery ``bytes_acked`` alone lags by up to a window, then jumps)."""
+        return self.bytes_acked + self.sacked * self.snd_mss
 
     @property
     def in_slow_start(self) -> bool:
@@ -90,8 +100,10 @@ def tcp_info(sock: _SockLike) -> TcpInfo | None:
     rate = struct.unpack_from("=Q", raw, _DELIVERY_RATE)[0] if len(raw) >= _DELIVERY_RATE + 8 else None
     sent, retrans = struct.unpack_from("=QQ", raw, _BYTES_SENT) if longer else (None, None)
     segs_out, segs_in = struct.unpack_from("=II", raw, _SEGS_OUT) if len(raw) >= _SEGS_IN + 4 else (0, 0)
+    (sacked,) = struct.unpack_from("=I", raw, _SACKED)
+    ooo = struct.unpack_from("=I", raw, _RCV_OOOPACK)[0] if len(raw) >= _RCV_OOOPACK + 4 else None
     return TcpInfo(acked, received, rtt, rcv_rtt, min_rtt, cwnd, ssthresh, mss, rate, sent, retrans, segs_out,
-                   segs_in)  # fmt: skip
+                   segs_in, sacked, ooo)  # fmt: skip
 
 
 def wire_bytes(info: TcpInfo | None, family: int) -> tuple[int, int]:

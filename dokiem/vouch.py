@@ -15,7 +15,9 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from dataclasses import asdict, dataclass
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
@@ -29,6 +31,39 @@ if TYPE_CHECKING:
 TICKET_LIFETIME = timedelta(minutes=10)  # long enough for a test on a slow phone, short enough not to hoard
 MAX_TOKEN_CHARS = 4096
 MAX_TICKETS_COUNTED = 10_000  # tickets a test server keeps counts for at once (the oldest are forgotten)
+# The first share of each direction left out of its figure (connections opening, slow start), by the test
+# server's count and the page's alike; the page stretches its test with the round trip so that this share
+# is at least PAGE_WARMUP_ROUND_TRIPS
+WARMUP_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class PageTest:
+    """How the residents' page shapes each direction of its test by the path, as the agent does (issue 39).
+
+    A direction runs ``seconds`` on a short path and ``round_trips`` round trips on a long one (so that its
+    warm-up, WARMUP_SHARE of it, is ten round trips: slow start and a first loss's recovery are counted in
+    round trips, not seconds), up to ``max_seconds``. It starts ``first_streams`` streams and adds one for
+    each ``stream_window_bytes`` the line holds in flight beyond them (a stream's window with a phone's
+    default buffers), up to ``max_streams``: a browser opens six connections to a server over HTTP/1.1 and
+    the pings beside the streams need one. On mobile data a direction stops at ``mobile_bytes``."""
+
+    seconds: float
+    round_trips: int = 40
+    max_seconds: float = 20.0  # the ticket's direction lasts a minute at most (testserver/tickets)
+    first_streams: int = 4
+    max_streams: int = 5
+    stream_window_bytes: int = 2 << 20
+    mobile_bytes: int = 100 * 10**6  # the collector's [residents] mobile_test_mb
+
+    def direction_seconds(self, rtt_ms: float) -> float:
+        """A direction's length on a path of this round trip (the page's plan() in do.js computes the same)."""
+        return min(self.max_seconds, max(self.seconds, self.round_trips * rtt_ms / 1000))
+
+    def for_page(self) -> dict[str, float | int]:
+        return {**asdict(self), "warmup_share": WARMUP_SHARE}
+
+
 M = TypeVar("M", bound=WireModel)
 
 
@@ -42,13 +77,27 @@ class Ticket(WireModel):
     expires_at: AwareDatetime
 
 
+class Unsure(StrEnum):
+    """Why a test server cannot vouch for its count of a direction: the figure is left out, not guessed."""
+
+    UNREADABLE = "unreadable"  # a connection's tcp_info could not be read (not Linux)
+    TOO_MANY_CONNECTIONS = "too_many_connections"  # more than the server reads for one ticket
+    TOO_SHORT = "too_short"  # over before enough readings after its warm-up
+    IN_RECOVERY = "in_recovery"  # data waited behind a lost segment at every reading that could bound it
+
+
 class Tally(WireModel):
-    """One direction as the server counted it: the bytes of the ticket's requests and the time from the first
-    byte to the last."""
+    """One direction as the server counted it: the bytes between two readings of every connection and the
+    time between those same two instants."""
 
     bytes: Count
     seconds: float = Field(ge=0, le=3600)
     tcp_counted: bool = False  # from the kernel's tcp_info (bytes acknowledged / received), not the app's count
+    unsure: Unsure | None = None  # set: no figure; bytes and seconds are the application's, for the record
+
+    @property
+    def vouched(self) -> bool:
+        return self.tcp_counted and self.unsure is None
 
     @property
     def mbps(self) -> float | None:

@@ -22,7 +22,8 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 TYPED = "quang xuong"  # as a resident types it on a phone without Vietnamese input
-HOOKS = ("download-mbps", "upload-mbps", "latency-ms", "result-id")  # #result's data-* once done (issue 22)
+# #result's data-* once done (issue 22); the test's length, bytes and streams down/up (issue 39)
+HOOKS = ("download-mbps", "upload-mbps", "latency-ms", "result-id", "seconds", "bytes", "streams")
 
 
 def fold(text: str) -> str:
@@ -38,7 +39,9 @@ def browser(width: int) -> webdriver.Chrome:
     return webdriver.Chrome(options=options, service=Service(executable_path="/usr/bin/chromedriver"))
 
 
-def resident_test(url: str, width: int, shots: Path, point: tuple[float, float] | None = None) -> dict[str, str]:
+def resident_test(
+    url: str, width: int, shots: Path, point: tuple[float, float] | None = None, access: str = "fixed"
+) -> dict[str, str]:
     """A resident's whole visit, as a browser makes it (the commune typed, or found from the browser's
     ``point``); the result's state and what the page shows. Screenshots before, during and after in ``shots``."""
     driver = browser(width)
@@ -62,12 +65,17 @@ def resident_test(url: str, width: int, shots: Path, point: tuple[float, float] 
             wait.until(lambda b: b.find_element(By.ID, "commune").get_attribute("value"))
             named = str(driver.find_element(By.ID, "commune").get_attribute("value"))
             driver.save_screenshot(str(shots / f"located-{width}.png"))
-        Select(driver.find_element(By.ID, "access")).select_by_value("fixed")
+        Select(driver.find_element(By.ID, "access")).select_by_value(access)
         Select(driver.find_element(By.ID, "isp")).select_by_value("VNPT")
         driver.find_element(By.ID, "start").click()
-        WebDriverWait(driver, 60).until(lambda b: b.find_element(By.ID, "live").text)  # a live speed shows
+        WebDriverWait(driver, 60).until(  # a live speed shows (or a test on a small budget is over before it could)
+            lambda b: (
+                b.find_element(By.ID, "live").text
+                or b.find_element(By.ID, "result").get_attribute("data-state") in ("done", "error")
+            )
+        )
         driver.save_screenshot(str(shots / f"during-{width}.png"))
-        result = WebDriverWait(driver, 120).until(
+        result = WebDriverWait(driver, 180).until(
             lambda b: (r := b.find_element(By.ID, "result")).get_attribute("data-state") in ("done", "error") and r
         )
         driver.execute_script("arguments[0].scrollIntoView()", result)

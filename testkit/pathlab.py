@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DELAYLINE_SOURCE = REPO.parent / "shared" / "lab" / "delayline.c"
@@ -227,14 +229,17 @@ class PathLab:
             time.sleep(0.2)
         raise RuntimeError(f"{url} did not answer from the client namespace in {timeout_s:.0f} s")
 
-    def iperf3(self) -> tuple[float, float]:
+    def iperf3(self, seconds: int = 6, omit: int = 3) -> tuple[float, float]:
         """(download, upload) in Mbit/s as iperf3 reads the path from the client (an ``iperf3 -s`` on
-        SERVER_IP): four streams, three seconds omitted."""
+        SERVER_IP): four streams, ``omit`` seconds omitted, then the median of the receiver's own one-second
+        readings (the server's where it was started with ``-J``). Its end-of-test figure adds, on a long
+        path, the bytes in flight when the sender stopped; and a second in which a loss's resend filled a
+        hole counts the window that waited behind it: the median is the line's."""
         rates = []
         for reverse in (["-R"], []):
-            done = _sh(*self.exec(self.client, "iperf3", "-c", SERVER_IP, "-P", "4", "-O", "3", "-t", "6", "-J",
-                                  *reverse))  # fmt: skip
-            rates.append(json.loads(done.stdout)["end"]["sum_received"]["bits_per_second"] / 1e6)
+            done = _sh(*self.exec(self.client, "iperf3", "-c", SERVER_IP, "-P", "4", "-O", str(omit), "-t",
+                                  str(seconds), "-J", "--get-server-output", *reverse))  # fmt: skip
+            rates.append(_received_mbps(json.loads(done.stdout), receiver_is_client=bool(reverse)))
         return rates[0], rates[1]
 
     def close(self) -> None:
@@ -253,6 +258,20 @@ class PathLab:
         if self._allowed_before is not None:
             ALLOWED.write_text(self._allowed_before)
             self._allowed_before = None
+
+
+def _received_mbps(run: dict[str, Any], receiver_is_client: bool) -> float:
+    intervals = run["intervals"] if receiver_is_client else run.get("server_output_json", {}).get("intervals")
+    full = [i["sum"] for i in intervals or [] if not i["sum"].get("omitted") and i["sum"]["seconds"] > 0.9]
+    if not full:
+        return float(run["end"]["sum_received"]["bits_per_second"]) / 1e6
+    return statistics.median(i["bytes"] * 8 / i["seconds"] for i in full) / 1e6
+
+
+def payload_capacity_mbps(rate_mbps: float) -> float:
+    """What a tbf of ``rate_mbps`` carries of TCP payload at most: 1,448 bytes (timestamps on) of each
+    1,514-byte frame."""
+    return rate_mbps * 1448 / 1514
 
 
 @contextmanager

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dokiem.collector.config import ResidentServer, ResidentsSection
 from dokiem.contract import utcnow
 from dokiem.regions import Regions
-from dokiem.vouch import TICKET_LIFETIME, Ticket, seal
-from testkit.pathlab import SERVER_IP, PathLab
+from dokiem.vouch import TICKET_LIFETIME, WARMUP_SHARE, PageTest, Ticket, seal
+from testkit.pathlab import SERVER_IP, PathLab, PathShape
 from testkit.processes import REPO, start_testserver
 
 SERVER_ID = "th-speedtest-1"
@@ -109,7 +109,7 @@ def serve_in_lab(lab: PathLab, key: Ed25519PrivateKey, folder: Path, *options: s
                  preexec_fn: Callable[[], None] | None = None) -> int:  # fmt: skip
     """iperf3 (the reference) and a ``dokiem testserver`` signing with ``key`` at LAB_TESTSERVER, in the
     lab's server namespace; the test server's pid (``ip netns exec`` execs it: the same process)."""
-    lab.spawn(lab.server, "iperf3", "-s", "-B", SERVER_IP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lab.spawn(lab.server, "iperf3", "-s", "-J", "-B", SERVER_IP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = lab.spawn(lab.server, sys.executable, "-m", "dokiem", "testserver", "--listen", f"{SERVER_IP}:8080",
                        *signing_options(folder, key), *options, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, cwd=REPO, preexec_fn=preexec_fn)  # fmt: skip
@@ -138,3 +138,10 @@ def open_download(url: str, source: str, ticket: str = "") -> tuple[socket.socke
     while b"\r\n\r\n" not in head:
         head += sock.recv(1)
     return sock, head
+
+
+def iperf3_window(shape: PathShape) -> tuple[int, int]:
+    """iperf3's (-t, -O) over the page's own window on this path: its warm-up omitted, its measured time
+    timed (on a lossy path the rate falls for seconds after slow start, so a longer window reads lower)."""
+    seconds = PageTest(ResidentsSection.model_fields["test_seconds"].default).direction_seconds(shape.rtt_ms)
+    return max(2, round(seconds * (1 - WARMUP_SHARE))), max(1, round(seconds * WARMUP_SHARE))

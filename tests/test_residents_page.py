@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem.collector.service import Collector
-from dokiem.contract import Result
+from dokiem.contract import Flag, Result
 from dokiem.files import COMMUNES_LEVEL, OPEN_DATA
 from dokiem.reports.opendata import figure_columns, unit_columns, write_level
 from testkit.brokers import Broker
@@ -70,6 +70,28 @@ async def test_a_resident_tests_their_line_in_chromium(door: Collector, tmp_path
     assert hooks["result-id"] == str(result.result_id) and float(hooks["download-mbps"]) == result.download_mbps
     assert float(hooks["upload-mbps"]) == result.upload_mbps and float(hooks["latency-ms"]) == result.latency_ms
     assert "1.234,5" in seen["median"] and "321,5" in seen["median"] and "42" in seen["median"]  # as published
+
+
+async def test_on_mobile_data_the_page_stops_at_its_bytes(
+    tmp_path: Path, broker: Broker, test_point: str, server_key: Ed25519PrivateKey
+) -> None:
+    """Issue 39: a phone on mobile data gives a test a bounded number of bytes. Over loopback a fixed line's
+    8 s moves gigabytes; on mobile each direction stops at [residents] mobile_test_mb (here 20 MB), give or
+    take what was in flight when it stopped (an upload's progress events come every 50 ms). A direction the
+    server could not count for sure has no figure and says why."""
+    residents = residents_section(tmp_path, server_key, test_point, test_seconds=8, mobile_test_mb=20)
+    config = collector_config(tmp_path, broker, None)
+    async with collector_running(config.model_copy(update={"residents": residents})) as collector:
+        url = f"http://{collector.config.http.listen}/do/"
+        seen = await asyncio.to_thread(resident_test, url, 360, tmp_path, None, "mobile")
+        (stored,) = collector.archive.results.query()
+        result = Result.model_validate_json(str(collector.archive.results.payload_of(str(stored["result_id"]))))
+    assert seen["state"] == "done", seen["error"]
+    hooks = json.loads(seen["hooks"])
+    assert 40e6 <= float(hooks["bytes"]) < 200e6, hooks
+    assert result.site.access == "mobile" and (result.bytes_down or 0) < 200e6
+    # over loopback 20 MB may pass in under half a second: then the server says it cannot vouch, and no figure
+    assert (Flag.SERVER_UNSURE in result.flags) == (result.download_mbps is None or result.upload_mbps is None)
 
 
 async def test_the_browser_finds_the_commune_and_its_point_is_kept_nowhere(

@@ -15,8 +15,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dokiem.settings import parse_listen
-from dokiem.testserver.counting import DOWN, UP, TicketCounts
+from dokiem.testserver.counting import DOWN, MAX_FLOWS, UP, TicketCounts
 from dokiem.testserver.server import ConcurrencyCap
+from dokiem.vouch import Unsure
 from testkit.processes import DOKIEM, server_log, start_testserver
 from testkit.residentkit import open_download, signing_options, ticket_token
 
@@ -179,14 +180,17 @@ class _Connection:
     """A connection as the kernel's tcp_info shows it: what the client acknowledged, what arrived."""
 
     def __init__(self) -> None:
-        self.acked = self.received = 0
+        self.acked = self.received = self.sacked = self.out_of_order = 0
         self.closed = False
 
     def getsockopt(self, level: int, optname: int, buflen: int) -> bytes:
         if self.closed:
             raise OSError(9, "Bad file descriptor")
         info = bytearray(232)
+        struct.pack_into("=I", info, 16, 1000)  # tcpi_snd_mss
+        struct.pack_into("=I", info, 28, self.sacked)  # tcpi_sacked: segments beyond a hole
         struct.pack_into("=QQ", info, 120, self.acked, self.received)  # tcpi_bytes_acked, tcpi_bytes_received
+        struct.pack_into("=I", info, 224, self.out_of_order)  # tcpi_rcv_ooopack
         return bytes(info)
 
 
@@ -196,7 +200,7 @@ def test_a_ticket_is_counted_as_the_kernel_counts_its_connections() -> None:
     last reading stands; idle samples after the last byte add no seconds; an upload the browser carries
     on a connection a download used adds nothing to the download."""
     now = [1000.0]
-    counts = TicketCounts(clock=lambda: now[0])
+    counts = TicketCounts(clock=lambda: now[0], wall=lambda: now[0])
     ticket, streams = uuid.uuid4(), [_Connection(), _Connection()]
     streams[0].acked = 5_000  # the connection carried an earlier request: its count starts from here
     for stream in streams:
@@ -214,7 +218,7 @@ def test_a_ticket_is_counted_as_the_kernel_counts_its_connections() -> None:
     counts.close(ticket, DOWN)
     counts.close(ticket, DOWN)
     counts.open(ticket, UP, streams[1])  # the kept-alive connection carries the upload now
-    for _ in range(4):
+    for _ in range(8):
         now[0] += 1
         streams[1].acked += 300  # the upload's answers: acknowledged bytes, but no download's
         streams[1].received += 2_000_000
@@ -224,18 +228,117 @@ def test_a_ticket_is_counted_as_the_kernel_counts_its_connections() -> None:
     assert summary is not None and summary.download is not None and summary.upload is not None
     tally = summary.download
     assert tally.tcp_counted and tally.seconds == 6 and tally.bytes == 12_000_000  # seconds 2..8, both streams
-    assert summary.upload.bytes == 6_000_000 and summary.upload.seconds == 3  # after its first quarter
-    assert summary.first_at.timestamp() == 1000.0 and summary.last_at.timestamp() == 1015.0
+    assert summary.upload.bytes == 12_000_000 and summary.upload.seconds == 6  # after its first quarter
+    assert summary.first_at.timestamp() == 1000.0 and summary.last_at.timestamp() == 1019.0
 
 
-def test_without_tcp_info_the_applications_count_is_kept_and_said() -> None:
+def test_without_tcp_info_the_count_is_unsure_and_gives_no_figure() -> None:
     counts = TicketCounts(clock=lambda: 1010.0)
     ticket = uuid.uuid4()
     counts.open(ticket, UP, None)  # no socket to read (not Linux, or a transport without one)
     counts.count(ticket, UP, 8_000_000, began=1000.0)
     summary = counts.summary(ticket, "th-1")
     assert summary is not None and summary.upload is not None
-    assert not summary.upload.tcp_counted and summary.upload.bytes == 8_000_000 and summary.upload.seconds == 10
+    assert summary.upload.unsure is Unsure.UNREADABLE and not summary.upload.vouched
+    assert summary.upload.bytes == 8_000_000 and summary.upload.seconds == 10  # the application's, for the record
+
+
+def _streaming(counts: TicketCounts, now: list[float], ticket: uuid.UUID, streams: list[_Connection],
+               seconds: int, per_tick: int) -> None:  # fmt: skip
+    for _ in range(seconds * 10):
+        now[0] += 0.1
+        for stream in streams:
+            stream.acked += per_tick
+        counts.sample()
+
+
+def test_a_connection_closed_while_moving_ends_the_interval_at_its_last_reading() -> None:
+    """The page aborts its streams at once: one connection is found closed while the other still moved. Its
+    bytes after its last reading are unknown, so the figure ends at the last reading of both (issue 39): the
+    rate is the line's, not the line's plus a closed stream's missing time."""
+    now = [0.0]
+    counts = TicketCounts(clock=lambda: now[0], wall=lambda: 1_000_000.0 + now[0])
+    ticket, streams = uuid.uuid4(), [_Connection(), _Connection()]
+    for stream in streams:
+        counts.open(ticket, DOWN, stream)
+    _streaming(counts, now, ticket, streams, seconds=8, per_tick=100_000)  # 2 MB/s in all
+    streams[0].acked += 60_000  # moved after its last reading, then closed: never seen
+    streams[0].closed = True
+    now[0] += 0.1
+    streams[1].acked += 100_000
+    counts.sample()  # the closed one is missed; the other still moved
+    counts.close(ticket, DOWN)
+    counts.close(ticket, DOWN)
+    summary = counts.summary(ticket, "th-1")
+    assert summary is not None and summary.download is not None and summary.download.vouched
+    assert summary.download.mbps == pytest.approx(16.0)  # 2 MB/s: the end at 8.0 s, not 8.1 s with 0.1 MB
+    assert summary.first_at.timestamp() == pytest.approx(1_000_000.0)  # times of day from the wall clock
+
+
+def _lossy(direction: int) -> float:
+    """8 s at 1,000,000 bytes a tick-second (100,000 a reading) on one connection, with a lost segment at
+    2.0 s (where the warm-up ends): for 0.3 s what follows it waits at the receiver, then counts at once. The
+    figure the server signs, in MB/s."""
+    now = [0.0]
+    counts = TicketCounts(clock=lambda: now[0])
+    ticket, stream = uuid.uuid4(), _Connection()
+    counts.open(ticket, direction, stream)
+    waiting = 0
+    for tick in range(1, 81):
+        now[0] = tick / 10
+        if 19 <= tick <= 21:  # behind the hole: SACKed at the client, out of order at the server
+            waiting += 1
+            stream.sacked += 100  # segments of 1,000 bytes
+            stream.out_of_order += 70
+        else:
+            stream.acked += 100_000 * (waiting + 1)
+            stream.received += 100_000 * (waiting + 1)
+            stream.sacked, waiting = 0, 0
+        counts.sample()
+    counts.close(ticket, direction)
+    summary = counts.summary(ticket, "th-1")
+    assert summary is not None
+    tally = summary.download if direction == DOWN else summary.upload
+    assert tally is not None and tally.vouched and tally.mbps is not None
+    return tally.mbps / 8
+
+
+@pytest.mark.parametrize("direction", [DOWN, UP], ids=["download", "upload"])
+def test_a_loss_at_the_warm_up_edge_adds_no_window(direction: int) -> None:
+    """Issue 39: an interval begun while data waited behind a hole counted the whole wait's bytes when the
+    resend filled it, above what the line carried. The download counts what the client SACKed too; the
+    upload begins its interval at a reading after the hole was filled."""
+    assert _lossy(direction) == pytest.approx(1.0)
+
+
+def test_a_direction_too_short_to_read_is_unsure() -> None:
+    now = [0.0]
+    counts = TicketCounts(clock=lambda: now[0])
+    ticket, stream = uuid.uuid4(), _Connection()
+    counts.open(ticket, DOWN, stream)
+    _streaming(counts, now, ticket, [stream], seconds=0, per_tick=0)
+    for _ in range(4):  # 0.4 s: three readings after its warm-up
+        now[0] += 0.1
+        stream.acked += 1_000_000
+        counts.sample()
+    counts.close(ticket, DOWN)
+    summary = counts.summary(ticket, "th-1")
+    assert summary is not None and summary.download is not None
+    assert summary.download.unsure is Unsure.TOO_SHORT and not summary.download.vouched
+
+
+def test_more_connections_than_read_make_the_count_unsure() -> None:
+    now = [0.0]
+    counts = TicketCounts(clock=lambda: now[0])
+    ticket, streams = uuid.uuid4(), [_Connection() for _ in range(MAX_FLOWS + 1)]
+    for stream in streams:
+        counts.open(ticket, UP, stream)
+    now[0] = 8.0
+    for _ in streams:
+        counts.count(ticket, UP, 1_000_000, began=0.0)
+        counts.close(ticket, UP)
+    summary = counts.summary(ticket, "th-1")
+    assert summary is not None and summary.upload is not None and summary.upload.unsure is Unsure.TOO_MANY_CONNECTIONS
 
 
 def test_clients_that_leave_before_their_answer_leave_no_traceback(tmp_path: Path) -> None:

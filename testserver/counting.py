@@ -10,9 +10,22 @@ that connection does while no download is in progress is no part of the download
 ``WARMUP_SHARE`` of a direction (connections opening, slow start) is left out, as the agent leaves out
 its warm-up.
 
-Where the kernel gives no ``tcp_info`` (not Linux), or a direction is over before it could be read
-``MIN_READINGS`` times, the application's own count is kept instead, and the tally says so
-(``tcp_counted`` false).
+One interval for bytes and time alike (issue 39): a figure's bytes are the difference between two readings
+and its seconds the time between those same two instants, on the monotonic clock (a wall clock that is
+set or slewed mid-test would change the seconds and not the bytes). The interval ends at the last reading
+that saw every connection still moving read: a connection found closed while it was still moving may
+have carried bytes after its last reading, and an end there would divide its missing bytes' time into the
+others'. And where a segment is lost, what arrives behind it waits in the receiver out of order until the
+resend fills the hole, then counts at once: an interval that begins in such a wait and ends after it would
+count a window's bytes more than arrived in it (a 240 ms path's window is 5% of an 8 s figure), and the
+reverse reads low. So the server counts, of what it sent, what the client acknowledged and what it
+SACKed beyond a hole (``TcpInfo.delivered_bytes``); of what it received, whose holes it cannot see, only
+readings at which nothing had arrived out of order since the one before may bound a figure. So a figure
+never exceeds what arrived over its interval.
+
+A count the server cannot vouch for says so instead of a number (``Tally.unsure``): a connection whose
+``tcp_info`` could not be read (not Linux), more connections than ``MAX_FLOWS``, or a direction over before
+``MIN_READINGS`` readings after its warm-up. The application's own count is kept beside, for the record.
 """
 
 from __future__ import annotations
@@ -26,15 +39,14 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from dokiem.tcpinfo import TcpInfo, tcp_info
-from dokiem.vouch import MAX_TICKETS_COUNTED, ServerSummary, Tally
+from dokiem.vouch import MAX_TICKETS_COUNTED, WARMUP_SHARE, ServerSummary, Tally, Unsure
 
 DOWN, UP = 0, 1
 SAMPLE_S = 0.1
-WARMUP_SHARE = 0.25
-MAX_FLOWS = 16  # connections counted per ticket and direction: a page opens four
+MAX_FLOWS = 16  # connections counted per ticket and direction: a page opens six at most
 MAX_SAMPLES = 3000  # five minutes of samples per direction; the oldest go first
-# Fewer readings than this (a direction over in under half a second): too short for the kernel's count at
-# SAMPLE_S to say a rate, and the application's count is kept
+# Fewer readings than this in the measured interval (under half a second): too short for the kernel's count
+# at SAMPLE_S to say a rate
 MIN_READINGS = 5
 
 
@@ -45,7 +57,7 @@ class Readable(Protocol):
 
 
 def _counted(info: TcpInfo, direction: int) -> int:
-    return info.bytes_acked if direction == DOWN else info.bytes_received
+    return info.delivered_bytes if direction == DOWN else info.bytes_received
 
 
 @dataclass
@@ -56,23 +68,44 @@ class _Flow:
     base: int
     moved: int = 0
     alive: bool = True
+    moving: bool = False  # its count grew between its last two readings
+    clean: bool = True  # nothing arrived out of order since its last reading: no data waits behind a hole
+    ooopack: int | None = None
     min_rtt_us: int | None = None
 
-    def read(self, direction: int) -> None:
-        info = tcp_info(self.sock)  # a closed connection reads as None: its last reading stands
+    def read(self, direction: int) -> bool:
+        """Read the connection now; False when it closed while still moving (bytes after its last reading
+        may be missing). A closed connection's last reading stands."""
+        info = tcp_info(self.sock)
         if info is None:
-            self.alive = False
-            return
-        self.moved = _counted(info, direction) - self.base
+            lost, self.alive, self.moving = self.alive and self.moving, False, False
+            return not lost
+        moved = _counted(info, direction) - self.base
+        self.moving, self.moved = moved > self.moved, moved
+        if direction == UP:
+            self.clean = info.rcv_ooopack is None or info.rcv_ooopack == self.ooopack
+            self.ooopack = info.rcv_ooopack
         if info.min_rtt_us:
             self.min_rtt_us = info.min_rtt_us
+        return True
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """Every connection of a direction read at one instant: the monotonic time, the bytes moved so far, and
+    whether it may end a figure's interval (no connection closed since the last reading while moving)."""
+
+    at: float
+    moved: int
+    whole: bool = True
+    clean: bool = True  # no connection held data behind a hole: its count is all that arrived
 
 
 @dataclass
 class _Direction:
     flows: dict[int, _Flow] = field(default_factory=dict)
-    samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=MAX_SAMPLES))
-    kernel: bool = True  # every connection could be read
+    samples: deque[_Reading] = field(default_factory=lambda: deque(maxlen=MAX_SAMPLES))
+    unsure: Unsure | None = None  # why the kernel's count cannot be vouched for
     active: int = 0  # requests of this direction in progress
     app_bytes: int = 0  # the application's count, kept where the kernel's is missing
     app_first: float | None = None
@@ -84,12 +117,13 @@ class _Direction:
             return
         info = tcp_info(sock)
         if info is None:
-            self.kernel = False
-            return
-        if len(self.flows) < MAX_FLOWS:
-            self.flows[id(sock)] = _Flow(sock, _counted(info, direction))
+            self.unsure = Unsure.UNREADABLE
+        elif len(self.flows) >= MAX_FLOWS:
+            self.unsure = Unsure.TOO_MANY_CONNECTIONS
+        else:
+            self.flows[id(sock)] = _Flow(sock, _counted(info, direction), ooopack=info.rcv_ooopack)
             if not self.samples:
-                self.samples.append((now, 0))
+                self.samples.append(_Reading(now, 0))
 
     def close(self, direction: int, now: float) -> None:
         """A request has ended; when it was the last in progress, the connections are read once more."""
@@ -98,46 +132,51 @@ class _Direction:
             self.sample(direction, now)
 
     def sample(self, direction: int, now: float) -> None:
-        for flow in self.flows.values():
-            if flow.alive:
-                flow.read(direction)
-        self.samples.append((now, sum(flow.moved for flow in self.flows.values())))
+        whole = all([flow.read(direction) for flow in self.flows.values() if flow.alive])  # every one read
+        clean = all(flow.clean for flow in self.flows.values() if flow.alive)
+        self.samples.append(_Reading(now, sum(flow.moved for flow in self.flows.values()), whole, clean))
 
     def app_count(self, moved: int, began: float, ended: float) -> None:
         self.app_bytes += moved
         self.app_first = began if self.app_first is None else min(self.app_first, began)
         self.app_last = ended if self.app_last is None else max(self.app_last, ended)
 
-    def _kernel_counted(self) -> bool:
-        return self.kernel and len(self.samples) >= MIN_READINGS
-
     def span(self) -> tuple[float, float] | None:
-        """From the first byte to the last, by whichever count the tally uses."""
-        if self._kernel_counted():
-            return self.samples[0][0], self._last_moving()[0]
+        """From the first byte to the last, by the kernel's readings, or else by the application's count."""
+        if self.unsure is None and len(self.samples) > 1:
+            return self.samples[0].at, self._end().at
         if self.app_first is None or self.app_last is None:
             return None
         return self.app_first, self.app_last
 
-    def _last_moving(self) -> tuple[float, int]:
-        """The last sample where bytes still moved: after it the connections only idle or have closed."""
-        samples = list(self.samples)
-        for earlier, later in zip(reversed(samples[:-1]), reversed(samples), strict=True):
-            if later[1] > earlier[1]:
+    def _end(self) -> _Reading:
+        """The last reading that may end the interval: every connection read and none holding data behind a
+        hole, and bytes still moving up to it (after it the connections only idled or closed)."""
+        readings = list(self.samples)
+        for earlier, later in zip(reversed(readings[:-1]), reversed(readings), strict=True):
+            if later.whole and later.clean and later.moved > earlier.moved:
                 return later
-        return samples[0]
+        return readings[0]
 
     def tally(self) -> Tally | None:
-        if not self._kernel_counted():
-            span = self.span()
-            return None if span is None else Tally(bytes=self.app_bytes, seconds=round(span[1] - span[0], 3))
-        end_t, end_bytes = self._last_moving()
-        begin_t = self.samples[0][0]
-        warm_t = begin_t + WARMUP_SHARE * (end_t - begin_t)
-        warm = next(s for s in self.samples if s[0] >= warm_t)
-        if end_t - warm[0] <= 0:
-            warm = self.samples[0]
-        return Tally(bytes=end_bytes - warm[1], seconds=round(end_t - warm[0], 3), tcp_counted=True)
+        if self.unsure is None and not self.samples:
+            return None if self.app_first is None else self._unsure(Unsure.UNREADABLE)
+        if self.unsure is not None:
+            return self._unsure(self.unsure)
+        end = self._end()
+        begin = self.samples[0]
+        warm_t = begin.at + WARMUP_SHARE * (end.at - begin.at)
+        warm = next((r for r in self.samples if warm_t <= r.at < end.at and r.clean), None)
+        if warm is None:
+            return self._unsure(Unsure.IN_RECOVERY)
+        if len({r.at for r in self.samples if warm.at < r.at <= end.at}) < MIN_READINGS:
+            return self._unsure(Unsure.TOO_SHORT)
+        return Tally(bytes=end.moved - warm.moved, seconds=round(end.at - warm.at, 3), tcp_counted=True)
+
+    def _unsure(self, why: Unsure) -> Tally:
+        """The application's count, for the record, with why the kernel's could not be vouched for."""
+        seconds = (self.app_last - self.app_first) if self.app_first is not None and self.app_last is not None else 0
+        return Tally(bytes=self.app_bytes, seconds=round(seconds, 3), unsure=why)
 
     def min_rtt_us(self) -> int | None:
         seen = [flow.min_rtt_us for flow in self.flows.values() if flow.min_rtt_us]
@@ -149,7 +188,8 @@ class TicketCounts:
     """Each ticket's two directions, bounded: the oldest ticket is forgotten first."""
 
     limit: int = MAX_TICKETS_COUNTED
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = time.monotonic  # the intervals'
+    wall: Callable[[], float] = time.time  # the summary's times of day only
     _tickets: OrderedDict[uuid.UUID, tuple[_Direction, _Direction]] = field(default_factory=OrderedDict)
     _reading: set[tuple[uuid.UUID, int]] = field(default_factory=set)  # directions with a live connection
 
@@ -172,7 +212,8 @@ class TicketCounts:
             self._tickets[ticket][direction].close(direction, self.clock())
 
     def count(self, ticket: uuid.UUID, direction: int, moved: int, began: float) -> None:
-        """The application's count of a request that has ended (used where the kernel's is missing)."""
+        """The application's count of a request that has ended (kept for the record where the kernel's is
+        unsure); ``began`` on ``clock``."""
         self._of(ticket)[direction].app_count(moved, began, self.clock())
 
     def sample(self) -> None:
@@ -197,6 +238,8 @@ class TicketCounts:
         if not times:
             return None
         rtts = [r for r in (down.min_rtt_us(), up.min_rtt_us()) if r is not None]
-        return ServerSummary(ticket_id=ticket, server_id=server_id, first_at=datetime.fromtimestamp(min(times), UTC),
-                             last_at=datetime.fromtimestamp(max(times), UTC), download=down.tally(),
+        to_wall = self.wall() - self.clock()
+        return ServerSummary(ticket_id=ticket, server_id=server_id,
+                             first_at=datetime.fromtimestamp(min(times) + to_wall, UTC),
+                             last_at=datetime.fromtimestamp(max(times) + to_wall, UTC), download=down.tally(),
                              upload=up.tally(), min_rtt_ms=min(rtts) / 1000 if rtts else None)  # fmt: skip

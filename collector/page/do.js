@@ -23,6 +23,7 @@ const TEXT = {
     good_little: "Chỉ đủ cho tin nhắn và lướt web nhẹ.",
     err_busy: "máy chủ đang bận vì nhiều người cùng đo, hãy thử lại sau ít phút",
     err_too_many: "bạn đã đo nhiều lần trong giờ này, hãy thử lại sau",
+    unsure: "Máy chủ đo không đếm chắc được một chiều của lượt đo này nên chiều đó không có số; hãy đo lại.",
     err_sender_cap: "Xã này đã nhận đủ số lần đo hôm nay từ mạng của bạn: kết quả trên chỉ để bạn xem, không được tính thêm.",
     err_outside: "vị trí không thuộc xã, phường nào của tỉnh",
     median: "Trung vị đã công bố của {commune} ({access}, máy đo của xã, {tests} lần đo): tải xuống {down} Mbit/s, tải lên {up} Mbit/s.",
@@ -48,6 +49,7 @@ const TEXT = {
     good_little: "Enough for messages and light browsing only.",
     err_busy: "the server is busy with many tests at once; try again in a few minutes",
     err_too_many: "you have tested several times this hour; try again later",
+    unsure: "The test server could not vouch for one direction of this test, so it has no figure; test again.",
     err_sender_cap: "This commune has today's tests from your network: the figures above are yours to see, not counted again.",
     err_outside: "the location is in none of the province's communes",
     median: "{commune}'s published median ({access}, the commune's agents, {tests} tests): download {down} Mbit/s, upload {up} Mbit/s.",
@@ -191,33 +193,37 @@ function uploadOnce(url, blob, stop, count) {
   });
 }
 
-// The figure over the part the server counts too: the first quarter (streams opening, slow start) left out.
-const WARMUP_SHARE = 0.25;
-
-function rateAfterWarmup(samples) {
+// The figure over the part the server counts too: the first share (streams opening, slow start) left out.
+function rateAfterWarmup(samples, share) {
   const [lastT, lastBytes] = samples[samples.length - 1];
-  const warm = samples.find(([t]) => t >= WARMUP_SHARE * lastT) || samples[0];
+  const warm = samples.find(([t]) => t >= share * lastT) || samples[0];
   return lastT > warm[0] ? (lastBytes - warm[1]) * 8 / ((lastT - warm[0]) / 1000) / 1e6 : 0;
 }
 
-// Streams move bytes for ``seconds``; pings run beside them for the latency under load.
-async function phase(kind, url, ticket, seconds, streams) {
+// How a direction is shaped by the path (the collector's vouch.PageTest): its length stretched to enough
+// round trips, its streams to the line's bandwidth-delay product, its bytes bounded on mobile data.
+function plan(rttMs, mobile) {
+  const shape = config.test;
+  return {
+    seconds: Math.min(shape.max_seconds, Math.max(shape.seconds, shape.round_trips * rttMs / 1000)),
+    share: shape.warmup_share,
+    budget: mobile ? shape.mobile_bytes : Infinity,
+    streamsFor: (mbps) => Math.min(shape.max_streams, Math.max(shape.first_streams,
+      Math.ceil(mbps * 1e6 / 8 * rttMs / 1000 / shape.stream_window_bytes))),
+    firstStreams: shape.first_streams,
+    firstWindowMs: Math.max(1000, 4 * rttMs),
+  };
+}
+
+// Streams move bytes for the plan's seconds (or its bytes); pings run beside them for the latency under load.
+async function phase(kind, url, ticket, how) {
   const stop = new AbortController();
   let moved = 0;
   const began = performance.now();
   const samples = [[0, 0]];
-  const show = setInterval(() => {
-    const now = performance.now() - began;
-    samples.push([now, moved]);
-    $("live").textContent = `${number(moved * 8 / (now / 1000) / 1e6)} Mbit/s`;
-  }, 250);
-  const loaded = [];
-  const pinging = (async () => {
-    while (!stop.signal.aborted) {
-      try { loaded.push(await rtt(url)); } catch (error) { break; }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  })();
+  let finished;
+  const over = new Promise((resolve) => { finished = resolve; });
+  const timer = setTimeout(finished, how.seconds * 1000);
   const blob = kind === "upload" ? new Blob([new Uint8Array(16 << 20)]) : null;
   const one = async () => {
     while (!stop.signal.aborted) {
@@ -225,20 +231,47 @@ async function phase(kind, url, ticket, seconds, streams) {
         if (kind === "download") {
           const answer = await fetch(`${url}garbage.php?ckSize=100&ticket=${ticket}&r=${Math.random()}`, { signal: stop.signal, cache: "no-store" });
           const reader = answer.body.getReader();
-          for (;;) { const { done, value } = await reader.read(); if (done) break; moved += value.length; }
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            moved += value.length;
+            if (moved >= how.budget) finished();
+          }
         } else {
-          await uploadOnce(`${url}empty.php?ticket=${ticket}&r=${Math.random()}`, blob, stop, (n) => { moved += n; });
+          await uploadOnce(`${url}empty.php?ticket=${ticket}&r=${Math.random()}`, blob, stop, (n) => {
+            moved += n;
+            if (moved >= how.budget) finished();
+          });
         }
       } catch (error) { if (!stop.signal.aborted) throw error; }
     }
   };
-  const runners = Array.from({ length: streams }, one);
-  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const runners = Array.from({ length: how.firstStreams }, one);
+  const show = setInterval(() => {
+    const now = performance.now() - began;
+    samples.push([now, moved]);
+    $("live").textContent = `${number(moved * 8 / (now / 1000) / 1e6)} Mbit/s`;
+  }, 250);
+  const widen = setTimeout(() => {  // after a first window: as many streams as the line holds in flight
+    const mbps = moved * 8 / ((performance.now() - began) / 1000) / 1e6;
+    for (let i = runners.length; i < how.streamsFor(mbps); i++) runners.push(one());
+  }, how.firstWindowMs);
+  const loaded = [];
+  const pinging = (async () => {
+    while (!stop.signal.aborted) {
+      try { loaded.push(await rtt(url)); } catch (error) { break; }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  await over;
   samples.push([performance.now() - began, moved]);
   stop.abort();
+  clearTimeout(timer);
+  clearTimeout(widen);
   clearInterval(show);
   await Promise.allSettled([...runners, pinging]);
-  return { mbps: rateAfterWarmup(samples), loaded: median(loaded) };
+  return { mbps: rateAfterWarmup(samples, how.share), loaded: median(loaded), streams: runners.length,
+    seconds: samples[samples.length - 1][0] / 1000, bytes: moved };
 }
 
 function say(text) { $("phase").textContent = text; }
@@ -302,9 +335,11 @@ async function run() {
     say(t("latency"));
     const idle = await latency(server.url);
     say(t("download"));
-    const down = await phase("download", server.url, ticket, config.seconds, 4);
+    const mobile = $("access").value === "mobile" || (navigator.connection || {}).type === "cellular";
+    const how = plan(idle.ms, mobile);
+    const down = await phase("download", server.url, ticket, how);
     say(t("upload"));
-    const up = await phase("upload", server.url, ticket, config.seconds, 4);
+    const up = await phase("upload", server.url, ticket, how);
     say(t("sending"));
     const summary = (await (await fetch(`${server.url}summary?ticket=${ticket}`, { cache: "no-store" })).json()).summary;
     const page = { download_mbps: down.mbps, upload_mbps: up.mbps, latency_ms: idle.ms, jitter_ms: idle.jitter };
@@ -315,8 +350,10 @@ async function run() {
     });
     showResult(stored, { ...page, loaded_latency_ms: median([down.loaded, up.loaded].filter((x) => x != null)) });
     if (stored.uncounted) $("verdict").textContent += ` ${t("err_sender_cap")}`;
+    if ((stored.flags || []).includes("server_unsure")) $("verdict").textContent += ` ${t("unsure")}`;
     Object.assign(result.dataset, { downloadMbps: stored.download_mbps ?? "", uploadMbps: stored.upload_mbps ?? "",
-      latencyMs: page.latency_ms, resultId: stored.result_id ?? "" });
+      latencyMs: page.latency_ms, resultId: stored.result_id ?? "", seconds: down.seconds + up.seconds,
+      bytes: down.bytes + up.bytes, streams: `${down.streams}/${up.streams}` });
     result.dataset.state = "done";
     say("");
     $("live").textContent = "";

@@ -158,9 +158,14 @@ def find_communes(province: Province, text: str) -> list[Commune]:
     return exact or [u for u in units if f" {wanted}" in f" {_folded(u.name)}"]
 
 
+MAX_PLACES_KEPT = 100_000  # distinct site codes remembered before starting afresh (memory stays bounded)
+
+
 class Regions:
     def __init__(self, provinces: Iterable[Province]) -> None:
         self.provinces = {p.code: p for p in provinces}
+        # a site's place by its codes and era: the collector asks for each of thousands of results a second
+        self._placed: dict[tuple[str | None, str | None, str | None, bool], Place] = {}
 
     @classmethod
     def load(cls, *folders: Path) -> Regions:
@@ -189,6 +194,15 @@ class Regions:
         self, province: str | None, district: str | None, commune: str | None, at: datetime | None = None
     ) -> Place:
         """Where a site's codes put it at ``at`` (now if None); UnknownRegion when they name nothing."""
+        key = (province, district, commune, (at or datetime.now(LOCAL_TIME)) >= REFORM)
+        if (known := self._placed.get(key)) is not None:
+            return known
+        if len(self._placed) >= MAX_PLACES_KEPT:
+            self._placed.clear()
+        placed = self._placed[key] = self._place(*key)
+        return placed
+
+    def _place(self, province: str | None, district: str | None, commune: str | None, after_reform: bool) -> Place:
         if province is None:
             if district or commune:
                 raise UnknownRegion("a district or commune code without a province code")
@@ -201,7 +215,6 @@ class Regions:
         base = Place(province=province, province_name=known.name)
         if commune is None:
             return _with_district(base, known, district)
-        after_reform = (at or datetime.now(LOCAL_TIME)) >= REFORM
         if commune in known.communes and (after_reform or commune not in known.old_communes):
             return _new_unit(base, known, known.communes[commune], district)
         if commune in known.old_communes:
