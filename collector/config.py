@@ -107,7 +107,7 @@ class ResidentsSection(_Section):
     )
     max_body_bytes: int = Field(default=16 << 10, ge=1024, le=1 << 20)
     test_seconds: float = Field(
-        default=8, ge=1, le=30, description="the page's download and upload, each, on a short path (longer on a long one)"
+        default=8, ge=1, le=30, description="the page's download and upload, each, on a short path (a long one: more)"
     )
     mobile_test_mb: float = Field(
         default=100, ge=1, le=10_000, description="on mobile data a direction of the page's test stops at this many MB"
