@@ -17,6 +17,12 @@ runs on every result. ``--before REV`` runs the same measurement with the collec
 
     .venv/bin/python bench/ingest.py                          # writes docs/benchmarks.md
     .venv/bin/python bench/ingest.py --before 888cb74         # and the collector before the new checks
+
+4. replay (issue 37): a fleet sends what it kept at once, as after a restored server asked it to send a
+   month again: ``--replay-agents`` agents each with ``--replay-days`` days of hourly results, all
+   published at once through the broker; the time until every one is archived and in InfluxDB, and the
+   collector's memory (this process's peak resident set beyond what it held before the collector began,
+   the payloads to publish included in neither).
 """
 
 from __future__ import annotations
@@ -77,12 +83,12 @@ json.dump(sent, open(out, "w"))
 MEASURED_S = 8.0
 
 
-def sample_result(i: int, at: datetime, agents: int = 1) -> Result:
+def sample_result(i: int, at: datetime, agents: int = 1, fleet: str = "bench") -> Result:
     site = Site(province_code="38", district_code=DISTRICTS[i % len(DISTRICTS)], isp=("VNPT", "Viettel", "FPT")[i % 3],
                 access="fixed")  # type: ignore[arg-type]  # fmt: skip
     down, up = 300.0 + i % 100, 280.5
     return Result(
-        agent_id=f"bench-{i % agents:04d}", started_at=at, finished_at=at + timedelta(seconds=25), site=site,
+        agent_id=f"{fleet}-{i % agents:04d}", started_at=at, finished_at=at + timedelta(seconds=25), site=site,
         download_mbps=down, upload_mbps=up, latency_ms=3.2, jitter_ms=0.4, loss_pct=0.0,
         loaded_latency_ms=12.0, bytes_down=round(down * 1e6 / 8 * MEASURED_S),
         bytes_up=round(up * 1e6 / 8 * MEASURED_S),
@@ -92,10 +98,10 @@ def sample_result(i: int, at: datetime, agents: int = 1) -> Result:
     )  # fmt: skip
 
 
-def payload_lines(n: int, agents: int) -> list[str]:
+def payload_lines(n: int, agents: int, fleet: str = "bench") -> list[str]:
     """``n`` results of ``agents`` agents, one an hour each (the latest an hour ago), on their topics."""
     base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-    return [sample_result(i, base - timedelta(hours=i // agents, seconds=i % agents % 3000), agents).to_json()
+    return [sample_result(i, base - timedelta(hours=i // agents, seconds=i % agents % 3000), agents, fleet).to_json()
             for i in range(n)]  # fmt: skip
 
 
@@ -126,7 +132,7 @@ def influx_ceiling(influx: Influx, lines: list[str]) -> float:
     return len(protocol) / (time.perf_counter() - t0)
 
 
-async def dokiem_rate(collector: Collector, broker: Broker, lines: list[str]) -> float:
+async def dokiem_rate(collector: Collector, broker: Broker, lines: list[str], already: int = 0) -> float:
     """Each result on its own agent's topic: one mosquitto_pub per agent, all at once."""
     by_agent: dict[str, list[str]] = {}
     for line in lines:
@@ -138,7 +144,7 @@ async def dokiem_rate(collector: Collector, broker: Broker, lines: list[str]) ->
     ) for agent in by_agent]  # fmt: skip
     await asyncio.gather(*(p.communicate("\n".join(rows).encode()) for p, rows in zip(publishers, by_agent.values(),
                                                                                         strict=True)))  # fmt: skip
-    while collector.stats["influx_written"] < len(lines):
+    while collector.stats["influx_written"] < already + len(lines):
         collector.flushed.clear()
         await asyncio.wait_for(collector.flushed.wait(), 120)
     return len(lines) / (time.perf_counter() - t0)
@@ -172,6 +178,30 @@ async def latency(collector: Collector, broker: Broker, seconds: float, folder: 
     return statistics.median(delays), delays[int(0.99 * (len(delays) - 1))], len(sent) - len(delays)
 
 
+def resident_mib() -> float:
+    """This process's resident set now, MiB (Linux's /proc)."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+async def replay(collector: Collector, broker: Broker, lines: list[str], before_mib: float) -> dict[str, float]:
+    """A fleet's month at once: seconds until all are archived and in InfluxDB, and the memory it took."""
+    peak = before_mib
+
+    async def watch() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, resident_mib())
+            await asyncio.sleep(0.2)
+
+    watcher = asyncio.create_task(watch())
+    written = collector.stats["influx_written"]
+    try:
+        rate = await dokiem_rate(collector, broker, lines, already=written)
+    finally:
+        watcher.cancel()
+    return {"replay_rate": rate, "replay_s": len(lines) / rate, "replay_mib": peak - before_mib}
+
+
 async def measure(args: argparse.Namespace, folder: Path) -> dict[str, float]:
     # a collector that falls behind must not lose messages: lift Mosquitto's 1,000-message queue cap
     broker = Broker(folder, extra=("max_queued_messages 0", "max_inflight_messages 0"))
@@ -181,10 +211,12 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, float]:
     influx.start()
     try:
         lines = payload_lines(args.results, args.agents)
+        month = payload_lines(args.replay_agents * args.replay_days * 24, args.replay_agents, "replay")
         mq = mosquitto_ceiling(broker, lines)
         ifx = influx_ceiling(influx, lines)
         env = {"DOKIEM_BROKER_URL": broker.url, "DOKIEM_DATA_DIR": str(folder / "c"), "DOKIEM_INFLUX_URL": influx.url,
                "DOKIEM_HTTP_LISTEN": f"127.0.0.1:{free_port()}"}  # fmt: skip
+        before_mib = resident_mib()
         collector = Collector(load(None, environ=env))
         started = asyncio.Event()
         task = asyncio.create_task(collector.run(started))
@@ -193,6 +225,7 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, float]:
             await asyncio.sleep(0.05)
         rate = await dokiem_rate(collector, broker, lines)
         p50, p99, lost = await latency(collector, broker, args.latency_seconds, folder)
+        replayed = await replay(collector, broker, month, before_mib) if month else {}
         refused = collector.stats["quarantined"]
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -200,7 +233,8 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, float]:
     finally:
         influx.stop()
         broker.stop()
-    return {"mosquitto": mq, "influx": ifx, "rate": rate, "p50": p50, "p99": p99, "lost": lost, "refused": refused}
+    return {"mosquitto": mq, "influx": ifx, "rate": rate, "p50": p50, "p99": p99, "lost": lost, "refused": refused,
+            **replayed}  # fmt: skip
 
 
 def measure_before(args: argparse.Namespace, revision: str, folder: Path) -> dict[str, float]:
@@ -209,7 +243,8 @@ def measure_before(args: argparse.Namespace, revision: str, folder: Path) -> dic
     subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(tree), revision], check=True)
     try:
         done = subprocess.run([sys.executable, __file__, "--json", "--results", str(args.results), "--agents",
-                               str(args.agents), "--latency-seconds", str(args.latency_seconds)],
+                               str(args.agents), "--latency-seconds", str(args.latency_seconds), "--replay-agents",
+                               str(args.replay_agents), "--replay-days", str(args.replay_days)],
                               env={**os.environ, "DOKIEM_BENCH_CODE": str(tree)}, capture_output=True, text=True,
                               check=True)  # fmt: skip
         return dict(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -220,29 +255,36 @@ def measure_before(args: argparse.Namespace, revision: str, folder: Path) -> dic
 def report(args: argparse.Namespace, now: dict[str, float], before: dict[str, float] | None) -> str:
     floor = min(now["mosquitto"], now["influx"])
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    command = f"`.venv/bin/python bench/ingest.py --results {args.results} --agents {args.agents} " + (
-        f"--latency-seconds {args.latency_seconds:g}" + (f" --before {args.before}`" if before else "`")
-    )
+    command = (f"`.venv/bin/python bench/ingest.py --results {args.results} --agents {args.agents} --latency-seconds "
+               f"{args.latency_seconds:g} --replay-agents {args.replay_agents} --replay-days {args.replay_days}"
+               + (f" --before {args.before}`" if before else "`"))  # fmt: skip
     rows = [
         f"| ceiling: mosquitto_pub → mosquitto_sub, QoS 1 | {now['mosquitto']:,.0f} | — |",
         f"| ceiling: InfluxDB batched /write (5,000 lines) | {now['influx']:,.0f} | — |",
         f"| dokiem: MQTT → validate → archive → InfluxDB | {now['rate']:,.0f} | {now['rate'] / floor:.2f} |",
     ]
     if before is not None:
-        rows.append(f"| dokiem at {args.before} (before issue 26's checks), same run | {before['rate']:,.0f} | "
-                    f"{before['rate'] / floor:.2f} |")  # fmt: skip
+        rows.append(f"| dokiem at {args.before}, same run | {before['rate']:,.0f} | {before['rate'] / floor:.2f} |")
     text = (
         f"Run {when} on {platform.node()} ({os.cpu_count()} cores), command: {command}\n\n"
         f"{args.results:,} results from {args.agents} agents (one an hour each), every figure consistent: "
         f"{now['refused']:.0f} refused.\n\n"
         "| measurement | rate (results/s) | ratio to the lower ceiling |\n|---|---|---|\n" + "\n".join(rows) + "\n\n"
         f"End to end at 100 results/s for {args.latency_seconds:g} s, publish → InfluxDB acknowledged: "
-        f"p50 {now['p50'] * 1000:.0f} ms, p99 {now['p99'] * 1000:.0f} ms ({now['lost']:.0f} not written within 30 s).\n"
-    )
-    if before is not None:
-        text += (f"\nWith the checks of issue 26 (enrolled site, operator list, figures that agree, rate per agent)"
-                 f" the ingest rate is {now['rate'] / before['rate']:.2f} of what it was at {args.before}"
-                 f" (p50 {before['p50'] * 1000:.0f} ms, p99 {before['p99'] * 1000:.0f} ms then).\n")  # fmt: skip
+        f"p50 {now['p50'] * 1000:.0f} ms, p99 {now['p99'] * 1000:.0f} ms ({now['lost']:.0f} not written within 30 s)"
+        + (f"; at {args.before}: p50 {before['p50'] * 1000:.0f} ms, p99 {before['p99'] * 1000:.0f} ms" if before
+           else "") + ".\n"
+    )  # fmt: skip
+    if "replay_s" in now:
+        n = args.replay_agents * args.replay_days * 24
+        text += (
+            f"\nReplay: {args.replay_agents} agents each sending {args.replay_days} days of hourly results at once "
+            f"({n:,}): all archived and in InfluxDB in {now['replay_s']:.0f} s ({now['replay_rate']:,.0f}/s), the "
+            f"collector's memory {now['replay_mib']:,.0f} MiB above what it held before it began"
+        )
+        if before is not None and "replay_s" in before:
+            text += f"; at {args.before}: {before['replay_s']:.0f} s, {before['replay_mib']:,.0f} MiB"
+        text += ".\n"  # fmt: skip
     return text
 
 
@@ -252,6 +294,8 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=100, help="the fleet the results come from")
     parser.add_argument("--before", help="also measure the collector as it was at this git revision")
     parser.add_argument("--latency-seconds", type=float, default=30)
+    parser.add_argument("--replay-agents", type=int, default=166, help="the replay's fleet (0: no replay)")
+    parser.add_argument("--replay-days", type=int, default=30, help="days of hourly results each agent replays")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON only (for --before)")

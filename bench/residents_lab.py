@@ -88,8 +88,8 @@ class Row:
         return self.stored[0] / self.iperf3[0], self.stored[1] / self.iperf3[1]
 
     @property
-    def above_capacity(self) -> bool:
-        return self.stored[0] > self.capacity[0] or self.stored[1] > self.capacity[1]
+    def of_capacity(self) -> tuple[float, float]:
+        return self.stored[0] / self.capacity[0], self.stored[1] / self.capacity[1]
 
 
 async def accuracy(shape: PathShape, folder: Path) -> Row:
@@ -168,16 +168,16 @@ def _n(x: float, digits: int = 1) -> str:
 
 
 def tables(rows: list[Row], loads: list[Load]) -> str:
-    lines = ["| path | iperf3 down / up | line's payload capacity | stored (server's count) down / up | ratio to "
-             "iperf3 | page's own down / up | test: seconds, MB, streams down/up | test server CPU |",
-             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = ["| path | iperf3 down / up | stored (server's count) down / up | ratio to iperf3 | line's payload "
+             "capacity | stored / capacity | page's own down / up | test: seconds, MB, streams down/up | "
+             "test server CPU |",
+             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in rows:
-        over = " **above capacity**" if r.above_capacity else ""
         lines.append(
-            f"| {case_label(r.shape)} | {_n(r.iperf3[0])} / {_n(r.iperf3[1])} | {_n(r.capacity[0])} / "
-            f"{_n(r.capacity[1])} | {_n(r.stored[0])} / {_n(r.stored[1])}{over} | {r.ratio[0]:.3f} / "
-            f"{r.ratio[1]:.3f} | {_n(r.page[0])} / {_n(r.page[1])} | {r.seconds:.1f} s, {r.megabytes:,.0f} MB, "
-            f"{r.streams} | {r.server_cpu_s:.2f} s |"
+            f"| {case_label(r.shape)} | {_n(r.iperf3[0])} / {_n(r.iperf3[1])} | {_n(r.stored[0])} / "
+            f"{_n(r.stored[1])} | {r.ratio[0]:.3f} / {r.ratio[1]:.3f} | {_n(r.capacity[0])} / {_n(r.capacity[1])} | "
+            f"{r.of_capacity[0]:.3f} / {r.of_capacity[1]:.3f} | {_n(r.page[0])} / {_n(r.page[1])} | "
+            f"{r.seconds:.1f} s, {r.megabytes:,.0f} MB, {r.streams} | {r.server_cpu_s:.2f} s |"
         )
     if not loads:
         return "\n".join(lines)
@@ -188,6 +188,14 @@ def tables(rows: list[Row], loads: list[Load]) -> str:
         lines.append(f"| {load.residents} | {load.direction} | {_n(load.mean)} | {_n(load.least)} | "
                      f"{load.least / RESIDENT_MBPS:.2f} | {load.server_cores:.2f} |")  # fmt: skip
     return "\n".join(lines)
+
+
+def from_log(path: Path) -> tuple[list[Row], list[Load]]:
+    """The rows and loads a run printed (``--from-log``: its tables again, without running it again)."""
+    scope = {"Row": Row, "PathShape": PathShape, "Load": Load}
+    lines = path.read_text().splitlines()
+    rows = [eval(line, scope) for line in lines if line.startswith("Row(")]
+    return rows, [eval(line, scope) for line in lines if line.startswith("Load(")]
 
 
 def main() -> None:
@@ -205,18 +213,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="each capacity run's length")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--from-log", type=Path, help="a run's printed output: its rows' table, not run again")
     args = parser.parse_args()
     if os.geteuid() != 0 or not all(shutil.which(x) for x in ("iperf3", "curl", "chromium", "chromedriver")):
         sys.exit("bench/residents_lab.py needs root, iperf3, curl, chromium and chromium-driver")
     began = time.monotonic()
-    rows = []
-    for text in [case for case in args.cases.split(",") for _ in range(args.visits)]:
+    rows, loads = from_log(args.from_log) if args.from_log else ([], [])
+    for text in [] if args.from_log else [case for case in args.cases.split(",") for _ in range(args.visits)]:
         with tempfile.TemporaryDirectory() as folder:
             rows.append(asyncio.run(accuracy(parse_case(text), Path(folder))))
             print(rows[-1], flush=True)
-    counts = [int(x) for x in args.residents.split(",") if int(x) > 0]
+    counts = [int(x) for x in args.residents.split(",") if int(x) > 0 and not args.from_log]
     with tempfile.TemporaryDirectory() as folder:
-        loads = capacity(counts, args.seconds, Path(folder)) if counts else []
+        loads += capacity(counts, args.seconds, Path(folder)) if counts else []
     command = "sudo .venv/bin/python bench/residents_lab.py " + " ".join(sys.argv[1:])
     text = f"{run_line(command.strip(), time.monotonic() - began)}\n\n{tables(rows, loads)}"
     print(text)

@@ -78,6 +78,7 @@ class RateGuard:
         as if archived (a duplicate of an archived result is neither counted nor refused)."""
         batch = [r for r in results]
         known = self._archive.results.known({str(r.result_id) for r in batch})
+        self._load({(r.agent_id, _hour(r.started_at)) for r in batch} - self._counts.keys())
         refused = []
         for result in batch:
             if str(result.result_id) in known:
@@ -97,6 +98,17 @@ class RateGuard:
             key = (result.agent_id, _hour(result.started_at))
             if key in self._counts:
                 self._counts[key] -= 1
+
+    def _load(self, keys: set[tuple[str, int]]) -> None:
+        """The archive's counts of these (agent, hour)s, one query an agent for the whole batch (issue 37)."""
+        if len(self._counts) + len(keys) > MAX_KEPT:
+            self._counts.clear()
+        hours: dict[str, list[int]] = {}
+        for agent, hour in keys:
+            hours.setdefault(agent, []).append(hour)
+        for agent, wanted in hours.items():
+            counted = self._archive.results.count_started_by_hour(agent, min(wanted), max(wanted) + 1, HOUR_MS)
+            self._counts.update({(agent, hour): counted.get(hour, 0) for hour in wanted})
 
     def _count(self, key: tuple[str, int]) -> int:
         if key not in self._counts:

@@ -1,6 +1,8 @@
 """The InfluxDB writer: Results as line protocol, batched, to the 1.x-compatible ``/write``.
 
-Line protocol is made by influxdb-client's ``Point``, which escapes per InfluxDB's spec. A batch
+Line protocol is made by influxdb-client's ``Point``, which escapes per InfluxDB's spec; a result's and a
+survey sample's by ``PointLines``, which keeps Point's text of each tag set and field name it has seen (the
+collector writes thousands a second of few shapes: issue 37). A batch
 InfluxDB refuses as bad data (400) is halved until the bad points are found: those are quarantined,
 the rest written, so one bad point never stalls the writer. Only 5xx, timeouts and lost connections
 count as InfluxDB being unavailable.
@@ -16,8 +18,9 @@ user/password, 2.x/3.x a token (the DBRP mapping gives InfluxQL the bucket).
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,13 +57,70 @@ def _line(point: Point) -> str | None:
     return line or None
 
 
+Fields = dict[str, float | int | bool]
+MAX_KEPT_TAGS = 100_000  # tags whose text is kept before starting afresh (memory stays bounded)
+_PROBE = "_"  # a field name Point leaves as it is: what follows it in a probe's line is not the head
+
+
+class PointLines:
+    """Line protocol of one measurement, the text ``Point`` writes, at a fraction of its cost: the escaped
+    measurement, each tag's escaped ``key=value`` and each field's escaped name are made by Point once and
+    kept; values are written as Point writes them (a float without a trailing ".0", an integer with "i", NaN
+    and Infinity left out). tests/test_influx_roundtrip.py holds the two to the same text over any tags and fields."""
+
+    def __init__(self, measurement: str) -> None:
+        self.measurement = measurement
+        self._head = Point(measurement).field(_PROBE, 1).to_line_protocol().removesuffix(f" {_PROBE}=1i")
+        self._tags: dict[tuple[str, str], str] = {}
+        self._names: dict[str, str] = {}
+
+    def line(self, tags: Mapping[Tag, str | None], fields: Fields, at_ms: int) -> str | None:
+        """The point's line; None for one with no field left."""
+        values = [f"{self._name(name)}={text}" for name in sorted(fields) if (text := _value(fields[name])) is not None]
+        if not values:
+            return None
+        pairs = "".join(f",{self._tag(key, value)}" for key, value in sorted(tags.items()) if value)
+        return f"{self._head}{pairs} {','.join(values)} {at_ms}"
+
+    def _tag(self, key: str, value: str) -> str:
+        if (text := self._tags.get((key, value))) is None:
+            if len(self._tags) >= MAX_KEPT_TAGS:
+                self._tags.clear()
+            line = Point(_PROBE).tag(key, value).field(_PROBE, 1).to_line_protocol()
+            text = self._tags[key, value] = line[len(_PROBE) + 1 : -len(f" {_PROBE}=1i")]
+        return text
+
+    def _name(self, name: str) -> str:
+        if (escaped := self._names.get(name)) is None:
+            line = Point(_PROBE).field(name, 1).to_line_protocol()
+            escaped = self._names[name] = line[len(_PROBE) + 1 : -len("=1i")]
+        return escaped
+
+
+def _value(value: float | int | bool) -> str | None:
+    """A field's value as Point writes it."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        text = str(value)
+        return text[:-2] if text.endswith(".0") else text
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value}i"
+    raise TypeError(f"a field of type {type(value).__name__} is not written here")
+
+
+SPEEDTEST_LINES = PointLines(Measurement.SPEEDTEST)
+SURVEY_LINES = PointLines(Measurement.SURVEY)
+
+
 def result_line(result: Result, place: Place | None = None) -> str | None:
     """One ``speedtest`` point filed where ``place`` says (the collector's reading of the site: the 2025
     commune, its former district, the region files' names); without one, the codes as sent."""
     site = result.site
     place = place or Place.as_sent(site)
-    point = Point(Measurement.SPEEDTEST)
-    tags = {
+    tags: dict[Tag, str | None] = {
         Tag.PROVINCE: place.province, Tag.DISTRICT: place.district, Tag.DISTRICT_NAME: place.district_name,
         Tag.COMMUNE: place.commune, Tag.COMMUNE_NAME: place.commune_name, Tag.COMMUNE_DECLARED: place.declared,
         Tag.ISP: site.isp, Tag.ACCESS: site.access.value if site.access else None, Tag.AGENT: result.agent_id,
@@ -72,24 +132,16 @@ def result_line(result: Result, place: Place | None = None) -> str | None:
         **radio_tags(result.radio),
         Tag.SOURCE: result.source if result.source == RESIDENT else None,
     }  # fmt: skip
-    for key, value in tags.items():
-        if value:
-            point.tag(key, value)
-    for name in FIGURES:
-        if (figure := getattr(result, name)) is not None:
-            point.field(name, float(figure))
-    for name in COUNTS:
-        if (count := getattr(result, name)) is not None:
-            point.field(name, int(count))
-    point.field("failed", 1 if result.error else 0)
+    fields: Fields = {name: float(figure) for name in FIGURES if (figure := getattr(result, name)) is not None}
+    fields |= {name: int(count) for name in COUNTS if (count := getattr(result, name)) is not None}
+    fields["failed"] = 1 if result.error else 0
     if site.plan_down_mbps is not None:
-        point.field("plan_down_mbps", float(site.plan_down_mbps))
+        fields["plan_down_mbps"] = float(site.plan_down_mbps)
     if result.method.streams_down is not None:
-        point.field("streams_down", int(result.method.streams_down))
-    for name in RADIO_FIELDS:
-        if result.radio is not None and (reading := getattr(result.radio, name)) is not None:
-            point.field(name, float(reading))
-    return _line(point.time(int(result.started_at.timestamp() * 1000), WritePrecision.MS))
+        fields["streams_down"] = int(result.method.streams_down)
+    if (radio := result.radio) is not None:
+        fields |= {name: float(reading) for name in RADIO_FIELDS if (reading := getattr(radio, name)) is not None}
+    return SPEEDTEST_LINES.line(tags, fields, int(result.started_at.timestamp() * 1000))
 
 
 def radio_tags(radio: Radio | None) -> dict[Tag, str | None]:
@@ -190,18 +242,13 @@ def collector_line(collector: str, state: ServerState, at_ms: int | None = None)
 def survey_line(row: dict[str, Any], province: str | None, commune_name: str | None) -> str | None:
     """One ``coverage_survey`` point: a placed sample (the archive's SAMPLE_COLUMNS by name), at its cell, never
     at its position; ``service`` 1 where the modem was registered."""
-    point = Point(Measurement.SURVEY).tag(Tag.COMMUNE, row["commune_code"]).tag(Tag.CELL, row["cell"])
-    operator = operator_name(row["operator_code"])
-    for tag, value in ((Tag.PROVINCE, province), (Tag.COMMUNE_NAME, commune_name), (Tag.OPERATOR, operator),
-                       (Tag.TECHNOLOGY, row["technology"]), (Tag.REGISTRATION, row["registration"]),
-                       (Tag.AGENT, row["agent_id"])):  # fmt: skip
-        if value:
-            point.tag(tag, value)
-    point.field("service", int(Registration(row["registration"]).has_service))
-    for name in ("rsrp_dbm", "download_mbps"):
-        if row[name] is not None:
-            point.field(name, float(row[name]))
-    return _line(point.time(int(row["at_ms"]), WritePrecision.MS))
+    tags = {Tag.COMMUNE: row["commune_code"], Tag.CELL: row["cell"], Tag.PROVINCE: province,
+            Tag.COMMUNE_NAME: commune_name, Tag.OPERATOR: operator_name(row["operator_code"]),
+            Tag.TECHNOLOGY: row["technology"], Tag.REGISTRATION: row["registration"],
+            Tag.AGENT: row["agent_id"]}  # fmt: skip
+    fields: Fields = {"service": int(Registration(row["registration"]).has_service)}
+    fields |= {name: float(row[name]) for name in ("rsrp_dbm", "download_mbps") if row[name] is not None}
+    return SURVEY_LINES.line(tags, fields, int(row["at_ms"]))
 
 
 def quarantine_line(reason: str, agent_id: str | None, at_ms: int | None = None) -> str | None:
@@ -231,7 +278,7 @@ class InfluxWriter:
         self.target = target
         self.session = session
         self.last_write_s: float | None = None
-        self._retention_set = False  # the retention policies made as configured (again after InfluxDB was lost)
+        self._ready = False  # the database and its retention policies made (again after InfluxDB was lost)
 
     def _auth(self) -> tuple[dict[str, str], dict[str, str]]:
         headers: dict[str, str] = {}
@@ -256,9 +303,10 @@ class InfluxWriter:
                     body = (await response.text())[:300]
                     if response.status in BAD_DATA:
                         raise InfluxRefused(f"InfluxDB refused the data ({response.status}): {body}")
+                    self._ready = False  # 404: the database is gone (InfluxDB started afresh)
                     raise InfluxUnavailable(f"InfluxDB answered {response.status}: {body}")
         except (aiohttp.ClientError, TimeoutError) as exc:
-            self._retention_set = False  # a restarted InfluxDB may have lost its database
+            self._ready = False  # a restarted InfluxDB may have lost its database
             raise InfluxUnavailable(f"InfluxDB at {self.target.url} is unreachable: {exc}") from exc
         self.last_write_s = time.perf_counter() - t0
 
@@ -280,13 +328,12 @@ class InfluxWriter:
     async def ensure_database(self) -> None:
         """InfluxDB 1.x: the database if missing, its retention policies as the config says (2.x/3.x: the bucket,
         its retention and the DBRP exist already, and SELECT INTO is not served: no hourly aggregates there)."""
-        if self.target.token:
+        if self.target.token or self._ready:
             return
         await self.query(f'CREATE DATABASE "{self.target.db}"', method="POST")
-        if not self._retention_set:
-            for statement in retention_statements(self.target.db, self.target.raw_days, await self._policies()):
-                await self._must(statement)
-            self._retention_set = True
+        for statement in retention_statements(self.target.db, self.target.raw_days, await self._policies()):
+            await self._must(statement)
+        self._ready = True
 
     async def _policies(self) -> set[str]:
         data = await self.query(f'SHOW RETENTION POLICIES ON "{self.target.db}"')

@@ -173,6 +173,8 @@ def at_enrolled_site(result: Result, enrolled: Site | None, regions: Regions, is
         isp = isps.canonical(result.site.isp)
         if result.site.isp is not None and isp is None:
             raise Refusal(Reason.UNKNOWN_ISP, f"{result.site.isp[:64]!r} is not an operator on the reference list")
+        if isp == result.site.isp:
+            return result
         return result.model_copy(update={"site": result.site.model_copy(update={"isp": isp})})
     filed = result.model_copy(update={"site": enrolled})
     return _flagged(filed, Flag.SITE_MISMATCH) if _disagrees(result.site, enrolled, result, regions, isps) else filed

@@ -48,6 +48,18 @@ def test_duplicates_are_no_ops(archive: Archive) -> None:
     assert archive.results.count() == 5 and archive.results.has(str(results[0].result_id))
 
 
+def test_an_agents_results_are_counted_by_hour_of_their_start(archive: Archive) -> None:
+    """What the rate rule reads once a batch (issue 37): each hour's count, hours with none left out."""
+    hour_ms = 3_600_000
+    base = datetime(2026, 11, 2, 7, tzinfo=UTC)
+    starts = [base, base + timedelta(minutes=59), base + timedelta(hours=2), base + timedelta(hours=5)]
+    results = [make_result(i).model_copy(update={"started_at": at, "finished_at": at + timedelta(seconds=20)})
+               for i, at in enumerate(starts)]  # fmt: skip
+    archive.results.add([*results, make_result(9, agent_id="th-380-002")])
+    first = int(base.timestamp() * 1000) // hour_ms
+    assert archive.results.count_started_by_hour("th-380-001", first, first + 5, hour_ms) == {first: 2, first + 2: 1}
+
+
 def test_backlog_and_reindex(archive: Archive) -> None:
     results = [make_result(i) for i in range(10)]
     archive.results.add(results)

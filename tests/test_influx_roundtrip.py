@@ -18,10 +18,12 @@ from typing import Any, TypeVar
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from influxdb_client import Point, WritePrecision
 from pydantic import BaseModel, ValidationError
 
-from dokiem.collector.influx import health_line, result_line
+from dokiem.collector.influx import Fields, PointLines, health_line, result_line
 from dokiem.contract import MAX_BYTES_COUNT, TAG_PATTERN, Result
+from dokiem.series import Measurement, Tag
 from dokiem.status import Status
 from testkit.influx import Influx
 
@@ -152,3 +154,29 @@ def test_any_accepted_status_reads_back_as_it_was_sent(influxd: Influx, status: 
     for name in ("cpu_pct", "memory_pct", "disk_pct", "temperature_c", "load1", "uptime_s"):
         assert point[name] == getattr(status.health, name), name
     assert point["outbox_depth"] == status.outbox.depth
+
+
+_TAG_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+_FIELD_VALUE = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(2**63), 2**63 - 1),
+                         st.booleans())  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    tags=st.dictionaries(st.sampled_from(list(Tag)), st.one_of(st.none(), st.just(""), _TAG_TEXT), max_size=8),
+    fields=st.dictionaries(_TAG_TEXT, _FIELD_VALUE, max_size=8),
+    at_ms=st.integers(0, 2**42),
+)
+def test_point_lines_write_what_point_writes(tags: dict[Tag, str | None], fields: Fields, at_ms: int) -> None:
+    """Issue 37: the collector's fast line protocol is influxdb-client's own text for any tags (commas, spaces,
+    equals signs, backslashes, any script) and fields (NaN and Infinity left out, integers, booleans)."""
+    lines = PointLines(Measurement.SPEEDTEST)
+    point = Point(Measurement.SPEEDTEST).time(at_ms, WritePrecision.MS)
+    for key, value in tags.items():
+        if value:
+            point.tag(key, value)
+    for name, value in fields.items():
+        point.field(name, value)
+    expected = point.to_line_protocol() or None
+    assert lines.line(tags, fields, at_ms) == expected
+    assert lines.line(tags, fields, at_ms) == expected  # from what it kept, the same

@@ -178,6 +178,14 @@ class ResultStore:
             (agent_id, since_ms, until_ms),
         ).fetchone()[0])  # fmt: skip
 
+    def count_started_by_hour(self, agent_id: str, first: int, last: int, hour_ms: int) -> dict[int, int]:
+        """The agent's results by hour of their start (hours ``first`` to ``last``, exclusive, since the epoch)."""
+        rows = self._db.execute(
+            f"SELECT started_ms / {int(hour_ms)}, COUNT(*) FROM results WHERE agent_id = ? AND started_ms >= ?"
+            " AND started_ms < ? GROUP BY 1", (agent_id, first * hour_ms, last * hour_ms),
+        ).fetchall()  # fmt: skip
+        return {int(hour): int(count) for hour, count in rows}
+
     def pending(self, limit: int) -> list[Stored]:
         rows = self._db.execute(
             "SELECT result_id, payload FROM results WHERE influx_pending = 1 ORDER BY started_ms LIMIT ?", (limit,)
