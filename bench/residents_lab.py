@@ -7,7 +7,8 @@ signing key) and ``iperf3 -s`` in the server namespace; the collector serves the
 side of the router. For each case:
 
 - accuracy: what the collector stored (the test server's count), what the page read itself, and iperf3
-  on the same path (``-P 4 -O 3 -t 10``, the receiver's one-second readings), as a ratio to iperf3, beside
+  on the same path just before and just after the visit (four streams over the page's own window, the
+  median of the receiver's one-second readings), as a ratio to their mean, beside
   the line's payload capacity (what its tbf carries of TCP payload at most); the test's length, bytes and
   streams as the page shaped it by the round trip (issue 39);
 - cost: the test server's CPU seconds for the whole resident's test (its process, read from /proc).
@@ -78,6 +79,13 @@ class Row:
     seconds: float  # the page's test, both directions
     megabytes: float
     streams: str
+    iperf3_after: tuple[float, float] | None = None  # iperf3 again just after the visit (its own spread)
+
+    @property
+    def reference(self) -> tuple[float, float]:
+        """iperf3 before and after the visit, their mean."""
+        after = self.iperf3_after or self.iperf3
+        return (self.iperf3[0] + after[0]) / 2, (self.iperf3[1] + after[1]) / 2
 
     @property
     def capacity(self) -> tuple[float, float]:
@@ -85,7 +93,14 @@ class Row:
 
     @property
     def ratio(self) -> tuple[float, float]:
-        return self.stored[0] / self.iperf3[0], self.stored[1] / self.iperf3[1]
+        return self.stored[0] / self.reference[0], self.stored[1] / self.reference[1]
+
+    @property
+    def spread(self) -> str:
+        """iperf3 after the visit against iperf3 before it: the path's own variation over a minute."""
+        if self.iperf3_after is None:
+            return "—"
+        return f"{self.iperf3_after[0] / self.iperf3[0]:.3f} / {self.iperf3_after[1] / self.iperf3[1]:.3f}"
 
     @property
     def of_capacity(self) -> tuple[float, float]:
@@ -105,12 +120,13 @@ async def accuracy(shape: PathShape, folder: Path) -> Row:
             if seen["state"] != "done":
                 raise RuntimeError(f"the page's test did not finish: {seen['error']}")
             spent = cpu_seconds(pid) - before
+            again = await asyncio.to_thread(lab.iperf3, *iperf3_window(shape))
             (stored,) = collector.archive.results.query()
             result = Result.model_validate_json(str(collector.archive.results.payload_of(str(stored["result_id"]))))
     hooks = json.loads(seen["hooks"])
     return Row(shape, reference, (result.download_mbps or 0, result.upload_mbps or 0),
                (result.page_download_mbps or 0, result.page_upload_mbps or 0), spent, float(hooks["seconds"]),
-               float(hooks["bytes"]) / 1e6, str(hooks["streams"]))  # fmt: skip
+               float(hooks["bytes"]) / 1e6, str(hooks["streams"]), again)  # fmt: skip
 
 
 def curls(lab: PathLab, count: int, upload: Path | None, seconds: float) -> list[float]:
@@ -168,13 +184,13 @@ def _n(x: float, digits: int = 1) -> str:
 
 
 def tables(rows: list[Row], loads: list[Load]) -> str:
-    lines = ["| path | iperf3 down / up | stored (server's count) down / up | ratio to iperf3 | line's payload "
-             "capacity | stored / capacity | page's own down / up | test: seconds, MB, streams down/up | "
-             "test server CPU |",
-             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = ["| path | iperf3 down / up | iperf3 after / before | stored (server's count) down / up | ratio to iperf3 "
+             "| line's payload capacity | stored / capacity | page's own down / up | test: seconds, MB, streams down/up"
+             " | test server CPU |",
+             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in rows:
         lines.append(
-            f"| {case_label(r.shape)} | {_n(r.iperf3[0])} / {_n(r.iperf3[1])} | {_n(r.stored[0])} / "
+            f"| {case_label(r.shape)} | {_n(r.reference[0])} / {_n(r.reference[1])} | {r.spread} | {_n(r.stored[0])} / "
             f"{_n(r.stored[1])} | {r.ratio[0]:.3f} / {r.ratio[1]:.3f} | {_n(r.capacity[0])} / {_n(r.capacity[1])} | "
             f"{r.of_capacity[0]:.3f} / {r.of_capacity[1]:.3f} | {_n(r.page[0])} / {_n(r.page[1])} | "
             f"{r.seconds:.1f} s, {r.megabytes:,.0f} MB, {r.streams} | {r.server_cpu_s:.2f} s |"
