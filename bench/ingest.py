@@ -33,6 +33,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -241,6 +242,9 @@ def measure_before(args: argparse.Namespace, revision: str, folder: Path) -> dic
     """The same measurement with the collector's code as it was at ``revision`` (a git worktree)."""
     tree = folder / "before"
     subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(tree), revision], check=True)
+    # the collector as it was, the harness (broker, InfluxDB) as it is now: both runs on the same footing
+    shutil.rmtree(tree / "testkit")
+    shutil.copytree(REPO / "testkit", tree / "testkit")
     try:
         done = subprocess.run([sys.executable, __file__, "--json", "--results", str(args.results), "--agents",
                                str(args.agents), "--latency-seconds", str(args.latency_seconds), "--replay-agents",

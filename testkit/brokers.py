@@ -62,8 +62,15 @@ class Broker:
         self.folder.mkdir(parents=True, exist_ok=True)
         conf = self.folder / "mosquitto.conf"
         conf.write_text(self.config_text())
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stderr=subprocess.PIPE)
-        wait_until_ready(lambda: port_open(self.port, self.host), self.proc, "mosquitto", 10)
+        # its log to a file: a pipe nobody reads fills after some thousands of connections, and the broker,
+        # blocked writing to it, stops serving (a fleet's replay did: bench/ingest.py)
+        log = self.folder / "mosquitto.log"
+        with log.open("ab") as sink:
+            self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stderr=sink)
+        try:
+            wait_until_ready(lambda: port_open(self.port, self.host), self.proc, "mosquitto", 10)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}: {log.read_text(errors='replace')[-2000:]}") from None
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -327,6 +327,22 @@ def test_a_direction_too_short_to_read_is_unsure() -> None:
     assert summary.download.unsure is Unsure.TOO_SHORT and not summary.download.vouched
 
 
+def test_a_direction_never_clean_is_unsure_not_an_error() -> None:
+    """An upload whose every reading saw data arrive out of order has no reading to bound a figure: unsure."""
+    now = [0.0]
+    counts = TicketCounts(clock=lambda: now[0])
+    ticket, stream = uuid.uuid4(), _Connection()
+    counts.open(ticket, UP, stream)
+    for _ in range(20):
+        now[0] += 0.1
+        stream.received += 10_000
+        stream.out_of_order += 1
+        counts.sample()
+    counts.close(ticket, UP)
+    summary = counts.summary(ticket, "th-1")
+    assert summary is not None and summary.upload is not None and not summary.upload.vouched
+
+
 def test_more_connections_than_read_make_the_count_unsure() -> None:
     now = [0.0]
     counts = TicketCounts(clock=lambda: now[0])

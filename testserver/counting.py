@@ -36,6 +36,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Protocol
 
 from dokiem.tcpinfo import TcpInfo, tcp_info
@@ -153,7 +154,7 @@ class _Direction:
         """The last reading that may end the interval: every connection read and none holding data behind a
         hole, and bytes still moving up to it (after it the connections only idled or closed)."""
         readings = list(self.samples)
-        for earlier, later in zip(reversed(readings[:-1]), reversed(readings), strict=True):
+        for earlier, later in reversed(list(pairwise(readings))):
             if later.whole and later.clean and later.moved > earlier.moved:
                 return later
         return readings[0]
