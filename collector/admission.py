@@ -84,7 +84,7 @@ class RateGuard:
             if str(result.result_id) in known:
                 continue
             key = (result.agent_id, _hour(result.started_at))
-            count = self._count(key)
+            count = self._counts[key]
             if count >= self._allowed_for(result.agent_id):
                 refused.append(result)
                 continue
@@ -109,14 +109,6 @@ class RateGuard:
         for agent, wanted in hours.items():
             counted = self._archive.results.count_started_by_hour(agent, min(wanted), max(wanted) + 1, HOUR_MS)
             self._counts.update({(agent, hour): counted.get(hour, 0) for hour in wanted})
-
-    def _count(self, key: tuple[str, int]) -> int:
-        if key not in self._counts:
-            if len(self._counts) > MAX_KEPT:
-                self._counts.clear()
-            agent, hour = key
-            self._counts[key] = self._archive.results.count_started(agent, hour * HOUR_MS, (hour + 1) * HOUR_MS)
-        return self._counts[key]
 
     def _allowed_for(self, agent_id: str) -> int:
         now = time.monotonic()

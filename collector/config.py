@@ -17,6 +17,7 @@ from dokiem.cli_config import config_option, load_or_exit
 from dokiem.collector.archive.db import sqlite_url
 from dokiem.i18n import Translator
 from dokiem.settings import BrokerSection, Settings
+from dokiem.vouch import PageTest
 
 if TYPE_CHECKING:
     from dokiem.collector.archive import Archive, NewerArchive
@@ -112,6 +113,11 @@ class ResidentsSection(_Section):
     mobile_test_mb: float = Field(
         default=100, ge=1, le=10_000, description="on mobile data a direction of the page's test stops at this many MB"
     )
+
+    @property
+    def page_test(self) -> PageTest:
+        """How the page shapes each direction of its test (served to it in /do/config)."""
+        return PageTest(self.test_seconds, mobile_bytes=int(self.mobile_test_mb * 1e6))
 
     @field_validator("key_file")
     @classmethod

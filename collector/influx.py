@@ -1,7 +1,7 @@
 """The InfluxDB writer: Results as line protocol, batched, to the 1.x-compatible ``/write``.
 
 Line protocol is made by influxdb-client's ``Point``, which escapes per InfluxDB's spec; a result's and a
-survey sample's by ``PointLines``, which keeps Point's text of each tag set and field name it has seen (the
+survey sample's by ``PointLines``, which keeps Point's text of each tag and field name it has seen (the
 collector writes thousands a second of few shapes: issue 37). A batch
 InfluxDB refuses as bad data (400) is halved until the bad points are found: those are quarantined,
 the rest written, so one bad point never stalls the writer. Only 5xx, timeouts and lost connections

@@ -39,7 +39,6 @@ from dokiem.regions import Regions
 from dokiem.thresholds import load_thresholds
 from dokiem.vouch import (
     LocateQuery,
-    PageTest,
     ResidentSubmission,
     ServerSummary,
     Tally,
@@ -195,7 +194,7 @@ class ResidentDoor:
                 {"name": f.name, "label": Labels(tr).name(f), "unit": f.unit.symbol} for f in registry.on_page()
             ],
             "medians": self.published.medians(),
-            "test": PageTest(self.config.test_seconds, mobile_bytes=int(self.config.mobile_test_mb * 1e6)).for_page(),
+            "test": self.config.page_test.for_page(),
         }
 
     def sender(self, request: web.Request) -> str:

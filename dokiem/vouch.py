@@ -32,8 +32,8 @@ TICKET_LIFETIME = timedelta(minutes=10)  # long enough for a test on a slow phon
 MAX_TOKEN_CHARS = 4096
 MAX_TICKETS_COUNTED = 10_000  # tickets a test server keeps counts for at once (the oldest are forgotten)
 # The first share of each direction left out of its figure (connections opening, slow start), by the test
-# server's count and the page's alike; the page stretches its test with the round trip so that this share
-# is at least PAGE_WARMUP_ROUND_TRIPS
+# server's count and the page's alike; the page stretches its test with the round trip (PageTest) so that
+# this share is at least ten round trips
 WARMUP_SHARE = 0.25
 
 
@@ -48,13 +48,13 @@ class PageTest:
     default buffers), up to ``max_streams``: a browser opens six connections to a server over HTTP/1.1 and
     the pings beside the streams need one. On mobile data a direction stops at ``mobile_bytes``."""
 
-    seconds: float
+    seconds: float  # the collector's [residents] test_seconds
+    mobile_bytes: int  # its mobile_test_mb
     round_trips: int = 40
     max_seconds: float = 20.0  # the ticket's direction lasts a minute at most (testserver/tickets)
     first_streams: int = 4
     max_streams: int = 5
     stream_window_bytes: int = 2 << 20
-    mobile_bytes: int = 100 * 10**6  # the collector's [residents] mobile_test_mb
 
     def direction_seconds(self, rtt_ms: float) -> float:
         """A direction's length on a path of this round trip (the page's plan() in do.js computes the same)."""

@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +32,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from dokiem.tcpinfo import SEGMENT_OVERHEAD
 
 REPO = Path(__file__).resolve().parent.parent
 DELAYLINE_SOURCE = REPO.parent / "shared" / "lab" / "delayline.c"
@@ -268,10 +271,13 @@ def _received_mbps(run: dict[str, Any], receiver_is_client: bool) -> float:
     return statistics.median(i["bytes"] * 8 / i["seconds"] for i in full) / 1e6
 
 
+LAB_MSS = 1448  # the lab's veths' 1,500-byte MTU less IPv4 (20) and TCP with timestamps (32)
+
+
 def payload_capacity_mbps(rate_mbps: float) -> float:
-    """What a tbf of ``rate_mbps`` carries of TCP payload at most: 1,448 bytes (timestamps on) of each
-    1,514-byte frame."""
-    return rate_mbps * 1448 / 1514
+    """What a tbf of ``rate_mbps`` carries of TCP payload at most: a segment's payload of each frame (1,448 of
+    1,514 bytes)."""
+    return rate_mbps * LAB_MSS / (LAB_MSS + SEGMENT_OVERHEAD[socket.AF_INET])
 
 
 @contextmanager

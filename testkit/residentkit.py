@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dokiem.collector.config import ResidentServer, ResidentsSection
 from dokiem.contract import utcnow
 from dokiem.regions import Regions
-from dokiem.vouch import TICKET_LIFETIME, WARMUP_SHARE, PageTest, Ticket, seal
+from dokiem.vouch import TICKET_LIFETIME, WARMUP_SHARE, Ticket, seal
 from testkit.pathlab import SERVER_IP, PathLab, PathShape
 from testkit.processes import REPO, start_testserver
 
@@ -143,5 +143,5 @@ def open_download(url: str, source: str, ticket: str = "") -> tuple[socket.socke
 def iperf3_window(shape: PathShape) -> tuple[int, int]:
     """iperf3's (-t, -O) over the page's own window on this path: its warm-up omitted, its measured time
     timed (on a lossy path the rate falls for seconds after slow start, so a longer window reads lower)."""
-    seconds = PageTest(ResidentsSection.model_fields["test_seconds"].default).direction_seconds(shape.rtt_ms)
+    seconds = ResidentsSection().page_test.direction_seconds(shape.rtt_ms)
     return max(2, round(seconds * (1 - WARMUP_SHARE))), max(1, round(seconds * WARMUP_SHARE))

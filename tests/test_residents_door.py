@@ -28,7 +28,7 @@ from dokiem.contract import Flag, Result
 from dokiem.regions import Regions
 from dokiem.reports.quarterly import resident_figures
 from dokiem.thresholds import load_thresholds
-from dokiem.vouch import ServerSummary, seal, unseal
+from dokiem.vouch import ServerSummary, Unsure, seal, unseal
 from testkit.brokers import Broker
 from testkit.collectorkit import api_get, collector_config, collector_running
 from testkit.influx import Influx
@@ -148,11 +148,13 @@ async def test_a_direction_the_kernel_did_not_count_gives_no_figure_and_no_test(
     summary_token = await asyncio.to_thread(resident_test, url, ticket, 1.0, False)
     summary = unseal(summary_token, ServerSummary, server_key.public_key())
     assert summary.download is not None and not summary.download.tcp_counted  # too short to read
+    assert summary.download.unsure is Unsure.TOO_SHORT  # and says so (issue 39)
     status, body = await asyncio.to_thread(_post, door, "/do/result", _submission(ticket, summary_token))
     assert status == 200, body
     (stored,) = door.archive.results.query()
     result = Result.model_validate_json(str(door.archive.results.payload_of(str(stored["result_id"]))))
     assert result.download_mbps is None and result.bytes_down is None
+    assert Flag.SERVER_UNSURE in result.flags and "server_unsure" in body["flags"]
     rows = door.archive.results.report_rows(result.started_at, result.finished_at, source="resident")
     assert resident_figures(rows, load_thresholds()).tests == 0
 
@@ -383,10 +385,13 @@ def test_the_residents_settings_are_set_from_the_environment_too() -> None:
     from dokiem.collector.config import load
     from dokiem.settings import ConfigError
 
-    config = load(
-        None, environ={"DOKIEM_RESIDENTS_TESTS_PER_SENDER_DAY": "2", "DOKIEM_RESIDENTS_PER_ADDRESS_PER_HOUR": "9"}
-    )
+    environ = {"DOKIEM_RESIDENTS_TESTS_PER_SENDER_DAY": "2", "DOKIEM_RESIDENTS_PER_ADDRESS_PER_HOUR": "9",
+               "DOKIEM_RESIDENTS_MOBILE_TEST_MB": "50"}  # fmt: skip
+    config = load(None, environ=environ)
     assert (config.residents.tests_per_sender_day, config.residents.per_address_per_hour) == (2, 9)
-    with pytest.raises(ConfigError) as refused:
-        load(None, environ={"DOKIEM_RESIDENTS_TESTS_PER_SENDER_DAY": "0"})
-    assert "DOKIEM_RESIDENTS_TESTS_PER_SENDER_DAY" in str(refused.value)
+    assert config.residents.page_test.mobile_bytes == 50_000_000  # what the page is told (issue 39)
+    for variable, bad in (("DOKIEM_RESIDENTS_TESTS_PER_SENDER_DAY", "0"), ("DOKIEM_RESIDENTS_MOBILE_TEST_MB", "0"),
+                          ("DOKIEM_RESIDENTS_MOBILE_TEST_MB", "lots")):  # fmt: skip
+        with pytest.raises(ConfigError) as refused:
+            load(None, environ={variable: bad})
+        assert variable in str(refused.value)

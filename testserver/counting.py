@@ -167,6 +167,8 @@ class _Direction:
         end = self._end()
         begin = self.samples[0]
         warm_t = begin.at + WARMUP_SHARE * (end.at - begin.at)
+        if len({r.at for r in self.samples if warm_t <= r.at <= end.at}) <= MIN_READINGS:
+            return self._unsure(Unsure.TOO_SHORT)  # whichever reading began it
         warm = next((r for r in self.samples if warm_t <= r.at < end.at and r.clean), None)
         if warm is None:
             return self._unsure(Unsure.IN_RECOVERY)

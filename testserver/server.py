@@ -232,7 +232,7 @@ async def _stream_bytes(request: web.Request, total: int, content_type: str) -> 
         garbage = request.app[GARBAGE]
         view = memoryview(garbage)
         remaining = total
-        began = time.monotonic()
+        began = request.app[COUNTS].clock()
         try:
             await response.prepare(request)
             while remaining > 0:
@@ -270,7 +270,7 @@ async def _swallow(request: web.Request, answer: bytes) -> web.StreamResponse:
     if ticket is not None:
         request.app[COUNTS].open(ticket, UP, _socket(request))
     received = 0
-    began = time.monotonic()
+    began = request.app[COUNTS].clock()
     limit = holder.allowance
     try:
         while chunk := await request.content.readany():

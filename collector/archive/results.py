@@ -171,13 +171,6 @@ class ResultStore:
         """Every agent the archive holds results from."""
         return [str(row[0]) for row in self._db.execute("SELECT DISTINCT agent_id FROM results").fetchall()]
 
-    def count_started(self, agent_id: str, since_ms: int, until_ms: int) -> int:
-        """The agent's results started in [since_ms, until_ms)."""
-        return int(self._db.execute(
-            "SELECT COUNT(*) FROM results WHERE agent_id = ? AND started_ms >= ? AND started_ms < ?",
-            (agent_id, since_ms, until_ms),
-        ).fetchone()[0])  # fmt: skip
-
     def count_started_by_hour(self, agent_id: str, first: int, last: int, hour_ms: int) -> dict[int, int]:
         """The agent's results by hour of their start (hours ``first`` to ``last``, exclusive, since the epoch)."""
         rows = self._db.execute(
