@@ -83,6 +83,8 @@ def resident_test(
         return {"state": str(result.get_attribute("data-state")), "error": str(result.get_attribute("data-error")),
                 "named": named, "shown": driver.find_element(By.ID, "figures").text,
                 "median": driver.find_element(By.ID, "median").text,
+                "verdict": driver.find_element(By.ID, "verdict").text,
+                "good_for": driver.find_element(By.ID, "good-for").text,
                 "hooks": json.dumps({k: result.get_attribute(f"data-{k}") for k in HOOKS}),
                 "lang": str(driver.find_element(By.TAG_NAME, "html").get_attribute("lang"))}  # fmt: skip
     finally:

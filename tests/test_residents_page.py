@@ -92,6 +92,8 @@ async def test_on_mobile_data_the_page_stops_at_its_bytes(
     assert result.site.access == "mobile" and (result.bytes_down or 0) < 200e6
     # over loopback 20 MB may pass in under half a second: then the server says it cannot vouch, and no figure
     assert (Flag.SERVER_UNSURE in result.flags) == (result.download_mbps is None or result.upload_mbps is None)
+    if result.download_mbps is None:  # no figure judges nothing: no "does not meet", no "enough only for..."
+        assert "Chưa đạt" not in seen["verdict"] and not seen["good_for"], seen
 
 
 async def test_the_browser_finds_the_commune_and_its_point_is_kept_nowhere(

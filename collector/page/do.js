@@ -279,6 +279,9 @@ function say(text) { $("phase").textContent = text; }
 function verdict(figures, access) {
   const lines = [];
   for (const threshold of config.thresholds.filter((x) => x.access === access)) {
+    // a figure the server could not vouch for judges nothing: neither met nor missed
+    if ((threshold.download_mbps != null && figures.download_mbps == null)
+      || (threshold.upload_mbps != null && figures.upload_mbps == null)) continue;
     const ok = (threshold.download_mbps == null || figures.download_mbps >= threshold.download_mbps)
       && (threshold.upload_mbps == null || figures.upload_mbps >= threshold.upload_mbps);
     lines.push(t(ok ? "meets" : "misses", { name: threshold.name }));
@@ -317,7 +320,7 @@ function showResult(server, page) {
   }
   $("verdict").textContent = verdict(server, $("access").value);
   $("median").textContent = publishedMedian($("access").value);
-  $("good-for").textContent = goodFor(server.download_mbps ?? 0);
+  $("good-for").textContent = server.download_mbps == null ? "" : goodFor(server.download_mbps);
 }
 
 async function run() {
