@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar, get_args
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -29,10 +29,11 @@ from dokiem import figures as registry
 from dokiem.collation import collation_key
 from dokiem.collector.archive import bucket_of
 from dokiem.collector.config import ResidentsSection
+from dokiem.collector.nosignal import NoSignalDoor
 from dokiem.collector.published import PublishedMedians
-from dokiem.collector.validate import Reason, Refusal, check_bounds
+from dokiem.collector.validate import Reason, Refusal, check_bounds, parse_strict
 from dokiem.collector.vouching import TicketBook, disagrees
-from dokiem.contract import RESIDENT, Access, Flag, Method, Result, ServerRef, Site, first_error
+from dokiem.contract import RESIDENT, Access, BrowserConnection, Flag, Method, Result, ServerRef, Site, first_error
 from dokiem.figures import Labels
 from dokiem.i18n import LANGS, Translator
 from dokiem.regions import Regions
@@ -163,6 +164,7 @@ class ResidentDoor:
         self.tickets = AddressLimiter(config.per_address_per_hour)
         self.results = AddressLimiter(config.per_address_per_hour)
         self.located = AddressLimiter(config.per_address_per_hour)
+        self.reported = AddressLimiter(config.per_address_per_hour)
         self.door = DoorRate(config.max_per_second)
         self.sender_cap = SenderCap(config.tests_per_sender_day)
         # the senders' buckets' key: stable (one address, one bucket, every day), and only the collector's
@@ -170,6 +172,7 @@ class ResidentDoor:
         self.locator = collector.locator  # the collector's, which places survey samples too: built once
         self.published = PublishedMedians(collector.config.http.public_dir)
         self.proxies = {str(address) for address in collector.config.http.trusted_proxies}
+        self.reports = NoSignalDoor(self, collector.coverage)
 
     def page_config(self, lang: str) -> dict[str, object]:
         """What the page needs: the test servers, the communes of 2025 in Vietnamese order, the province's
@@ -195,6 +198,9 @@ class ResidentDoor:
             ],
             "medians": self.published.medians(),
             "test": self.config.page_test.for_page(),
+            "report": self.reports.page_config(),
+            # the Network Information API's types the result takes as the browser's claim
+            "connections": list(get_args(BrowserConnection)),
         }
 
     def sender(self, request: web.Request) -> str:
@@ -210,7 +216,7 @@ class ResidentDoor:
                 return peer  # a proxy naming no address: counted as the proxy
         return peer
 
-    def _admitted(self, sender: str, limiter: AddressLimiter, too_many: str) -> web.Response | None:
+    def admit(self, sender: str, limiter: AddressLimiter, too_many: str) -> web.Response | None:
         """None where the request may go on; else the refusal. The sender's own limit is asked first and counts
         nothing, so one address over its allowance never spends the others' shared rate."""
         if limiter.spent(sender):
@@ -231,7 +237,7 @@ class ResidentDoor:
         return response
 
     async def ticket(self, request: web.Request) -> web.Response:
-        refused = self._admitted(self.sender(request), self.tickets, "too many tests from here this hour: try"
+        refused = self.admit(self.sender(request), self.tickets, "too many tests from here this hour: try"
                                  " again later")  # fmt: skip
         if refused is not None:
             return refused
@@ -251,7 +257,7 @@ class ResidentDoor:
     async def locate(self, request: web.Request) -> web.Response:
         """The commune at the browser's point. The point is read, looked up and dropped: never stored, logged
         or sent back (the answer names the commune only), and it comes in a body, out of the access log."""
-        refused = self._admitted(self.sender(request), self.located, "too many look-ups from here this hour: pick"
+        refused = self.admit(self.sender(request), self.located, "too many look-ups from here this hour: pick"
                                  " the commune by name")  # fmt: skip
         if refused is not None:
             return refused
@@ -272,7 +278,7 @@ class ResidentDoor:
 
     async def result(self, request: web.Request) -> web.Response:
         sender = self.sender(request)
-        refused = self._admitted(sender, self.results, "too many results from here this hour: try again later")
+        refused = self.admit(sender, self.results, "too many results from here this hour: try again later")
         if refused is not None:
             return refused
         raw = await request.content.read(self.config.max_body_bytes + 1)
@@ -298,15 +304,14 @@ class ResidentDoor:
         """The address into its bucket for the commune's day (the disclosure rule's count); then forgotten."""
         access = result.site.access.value if result.site.access else ""
         self.collector.archive.senders.note(result.started_at, str(result.site.commune_code), access,
-                                            bucket_of(self.sender_key, sender_of(address)))  # fmt: skip
+                                            self.bucket(address))  # fmt: skip
+
+    def bucket(self, address: str) -> int:
+        """The sender's bucket under the collector's key (archive/senders.py): all that is kept of who sent."""
+        return bucket_of(self.sender_key, sender_of(address))
 
     def _resident_result(self, raw: bytes, sender: str) -> Result:
-        try:
-            submission = ResidentSubmission.model_validate_json(raw, strict=True)
-        except ValidationError as exc:
-            first = first_error(exc)
-            reason = Reason.NOT_JSON if first.kind == "json_invalid" else Reason.SCHEMA
-            raise Refusal(reason, f"{first.where}: {first.message}") from None
+        submission = parse_strict(ResidentSubmission, raw)
         province = next((p.code for p in self.regions.provinces.values() if submission.commune_code in p.communes),
                         None)  # fmt: skip
         if province is None:
@@ -346,7 +351,8 @@ def _from_summary(summary: ServerSummary, submission: ResidentSubmission, site: 
         finished_at=max(summary.last_at, summary.first_at + timedelta(milliseconds=1)), site=site,
         server=ServerRef(id=summary.server_id, url=url), download_mbps=_round(down), upload_mbps=_round(up),
         latency_ms=page.latency_ms, jitter_ms=page.jitter_ms, page_download_mbps=page.download_mbps,
-        page_upload_mbps=page.upload_mbps, bytes_down=download.bytes if download else None,
+        page_upload_mbps=page.upload_mbps, browser_connection=submission.connection,
+        bytes_down=download.bytes if download else None,
         bytes_up=upload.bytes if upload else None,
         method=Method(name="dokiem-web", version="1", counting="server"), flags=flags,
     )  # fmt: skip
@@ -371,8 +377,10 @@ def _refused(status: int, reason: str, detail: str) -> web.Response:
 
 
 PAGE = Path(__file__).with_name("page")
-PAGE_FILES = {"do.js": "text/javascript", "do.css": "text/css", "icon.svg": "image/svg+xml",
-              "manifest.webmanifest": "application/manifest+json"}  # fmt: skip
+PAGE_FILES = {"do.js": "text/javascript", "nosignal.js": "text/javascript", "h3.js": "text/javascript",
+              "do.css": "text/css", "icon.svg": "image/svg+xml", "manifest.webmanifest": "application/manifest+json",
+              "h3.LICENSE.txt": "text/plain"}  # fmt: skip
+SERVICE_WORKER = "sw.js"  # served at /do/sw.js: a worker's scope is its own folder, and it keeps /do/
 
 
 def _page_headers(door: ResidentDoor) -> dict[str, str]:
@@ -409,11 +417,18 @@ def add_routes(app: web.Application, door: ResidentDoor) -> None:
 
     app.router.add_get("/do/", index)
     app.router.add_get("/do", _redirect)
+
+    async def service_worker(request: web.Request) -> web.Response:
+        return web.Response(body=(PAGE / SERVICE_WORKER).read_bytes(), content_type="text/javascript",
+                            headers=_page_headers(door))  # fmt: skip
+
     app.router.add_get("/do/static/{name}", static)
+    app.router.add_get(f"/do/{SERVICE_WORKER}", service_worker)
     app.router.add_get("/do/config", page_config)
     app.router.add_post("/do/ticket", door.ticket)
     app.router.add_post("/do/result", door.result)
     app.router.add_post("/do/locate", door.locate)
+    app.router.add_post("/do/report", door.reports.report)
 
 
 async def _redirect(request: web.Request) -> web.Response:

@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -94,6 +95,7 @@ class Collector:
         # a survey's samples placed on the province's boundaries, by the shipped [coverage] rules
         self.coverage = load_thresholds().coverage
         self.locator = CommuneLocator(self.regions)
+        self.clock: Callable[[], float] = time.time  # the wall clock the residents' reports are filed by
         self.enrolled = EnrolledSites(self.archive)
         self.rates = RateGuard(self.archive, config.limits.unscheduled_runs_per_hour)
         self.refusals = RefusalLog(config.collector.refusal_log_interval_s)

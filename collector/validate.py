@@ -55,6 +55,11 @@ class Reason(StrEnum):
     TICKET_REPLAYED = "ticket_replayed"  # used already, or issued before the collector restarted
     SUMMARY_INVALID = "summary_invalid"  # not signed by the ticket's test server (changed, or made up)
     SUMMARY_MISMATCH = "summary_mismatch"  # signed, but for another server, another ticket or another time
+    # a resident's "no signal" report (issue 31)
+    INACCURATE = "inaccurate"  # the position it was made at was less accurate than [coverage] allows
+    OUTSIDE = "outside"  # its cell lies in none of the province's communes
+    NOT_A_CELL = "not_a_cell"  # not an H3 cell, or not one of the coverage's resolution
+    DUPLICATE = "duplicate"  # taken already (a report replayed, or sent again)
 
 
 REASONS = tuple(reason.value for reason in Reason)
@@ -82,6 +87,12 @@ def _parse(model: type[M], payload: bytes, limits: Limits, max_bytes: int | None
     max_bytes = limits.max_bytes if max_bytes is None else max_bytes
     if len(payload) > max_bytes:
         raise Refusal(Reason.TOO_LARGE, f"{len(payload)} bytes, over the {max_bytes} limit")
+    return parse_strict(model, payload)
+
+
+def parse_strict(model: type[M], payload: bytes) -> M:
+    """``payload`` as ``model``, strictly, or the Refusal naming the first fault (bad JSON, or where the schema
+    fails): every door parses this way."""
     try:
         return model.model_validate_json(payload, strict=True)
     except ValidationError as exc:

@@ -274,6 +274,9 @@ def operator_name(code: str | None) -> str | None:
     return MOBILE_OPERATORS.get(code or "", (code,))[0]
 
 
+BrowserConnection = Literal["bluetooth", "cellular", "ethernet", "mixed", "none", "other", "unknown", "wifi", "wimax"]
+
+
 class Technology(StrEnum):
     G2 = "2g"
     G3 = "3g"
@@ -435,6 +438,8 @@ class Result(WireModel):
 
     page_download_mbps: Mbps | None = Field(default=None, description="a resident's page's own reading, beside")
     page_upload_mbps: Mbps | None = None
+    # what a resident's browser says its connection is (the Network Information API's type): its claim, unchecked
+    browser_connection: BrowserConnection | None = None
     bytes_down: Count | None = None
     bytes_up: Count | None = None
     data_used_bytes: Count | None = Field(default=None, description="all bytes the run moved, warm-up included")

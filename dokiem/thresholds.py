@@ -181,6 +181,11 @@ class CoverageRules(BaseModel):
     hole_min_days: int = Field(default=2, ge=1, le=365)
     hole_min_samples: int = Field(default=10, ge=1)
     hole_broadband_share_below: float = Field(default=0.5, gt=0, le=1)
+    report_max_accuracy_m: float = Field(default=200, gt=0, le=5000)
+    report_max_age_days: float = Field(default=7, gt=0, le=90)
+    report_min_senders: int = Field(default=3, ge=1, le=16)  # 16: the senders' buckets (archive/senders.py)
+    report_min_days: int = Field(default=2, ge=1, le=365)
+    report_keep_days: int = Field(default=730, ge=92, le=3650)  # at least a quarter: its report reads them
 
     def fix_fault(self, accuracy_m: float, age_s: float) -> DropReason | None:
         """What keeps a fix from placing a sample, by these bounds: its accuracy, then its age (the agent drops

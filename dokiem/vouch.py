@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pydantic import AwareDatetime, Field, ValidationError
 
-from dokiem.contract import Code, Count, Mbps, Millis, Tag, WireModel, first_error
+from dokiem.contract import BrowserConnection, Code, Count, Mbps, Millis, Tag, WireModel, first_error
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -136,6 +136,7 @@ class ResidentSubmission(WireModel):
     access: Literal["fixed", "mobile"]
     isp: Tag
     wifi: bool = False  # a home line tested over Wi-Fi: kept, and marked
+    connection: BrowserConnection | None = None  # navigator.connection.type where the browser tells it
     page: PageFigures = Field(default_factory=PageFigures)
 
 

@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from dokiem.collation import collation_key
 from dokiem.collector.archive import Archive
 from dokiem.contract import LOCAL_TIME, RESIDENT, ServerLocation
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.charts import DistrictBars, Picture, commune_map, coverage_map, district_chart, trend_chart
-from dokiem.reports.coverage import coverage_cells
+from dokiem.reports.coverage import coverage_cells, reported_cells
 from dokiem.reports.docx import PICTURE_SIZE, write_docx
 from dokiem.reports.findings import finding_groups, key_figures, resident_sentences
 from dokiem.reports.letterhead import Letterhead
@@ -66,6 +67,7 @@ def read_figures(
     residents = rows(quarter.start, quarter.end, received_by=cutoff, source=RESIDENT)
     figures.residents = resident_figures(residents, rules, archive.senders.spread(quarter.start, quarter.end))
     figures.coverage = coverage_cells(archive.surveys.samples(quarter.start, quarter.end), rules.coverage)
+    figures.reported = reported_cells(archive.nosignal.rows(quarter.start, quarter.end, cutoff))
     figures.cutoff = cutoff
     figures.demo = archive.meta.demo
     return figures
@@ -124,14 +126,18 @@ def pictures(
 
 def coverage_pictures(figures: QuarterlyFigures, regions: Regions, tr: Translator, width: float, height: float
                       ) -> list[Picture]:  # fmt: skip
-    """Each surveyed operator's cells on the communes' outlines (none without a survey or boundaries)."""
-    province = next((found[0] for c in figures.coverage if (found := regions.commune(c.commune_code))), None)
+    """Each operator's surveyed cells and the cells residents reported (shown by their rule) on the communes'
+    outlines (none without a survey, a shown report or boundaries)."""
+    reported = [c for c in figures.reported if c.shown(figures.rules.coverage)]
+    places = [c.commune_code for c in figures.coverage] + [c.commune_code for c in reported]
+    province = next((found[0] for code in places if (found := regions.commune(code))), None)
     if province is None or province.boundaries is None:
         return []
     features = json.loads(province.boundaries.read_text(encoding="utf-8"))["features"]
-    operators = sorted({c.operator for c in figures.coverage})
+    operators = sorted({c.operator for c in figures.coverage} | {c.operator for c in reported}, key=collation_key)
     return [coverage_map(features, {c.cell: c.best for c in figures.coverage if c.operator == operator},
-                         tr("pub_cov_map", operator=operator), tr, width, min(height, 6.0))
+                         tr("pub_cov_map", operator=operator), tr, width, min(height, 6.0),
+                         [c.cell for c in reported if c.operator == operator])
             for operator in operators]  # fmt: skip
 
 
@@ -178,7 +184,7 @@ class ReportDocument:
     tables: list[Table]  # the key figures first, then one per breakdown
     thresholds: Table
     residents: tuple[list[str], list[Table]]  # residents' sentences and tables: never pooled with the agents'
-    coverage: list[Table]  # the surveys' holes and commune centres (issue 30); empty without a survey
+    coverage: list[Table]  # the surveys' holes, commune centres (issue 30), residents' reports (31); or none
 
     @property
     def sentences(self) -> list[str]:
@@ -199,9 +205,10 @@ class Renderer(Protocol):
 def _csv(report: ReportDocument, out_dir: Path) -> list[Path]:
     written = write_csv(report.every_table, out_dir, report.stem)
     if report.coverage:  # the holes to send to the operators: columns named for programs, a file per operator too
-        holes, centres = report.coverage
+        holes, centres, reported = report.coverage
         written += write_keyed_csv(holes, out_dir / f"{report.stem}-coverage-holes.csv", "operator")
         written += write_keyed_csv(centres, out_dir / f"{report.stem}-coverage-centres.csv")
+        written += write_keyed_csv(reported, out_dir / f"{report.stem}-coverage-reported.csv", "operator")
     return written
 
 

@@ -188,12 +188,16 @@ def commune_map(
     return _picture(figure)
 
 
+REPORTED_EDGE = "#c00000"  # residents' reported cells, as the site draws them
+
+
 def coverage_map(
     features: Sequence[dict[str, Any]], cells: dict[str, CoverageClass], title: str, tr: Translator,
-    width: float = 6.8, height: float = 6.0,
+    width: float = 6.8, height: float = 6.0, reported: Sequence[str] = (),
 ) -> Picture:  # fmt: skip
-    """One operator's surveyed cells coloured by their best class, on the communes' outlines around them (the
-    map zooms to the surveyed area: a cell is a few hundred metres across)."""
+    """One operator's surveyed cells coloured by their best class, and the cells residents reported (issue 31)
+    outlined over them, on the communes' outlines around them (the map zooms to these cells: a cell is a few
+    hundred metres across)."""
     figure = _figure(width, height)
     axes: Axes = figure.add_subplot()
     outlines = [Polygon(ring, closed=True) for feature in features for ring in _outer_rings(feature["geometry"])]
@@ -201,7 +205,10 @@ def coverage_map(
     hexagons = [Polygon([(lon, lat) for lat, lon in h3.cell_to_boundary(cell)], closed=True) for cell in cells]
     axes.add_collection(PatchCollection(hexagons, facecolors=[COVERAGE_COLORS[c] for c in cells.values()],
                                         edgecolors="#333333", linewidths=0.3))  # fmt: skip
-    corners = [point for hexagon in hexagons for point in hexagon.get_xy()]
+    outlined = [Polygon([(lon, lat) for lat, lon in h3.cell_to_boundary(cell)], closed=True) for cell in reported]
+    axes.add_collection(PatchCollection(outlined, facecolors="none", edgecolors=REPORTED_EDGE, linewidths=1.4,
+                                        linestyles="--"))  # fmt: skip
+    corners = [point for hexagon in [*hexagons, *outlined] for point in hexagon.get_xy()]
     margin = 0.03  # degrees around the surveyed cells: the communes they lie in stay readable
     axes.set_xlim(min(p[0] for p in corners) - margin, max(p[0] for p in corners) + margin)
     axes.set_ylim(min(p[1] for p in corners) - margin, max(p[1] for p in corners) + margin)
@@ -210,6 +217,9 @@ def coverage_map(
     _title(axes, title, width)
     handles = [Patch(facecolor=COVERAGE_COLORS[c], edgecolor="#333333", label=tr(f"cov_class_{c.value}"))
                for c in CoverageClass]  # fmt: skip
+    if reported:
+        handles.append(Patch(facecolor="none", edgecolor=REPORTED_EDGE, linestyle="--",
+                             label=tr("pub_cov_reported_key")))  # fmt: skip
     axes.legend(handles=handles, loc="lower left", fontsize=7, frameon=True)
     return _picture(figure)
 

@@ -9,7 +9,11 @@ of its samples lie in. A hole ("khu vực lõm sóng") is a cell where under ``h
 operator's samples give mobile broadband, seen on ``hole_min_days`` days with ``hole_min_samples`` samples. A
 commune centre is on 5G for an operator when its cell (the commune's point) saw usable 5G from it.
 
-Nothing here holds a position: cells only, which is all any output of a survey shows.
+Residents' "no signal" reports (issue 31) are read here too, apart: per cell and operator, how many reports,
+from how many senders on how many days; a cell is shown only by the ``report_min_*`` rules, and never
+pooled with the surveys' classes.
+
+Nothing here holds a position: cells only, which is all any output of a survey or a report shows.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 
 import h3
 
+from dokiem.collector.archive.nosignal import NOSIGNAL_COLUMNS
 from dokiem.collector.archive.surveys import SAMPLE_COLUMNS
 from dokiem.contract import LOCAL_TIME, Technology, operator_name
 from dokiem.regions import Regions
@@ -135,3 +140,43 @@ def commune_centres(
                     out.append(CentreCoverage(code, operator, centre, True, seen.samples if seen else 0, last,
                                               by_agent=True))  # fmt: skip
     return out
+
+
+@dataclass(frozen=True)
+class ReportedCell:
+    """Residents' "no signal" reports of one operator in one cell (issue 31): never a survey's sample. Senders
+    are the collector's keyed buckets (at least that many people), days the days the reports arrived."""
+
+    cell: str
+    operator: str
+    commune_code: str
+    reports: int
+    senders: int
+    days: int
+    first: date  # the first and last report's day as the residents made them
+    last: date
+    failures: tuple[tuple[str, int], ...]  # (failure, reports), most first
+
+    def shown(self, rules: CoverageRules) -> bool:
+        """Whether the cell is shown: reports from enough senders on enough days (one person makes no hole)."""
+        return self.senders >= rules.report_min_senders and self.days >= rules.report_min_days
+
+
+def reported_cells(rows: Iterable[tuple[Any, ...]]) -> list[ReportedCell]:
+    """Every (cell, operator) residents reported, most reports first (rows of the archive's NOSIGNAL_COLUMNS)."""
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for values in rows:
+        row = dict(zip(NOSIGNAL_COLUMNS, values, strict=True))
+        grouped[(str(row["cell"]), str(row["operator"]))].append(row)
+    cells = []
+    for (cell, operator), reports in grouped.items():
+        made = [_day(int(r["made_ms"])) for r in reports]
+        failures = Counter(str(r["failure"]) for r in reports).most_common()
+        commune = Counter(str(r["commune_code"]) for r in reports).most_common(1)[0][0]
+        cells.append(ReportedCell(
+            cell=cell, operator=operator, commune_code=commune,
+            reports=len(reports), senders=len({int(r["bucket"]) for r in reports}),
+            days=len({_day(int(r["received_ms"])) for r in reports}), first=min(made), last=max(made),
+            failures=tuple(failures),
+        ))  # fmt: skip
+    return sorted(cells, key=lambda c: (-c.reports, c.operator, c.cell))

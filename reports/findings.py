@@ -211,5 +211,13 @@ def coverage_sentences(coverage: Sequence[Table], tr: Translator, rules: Coverag
               share=tr.number(100 * rules.hole_broadband_share_below, 0), rsrp=tr.number(rules.usable_rsrp_dbm, 0),
               mbps=tr.number(rules.usable_mbps, 1), days=tr.number(rules.hole_min_days, 0),
               samples=tr.number(rules.hole_min_samples, 0))  # fmt: skip
-    return [tr("rpt_cov_found", holes=tr.number(len(found.rows), 0), operators=tr.number(operators, 0),
+    said = [tr("rpt_cov_found", holes=tr.number(len(found.rows), 0), operators=tr.number(operators, 0),
                centres=tr.number(len(centres.rows), 0), on_5g=tr.number(on_5g, 0)), rule]  # fmt: skip
+    return [*said, _reported_sentence(coverage[2], tr, rules)]
+
+
+def _reported_sentence(reported: Table, tr: Translator, rules: CoverageRules) -> str:
+    """Residents' "no signal" reports: the cells shown, the reports in them, and the rule that shows a cell."""
+    reports = sum(int(row[4] or 0) for row in reported.rows)
+    return tr("rpt_cov_reported", cells=tr.number(len(reported.rows), 0), reports=tr.number(reports, 0),
+              senders=tr.number(rules.report_min_senders, 0), days=tr.number(rules.report_min_days, 0))  # fmt: skip

@@ -73,6 +73,26 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rpt_cov_download_median_mbps": ("Tải xuống trung vị khi đo (Mbit/s)", "Median download where tested (Mbit/s)"),
     "rpt_cov_five_g": ("Có 5G dùng được", "Usable 5G"),
     "rpt_cov_last_five_g": ("Lần cuối thấy 5G", "5G last seen"),
+    # residents' "no signal" reports (issue 31): "người dân báo" beside "đo kiểm"
+    "rpt_table_coverage_reported": (
+        "Nơi người dân báo mất sóng theo nhà mạng",
+        "Where residents reported no signal, by operator",
+    ),
+    "rpt_cov_reported": (
+        "Người dân báo mất sóng (trang đo của tỉnh, mục Báo mất sóng): {cells} ô với {reports} lượt báo đủ điều kiện"
+        " công bố, tức có báo từ ít nhất {senders} người gửi khác nhau trong ít nhất {days} ngày. Đây là lời báo của"
+        " người dân, liệt kê riêng, không gộp với số liệu khảo sát.",
+        "Residents' reports of no signal (the province's test page, Report no signal): {cells} cells with {reports}"
+        " reports qualify, i.e. reported by at least {senders} different senders on at least {days} days. These are"
+        " residents' word, listed apart, never pooled with the surveys' figures.",
+    ),
+    "rpt_cov_reports": ("Số lượt báo", "Reports"),
+    "rpt_cov_senders": ("Số người gửi (ít nhất)", "Senders (at least)"),
+    "rpt_cov_first_reported": ("Báo lần đầu", "First reported"),
+    "rpt_cov_last_reported": ("Báo lần cuối", "Last reported"),
+    "rpt_cov_failure_no_signal": ("Không có sóng", "No signal"),
+    "rpt_cov_failure_no_data": ("Có sóng, không vào mạng", "Signal, no data"),
+    "rpt_cov_failure_too_slow": ("Mạng quá chậm", "Too slow to use"),
     "cov_class_none": ("Không có băng rộng", "No broadband"),
     "cov_class_2g3g": ("Chỉ 2G/3G", "2G/3G only"),
     "cov_class_4g": ("4G", "4G"),
@@ -212,6 +232,33 @@ TEXTS: dict[str, tuple[str, str]] = {
         "coverage.csv: {cells} surveyed cells by operator ({columns}); cell is an H3 hexagon, the finest place"
         " published (no coordinates); best_class: none = no broadband, 2g3g = 2G/3G only, 4g, 5g; hole = a coverage"
         " hole by thresholds.toml [coverage]. Surveyed places only.",
+    ),
+    "pub_dictionary_reported": (
+        "coverage_reported.csv: {cells} ô người dân báo mất sóng theo nhà mạng ({columns}); chỉ những ô có báo từ ít"
+        " nhất {senders} người gửi trong ít nhất {days} ngày (thresholds.toml, mục [coverage]); senders là số người"
+        " gửi ít nhất (địa chỉ chỉ được đếm, không được lưu); failure_*: số lượt theo điều người dân báo. Lời báo của"
+        " người dân, không phải số đo kiểm.",
+        "coverage_reported.csv: {cells} cells where residents reported no signal, by operator ({columns}); only"
+        " cells reported by at least {senders} senders on at least {days} days (thresholds.toml, [coverage]);"
+        " senders is a lower bound (addresses are counted, never kept); failure_*: reports by what residents said"
+        " failed. Residents' word, not a measurement.",
+    ),
+    "pub_cov_reported": (
+        "{operator}: người dân báo mất sóng ở {count} ô",
+        "{operator}: residents reported no signal in {count} cells",
+    ),
+    "pub_cov_reported_intro": (
+        "Ô viền đỏ đứt: nơi người dân báo mất sóng trên trang đo của tỉnh (mục Báo mất sóng), chỉ những ô có báo từ"
+        " ít nhất {senders} người gửi trong ít nhất {days} ngày. Đó là lời báo của người dân, liệt kê riêng, không"
+        " phải số đo kiểm.",
+        "Cells outlined in dashed red: where residents reported no signal on the province's test page (Report no"
+        " signal), only cells reported by at least {senders} senders on at least {days} days. These are residents'"
+        " word, listed apart, not measurements.",
+    ),
+    "pub_cov_reported_key": ("Người dân báo (viền đỏ đứt)", "Residents' reports (dashed red outline)"),
+    "pub_cov_reported_cell": (
+        "{commune}: người dân báo {reports} lần, từ {senders} người gửi",
+        "{commune}: {reports} residents' reports from {senders} senders",
     ),
     "pub_cov_title": ("Vùng phủ sóng di động đã khảo sát", "Mobile coverage as surveyed"),
     "pub_cov_link": (

@@ -23,6 +23,7 @@ from dokiem import figures as registry
 from dokiem.contract import LOCAL_TIME
 from dokiem.figures import Labels
 from dokiem.i18n import Translator
+from dokiem.reports.tables import REPORTED_COLUMNS
 
 # the columns of each level's file: who, then the registry's published statistics, then the derived ones
 NAME_COLUMNS = ("code", "name", "district", "isp", "access", "published", "tests", "agents")
@@ -47,12 +48,24 @@ COVERAGE_COLUMNS = ("operator", "cell", "commune_code", "commune_name", "best_cl
 
 def write_coverage(folder: Path, rows: Sequence[dict[str, Any]]) -> Path:
     """``coverage.csv``: each surveyed cell and operator, its best class, how often broadband was there."""
-    path = folder / "coverage.csv"
+    return _write_cells(folder / "coverage.csv", COVERAGE_COLUMNS, rows)
+
+
+def _write_cells(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, COVERAGE_COLUMNS)
+        writer = csv.DictWriter(out, columns)
         writer.writeheader()
-        writer.writerows(_exactly(row, COVERAGE_COLUMNS, path.name) for row in rows)
+        writer.writerows(_exactly(row, columns, path.name) for row in rows)
     return path
+
+
+# residents' "no signal" reports (issue 31): the cells shown by their rule, the report's table's columns
+REPORTED_CSV_COLUMNS = tuple(key for key, _ in REPORTED_COLUMNS)
+
+
+def write_reported(folder: Path, rows: Sequence[dict[str, Any]]) -> Path:
+    """``coverage_reported.csv``: each cell residents reported no signal in, by operator, with its counts."""
+    return _write_cells(folder / "coverage_reported.csv", REPORTED_CSV_COLUMNS, rows)
 
 
 def level_columns() -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from dokiem.i18n import Translator
 from dokiem.reports.charts import Picture
 from dokiem.reports.docx import Section
 from dokiem.reports.findings import coverage_sentences
-from dokiem.reports.tables import CENTRE_KEYS, HOLE_KEYS, Table
+from dokiem.reports.tables import COVERAGE_KEYS, Table
 from dokiem.thresholds import CoverageRules
 
 BRIEF = registry.brief_keys()  # the registry's figures for the short tables: down_median, up_median, latency_median
@@ -45,7 +45,7 @@ def outline(
         (tr("docx_s_residents"), residents[0],
          [(t, RESIDENT_COMMUNE_KEYS if t.id == "residents_communes" else RESIDENT_ISP_KEYS) for t in residents[1]], []),
         (tr("docx_s_coverage"), coverage_sentences(coverage, tr, rules or CoverageRules()),
-         [(t, HOLE_KEYS if t.id == "coverage_holes" else CENTRE_KEYS) for t in coverage if t.rows], list(covered)),
+         [(t, COVERAGE_KEYS[t.id]) for t in coverage if t.rows], list(covered)),
         (tr("docx_s_annex"), [], [(communes, COMMUNE_KEYS)], []),
     ]  # fmt: skip
     return sections

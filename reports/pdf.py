@@ -27,7 +27,7 @@ from dokiem import figures as registry
 from dokiem.i18n import Translator
 from dokiem.reports.charts import Picture
 from dokiem.reports.findings import coverage_sentences
-from dokiem.reports.tables import CENTRE_KEYS, HOLE_KEYS, RESIDENT_FIGURES, Column, Table, format_value
+from dokiem.reports.tables import COVERAGE_KEYS, RESIDENT_FIGURES, Column, Table, format_value
 from dokiem.thresholds import CoverageRules
 
 FONT_DIRS = (
@@ -143,12 +143,13 @@ def _residents(sentences: list[str], tables: list[Table], tr: Translator, styles
 
 def _coverage(tables: Sequence[Table], tr: Translator, styles: Styles, rules: CoverageRules,
               covered: Sequence[Picture]) -> list[Flowable]:  # fmt: skip
-    """The surveys' holes and commune centres on a page of their own ("Khu vực lõm sóng", issue 30)."""
+    """The surveys' holes and commune centres, and the cells residents reported (issue 31), on a page of their own
+    ("Khu vực lõm sóng", issue 30)."""
     story: list[Flowable] = [PageBreak(), Paragraph(escape(tr("docx_s_coverage")), styles.heading)]
     story += [Paragraph(escape(line), styles.body) for line in coverage_sentences(tables, tr, rules)]
-    for table, keys in zip(tables, (HOLE_KEYS, CENTRE_KEYS), strict=False):
+    for table in tables:
         if table.rows:
-            shown = table.only(keys)
+            shown = table.only(COVERAGE_KEYS[table.id])
             story += [Spacer(1, 3 * mm), Paragraph(escape(table.title), styles.heading)]
             story += table_pieces(shown, [c.key for c in shown.columns], tr, styles)
     for picture in covered:

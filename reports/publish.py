@@ -20,6 +20,7 @@ from dokiem.collector.archive import REPORT_COLUMNS, Archive, SenderSpread
 from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, RESIDENT, Flag
 from dokiem.files import COMMUNES_LEVEL, OPEN_DATA
 from dokiem.i18n import Translator
+from dokiem.nosignal import Failure
 from dokiem.regions import Province, Regions
 from dokiem.reports.disclosure import publishable, residents_publishable
 from dokiem.reports.opendata import (
@@ -27,6 +28,7 @@ from dokiem.reports.opendata import (
     CHANGE_COLUMN,
     COVERAGE_COLUMNS,
     RECORD_PLACE_COLUMNS,
+    REPORTED_CSV_COLUMNS,
     Licence,
     column_notes,
     figure_columns,
@@ -38,6 +40,7 @@ from dokiem.reports.opendata import (
     write_level,
     write_licence,
     write_records,
+    write_reported,
 )
 from dokiem.reports.quarterly import INVALIDATING, GroupStats, QuarterlyFigures, split_isp_key
 from dokiem.reports.site import Page, commune_names, commune_page, coverage_page, index_page
@@ -123,6 +126,18 @@ def coverage_rows(figures: QuarterlyFigures, province: Province) -> list[dict[st
             for c in sorted(figures.coverage, key=lambda c: (c.operator, c.cell))]  # fmt: skip
 
 
+def reported_rows(figures: QuarterlyFigures, province: Province) -> list[dict[str, Any]]:
+    """The cells residents reported, shown by their rule, as open data: the cell is the finest place given."""
+    rules = figures.rules.coverage
+    shown = sorted((c for c in figures.reported if c.shown(rules)), key=lambda c: (c.operator, c.cell))
+    return [{"operator": c.operator, "commune_name": province.communes[c.commune_code].name
+             if c.commune_code in province.communes else "", "commune_code": c.commune_code, "cell": c.cell,
+             "reports": c.reports, "senders": c.senders, "days": c.days, "first_reported": c.first.isoformat(),
+             "last_reported": c.last.isoformat(),
+             **{f"failure_{failure.value}": dict(c.failures).get(failure.value, 0) for failure in Failure}}
+            for c in shown]  # fmt: skip
+
+
 def records(
     rows: Iterable[tuple[Any, ...]], published: set[tuple[str, str]], outcome: Published,
     unsound: frozenset[Flag] = INVALIDATING,
@@ -178,7 +193,8 @@ def publish(
 ) -> Published:  # fmt: skip
     """Write the site and the open data under ``out``; returns what was written."""
     codes = [g.key for g in figures.groups.get("province", [])]  # the agents' province, else the surveys'
-    codes += [found[0].code for c in figures.coverage[:1] if (found := regions.commune(c.commune_code))]
+    places = [c.commune_code for c in figures.coverage[:1]] + [c.commune_code for c in figures.reported[:1]]
+    codes += [found[0].code for code in places if (found := regions.commune(code))]
     province = next((regions.provinces[c] for c in codes if c in regions.provinces), None)
     if province is None:
         raise ValueError(tr("pub_no_province"))
@@ -192,6 +208,8 @@ def publish(
     outcome.files.append(_write(out / "index.html", index_page(page)))
     outcome.files.append(_write(out / "coverage.html", coverage_page(page)))
     outcome.files.append(write_coverage(out / OPEN_DATA, coverage_rows(figures, province)))
+    reported = reported_rows(figures, province)
+    outcome.files.append(write_reported(out / OPEN_DATA, reported))
     for code, _ in commune_names(page):  # every commune: the map and the list link to each
         outcome.files.append(_write(out / "communes" / f"{code}.html", commune_page(page, code)))
     for level in (*LEVELS, "residents"):
@@ -216,7 +234,10 @@ def publish(
                      sender_days=figures.rules.report.min_resident_sender_days, records=theirs.records,
                      held=theirs.held_back_records),
                   tr("pub_dictionary_coverage", cells=len(figures.coverage),
-                     columns=", ".join(COVERAGE_COLUMNS))]  # fmt: skip
+                     columns=", ".join(COVERAGE_COLUMNS)),
+                  tr("pub_dictionary_reported", cells=len(reported), columns=", ".join(REPORTED_CSV_COLUMNS),
+                     senders=figures.rules.coverage.report_min_senders,
+                     days=figures.rules.coverage.report_min_days)]  # fmt: skip
     if figures.demo:
         dictionary.insert(0, tr("demo_notice"))
     outcome.files.append(write_dictionary(out / OPEN_DATA, dictionary))

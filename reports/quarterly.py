@@ -27,7 +27,7 @@ from dokiem.collector.archive import REPORT_COLUMNS, SenderSpread
 from dokiem.contract import ACCESS_TYPES, HOUSEHOLD, LOCAL_TIME, Access, Flag, Technology
 from dokiem.figures import Stat
 from dokiem.regions.isps import shipped_isps
-from dokiem.reports.coverage import CellCoverage
+from dokiem.reports.coverage import CellCoverage, ReportedCell
 from dokiem.thresholds import Threshold, Thresholds
 
 WEEK_MS = 7 * 86_400_000
@@ -282,6 +282,7 @@ class QuarterlyFigures:
     international: list[GroupStats] = field(default_factory=list)
     residents: ResidentFigures | None = None  # residents' own tests, never pooled with the figures above
     coverage: list[CellCoverage] = field(default_factory=list)  # the surveys' cells (issue 30): apart again
+    reported: list[ReportedCell] = field(default_factory=list)  # residents' "no signal" reports (issue 31): apart
     agents_on_5g: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (commune, operator) -> last seen
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     cutoff: datetime = field(default_factory=lambda: datetime.now(UTC))  # results received by then are read

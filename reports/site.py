@@ -17,7 +17,7 @@ from dokiem.contract import ACCESS_TYPES
 from dokiem.figures import SPREAD, Labels, Stat
 from dokiem.i18n import Translator
 from dokiem.regions import Province
-from dokiem.reports.coverage import CellCoverage
+from dokiem.reports.coverage import CellCoverage, ReportedCell
 from dokiem.reports.disclosure import publishable, threshold_counts
 from dokiem.reports.opendata import BLOATED_COLUMN, CHANGE_COLUMN, Licence
 from dokiem.reports.quarterly import QuarterlyFigures
@@ -39,6 +39,7 @@ th,td{border:1px solid #999;padding:3px 6px;text-align:left}td.n{text-align:righ
 th{background:#dde8f5}.thin{color:#595959;font-style:italic}svg{width:100%;height:auto;max-height:80vh}
 .legend{display:flex;flex-wrap:wrap;gap:6px 14px;padding:0;list-style:none;font-size:.85rem}
 .legend span{display:inline-block;width:1em;height:1em;border:1px solid #555;vertical-align:-2px;margin-right:4px}
+.legend span.reported{border:2px dashed #c00000;background:none}
 .demo{background:#fff2cc;border:2px solid #bf9000;padding:6px 10px;font-weight:bold}
 footer{border-top:1px solid #999;margin-top:2em;font-size:.85rem;color:#404040}
 """.strip()
@@ -312,9 +313,13 @@ def _residents_part(page: Page, code: str) -> list[str]:
     return parts
 
 
-def _cell_feature(cell: str) -> dict[str, Any]:
+REPORTED_ID = "r"  # a reported cell's shape beside the same cell surveyed: its own id on the map
+REPORTED_OUTLINE = "#c00000"
+
+
+def _cell_feature(cell: str, prefix: str = "") -> dict[str, Any]:
     ring = [[lon, lat] for lat, lon in h3.cell_to_boundary(cell)]
-    return {"id": cell, "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}}
+    return {"id": prefix + cell, "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}}
 
 
 def coverage_page(page: Page) -> str:
@@ -328,8 +333,15 @@ def coverage_page(page: Page) -> str:
         parts.append(f"<p>{escape(tr('rpt_cov_none'))}</p>")
     boundaries = page.province.boundaries
     features = json.loads(boundaries.read_text(encoding="utf-8"))["features"] if boundaries else []
-    for operator in sorted({c.operator for c in figures.coverage}, key=collation_key):
-        parts += _operator_coverage(page, operator, [c for c in figures.coverage if c.operator == operator], features)
+    rules = figures.rules.coverage
+    reported = [c for c in figures.reported if c.shown(rules)]
+    if reported:
+        said = tr("pub_cov_reported_intro", senders=tr.number(rules.report_min_senders, 0),
+                  days=tr.number(rules.report_min_days, 0))  # fmt: skip
+        parts.append(f"<p>{escape(said)}</p>")
+    for operator in sorted({c.operator for c in figures.coverage} | {c.operator for c in reported}, key=collation_key):
+        parts += _operator_coverage(page, operator, [c for c in figures.coverage if c.operator == operator],
+                                    [c for c in reported if c.operator == operator], features)  # fmt: skip
     return _html(page, tr("pub_cov_title"), "".join(parts), 0)
 
 
@@ -338,18 +350,26 @@ def _commune_name(page: Page, code: str) -> str:
     return unit.name if unit else code
 
 
-def _operator_coverage(page: Page, operator: str, cells: list[CellCoverage], features: list[dict[str, Any]]
-                       ) -> list[str]:  # fmt: skip
-    """One operator's map of cells on the communes' outlines, its legend, and its holes by commune."""
+def _operator_coverage(page: Page, operator: str, cells: list[CellCoverage], reported: list[ReportedCell],
+                       features: list[dict[str, Any]]) -> list[str]:  # fmt: skip
+    """One operator's map of cells on the communes' outlines (the cells residents reported outlined over the
+    surveyed ones), its legend, its holes by commune, and the residents' reports apart."""
     tr = page.tr
     areas = {c.cell: Area(c.cell, c.cell, COVERAGE_COLORS[c.best],
                           tr("pub_cov_cell", commune=_commune_name(page, c.commune_code),
                              best=tr(f"cov_class_{c.best.value}"), samples=tr.number(c.samples, 0)), None)
              for c in cells}  # fmt: skip
+    for c in reported:
+        label = tr("pub_cov_reported_cell", commune=_commune_name(page, c.commune_code),
+                   reports=tr.number(c.reports, 0), senders=tr.number(c.senders, 0))  # fmt: skip
+        areas[REPORTED_ID + c.cell] = Area(c.cell, c.cell, "none", label, None, REPORTED_OUTLINE)
     title = tr("pub_cov_map", operator=operator)
-    shapes = [*features, *(_cell_feature(c.cell) for c in cells)]
+    shapes = [*features, *(_cell_feature(c.cell) for c in cells),
+              *(_cell_feature(c.cell, REPORTED_ID) for c in reported)]  # fmt: skip
     legend = "".join(f'<li><span style="background:{COVERAGE_COLORS[cls]}"></span>'
                      f"{escape(tr(f'cov_class_{cls.value}'))}</li>" for cls in CoverageClass)  # fmt: skip
+    if reported:
+        legend += f'<li><span class="reported"></span>{escape(tr("pub_cov_reported_key"))}</li>'
     parts = [f"<h2>{escape(title)}</h2>", commune_svg(shapes, areas, title, tr("pub_cov_map_desc"),
              f"coverage-{slug(operator)}"), f'<ul class="legend">{legend}</ul>']  # fmt: skip
     found = sorted((c for c in cells if c.is_hole(page.figures.rules.coverage)),
@@ -361,5 +381,20 @@ def _operator_coverage(page: Page, operator: str, cells: list[CellCoverage], fea
         rows = [[escape(_commune_name(page, c.commune_code)), escape(c.cell), escape(tr.number(c.samples, 0)),
                  escape(tr.number(c.days, 0)), escape(tr.number(100 * c.broadband_share, 0)) + "%",
                  escape(f"{c.last:%d/%m/%Y}")] for c in found]  # fmt: skip
+        parts.append(_table(head, rows, 2))
+    return parts + _reported_list(page, operator, reported)
+
+
+def _reported_list(page: Page, operator: str, reported: list[ReportedCell]) -> list[str]:
+    """The cells residents reported for ``operator``, by commune: their word, counted, apart from the survey."""
+    tr = page.tr
+    shown = sorted(reported, key=lambda c: (unit_key(_commune_name(page, c.commune_code)), c.cell))
+    parts = [f"<h3>{escape(tr('pub_cov_reported', operator=operator, count=tr.number(len(shown), 0)))}</h3>"]
+    if shown:
+        head = [escape(tr(key)) for key in ("rpt_cov_commune_name", "rpt_cov_cell", "rpt_cov_reports",
+                                            "rpt_cov_senders", "rpt_cov_days", "rpt_cov_last_reported")]  # fmt: skip
+        rows = [[escape(_commune_name(page, c.commune_code)), escape(c.cell), escape(tr.number(c.reports, 0)),
+                 escape(tr.number(c.senders, 0)), escape(tr.number(c.days, 0)), escape(f"{c.last:%d/%m/%Y}")]
+                for c in shown]  # fmt: skip
         parts.append(_table(head, rows, 2))
     return parts

@@ -21,6 +21,7 @@ class Area:
     fill: str
     label: str  # what its title says: the name and the figure, or "not enough data"
     href: str | None
+    outline: str | None = None  # drawn as a dashed outline of this colour over what lies below (fill "none")
 
 
 class Projection:
@@ -69,7 +70,8 @@ def commune_svg(
         area = areas.get(feature["id"])
         fill = area.fill if area else "#ffffff"
         label = f"<title>{escape(area.label)}</title>" if area else ""
-        path = f'<path d="{_path(feature["geometry"], project)}" fill="{fill}">{label}</path>'
+        stroke = f' stroke="{area.outline}" stroke-width="1.6" stroke-dasharray="4 2"' if area and area.outline else ""
+        path = f'<path d="{_path(feature["geometry"], project)}" fill="{fill}"{stroke}>{label}</path>'
         if area and area.href:
             path = f'<a href="{escape(area.href)}" aria-label="{escape(area.label)}">{path}</a>'
         shapes.append(path)

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dokiem import figures as registry
+from dokiem.collation import collation_key
 from dokiem.figures import Figure, Labels, Stat, Unit
 from dokiem.i18n import Translator
+from dokiem.nosignal import Failure
 from dokiem.regions import Regions
 from dokiem.regions.isps import spelling_key
 from dokiem.reports.coverage import commune_centres, holes
@@ -256,14 +258,26 @@ CENTRE_COLUMNS: tuple[tuple[str, Kind], ...] = (
     ("samples", "int"), ("last_five_g", "date"), ("evidence", "text"),
 )  # fmt: skip
 
+# Residents' "no signal" reports (issue 31), the cells shown by the [coverage] report_min_* rules: apart from the
+# surveys' holes, with what failed by count
+REPORTED_COLUMNS: tuple[tuple[str, Kind], ...] = (
+    ("operator", "text"), ("commune_name", "text"), ("commune_code", "text"), ("cell", "text"), ("reports", "int"),
+    ("senders", "int"), ("days", "int"), ("first_reported", "date"), ("last_reported", "date"),
+    *((f"failure_{failure.value}", "int") for failure in Failure),
+)  # fmt: skip
+REPORTED_KEYS = ("operator", "commune_name", "cell", "reports", "senders", "days",
+                 *(f"failure_{failure.value}" for failure in Failure), "last_reported")  # fmt: skip
+COVERAGE_KEYS = {"coverage_holes": HOLE_KEYS, "coverage_centres": CENTRE_KEYS, "coverage_reported": REPORTED_KEYS}
+
 
 def _commune_names(regions: Regions) -> dict[str, str]:
     return {code: c.name for p in regions.provinces.values() for code, c in p.communes.items()}
 
 
 def coverage_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[Table]:
-    """The holes (operator, commune, cell) and the surveyed commune centres; none without a survey."""
-    if not figures.coverage and not figures.agents_on_5g:
+    """The holes (operator, commune, cell), the surveyed commune centres and the cells residents reported (each
+    shown by its rule); none without a survey or a report."""
+    if not figures.coverage and not figures.agents_on_5g and not figures.reported:
         return []
     rules, names = figures.rules.coverage, _commune_names(regions)
     found = holes(figures.coverage, rules)
@@ -280,6 +294,15 @@ def coverage_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions)
          tr("cov_by_agent") if c.by_agent else tr("cov_by_survey")]
         for c in centres
     ]  # fmt: skip
+    reported = sorted(
+        (c for c in figures.reported if c.shown(rules)),
+        key=lambda c: (collation_key(c.operator), collation_key(names.get(c.commune_code, "")), c.cell),
+    )
+    reported_rows: list[list[Value]] = [
+        [c.operator, names.get(c.commune_code, c.commune_code), c.commune_code, c.cell, c.reports, c.senders, c.days,
+         c.first.isoformat(), c.last.isoformat(), *(dict(c.failures).get(f.value, 0) for f in Failure)]
+        for c in reported
+    ]  # fmt: skip
     return [
         Table("coverage_holes", tr("rpt_table_coverage_holes"),
               [Column(key, tr(f"rpt_cov_{key}"), kind) for key, kind in HOLE_COLUMNS], hole_rows,
@@ -287,6 +310,9 @@ def coverage_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions)
         Table("coverage_centres", tr("rpt_table_coverage_centres"),
               [Column(key, tr(f"rpt_cov_{key}"), kind) for key, kind in CENTRE_COLUMNS], centre_rows,
               [False] * len(centre_rows)),
+        Table("coverage_reported", tr("rpt_table_coverage_reported"),
+              [Column(key, tr(f"rpt_cov_{key}"), kind) for key, kind in REPORTED_COLUMNS], reported_rows,
+              [False] * len(reported_rows)),
     ]  # fmt: skip
 
 

@@ -40,12 +40,19 @@ def browser(width: int) -> webdriver.Chrome:
 
 
 def resident_test(
-    url: str, width: int, shots: Path, point: tuple[float, float] | None = None, access: str = "fixed"
-) -> dict[str, str]:
+    url: str, width: int, shots: Path, point: tuple[float, float] | None = None, access: str = "fixed",
+    connection: str | None = None,
+) -> dict[str, str]:  # fmt: skip
     """A resident's whole visit, as a browser makes it (the commune typed, or found from the browser's
-    ``point``); the result's state and what the page shows. Screenshots before, during and after in ``shots``."""
+    ``point``; ``connection``: the Network Information API's type the browser reports); the result's state and
+    what the page shows. Screenshots before, during and after in ``shots``."""
     driver = browser(width)
     try:
+        if connection is not None:  # desktop Chromium has no navigator.connection.type (Android's has): given here
+            script = (
+                f"Object.defineProperty(NetworkInformation.prototype, 'type', {{get: () => {json.dumps(connection)}}});"
+            )
+            driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": script})
         if point is not None:  # the browser's location, and the resident's yes to sharing it
             origin = url.split("/do/")[0]
             driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": origin, "permissions": ["geolocation"]})
@@ -177,6 +184,70 @@ def keyboard_test(url: str, width: int, shots: Path) -> dict[str, object]:
         return found
     finally:
         driver.quit()
+
+
+class Phone:
+    """A resident's phone on the residents' page for "Báo mất sóng" (issue 31): its position (and the yes to
+    sharing it) set through the DevTools protocol, the network cut and given back as the page sees it."""
+
+    def __init__(self, url: str, width: int, point: tuple[float, float], accuracy_m: float = 20) -> None:
+        self.url, self.width = url, width
+        self.driver = browser(width)
+        origin = url.split("/do/")[0]
+        self.driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": origin, "permissions": ["geolocation"]})
+        self.driver.execute_cdp_cmd("Emulation.setGeolocationOverride",
+                                    {"latitude": point[0], "longitude": point[1], "accuracy": accuracy_m})  # fmt: skip
+        self.driver.execute_cdp_cmd("Network.enable", {})
+
+    def open(self) -> None:
+        """The page, its report form ready (the config arrived), and the service worker keeping it."""
+        self.driver.get(self.url)
+        wait = WebDriverWait(self.driver, 30)
+        wait.until(lambda d: d.find_element(By.ID, "report-send").is_enabled())
+        wait.until(
+            lambda d: d.execute_script("return !!(navigator.serviceWorker && navigator.serviceWorker.controller)")
+        )
+
+    def reload(self) -> None:
+        self.driver.refresh()
+        WebDriverWait(self.driver, 30).until(lambda d: d.find_element(By.ID, "report-send").is_enabled())
+
+    def network(self, online: bool) -> None:
+        """The page's network on or off (navigator.onLine and its own requests, as a phone out of coverage)."""
+        self.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": not online, "latency": 0,
+                                    "downloadThroughput": -1, "uploadThroughput": -1})  # fmt: skip
+
+    def report(self, operator: str, failure: str, consent: bool = True) -> str:
+        """Make a report; what the page then says (its note's key)."""
+        consented = self.driver.find_element(By.ID, "report-consent")
+        if consented.is_selected() != consent:
+            consented.click()
+        Select(self.driver.find_element(By.ID, "report-operator")).select_by_value(operator)
+        self.driver.find_element(By.CSS_SELECTOR, f"input[name=failure][value={failure}]").click()
+        before = self.driver.find_element(By.ID, "report-note").get_attribute("data-key")
+        self.driver.find_element(By.ID, "report-send").click()
+        WebDriverWait(self.driver, 40).until(
+            lambda d: (key := d.find_element(By.ID, "report-note").get_attribute("data-key")) not in (None, before,
+                                                                                                   "report_locating")
+        )  # fmt: skip
+        return str(self.driver.find_element(By.ID, "report-note").get_attribute("data-key"))
+
+    def waiting(self) -> int:
+        """How many reports the page keeps to send."""
+        return int(self.driver.find_element(By.TAG_NAME, "body").get_attribute("data-reports-waiting") or 0)
+
+    def wait_sent(self) -> None:
+        WebDriverWait(self.driver, 60).until(lambda d: self.waiting() == 0)
+
+    def text(self, element_id: str) -> str:
+        return str(self.driver.find_element(By.ID, element_id).text)
+
+    def shot(self, path: Path, element_id: str = "report") -> None:
+        self.driver.execute_script("document.getElementById(arguments[0]).scrollIntoView()", element_id)
+        self.driver.save_screenshot(str(path))
+
+    def close(self) -> None:
+        self.driver.quit()
 
 
 def main() -> None:

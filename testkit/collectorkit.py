@@ -46,6 +46,9 @@ async def collector_running(config: CollectorConfig) -> AsyncIterator[Collector]
         yield collector
     finally:
         task.cancel()
+        # its port free again once this returns; what the run raised was the test's to see while it ran
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 async def wait_stored(collector: Collector, predicate: object, timeout: float = 20) -> None:

@@ -134,9 +134,11 @@ def test_every_refusal_reason() -> None:
         validate_result("th-380-001", good.model_copy(update={"source": "resident"}).to_json().encode(), limits, now)
     assert posing.value.reason == "inconsistent" and "source" in posing.value.detail
     # bad_topic is the topic's, internal_error and influx_refused the service's (tests/test_quarantine.py), rate
-    # the service's too (tests/test_trust.py), the residents' those of tests/test_vouching.py
+    # the service's too (tests/test_trust.py), the residents' those of tests/test_vouching.py, their "no signal"
+    # reports' those of tests/test_nosignal.py
     residents = {"ticket_invalid", "ticket_expired", "ticket_replayed", "summary_invalid", "summary_mismatch"}
-    assert set(cases) | {"bad_topic", "internal_error", "influx_refused", "rate"} | residents == set(REASONS)
+    reports = {"inaccurate", "outside", "not_a_cell", "duplicate"}
+    assert set(cases) | {"bad_topic", "internal_error", "influx_refused", "rate"} | residents | reports == set(REASONS)
 
 
 async def test_refusals_are_counted_by_reason_and_never_stored(broker: Broker, running: Collector) -> None:

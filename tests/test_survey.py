@@ -526,7 +526,7 @@ def test_a_mobile_agent_at_the_commune_on_5g_is_evidence_of_its_centre_on_5g() -
             row(ROUTE[2], "VinaPhone", "5g", True, last)]  # fmt: skip
     figures = quarterly_figures(rows, [], Quarter.containing(NOW), load_thresholds())
     assert set(figures.agents_on_5g) == {(ROUTE[0], "VinaPhone")}
-    (holes_table, centres), tr = coverage_tables(figures, Translator("vi"), REGIONS), Translator("vi")
+    (holes_table, centres, _), tr = coverage_tables(figures, Translator("vi"), REGIONS), Translator("vi")
     assert holes_table.rows == []
     assert [(r[1], r[2], r[4], r[7]) for r in centres.rows] == [
         (ROUTE[0], "VinaPhone", tr("cov_yes"), tr("cov_by_agent"))

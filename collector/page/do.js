@@ -347,7 +347,8 @@ async function run() {
     const summary = (await (await fetch(`${server.url}summary?ticket=${ticket}`, { cache: "no-store" })).json()).summary;
     const page = { download_mbps: down.mbps, upload_mbps: up.mbps, latency_ms: idle.ms, jitter_ms: idle.jitter };
     const stored = await postJson("/do/result", { ticket: issued.ticket, summary, commune_code: chosen.code,
-      access: $("access").value, isp: $("isp").value, wifi: $("wifi").checked, page }).catch((error) => {
+      access: $("access").value, isp: $("isp").value, wifi: $("wifi").checked, page,
+      ...(config.connections.includes((navigator.connection || {}).type) ? { connection: navigator.connection.type } : {}) }).catch((error) => {
       if (error.code !== "sender_cap") throw error;
       return { ...page, flags: [], uncounted: true }; // the page's own figures, shown; the commune has today's from here
     });
@@ -391,6 +392,7 @@ async function start() {
   $("start").addEventListener("click", run);
   $("locate").addEventListener("click", locate);
   config = await (await fetch(`/do/config?lang=${LANG}`)).json();
+  document.dispatchEvent(new CustomEvent("dokiem-config", { detail: config }));  // the report form's (nosignal.js)
   for (const isp of config.isps) $("isp").append(new Option(isp, isp));
   $("start").disabled = false;
   if ($("commune").value.trim()) showOptions();

@@ -57,6 +57,10 @@ class Isps:
     def names(self) -> list[str]:
         return [isp.name for isp in self.all]
 
+    def mobile(self) -> list[str]:
+        """The mobile operators' names, in the list's order."""
+        return [isp.name for isp in self.all if "mobile" in isp.access]
+
 
 @cache
 def shipped_isps() -> Isps:
