@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -190,6 +191,9 @@ class GpsdLocation:
 
         while not self._stop.is_set():
             try:
+                # GPSDClient connects only once its stream is read: whether gpsd is there is asked first, or a
+                # missing gpsd would be called ready until the stream failed
+                socket.create_connection((self.host, self.port), timeout=TIMEOUT_S).close()
                 with GPSDClient(host=self.host, port=self.port, timeout=TIMEOUT_S) as client:
                     self._error = None
                     self._connected.set()
