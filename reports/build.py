@@ -128,7 +128,7 @@ def coverage_pictures(figures: QuarterlyFigures, regions: Regions, tr: Translato
                       ) -> list[Picture]:  # fmt: skip
     """Each operator's surveyed cells and the cells residents reported (shown by their rule) on the communes'
     outlines (none without a survey, a shown report or boundaries)."""
-    reported = [c for c in figures.reported if c.shown(figures.rules.coverage)]
+    reported = figures.reported_shown
     places = [c.commune_code for c in figures.coverage] + [c.commune_code for c in reported]
     province = next((found[0] for code in places if (found := regions.commune(code))), None)
     if province is None or province.boundaries is None:

@@ -157,6 +157,10 @@ class ReportedCell:
     last: date
     failures: tuple[tuple[str, int], ...]  # (failure, reports), most first
 
+    def reports_of(self, failure: str) -> int:
+        """How many of the reports said ``failure`` (a nosignal.Failure's value)."""
+        return dict(self.failures).get(failure, 0)
+
     def shown(self, rules: CoverageRules) -> bool:
         """Whether the cell is shown: reports from enough senders on enough days (one person makes no hole)."""
         return self.senders >= rules.report_min_senders and self.days >= rules.report_min_days

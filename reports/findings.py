@@ -218,6 +218,7 @@ def coverage_sentences(coverage: Sequence[Table], tr: Translator, rules: Coverag
 
 def _reported_sentence(reported: Table, tr: Translator, rules: CoverageRules) -> str:
     """Residents' "no signal" reports: the cells shown, the reports in them, and the rule that shows a cell."""
-    reports = sum(int(row[4] or 0) for row in reported.rows)
+    at = [c.key for c in reported.columns].index("reports")
+    reports = sum(int(row[at] or 0) for row in reported.rows)
     return tr("rpt_cov_reported", cells=tr.number(len(reported.rows), 0), reports=tr.number(reports, 0),
               senders=tr.number(rules.report_min_senders, 0), days=tr.number(rules.report_min_days, 0))  # fmt: skip

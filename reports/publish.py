@@ -20,7 +20,6 @@ from dokiem.collector.archive import REPORT_COLUMNS, Archive, SenderSpread
 from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, RESIDENT, Flag
 from dokiem.files import COMMUNES_LEVEL, OPEN_DATA
 from dokiem.i18n import Translator
-from dokiem.nosignal import Failure
 from dokiem.regions import Province, Regions
 from dokiem.reports.disclosure import publishable, residents_publishable
 from dokiem.reports.opendata import (
@@ -44,6 +43,7 @@ from dokiem.reports.opendata import (
 )
 from dokiem.reports.quarterly import INVALIDATING, GroupStats, QuarterlyFigures, split_isp_key
 from dokiem.reports.site import Page, commune_names, commune_page, coverage_page, index_page
+from dokiem.reports.tables import reported_records
 from dokiem.thresholds import ReportRules
 
 LEVELS = (COMMUNES_LEVEL, "districts", "isps")
@@ -127,15 +127,9 @@ def coverage_rows(figures: QuarterlyFigures, province: Province) -> list[dict[st
 
 
 def reported_rows(figures: QuarterlyFigures, province: Province) -> list[dict[str, Any]]:
-    """The cells residents reported, shown by their rule, as open data: the cell is the finest place given."""
-    rules = figures.rules.coverage
-    shown = sorted((c for c in figures.reported if c.shown(rules)), key=lambda c: (c.operator, c.cell))
-    return [{"operator": c.operator, "commune_name": province.communes[c.commune_code].name
-             if c.commune_code in province.communes else "", "commune_code": c.commune_code, "cell": c.cell,
-             "reports": c.reports, "senders": c.senders, "days": c.days, "first_reported": c.first.isoformat(),
-             "last_reported": c.last.isoformat(),
-             **{f"failure_{failure.value}": dict(c.failures).get(failure.value, 0) for failure in Failure}}
-            for c in shown]  # fmt: skip
+    """The cells residents reported, shown by their rule, as open data (the report's table's records): the cell
+    is the finest place given."""
+    return reported_records(figures, {code: unit.name for code, unit in province.communes.items()})
 
 
 def records(

@@ -288,6 +288,11 @@ class QuarterlyFigures:
     cutoff: datetime = field(default_factory=lambda: datetime.now(UTC))  # results received by then are read
     demo: bool = False  # read from an archive dokiem up --demo filled: every document says so first
 
+    @property
+    def reported_shown(self) -> list[ReportedCell]:
+        """The cells residents reported that their rule shows (``[coverage] report_min_*``): all any output shows."""
+        return [c for c in self.reported if c.shown(self.rules.coverage)]
+
     def group(self, breakdown: str, key: str, access: str | None) -> GroupStats | None:
         return next((g for g in self.groups.get(breakdown, []) if (g.key, g.access) == (key, access)), None)
 

@@ -334,7 +334,7 @@ def coverage_page(page: Page) -> str:
     boundaries = page.province.boundaries
     features = json.loads(boundaries.read_text(encoding="utf-8"))["features"] if boundaries else []
     rules = figures.rules.coverage
-    reported = [c for c in figures.reported if c.shown(rules)]
+    reported = figures.reported_shown
     if reported:
         said = tr("pub_cov_reported_intro", senders=tr.number(rules.report_min_senders, 0),
                   days=tr.number(rules.report_min_days, 0))  # fmt: skip

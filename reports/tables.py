@@ -270,6 +270,20 @@ REPORTED_KEYS = ("operator", "commune_name", "cell", "reports", "senders", "days
 COVERAGE_KEYS = {"coverage_holes": HOLE_KEYS, "coverage_centres": CENTRE_KEYS, "coverage_reported": REPORTED_KEYS}
 
 
+def reported_records(figures: QuarterlyFigures, names: dict[str, str]) -> list[dict[str, Value]]:
+    """The cells residents reported that their rule shows, by operator, commune and cell, keyed by
+    REPORTED_COLUMNS: the report's table and the open data's coverage_reported.csv alike."""
+    shown = sorted(
+        figures.reported_shown,
+        key=lambda c: (collation_key(c.operator), collation_key(names.get(c.commune_code, "")), c.cell),
+    )
+    return [{"operator": c.operator, "commune_name": names.get(c.commune_code, c.commune_code),
+             "commune_code": c.commune_code, "cell": c.cell, "reports": c.reports, "senders": c.senders,
+             "days": c.days, "first_reported": c.first.isoformat(), "last_reported": c.last.isoformat(),
+             **{f"failure_{failure.value}": c.reports_of(failure.value) for failure in Failure}}
+            for c in shown]  # fmt: skip
+
+
 def _commune_names(regions: Regions) -> dict[str, str]:
     return {code: c.name for p in regions.provinces.values() for code, c in p.communes.items()}
 
@@ -294,15 +308,9 @@ def coverage_tables(figures: QuarterlyFigures, tr: Translator, regions: Regions)
          tr("cov_by_agent") if c.by_agent else tr("cov_by_survey")]
         for c in centres
     ]  # fmt: skip
-    reported = sorted(
-        (c for c in figures.reported if c.shown(rules)),
-        key=lambda c: (collation_key(c.operator), collation_key(names.get(c.commune_code, "")), c.cell),
-    )
     reported_rows: list[list[Value]] = [
-        [c.operator, names.get(c.commune_code, c.commune_code), c.commune_code, c.cell, c.reports, c.senders, c.days,
-         c.first.isoformat(), c.last.isoformat(), *(dict(c.failures).get(f.value, 0) for f in Failure)]
-        for c in reported
-    ]  # fmt: skip
+        [record[key] for key, _ in REPORTED_COLUMNS] for record in reported_records(figures, names)
+    ]
     return [
         Table("coverage_holes", tr("rpt_table_coverage_holes"),
               [Column(key, tr(f"rpt_cov_{key}"), kind) for key, kind in HOLE_COLUMNS], hole_rows,
