@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dokiem.collector.archive import FiledReport
+from dokiem.collector.residents import TURNED_AWAY
 from dokiem.collector.service import Collector
 from dokiem.collector.validate import Reason
 from dokiem.contract import LOCAL_TIME
@@ -262,3 +263,18 @@ async def test_a_report_made_offline_waits_and_arrives_once_the_network_is_back(
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(SERVICE_LOGGERS))
     assert logged  # the collector's log was captured
     _no_point_in([p for p in (tmp_path / "collector").rglob("*") if p.is_file()], logged)
+
+
+async def test_a_handful_of_reports_an_hour_from_one_address_and_the_rest_turned_away(
+    tmp_path: Path, broker: Broker, test_point: str, server_key: Ed25519PrivateKey
+) -> None:
+    """The door's hourly allowance per address holds for reports as for tests: past it, 429 by name, counted,
+    nothing filed; another address is not held back by it."""
+    residents = residents_section(tmp_path, server_key, test_point, per_address_per_hour=3)
+    async with collector_running(collector_config(tmp_path, broker, None).model_copy(
+            update={"residents": residents})) as collector:  # fmt: skip
+        answers = [await _send(collector, _report(), "127.0.0.40") for _ in range(5)]
+        assert answers == [(200, CODE)] * 3 + [(429, "too_many")] * 2
+        assert await _send(collector, _report(), "127.0.0.41") == (200, CODE)
+        assert collector.archive.nosignal.count() == 4
+        assert collector.stats[TURNED_AWAY + "too_many"] == 2
