@@ -13,10 +13,14 @@ import click
 from dokiem.admin import enroll
 from dokiem.admin.mqtt_users import PasswordFile
 from dokiem.collector.archive import Archive
-from dokiem.collector.config import collector_config_option, load_collector_config, open_archive_or_exit
+from dokiem.collector.config import (
+    collector_config_option,
+    configured_regions,
+    load_collector_config,
+    open_archive_or_exit,
+)
 from dokiem.contract import ACCESS_TYPES, MIN_PLAN_MBPS, Access
 from dokiem.i18n import Translator
-from dokiem.regions import Regions
 
 
 def _archive_or_none(archive_url: str | None, tr: Translator) -> Archive | None:
@@ -65,7 +69,7 @@ def enroll_command(
 ) -> None:  # fmt: skip
     """On the server: give an agent broker credentials, write its config, register its site."""
     collector = load_collector_config(config_path, tr)
-    regions = Regions.for_config(collector.collector.regions_dir)
+    regions = configured_regions(collector)
     reserved = frozenset(name for name in (collector.broker.username, collector.mqtt_client_id) if name)
     if not broker_url.startswith("mqtts://"):
         raise click.BadParameter(tr("broker_needs_tls"), param_hint="--broker-url")

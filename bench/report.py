@@ -55,7 +55,7 @@ def build_archive(path: Path, count: int, per_district: int) -> None:
     tmp = path.with_suffix(".building")
     tmp.unlink(missing_ok=True)
     archive = Archive.from_url(sqlite_url(tmp))
-    agents = synthetic_agents(Regions.load(), per_district=per_district)
+    agents = synthetic_agents(Regions.load(only="38"), "38", per_district=per_district)
     batch = []
     started = time.monotonic()
     parts = ((QUARTER, count, 2), (QUARTER.previous(), count // 4, 3))

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, IPvAnyAddress, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, IPvAnyAddress, ValidationInfo, field_validator
 
 from dokiem.cli_config import config_option, load_or_exit
 from dokiem.collector.archive.db import sqlite_url
 from dokiem.i18n import Translator
+from dokiem.regions import Regions, UnknownProvince, province_folders
 from dokiem.settings import BrokerSection, Settings
 from dokiem.vouch import PageTest
 
@@ -40,10 +41,25 @@ class CollectorSection(_Section):
     linger_s: float = Field(default=0.02, ge=0, le=5, description="wait to fill a batch before committing")
     refusal_log_interval_s: float = Field(default=300, ge=1)
     regions_dir: Path | None = Field(default=None, description="more province folders, beside the shipped ones")
+    province: str | None = Field(
+        default=None, pattern=r"^\d{2}$",
+        description="the province this server serves, by its two-digit code (dokiem regions provinces lists them);"
+        " unset: every province (a national server)",
+    )  # fmt: skip
     watch_certificates: list[Path] = Field(
         default_factory=list, max_length=20,
         description="certificates (PEM) whose days to expiry the collector reports each minute: the broker's, the CA",
     )  # fmt: skip
+
+    @field_validator("province")
+    @classmethod
+    def _province_has_folder(cls, province: str | None, info: ValidationInfo) -> str | None:
+        if province is not None:
+            regions_dir = info.data.get("regions_dir")
+            found = province_folders(*([regions_dir] if regions_dir else []))
+            if province not in found:
+                raise UnknownProvince(province, found)
+        return province
 
 
 class InfluxSection(_Section):
@@ -199,6 +215,11 @@ ENV_ALIASES = {
     "DOKIEM_API_TOKEN": ("http", "api_token"),
 }
 _SETTINGS = Settings(CollectorConfig, ENV_ALIASES)
+
+
+def configured_regions(config: CollectorConfig) -> Regions:
+    """The regions every command of this server reads: ``collector.province`` alone, or every province."""
+    return Regions.for_config(config.collector.regions_dir, config.collector.province)
 
 
 def load(path: Path | None, environ: Mapping[str, str] | None = None) -> CollectorConfig:

@@ -27,7 +27,7 @@ from dokiem.collector.admission import EnrolledSites, RateGuard
 from dokiem.collector.archive import Archive, Stored
 from dokiem.collector.archive.meta import RESEND_ASKED, RESEND_SINCE
 from dokiem.collector.archive.surveys import SAMPLE_COLUMNS
-from dokiem.collector.config import CollectorConfig
+from dokiem.collector.config import CollectorConfig, configured_regions
 from dokiem.collector.fleet import ask_to_resend
 from dokiem.collector.influx import (
     InfluxUnavailable,
@@ -65,7 +65,7 @@ from dokiem.collector.watch import (
 )
 from dokiem.contract import Result, result_topic, utcnow
 from dokiem.fleet import ResendRequest
-from dokiem.regions import Place, Regions, UnknownRegion
+from dokiem.regions import Place, UnknownRegion
 from dokiem.regions.isps import shipped_isps
 from dokiem.settings import parse_listen
 from dokiem.thresholds import load_thresholds
@@ -90,7 +90,7 @@ class Collector:
         self.config = config
         self.archive = Archive.from_url(config.archive_url)
         self.limits = config.limits
-        self.regions = Regions.for_config(config.collector.regions_dir)
+        self.regions = configured_regions(config)
         self.isps = shipped_isps()
         # a survey's samples placed on the province's boundaries, by the shipped [coverage] rules
         self.coverage = load_thresholds().coverage

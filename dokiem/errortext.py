@@ -93,6 +93,7 @@ PYDANTIC: dict[str, str] = {
 # dokiem's own English in configuration errors (validators, file reading), by pattern
 PHRASES: tuple[tuple[str, str], ...] = (
     (r"^is required$", "là bắt buộc"),
+    (r"^province '(\d*)' has no region folder; known: (.*)$", "không có tỉnh mã {0}; các mã: {1}"),
     (r"^is not a known key \(check its spelling and section\)$", PYDANTIC["extra_forbidden"]),
     (r"^cannot read the file: (.*)$", "không đọc được tệp: {0}"),
     (r"^cannot read (.*): (.*)$", "không đọc được {0}: {1}"),

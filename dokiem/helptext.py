@@ -198,10 +198,10 @@ VIETNAMESE: dict[str, str] = {
     # dashboards
     "Dashboards as code: build the provisioning files, or push them to a running Grafana.":
         "Bảng điều khiển dạng mã: tạo tệp cấp phát, hoặc đẩy lên một Grafana đang chạy.",
-    "Write the dashboards' JSON, the datasource and the district gazetteer (the collector config's\n"
-    "    ``regions_dir`` adds provinces to it).":
-        "Viết JSON các bảng điều khiển, nguồn dữ liệu và danh bạ huyện (regions_dir trong cấu hình bộ thu bổ"
-        " sung thêm tỉnh).",
+    "Write the dashboards' JSON, the datasource, the district gazetteer and the communes' map for the\n"
+    "    collector config's ``province`` (every province without it).":
+        "Viết JSON các bảng điều khiển, nguồn dữ liệu, danh bạ huyện và bản đồ xã cho tỉnh ``province`` trong"
+        " cấu hình bộ thu (mọi tỉnh nếu không có).",
     "Folder to write provisioning/ and gazetteer/ into.": "Thư mục ghi provisioning/ và gazetteer/.",
     "Thresholds file the department edits (default: the national ones shipped with dokiem).":
         "Tệp ngưỡng chất lượng do Sở chỉnh (mặc định: các ngưỡng quốc gia đi kèm dokiem).",
@@ -246,13 +246,19 @@ VIETNAMESE: dict[str, str] = {
         "Thư mục của trang (được thay toàn bộ khi trang mới đã ghi xong); trong thư mục đã chạy dokiem up, mặc định"
         " là dokiem-data/site của nó.",
     "The open data's licence.": "Giấy phép của dữ liệu mở.",
-    "Whom reusers credit.": "Đơn vị được ghi nguồn khi dùng lại dữ liệu.",
+    "Whom reusers credit (default: the province's Sở Khoa học và Công nghệ).":
+        "Đơn vị được ghi nguồn khi dùng lại dữ liệu (mặc định: Sở Khoa học và Công nghệ của tỉnh).",
     # regions
     "Communes since 2025-07-01, the pre-reform list and the former districts, as dokiem files results.":
         "Các xã từ 01/7/2025, danh mục trước sắp xếp và các huyện cũ, như dokiem dùng để xếp kết quả.",
     "Compare the department's list (CSV: code and name) with the one dokiem files results by.":
         "So danh sách của Sở (CSV: mã và tên) với danh mục dokiem dùng để xếp kết quả.",
-    "Province code (default: the only one loaded, e.g. 38).": "Mã tỉnh (mặc định: tỉnh duy nhất đã nạp, ví dụ 38).",
+    "The province's two-digit code (default: the collector's collector.province; dokiem regions provinces).":
+        "Mã hai chữ số của tỉnh (mặc định: collector.province của bộ thu; xem dokiem regions provinces).",
+    "Every province dokiem has: code, name, units since the reform, and whether it has the former districts.":
+        "Mọi tỉnh, thành phố dokiem có: mã, tên, số đơn vị từ khi sắp xếp, và có danh mục huyện cũ hay không.",
+    "The province's two-digit code (default: the first of the national list; dokiem regions provinces lists them).":
+        "Mã hai chữ số của tỉnh (mặc định: tỉnh đầu danh mục quốc gia; xem dokiem regions provinces).",
     "The list before 2025-07-01 (with districts).": "Danh mục trước 01/7/2025 (có huyện).",
     "More province folders, as the collector's collector.regions_dir.":
         "Thêm thư mục tỉnh, như collector.regions_dir của bộ thu.",

@@ -43,22 +43,18 @@ TEXTS: dict[str, tuple[str, str]] = {
         "API: {api} (Authorization: Bearer {token}). Residents' test page: {page}. Press Ctrl+C to stop.",
     ),
     "up_placed": (
-        "Thiết bị đo của dokiem up đặt tại {commune} (mã {code}), tỉnh {province}; đường truyền {access}, nhà mạng"
-        " {isp}. Đổi bằng --commune, --access, --isp.",
-        "dokiem up's agent stands in {commune} (code {code}), {province}; a {access} line from {isp}. Change it"
-        " with --commune, --access, --isp.",
+        "Thiết bị đo của dokiem up đặt tại {commune} (mã {code}), {province} (mã {province_code}); đường truyền"
+        " {access}, nhà mạng {isp}. Đổi bằng --province, --commune, --access, --isp.",
+        "dokiem up's agent stands in {commune} (code {code}), {province} (code {province_code}); a {access} line"
+        " from {isp}. Change it with --province, --commune, --access, --isp.",
     ),
     "up_site": (
         "Trang công bố: {site} (cập nhật bằng lệnh {publish} trong thư mục này).",
         "The public site: {site} (updated by running {publish} in this folder).",
     ),
-    "up_which_province": (
-        "dokiem up đặt thiết bị đo trong tỉnh duy nhất của danh mục; danh mục đang có: {known}.",
-        "dokiem up places its agent in the only province of the region files; they hold: {known}.",
-    ),
     "up_commune_none": ("không xã nào", "none"),
     "up_commune_unknown": (
-        "“{text}” không chỉ đúng một xã của tỉnh {province} (tìm thấy: {found}). Ghi tên đầy đủ hoặc mã xã"
+        "“{text}” không chỉ đúng một xã của {province} (tìm thấy: {found}). Ghi tên đầy đủ hoặc mã xã"
         " (dokiem regions list).",
         "“{text}” names no single commune of {province} (found: {found}). Give the whole name or the code"
         " (dokiem regions list).",
@@ -68,7 +64,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "“{text}” is not a listed {access} operator; choose one of: {known}.",
     ),
     "demo_filling": (
-        "Đang tạo dữ liệu mẫu cho quý {quarter} của tỉnh {province} (thiết bị đo ở mọi xã, cố định và di động,"
+        "Đang tạo dữ liệu mẫu cho quý {quarter} của {province} (thiết bị đo ở mọi xã, cố định và di động,"
         " kết quả người dân tự đo)…",
         "Generating the demo quarter {quarter} of {province} (agents in every commune, fixed and mobile,"
         " residents' tests)…",
@@ -104,7 +100,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "online": ("đang kết nối", "online"),
     "offline": ("mất kết nối", "offline"),
     # dokiem regions
-    "rg_which_province": ("chọn một tỉnh: {known}", "choose a province: {known}"),
+    "rg_which_province": (
+        "chọn một tỉnh bằng --province hoặc collector.province: {known}",
+        "choose a province with --province or collector.province: {known}",
+    ),
+    "rg_unknown_province": (
+        "không có tỉnh mã {code}; các mã: {known}",
+        "no province has code {code}; the codes: {known}",
+    ),
+    "rg_with_districts": ("có {count} huyện cũ", "with {count} former districts"),
+    "rg_provinces": ("{count} tỉnh, thành phố.", "{count} provinces."),
     "rg_unknown_district": (
         "không có huyện cũ mã {code} trong {province}",
         "no former district {code} in {province}",

@@ -1,5 +1,6 @@
-"""A generated quarter of results for Thanh Hóa: every district, several ISPs, fixed and mobile, and public
-Wi-Fi hotspots in every fourth district (the city's among them); mobile and hotspot results carry their radio.
+"""A generated quarter of results for a province with former districts: every district, several ISPs, fixed and
+mobile, and public Wi-Fi hotspots in every fourth district (the first among them); mobile and hotspot results
+carry their radio. ``commune_agents`` places a fleet in every commune of any province.
 The tests, the benchmarks and ``dokiem up --demo`` (``collector/demo.py``) share it.
 
 Deterministic for a seed. Tests compute what they expect from these Results themselves; the
@@ -30,9 +31,11 @@ class SyntheticAgent:
     quality: float  # how much of the plan (fixed) or of 80 Mbit/s (mobile) this line gets, typically
 
 
-def synthetic_agents(regions: Regions, per_district: int = 3, seed: int = 1) -> list[SyntheticAgent]:
+def synthetic_agents(
+    regions: Regions, province_code: str, per_district: int = 3, seed: int = 1
+) -> list[SyntheticAgent]:
     rng = random.Random(seed)
-    province = regions.provinces["38"]
+    province = regions.provinces[province_code]
     communes: dict[str, list[tuple[str, str]]] = {}
     for code, commune in province.communes.items():  # 2025 communes, under their (majority) former district
         communes.setdefault(commune.districts[0], []).append((code, commune.name))
@@ -47,7 +50,7 @@ def synthetic_agents(regions: Regions, per_district: int = 3, seed: int = 1) -> 
             access = Access.MOBILE if n % 3 == 2 else Access.FIXED
             isp = (MOBILE_ISPS if access is Access.MOBILE else FIXED_ISPS)[(d_index + n) % 3]
             site = Site(
-                province_code="38", province_name=province.name, district_code=district.code,
+                province_code=province.code, province_name=province.name, district_code=district.code,
                 district_name=district.name, commune_code=commune_code or None, commune_name=commune_name or None,
                 lat=district.lat, lon=district.lon, isp=isp, access=access,
                 plan_down_mbps=rng.choice(FIXED_PLANS) if access is Access.FIXED else None,
@@ -55,7 +58,7 @@ def synthetic_agents(regions: Regions, per_district: int = 3, seed: int = 1) -> 
             )  # fmt: skip
             agents.append(SyntheticAgent(f"th-{district.code}-{n:03d}", site, district_quality))
         if d_index % 4 == 0:  # a hotspot at the commune office: Wi-Fi is the service measured
-            hotspot = Site(province_code="38", province_name=province.name, district_code=district.code,
+            hotspot = Site(province_code=province.code, province_name=province.name, district_code=district.code,
                            district_name=district.name, commune_code=first[0] or None, commune_name=first[1] or None,
                            lat=district.lat, lon=district.lon, isp=FIXED_ISPS[d_index % 3],
                            access=Access.PUBLIC_WIFI)  # fmt: skip

@@ -35,7 +35,7 @@ from dokiem.collector.service import Collector
 from dokiem.contract import Access, Result, Site
 from dokiem.figures import Labels
 from dokiem.i18n import Translator
-from dokiem.regions import Province, Regions, find_communes
+from dokiem.regions import Province, Regions, UnknownProvince, find_communes, province_folders
 from dokiem.regions.isps import shipped_isps
 from dokiem.testserver import server as testserver
 from dokiem.vouch import read_private_key
@@ -65,11 +65,13 @@ class Placing:
     isp: str | None = None
 
 
-def only_province(regions: Regions, tr: Translator) -> Province:
-    if len(regions.provinces) != 1:
-        known = ", ".join(f"{p.code} ({p.name})" for p in regions.provinces.values())
-        raise click.UsageError(tr("up_which_province", known=known))
-    return next(iter(regions.provinces.values()))
+def chosen_province(code: str | None, tr: Translator) -> Regions:
+    """The trial's province alone: the one asked for, else the first of the national list (by code)."""
+    try:
+        return Regions.load(only=code or min(province_folders()))
+    except UnknownProvince:
+        known = ", ".join(f"{c} {p.name}" for c, p in sorted(Regions.load().provinces.items()))
+        raise click.BadParameter(tr("rg_unknown_province", code=code, known=known), param_hint="--province") from None
 
 
 def placed_site(province: Province, placing: Placing, tr: Translator) -> Site:
@@ -193,13 +195,17 @@ async def run_up(
     server_url = f"http://{_reachable(listen[0])}:{web_port}/"
     token = secrets.token_urlsafe(16)
     api = f"{http[0]}:{http[1] or free_port()}"
-    env = {
-        "DOKIEM_BROKER_URL": f"mqtt://127.0.0.1:{mqtt_port}",
-        "DOKIEM_DATA_DIR": str(data_dir / "collector"),
-        "DOKIEM_HTTP_LISTEN": api,
-        "DOKIEM_API_TOKEN": token,
-        "DOKIEM_LIMITS_MAX_MBPS": "100000",  # loopback runs at tens of Gbit/s: not a line, but not a forgery
-    } | ({"DOKIEM_INFLUX_URL": influx} if influx else {})
+    env = (
+        {
+            "DOKIEM_BROKER_URL": f"mqtt://127.0.0.1:{mqtt_port}",
+            "DOKIEM_DATA_DIR": str(data_dir / "collector"),
+            "DOKIEM_HTTP_LISTEN": api,
+            "DOKIEM_API_TOKEN": token,
+            "DOKIEM_LIMITS_MAX_MBPS": "100000",  # loopback runs at tens of Gbit/s: not a line, but not a forgery
+        }
+        | ({"DOKIEM_COLLECTOR_PROVINCE": site.province_code} if site and site.province_code else {})
+        | ({"DOKIEM_INFLUX_URL": influx} if influx else {})
+    )
     config = load_collector(None, environ=env)
     shown = config.http.model_copy(update={"public_dir": data_dir / "site"})
     collector = Collector(config.model_copy(update={"residents": _residents(data_dir, server_url, server_key),
@@ -303,6 +309,8 @@ async def _until_written(collector: Collector, tr: Translator) -> None:
 @click.option("--influx", metavar="URL", help="Also write to this InfluxDB (e.g. http://127.0.0.1:8086).")
 @click.option("--http", type=LISTEN_ADDRESS, default="127.0.0.1:0", show_default=True,
               help="Where the collector's API and the residents' page listen (port 0 = any free port).")  # fmt: skip
+@click.option("--province", envvar="DOKIEM_COLLECTOR_PROVINCE", help="The province's two-digit code (default:"
+              " the first of the national list; dokiem regions provinces lists them).")  # fmt: skip
 @click.option("--commune", help="Where the agent stands: a commune's name (diacritics optional) or code"
               " (default: the province's first).")  # fmt: skip
 @click.option("--access", type=click.Choice([Access.FIXED.value, Access.MOBILE.value]), default=Access.FIXED.value,
@@ -318,14 +326,15 @@ async def _until_written(collector: Collector, tr: Translator) -> None:
 @click.pass_obj
 def up_command(
     tr: Translator, interval_min: float, runs: int | None, listen: tuple[str, int], data_dir: Path,
-    influx: str | None, http: tuple[str, int], commune: str | None, access: str, isp: str | None, demo: bool,
-    max_seconds: float,
+    influx: str | None, http: tuple[str, int], province: str | None, commune: str | None, access: str,
+    isp: str | None, demo: bool, max_seconds: float,
 ) -> None:  # fmt: skip
     """Run dokiem all-in-one: broker, collector, test server and an agent measuring it."""
-    regions = Regions.load()
-    site = placed_site(only_province(regions, tr), Placing(commune, access, isp), tr)
+    regions = chosen_province(province, tr)
+    site = placed_site(next(iter(regions.provinces.values())), Placing(commune, access, isp), tr)
     click.echo(tr("up_placed", commune=site.commune_name, code=site.commune_code, province=site.province_name,
-                  access=tr(f"access_{site.access}").lower(), isp=site.isp), err=True)  # fmt: skip
+                  province_code=site.province_code, access=tr(f"access_{site.access}").lower(), isp=site.isp),
+               err=True)  # fmt: skip
     if demo:
         fill_demo_quarter(data_dir, regions, site, tr)
     main = run_up(tr, interval_min, runs, listen, data_dir, influx, max_seconds, http, site)

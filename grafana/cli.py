@@ -7,10 +7,9 @@ from pathlib import Path
 import click
 
 from dokiem.cli_config import load_or_exit, thresholds_option
-from dokiem.collector.config import collector_config_option, load_collector_config
+from dokiem.collector.config import collector_config_option, configured_regions, load_collector_config
 from dokiem.grafana.provision import HERE, write_provisioning
 from dokiem.i18n import Translator
-from dokiem.regions import Regions
 from dokiem.thresholds import load_thresholds
 
 # In a source checkout, build into the repository's grafana/ folder (what the compose file mounts).
@@ -29,10 +28,10 @@ def grafana_group() -> None:
 @collector_config_option
 @click.pass_obj
 def build_command(tr: Translator, out: Path, thresholds_path: Path | None, config_path: Path | None) -> None:
-    """Write the dashboards' JSON, the datasource and the district gazetteer (the collector config's
-    ``regions_dir`` adds provinces to it)."""
+    """Write the dashboards' JSON, the datasource, the district gazetteer and the communes' map for the
+    collector config's ``province`` (every province without it)."""
     thresholds = load_or_exit(load_thresholds, thresholds_path, tr)
-    regions = Regions.for_config(load_collector_config(config_path, tr).collector.regions_dir)
+    regions = configured_regions(load_collector_config(config_path, tr))
     try:
         written = write_provisioning(out, tr, thresholds, regions)
     except OSError as exc:
@@ -61,7 +60,7 @@ def push_command(
     from dokiem.grafana.push import PushFailed, push
 
     thresholds = load_or_exit(load_thresholds, thresholds_path, tr)
-    regions = Regions.for_config(load_collector_config(config_path, tr).collector.regions_dir)
+    regions = configured_regions(load_collector_config(config_path, tr))
     boards = build_all(tr, thresholds, regions)
     try:
         push(url, token, datasource(influx_url, influx_db, influx_token), boards, click.echo)

@@ -77,10 +77,12 @@ def quarter_label(quarter: Quarter, tr: Translator) -> str:
     return tr("rpt_quarter", roman=ROMAN[quarter.number - 1], number=quarter.number, year=quarter.year)
 
 
-def _names(figures: QuarterlyFigures, regions: Regions) -> str:
-    """The report's province(s) by name, once each (a province has a group per access type)."""
+def _names(figures: QuarterlyFigures, regions: Regions, in_text: bool = False) -> str:
+    """The report's province(s) by name ("tỉnh Thanh Hóa" in a sentence with ``in_text``), once each (a province
+    has a group per access type)."""
     provinces = dict.fromkeys(g.key for g in figures.groups.get("province", []))
-    return ", ".join(regions.provinces[p].name if p in regions.provinces else p for p in provinces) or "–"
+    known = regions.provinces
+    return ", ".join((known[p].in_text if in_text else known[p].name) if p in known else p for p in provinces) or "–"
 
 
 def _intro(figures: QuarterlyFigures, tr: Translator, regions: Regions) -> list[str]:
@@ -237,7 +239,12 @@ def _docx(report: ReportDocument, out_dir: Path) -> list[Path]:
     figures, tr, regions = report.figures, report.tr, report.regions
     drawn = pictures(figures, regions, tr, *PICTURE_SIZE)
     method = [*_intro(figures, tr, regions)[1 + figures.demo :], tr("docx_p_method")]
-    subtitle = tr("docx_subtitle", quarter=quarter_label(figures.quarter, tr), province=_names(figures, regions))
+    subtitle = tr(
+        "docx_subtitle",
+        quarter=quarter_label(figures.quarter, tr),
+        province=_names(figures, regions),
+        province_in_text=_names(figures, regions, in_text=True),
+    )
     if figures.demo:
         subtitle = f"{tr('demo_notice')} {subtitle}"
     tables = {t.id: t for t in report.tables}
@@ -259,7 +266,9 @@ def report_document(
     if figures.demo:
         title = f"{title} · {tr('demo_short')}"
     return ReportDocument(
-        figures=figures, regions=regions, tr=tr, letterhead=letterhead or Letterhead(),
+        figures=figures, regions=regions, tr=tr, letterhead=(letterhead or Letterhead()).for_province(
+            next((regions.provinces[g.key] for g in figures.groups.get("province", []) if g.key in regions.provinces),
+                 None)),
         stem=f"dokiem-quarterly-{figures.quarter}{'-demo' if figures.demo else ''}-{tr.lang}", title=title,
         groups=finding_groups(figures, regions, tr),
         tables=[key_figures(figures, regions, tr), *report_tables(figures, tr, regions)],

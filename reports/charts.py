@@ -10,7 +10,7 @@ and each figure is sized for the page it goes on.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +26,7 @@ from matplotlib.textpath import TextPath
 from matplotlib.ticker import FuncFormatter
 
 from dokiem.i18n import Translator
+from dokiem.reports.insets import outer_rings, split_far
 from dokiem.reports.shading import CLASS_COLORS, COVERAGE_COLORS, NO_DATA, THIN, class_labels, shade
 from dokiem.thresholds import CoverageClass
 
@@ -166,26 +167,31 @@ def commune_map(
     publish (never shaded by a figure), white where there is none."""
     figure = _figure(width, height)
     axes: Axes = figure.add_subplot()
-    patches, colors = [], []
-    for feature in features:
-        code = feature["id"]
-        if code in thin:
-            color = THIN
-        elif code in values:
-            color = shade(values[code], edges)
-        else:
-            color = NO_DATA
-        for ring in _outer_rings(feature["geometry"]):
-            patches.append(Polygon(ring, closed=True))
-            colors.append(color)
-    axes.add_collection(PatchCollection(patches, facecolors=colors, edgecolors="#555555", linewidths=0.25))
-    axes.autoscale_view()
-    axes.set_aspect(1 / 0.94)  # a degree of longitude is ~0.94 of a degree of latitude at 20° N
+
+    def color(code: str) -> str:
+        return THIN if code in thin else shade(values[code], edges) if code in values else NO_DATA
+
+    near, far = split_far(features)
+    _draw_shaded(axes, near, color)
+    if far:  # islands far out at sea, in a frame of their own at the top right
+        inset = axes.inset_axes((0.7, 0.72, 0.29, 0.27))
+        _draw_shaded(inset, far, color)
+        inset.set_xticks([])
+        inset.set_yticks([])
+        inset.set_title(", ".join(f["properties"].get("name", f["id"]) for f in far), fontsize=6)
     axes.set_axis_off()
     _title(axes, title, width)
     axes.legend(handles=_legend(edges, tr), loc="lower left", fontsize=7, frameon=True, title="Mbit/s",
                 title_fontsize=7)  # fmt: skip
     return _picture(figure)
+
+
+def _draw_shaded(axes: Axes, features: Sequence[dict[str, Any]], color: Callable[[str], str]) -> None:
+    patches = [Polygon(ring, closed=True) for f in features for ring in outer_rings(f["geometry"])]
+    colors = [color(f["id"]) for f in features for _ in outer_rings(f["geometry"])]
+    axes.add_collection(PatchCollection(patches, facecolors=colors, edgecolors="#555555", linewidths=0.25))
+    axes.autoscale_view()
+    axes.set_aspect(1 / 0.94)  # a degree of longitude is ~0.94 of a degree of latitude at 20° N
 
 
 REPORTED_EDGE = "#c00000"  # residents' reported cells, as the site draws them
@@ -200,7 +206,7 @@ def coverage_map(
     hundred metres across)."""
     figure = _figure(width, height)
     axes: Axes = figure.add_subplot()
-    outlines = [Polygon(ring, closed=True) for feature in features for ring in _outer_rings(feature["geometry"])]
+    outlines = [Polygon(ring, closed=True) for feature in features for ring in outer_rings(feature["geometry"])]
     axes.add_collection(PatchCollection(outlines, facecolors=NO_DATA, edgecolors="#888888", linewidths=0.4))
     hexagons = [Polygon([(lon, lat) for lat, lon in h3.cell_to_boundary(cell)], closed=True) for cell in cells]
     axes.add_collection(PatchCollection(hexagons, facecolors=[COVERAGE_COLORS[c] for c in cells.values()],
@@ -222,11 +228,6 @@ def coverage_map(
                              label=tr("pub_cov_reported_key")))  # fmt: skip
     axes.legend(handles=handles, loc="lower left", fontsize=7, frameon=True)
     return _picture(figure)
-
-
-def _outer_rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
-    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
-    return [polygon[0] for polygon in polygons]
 
 
 def _legend(edges: Sequence[float], tr: Translator) -> list[Patch]:

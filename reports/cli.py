@@ -16,6 +16,7 @@ from dokiem.collector.config import (
     CollectorConfig,
     archive_for_command,
     collector_config_option,
+    configured_regions,
     load_collector_config,
     trial_archive,
 )
@@ -116,7 +117,6 @@ def quarterly_command(
     thresholds_path: Path | None, archive_url: str | None, cutoff: datetime | None, config_path: Path | None,
 ) -> None:  # fmt: skip
     """Write the quarterly report: per province, former district, commune, ISP, fixed and mobile apart."""
-    from dokiem.regions import Regions
     from dokiem.reports.build import read_figures, write_report
     from dokiem.reports.letterhead import load_letterhead
     from dokiem.reports.pdf import FontMissing
@@ -126,7 +126,7 @@ def quarterly_command(
     rules = load_or_exit(load_thresholds, thresholds_path, tr)
     config = load_collector_config(config_path, tr)
     archive = archive_for_command(archive_url, config, tr)
-    regions = Regions.for_config(config.collector.regions_dir)
+    regions = configured_regions(config)
     click.echo(tr("rpt_reading", where=archive.where), err=True)
 
     def progress(n: int) -> None:
@@ -158,8 +158,7 @@ def quarterly_command(
               " ran, its dokiem-data/site by default.")  # fmt: skip
 @click.option("--licence", default="CC BY 4.0", show_default=True, help="The open data's licence.")
 @click.option("--licence-url", default="https://creativecommons.org/licenses/by/4.0/", show_default=True)
-@click.option("--holder", default="Sở Khoa học và Công nghệ tỉnh Thanh Hóa", show_default=True,
-              help="Whom reusers credit.")  # fmt: skip
+@click.option("--holder", default="", help="Whom reusers credit (default: the province's Sở Khoa học và Công nghệ).")
 @thresholds_option
 @archive_option
 @cutoff_option
@@ -173,7 +172,6 @@ def publish_command(
     serve_at: tuple[str, int] | None, config_path: Path | None,
 ) -> None:  # fmt: skip
     """Write the quarter's public results site and open data: pages per commune, an SVG map, CSV/JSON."""
-    from dokiem.regions import Regions
     from dokiem.reports.build import read_figures
     from dokiem.reports.opendata import Licence
     from dokiem.reports.publish import publish_site
@@ -182,7 +180,7 @@ def publish_command(
     config = load_collector_config(config_path, tr)
     out_dir = _site_folder(out_dir, archive_url, config, tr).resolve()
     archive = archive_for_command(archive_url, config, tr)
-    regions = Regions.for_config(config.collector.regions_dir)
+    regions = configured_regions(config)
     try:
         quarter, figures = _quarter_read(archive, quarter, lambda q: read_figures(archive, q, rules, cutoff=cutoff), tr)
         done = publish_site(archive, figures, regions, out_dir, tr, Licence(licence, licence_url, holder))

@@ -108,7 +108,7 @@ def _header(document: DocumentType, letterhead: Letterhead, today: datetime) -> 
     """The issuing body and the number on the left, the motto and the date on the right: each line on one
     line, the columns as wide as their longest line is set (Decree 30's layout, not a guessed width)."""
     left_lines = [
-        (letterhead.parent.upper(), 13, False, False),
+        ((letterhead.parent or "").upper(), 13, False, False),
         (letterhead.body.upper(), 13, True, False),
         ("――――――", 9, False, False),
         (f"Số: {letterhead.number or '      '}/BC-{letterhead.abbreviation}", 13, False, False),

@@ -72,6 +72,7 @@ def change_pct(group: GroupStats | None) -> float | None:
 def key_figures(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> Table:
     """The numbers the findings say, one row each, fixed and mobile apart."""
     names = _district_names(regions)
+    by_district = bool(figures.groups.get("district"))  # no rows about a layer the province's data lacks
     rows: list[list[Value]] = []
     for access in ACCESS_TYPES:
         facts = access_facts(figures, access)
@@ -82,12 +83,9 @@ def key_figures(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> 
             rows.append([tr("kf_median"), kind, facts.median])
             rows += [[tr("kf_rpm"), kind, round(facts.rpm)]] if facts.rpm is not None else []
             continue
-        rows += [
-            [tr("kf_median"), kind, facts.median],
-            [tr("kf_target"), kind, facts.target],
-            [tr("kf_ranked"), kind, facts.ranked],
-            [tr("kf_meeting"), kind, facts.meeting],
-        ]
+        rows += [[tr("kf_median"), kind, facts.median], [tr("kf_target"), kind, facts.target]]
+        if by_district:
+            rows += [[tr("kf_ranked"), kind, facts.ranked], [tr("kf_meeting"), kind, facts.meeting]]
         for label, group in (("kf_lowest", facts.lowest), ("kf_highest", facts.highest)):
             if group is not None:
                 rows.append([tr(label, name=names.get(group.key, group.key)), kind, group.download.median])
@@ -98,7 +96,8 @@ def key_figures(figures: QuarterlyFigures, regions: Regions, tr: Translator) -> 
             rows.append([tr("kf_fastest_isp", isp=split_isp_key(facts.fastest_isp.key)[0]), kind,
                          facts.fastest_isp.download.median])  # fmt: skip
         if facts.rpm is not None:
-            rows += [[tr("kf_rpm"), kind, round(facts.rpm)], [tr("kf_bloated"), kind, len(facts.bloated)]]
+            rows += [[tr("kf_rpm"), kind, round(facts.rpm)]]
+            rows += [[tr("kf_bloated"), kind, len(facts.bloated)]] if by_district else []
     rows.append([tr("kf_min_samples"), "", figures.rules.report.min_samples])
     if any(row[0] == tr("kf_rpm") for row in rows):
         rows.append([tr("kf_bloat_added"), "", int(figures.rules.responsiveness.bloat_added_ms)])

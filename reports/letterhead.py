@@ -13,17 +13,27 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dokiem.contract import first_error
+from dokiem.regions import Province
 from dokiem.settings import ConfigError
+
+DEPARTMENT = "Sở Khoa học và Công nghệ"  # the provincial department that measures, reports and publishes
+
+
+def department_of(province: Province) -> str:
+    """The department of ``province`` as its open data credits it: "Sở Khoa học và Công nghệ tỉnh Thanh Hóa"."""
+    return f"{DEPARTMENT} {province.in_text}"
 
 
 class Letterhead(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    parent: str = Field(default="UBND TỈNH THANH HÓA", max_length=200, description="the issuing body's parent")
-    body: str = Field(default="SỞ KHOA HỌC VÀ CÔNG NGHỆ", max_length=200, description="the issuing body")
+    parent: str | None = Field(
+        default=None, max_length=200, description="the issuing body's parent (unset: UBND and the province's name)"
+    )
+    body: str = Field(default=DEPARTMENT.upper(), max_length=200, description="the issuing body")
     abbreviation: str = Field(default="SKHCN", max_length=40, description="in the number: …/BC-SKHCN")
     number: str = Field(default="", max_length=20, description="empty: left blank for the office")
-    place: str = Field(default="Thanh Hóa", max_length=100, description="where it is signed")
+    place: str | None = Field(default=None, max_length=100, description="where it is signed (unset: the province)")
     date: str = Field(default="", max_length=40, description="dd/mm/yyyy, or empty: left blank")
     signer_authority: str = Field(default="KT. GIÁM ĐỐC", max_length=100, description="e.g. KT. GIÁM ĐỐC, or empty")
     signer_title: str = Field(default="PHÓ GIÁM ĐỐC", max_length=100)
@@ -37,6 +47,12 @@ class Letterhead(BaseModel):
         ],
         max_length=30,
     )
+
+    def for_province(self, province: Province | None) -> Letterhead:
+        """The letterhead with what it leaves unset taken from the report's province."""
+        parent = self.parent if self.parent is not None else f"UBND {province.full_name}" if province else ""
+        place = self.place if self.place is not None else province.name if province else ""
+        return self.model_copy(update={"parent": parent, "place": place})
 
 
 def load_letterhead(path: Path | None) -> Letterhead:

@@ -149,7 +149,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pub_site": ("Chất lượng Internet băng rộng · {province}", "Broadband quality · {province}"),
     "pub_title": ("Chất lượng Internet băng rộng {quarter} · {province}", "Broadband quality, {quarter} · {province}"),
     "pub_intro": (
-        "Kết quả đo kiểm tốc độ Internet băng rộng tại các xã, phường của tỉnh {province}, {quarter}. Đường"
+        "Kết quả đo kiểm tốc độ Internet băng rộng tại các xã, phường của {province_in_text}, {quarter}. Đường"
         " truyền cố định và di động được tính riêng.",
         "Broadband speeds measured in the communes of {province}, {quarter}. Fixed and mobile lines are counted apart.",
     ),
@@ -335,22 +335,22 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "docx_title": ("BÁO CÁO", "REPORT"),
     "docx_subtitle": (
-        "Kết quả đo kiểm chất lượng dịch vụ truy nhập Internet băng rộng {quarter} trên địa bàn tỉnh {province}",
+        "Kết quả đo kiểm chất lượng dịch vụ truy nhập Internet băng rộng {quarter} trên địa bàn {province_in_text}",
         "Broadband Internet access quality measured in {province}, {quarter}",
     ),
     "docx_recipients": ("Nơi nhận:", "To:"),
-    "docx_s_summary": ("I. TÓM TẮT KẾT QUẢ", "I. SUMMARY OF FINDINGS"),
-    "docx_s_method": ("II. PHƯƠNG PHÁP ĐO", "II. METHOD"),
-    "docx_s_districts": ("III. KẾT QUẢ THEO HUYỆN CŨ", "III. RESULTS BY FORMER DISTRICT"),
-    "docx_s_communes": ("IV. KẾT QUẢ THEO XÃ (TỪ 01/7/2025)", "IV. RESULTS BY COMMUNE (SINCE 2025-07-01)"),
-    "docx_s_isps": ("V. KẾT QUẢ THEO NHÀ MẠNG", "V. RESULTS BY ISP"),
+    "docx_s_summary": ("TÓM TẮT KẾT QUẢ", "SUMMARY OF FINDINGS"),
+    "docx_s_method": ("PHƯƠNG PHÁP ĐO", "METHOD"),
+    "docx_s_districts": ("KẾT QUẢ THEO HUYỆN CŨ", "RESULTS BY FORMER DISTRICT"),
+    "docx_s_communes": ("KẾT QUẢ THEO XÃ (TỪ 01/7/2025)", "RESULTS BY COMMUNE (SINCE 2025-07-01)"),
+    "docx_s_isps": ("KẾT QUẢ THEO NHÀ MẠNG", "RESULTS BY ISP"),
     "docx_s_thresholds": (
-        "VI. SO VỚI NGƯỠNG QUỐC GIA VÀ QCVN 34:2022/BTTTT",
-        "VI. AGAINST THE NATIONAL THRESHOLDS AND QCVN 34:2022/BTTTT",
+        "SO VỚI NGƯỠNG QUỐC GIA VÀ QCVN 34:2022/BTTTT",
+        "AGAINST THE NATIONAL THRESHOLDS AND QCVN 34:2022/BTTTT",
     ),
-    "docx_s_change": ("VII. THAY ĐỔI SO VỚI QUÝ TRƯỚC", "VII. CHANGE FROM THE PREVIOUS QUARTER"),
-    "docx_s_thin": ("VIII. CÁC NHÓM CHƯA ĐỦ SỐ LƯỢT ĐO", "VIII. GROUPS WITH TOO FEW TESTS"),
-    "docx_s_residents": ("IX. KẾT QUẢ ĐO CỦA NGƯỜI DÂN", "IX. RESIDENTS' OWN TESTS"),
+    "docx_s_change": ("THAY ĐỔI SO VỚI QUÝ TRƯỚC", "CHANGE FROM THE PREVIOUS QUARTER"),
+    "docx_s_thin": ("CÁC NHÓM CHƯA ĐỦ SỐ LƯỢT ĐO", "GROUPS WITH TOO FEW TESTS"),
+    "docx_s_residents": ("KẾT QUẢ ĐO CỦA NGƯỜI DÂN", "RESIDENTS' OWN TESTS"),
     "docx_s_annex": ("PHỤ LỤC: KẾT QUẢ THEO XÃ", "ANNEX: RESULTS BY COMMUNE"),
     "docx_p_method": (
         "Thiết bị đo đặt tại trụ sở UBND xã đo theo phương pháp của i-Speed (VNNIC): tải xuống, tải lên qua"

@@ -97,7 +97,7 @@ def _exactly(row: dict[str, Any], columns: Sequence[str], where: str) -> dict[st
 class Licence:
     name: str = "CC BY 4.0"
     url: str = "https://creativecommons.org/licenses/by/4.0/"
-    holder: str = "Sở Khoa học và Công nghệ tỉnh Thanh Hóa"
+    holder: str = ""  # empty: the department of the site's province (reports.letterhead.department_of)
 
 
 def _cell(value: Any) -> Any:

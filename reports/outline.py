@@ -31,16 +31,20 @@ def outline(
     """The sections of the document (heading, paragraphs, tables with their columns, pictures)."""
     province, districts, communes = tables["province"], tables["districts"], tables["communes"]
     threshold_keys = tuple(c.key for c in province.columns if c.key.startswith("threshold_"))
+    # a province without former districts has no such section; its change is the province's
+    by_district: list[Section] = [(tr("docx_s_districts"), [tr("docx_p_districts")], [(districts, DISTRICT_KEYS)],
+                                   _some(pictures, "districts"))] if districts.rows else []  # fmt: skip
+    changed = districts if districts.rows else province
     sections: list[Section] = [
         (tr("docx_s_summary"), findings, [(tables["summary"], ("name", "access", "value"))], []),
         (tr("docx_s_method"), method, [], []),
-        (tr("docx_s_districts"), [tr("docx_p_districts")], [(districts, DISTRICT_KEYS)], _some(pictures, "districts")),
+        *by_district,
         (tr("docx_s_communes"), [tr("docx_p_communes")], [], _some(pictures, "map")),
         (tr("docx_s_isps"), [tr("docx_p_isps")], [(tables["isps"], ISP_KEYS)], _some(pictures, "trend")),
         (tr("docx_s_thresholds"), [tr("docx_p_thresholds")],
          [(province, QUALITY_KEYS), (province, ("name", "access", *threshold_keys)), (thresholds, THRESHOLD_KEYS)],
          []),
-        (tr("docx_s_change"), [tr("docx_p_change")], [(districts, CHANGE_KEYS)], []),
+        (tr("docx_s_change"), [tr("docx_p_change")], [(changed, CHANGE_KEYS)], []),
         (tr("docx_s_thin"), thin_groups([districts, communes], tr), [], []),
         (tr("docx_s_residents"), residents[0],
          [(t, RESIDENT_COMMUNE_KEYS if t.id == "residents_communes" else RESIDENT_ISP_KEYS) for t in residents[1]], []),
@@ -48,7 +52,17 @@ def outline(
          [(t, COVERAGE_KEYS[t.id]) for t in coverage if t.rows], list(covered)),
         (tr("docx_s_annex"), [], [(communes, COMMUNE_KEYS)], []),
     ]  # fmt: skip
-    return sections
+    return _numbered(sections)
+
+
+ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+
+
+def _numbered(sections: list[Section]) -> list[Section]:
+    """Sections numbered as they stand (a province without former districts has one fewer); the annex is not."""
+    body, annex = sections[:-1], sections[-1]
+    return [(f"{ROMAN[n]}. {heading}", text, tables, pictures)
+            for n, (heading, text, tables, pictures) in enumerate(body)] + [annex]  # fmt: skip
 
 
 def _some(pictures: dict[str, Picture], name: str) -> list[Picture]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from dokiem.files import COMMUNES_LEVEL, OPEN_DATA
 from dokiem.i18n import Translator
 from dokiem.regions import Province, Regions
 from dokiem.reports.disclosure import publishable, residents_publishable
+from dokiem.reports.letterhead import department_of
 from dokiem.reports.opendata import (
     BLOATED_COLUMN,
     CHANGE_COLUMN,
@@ -193,6 +194,7 @@ def publish(
     if province is None:
         raise ValueError(tr("pub_no_province"))
     cut = cut or datetime.now(LOCAL_TIME)
+    licence = licence if licence.holder else replace(licence, holder=department_of(province))
     outcome = Published()
     (out / "communes").mkdir(parents=True, exist_ok=True)
     (out / OPEN_DATA).mkdir(exist_ok=True)

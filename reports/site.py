@@ -130,12 +130,14 @@ def _maps(page: Page) -> str:
         district_name = page.province.districts[district].name if district in page.province.districts else ""
         by_district[code] = _area(code, f"{name} ({district_name})", districts.get(district), edges, None, tr)
     commune_map = commune_svg(features, by_commune, tr("pub_map_title"), tr("pub_map_desc"), "communes-map")
-    district_map = commune_svg(features, by_district, tr("pub_map_districts"), tr("pub_map_desc"), "districts-map")
-    return (
+    shown = (
         f"<h2>{escape(tr('pub_map_title'))}</h2>{commune_map}{_legend(page)}"
         f'<p>{escape(tr("pub_map_alternative"))} <a href="#communes">{escape(tr("pub_communes"))}</a></p>'
-        f"<details><summary>{escape(tr('pub_map_districts'))}</summary>{district_map}</details>"
     )
+    if not page.province.districts:  # no former-district layer in this province's data
+        return shown
+    district_map = commune_svg(features, by_district, tr("pub_map_districts"), tr("pub_map_desc"), "districts-map")
+    return f"{shown}<details><summary>{escape(tr('pub_map_districts'))}</summary>{district_map}</details>"
 
 
 def _area(code: str, name: str, row: dict[str, Any] | None, edges: list[float], href: str | None,
@@ -157,7 +159,8 @@ def _quarter(page: Page) -> str:
 def index_page(page: Page) -> str:
     tr, figures = page.tr, page.figures
     quarter = _quarter(page)
-    parts = [f"<p>{escape(tr('pub_intro', quarter=quarter, province=page.province.name))}</p>"]
+    intro = tr("pub_intro", quarter=quarter, province=page.province.name, province_in_text=page.province.in_text)
+    parts = [f"<p>{escape(intro)}</p>"]
     summary = []
     for access in ACCESS_TYPES:
         group = figures.province(access)
@@ -180,9 +183,10 @@ def index_page(page: Page) -> str:
          escape(_mbps(districts.get((code, "fixed"), {}).get(CHANGE_COLUMN), tr))]
         for code in sorted(names)
     ]  # fmt: skip
-    parts.append(f"<h2>{escape(tr('pub_districts'))}</h2>")
-    parts.append(_table([escape(tr("rpt_by_district")), escape(tr("pub_fixed_median")),
-                         escape(tr("pub_mobile_median")), escape(tr("pub_change"))], district_rows, 1))  # fmt: skip
+    if district_rows:
+        parts.append(f"<h2>{escape(tr('pub_districts'))}</h2>")
+        parts.append(_table([escape(tr("rpt_by_district")), escape(tr("pub_fixed_median")),
+                             escape(tr("pub_mobile_median")), escape(tr("pub_change"))], district_rows, 1))  # fmt: skip
     isp_rows = [
         [escape(r["isp"]), escape(tr(f"access_{r['access']}")),
          *(_figure_or_thin(r, f.column(Stat.MEDIAN), tr) for f in (DOWN, UP)), escape(tr.number(r["tests"], 0))]
@@ -244,8 +248,9 @@ def commune_page(page: Page, code: str) -> str:
     districts = [page.province.districts[d].name for d in former if d in page.province.districts]
     first, last = page.figures.quarter.start, page.figures.quarter.end - timedelta(days=1)
     period = tr("pub_period", quarter=_quarter(page), start=f"{first:%d/%m/%Y}", end=f"{last:%d/%m/%Y}")
-    parts = [f"<p><strong>{escape(period)}</strong></p>",
-             f"<p>{escape(tr('pub_former_district', districts=', '.join(districts) or '–'))}</p>"]  # fmt: skip
+    parts = [f"<p><strong>{escape(period)}</strong></p>"]
+    if page.province.districts:
+        parts.append(f"<p>{escape(tr('pub_former_district', districts=', '.join(districts) or '–'))}</p>")
     if not rows:
         parts.append(f'<p class="thin">{escape(tr("pub_no_tests_long"))}</p>')
     for row in sorted(rows, key=lambda r: ACCESS_TYPES.index(r["access"]) if r["access"] in ACCESS_TYPES else 9):

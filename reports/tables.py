@@ -183,6 +183,10 @@ def _table(
     figure_columns: list[tuple[Column, Callable[[GroupStats], Value]]], tr: Translator, regions: Regions,
 ) -> Table:  # fmt: skip
     names = _name_columns(breakdown, tr, regions)
+    if breakdown == "commune" and not any(
+        get(g.key) for column, get in names if column.key == "district" for g in groups
+    ):
+        names = [n for n in names if n[0].key != "district"]  # a province without the former-district layer
     access_column = (Column("access", tr("rpt_by_access"), "text"), lambda g: access_name(g.access or "", tr))
     per_group: list[tuple[Column, Callable[[GroupStats], Value]]] = [access_column] if breakdown in PER_ACCESS else []
     if breakdown in PER_ACCESS:  # official code order, as GSO lists them (4G before 5G); fixed before mobile

@@ -37,6 +37,8 @@ def polygons_only(geometry: Any) -> MultiPolygon:
         return MultiPolygon([geometry])
     if isinstance(geometry, MultiPolygon):
         return geometry
+    if not hasattr(geometry, "geoms"):  # a stray line or point: no area
+        return MultiPolygon()
     return MultiPolygon([g for part in geometry.geoms for g in polygons_only(part).geoms])
 
 

@@ -29,7 +29,7 @@ START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 8, tzinfo=UTC
 
 def main(out: Path) -> None:
     regions = Regions.load()
-    agents = synthetic_agents(regions, per_district=1)[:3]
+    agents = synthetic_agents(regions, "38", per_district=1)[:3]
     results = list(synthetic_results(agents, START, END, 120))
     residents = [r.model_copy(update={"agent_id": "resident", "source": RESIDENT, "result_id": uuid.UUID(int=n)})
                  for n, r in enumerate(results[:20], start=1)]  # fmt: skip

@@ -24,7 +24,7 @@ def write_thresholds(path: Path) -> Path:
 
 def write_quarter_archive(path: Path) -> tuple[Path, list[Result], list[Result]]:
     """(the archive, the quarter's results, the previous quarter's)."""
-    agents = synthetic_agents(REGIONS)
+    agents = synthetic_agents(REGIONS, "38")
     current = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 3000))
     city = [a for a in agents if a.site.district_code == "380"]
     current += list(synthetic_results(city, QUARTER.start, QUARTER.end, 400, seed=9))

@@ -29,7 +29,13 @@ from testkit.processes import DOKIEM
 Run = Callable[..., subprocess.CompletedProcess[str]]
 REGIONS = Regions.load()
 PROVINCE = REGIONS.provinces["38"]
-UP = ("up", "--runs", "1", "--max-seconds", "3")
+UP = ("up", "--province", "38", "--runs", "1", "--max-seconds", "3")
+# the whole flow for a province with its former districts, the one with most units and the one with the largest area
+FLOWED = [
+    "38",
+    max(REGIONS.provinces, key=lambda c: len(REGIONS.provinces[c].communes)),
+    max(REGIONS.provinces, key=lambda c: sum(u.area_km2 or 0 for u in REGIONS.provinces[c].communes.values())),
+]
 
 
 def _pdf_text(path: Path) -> str:
@@ -55,26 +61,39 @@ def test_the_quick_start_reaches_the_report_and_the_site_with_no_options(run_dok
     assert "Hoằng Hóa" in (tmp_path / "dokiem-data" / "site" / "index.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("code", FLOWED)
 def test_the_demo_quarter_is_marked_everywhere_and_agrees_with_a_dashboard(
-    run_dokiem: Run, tmp_path: Path, influx: Influx
+    run_dokiem: Run, tmp_path: Path, influx: Influx, code: str
 ) -> None:
-    up = run_dokiem(*UP, "--demo", "--influx", influx.url, cwd=tmp_path, timeout=600)
+    province = REGIONS.provinces[code]
+    up = run_dokiem(*UP[:2], code, *UP[3:], "--demo", "--influx", influx.url, cwd=tmp_path, timeout=600)
     assert up.returncode == 0, up.stderr
+    assert f"{province.name} (mã {code})" in up.stderr.splitlines()[0]
     quarter = Quarter.parse(re.search(r"quý (\d{4}Q\d)", up.stderr).group(1))  # type: ignore[union-attr]
-    report = run_dokiem("report", "quarterly", "--format", "pdf,csv", cwd=tmp_path)
+    report = run_dokiem("report", "quarterly", "--format", "pdf,docx,csv", cwd=tmp_path)
     assert report.returncode == 0, report.stderr
     (pdf,) = tmp_path.glob(f"dokiem-quarterly-{quarter}-demo-vi.pdf")
-    assert "DỮ LIỆU MẪU" in _pdf_text(pdf)
+    text = _pdf_text(pdf)
+    assert "DỮ LIỆU MẪU" in text and province.name in text
+    assert ("huyện cũ" in text.lower()) == bool(province.districts)  # the layer is there only with its data
+    from docx import Document
+
+    docx_text = " ".join(p.text for p in Document(str(pdf.with_suffix(".docx"))).paragraphs)
+    assert f"trên địa bàn {province.in_text}" in docx_text and f"UBND {province.full_name}".upper() in " ".join(
+        p.text for t in Document(str(pdf.with_suffix(".docx"))).tables for c in t.rows[0].cells for p in c.paragraphs
+    )
     with (tmp_path / f"dokiem-quarterly-{quarter}-demo-vi-province.csv").open(encoding="utf-8-sig") as f:
         fixed = next(row for row in csv.DictReader(f) if row["Loại truy nhập"] == "Cố định")
     # the site up published: every commune of the province with a page, each page saying it is demo data
     site = tmp_path / "dokiem-data" / "site"
     pages = list((site / "communes").glob("*.html"))
-    assert {p.stem for p in pages} == set(PROVINCE.communes)
+    assert {p.stem for p in pages} == set(province.communes)
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert index.count('<a href="communes/') >= len(province.communes)  # the map links every unit
     assert all("DỮ LIỆU MẪU" in p.read_text(encoding="utf-8") for p in [site / "index.html", *pages])
     assert "DỮ LIỆU MẪU" in (site / "data" / "README.txt").read_text(encoding="utf-8")
     # the dashboards read the same quarter from InfluxDB: the province's fixed median is the report's
-    board = build_all(Translator("vi"), load_thresholds(), REGIONS)["province"]
+    board = build_all(Translator("vi"), load_thresholds(), Regions.load(only=code))["province"]
     (panel,) = [p for p in board["panels"] if p["title"] == "Trung vị toàn tỉnh"]
     window = f"time >= {int(quarter.start.timestamp())}s and time < {int(quarter.end.timestamp())}s"
     query = panel["targets"][0]["query"].replace("$timeFilter", window).replace("$isp", ".*")
@@ -93,7 +112,7 @@ def test_the_demo_quarter_is_marked_everywhere_and_agrees_with_a_dashboard(
 def test_the_demo_never_goes_into_an_archive_from_the_field(tmp_path: Path) -> None:
     archive = Archive.from_url(sqlite_url(tmp_path / "archive.db"))
     quarter = Quarter.parse("2026Q3")
-    field = list(synthetic_results(synthetic_agents(REGIONS)[:2], quarter.start, quarter.end, 10))
+    field = list(synthetic_results(synthetic_agents(REGIONS, "38")[:2], quarter.start, quarter.end, 10))
     archive.results.add(field)
     with pytest.raises(NotATrial) as refused:
         fill_demo(archive, REGIONS, "38", [(quarter.start, quarter.end)])

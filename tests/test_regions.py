@@ -100,7 +100,7 @@ def test_wrong_codes_are_refused_with_the_reason() -> None:
     REGIONS.place("38", None, None)
     assert REGIONS.place(None, None, None).province is None
     for codes, reason in (
-        (("01", None, None), "province '01'"),
+        (("99", None, None), "province '99'"),
         (("38", "383", None), "former district '383'"),
         (("38", "381", "14755"), "lay in district 380, not 381"),
         (("38", None, "99999"), "neither list"),

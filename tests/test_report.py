@@ -367,7 +367,7 @@ def test_runs_flagged_unsound_are_left_out_of_the_figures_and_counted(tmp_path: 
     from dokiem.contract import Flag
     from dokiem.reports.quarterly import quarterly_figures
 
-    agents = synthetic_agents(REGIONS, per_district=1)[:1]  # one fixed agent in the former Thành phố Thanh Hóa
+    agents = synthetic_agents(REGIONS, "38", per_district=1)[:1]  # one fixed agent in the former Thành phố Thanh Hóa
     results = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 40, failed_share=0))
     unsound = {r.result_id for r in results[::4]}
     results = [r.model_copy(update={"flags": [Flag.WIFI], "download_mbps": 1.0}) if r.result_id in unsound else r
@@ -390,7 +390,7 @@ def test_a_report_reads_only_what_was_received_by_its_cutoff(tmp_path: Path, run
     from dokiem.contract import LOCAL_TIME
     from dokiem.reports.build import read_figures
 
-    agents = synthetic_agents(REGIONS, per_district=1)
+    agents = synthetic_agents(REGIONS, "38", per_district=1)
     early = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 300, seed=11))
     late = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 200, seed=12))
     cutoff = datetime(2026, 10, 5, 17, 0, tzinfo=LOCAL_TIME)

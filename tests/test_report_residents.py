@@ -58,7 +58,7 @@ def _csv(folder: Path, table: str) -> list[dict[str, str]]:
 def reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[Result]]:
     """The same agents' quarter reported alone and with residents' tests beside it."""
     folder = tmp_path_factory.mktemp("residents")
-    agents = synthetic_agents(REGIONS, per_district=1)[:6]
+    agents = synthetic_agents(REGIONS, "38", per_district=1)[:6]
     results = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 300, failed_share=0.02))
     residents = _residents(results[::2])
     alone, beside = folder / "alone", folder / "beside"
@@ -108,7 +108,7 @@ def test_the_pdf_and_docx_say_what_the_residents_sample_is(reports: tuple[Path, 
 
     document = Document(str(beside / f"{CSV_STEM}.docx"))
     headings = [p.text for p in document.paragraphs]
-    assert tr("docx_s_residents") in headings
+    assert any(h.endswith(f". {tr('docx_s_residents')}") for h in headings)
     assert any("mẫu tự chọn" in p for p in headings)
 
 
@@ -117,7 +117,7 @@ def test_the_site_and_open_data_show_residents_apart_from_enough_addresses_over_
     (published, on its page beside the agents' and in residents.csv and residents_tests.csv.gz by the hour), one
     from sixty addresses in one afternoon, as one person made it in issue 38 (held back everywhere: a burst is
     not a commune, whatever addresses it comes from). The addresses were counted into buckets, never kept."""
-    fixed = [a for a in synthetic_agents(REGIONS, per_district=1) if a.site.access.value == "fixed"]
+    fixed = [a for a in synthetic_agents(REGIONS, "38", per_district=1) if a.site.access.value == "fixed"]
     agents = [fixed[0], next(a for a in fixed if a.site.commune_code != fixed[0].site.commune_code)]
     results = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 2 * MIN_SAMPLES + 40, failed_share=0))
     (shown, shown_tests), (held, held_tests) = _two_communes(_residents(results))

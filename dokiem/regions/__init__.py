@@ -1,12 +1,14 @@
-"""Regions: the province, its communes since the 2025 reform, and the former districts, as data.
+"""Regions: the provinces, their communes since the 2025 reform, and the former districts, as data.
 
-One folder of files per province (``dokiem/regions/38/`` ships Thanh Hóa; more in
-``collector.regions_dir``): ``province.csv``; ``districts.csv`` (the former district-level units,
-with a point each); ``communes-2025-03.csv`` (the communes under their districts before the
-reform); ``communes-2025-07.csv`` (the units since 2025-07-01: code, name, type, a point inside,
-area); ``merger-2025-07.csv`` (which old units formed each new one); ``communes-2025-07.geojson``
-(their boundaries, simplified by ``scripts/regions_import.py``). A province folder without the
-2025 files keeps its pre-reform list and districts.
+One folder of files per province, named by its code (``dokiem/regions/<code>/`` ships all 34; more, or a
+department's own, in ``collector.regions_dir``; ``collector.province`` chooses the one a server serves):
+``province.csv`` (code, name, full name); ``communes-2025-07.csv`` (the units since 2025-07-01: code, name,
+type, a point inside, area); ``communes-2025-07.geojson`` (their boundaries, simplified by
+``scripts/regions_national.py``); ``communes-YYYY-MM-DD.csv`` (the list again from a later change in force
+on that day: an era of its own, as the reform is). Where a source has them: ``districts.csv`` (the former
+district-level units, with a point each); ``communes-2025-03.csv`` (the communes under their districts
+before the reform); ``merger-2025-07.csv`` (which old units formed each new one). A province folder
+without them has no former-district layer; one without the 2025 files keeps its pre-reform list.
 
 Placing a site (``Regions.place``) reads its commune code in the era of the result's time: from
 the reform date a code in the 2025 list is that unit and a code only in the old list is mapped
@@ -18,6 +20,7 @@ site declares, else the one that contributed most of its old units.
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +35,8 @@ SHIPPED = Path(__file__).resolve().parent
 REFORM = datetime(2025, 7, 1, tzinfo=LOCAL_TIME)  # Resolution 202/2025/QH15: no district level from this day
 WHOLE = frozenset({"Nhập toàn bộ", "Giữ nguyên", "Đổi loại hình"})  # the conversion table's "taken whole" notes
 BOUNDARIES = "communes-2025-07.geojson"
+FIRST_LIST = "communes-2025-07.csv"
+LATER_LIST = re.compile(r"^communes-(\d{4})-(\d{2})-(\d{2})\.csv$")  # a change in force from that day
 
 
 @dataclass(frozen=True)
@@ -103,18 +108,37 @@ class Place:
         return cls.as_sent(result.site)
 
 
+@dataclass(frozen=True)
+class Era:
+    """A list of units in force from ``start`` until the next era's."""
+
+    start: datetime
+    communes: dict[str, Commune]
+
+
 @dataclass
 class Province:
     code: str
-    name: str
+    name: str  # as running text names it: "Thanh Hóa", "Hà Nội"
     folder: Path
+    full_name: str = ""  # with its kind, as a title names it: "Tỉnh Thanh Hóa", "Thành phố Hà Nội"
     districts: dict[str, District] = field(default_factory=dict)
-    communes: dict[str, Commune] = field(default_factory=dict)  # since the reform
-    old_communes: dict[str, OldCommune] = field(default_factory=dict)  # before it
+    communes: dict[str, Commune] = field(default_factory=dict)  # the units in force now (the last era's)
+    old_communes: dict[str, OldCommune] = field(default_factory=dict)  # before the reform
+    eras: list[Era] = field(default_factory=list)  # since the reform, oldest first
 
     @property
     def reformed(self) -> bool:
         return bool(self.communes)
+
+    @property
+    def in_text(self) -> str:
+        """The full name as a sentence carries it: "tỉnh Thanh Hóa", "thành phố Hà Nội"."""
+        return self.full_name[:1].lower() + self.full_name[1:] if self.full_name != self.name else self.name
+
+    def era_at(self, at: datetime) -> int:
+        """The index of the era in force at ``at``; -1 before the reform."""
+        return max((n for n, era in enumerate(self.eras) if at >= era.start), default=-1)
 
     @property
     def boundaries(self) -> Path | None:
@@ -125,6 +149,24 @@ class Province:
 
 class UnknownRegion(ValueError):
     pass
+
+
+class UnknownProvince(UnknownRegion):
+    """A province key no region folder has: what the server was told to serve does not exist."""
+
+    def __init__(self, code: str, known: dict[str, Path]) -> None:
+        listed = ", ".join(f"{c} {_province_head(folder)['name']}" for c, folder in sorted(known.items()))
+        super().__init__(f"province {code!r} has no region folder; known: {listed}")
+        self.code = code
+
+
+def province_folders(*roots: Path) -> dict[str, Path]:
+    """Each province's folder by its code, from the shipped data and then ``roots`` (a later one wins)."""
+    found: dict[str, Path] = {}
+    for root in (SHIPPED, *roots):
+        for folder in sorted(p for p in root.iterdir() if (p / "province.csv").exists()):
+            found[_province_head(folder)["province_code"]] = folder
+    return found
 
 
 def _folded(text: str) -> str:
@@ -165,23 +207,25 @@ class Regions:
     def __init__(self, provinces: Iterable[Province]) -> None:
         self.provinces = {p.code: p for p in provinces}
         # a site's place by its codes and era: the collector asks for each of thousands of results a second
-        self._placed: dict[tuple[str | None, str | None, str | None, bool], Place] = {}
+        self._placed: dict[tuple[str | None, str | None, str | None, int], Place] = {}
 
     @classmethod
-    def load(cls, *folders: Path) -> Regions:
-        """Every province folder under the shipped data and the given folders (later ones win)."""
-        found: dict[str, Province] = {}
-        for root in (SHIPPED, *folders):
-            for folder in sorted(p for p in root.iterdir() if (p / "province.csv").exists()):
-                province = load_province(folder)
-                found[province.code] = province
-        return cls(found.values())
+    def load(cls, *folders: Path, only: str | None = None) -> Regions:
+        """Every province folder under the shipped data and the given folders (later ones win); with ``only``,
+        that province's alone (UnknownProvince when no folder has it)."""
+        found = province_folders(*folders)
+        if only is not None and only not in found:
+            raise UnknownProvince(only, found)
+        chosen = [found[only]] if only is not None else found.values()
+        return cls(load_province(folder) for folder in chosen)
 
     @classmethod
-    def for_config(cls, regions_dir: Path | None) -> Regions:
-        """The shipped provinces plus those in ``collector.regions_dir`` (DOKIEM_COLLECTOR_REGIONS_DIR): what
-        every command uses, so a province added there is ingested, enrolled, reported and mapped alike."""
-        return cls.load(regions_dir) if regions_dir else cls.load()
+    def for_config(cls, regions_dir: Path | None, province: str | None = None) -> Regions:
+        """What every command uses: the province of ``collector.province`` (DOKIEM_COLLECTOR_PROVINCE) alone, or
+        without it every province (a national server), from the shipped folders and ``collector.regions_dir``
+        (DOKIEM_COLLECTOR_REGIONS_DIR), so a province added there is ingested, enrolled, reported and mapped
+        alike."""
+        return cls.load(*([regions_dir] if regions_dir else []), only=province)
 
     def commune(self, code: str) -> tuple[Province, Commune] | None:
         """The 2025 commune of ``code`` and its province (None for a code no province has)."""
@@ -194,7 +238,10 @@ class Regions:
         self, province: str | None, district: str | None, commune: str | None, at: datetime | None = None
     ) -> Place:
         """Where a site's codes put it at ``at`` (now if None); UnknownRegion when they name nothing."""
-        key = (province, district, commune, (at or datetime.now(LOCAL_TIME)) >= REFORM)
+        when = at or datetime.now(LOCAL_TIME)
+        known_province = self.provinces.get(province) if province else None
+        era = known_province.era_at(when) if known_province else (0 if when >= REFORM else -1)
+        key = (province, district, commune, era)
         if (known := self._placed.get(key)) is not None:
             return known
         if len(self._placed) >= MAX_PLACES_KEPT:
@@ -202,7 +249,7 @@ class Regions:
         placed = self._placed[key] = self._place(*key)
         return placed
 
-    def _place(self, province: str | None, district: str | None, commune: str | None, after_reform: bool) -> Place:
+    def _place(self, province: str | None, district: str | None, commune: str | None, era: int) -> Place:
         if province is None:
             if district or commune:
                 raise UnknownRegion("a district or commune code without a province code")
@@ -215,8 +262,9 @@ class Regions:
         base = Place(province=province, province_name=known.name)
         if commune is None:
             return _with_district(base, known, district)
-        if commune in known.communes and (after_reform or commune not in known.old_communes):
-            return _new_unit(base, known, known.communes[commune], district)
+        units = known.eras[max(era, 0)].communes if known.eras else {}
+        if commune in units and (era >= 0 or commune not in known.old_communes):
+            return _new_unit(base, known, units[commune], district)
         if commune in known.old_communes:
             return _old_unit(base, known, known.old_communes[commune], district)
         raise UnknownRegion(f"commune {commune!r} is in neither list of province {province} ({known.name})")
@@ -262,9 +310,15 @@ def _float(value: str | None) -> float | None:
     return float(value) if value and value.strip() else None
 
 
-def load_province(folder: Path) -> Province:
+def _province_head(folder: Path) -> dict[str, str]:
     (head,) = _rows(folder / "province.csv")
-    province = Province(code=head["province_code"], name=head["name"], folder=folder)
+    return head
+
+
+def load_province(folder: Path) -> Province:
+    head = _province_head(folder)
+    province = Province(code=head["province_code"], name=head["name"], folder=folder,
+                        full_name=head.get("full_name") or head["name"])  # fmt: skip
     for row in _rows(folder / "districts.csv"):
         province.districts[row["district_code"]] = District(
             code=row["district_code"], name=row["name"], kind=row["type"], lat=_float(row.get("lat")),
@@ -287,13 +341,29 @@ def load_province(folder: Path) -> Province:
             code=code, name=row["name"], kind=row["type"], district=row["district_code"],
             successors=tuple(successors.get(code, ())), whole_into=whole.get(code),
         )  # fmt: skip
-    for row in _rows(folder / "communes-2025-07.csv"):
+    first: dict[str, Commune] = {}
+    for row in _rows(folder / FIRST_LIST):
         code = row["commune_code"]
-        # ties (none in Thanh Hóa) go to the lower code, so the rule gives one answer
+        # ties (none in the shipped data) go to the lower code, so the rule gives one answer
         ranked = sorted(shares.get(code, Counter()).items(), key=lambda kv: (-kv[1], kv[0]))
-        province.communes[code] = Commune(
-            code=code, name=row["name"], kind=row["type"], lat=_float(row.get("lat")), lon=_float(row.get("lon")),
-            area_km2=_float(row.get("area_km2")), districts=tuple(d for d, _ in ranked),
-            merged=tuple(merged.get(code, ())),
-        )  # fmt: skip
+        first[code] = _commune(row, tuple(d for d, _ in ranked), tuple(merged.get(code, ())))
+    if first:
+        province.eras.append(Era(REFORM, first))
+    for path in sorted(folder.glob("communes-*-*-*.csv")):
+        if (day := LATER_LIST.match(path.name)) is None:
+            continue
+        before = province.eras[-1].communes if province.eras else {}
+        later = {row["commune_code"]: _commune(row, before[c].districts if (c := row["commune_code"]) in before else (),
+                                               before[c].merged if c in before else ())
+                 for row in _rows(path)}  # fmt: skip
+        year, month, date = (int(part) for part in day.groups())
+        start = datetime(year, month, date, tzinfo=LOCAL_TIME)
+        province.eras.append(Era(start, later))
+    province.communes = province.eras[-1].communes if province.eras else {}
     return province
+
+
+def _commune(row: dict[str, str], districts: tuple[str, ...], merged: tuple[str, ...]) -> Commune:
+    return Commune(code=row["commune_code"], name=row["name"], kind=row["type"], lat=_float(row.get("lat")),
+                   lon=_float(row.get("lon")), area_km2=_float(row.get("area_km2")), districts=districts,
+                   merged=merged)  # fmt: skip

@@ -9,16 +9,16 @@ every code missing, extra or spelled differently against the shipped list. Exit 
 from __future__ import annotations
 
 import csv
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import click
 
+from dokiem.collation import collation_key, normal_name, unit_key
 from dokiem.contract import LOCAL_TIME
 from dokiem.i18n import Translator
-from dokiem.regions import Province, Regions, UnknownRegion
+from dokiem.regions import Province, Regions, UnknownProvince, UnknownRegion
 
 CODE_HEADERS = ("commune_code", "code", "ma", "mã", "mã xã", "ma_xa")
 NAME_HEADERS = ("name", "ten", "tên", "tên xã", "ten_xa")
@@ -27,7 +27,10 @@ regions_dir_option = click.option(
     "--regions-dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
     envvar="DOKIEM_COLLECTOR_REGIONS_DIR", help="More province folders, as the collector's collector.regions_dir.",
 )  # fmt: skip
-province_option = click.option("--province", help="Province code (default: the only one loaded, e.g. 38).")
+province_option = click.option(
+    "--province", envvar="DOKIEM_COLLECTOR_PROVINCE",
+    help="The province's two-digit code (default: the collector's collector.province; dokiem regions provinces).",
+)  # fmt: skip
 era_option = click.option("--before-reform", is_flag=True, help="The list before 2025-07-01 (with districts).")
 
 
@@ -37,13 +40,31 @@ def regions_group() -> None:
 
 
 def _province(regions_dir: Path | None, code: str | None, tr: Translator) -> Province:
+    try:
+        regions = Regions.for_config(regions_dir, code)
+    except UnknownProvince:
+        regions = Regions.for_config(regions_dir)
+        raise click.BadParameter(tr("rg_unknown_province", code=code, known=_known(regions)),
+                                 param_hint="--province") from None  # fmt: skip
+    if len(regions.provinces) != 1:
+        raise click.BadParameter(tr("rg_which_province", known=_known(regions)), param_hint="--province")
+    return next(iter(regions.provinces.values()))
+
+
+def _known(regions: Regions) -> str:
+    return ", ".join(f"{p.code} {p.name}" for p in sorted(regions.provinces.values(), key=lambda p: p.code))
+
+
+@regions_group.command("provinces")
+@regions_dir_option
+@click.pass_obj
+def provinces_command(tr: Translator, regions_dir: Path | None) -> None:
+    """Every province dokiem has: code, name, units since the reform, and whether it has the former districts."""
     regions = Regions.for_config(regions_dir)
-    if code is None and len(regions.provinces) == 1:
-        return next(iter(regions.provinces.values()))
-    if code is None or code not in regions.provinces:
-        known = ", ".join(f"{p.code} ({p.name})" for p in regions.provinces.values())
-        raise click.BadParameter(tr("rg_which_province", known=known), param_hint="--province")
-    return regions.provinces[code]
+    for province in sorted(regions.provinces.values(), key=lambda p: collation_key(p.name)):
+        districts = tr("rg_with_districts", count=len(province.districts)) if province.districts else ""
+        click.echo(f"{province.code}\t{province.full_name}\t{tr.number(len(province.communes), 0)}\t{districts}")
+    click.echo(tr("rg_provinces", count=len(regions.provinces)), err=True)
 
 
 @regions_group.command("list")
@@ -62,13 +83,13 @@ def list_command(
         raise click.BadParameter(tr("rg_unknown_district", code=district, province=known.name), param_hint="--district")
     shown = 0
     if before_reform:
-        for old in known.old_communes.values():
+        for old in sorted(known.old_communes.values(), key=lambda u: unit_key(u.name)):
             if district in (None, old.district):
                 into = ", ".join(old.successors) or "–"
                 click.echo(f"{old.code}\t{old.name}\t{_district(known, old.district)}\t→ {into}")
                 shown += 1
     else:
-        for unit in known.communes.values():
+        for unit in sorted(known.communes.values(), key=lambda u: unit_key(u.name)):
             if district is None or district in unit.districts:
                 click.echo(f"{unit.code}\t{unit.name}\t{', '.join(_district(known, d) for d in unit.districts)}")
                 shown += 1
@@ -124,7 +145,8 @@ class Listed:
 
 
 def _norm(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    """Names compared as written once (dokiem.collation.normal_name): "Hoà" and "Hòa" are one name."""
+    return normal_name(text)
 
 
 def read_list(path: Path) -> list[Listed]:
