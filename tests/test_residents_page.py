@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dokiem.collector.service import Collector
 from dokiem.contract import Flag, Result
 from dokiem.files import COMMUNES_LEVEL, OPEN_DATA
+from dokiem.regions import Regions
 from dokiem.reports.opendata import figure_columns, unit_columns, write_level
 from testkit.brokers import Broker
 from testkit.browser import TYPED, fold, keyboard_test, resident_test
@@ -154,15 +155,17 @@ async def test_the_page_loads_nothing_from_elsewhere_and_runs_no_inline_script(d
 
 def test_dokiem_up_serves_the_page_with_its_test_server_wired(tmp_path: Path) -> None:
     port = free_port()
-    command = [*DOKIEM, "up", "--interval", "1440", "--max-seconds", "3", "--http", f"127.0.0.1:{port}",
-               "--data-dir", str(tmp_path / "data")]  # fmt: skip
+    province = max(Regions.load().provinces.values(), key=lambda p: len(p.communes))  # not the default one
+    command = [*DOKIEM, "up", "--province", province.code, "--interval", "1440", "--max-seconds", "3", "--http",
+               f"127.0.0.1:{port}", "--data-dir", str(tmp_path / "data")]  # fmt: skip
     up = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_until_ready(lambda: answers(f"http://127.0.0.1:{port}/do/config", 200), up, "dokiem up", 60)
         config = json.loads(_get(f"http://127.0.0.1:{port}/do/config")[0])
         (server,) = config["servers"]
         assert server["id"] == "local" and answers(f"{server['url']}healthz", 200)
-        assert len(config["communes"]) == 166 and "VNPT" in config["isps"]
+        # the page offers the province up serves, and no other's units
+        assert {c["code"] for c in config["communes"]} == set(province.communes) and "VNPT" in config["isps"]
     finally:
         up.terminate()
         up.wait(30)
