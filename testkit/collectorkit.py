@@ -29,6 +29,8 @@ def collector_config(tmp_path: Path, broker: Broker, influx: Influx | None, **se
         "DOKIEM_API_TOKEN": TOKEN,
         # the tests' agents send many results in one hour without a schedule; the rate rule has its own tests
         "DOKIEM_LIMITS_UNSCHEDULED_RUNS_PER_HOUR": "100000",
+        # the tests' department serves province 38, whose data has every layer (former districts, the old list)
+        "DOKIEM_COLLECTOR_PROVINCE": "38",
     }
     if influx is not None:
         env["DOKIEM_INFLUX_URL"] = influx.url
