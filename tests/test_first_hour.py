@@ -188,6 +188,9 @@ ERROR_PATHS: list[tuple[str, ...]] = [
     ("up", "--commune", "xyz"),
     ("up", "--isp", "Gmobile"),
     ("up", "--listen", "nowhere"),
+    ("up", "--province", "99"),
+    ("regions", "list", "--province", "Thanh Hoa"),
+    ("regions", "list"),  # 34 provinces and none chosen
     ("measure", "--server"),
     ("measure",),
     ("collector", "run", "--config", "bad.toml"),
