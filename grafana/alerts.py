@@ -75,8 +75,8 @@ class Rule:
 
 
 # Grafana's templates for the firing series' tags, as the messages name them
-LABELS = {"agent": "{{ $labels.agent }}", "district": "{{ $labels.district_name }}",
-          "commune": "{{ $labels.commune_name }}", "collector": "{{ $labels.collector }}"}  # fmt: skip
+LABELS = {"agent": "{{ $labels.agent }}", "commune": "{{ $labels.commune_name }}",
+          "collector": "{{ $labels.collector }}"}  # fmt: skip
 # a commune's fixed-line speed to domestic servers (an international figure is the world's link, not the line)
 FIXED_DOMESTIC = f"""\"access\" = 'fixed' AND \"location\" != 'international' AND {AGENTS_ONLY}"""
 FIXED_MEDIAN = f"""SELECT median("download_mbps") FROM {SPEED} WHERE $timeFilter AND {FIXED_DOMESTIC}
@@ -92,7 +92,7 @@ def _on_server(uid: str, name: str, reading: str, condition: str, **says: float)
 RULES = (
     Rule(
         "dokiem-agent-offline", "al_offline_title", "al_offline_summary",
-        (Query("A", f'SELECT last("online") FROM {HEALTH} WHERE $timeFilter GROUP BY "agent", "district_name"',
+        (Query("A", f'SELECT last("online") FROM {HEALTH} WHERE $timeFilter GROUP BY "agent", "commune_name"',
                7 * DAY),),
         "$A < 1", pending=f"{OFFLINE_HOURS}h", says={"hours": OFFLINE_HOURS},
     ),

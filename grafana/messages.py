@@ -69,6 +69,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Tô màu theo trung vị tải xuống của loại truy nhập đã chọn (mặc định: cố định); chấm tròn: huyện cũ.",
         "Shaded by the median download of the access type chosen (default: fixed); circles: former districts.",
     ),
+    "gf_map_desc_communes": (
+        "Tô màu theo trung vị tải xuống của loại truy nhập đã chọn (mặc định: cố định).",
+        "Shaded by the median download of the access type chosen (default: fixed).",
+    ),
     "gf_map_access": ("Bản đồ: loại truy nhập", "Map: access type"),
     "gf_communes": ("Xã (2025)", "Communes (2025)"),
     "gf_districts": ("Huyện cũ", "Former districts"),
@@ -183,13 +187,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "gf_outbox": ("Hàng đợi gửi", "Outbox"),
     "gf_temperature_trend": ("Nhiệt độ CPU", "CPU temperature"),
     "gf_outbox_trend": ("Kết quả chờ gửi (hàng đợi)", "Results waiting to be sent (outbox)"),
-    # Grafana alert rules: {agent}, {district}, {commune} are Grafana's templates of the series' tags;
+    # Grafana alert rules: {agent}, {commune} are Grafana's templates of the series' tags (the commune: every
+    # province has them, the former districts only some);
     # every number comes from the rule itself
     "al_offline_title": ("Thiết bị đo mất kết nối quá {hours} giờ", "Agent offline for more than {hours} h"),
     "al_offline_summary": (
-        "Thiết bị đo {agent} ({district}) mất kết nối hơn {hours} giờ: kiểm tra nguồn điện và đường truyền tại"
+        "Thiết bị đo {agent} ({commune}) mất kết nối hơn {hours} giờ: kiểm tra nguồn điện và đường truyền tại"
         " điểm đặt.",
-        "Agent {agent} ({district}) has been offline for more than {hours} h: check its power and line on site.",
+        "Agent {agent} ({commune}) has been offline for more than {hours} h: check its power and line on site.",
     ),
     "al_missed_title": (
         "Thiết bị đo bỏ lỡ trên {percent}% lượt đo trong {hours} giờ",

@@ -11,6 +11,7 @@ access type at a time (``map_access``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,13 +27,16 @@ from dokiem.contract import ACCESS_TYPES, RESIDENT, Access, Technology
 from dokiem.figures import Figure, Labels, Stat
 from dokiem.grafana.influxql import DATASOURCE, InfluxQL
 from dokiem.i18n import Translator
-from dokiem.regions import Regions
+from dokiem.regions import Province, Regions
+from dokiem.regions.insets import far_boxes
 from dokiem.regions.isps import shipped_isps
 from dokiem.series import Measurement, Tag
 from dokiem.thresholds import Threshold, Thresholds
 
 GAZETTEER = "public/gazetteer/dokiem-districts.json"
 COMMUNE_SHAPES = "public/maps/dokiem-communes.geojson"  # the simplified boundaries, feature id = commune code
+# the map panel as a 1440-pixel screen shows it (14 of 24 columns, 16 rows): what the opening zoom must fit
+MAP_PIXELS = (800, 460)
 PEAK_HOURS = "19|20|21|22"  # 19:00–23:00 local time
 MBPS, MS = "Mbits", "ms"
 # every measurement as a query names it: the panels and the alert rules (grafana/alerts.py) read these
@@ -105,21 +109,55 @@ def stat_panel(title: str) -> stat.Panel:
 
 
 @dataclass(frozen=True)
+class MapView:
+    """Where a map opens: its centre (degrees) and Grafana's zoom level."""
+
+    lat: float
+    lon: float
+    zoom: int
+
+    @classmethod
+    def framing(cls, points: Sequence[tuple[float, float]]) -> MapView:
+        """The closest view that holds every point (lat, lon)."""
+        south, north = min(lat for lat, _ in points), max(lat for lat, _ in points)
+        west, east = min(lon for _, lon in points), max(lon for _, lon in points)
+        lat = (south + north) / 2
+        # web Mercator: the world is 256·2^zoom pixels wide; a degree of latitude is 1/cos(lat) of one of longitude
+        fits = (MAP_PIXELS[0] * 360 / 256 / max(east - west, 0.01),
+                MAP_PIXELS[1] * 360 / 256 / max((north - south) / math.cos(math.radians(lat)), 0.01))  # fmt: skip
+        return cls(round(lat, 2), round((west + east) / 2, 2), max(4, min(10, math.floor(math.log2(min(fits))))))
+
+
+def _mainland_points(province: Province) -> list[tuple[float, float]]:
+    """The points of the province's units but those far out at sea (the report draws them in an inset)."""
+    points = [(c.lat, c.lon) for c in province.communes.values() if c.lat is not None and c.lon is not None]
+    far = far_boxes([(lon, lat, lon, lat) for lat, lon in points])
+    return [point for n, point in enumerate(points) if n not in far]
+
+
+COUNTRY = MapView(16.0, 106.0, 5)  # Vietnam whole: where a map of units without a known point opens
+
+
+@dataclass(frozen=True)
 class Names:
     """What the name variables offer, each list in Vietnamese alphabetical order (Grafana's own sort puts
-    "Xã Biện Thượng" before "Xã Bát Mọt"): the former districts, the 2025 communes, the operators."""
+    "Xã Biện Thượng" before "Xã Bát Mọt"): the former districts (none where the data lacks them), the 2025
+    communes, the operators; and where the communes' map opens."""
 
     districts: tuple[str, ...]
     communes: tuple[str, ...]
     isps: tuple[str, ...]
+    view: MapView
 
     @classmethod
     def of(cls, regions: Regions) -> Names:
         provinces = regions.provinces.values()
         districts = [d.name for p in provinces for d in p.districts.values()]
-        communes = [c.name for p in provinces for c in p.communes.values()]
-        return cls(tuple(sorted(set(districts), key=unit_key)), tuple(sorted(set(communes), key=unit_key)),
-                   tuple(sorted(shipped_isps().names(), key=collation_key)))  # fmt: skip
+        communes = {c.name for p in provinces for c in p.communes.values()}
+        points = [point for p in provinces for point in _mainland_points(p)]
+        return cls(tuple(sorted(set(districts), key=unit_key)), tuple(sorted(communes, key=unit_key)),
+                   tuple(sorted(shipped_isps().names(), key=collation_key)),
+                   MapView.framing(points) if points else COUNTRY)  # fmt: skip
 
 
 def names_variable(name: str, label: str, names: Sequence[str], *, multi: bool) -> db.CustomVariable:

@@ -116,10 +116,16 @@ def provisioning_files(
 
 
 def write_provisioning(out: Path, tr: Translator, thresholds: Thresholds, regions: Regions) -> list[Path]:
-    stale = out / "provisioning/alerting/dokiem-contact-points.yaml"  # from a build when a channel was set
-    stale.unlink(missing_ok=True)
+    files = provisioning_files(tr, thresholds, regions)
+    # what an earlier build wrote and this one does not (contact points when a channel was set, the former
+    # districts' board for another province) would stay provisioned: removed
+    earlier = [out / "provisioning/alerting/dokiem-contact-points.yaml",
+               *(out / "provisioning/dashboards/json").glob("dokiem-*.json")]  # fmt: skip
+    for stale in earlier:
+        if stale.relative_to(out) not in files:
+            stale.unlink(missing_ok=True)
     written = []
-    for relative, content in provisioning_files(tr, thresholds, regions).items():
+    for relative, content in files.items():
         path = out / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")

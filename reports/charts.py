@@ -26,7 +26,7 @@ from matplotlib.textpath import TextPath
 from matplotlib.ticker import FuncFormatter
 
 from dokiem.i18n import Translator
-from dokiem.reports.insets import outer_rings, split_far
+from dokiem.regions.insets import outer_rings, split_far
 from dokiem.reports.shading import CLASS_COLORS, COVERAGE_COLORS, NO_DATA, THIN, class_labels, shade
 from dokiem.thresholds import CoverageClass
 

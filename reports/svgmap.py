@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from dokiem.reports.insets import box_of, outer_rings, split_far
+from dokiem.regions.insets import box_of, outer_rings, split_far
 
 WIDTH = 640  # the SVG's own units; it scales to the screen
 

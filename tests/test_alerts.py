@@ -37,7 +37,7 @@ def _ms(moment: datetime) -> int:
 
 def _heartbeat(agent: str, online: bool, ago: timedelta, runs: tuple[int, int] | None = None) -> str:
     status = Status(state="online" if online else "offline", agent_id=agent)
-    site = {"district_name": "Thành phố Thanh Hóa"}
+    site = {"commune_name": "Phường Hạc Thành"}
     line = health_line(status, site, RunCount(*runs) if runs else None, at_ms=_ms(NOW - ago))
     assert line
     return line

@@ -9,6 +9,7 @@ them in would move.
 from __future__ import annotations
 
 import json
+import math
 import re
 import statistics
 import tempfile
@@ -38,13 +39,23 @@ from dokiem.collector.watch import ServerState
 from dokiem.contract import ACCESS_TYPES, LOCAL_TIME, Result, ServerLocation, ServerRef
 from dokiem.grafana.dashboards import build_all
 from dokiem.grafana.influxql import DATASOURCE_UID
-from dokiem.grafana.panels import AGENTS_ONLY, DOMESTIC, IPV, ISP, PEAK_HOURS, RESIDENTS_ONLY, threshold_queries
-from dokiem.grafana.provision import HERE, provisioning_files
+from dokiem.grafana.panels import (
+    AGENTS_ONLY,
+    DOMESTIC,
+    IPV,
+    ISP,
+    MAP_PIXELS,
+    PEAK_HOURS,
+    RESIDENTS_ONLY,
+    Names,
+    threshold_queries,
+)
+from dokiem.grafana.provision import HERE, provisioning_files, write_provisioning
 from dokiem.i18n import Translator
 from dokiem.regions import Regions
 from dokiem.reports.quarterly import Quarter
 from dokiem.status import Health, OutboxHealth, Status
-from dokiem.synthetic import SyntheticAgent, synthetic_agents, synthetic_results
+from dokiem.synthetic import SyntheticAgent, commune_agents, synthetic_agents, synthetic_results
 from dokiem.thresholds import Threshold, load_thresholds
 from testkit.influx import Influx
 
@@ -139,10 +150,10 @@ def _panel(board: str, title: str) -> dict[str, Any]:
     return panel
 
 
-def _rows(server: Influx, query: str, **variables: str) -> list[dict[str, Any]]:
+def _rows(server: Influx, query: str, db: str = "dokiem", **variables: str) -> list[dict[str, Any]]:
     """Table-format rows: the series' tags merged into each row."""
     rows = []
-    for series in server.query(grafana_query(query, **variables)):
+    for series in server.query(grafana_query(query, **variables), db=db):
         for values in series.get("values", []):
             rows.append(dict(series.get("tags", {})) | dict(zip(series["columns"], values, strict=True)))
     return rows
@@ -524,3 +535,93 @@ def test_residents_have_their_own_board_and_no_other_reads_them(
         meets = [r for r in group if _meets(r, threshold)]
         assert (server.scalar(grafana_query(met_query)) or 0, server.scalar(grafana_query(total_query))) == (
             len(meets), len(group)), threshold.id  # fmt: skip
+
+
+WITHOUT_DISTRICTS = "79"  # Hồ Chí Minh: its data has no former districts, and Côn Đảo far out at sea
+
+
+@pytest.fixture(scope="module")
+def city(data: tuple[Influx, Any, Any]) -> tuple[Influx, Regions, list[SyntheticAgent], list[Result]]:
+    """A quarter of a province without former districts, in a database of its own on the same server."""
+    server = data[0]
+    regions = Regions.load(only=WITHOUT_DISTRICTS)
+    agents = commune_agents(regions, WITHOUT_DISTRICTS, "hcm-")[:30]
+    results = list(synthetic_results(agents, QUARTER.start, QUARTER.end, 600, failed_share=0.05))
+    lines = [result_line(r, regions.place_site(r.site, r.started_at)) for r in results]
+    at = _ms(QUARTER.end) - 3_600_000
+    for n, agent in enumerate(agents):
+        status = Status(state="offline" if n % 10 == 0 else "online", agent_id=agent.agent_id,
+                        health=Health(temperature_c=45.0, cpu_pct=5.0), outbox=OutboxHealth(depth=0))  # fmt: skip
+        site = agent.site.model_dump(exclude_none=True)
+        lines.append(health_line(status, site, RunCount(expected=8, received=8), at))
+    server.query('CREATE DATABASE "city"')
+    request = urllib.request.Request(f"{server.url}/write?db=city&precision=ms", data="\n".join(lines).encode())
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 204
+    for statement in (*retention_statements("city", 0, set()), hourly_query(_ms(QUARTER.start), _ms(QUARTER.end))):
+        server.query(statement, db="city")
+    return server, regions, agents, results
+
+
+def test_a_province_without_former_districts_has_no_district_board_filter_or_column_and_every_query_runs(
+    city: tuple[Influx, Regions, list[SyntheticAgent], list[Result]],
+) -> None:
+    server, regions, agents, results = city
+    assert not regions.provinces[WITHOUT_DISTRICTS].districts
+    boards = build_all(Translator("vi"), THRESHOLDS, regions)
+    assert set(BOARDS) - set(boards) == {"district"} and set(boards) < set(BOARDS)
+    answered = set()
+    for name, board in boards.items():
+        assert "district" not in {v["name"] for v in board["templating"].get("list", [])}, name
+        for title, query in _targets(board):
+            assert "district" not in query, f"{name} / {title}"
+            commune = re.escape(str(agents[0].site.commune_name))
+            if server.query(grafana_query(query, commune=commune), db="city"):  # an InfluxQL error fails the test
+                answered.add(name)
+    assert answered >= {"province", "commune", "fleet"}  # the quarter holds agents' runs and heartbeats only
+    tr = Translator("vi")
+    (map_panel,) = [p for p in boards["province"]["panels"] if p["type"] == "geomap"]
+    assert [layer["name"] for layer in map_panel["options"]["layers"]] == [tr("gf_communes")]
+    # the fleet's table places each agent by its commune; the stats count every agent
+    fleet = {p["title"]: p for p in boards["fleet"]["panels"]}
+    latest, _ = (t["query"] for t in fleet[tr("gf_agents")]["targets"])
+    rows = _rows(server, latest, db="city")
+    assert {(r["agent"], r["commune_name"]) for r in rows} == {(a.agent_id, a.site.commune_name) for a in agents}
+    (online,) = (t["query"] for t in fleet[tr("gf_agents_online")]["targets"])
+    (row,) = _rows(server, online, db="city")
+    assert (row["online"], row["offline"]) == (len(agents) - len(agents[::10]), len(agents[::10]))
+    # the province's responsiveness is by commune: a row for each commune and access type with results
+    (responsiveness,) = [p for p in boards["province"]["panels"] if p["title"] == tr("gf_responsiveness")]
+    (query,) = (t["query"] for t in responsiveness["targets"])
+    ran = {(r.site.commune_name, r.site.access) for r in _ok(results)}
+    assert {(row["commune_name"], row["access"]) for row in _rows(server, query, db="city")} == ran
+
+
+def _in_view(view: Any, lat: float, lon: float, zoom_in: int = 0) -> bool:
+    """Whether a point shows on the map panel opened at ``view`` (``zoom_in`` levels closer)."""
+    degrees = 360 / 256 / 2 ** (view.zoom + zoom_in)  # of longitude per pixel
+    half_lat = MAP_PIXELS[1] / 2 * degrees * math.cos(math.radians(view.lat))
+    return abs(lon - view.lon) <= MAP_PIXELS[0] / 2 * degrees and abs(lat - view.lat) <= half_lat
+
+
+@pytest.mark.parametrize("code", ["38", "79", "56", None])
+def test_the_map_opens_on_the_province_mainland_as_close_as_holds_it(code: str | None) -> None:
+    """Every unit on the map as it opens, as close as still holds them, but those far out at sea (Côn Đảo,
+    Trường Sa, Hoàng Sa), which would shrink the mainland to a speck; Vietnam whole with every province."""
+    regions = Regions.load(only=code) if code else REGIONS
+    view = Names.of(regions).view
+    units = [c for p in regions.provinces.values() for c in p.communes.values() if c.lat is not None]
+    outside = [c.name for c in units if not _in_view(view, c.lat, c.lon)]  # type: ignore[arg-type]
+    at_sea = {"38": [], "79": ["Đặc khu Côn Đảo"], "56": ["Đặc khu Trường Sa"], None: []}[code]
+    assert sorted(outside) == at_sea
+    assert any(not _in_view(view, c.lat, c.lon, zoom_in=1) for c in units)  # type: ignore[arg-type]
+
+
+def test_a_rebuild_for_a_province_without_former_districts_removes_their_board(tmp_path: Path) -> None:
+    tr = Translator("vi")
+    write_provisioning(tmp_path, tr, THRESHOLDS, Regions.load(only="38"))
+    boards = tmp_path / "provisioning" / "dashboards" / "json"
+    assert (boards / "dokiem-district.json").exists()
+    written = write_provisioning(tmp_path, tr, THRESHOLDS, Regions.load(only=WITHOUT_DISTRICTS))
+    assert not (boards / "dokiem-district.json").exists()
+    assert sorted(p.name for p in boards.iterdir()) == sorted(p.name for p in written if p.parent == boards)

@@ -116,3 +116,20 @@ def test_nothing_in_the_code_names_one_province() -> None:
             found += [f"{path.relative_to(PACKAGE)}: {m.group(0)}" for m in re.finditer(pattern, text)]
     allowed = {"regions/__init__.py"}  # its docstrings' examples of a name's two forms
     assert [f for f in found if f.split(":")[0] not in allowed] == []
+
+
+def test_only_the_units_far_out_at_sea_are_set_apart_for_an_inset() -> None:
+    """The report's and the site's maps draw a province's far islands apart, so the mainland keeps its size:
+    those and no other unit in all 34 provinces (a coastal island close in, Cát Bà, Phú Quốc, stays)."""
+    from dokiem.regions.insets import split_far
+
+    apart = {}
+    for province in REGIONS.provinces.values():
+        assert province.boundaries is not None
+        features = json.loads(province.boundaries.read_text(encoding="utf-8"))["features"]
+        near, far = split_far(features)
+        assert len(near) + len(far) == len(features) and near
+        if far:
+            apart[province.name] = sorted(province.communes[f["id"]].name for f in far)
+    assert apart == {"Hải Phòng": ["Đặc khu Bạch Long Vĩ"], "Hồ Chí Minh": ["Đặc khu Côn Đảo"],
+                     "Khánh Hòa": ["Đặc khu Trường Sa"], "Đà Nẵng": ["Đặc khu Hoàng Sa"]}  # fmt: skip

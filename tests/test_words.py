@@ -26,8 +26,13 @@ from dokiem.status import UpdateOutcome
 
 PACKAGE = Path(dokiem.__file__).resolve().parent.parent
 ROOMS = ("agent", "collector", "grafana", "reports", "testserver", "admin")
-# Texts whose languages write a different thing: Vietnamese numbers a quarter in Roman numerals.
-PLACEHOLDERS_DIFFER = {"rpt_quarter": ({"roman", "year"}, {"number", "year"})}
+# Texts whose languages write a different thing: Vietnamese numbers a quarter in Roman numerals, and names
+# a province in running text with its kind ("tỉnh Thanh Hóa", "thành phố Hồ Chí Minh") where English uses its name.
+PLACEHOLDERS_DIFFER = {
+    "rpt_quarter": ({"roman", "year"}, {"number", "year"}),
+    "pub_intro": ({"province_in_text", "quarter"}, {"province", "quarter"}),
+    "docx_subtitle": ({"province_in_text", "quarter"}, {"province", "quarter"}),
+}
 
 
 def _all_texts() -> dict[str, tuple[str, str]]:

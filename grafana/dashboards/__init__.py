@@ -18,6 +18,7 @@ from dokiem.thresholds import Thresholds
 BUILDERS = {"province": province.province_overview, "district": district.district_view, "commune": commune.commune_view,
             "fleet": fleet.fleet_health, "residents": residents.residents_view,
             "server": server.server_view, "coverage": coverage.coverage_view}  # fmt: skip
+BY_FORMER_DISTRICT = {"district"}  # built only where the province's data has its former districts
 
 
 def build_all(tr: Translator, thresholds: Thresholds, regions: Regions) -> dict[str, dict[str, Any]]:
@@ -26,6 +27,8 @@ def build_all(tr: Translator, thresholds: Thresholds, regions: Regions) -> dict[
     names = Names.of(regions)
     out: dict[str, dict[str, Any]] = {}
     for name, build in BUILDERS.items():
+        if name in BY_FORMER_DISTRICT and not names.districts:
+            continue
         board = json.loads(encoder.encode(build(tr, thresholds, names).build()))
         for number, panel in enumerate(board["panels"], start=1):
             panel["id"] = number  # stable ids: links and Grafana's panel state survive a rebuild

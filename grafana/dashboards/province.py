@@ -16,9 +16,9 @@ from dokiem.i18n import Translator
 from dokiem.thresholds import Thresholds
 
 
-def _commune_map(tr: Translator, thresholds: Thresholds) -> geomap.Panel:
+def _commune_map(tr: Translator, thresholds: Thresholds, names: p.Names) -> geomap.Panel:
     """The 2025 communes as polygons shaded by median download of one access type, the former
-    districts as labelled circles above them."""
+    districts (where the data has them) as labelled circles above them."""
     filters = (p.ISP, p.IPV, p.DOMESTIC, p.MAP_ACCESS)
     communes = f"""SELECT median("download_mbps") AS "download", count("failed") AS "tests" FROM {p.SPEED}
         WHERE {p.where(*filters)} GROUP BY "commune", "commune_name" """
@@ -63,23 +63,24 @@ def _commune_map(tr: Translator, thresholds: Thresholds) -> geomap.Panel:
             }
         )
     )
-    return (
+    view = names.view
+    panel = (
         geomap.Panel()
         .title(tr("gf_map"))
-        .description(tr("gf_map_desc"))
+        .description(tr("gf_map_desc" if names.districts else "gf_map_desc_communes"))
         .datasource(DATASOURCE)
         .with_target(InfluxQL(communes).ref("A").table())
-        .with_target(InfluxQL(districts).ref("B").table())
         # the SDK types the centre as int degrees; Grafana takes floats
-        .view(geomap.MapViewConfig().id("coords").lat(19.95).lon(105.4).zoom(8))  # type: ignore[arg-type]
+        .view(geomap.MapViewConfig().id("coords").lat(view.lat).lon(view.lon).zoom(view.zoom))  # type: ignore[arg-type]
         .basemap(common_builders.MapLayerOptions().type("osm-standard").name("OpenStreetMap"))
-        .layers([commune_layer, district_layer])
+        .layers([commune_layer, district_layer] if names.districts else [commune_layer])
         .unit(p.MBPS)
         .thresholds(p.speed_steps(thresholds))
         .color_scheme(db.FieldColor().mode(model.FieldColorModeId.THRESHOLDS))
         .height(16)
         .span(14)
     )
+    return panel.with_target(InfluxQL(districts).ref("B").table()) if names.districts else panel
 
 
 def _province_medians(tr: Translator, title: str, location: str) -> stat.Panel:
@@ -107,11 +108,16 @@ def province_overview(tr: Translator, thresholds: Thresholds, names: p.Names) ->
         .with_variable(p.access_variable(tr, "access", tr("gf_access"), multi=True))
         .with_variable(p.access_variable(tr, "map_access", tr("gf_map_access"), multi=False))
         .with_variable(p.ip_version_variable(tr))
-        .with_panel(_commune_map(tr, thresholds))
+        .with_panel(_commune_map(tr, thresholds, names))
         .with_panel(_province_medians(tr, tr("gf_province_median"), p.DOMESTIC))
-        .with_panel(p.ranking_table(tr, "district_name", tr("gf_district"), *filters))
-        .with_panel(p.responsiveness_table(tr, thresholds, "district_name", tr("gf_district"), *filters).span(24))
-        .with_panel(p.radio_table(tr, thresholds, *filters))
+    )
+    # by former district where the data has them (a commune ranking follows anyway), else by commune
+    by = ("district_name", tr("gf_district")) if names.districts else ("commune_name", tr("gf_commune"))
+    if names.districts:
+        board = board.with_panel(p.ranking_table(tr, *by, *filters))
+    board = board.with_panel(p.responsiveness_table(tr, thresholds, *by, *filters).span(24))
+    board = (
+        board.with_panel(p.radio_table(tr, thresholds, *filters))
         .with_panel(p.hotspot_table(tr, p.ISP, p.IPV, p.DOMESTIC))
         .with_panel(
             p.ranking_table(tr, "commune_name", tr("gf_commune"), *filters).override_by_name(

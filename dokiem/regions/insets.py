@@ -1,6 +1,6 @@
-"""Which units a province map draws in an inset: islands far out at sea (Trường Sa of Khánh Hòa, Hoàng Sa of
-Đà Nẵng, Côn Đảo of Hồ Chí Minh) would shrink the mainland to a speck if one frame held them all. The PDF's and
-Word's maps (reports.charts) and the site's (reports.svgmap) split a province's features the same way."""
+"""Which units of a province lie far out at sea (Trường Sa of Khánh Hòa, Hoàng Sa of Đà Nẵng, Côn Đảo of Hồ Chí
+Minh): one frame holding them would shrink the mainland to a speck. The report's and the site's maps
+(reports.charts, reports.svgmap) draw them in an inset; the dashboards' map (grafana.panels) opens on the rest."""
 
 from __future__ import annotations
 
@@ -31,17 +31,21 @@ def _joined(a: Box, b: Box) -> Box:
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
-def split_far(features: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(the mainland's features, those far out at sea to draw in an inset); the second empty when none is."""
-    boxes = [box_of([f]) for f in features]
-    far = []
+def far_boxes(boxes: Sequence[Box]) -> set[int]:
+    """The indexes of the boxes (a unit's extent, or its point as a box of no size) far from all the others."""
+    far = set()
     for n, box in enumerate(boxes):
-        others = boxes[:n] + boxes[n + 1 :]
+        others = [*boxes[:n], *boxes[n + 1 :]]
         if not others:
             break
         frame = (min(b[0] for b in others), min(b[1] for b in others), max(b[2] for b in others),
                  max(b[3] for b in others))  # fmt: skip
         if _area(_joined(frame, box)) > FAR * _area(frame):
-            far.append(features[n])
-    near = [f for f in features if f not in far]
-    return (near, far) if near else (list(features), [])
+            far.add(n)
+    return far if len(far) < len(boxes) else set()
+
+
+def split_far(features: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the mainland's features, those far out at sea to draw in an inset); the second empty when none is."""
+    far = far_boxes([box_of([f]) for f in features])
+    return [f for n, f in enumerate(features) if n not in far], [f for n, f in enumerate(features) if n in far]
