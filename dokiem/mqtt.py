@@ -6,17 +6,48 @@ broker setting (TLS, a CA file, keepalive) means the same thing on every side.
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, Self
 
 import aiomqtt
 
 from dokiem.settings import BrokerSection, broker_tls_context
 
 
-def mqtt_client(broker: BrokerSection, username: str | None = None, **options: Any) -> aiomqtt.Client:
+def _stop_if_cancelled() -> None:
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+class Client(aiomqtt.Client):
+    """aiomqtt's client, except that a task told to stop while it waited for the broker stops. Every wait of
+    aiomqtt's is Python 3.11's ``asyncio.wait_for``, which returns the broker's answer when it arrives together
+    with the cancellation and loses the cancellation (CPython gh-86296, fixed in 3.12): a collector stopped
+    while its SUBACK came in went on to wait for messages for ever."""
+
+    async def __aenter__(self) -> Self:
+        entered = await super().__aenter__()
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            await super().__aexit__(None, None, None)  # not entered: nobody else would disconnect
+            raise asyncio.CancelledError
+        return entered
+
+    async def subscribe(self, /, *args: Any, **kwargs: Any) -> Any:
+        answer = await super().subscribe(*args, **kwargs)
+        _stop_if_cancelled()
+        return answer
+
+    async def publish(self, /, *args: Any, **kwargs: Any) -> None:
+        await super().publish(*args, **kwargs)
+        _stop_if_cancelled()
+
+
+def mqtt_client(broker: BrokerSection, username: str | None = None, **options: Any) -> Client:
     """A client for ``broker``; ``username`` overrides the section's (an agent logs in as its id),
     ``options`` are aiomqtt's (identifier, will, protocol, session settings)."""
-    return aiomqtt.Client(
+    return Client(
         broker.host,
         broker.port,
         username=username or broker.username,

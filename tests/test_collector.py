@@ -17,6 +17,7 @@ import pytest
 from dokiem.agent.service import Agent
 from dokiem.collector.config import load
 from dokiem.collector.influx import result_line
+from dokiem.collector.ingest import Message, receive
 from dokiem.collector.published import PublishedMedians
 from dokiem.collector.service import Collector
 from dokiem.collector.validate import REASONS, Limits, Refusal, validate_result
@@ -321,3 +322,32 @@ def test_the_published_medians_read_only_what_the_site_shows_and_survive_a_broke
     communes.write_text(json.dumps(rows))
     os.utime(communes, (1, 1))  # a new mtime, whatever the clock's grain
     assert published.medians() == {"14797": {"fixed": {"download_mbps": 210.5, "upload_mbps": 190.0, "tests": 400}}}
+
+
+@pytest.mark.parametrize("answer", ["_on_connect", "_on_subscribe"])
+async def test_a_receiver_told_to_stop_as_the_broker_answers_stops(
+    tmp_path: Path, broker: Broker, monkeypatch: pytest.MonkeyPatch, answer: str
+) -> None:
+    """Python 3.11's asyncio.wait_for, under every aiomqtt wait, keeps the broker's answer and loses a
+    cancellation that lands in the same turn of the loop: a collector stopped as its SUBACK came in waited for
+    messages for ever (a CI run hung in a test's teardown). The stop is made to land exactly there: the
+    broker's answer (CONNACK, SUBACK) handed over, then the receiver cancelled, in one callback."""
+    receiver: list[asyncio.Task[None]] = []
+    handed_over = getattr(aiomqtt.Client, answer)
+
+    def hand_over_then_stop(self: aiomqtt.Client, *args: object) -> None:
+        handed_over(self, *args)
+        if receiver and not receiver[0].cancelling():
+            receiver[0].cancel()
+
+    monkeypatch.setattr(aiomqtt.Client, answer, hand_over_then_stop)
+    config = collector_config(tmp_path, broker, None)
+    subscribed: list[bool] = []
+    queue: asyncio.Queue[Message] = asyncio.Queue()
+    receiver.append(
+        asyncio.create_task(receive(config.broker, "stopping", None, queue, lambda up, _: subscribed.append(up)))
+    )
+    with pytest.raises(asyncio.CancelledError):
+        async with asyncio.timeout(60):  # without the fix: a TimeoutError, the receiver still waiting
+            await receiver[0]
+    assert subscribed == []  # it stopped before it called itself subscribed
