@@ -7,17 +7,30 @@ broker setting (TLS, a CA file, keepalive) means the same thing on every side.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Self
+from collections.abc import Awaitable
+from typing import Any, Self, TypeVar
 
 import aiomqtt
 
 from dokiem.settings import BrokerSection, broker_tls_context
 
+T = TypeVar("T")
 
-def _stop_if_cancelled() -> None:
+
+def _cancellations() -> int:
     task = asyncio.current_task()
-    if task is not None and task.cancelling():
+    return task.cancelling() if task is not None else 0
+
+
+async def _unless_stopped(call: Awaitable[T]) -> T:
+    """``call``'s answer, or the cancellation that arrived while it waited and that it lost. The count of
+    cancellations asked for is compared before and after, not read alone: Python 3.11's TaskGroup leaves its
+    parent's count raised after a child failed (a publisher reconnecting after a broker restart)."""
+    before = _cancellations()
+    answer = await call
+    if _cancellations() > before:
         raise asyncio.CancelledError
+    return answer
 
 
 class Client(aiomqtt.Client):
@@ -27,21 +40,18 @@ class Client(aiomqtt.Client):
     while its SUBACK came in went on to wait for messages for ever."""
 
     async def __aenter__(self) -> Self:
+        before = _cancellations()
         entered = await super().__aenter__()
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            await super().__aexit__(None, None, None)  # not entered: nobody else would disconnect
+        if _cancellations() > before:
+            await super().__aexit__(None, None, None)  # connected but not entered: nobody else would disconnect
             raise asyncio.CancelledError
         return entered
 
     async def subscribe(self, /, *args: Any, **kwargs: Any) -> Any:
-        answer = await super().subscribe(*args, **kwargs)
-        _stop_if_cancelled()
-        return answer
+        return await _unless_stopped(super().subscribe(*args, **kwargs))
 
     async def publish(self, /, *args: Any, **kwargs: Any) -> None:
-        await super().publish(*args, **kwargs)
-        _stop_if_cancelled()
+        await _unless_stopped(super().publish(*args, **kwargs))
 
 
 def mqtt_client(broker: BrokerSection, username: str | None = None, **options: Any) -> Client:

@@ -114,6 +114,10 @@ class Era:
 
     start: datetime
     communes: dict[str, Commune]
+    starts_at: float = field(init=False)  # the start as a timestamp: each result's site is read in its era
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "starts_at", self.start.timestamp())
 
 
 @dataclass
@@ -138,7 +142,10 @@ class Province:
 
     def era_at(self, at: datetime) -> int:
         """The index of the era in force at ``at``; -1 before the reform."""
-        return max((n for n, era in enumerate(self.eras) if at >= era.start), default=-1)
+        moment, n = at.timestamp(), len(self.eras)
+        while n and moment < self.eras[n - 1].starts_at:
+            n -= 1
+        return n - 1
 
     @property
     def boundaries(self) -> Path | None:
