@@ -71,6 +71,9 @@ class InfluxSection(_Section):
     username: str | None = None
     password: str | None = None
     batch_size: int = Field(default=5000, ge=1, le=100_000)
+    linger_s: float = Field(
+        default=0.2, ge=0, le=10, description="the least time between two writes, unless a whole batch waits"
+    )
     raw_days: int = Field(
         default=0, ge=0, le=36_500,
         description="InfluxDB 1.x keeps raw points this many days (0: for ever); the hourly aggregates are kept for"

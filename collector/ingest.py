@@ -1,6 +1,7 @@
 """Ingest: broker ─► queue. Subscribes to every agent's result and status topics (a MQTT 5 shared
 subscription when configured, so several collectors can split one stream) and hands each
-message on untouched; validation is the next step's job.
+message on untouched, straight from paho's callback (``dokiem.mqtt.hand_over``); validation is the next
+step's job.
 
 Nothing is lost across a collector restart: the session is persistent (the broker keeps QoS 1
 messages for this client id while it is away) and a message is acknowledged only after the
@@ -19,7 +20,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from dokiem.contract import TOPIC_PREFIX
-from dokiem.mqtt import acknowledge, acknowledge_manually, mqtt_client
+from dokiem.mqtt import acknowledge_manually, hand_over, mqtt_client
 from dokiem.settings import BrokerSection, backoff_delay
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ async def receive(
     while True:
         try:
             client = _client(broker, client_id, shared_group)
+            hand_over(client, lambda topic, payload, ack: queue.put_nowait((topic, payload, ack)))
             async with client:
                 for topic in subscriptions(shared_group):
                     await client.subscribe(topic, qos=1)
@@ -57,9 +59,8 @@ async def receive(
                 on_state(True, None)
                 on_client(client)
                 try:
-                    async for message in client.messages:
-                        payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
-                        await queue.put((str(message.topic), bytes(payload), _acker(client, message)))
+                    async for _ in client.messages:  # nothing comes this way (hand_over): it ends at a disconnection
+                        pass
                 finally:
                     on_client(None)
         except aiomqtt.MqttError as exc:
@@ -86,7 +87,3 @@ def _client(broker: BrokerSection, client_id: str, shared_group: str | None) -> 
     )  # fmt: skip
     acknowledge_manually(client)  # only after the archive commit
     return client
-
-
-def _acker(client: aiomqtt.Client, message: aiomqtt.Message) -> Ack:
-    return lambda: acknowledge(client, message)

@@ -99,7 +99,9 @@ class Collector:
         self.enrolled = EnrolledSites(self.archive)
         self.rates = RateGuard(self.archive, config.limits.unscheduled_runs_per_hour)
         self.refusals = RefusalLog(config.collector.refusal_log_interval_s)
-        self.queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=100_000)
+        # unbounded, as aiomqtt's own queue was: it holds what the broker sent and has not had acknowledged, which
+        # the broker's in-flight window bounds (bench/ingest.py's replay measures it: a month of 166 agents)
+        self.queue: asyncio.Queue[Message] = asyncio.Queue()
         self.stats: Counter[str] = Counter()
         self._trimmed_at = -1  # the quarantine count the last trim saw
         self.last_kept: str | None = None  # the reason the last message was quarantined for (requeue reports it)
@@ -119,6 +121,7 @@ class Collector:
         self._tally = Tally()  # the counts at the last reading of the server's state
         self._unaggregated: set[int] = set()  # hours written to InfluxDB whose aggregates are not yet computed again
         self._aggregated_at = 0.0
+        self._influx_written_at = 0.0
 
     # --- the pipeline ------------------------------------------------------------------
 
@@ -443,6 +446,15 @@ class Collector:
                     await self._influx_wake.wait()
             except TimeoutError:
                 pass
+            await self._linger_before_writing()
+
+    async def _linger_before_writing(self) -> None:
+        """At most one write each ``influx.linger_s`` unless a whole batch waits: each write costs InfluxDB and
+        the archive a request and an fsync whatever it carries, and a write for every store step's batch (a
+        hundred results at thousands a second) took a third of the collector's rate."""
+        linger = self.config.influx.linger_s - (time.monotonic() - self._influx_written_at)
+        if linger > 0 and len(self._lines) < self.config.influx.batch_size:
+            await asyncio.sleep(linger)
 
     async def aggregate_hours(self) -> None:
         """The hourly aggregates of the hours written since the last time, computed again (issue 32)."""
@@ -484,6 +496,7 @@ class Collector:
         for row in pending:
             self._lines.pop(row.result_id, None)
         self.stats["influx_written"] += len(pending)
+        self._influx_written_at = time.monotonic()
         self.flushed.set()
         return len(pending) == self.config.influx.batch_size or len(surveys) == SURVEY_BATCHES_PER_WRITE
 
