@@ -451,7 +451,7 @@ class Collector:
     async def _linger_before_writing(self) -> None:
         """At most one write each ``influx.linger_s`` unless a whole batch waits: each write costs InfluxDB and
         the archive a request and an fsync whatever it carries, and a write for every store step's batch (a
-        hundred results at thousands a second) took a third of the collector's rate."""
+        hundred results at thousands a second) took a fifth of the collector's rate."""
         linger = self.config.influx.linger_s - (time.monotonic() - self._influx_written_at)
         if linger > 0 and len(self._lines) < self.config.influx.batch_size:
             await asyncio.sleep(linger)
