@@ -295,13 +295,22 @@ async def test_results_published_while_the_collector_is_down_arrive_when_it_retu
         ('[http]\ntrusted_proxies = ["nginx.local"]\n', r"line 2, key http\.trusted_proxies\[0\]: .*IPv4 or IPv6"),
         ("[http]\ntrusted_proxies = " + json.dumps(["127.0.0.1"] * 21) + "\n", r"key http\.trusted_proxies: .*20"),
         ("[residents]\nmax_per_second = 0\n", r"line 2, key residents\.max_per_second: .*greater than 0"),
+        ("[influx]\nlinger_s = -0.1\n", r"line 2, key influx\.linger_s: .*greater than or equal to 0"),
+        ('[influx]\nlinger_s = "soon"\n', r"line 2, key influx\.linger_s: .*number"),
     ],
 )
-def test_a_bad_residents_or_proxy_setting_is_refused_where_it_stands(tmp_path: Path, toml: str, said: str) -> None:
+def test_a_bad_setting_is_refused_where_it_stands(tmp_path: Path, toml: str, said: str) -> None:
     path = tmp_path / "collector.toml"
     path.write_text(toml)
     with pytest.raises(ConfigError, match=said):
         load(path, environ={})
+
+
+def test_the_writers_linger_is_set_from_the_environment_and_a_bad_one_is_refused_naming_it() -> None:
+    assert load(None, environ={"DOKIEM_INFLUX_LINGER_S": "0.5"}).influx.linger_s == 0.5
+    said = r"DOKIEM_INFLUX_LINGER_S \(key influx\.linger_s\): .*less than or equal to 10"
+    with pytest.raises(ConfigError, match=said):
+        load(None, environ={"DOKIEM_INFLUX_LINGER_S": "60"})
 
 
 def test_the_published_medians_read_only_what_the_site_shows_and_survive_a_broken_file(tmp_path: Path) -> None:

@@ -125,18 +125,20 @@ def data() -> Iterator[tuple[Influx, list[SyntheticAgent], list[Result]]]:
             state = ServerState(messages_in=40 + minute, refused=minute % 3, influx_backlog=0, archive_mb=12.5,
                                 disk_used_pct=41.0, backup_age_h=3.0 + minute / 60, cert_days_left=700.0)  # fmt: skip
             lines.append(collector_line("dokiem-collector", state, at_ms=at + 60_000 * minute))
-        body = "\n".join(lines).encode()
-        request = urllib.request.Request(f"{server.url}/write?db=dokiem&precision=ms", data=body, method="POST")
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            assert answer.status == 204
-        for statement in (
-            *retention_statements("dokiem", 0, set()),
-            hourly_query(_ms(QUARTER.start), _ms(QUARTER.end)),
-        ):
-            server.query(statement)  # the hourly aggregates the collector keeps (issue 32)
+        _write_quarter(server, "dokiem", lines)
         yield server, agents, results
     finally:
         server.stop()
+
+
+def _write_quarter(server: Influx, db: str, lines: list[str]) -> None:
+    """The points into ``db``, then the hourly aggregates the collector keeps (issue 32)."""
+    body = "\n".join(lines).encode()
+    request = urllib.request.Request(f"{server.url}/write?db={db}&precision=ms", data=body, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 204
+    for statement in (*retention_statements(db, 0, set()), hourly_query(_ms(QUARTER.start), _ms(QUARTER.end))):
+        server.query(statement, db=db)
 
 
 def _targets(board: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -555,11 +557,7 @@ def city(data: tuple[Influx, Any, Any]) -> tuple[Influx, Regions, list[Synthetic
         site = agent.site.model_dump(exclude_none=True)
         lines.append(health_line(status, site, RunCount(expected=8, received=8), at))
     server.query('CREATE DATABASE "city"')
-    request = urllib.request.Request(f"{server.url}/write?db=city&precision=ms", data="\n".join(lines).encode())
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        assert answer.status == 204
-    for statement in (*retention_statements("city", 0, set()), hourly_query(_ms(QUARTER.start), _ms(QUARTER.end))):
-        server.query(statement, db="city")
+    _write_quarter(server, "city", lines)
     return server, regions, agents, results
 
 
