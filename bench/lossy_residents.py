@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,10 @@ import testkit.pathlab as pathlab  # noqa: E402
 from bench.lab import parse_case  # noqa: E402
 from bench.residents_lab import accuracy  # noqa: E402
 from dokiem.vouch import WARMUP_SHARE  # noqa: E402
+from testkit.residentkit import LAB_TESTSERVER  # noqa: E402
 
 SS_EVERY_S = 0.1
-PAGE_PORT = "8080"  # testkit.residentkit.LAB_TESTSERVER's
+PAGE_PORT = str(urllib.parse.urlsplit(LAB_TESTSERVER).port)
 
 
 class Watch:
@@ -63,9 +65,7 @@ class Watch:
 
         def keep(run: dict[str, Any], receiver_is_client: bool) -> float:
             got = received(run, receiver_is_client)  # raises where iperf3 failed: the lab tries again
-            intervals = run["intervals"] if receiver_is_client else run["server_output_json"]["intervals"]
-            full = [i["sum"] for i in intervals if not i["sum"].get("omitted") and i["sum"]["seconds"] > 0.9]
-            self.seconds.append([i["bytes"] * 8 / i["seconds"] / 1e6 for i in full])
+            self.seconds.append(pathlab.receiver_seconds_mbps(run, receiver_is_client))
             return got
 
         def iperf3(lab: pathlab.PathLab, *args: Any) -> tuple[float, float]:
@@ -134,6 +134,8 @@ def main() -> None:
     parser.add_argument("--case", default="100/30@60ms:0.5%+50ms", help="bench/lab.py's form")
     parser.add_argument("--visits", type=int, default=8)
     args = parser.parse_args()
+    if args.visits < 2:
+        parser.error("--visits: at least 2, to tell a spread")
     shape = parse_case(args.case)
     rows: list[dict[str, Any]] = []
     watch = Watch()

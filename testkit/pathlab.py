@@ -271,17 +271,24 @@ class PathLab:
             self._allowed_before = None
 
 
-def _received_mbps(run: dict[str, Any], receiver_is_client: bool) -> float:
+def receiver_seconds_mbps(run: dict[str, Any], receiver_is_client: bool) -> list[float]:
+    """The receiver's one-second readings after the omitted seconds, in Mbit/s (none where the receiver is the
+    server and it was started without ``-J``)."""
     intervals = run["intervals"] if receiver_is_client else run.get("server_output_json", {}).get("intervals")
     full = [i["sum"] for i in intervals or [] if not i["sum"].get("omitted") and i["sum"]["seconds"] > 0.9]
+    return [i["bytes"] * 8 / i["seconds"] / 1e6 for i in full]
+
+
+def _received_mbps(run: dict[str, Any], receiver_is_client: bool) -> float:
     if "error" in run:
         raise RuntimeError(f"iperf3 failed: {run['error']}")
+    full = receiver_seconds_mbps(run, receiver_is_client)
     if not full:  # no server's readings where it was not started with -J: only its end-of-test figure
         received = run.get("end", {}).get("sum_received")
         if received is None:
             raise RuntimeError("iperf3 gave neither the receiver's readings nor its figure")
         return float(received["bits_per_second"]) / 1e6
-    return statistics.median(i["bytes"] * 8 / i["seconds"] for i in full) / 1e6
+    return statistics.median(full)
 
 
 LAB_MSS = 1448  # the lab's veths' 1,500-byte MTU less IPv4 (20) and TCP with timestamps (32)
