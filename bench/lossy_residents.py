@@ -61,12 +61,7 @@ class Watch:
         self.delivered.clear()
 
     def install(self) -> None:
-        received, run_iperf3 = pathlab._received_mbps, pathlab.PathLab.iperf3
-
-        def keep(run: dict[str, Any], receiver_is_client: bool) -> float:
-            got = received(run, receiver_is_client)  # raises where iperf3 failed: the lab tries again
-            self.seconds.append(pathlab.receiver_seconds_mbps(run, receiver_is_client))
-            return got
+        run_iperf3 = pathlab.PathLab.iperf3
 
         def iperf3(lab: pathlab.PathLab, *args: Any) -> tuple[float, float]:
             if self._thread is None:  # every visit's lab has the same namespaces
@@ -74,11 +69,12 @@ class Watch:
                 self._thread.start()
             self._page.clear()
             try:
-                return run_iperf3(lab, *args)
+                rates = run_iperf3(lab, *args)
             finally:
                 self._page.set()
+            self.seconds += lab.iperf3_seconds[-2:]  # this run's download and upload
+            return rates
 
-        pathlab._received_mbps = keep  # type: ignore[assignment]
         pathlab.PathLab.iperf3 = iperf3  # type: ignore[method-assign]
 
     def _read_ss(self, namespace: str) -> None:

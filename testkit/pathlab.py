@@ -106,6 +106,8 @@ class PathLab:
         self._line: subprocess.Popen[bytes] | None = None
         self._processes: list[subprocess.Popen[bytes]] = []
         self._allowed_before: str | None = None
+        # every iperf3 run's one-second receiver's readings, download then upload (bench/lossy_residents.py)
+        self.iperf3_seconds: list[list[float]] = []
 
     def exec(self, namespace: str, *args: str) -> list[str]:
         return ["ip", "netns", "exec", namespace, *args]
@@ -245,8 +247,10 @@ class PathLab:
             for attempt in range(3):  # on a lossy path iperf3's own exchange of results now and then fails
                 done = _sh(*self.exec(self.client, "iperf3", "-c", SERVER_IP, "-P", "4", "-O", str(omit), "-t",
                                       str(seconds), "-J", "--get-server-output", *reverse))  # fmt: skip
+                run = json.loads(done.stdout)
                 try:
-                    rates.append(_received_mbps(json.loads(done.stdout), receiver_is_client=bool(reverse)))
+                    rates.append(_received_mbps(run, receiver_is_client=bool(reverse)))
+                    self.iperf3_seconds.append(receiver_seconds_mbps(run, receiver_is_client=bool(reverse)))
                     break
                 except RuntimeError:
                     if attempt == 2:
