@@ -156,7 +156,11 @@ async def dokiem_rate(collector: Collector, broker: Broker, lines: list[str], al
         "mosquitto_pub", "-p", str(broker.port), "-t", f"dokiem/v1/{agent}/result", "-q", "1", "-l",
         stdin=asyncio.subprocess.PIPE,
     ) for agent in by_agent]  # fmt: skip
-    while connections_to(broker.port) < connected + len(publishers):
+    deadline = time.monotonic() + 60
+    while (now := connections_to(broker.port)) < connected + len(publishers):
+        if time.monotonic() > deadline:
+            sys.exit(f"bench/ingest.py: {now - connected} of {len(publishers)} mosquitto_pub connected to the broker "
+                     f"on port {broker.port} in 60 s")  # fmt: skip
         await asyncio.sleep(0.05)
     t0 = time.perf_counter()
     await asyncio.gather(*(p.communicate("\n".join(rows).encode()) for p, rows in zip(publishers, by_agent.values(),
